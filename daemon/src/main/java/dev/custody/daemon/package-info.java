@@ -1,0 +1,2 @@
+/** Placeholder until its issue lands: see README. */
+package dev.custody.daemon;
