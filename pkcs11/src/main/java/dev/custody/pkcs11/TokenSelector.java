@@ -150,7 +150,9 @@ public record TokenSelector(
     }
 
     private static TokenException bad(String uri, String why) {
-        return new TokenException(TokenErrorCode.BAD_INPUT, "bad PKCS#11 URI '" + uri + "': " + why);
+        // never echo a PIN that someone put into the URI
+        String shown = uri.replaceAll("(?i)(pin-value=)[^&;]*", "$1<redacted>");
+        return new TokenException(TokenErrorCode.BAD_INPUT, "bad PKCS#11 URI '" + shown + "': " + why);
     }
 
     @Override

@@ -65,6 +65,7 @@ abstract class TokenContractTest {
     protected static byte[] newId() {
         byte[] id = new byte[8];
         new SecureRandom().nextBytes(id);
+        id[0] = (byte) ((id[0] & 0x7f) | 0x01); // an ID every backend can encode (see SunPkcs11ContractTest)
         return id;
     }
 
@@ -138,6 +139,15 @@ abstract class TokenContractTest {
         assertThat(block).contains("Access:     sensitive, always sensitive, never extractable, local")
                 .contains("Usage:      sign");
         assertThat(block).doesNotContain("decrypt").doesNotContain("derive");
+    }
+
+    @Test
+    void generateP256_privateValueCannotBeRead() throws Exception {
+        TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, newId(), newLabel("noread"));
+        long ckr = RawPkcs11.readPrivateValue(SoftHsm.MODULE, tokenInfo.label(), tokenInfo.userPin().toCharArray(),
+                key.id());
+        assertThat(ckr).as("C_GetAttributeValue(CKA_VALUE) must fail with CKR_ATTRIBUTE_SENSITIVE")
+                .isEqualTo(CkrConverter.CKR_ATTRIBUTE_SENSITIVE);
     }
 
     @Test

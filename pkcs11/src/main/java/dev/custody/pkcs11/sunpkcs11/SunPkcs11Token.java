@@ -154,6 +154,12 @@ final class SunPkcs11Token implements HsmToken {
             throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "generate " + algorithm + " keys",
                     "SunPKCS11 on JDK 17 has no EdDSA");
         }
+        if (id.length == 0 || id[0] == 0 || (id[0] & 0x80) != 0) {
+            // SunPKCS11 reads "0h…" attribute values as a BigInteger: a leading 0x00 byte is dropped and
+            // a leading byte >= 0x80 gains a 0x00, so the key would carry a different CKA_ID.
+            throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "set CKA_ID " + HexFormat.of().formatHex(id),
+                    "its configuration cannot encode an ID whose first byte is 0x00 or >= 0x80");
+        }
         if (!loggedIn) {
             throw new PinRequiredException(name, "log in before generating token keys");
         }
