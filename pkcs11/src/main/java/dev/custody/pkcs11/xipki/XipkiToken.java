@@ -75,6 +75,8 @@ final class XipkiToken implements HsmToken {
         final java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(POOL_SIZE, true);
         volatile boolean loggedIn;
         volatile boolean dead;
+        /** CKA_ID (hex) → private key handle and type; handles are valid for this connection only. */
+        final java.util.concurrent.ConcurrentHashMap<String, long[]> keyHandles = new java.util.concurrent.ConcurrentHashMap<>();
 
         Generation(long number, Slot slot) {
             this.number = number;
@@ -469,6 +471,10 @@ final class XipkiToken implements HsmToken {
             if (priv.length == 0) {
                 throw new KeyNotFoundException(name, hex(id));
             }
+            Generation g = currentOrNull();
+            if (g != null) {
+                g.keyHandles.remove(hex(id));
+            }
             for (long h : priv) {
                 s.destroyObject(h); // C_DestroyObject
             }
@@ -526,18 +532,55 @@ final class XipkiToken implements HsmToken {
     private byte[] signInternal(byte[] keyId, byte[] data, boolean isDigest, SignatureFormat format)
             throws TokenException {
         return withSession("C_Sign", s -> {
-            long h = privateHandle(s, keyId);
-            Long keyType = s.getAttrValues(h, PKCS11Constants.CKA_KEY_TYPE).keyType();
-            if (keyType != null && keyType == PKCS11Constants.CKK_EC_EDWARDS) {
-                if (isDigest) {
-                    throw new TokenException(TokenErrorCode.BAD_INPUT, "Ed25519 signs the message, not a digest");
+            Generation g = currentOrNull();
+            for (int attempt = 0; ; attempt++) {
+                long[] hk = cachedKey(g, s, keyId);
+                try {
+                    if (hk[1] == PKCS11Constants.CKK_EC_EDWARDS) {
+                        if (isDigest) {
+                            throw new TokenException(TokenErrorCode.BAD_INPUT, "Ed25519 signs the message, not a digest");
+                        }
+                        return s.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), hk[0], data); // C_SignInit + C_Sign
+                    }
+                    byte[] digest = isDigest ? data : sha256(data);
+                    byte[] raw = s.signSingle(new Mechanism(PKCS11Constants.CKM_ECDSA), hk[0], digest); // C_SignInit + C_Sign
+                    return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
+                } catch (PKCS11Exception e) {
+                    long ckr = e.getErrorCode();
+                    boolean staleHandle = ckr == CkrConverter.CKR_KEY_HANDLE_INVALID
+                            || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
+                    if (g != null) {
+                        g.keyHandles.remove(hex(keyId));
+                    }
+                    if (!staleHandle || attempt > 0) {
+                        throw e;
+                    }
+                    // the key was deleted and maybe re-created by another handle: look it up again
                 }
-                return s.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), h, data); // C_SignInit + C_Sign
             }
-            byte[] digest = isDigest ? data : sha256(data);
-            byte[] raw = s.signSingle(new Mechanism(PKCS11Constants.CKM_ECDSA), h, digest); // C_SignInit + C_Sign
-            return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
         });
+    }
+
+    private Generation currentOrNull() {
+        synchronized (lock) {
+            return current;
+        }
+    }
+
+    /** The private key's handle and CKK type, from the per-connection cache or the token. */
+    private long[] cachedKey(Generation g, Session s, byte[] keyId) throws PKCS11Exception, TokenException {
+        String k = hex(keyId);
+        long[] hk = g == null ? null : g.keyHandles.get(k);
+        if (hk != null) {
+            return hk;
+        }
+        long h = privateHandle(s, keyId);
+        Long keyType = s.getAttrValues(h, PKCS11Constants.CKA_KEY_TYPE).keyType();
+        hk = new long[] {h, keyType == null ? PKCS11Constants.CKK_EC : keyType};
+        if (g != null) {
+            g.keyHandles.put(k, hk);
+        }
+        return hk;
     }
 
     private static byte[] sha256(byte[] data) {
