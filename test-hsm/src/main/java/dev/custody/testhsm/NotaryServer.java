@@ -50,10 +50,29 @@ public final class NotaryServer implements AutoCloseable {
 
     private static NotaryServer start(Path dir, boolean tls) throws IOException {
         Files.createDirectories(dir);
-        int port = freePort();
-        String tlsPart = "";
         if (tls) {
             makeTlsMaterial(dir);
+        }
+        // freePort() closes its socket before notary-server binds; under load another process can take
+        // the port in between, so a bind failure is retried on a fresh port.
+        for (int attempt = 1; ; attempt++) {
+            NotaryServer server = launch(dir, tls, freePort());
+            try {
+                server.awaitHealthy(Duration.ofSeconds(20));
+                return server;
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                if (attempt < 3 && server.lostPortRace()) {
+                    continue;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private static NotaryServer launch(Path dir, boolean tls, int port) throws IOException {
+        String tlsPart = "";
+        if (tls) {
             tlsPart = ",\"tls_cert_file\":\"" + dir.resolve("server.crt") + "\",\"tls_key_file\":\""
                     + dir.resolve("server.key") + "\"";
         }
@@ -68,14 +87,15 @@ public final class NotaryServer implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        NotaryServer server = new NotaryServer(p, port, tls, dir.toAbsolutePath());
+        return new NotaryServer(p, port, tls, dir.toAbsolutePath());
+    }
+
+    private boolean lostPortRace() {
         try {
-            server.awaitHealthy(Duration.ofSeconds(20));
-        } catch (IOException | RuntimeException e) {
-            server.close();
-            throw e;
+            return !process.isAlive() && Files.readString(log()).contains("address already in use");
+        } catch (IOException e) {
+            return false;
         }
-        return server;
     }
 
     /** Base URL, e.g. {@code http://127.0.0.1:43121}. */
@@ -128,17 +148,18 @@ public final class NotaryServer implements AutoCloseable {
 
     private void awaitHealthy(Duration timeout) throws IOException {
         Instant deadline = Instant.now().plus(timeout);
+        SSLContext ctx = tls ? sslContext(caCert()) : null;
         IOException last = null;
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
                 throw new IOException("notary-server exited " + process.exitValue() + "; log: "
                         + Files.readString(log()).strip());
             }
+            HttpURLConnection c = null;
             try {
-                HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/_notary_server/health")
-                        .toURL().openConnection();
+                c = (HttpURLConnection) URI.create(url() + "/_notary_server/health").toURL().openConnection();
                 if (c instanceof HttpsURLConnection https) {
-                    https.setSSLSocketFactory(sslContext(caCert()).getSocketFactory());
+                    https.setSSLSocketFactory(ctx.getSocketFactory());
                 }
                 c.setConnectTimeout(500);
                 c.setReadTimeout(1000);
@@ -147,6 +168,10 @@ public final class NotaryServer implements AutoCloseable {
                 }
             } catch (IOException e) {
                 last = e;
+            } finally {
+                if (c != null) {
+                    c.disconnect();
+                }
             }
             try {
                 Thread.sleep(50);

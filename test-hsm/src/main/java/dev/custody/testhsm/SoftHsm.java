@@ -148,26 +148,31 @@ public final class SoftHsm {
 
     /** Runs a command with this set-up's SOFTHSM2_CONF, returning stdout+stderr; fails on a non-zero exit. */
     public String run(List<String> command) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
-        pb.environment().putAll(env());
-        Process p = pb.start();
-        byte[] out;
-        try (var in = p.getInputStream()) {
-            out = in.readAllBytes();
-        }
+        // Output goes to a file so that the timeout holds even if the child never closes its stdout.
+        Path log = Files.createTempFile("softhsm-run-", ".log");
         try {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            pb.environment().putAll(env());
+            Process p = pb.start();
+            p.getOutputStream().close(); // no tool here may wait for a PIN on stdin
+            try {
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new IOException("timed out: " + command.get(0));
+                }
+            } catch (InterruptedException e) {
                 p.destroyForcibly();
-                throw new IOException("timed out: " + command.get(0));
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted running " + command.get(0), e);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted running " + command.get(0), e);
+            String text = Files.readString(log, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IOException(command.get(0) + " exited " + p.exitValue() + ": " + text.strip());
+            }
+            return text;
+        } finally {
+            Files.deleteIfExists(log);
         }
-        String text = new String(out, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new IOException(command.get(0) + " exited " + p.exitValue() + ": " + text.strip());
-        }
-        return text;
     }
 }
