@@ -1,0 +1,15 @@
+package dev.custody.tuf;
+
+/** A {@code Signer} could not sign; the cause is the token's (or key's) own exception. */
+public final class SigningException extends TufException {
+    private final String keyId;
+
+    public SigningException(String keyId, String message, Throwable cause) {
+        super(ErrorCode.SIGNING_FAILED, null, "signing with key " + keyId + " failed: " + message, cause);
+        this.keyId = keyId;
+    }
+
+    public String keyId() {
+        return keyId;
+    }
+}

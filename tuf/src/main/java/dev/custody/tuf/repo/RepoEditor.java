@@ -1,0 +1,483 @@
+package dev.custody.tuf.repo;
+
+import dev.custody.tuf.DelegationPathException;
+import dev.custody.tuf.MissingMetadataException;
+import dev.custody.tuf.SignatureThresholdException;
+import dev.custody.tuf.TufException;
+import dev.custody.tuf.model.DelegatedRole;
+import dev.custody.tuf.model.Delegations;
+import dev.custody.tuf.model.FileMeta;
+import dev.custody.tuf.model.Repository;
+import dev.custody.tuf.model.RoleKeys;
+import dev.custody.tuf.model.Root;
+import dev.custody.tuf.model.Signed;
+import dev.custody.tuf.model.Snapshot;
+import dev.custody.tuf.model.Targets;
+import dev.custody.tuf.model.Timestamp;
+import dev.custody.tuf.model.TufKey;
+import dev.custody.tuf.sign.Signer;
+import dev.custody.tuf.sign.Signing;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Offline edits of one repository, turned into the set of signed files a publish sends
+ * ({@link #buildPublish(KeyRing)}). Editing is pure; signing happens only in {@code buildPublish}, with
+ * the signers a {@link KeyRing} finds for each role's keys.
+ *
+ * <p>Call sequence: {@link #load(Repository, Clock)} (a repository just verified by the updater) or
+ * {@link #create} (init) → edits → {@link #buildPublish} → send {@link PublishSet#files()} to the server →
+ * on success, update again to get the server's timestamp (and snapshot when server-managed).
+ *
+ * <p>As Notary does: each changed role is published with version + 1 and a fresh expiry (root 10 years,
+ * targets roles and snapshot 3 years of 365 days); the snapshot is re-signed whenever root or a targets
+ * role changed, if this side holds a snapshot key (else the server makes it); the timestamp is always
+ * the server's. A root key rotation is signed by the new root key and cross-signed by the old one.
+ */
+public final class RepoEditor {
+    public static final Duration ROOT_EXPIRY = Duration.ofDays(3650);
+    public static final Duration TARGETS_EXPIRY = Duration.ofDays(3 * 365);
+    public static final Duration SNAPSHOT_EXPIRY = Duration.ofDays(3 * 365);
+
+    private final String gun;
+    private final Clock clock;
+    private final Signed<Root> publishedRoot;
+    private final Signed<Timestamp> timestamp;
+    private final Signed<Snapshot> publishedSnapshot;
+    private final Map<String, Signed<Targets>> published;
+    private Root root;
+    private boolean rootDirty;
+    private boolean snapshotDirty;
+    private final List<TufKey> crossSigningKeys = new ArrayList<>();
+    private int crossSigningThreshold;
+    private final LinkedHashMap<String, Targets> targets = new LinkedHashMap<>();
+    private final Set<String> dirty = new LinkedHashSet<>();
+    private final Set<String> removed = new TreeSet<>();
+    private final Map<String, Duration> expiry = new HashMap<>();
+
+    private RepoEditor(String gun, Clock clock, Signed<Root> publishedRoot, Root root, Signed<Timestamp> timestamp,
+            Signed<Snapshot> publishedSnapshot, Map<String, Signed<Targets>> published) {
+        this.gun = gun;
+        this.clock = clock;
+        this.publishedRoot = publishedRoot;
+        this.root = root;
+        this.timestamp = timestamp;
+        this.publishedSnapshot = publishedSnapshot;
+        this.published = new LinkedHashMap<>(published);
+        published.forEach((role, s) -> targets.put(role, s.signed()));
+    }
+
+    /** Edits on a repository as verified from the server (or as a previous publish left it). */
+    public static RepoEditor load(Repository repo, Clock clock) {
+        return new RepoEditor(repo.gun(), clock, repo.root(), repo.root().signed(), repo.timestamp(), repo.snapshot(),
+                repo.targets());
+    }
+
+    /**
+     * A new repository ({@code notary init}): root with the given four keys (threshold 1 each), empty
+     * targets, and a snapshot (signed here if the ring holds {@code snapshotKey}, else left to the server).
+     *
+     * @param rootKey the root certificate key ({@code ecdsa-x509}, see {@code RootCertificates})
+     * @param timestampKey the server's timestamp key ({@link ServerKeys#get})
+     */
+    public static RepoEditor create(String gun, TufKey rootKey, TufKey targetsKey, TufKey snapshotKey,
+            TufKey timestampKey, Clock clock) {
+        OffsetDateTime now = now(clock);
+        Map<String, TufKey> keys = new LinkedHashMap<>();
+        Map<String, RoleKeys> roles = new LinkedHashMap<>();
+        for (var e : Map.of("root", rootKey, "targets", targetsKey, "snapshot", snapshotKey, "timestamp", timestampKey)
+                .entrySet()) {
+            keys.put(e.getValue().id(), e.getValue());
+            roles.put(e.getKey(), new RoleKeys(List.of(e.getValue().id()), 1));
+        }
+        Root root = new Root(0, now.plus(ROOT_EXPIRY), false, keys, roles, Map.of());
+        RepoEditor ed = new RepoEditor(gun, clock, null, root, null, null, Map.of());
+        ed.rootDirty = true;
+        ed.snapshotDirty = true;
+        ed.targets.put("targets", new Targets(0, now.plus(TARGETS_EXPIRY), Map.of(), Delegations.EMPTY, Map.of()));
+        ed.dirty.add("targets");
+        return ed;
+    }
+
+    public String gun() {
+        return gun;
+    }
+
+    /** The root as edited so far (unsigned). */
+    public Root root() {
+        return root;
+    }
+
+    /** A targets role as edited so far. */
+    public Optional<Targets> targets(String role) {
+        return Optional.ofNullable(targets.get(role));
+    }
+
+    /** Roles that will be re-signed ({@code root}, targets roles, {@code snapshot}). */
+    public Set<String> changedRoles() {
+        Set<String> out = new LinkedHashSet<>();
+        if (rootDirty) {
+            out.add("root");
+        }
+        out.addAll(dirty);
+        if (snapshotDirty || rootDirty || !dirty.isEmpty() || !removed.isEmpty()) {
+            out.add("snapshot");
+        }
+        return out;
+    }
+
+    /**
+     * Adds (or replaces) a target in {@code role} ({@code targets} or a delegation already delegated to).
+     *
+     * @throws DelegationPathException if a delegated role may not sign this name
+     */
+    public RepoEditor addTarget(String role, String name, FileMeta meta) throws TufException {
+        requirePrintable(name);
+        Targets t = targetsForEdit(role);
+        List<String> paths = effectivePaths(role);
+        if (paths != null && !allowed(name, paths, role)) {
+            throw new DelegationPathException(role, name, paths);
+        }
+        targets.put(role, t.withTarget(name, meta));
+        dirty.add(role);
+        return this;
+    }
+
+    /** Removes a target from {@code role}; no change if it was not there. */
+    public RepoEditor removeTarget(String role, String name) throws TufException {
+        Targets t = targetsForEdit(role);
+        if (t.targets().containsKey(name)) {
+            targets.put(role, t.withoutTarget(name));
+            dirty.add(role);
+        }
+        return this;
+    }
+
+    /**
+     * Delegates {@code role} to {@code keys} for {@code paths} ({@code notary delegation add}): a new role,
+     * or keys and paths merged into an existing one. The parent role is re-signed.
+     */
+    public RepoEditor addDelegation(String role, List<TufKey> keys, List<String> paths, int threshold)
+            throws TufException {
+        if (!DelegatedRole.isDelegationName(role)) {
+            throw new IllegalArgumentException("not a delegation role name: " + role);
+        }
+        if (threshold < 1) {
+            throw new IllegalArgumentException("threshold must be at least 1");
+        }
+        paths.forEach(RepoEditor::requirePrintable);
+        String parent = DelegatedRole.parentOf(role);
+        Targets p = targetsForEdit(parent);
+        Delegations d = p.delegationsOrEmpty();
+        Optional<DelegatedRole> existing = d.role(role);
+        List<String> ids = new ArrayList<>(existing.map(DelegatedRole::keyIds).orElse(List.of()));
+        for (TufKey k : keys) {
+            if (!ids.contains(k.id())) {
+                ids.add(k.id());
+            }
+        }
+        List<String> allPaths = new ArrayList<>(existing.map(DelegatedRole::paths).filter(Objects::nonNull).orElse(List.of()));
+        for (String path : paths) {
+            if (!allPaths.contains(path)) {
+                allPaths.add(path);
+            }
+        }
+        List<TufKey> allKeys = new ArrayList<>(keys);
+        for (String id : ids) {
+            TufKey k = d.keys().get(id);
+            if (k != null && keys.stream().noneMatch(x -> x.id().equals(id))) {
+                allKeys.add(k);
+            }
+        }
+        DelegatedRole entry = existing
+                .map(e -> e.withKeyIds(ids, threshold).withPaths(allPaths.isEmpty() ? null : allPaths))
+                .orElse(new DelegatedRole(role, ids, threshold, allPaths.isEmpty() ? null : allPaths));
+        targets.put(parent, p.withDelegations(d.withRole(entry, allKeys)));
+        dirty.add(parent);
+        return this;
+    }
+
+    /** Removes keys from a delegation ({@code notary delegation remove GUN ROLE KEYID…}). */
+    public RepoEditor removeDelegationKeys(String role, List<String> keyIds) throws TufException {
+        String parent = DelegatedRole.parentOf(role);
+        Targets p = targetsForEdit(parent);
+        Delegations d = p.delegationsOrEmpty();
+        DelegatedRole e = d.role(role).orElseThrow(() -> new MissingMetadataException(role, "no such delegation"));
+        List<String> ids = new ArrayList<>(e.keyIds());
+        ids.removeAll(keyIds);
+        targets.put(parent, p.withDelegations(d.withRole(e.withKeyIds(ids, e.threshold()), List.of())));
+        dirty.add(parent);
+        return this;
+    }
+
+    /** Removes a delegation and everything below it ({@code notary delegation remove GUN ROLE}). */
+    public RepoEditor removeDelegation(String role) throws TufException {
+        String parent = DelegatedRole.parentOf(role);
+        Targets p = targetsForEdit(parent);
+        if (p.delegationsOrEmpty().role(role).isEmpty()) {
+            throw new MissingMetadataException(role, "no such delegation in " + parent);
+        }
+        targets.put(parent, p.withDelegations(p.delegationsOrEmpty().withoutRole(role)));
+        dirty.add(parent);
+        for (String r : List.copyOf(targets.keySet())) {
+            if (r.equals(role) || r.startsWith(role + "/")) {
+                targets.remove(r);
+                dirty.remove(r);
+                if (published.containsKey(r)) {
+                    removed.add(r);
+                }
+            }
+        }
+        return this;
+    }
+
+    /** Re-sign a role unchanged, with version + 1 and a fresh expiry ({@code notary witness}). */
+    public RepoEditor witness(String role) throws TufException {
+        switch (role) {
+            case "root" -> rootDirty = true;
+            case "snapshot" -> snapshotDirty = true;
+            case "timestamp" -> throw new IllegalArgumentException("the timestamp is the server's to sign");
+            default -> {
+                targetsForEdit(role);
+                dirty.add(role);
+            }
+        }
+        return this;
+    }
+
+    /** Publish {@code role} with this validity instead of the default. */
+    public RepoEditor expiry(String role, Duration validity) {
+        expiry.put(role, validity);
+        if ("root".equals(role)) {
+            rootDirty = true;
+        } else if ("snapshot".equals(role)) {
+            snapshotDirty = true;
+        } else if (targets.containsKey(role)) {
+            dirty.add(role);
+        }
+        return this;
+    }
+
+    /**
+     * Rotates a top-level role to one new key ({@code notary key rotate GUN targets|snapshot|timestamp}):
+     * root lists only {@code newKey} for the role; the role itself is re-signed with it (for snapshot: only
+     * if the ring holds it; for a server key from {@link ServerKeys#rotate}, the server signs).
+     */
+    public RepoEditor rotateKey(String role, TufKey newKey) {
+        if (!List.of("targets", "snapshot", "timestamp").contains(role)) {
+            throw new IllegalArgumentException("rotate root with rotateRootKey, delegations with addDelegation: " + role);
+        }
+        root = root.withRoleKeys(role, List.of(newKey), 1);
+        rootDirty = true;
+        if ("targets".equals(role)) {
+            dirty.add("targets");
+        }
+        if ("snapshot".equals(role)) {
+            snapshotDirty = true;
+        }
+        return this;
+    }
+
+    /**
+     * Rotates the root key ({@code notary key rotate GUN root}): the new root lists only {@code newRootKey}
+     * and is signed by it and by the current root keys, so clients holding the old root accept it.
+     */
+    public RepoEditor rotateRootKey(TufKey newRootKey) {
+        if (crossSigningKeys.isEmpty()) {
+            crossSigningKeys.addAll(root.keysOf("root").values());
+            crossSigningThreshold = root.role("root").threshold();
+        }
+        root = root.withRoleKeys("root", List.of(newRootKey), 1);
+        rootDirty = true;
+        return this;
+    }
+
+    /**
+     * Signs every changed role and returns what to publish.
+     *
+     * @throws SignatureThresholdException if the ring lacks keys for a role's threshold
+     */
+    public PublishSet buildPublish(KeyRing ring) throws TufException {
+        OffsetDateTime now = now(clock);
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        Signed<Root> signedRoot = publishedRoot;
+        if (rootDirty) {
+            int v = (publishedRoot == null ? 0 : publishedRoot.signed().version()) + 1;
+            Root r = root.withVersion(v).withExpires(now.plus(expiry.getOrDefault("root", ROOT_EXPIRY)));
+            List<Signer> signers = new ArrayList<>(signersFor("root", r.keysOf("root").values(), r.role("root").threshold(), ring));
+            if (!crossSigningKeys.isEmpty()) {
+                for (Signer s : signersFor("root", crossSigningKeys, crossSigningThreshold, ring)) {
+                    if (signers.stream().noneMatch(x -> x.keyId().equals(s.keyId()))) {
+                        signers.add(s);
+                    }
+                }
+            }
+            signedRoot = Signing.sign("root", r, signers);
+            out.put("root", signedRoot.toBytes());
+        }
+        Root effectiveRoot = signedRoot.signed();
+
+        Map<String, Signed<Targets>> newTargets = new LinkedHashMap<>(published);
+        removed.forEach(newTargets::remove);
+        List<String> order = new ArrayList<>(dirty);
+        order.sort(Comparator.comparingInt((String r) -> r.split("/").length));
+        for (String role : order) {
+            Targets t = targets.get(role);
+            Signed<Targets> prev = published.get(role);
+            int v = (prev == null ? 0 : prev.signed().version()) + 1;
+            t = t.withVersion(v).withExpires(now.plus(expiry.getOrDefault(role, TARGETS_EXPIRY)));
+            Map<String, TufKey> keys;
+            int threshold;
+            if ("targets".equals(role)) {
+                keys = effectiveRoot.keysOf("targets");
+                threshold = effectiveRoot.role("targets").threshold();
+            } else {
+                Targets parent = targets.get(DelegatedRole.parentOf(role));
+                DelegatedRole entry = parent.delegationsOrEmpty().role(role).orElseThrow();
+                keys = new LinkedHashMap<>();
+                for (String id : entry.keyIds()) {
+                    TufKey k = parent.delegationsOrEmpty().keys().get(id);
+                    if (k != null) {
+                        keys.put(id, k);
+                    }
+                }
+                threshold = entry.threshold();
+            }
+            Signed<Targets> s = Signing.sign(role, t, signersFor(role, keys.values(), threshold, ring));
+            out.put(role, s.toBytes());
+            newTargets.put(role, s);
+        }
+        // keep the order parents-before-children for the resulting repository
+        Map<String, Signed<Targets>> ordered = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(newTargets.keySet());
+        names.sort(Comparator.comparingInt((String r) -> r.split("/").length));
+        names.forEach(n -> ordered.put(n, newTargets.get(n)));
+
+        Signed<Snapshot> snapshot = publishedSnapshot;
+        boolean snapshotNeeded = snapshotDirty || rootDirty || !dirty.isEmpty() || !removed.isEmpty();
+        if (snapshotNeeded) {
+            Map<String, TufKey> keys = effectiveRoot.keysOf("snapshot");
+            int threshold = effectiveRoot.role("snapshot").threshold();
+            List<Signer> available = new ArrayList<>();
+            for (TufKey k : keys.values()) {
+                ring.find(k).ifPresent(available::add);
+            }
+            if (!available.isEmpty()) {
+                if (available.size() < threshold) {
+                    throw new SignatureThresholdException("snapshot", threshold, available.size(), List.copyOf(keys.keySet()));
+                }
+                Snapshot base = publishedSnapshot != null ? publishedSnapshot.signed()
+                        : new Snapshot(0, now, Map.of(), Map.of());
+                Snapshot s = base;
+                byte[] rootBytes = out.containsKey("root") ? out.get("root") : null;
+                if (rootBytes != null || s.metaFor("root").isEmpty()) {
+                    s = s.withMeta("root", FileMeta.of(rootBytes != null ? rootBytes : signedRoot.toBytes()));
+                }
+                for (String role : order) {
+                    s = s.withMeta(role, FileMeta.of(out.get(role)));
+                }
+                for (String role : removed) {
+                    s = s.withoutMeta(role);
+                }
+                s = s.withVersion(base.version() + 1).withExpires(now.plus(expiry.getOrDefault("snapshot", SNAPSHOT_EXPIRY)));
+                snapshot = Signing.sign("snapshot", s, available);
+                out.put("snapshot", snapshot.toBytes());
+            }
+        }
+        return new PublishSet(out, new Repository(gun, signedRoot, timestamp, snapshot, ordered));
+    }
+
+    private List<Signer> signersFor(String role, Iterable<TufKey> keys, int threshold, KeyRing ring)
+            throws SignatureThresholdException {
+        List<Signer> signers = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (TufKey k : keys) {
+            Optional<Signer> s = ring.find(k);
+            if (s.isPresent()) {
+                signers.add(s.get());
+            } else {
+                missing.add(k.id());
+            }
+        }
+        if (signers.size() < threshold) {
+            throw new SignatureThresholdException(role, threshold, signers.size(), missing);
+        }
+        return signers;
+    }
+
+    private Targets targetsForEdit(String role) throws TufException {
+        Targets t = targets.get(role);
+        if (t != null) {
+            return t;
+        }
+        if (!DelegatedRole.isDelegationName(role)) {
+            throw new MissingMetadataException(role, "no such targets role in " + gun);
+        }
+        Targets parent = targets.get(DelegatedRole.parentOf(role));
+        if (parent == null || parent.delegationsOrEmpty().role(role).isEmpty()) {
+            throw new MissingMetadataException(role, "not delegated in " + gun);
+        }
+        // a delegated role's first metadata (version 1 at publish)
+        Targets fresh = new Targets(0, now(clock).plus(TARGETS_EXPIRY), Map.of(), Delegations.EMPTY, Map.of());
+        targets.put(role, fresh);
+        return fresh;
+    }
+
+    /** Effective paths of a delegated role (narrowed along its parents, as Notary does); null for {@code targets}. */
+    private List<String> effectivePaths(String role) {
+        if ("targets".equals(role)) {
+            return null;
+        }
+        String parent = DelegatedRole.parentOf(role);
+        DelegatedRole entry = targets.get(parent).delegationsOrEmpty().role(role).orElseThrow();
+        List<String> own = entry.paths() == null ? List.of() : entry.paths();
+        List<String> parentPaths = effectivePaths(parent);
+        if (parentPaths == null) {
+            return own;
+        }
+        List<String> out = new ArrayList<>();
+        for (String p : own) {
+            if (parentPaths.stream().anyMatch(p::startsWith)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private boolean allowed(String name, List<String> paths, String role) {
+        if (paths.stream().anyMatch(name::startsWith)) {
+            return true;
+        }
+        DelegatedRole entry = targets.get(DelegatedRole.parentOf(role)).delegationsOrEmpty().role(role).orElseThrow();
+        return entry.pathHashPrefixes() != null && entry.allows(name);
+    }
+
+    /**
+     * Notary 0.7 cannot publish a name with a control character (canonical JSON carries it raw and Go's
+     * json.Marshal then refuses the file), so neither do we.
+     */
+    private static void requirePrintable(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            if (name.charAt(i) < 0x20 || name.charAt(i) == 0x7f) {
+                throw new IllegalArgumentException("control character in name: " + name.replaceAll("\\p{Cntrl}", "?"));
+            }
+        }
+    }
+
+    private static OffsetDateTime now(Clock clock) {
+        return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    }
+}
