@@ -2,7 +2,7 @@
 # Installs the Debian packages Custody's demo and tests need, if any is missing.
 # Works as root or through sudo; does nothing when everything is present.
 set -euo pipefail
-PKGS=(softhsm2 opensc notary libp11-kit-dev gcc libc6-dev make openssl socat curl python3 bsdutils maven openjdk-17-jdk-headless
+PKGS=(softhsm2 opensc notary libp11-kit-dev gcc libc6-dev make openssl socat curl python3 bsdutils systemd util-linux passwd maven openjdk-17-jdk-headless
       ykcs11 pcscd vsmartcard-vpcd docker-registry)
 missing=()
 for p in "${PKGS[@]}"; do

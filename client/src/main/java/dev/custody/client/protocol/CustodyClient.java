@@ -1,0 +1,181 @@
+package dev.custody.client.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+/**
+ * A small blocking client for custodyd's socket: one connection, one request at a time.
+ *
+ * <p>Call sequence: {@link #connect(Path)} → {@link #call(String, Object, Class)} (any number of
+ * times) → {@link #close()}. Calls are serialised on the connection; use one client per thread for
+ * parallel requests. A daemon error arrives as the {@link CustodyException} subclass for its code;
+ * a broken connection or a protocol violation is an {@link IOException}.
+ */
+public final class CustodyClient implements Closeable {
+  /** Largest response line accepted (responses carry listings of many targets). */
+  public static final int DEFAULT_MAX_RESPONSE_BYTES = 256 << 20;
+
+  private final Path socketPath;
+  private final AFUNIXSocket socket;
+  private final OutputStream out;
+  private final BoundedLineReader in;
+  private final ObjectMapper mapper = Protocol.newMapper();
+  private long nextId = 1;
+
+  private CustodyClient(Path socketPath, AFUNIXSocket socket, int maxResponseBytes) throws IOException {
+    this.socketPath = socketPath;
+    this.socket = socket;
+    this.out = socket.getOutputStream();
+    this.in = new BoundedLineReader(socket.getInputStream(), maxResponseBytes);
+  }
+
+  /** Connects to {@code $CUSTODY_SOCKET}, or the default socket. */
+  public static CustodyClient connect() throws DaemonUnavailableException {
+    return connect(Protocol.socketFromEnvironment(System.getenv()));
+  }
+
+  /** Connects to the socket at {@code socketPath}; responses are awaited without time limit. */
+  public static CustodyClient connect(Path socketPath) throws DaemonUnavailableException {
+    return connect(socketPath, Duration.ZERO);
+  }
+
+  /**
+   * Connects to the socket at {@code socketPath}.
+   *
+   * @param responseTimeout how long one call waits for its response; {@link Duration#ZERO} waits
+   *     forever (operations that wait for an approval can take minutes)
+   */
+  public static CustodyClient connect(Path socketPath, Duration responseTimeout)
+      throws DaemonUnavailableException {
+    Objects.requireNonNull(socketPath, "socketPath");
+    if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socketPath)) {
+      throw new DaemonUnavailableException(
+          socketPath,
+          "no custodyd socket at " + socketPath
+              + ": is custodyd running? (start it with `systemctl start custodyd.socket`,"
+              + " or point --socket / $" + Protocol.SOCKET_ENV + " at its socket)",
+          null);
+    }
+    AFUNIXSocket s = null;
+    try {
+      s = AFUNIXSocket.newInstance();
+      s.connect(AFUNIXSocketAddress.of(socketPath));
+      s.setSoTimeout(Math.toIntExact(Math.min(Integer.MAX_VALUE, responseTimeout.toMillis())));
+      return new CustodyClient(socketPath, s, DEFAULT_MAX_RESPONSE_BYTES);
+    } catch (IOException e) {
+      closeQuietly(s);
+      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, e), e);
+    }
+  }
+
+  static String explainConnectFailure(Path socketPath, IOException e) {
+    String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (m.contains("refused")) {
+      return "custodyd is not running: " + socketPath + " exists but nobody accepts connections on it"
+          + " (start custodyd, e.g. `systemctl start custodyd.socket`)";
+    }
+    if (m.contains("permission denied") || m.contains("access denied") || m.contains("not permitted")) {
+      return "permission denied on " + socketPath
+          + ": your user must be in the socket's group (usually `custody`); log in again after being added";
+    }
+    return "cannot connect to custodyd at " + socketPath + ": " + e.getMessage();
+  }
+
+  /** The socket this client is connected to. */
+  public Path socketPath() {
+    return socketPath;
+  }
+
+  /**
+   * Calls {@code method} with {@code params} (any Jackson-serialisable object, a JsonNode, or null)
+   * and returns the raw result.
+   */
+  public synchronized JsonNode call(String method, Object params) throws CustodyException, IOException {
+    Objects.requireNonNull(method, "method");
+    long id = nextId++;
+    JsonNode p = params == null ? null : params instanceof JsonNode j ? j : mapper.valueToTree(params);
+    byte[] line = mapper.writeValueAsBytes(RpcRequest.of(id, method, p));
+    out.write(line);
+    out.write('\n');
+    out.flush();
+    byte[] reply;
+    try {
+      reply = in.readLine();
+    } catch (SocketTimeoutException e) {
+      throw new SocketTimeoutException("custodyd did not answer '" + method + "' in time");
+    } catch (EOFException e) {
+      throw new EOFException("custodyd closed the connection in the middle of a response to '" + method + "'");
+    }
+    if (reply == null) {
+      throw new EOFException("custodyd closed the connection without answering '" + method + "'");
+    }
+    RpcResponse response;
+    try {
+      response = mapper.readValue(reply, RpcResponse.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new IOException("custodyd sent a response that is not JSON-RPC 2.0: " + e.getMessage(), e);
+    }
+    if (response.error() != null) {
+      // An error with a null id answers a request the daemon could not read (e.g. too large).
+      if (!response.id().isNull() && response.id().asLong(-1) != id) {
+        throw new IOException("custodyd answered request " + response.id() + " but " + id + " was sent");
+      }
+      throw CustodyException.fromRpcError(response.error());
+    }
+    if (response.id().asLong(-1) != id || !response.id().isIntegralNumber()) {
+      throw new IOException("custodyd answered request " + response.id() + " but " + id + " was sent");
+    }
+    return response.result();
+  }
+
+  /** Calls {@code method} and binds its result to {@code resultType}. */
+  public <T> T call(String method, Object params, Class<T> resultType) throws CustodyException, IOException {
+    JsonNode result = call(method, params);
+    try {
+      return mapper.treeToValue(result, resultType);
+    } catch (JsonProcessingException e) {
+      throw new IOException("custodyd's result for '" + method + "' does not fit " + resultType.getSimpleName()
+          + ": " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** {@code ping}: checks the daemon answers. */
+  public PingResult ping() throws CustodyException, IOException {
+    return call(Methods.PING, JsonNodeFactory.instance.objectNode(), PingResult.class);
+  }
+
+  /** {@code status}: version, uptime, pid, unfinished operations. */
+  public StatusResult status() throws CustodyException, IOException {
+    return call(Methods.STATUS, null, StatusResult.class);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+
+  private static void closeQuietly(AFUNIXSocket s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // nothing to do: the connect already failed
+      }
+    }
+  }
+}

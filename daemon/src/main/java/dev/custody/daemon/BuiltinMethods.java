@@ -1,0 +1,63 @@
+package dev.custody.daemon;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.client.protocol.Methods;
+import dev.custody.client.protocol.PingParams;
+import dev.custody.client.protocol.PingResult;
+import dev.custody.client.protocol.Protocol;
+import dev.custody.client.protocol.StatusResult;
+import dev.custody.daemon.policy.Action;
+import dev.custody.daemon.policy.Operation;
+import dev.custody.daemon.rpc.CallerIdentity;
+import dev.custody.daemon.rpc.Params;
+import dev.custody.daemon.state.PendingOperation;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The methods every custodyd serves: {@code ping} and {@code status}. Both are open (no policy
+ * check); {@code status} lists an unfinished operation only to callers whom policy lets read that
+ * operation's GUN.
+ */
+final class BuiltinMethods {
+  private final DaemonContext ctx;
+  private final BooleanSupplier socketActivated;
+  private final ObjectMapper mapper = Protocol.newMapper();
+
+  BuiltinMethods(DaemonContext ctx, BooleanSupplier socketActivated) {
+    this.ctx = ctx;
+    this.socketActivated = socketActivated;
+  }
+
+  void register() {
+    ctx.methods().registerOpen(Methods.PING, this::ping);
+    ctx.methods().registerOpen(Methods.STATUS, this::status);
+  }
+
+  private JsonNode ping(CallerIdentity caller, JsonNode params) throws dev.custody.client.protocol.BadRequestException {
+    PingParams p = Params.bind(params, PingParams.class);
+    return mapper.valueToTree(new PingResult(true, p.echo()));
+  }
+
+  private JsonNode status(CallerIdentity caller, JsonNode params) throws dev.custody.client.protocol.BadRequestException {
+    Params.bind(params, NoParams.class);
+    List<StatusResult.PendingOperationInfo> pending = ctx.journal().pending().stream()
+        .filter(op -> ctx.policy().decide(caller.subject(), new Action(Operation.READ, op.gun(), null)).allowed())
+        .map(BuiltinMethods::info)
+        .toList();
+    long uptime = Duration.between(ctx.startedAt(), ctx.clock().instant()).toSeconds();
+    return mapper.valueToTree(new StatusResult(Version.get(), ProcessHandle.current().pid(),
+        ctx.startedAt().toString(), Math.max(0, uptime), socketActivated.getAsBoolean(), pending,
+        ctx.methods().names()));
+  }
+
+  private static StatusResult.PendingOperationInfo info(PendingOperation op) {
+    return new StatusResult.PendingOperationInfo(op.id(), op.type(), op.gun(), op.startedAt().toString(),
+        op.lastStep().map(s -> s.name()).orElse(null), op.steps().size());
+  }
+
+  /** {@code status} takes no params. */
+  record NoParams() {}
+}

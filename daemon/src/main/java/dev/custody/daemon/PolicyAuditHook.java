@@ -1,0 +1,82 @@
+package dev.custody.daemon;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.daemon.audit.AuditLog;
+import dev.custody.daemon.audit.AuditLogException;
+import dev.custody.daemon.audit.AuditRecord;
+import dev.custody.daemon.policy.Action;
+import dev.custody.daemon.policy.Decision;
+import dev.custody.daemon.policy.Policy;
+import dev.custody.daemon.rpc.CallerIdentity;
+import dev.custody.daemon.rpc.DispatchHook;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.Objects;
+
+/**
+ * custodyd's dispatch hook: policy decides every guarded call, and every decided call — allowed or
+ * denied, succeeded or failed — gets one audit line, written and synced before the reply.
+ *
+ * <p>The audit line of a call carries the caller (uid, gid, pid), the method, the action's GUN and
+ * role, the deciding rule, and the result ({@code ok} or the error code name). When a method's
+ * result has top-level {@code keyId}, {@code version} or {@code metadataHash} members, they are
+ * recorded too. Nothing else from params or result is recorded.
+ */
+public final class PolicyAuditHook implements DispatchHook {
+  private static final System.Logger LOG = System.getLogger(PolicyAuditHook.class.getName());
+
+  private final Policy policy;
+  private final AuditLog audit;
+
+  public PolicyAuditHook(Policy policy, AuditLog audit) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.audit = Objects.requireNonNull(audit, "audit");
+  }
+
+  @Override
+  public Decision authorize(CallerIdentity caller, String method, Action action) throws CustodyException {
+    try {
+      audit.checkUsable();
+    } catch (AuditLogException e) {
+      throw new InternalErrorException("custodyd cannot audit right now, so it does nothing: " + e.getMessage(), null);
+    }
+    Decision d = policy.decide(caller.subject(), action);
+    if (!d.allowed()) {
+      LOG.log(Level.INFO, "denied " + method + " for " + caller + ": " + d.reason());
+      throw new PolicyDeniedException(d.rule(), action.operation().wireName(), action.gun(), action.role(),
+          d.reason());
+    }
+    return d;
+  }
+
+  @Override
+  public void record(CallerIdentity caller, String method, Action action, Decision decision, JsonNode result,
+      CustodyException error) throws IOException {
+    String rule = decision != null ? decision.ruleOrNone()
+        : error instanceof PolicyDeniedException p ? p.rule().orElse("no rule matched") : null;
+    AuditRecord.Builder b = AuditRecord.builder(method)
+        .caller(caller.uid(), caller.gid(), caller.pid())
+        .gun(action.gun())
+        .role(action.role())
+        .rule(rule)
+        .result(error == null ? "ok" : error.code().name());
+    if (error != null) {
+      b.message(error.getMessage());
+    }
+    if (result != null && result.isObject()) {
+      if (result.path("keyId").isTextual()) {
+        b.keyId(result.get("keyId").asText());
+      }
+      if (result.path("version").canConvertToExactIntegral()) {
+        b.version(result.get("version").asLong());
+      }
+      if (result.path("metadataHash").isTextual()) {
+        b.metadataHash(result.get("metadataHash").asText());
+      }
+    }
+    audit.append(b.build());
+  }
+}

@@ -1,0 +1,36 @@
+package dev.custody.daemon.config;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A hardware token the daemon uses: its PKCS#11 module and how to recognise it (label and/or
+ * serial, or an RFC 7512 URI).
+ *
+ * @param name the name commands and audit lines use, e.g. {@code yubikey-1}
+ * @param module absolute path of the PKCS#11 module (.so)
+ * @param label token label (CKA_LABEL of the token info), or null
+ * @param serial token serial number, or null
+ * @param uri a PKCS#11 URI instead of label/serial, or null
+ * @param pin where the PIN comes from
+ */
+public record TokenConfig(String name, Path module, String label, String serial, Pkcs11Uri uri, PinSource pin) {
+  public TokenConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(module, "module");
+    Objects.requireNonNull(pin, "pin");
+  }
+
+  public Optional<String> findLabel() {
+    return Optional.ofNullable(label);
+  }
+
+  public Optional<String> findSerial() {
+    return Optional.ofNullable(serial);
+  }
+
+  public Optional<Pkcs11Uri> findUri() {
+    return Optional.ofNullable(uri);
+  }
+}

@@ -1,0 +1,447 @@
+package dev.custody.daemon.rpc;
+
+import dev.custody.client.protocol.BoundedLineReader;
+import dev.custody.client.protocol.BusyException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.LineTooLongException;
+import dev.custody.client.protocol.RequestTimeoutException;
+import dev.custody.client.protocol.RequestTooLargeException;
+import dev.custody.client.protocol.RpcResponse;
+import dev.custody.client.protocol.ShuttingDownException;
+import dev.custody.daemon.policy.UnixAccounts;
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketCredentials;
+
+/**
+ * The Unix-socket JSON-RPC server: newline-delimited JSON-RPC 2.0, one thread per connection
+ * (bounded by {@link ServerLimits#maxConnections()}), methods executed on a bounded worker pool.
+ *
+ * <p>Call sequence: construct → {@link #start()} → … → {@link #stop(Duration)} (or
+ * {@link #close()}). Requests on one connection are answered in order, one at a time.
+ *
+ * <p>Per connection: the caller's identity is read from SO_PEERCRED once, at accept. A line longer
+ * than {@code maxRequestBytes} is answered with REQUEST_TOO_LARGE (id null) and the connection is
+ * closed; the reader never holds more than the limit and never acts on a partial line. A line not
+ * completed within {@code requestReadTimeout} of its first byte gets REQUEST_TIMEOUT and the
+ * connection is closed; a connection silent for {@code idleTimeout} between requests is closed.
+ * Malformed requests get BAD_REQUEST and the connection stays usable.
+ *
+ * <p>Stop: stop accepting → close idle connections → let methods in flight finish and answer for
+ * up to the grace period → interrupt what is left and close everything.
+ */
+public final class RpcServer implements Closeable {
+  private static final System.Logger LOG = System.getLogger(RpcServer.class.getName());
+
+  private final ListenSocket listener;
+  private final Dispatcher dispatcher;
+  private final ServerLimits limits;
+  private final ThreadPoolExecutor connectionThreads;
+  private final ThreadPoolExecutor workers;
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final Map<Long, Integer> inFlight = new ConcurrentHashMap<>();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean stopping;
+  private Thread acceptor;
+
+  public RpcServer(ListenSocket listener, Dispatcher dispatcher, ServerLimits limits) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+    this.limits = Objects.requireNonNull(limits, "limits");
+    // A few spare threads: a closing connection leaves the count a moment before its thread is free.
+    // The connection limit itself is enforced by the count in acceptLoop.
+    this.connectionThreads = new ThreadPoolExecutor(0, limits.maxConnections() + 4, 30, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), threads("custodyd-conn-"));
+    this.workers = new ThreadPoolExecutor(limits.workerThreads(), limits.workerThreads(), 0, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(limits.maxConnections()), threads("custodyd-worker-"));
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  public ServerLimits limits() {
+    return limits;
+  }
+
+  public ListenSocket listener() {
+    return listener;
+  }
+
+  /** Starts accepting connections. */
+  public synchronized void start() {
+    if (acceptor != null) {
+      throw new IllegalStateException("already started");
+    }
+    acceptor = new Thread(this::acceptLoop, "custodyd-accept");
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  /** Open connections right now. */
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  /** Whether a stop has begun. */
+  public boolean isStopping() {
+    return stopping;
+  }
+
+  private void acceptLoop() {
+    while (!stopping) {
+      AFUNIXSocket s;
+      try {
+        s = listener.serverSocket().accept();
+      } catch (IOException e) {
+        if (stopping) {
+          break;
+        }
+        LOG.log(Level.WARNING, "accept failed: " + e.getMessage());
+        sleepQuietly(100); // e.g. EMFILE: do not spin
+        continue;
+      }
+      if (stopping) {
+        reject(s, new ShuttingDownException("custodyd is stopping; retry when it is back"));
+        continue;
+      }
+      if (connections.size() >= limits.maxConnections()) {
+        reject(s, new BusyException("custodyd has " + limits.maxConnections()
+            + " connections open (limits.maxConnections); retry later", "maxConnections"));
+        continue;
+      }
+      CallerIdentity caller;
+      try {
+        caller = identify(s);
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "refusing a connection without peer credentials: " + e.getMessage());
+        reject(s, new InternalErrorException("custodyd cannot determine who you are (SO_PEERCRED)", null));
+        continue;
+      }
+      Connection c = new Connection(s, caller);
+      connections.add(c);
+      try {
+        connectionThreads.execute(c);
+      } catch (RejectedExecutionException e) {
+        connections.remove(c);
+        reject(s, new BusyException("custodyd has no free connection thread; retry later", "maxConnections"));
+      }
+    }
+  }
+
+  static CallerIdentity identify(AFUNIXSocket s) throws IOException {
+    AFUNIXSocketCredentials cred = s.getPeerCredentials();
+    if (cred == null || cred.getUid() < 0 || cred.getGid() < 0) {
+      throw new IOException("the kernel gave no peer credentials");
+    }
+    return new CallerIdentity(cred.getUid(), cred.getGid(), cred.getPid(),
+        UnixAccounts.groupsOf(cred.getPid(), cred.getUid(), cred.getGid()));
+  }
+
+  private void reject(AFUNIXSocket s, CustodyException why) {
+    try (s) {
+      write(s.getOutputStream(), RpcResponse.failure(null, why.toRpcError()));
+    } catch (IOException e) {
+      // the client went away first
+    }
+  }
+
+  private void write(OutputStream out, RpcResponse response) throws IOException {
+    byte[] json = dispatcher.mapper().writeValueAsBytes(response);
+    byte[] line = new byte[json.length + 1];
+    System.arraycopy(json, 0, line, 0, json.length);
+    line[json.length] = '\n';
+    out.write(line);
+    out.flush();
+  }
+
+  private boolean acquire(long uid) {
+    boolean[] ok = new boolean[1];
+    inFlight.compute(uid, (k, v) -> {
+      int n = v == null ? 0 : v;
+      ok[0] = n < limits.maxInFlightPerCaller();
+      return ok[0] ? n + 1 : v;
+    });
+    return ok[0];
+  }
+
+  private void release(long uid) {
+    inFlight.compute(uid, (k, v) -> v == null || v <= 1 ? null : v - 1);
+  }
+
+  /** Requests of {@code uid} executing right now. */
+  public int inFlight(long uid) {
+    return inFlight.getOrDefault(uid, 0);
+  }
+
+  /**
+   * Stops the server: no new connections, idle connections closed, methods in flight get up to
+   * {@code grace} to finish and answer, then are interrupted. Idempotent; returns when stopped.
+   */
+  public void stop(Duration grace) {
+    synchronized (this) {
+      if (stopping) {
+        awaitQuietly();
+        return;
+      }
+      stopping = true;
+    }
+    try {
+      listener.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "closing the listening socket: " + e.getMessage());
+    }
+    for (Connection c : connections) {
+      c.closeIfIdle();
+    }
+    connectionThreads.shutdown();
+    workers.shutdown();
+    try {
+      if (!connectionThreads.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.log(Level.WARNING, connections.size() + " request(s) still running after " + grace
+            + "; interrupting them");
+        workers.shutdownNow();
+        for (Connection c : connections) {
+          c.forceClose();
+        }
+        connectionThreads.shutdownNow();
+        connectionThreads.awaitTermination(5, TimeUnit.SECONDS);
+      }
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+      Thread a;
+      synchronized (this) {
+        a = acceptor;
+      }
+      if (a != null) {
+        a.join(5_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** Waits until a stop has completed. */
+  public boolean awaitStopped(Duration timeout) throws InterruptedException {
+    return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void awaitQuietly() {
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop(limits.shutdownGrace());
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** One client connection, served by one thread. */
+  private final class Connection implements Runnable {
+    private final AFUNIXSocket socket;
+    private final CallerIdentity caller;
+    private boolean busy; // guarded by this
+    private boolean closed; // guarded by this
+    private boolean midLine;
+    private long lineDeadline;
+    private int soTimeout = -1;
+
+    Connection(AFUNIXSocket socket, CallerIdentity caller) {
+      this.socket = socket;
+      this.caller = caller;
+    }
+
+    @Override
+    public void run() {
+      LOG.log(Level.DEBUG, "connection from " + caller);
+      try {
+        serve();
+      } catch (IOException e) {
+        LOG.log(Level.DEBUG, "connection from " + caller + " ended: " + e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "connection from " + caller + " failed", e);
+      } finally {
+        connections.remove(this);
+        forceClose();
+      }
+    }
+
+    private void serve() throws IOException {
+      OutputStream out = socket.getOutputStream();
+      BoundedLineReader reader = new BoundedLineReader(socket.getInputStream(), limits.maxRequestBytes(),
+          this::beforeRead);
+      while (true) {
+        byte[] line;
+        try {
+          line = reader.readLine();
+        } catch (LineTooLongException e) {
+          write(out, RpcResponse.failure(null, new RequestTooLargeException("request line exceeds "
+              + limits.maxRequestBytes() + " bytes (limits.maxRequestBytes); the connection is closed and nothing"
+              + " was done", limits.maxRequestBytes()).toRpcError()));
+          return;
+        } catch (SocketTimeoutException e) {
+          if (midLine) {
+            write(out, RpcResponse.failure(null, new RequestTimeoutException("request line not completed within "
+                + limits.requestReadTimeout().toMillis() + " ms (limits.requestReadTimeout); the connection is"
+                + " closed and nothing was done", limits.requestReadTimeout().toMillis()).toRpcError()));
+          }
+          return;
+        } catch (EOFException e) {
+          return; // client left in the middle of a line: nothing to act on
+        }
+        if (line == null) {
+          return;
+        }
+        if (isBlank(line)) {
+          continue;
+        }
+        Dispatcher.Parsed parsed = dispatcher.parse(line);
+        if (parsed.error() != null) {
+          write(out, parsed.error());
+          continue;
+        }
+        Dispatcher.Request request = parsed.request();
+        synchronized (this) {
+          if (stopping || closed) {
+            write(out, RpcResponse.failure(request.id(),
+                new ShuttingDownException("custodyd is stopping; nothing was done, retry when it is back").toRpcError()));
+            return;
+          }
+          busy = true;
+        }
+        RpcResponse response;
+        try {
+          response = execute(request);
+        } finally {
+          synchronized (this) {
+            busy = false;
+          }
+        }
+        write(out, response);
+        if (stopping) {
+          return;
+        }
+      }
+    }
+
+    private RpcResponse execute(Dispatcher.Request request) {
+      if (!acquire(caller.uid())) {
+        return RpcResponse.failure(request.id(), new BusyException("uid " + caller.uid() + " already has "
+            + limits.maxInFlightPerCaller() + " requests in flight (limits.maxInFlightPerCaller); retry when one"
+            + " finishes", "maxInFlightPerCaller").toRpcError());
+      }
+      try {
+        Future<RpcResponse> f = workers.submit(() -> dispatcher.execute(caller, request));
+        try {
+          return f.get();
+        } catch (ExecutionException e) {
+          String incident = Dispatcher.incidentId();
+          LOG.log(Level.ERROR, "incident " + incident + ": " + request.method() + " failed", e.getCause());
+          return RpcResponse.failure(request.id(), new InternalErrorException("internal error in "
+              + request.method() + " (incident " + incident + "): see custodyd's log", incident).toRpcError());
+        } catch (InterruptedException e) {
+          f.cancel(true);
+          Thread.currentThread().interrupt();
+          return RpcResponse.failure(request.id(), new ShuttingDownException("custodyd stopped while "
+              + request.method() + " was running; check `custody status` for its outcome").toRpcError());
+        }
+      } catch (RejectedExecutionException e) {
+        return stopping
+            ? RpcResponse.failure(request.id(), new ShuttingDownException("custodyd is stopping; nothing was done")
+                .toRpcError())
+            : RpcResponse.failure(request.id(), new BusyException("all custodyd workers are busy; retry later",
+                "workerThreads").toRpcError());
+      } finally {
+        release(caller.uid());
+      }
+    }
+
+    private void beforeRead(boolean lineStarted) throws IOException {
+      int timeout;
+      if (!lineStarted) {
+        midLine = false;
+        lineDeadline = 0;
+        timeout = (int) limits.idleTimeout().toMillis();
+      } else {
+        midLine = true;
+        long now = System.nanoTime();
+        if (lineDeadline == 0) {
+          lineDeadline = now + limits.requestReadTimeout().toNanos();
+        }
+        long remaining = TimeUnit.NANOSECONDS.toMillis(lineDeadline - now);
+        if (remaining <= 0) {
+          throw new SocketTimeoutException("request line not completed in time");
+        }
+        timeout = (int) Math.min(Integer.MAX_VALUE, remaining);
+      }
+      if (timeout != soTimeout) {
+        socket.setSoTimeout(timeout);
+        soTimeout = timeout;
+      }
+    }
+
+    synchronized void closeIfIdle() {
+      if (!busy) {
+        forceClose();
+      }
+    }
+
+    synchronized void forceClose() {
+      if (!closed) {
+        closed = true;
+        try {
+          socket.close();
+        } catch (IOException e) {
+          // closing anyway
+        }
+      }
+    }
+  }
+
+  private static boolean isBlank(byte[] line) {
+    for (byte b : line) {
+      if (b != ' ' && b != '\t' && b != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+}
