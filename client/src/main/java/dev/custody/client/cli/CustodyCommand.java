@@ -5,6 +5,7 @@ import dev.custody.client.protocol.DaemonUnavailableException;
 import dev.custody.client.protocol.Protocol;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -29,15 +30,6 @@ import picocli.CommandLine.Model.CommandSpec;
       "Online commands talk to the Notary server through custodyd; offline commands only change what custodyd"
           + " has staged locally. PINs are never taken from the command line."
     },
-    subcommands = {
-      RepoCommands.Init.class, RepoCommands.Add.class, RepoCommands.AddHash.class, RepoCommands.Remove.class,
-      RepoCommands.ListTargets.class, RepoCommands.Lookup.class, RepoCommands.Publish.class,
-      RepoCommands.Status.class, RepoCommands.Reset.class, RepoCommands.Verify.class, RepoCommands.Witness.class,
-      RepoCommands.Delete.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
-      TokenCommands.class, ApprovalCommands.Pending.class, ApprovalCommands.Approve.class,
-      ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class,
-      GenerateCommands.Completion.class, GenerateCommands.ManPage.class
-    },
     footerHeading = "%nExit status:%n",
     footer = {
       "  0 ok, 1 error, 2 usage, 3 custodyd unreachable, 4 not found,",
@@ -51,6 +43,19 @@ import picocli.CommandLine.Model.CommandSpec;
       "  custody add registry.example.com/team/app v1.2 ./app.tar.gz -p"
     })
 final class CustodyCommand {
+  /**
+   * The top-level commands in help order. {@link Main} builds only the one being run (picocli reads
+   * each command's annotations by reflection, which is most of a short command's start-up).
+   */
+  static final List<Class<?>> COMMANDS = List.of(
+      RepoCommands.Init.class, RepoCommands.Add.class, RepoCommands.AddHash.class, RepoCommands.Remove.class,
+      RepoCommands.ListTargets.class, RepoCommands.Lookup.class, RepoCommands.Publish.class,
+      RepoCommands.Status.class, RepoCommands.Reset.class, RepoCommands.Verify.class, RepoCommands.Witness.class,
+      RepoCommands.Delete.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
+      TokenCommands.class, ApprovalCommands.Pending.class, ApprovalCommands.Approve.class,
+      ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class,
+      GenerateCommands.Completion.class, GenerateCommands.ManPage.class);
+
   @Spec CommandSpec spec;
 
   @Option(names = "--socket", scope = ScopeType.INHERIT, paramLabel = "PATH",

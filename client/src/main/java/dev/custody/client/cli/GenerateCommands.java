@@ -19,24 +19,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * Hidden commands that write shell completion and the man page from the command definitions, so
- * neither can drift from the commands. The build runs {@link #main} to put both under
- * {@code client/target/}.
+ * neither can drift from the commands: {@code custody gen-man > custody.1},
+ * {@code custody gen-completion bash > /etc/bash_completion.d/custody}.
  */
 final class GenerateCommands {
   private GenerateCommands() {}
-
-  /** {@code java -cp … dev.custody.client.cli.GenerateCommands OUTDIR}: writes man1/custody.1 and completion/custody. */
-  public static void main(String[] args) throws IOException {
-    Path out = Path.of(args.length > 0 ? args[0] : "target");
-    CommandLine cl = Main.commandLine(new CustodyCommand(Terminal.system(), s -> {
-      throw new IllegalStateException("generation does not connect");
-    }));
-    Files.createDirectories(out.resolve("man1"));
-    Files.createDirectories(out.resolve("completion"));
-    Files.writeString(out.resolve("man1/custody.1"), ManPage.render(cl, LocalDate.of(2026, 11, 1)),
-        StandardCharsets.UTF_8);
-    Files.writeString(out.resolve("completion/custody"), AutoComplete.bash("custody", cl), StandardCharsets.UTF_8);
-  }
 
   @Command(name = "gen-completion", hidden = true,
       description = {"Prints a completion script for bash or zsh.", "Offline."},

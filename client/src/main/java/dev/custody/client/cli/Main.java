@@ -28,7 +28,7 @@ public final class Main {
       return ExitCodes.USAGE;
     }
     CustodyCommand root = new CustodyCommand(terminal, opener);
-    CommandLine cl = commandLine(root);
+    CommandLine cl = commandLine(root, commandNamed(args));
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setParameterExceptionHandler((ParameterException e, String[] a) -> {
@@ -54,12 +54,53 @@ public final class Main {
     }
   }
 
-  /** The command tree; also used by the completion and man page generators. */
+  /** The whole command tree: help, completion and the man page need it. */
   static CommandLine commandLine(CustodyCommand root) {
+    return commandLine(root, null);
+  }
+
+  /** The root with every command, or with {@code only} when it is given. */
+  static CommandLine commandLine(CustodyCommand root, Class<?> only) {
     CommandLine cl = new CommandLine(root);
+    for (Class<?> c : CustodyCommand.COMMANDS) {
+      if (only == null || only == c) {
+        cl.addSubcommand(new CommandLine(c));
+      }
+    }
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setUsageHelpLongOptionsMaxWidth(28);
     return cl;
+  }
+
+  private static final List<String> GLOBAL_OPTIONS_WITH_VALUE = List.of("--socket", "-s", "--server",
+      "--tlscacert", "-o", "--output");
+
+  /**
+   * The top-level command {@code args} run, or null when that is not plain (help, a typo, the
+   * generators): then the whole tree is built.
+   */
+  static Class<?> commandNamed(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (GLOBAL_OPTIONS_WITH_VALUE.contains(a)) {
+        i++;
+        continue;
+      }
+      if (a.startsWith("-")) {
+        continue;
+      }
+      for (Class<?> c : CustodyCommand.COMMANDS) {
+        picocli.CommandLine.Command cmd = c.getAnnotation(picocli.CommandLine.Command.class);
+        if (cmd.hidden()) {
+          continue;
+        }
+        if (cmd.name().equals(a) || List.of(cmd.aliases()).contains(a)) {
+          return c;
+        }
+      }
+      return null;
+    }
+    return null;
   }
 
   /**
