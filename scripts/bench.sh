@@ -21,11 +21,13 @@ mvn -B -q -o -pl pkcs11 dependency:build-classpath -Dmdep.outputFile="$WORK/cp.t
 CP="$ROOT/pkcs11/target/classes:$(cat "$WORK/cp.txt")"
 
 rate() { sed -n 's/.*signs_per_sec=\([0-9.]*\).*/\1/p'; }
-echo "ECDSA P-256 C_Sign on SoftHSM2 $(softhsm2-util --version), ${SECS}s per point, $(nproc) cores"
+echo "ECDSA P-256 C_Sign with one token key (CKA_TOKEN, CKA_PRIVATE) on SoftHSM2 $(softhsm2-util --version), ${SECS}s per point, $(nproc) cores"
 printf '%-8s %16s %22s %8s\n' threads "raw C (signs/s)" "custody pkcs11 (signs/s)" ratio
 for t in 1 2 8; do
-  raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" | rate)
+  # the Java run creates the token key "custody-bench" (CKA_TOKEN, CKA_PRIVATE, sensitive) if absent;
+  # the C baseline signs with that same key
   java -cp "$CP" dev.custody.pkcs11.bench.SignThroughput "$MODULE" bench "$SECS" "$t" > "$WORK/j.txt"
   ours=$(rate < "$WORK/j.txt")
+  raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
   printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
 done
