@@ -9,6 +9,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param role {@code root}, {@code targets}, {@code snapshot}, or a delegation name
  * @param gun the repository the key belongs to; null for root and delegation keys
  * @param token the configured token name
+ * @param created when the key was generated or imported, RFC 3339
  * @param publicKey the public key as PEM, when the daemon sends it ({@code trust key generate}
  *     writes it to NAME.pub)
  * @param softwareCopyNote set by {@code key.import}: the software copy is left for the user to delete
@@ -22,5 +23,6 @@ public record KeyInfo(
     String token,
     String tokenSerial,
     boolean present,
+    String created,
     String publicKey,
     String softwareCopyNote) {}

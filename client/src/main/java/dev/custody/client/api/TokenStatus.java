@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *
  * @param name the configured token name
  * @param unlockedUntil RFC 3339, present while the PIN is cached
- * @param keys how many keys the daemon found on it
+ * @param pinSource where the PIN comes from, as configured ({@code prompt}, {@code file:/path} …), never a PIN
+ * @param keys how many keys of the daemon's inventory are on it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TokenStatus(
@@ -19,6 +20,7 @@ public record TokenStatus(
     boolean present,
     boolean unlocked,
     String unlockedUntil,
+    String pinSource,
     boolean pinCountLow,
     boolean pinFinalTry,
     boolean pinLocked,

@@ -93,8 +93,9 @@ record Failure(int exitCode, String line) {
       case PIN_REQUIRED -> hint(m, "unlock the token first: custody token unlock");
       case PIN_INCORRECT -> {
         PinIncorrectException p = (PinIncorrectException) c;
-        String left = p.triesLeft().isPresent() ? p.triesLeft().getAsInt() + " tries left before the token locks; "
-            : "";
+        String left = p.finalTry() ? "the next wrong PIN locks the token; "
+            : p.triesLeft().isPresent() ? p.triesLeft().getAsInt() + " tries left before the token locks; "
+            : p.countLow() ? "few tries are left before the token locks; " : "";
         yield hint(m, left + "check the PIN and run custody token unlock again (it is never retried automatically)");
       }
       case PIN_LOCKED -> hint(m, "the token's PIN is locked: reset it with the token's PUK/SO tools");
