@@ -52,6 +52,7 @@ public final class CustodyApi implements Closeable {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final CustodyClient client;
+  private String server;
 
   /** Wraps an open protocol client; {@link #close()} closes it. */
   public CustodyApi(CustodyClient client) {
@@ -66,6 +67,16 @@ public final class CustodyApi implements Closeable {
   /** Connects to {@code socket}; calls wait for their answer without limit (approvals take minutes). */
   public static CustodyApi connect(Path socket) throws DaemonUnavailableException {
     return new CustodyApi(CustodyClient.connect(socket, Duration.ZERO));
+  }
+
+  /**
+   * Sends {@code server} (the name of one of custodyd's configured Notary servers) with every method
+   * that accepts it: {@code repo.*}, {@code delegation.add/remove}, {@code key.rotate}. Null: the
+   * daemon's default server.
+   */
+  public CustodyApi server(String name) {
+    this.server = name;
+    return this;
   }
 
   /** The protocol client underneath, for methods this version does not wrap yet. */
@@ -157,7 +168,7 @@ public final class CustodyApi implements Closeable {
     if (serverManaged) {
       p.put("serverManaged", true);
     }
-    return call(Methods.KEY_ROTATE, p, KeyRotateResult.class);
+    return call(Methods.KEY_ROTATE, withServer(p), KeyRotateResult.class);
   }
 
   /** Signs raw bytes; only for callers policy grants {@code sign.raw}. */
@@ -183,7 +194,7 @@ public final class CustodyApi implements Closeable {
       p.put("serverManagedSnapshot", true);
     }
     flag(p, "publish", publish);
-    return call(Methods.REPO_INIT, p, InitResult.class);
+    return call(Methods.REPO_INIT, withServer(p), InitResult.class);
   }
 
   public Staged repoAdd(String gun, String target, long length, String sha256, String sha512, String role,
@@ -192,7 +203,7 @@ public final class CustodyApi implements Closeable {
     opt(p, "sha512", sha512);
     opt(p, "role", role);
     flag(p, "publish", publish);
-    return call(Methods.REPO_ADD, p, Staged.class);
+    return call(Methods.REPO_ADD, withServer(p), Staged.class);
   }
 
   public Staged repoAddBatch(String gun, String role, List<BatchTarget> targets, boolean publish)
@@ -201,7 +212,7 @@ public final class CustodyApi implements Closeable {
     opt(p, "role", role);
     p.set("targets", READER.valueToTree(targets));
     flag(p, "publish", publish);
-    return call(Methods.REPO_ADD_BATCH, p, Staged.class);
+    return call(Methods.REPO_ADD_BATCH, withServer(p), Staged.class);
   }
 
   public Staged repoRemove(String gun, String target, String role, boolean publish)
@@ -209,29 +220,29 @@ public final class CustodyApi implements Closeable {
     ObjectNode p = params().put("gun", gun).put("target", target);
     opt(p, "role", role);
     flag(p, "publish", publish);
-    return call(Methods.REPO_REMOVE, p, Staged.class);
+    return call(Methods.REPO_REMOVE, withServer(p), Staged.class);
   }
 
   /** The targets on the server, verified; {@code role} limits them to one role. */
   public TargetList repoList(String gun, String role) throws CustodyException, IOException {
-    return call(Methods.REPO_LIST, opt(params().put("gun", gun), "role", role), TargetList.class);
+    return call(Methods.REPO_LIST, withServer(opt(params().put("gun", gun), "role", role)), TargetList.class);
   }
 
   /** One target, or {@code NotFoundException}. */
   public TargetInfo repoLookup(String gun, String target) throws CustodyException, IOException {
-    return call(Methods.REPO_LOOKUP, params().put("gun", gun).put("target", target), TargetInfo.class);
+    return call(Methods.REPO_LOOKUP, withServer(params().put("gun", gun).put("target", target)), TargetInfo.class);
   }
 
   public RepoStatus repoStatus(String gun) throws CustodyException, IOException {
-    return call(Methods.REPO_STATUS, params().put("gun", gun), RepoStatus.class);
+    return call(Methods.REPO_STATUS, withServer(params().put("gun", gun)), RepoStatus.class);
   }
 
   public ResetResult repoReset(String gun) throws CustodyException, IOException {
-    return call(Methods.REPO_RESET, params().put("gun", gun), ResetResult.class);
+    return call(Methods.REPO_RESET, withServer(params().put("gun", gun)), ResetResult.class);
   }
 
   public PublishResult repoPublish(String gun) throws CustodyException, IOException {
-    return call(Methods.REPO_PUBLISH, params().put("gun", gun), PublishResult.class);
+    return call(Methods.REPO_PUBLISH, withServer(params().put("gun", gun)), PublishResult.class);
   }
 
   public Staged repoWitness(String gun, Collection<String> roles, boolean publish)
@@ -239,13 +250,13 @@ public final class CustodyApi implements Closeable {
     ObjectNode p = params().put("gun", gun);
     p.set("roles", strings(roles));
     flag(p, "publish", publish);
-    return call(Methods.REPO_WITNESS, p, Staged.class);
+    return call(Methods.REPO_WITNESS, withServer(p), Staged.class);
   }
 
   public DeleteResult repoDelete(String gun, boolean remote) throws CustodyException, IOException {
     ObjectNode p = params().put("gun", gun);
     flag(p, "remote", remote);
-    return call(Methods.REPO_DELETE, p, DeleteResult.class);
+    return call(Methods.REPO_DELETE, withServer(p), DeleteResult.class);
   }
 
   // ---- delegations
@@ -266,7 +277,7 @@ public final class CustodyApi implements Closeable {
       p.put("threshold", threshold);
     }
     flag(p, "publish", publish);
-    return call(Methods.DELEGATION_ADD, p, DelegationChange.class);
+    return call(Methods.DELEGATION_ADD, withServer(p), DelegationChange.class);
   }
 
   /** Removes keys or paths from a delegation, or the whole delegation when both are empty. */
@@ -280,7 +291,7 @@ public final class CustodyApi implements Closeable {
       p.set("paths", strings(paths));
     }
     flag(p, "publish", publish);
-    return call(Methods.DELEGATION_REMOVE, p, DelegationChange.class);
+    return call(Methods.DELEGATION_REMOVE, withServer(p), DelegationChange.class);
   }
 
   public DelegationList delegationList(String gun) throws CustodyException, IOException {
@@ -354,6 +365,10 @@ public final class CustodyApi implements Closeable {
       throw new IOException("custodyd's answer to '" + what + "' does not have the documented shape: "
           + e.getMessage(), e);
     }
+  }
+
+  private ObjectNode withServer(ObjectNode p) {
+    return opt(p, "server", server);
   }
 
   private static ObjectNode params() {

@@ -25,7 +25,19 @@ abstract class CommandBase implements Callable<Integer> {
   }
 
   CustodyApi api() throws DaemonUnavailableException {
-    return root().api();
+    return root().api().server(serverName());
+  }
+
+  /** -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default). */
+  String serverName() {
+    if (root().server != null) {
+      return root().server;
+    }
+    if (spec.qualifiedName().startsWith("custody trust")) {
+      String s = terminal().env().get("DOCKER_CONTENT_TRUST_SERVER");
+      return s == null || s.isBlank() ? null : s;
+    }
+    return null;
   }
 
   Terminal terminal() {

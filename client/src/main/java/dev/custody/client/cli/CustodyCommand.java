@@ -63,7 +63,7 @@ final class CustodyCommand {
   Path socket;
 
   @Option(names = {"-s", "--server"}, scope = ScopeType.INHERIT, paramLabel = "URL",
-      description = "Notary server (accepted for notary compatibility; custodyd uses the server in its config)")
+      description = "Notary server: the name of one of custodyd's configured servers (default: its first)")
   String server;
 
   @Option(names = "--tlscacert", scope = ScopeType.INHERIT, paramLabel = "FILE",

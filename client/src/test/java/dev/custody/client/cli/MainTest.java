@@ -198,6 +198,23 @@ class MainTest {
   }
 
   @Test
+  void serverOption_sentAsTheServerParam_andDockerContentTrustServerForTrust() {
+    daemon.on("repo.publish", "{\"gun\":\"" + GUN + "\",\"roles\":{}}");
+    CliRun.against(daemon, "", "-s", "staging", "publish", GUN);
+    assertThat(daemon.params("repo.publish").toString()).isEqualTo("{\"gun\":\"" + GUN + "\",\"server\":\"staging\"}");
+    CliRun.against(daemon, "", "publish", GUN);
+    assertThat(daemon.params("repo.publish").has("server")).isFalse();
+    daemon.on("repo.list", "{\"gun\":\"docker.io/library/alpine\",\"targets\":[]}");
+    daemon.on("delegation.list", "{\"gun\":\"docker.io/library/alpine\",\"delegations\":[]}");
+    daemon.on("key.list", "{\"keys\":[]}");
+    CliRun r = CliRun.run("", Map.of("CUSTODY_SOCKET", daemon.socket().toString(), "DOCKER_CONTENT_TRUST_SERVER",
+        "hub"), dev.custody.client.api.CustodyApi::connect, "trust", "inspect", "alpine");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(daemon.params("repo.list").path("server").asText()).isEqualTo("hub");
+    assertThat(r.out()).startsWith("[\n    {\n        \"Name\": \"alpine\",\n        \"SignedTags\": [],");
+  }
+
+  @Test
   void missingArguments_usageExit2_oneLine() {
     CliRun r = CliRun.offline("", "lookup", GUN);
     assertThat(r.status()).isEqualTo(ExitCodes.USAGE);
