@@ -20,7 +20,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.CharBuffer;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -66,7 +65,7 @@ public final class CustodyApi implements Closeable {
 
   /** Connects to {@code socket}; calls wait for their answer without limit (approvals take minutes). */
   public static CustodyApi connect(Path socket) throws DaemonUnavailableException {
-    return new CustodyApi(CustodyClient.connect(socket, Duration.ZERO));
+    return new CustodyApi(CustodyClient.connectUntimed(socket));
   }
 
   /**
