@@ -22,7 +22,6 @@ import picocli.CommandLine.Model.CommandSpec;
     scope = ScopeType.INHERIT,
     versionProvider = VersionProvider.class,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     description = {
       "Sign Notary / Docker Content Trust repositories with keys that stay on hardware tokens.",
       "custody talks to custodyd over its Unix socket; the daemon holds the tokens, the trust state and the"
