@@ -289,6 +289,7 @@ class KeyMethodsTest {
 
         String audit = Files.readString(h.auditLog());
         assertThat(audit).doesNotContain(KeysHarness.PIN).doesNotContain(KeysHarness.WRONG_PIN);
+        assertThat(h.logLines).as("the daemon logged (so the search below means something)").isNotEmpty();
         assertThat(String.join("\n", h.logLines)).doesNotContain(KeysHarness.PIN)
             .doesNotContain(KeysHarness.WRONG_PIN);
         assertThat(Files.readString(h.keysJson())).doesNotContain(KeysHarness.PIN);
