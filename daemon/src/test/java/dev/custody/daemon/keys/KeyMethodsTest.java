@@ -13,6 +13,12 @@ import dev.custody.client.protocol.TokenAbsentException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.PinSource;
+import dev.custody.pkcs11.Pkcs11;
+import dev.custody.pkcs11.Pkcs11Backend;
+import dev.custody.pkcs11.PrivateKeyAttributes;
+import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.tuf.sign.EcdsaSignatures;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +30,7 @@ import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -207,6 +214,19 @@ class KeyMethodsTest {
         assertThat(verify(notaryPub, msg, Base64.getDecoder().decode(s.get("signature").asText()))).isTrue();
         assertThatThrownBy(() -> h.client.call("key.import", params("pem", pem, "passphrase",
             NotaryCli.DEFAULT_PASSPHRASE))).isInstanceOf(dev.custody.client.protocol.ConflictException.class);
+
+        // on the token: CKA_ID = the key ID, and the same protection as a key generated there
+        String generated = h.client.call("key.generate", params("role", "snapshot", "gun", "r.example/app"))
+            .get("keyId").asText();
+        try (Pkcs11Backend b = Pkcs11.open(h.shim.modulePath());
+             HsmToken t = b.open(TokenSelector.byLabel(h.token.label()), PinSource.of(KeysHarness.PIN.toCharArray()))) {
+          t.login();
+          for (String id : List.of(notaryId, generated)) {
+            PrivateKeyAttributes a = t.privateKeyAttributes(HexFormat.of().parseHex(id));
+            assertThat(a.custodyCompliant()).as("key %s: %s", id, a).isTrue();
+          }
+          assertThat(t.findKey(HexFormat.of().parseHex(notaryId)).orElseThrow().label()).isEqualTo("r.example/app/targets");
+        }
       }
     });
   }
