@@ -98,6 +98,25 @@ class KeyMethodsTest {
   }
 
   @Test
+  void configuredPin_wrongIsTriedOnceAndNotAgain() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      try (KeysHarness h = new KeysHarness(dir)) {
+        h.start("file:" + h.pinFile(KeysHarness.WRONG_PIN), "");
+        long logins = h.shim.calls("C_Login");
+        assertThatThrownBy(() -> h.client.call("key.generate", params("role", "targets")))
+            .isInstanceOf(PinIncorrectException.class);
+        assertThat(h.shim.calls("C_Login")).isEqualTo(logins + 1);
+        assertThatThrownBy(() -> h.client.call("key.generate", params("role", "targets")))
+            .isInstanceOf(PinRequiredException.class).hasMessageContaining("rejected earlier");
+        assertThat(h.shim.calls("C_Login")).as("the rejected PIN file is not tried again").isEqualTo(logins + 1);
+        // a PIN given with token.unlock replaces it
+        h.client.call("token.unlock", params("token", "main", "pin", KeysHarness.PIN));
+        assertThat(h.client.call("key.generate", params("role", "targets")).get("keyId").asText()).hasSize(64);
+      }
+    });
+  }
+
+  @Test
   void tokenUnlock_pinCacheExpires() {
     assertTimeoutPreemptively(LIMIT, () -> {
       try (KeysHarness h = new KeysHarness(dir).start("prompt", "pinCacheTime: 1500ms")) {
