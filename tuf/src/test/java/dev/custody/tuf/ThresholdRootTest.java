@@ -179,6 +179,33 @@ class ThresholdRootTest {
                 });
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
 
+        // a v3 with all new root keys (erin, frank; 2 of 2) signed by alice and bob (v2's threshold met) but
+        // only by erin of its own keys: short of its own threshold
+        Signer frank = rootKey(3, gun);
+        RepoEditor ownShortEdit = RepoEditor.load(now, clock).rotateRootKeys(List.of(erin.key(), frank.key()), 2);
+        @SuppressWarnings("unchecked")
+        Signed<Root> ownShort = Signing.addSignatures((Signed<Root>) ownShortEdit.buildUnsigned().get("root"),
+                List.of(alice, bob, erin));
+        assertThatThrownBy(() -> trusted.updateRoot(ownShort.toBytes())).isInstanceOfSatisfying(
+                RootRotationException.class, e -> {
+                    assertThat(e.byTrustedKeys()).isFalse();
+                    assertThat(e.needed()).isEqualTo(2);
+                    assertThat(e.found()).isEqualTo(1);
+                });
+        PublishSet ownShortSet = ownShortEdit.buildPublish(KeyRing.of(software), Map.of("root", ownShort));
+        assertThatThrownBy(() -> client.publish(gun, ownShortSet.files())).isInstanceOfSatisfying(
+                MetadataRejectedException.class, e -> {
+                    assertThat(e.validationError()).contains("ErrBadRoot");
+                    assertThat(e.validationMessage().orElseThrow()).contains("failed to validate integrity of roots");
+                });
+        // the editor itself refuses to build either short root
+        assertThatThrownBy(() -> RepoEditor.load(now, clock).rotateRootKeys(List.of(erin.key(), frank.key()), 2)
+                .buildPublish(KeyRing.of(List.of(alice, bob, erin)).and(KeyRing.of(software))))
+                .isInstanceOf(SignatureThresholdException.class);
+        assertThatThrownBy(() -> RepoEditor.load(now, clock).replaceRootKey(bob.keyId(), erin.key())
+                .buildPublish(KeyRing.of(List.of(alice, erin)).and(KeyRing.of(software))))
+                .isInstanceOf(SignatureThresholdException.class);
+
         // a new repository whose first root carries one signature of its 2-of-3 root keys
         String gun2 = gun + "-one";
         List<Signer> bare2 = List.of(TokenSigner.generate(tokens.get(0), "r2a"), TokenSigner.generate(tokens.get(1), "r2b"),
