@@ -1,6 +1,9 @@
 package dev.custody.tuf.ceremony;
 
+import dev.custody.tuf.UnsupportedKeyTypeException;
 import dev.custody.tuf.ceremony.BundleTamperedException.Kind;
+import dev.custody.tuf.keys.KeyTypes;
+import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.GoTime;
 import dev.custody.tuf.model.RoleKeys;
 import dev.custody.tuf.model.Root;
@@ -8,6 +11,9 @@ import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Targets;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.canonical.CanonicalJson;
+import java.security.cert.X509Certificate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -113,6 +119,9 @@ final class Plan {
             out.add("targets v" + baseTargets.version() + " → v" + newTargets.version() + "; content unchanged ("
                     + newTargets.signed().targets().size() + " targets); expires " + GoTime.format(newTargets.signed().expires()));
         }
+        for (TufKey k : n.keysOf("root").values()) {
+            out.add(certificateLine(k, n));
+        }
         out.add("needs signatures: " + b.role("root").threshold() + " of the current root keys (" + ids(b.keysOf("root").keySet())
                 + ") and " + n.role("root").threshold() + " of the new root keys (" + ids(n.keysOf("root").keySet()) + ")");
         if (newTargets != null) {
@@ -140,6 +149,25 @@ final class Plan {
         return role + " keys: " + (removed.isEmpty() ? "" : "removed " + ids(removed) + "; ")
                 + (added.isEmpty() ? "" : "added " + ids(added) + "; ") + (kept.isEmpty() ? "" : "kept " + ids(kept) + "; ")
                 + "threshold " + threshold + " (was " + br.threshold() + " of " + br.keyIds().size() + ")";
+    }
+
+    /**
+     * When a new root key's certificate stops being valid, and a warning when that is before the new
+     * root expires (Notary no longer counts that key after it; enough such keys and the root is dead).
+     */
+    private static String certificateLine(TufKey key, Root n) {
+        String id = ids(Set.of(key.id()));
+        if (!KeyTypes.isX509(key.keyType())) {
+            return "root key " + id + " is " + key.keyType() + ", not a certificate; Notary only counts certificates";
+        }
+        try {
+            X509Certificate cert = PublicKeys.leafCertificate(key, "root");
+            OffsetDateTime notAfter = OffsetDateTime.ofInstant(cert.getNotAfter().toInstant(), ZoneOffset.UTC);
+            String line = "root key " + id + " certificate valid until " + GoTime.format(notAfter);
+            return notAfter.isBefore(n.expires()) ? "WARNING: " + line + ", before the new root expires" : line;
+        } catch (UnsupportedKeyTypeException e) {
+            return "WARNING: root key " + id + " has no readable certificate: " + e.getMessage();
+        }
     }
 
     /** Key IDs shortened for reading: the first 16 hex digits. */

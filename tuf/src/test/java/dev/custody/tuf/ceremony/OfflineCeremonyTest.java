@@ -18,6 +18,7 @@ import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Targets;
+import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.repo.PublishSet;
 import dev.custody.tuf.repo.RepoInit;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Full air-gapped ceremonies between two separate trusted-state directories: the online side (server,
+ * Full air-gapped ceremonies (rotate-root replacing a lost token, rotate-targets, resign-root,
+ * rotate-snapshot to the server) between two separate trusted-state directories: the online side (server,
  * targets and snapshot keys, its own trusted store) and the offline side (root keys on its SoftHSM2
  * tokens, its own trusted store, no server). Bundles go between them only as files. Each publish is
  * listed by the real notary 0.7 client, including one that cached the first root.
@@ -175,6 +177,10 @@ class OfflineCeremonyTest {
         offlineSign(offlineStore, gun, bundleFile, List.of(bob, dave), review -> {
             assertThat(review.summary()).contains(gun + ": resign-root");
             assertThat(review.summary()).anySatisfy(l -> assertThat(l).startsWith("root keys unchanged: "));
+            // ten years from now outlasts the certificates made at init: the custodians are told
+            assertThat(review.summary()).anySatisfy(l -> assertThat(l)
+                    .startsWith("WARNING: root key " + bob.keyId().substring(0, 16) + "… certificate valid until ")
+                    .endsWith(", before the new root expires"));
         });
         PublishSet resigned = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
                 update(client, onlineStore, gun), KeyRing.of(online), clock);
@@ -185,12 +191,26 @@ class OfflineCeremonyTest {
         assertThat(r4.keys()).isEqualTo(before.root().signed().keys());
         assertThat(r4.roles()).isEqualTo(before.root().signed().roles());
 
-        // the client that cached root v1 walks to v4; so does a fresh one and the online updater
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
-        assertThat(rootVersion(cached, gun)).isEqualTo(4);
+
+        // 4. rotate-snapshot to the server (-r): root only; the server signs snapshots from then on
+        TufKey serverSnapshot = ServerKeys.of(client).rotate(gun, "snapshot");
+        Files.write(bundleFile, Ceremony.prepareRotateSnapshot(update(client, onlineStore, gun), serverSnapshot, List.of(),
+                clock).toBytes());
+        offlineSign(offlineStore, gun, bundleFile, List.of(alice, bob), review -> assertThat(review.summary())
+                .anySatisfy(l -> assertThat(l).startsWith("snapshot keys: removed ")));
+        PublishSet toServer = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
+                update(client, onlineStore, gun), KeyRing.of(online), clock);
+        assertThat(toServer.files().keySet()).containsExactly("root");
+        client.publish(gun, toServer.files());
+
+        // the client that cached root v1 walks to v5; so does a fresh one and the online updater
+        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(rootVersion(cached, gun)).isEqualTo(5);
         assertThat(NotaryFixtures.parseList(fx.freshCli("ceremony-fresh").ok("list", gun))).containsOnlyKeys("v1");
         Repository after = update(client, onlineStore, gun);
-        assertThat(after.root().version()).isEqualTo(4);
+        assertThat(after.root().version()).isEqualTo(5);
+        assertThat(after.root().signed().keysOf("snapshot")).containsOnlyKeys(serverSnapshot.id());
         assertThat(((Targets) after.targetsRole("targets").orElseThrow().signed()).version()).isEqualTo(2);
 
         // a bundle prepared on v3 and published after v4 went out: the server moved
@@ -198,13 +218,13 @@ class OfflineCeremonyTest {
         assertThatThrownBy(() -> Ceremony.verifyForPublish(late, after, KeyRing.of(online), clock))
                 .isInstanceOfSatisfying(ServerMovedException.class, e -> {
                     assertThat(e.baseVersion()).isEqualTo(3);
-                    assertThat(e.serverVersion()).isEqualTo(4);
+                    assertThat(e.serverVersion()).isEqualTo(5);
                 });
-        // and the offline side, now trusting v3, refuses a bundle built on v2 as stale
+        // and the offline side, now trusting v4, refuses the first bundle (built on v1) as stale
         assertThatThrownBy(() -> Ceremony.verifyForSigning(prepared,
                 TrustedMetadata.fromTrustedRoot(gun, offlineStore.get(gun, "root"), TrustPinning.TOFU, clock), clock))
                 .isInstanceOfSatisfying(StaleBundleException.class, e -> {
-                    assertThat(e.trustedVersion()).isEqualTo(3);
+                    assertThat(e.trustedVersion()).isEqualTo(4);
                     assertThat(e.baseVersion()).isEqualTo(1);
                 });
     }
