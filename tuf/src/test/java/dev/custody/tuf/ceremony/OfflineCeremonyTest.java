@@ -10,6 +10,7 @@ import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.SoftHsm;
+import dev.custody.tuf.ExpiredMetadataException;
 import dev.custody.tuf.RootRotationException;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
@@ -227,6 +228,53 @@ class OfflineCeremonyTest {
                     assertThat(e.trustedVersion()).isEqualTo(4);
                     assertThat(e.baseVersion()).isEqualTo(1);
                 });
+    }
+
+    @Test
+    void ceremony_resignExpiredRoot_clientsRecover() throws Exception {
+        NotaryFixtures fx = NotaryFixtures.get();
+        NotaryClient client = fx.client();
+        String gun = "example.com/ceremony-expired/" + UUID.randomUUID().toString().substring(0, 8);
+        List<Signer> online = new ArrayList<>();
+        RepoInit init = RepoInit.create(gun, List.of(tokenKey(0)), 1, (g, role) -> {
+            SoftwareSigner s = SoftwareSigner.ecdsa();
+            online.add(s);
+            return s;
+        }, ServerKeys.of(client), false, clock);
+        Signer root = init.signers().get(0);
+        init.editor().addTarget("targets", "v1", FileMeta.of(bytes("one"))).expiry("root", Duration.ofSeconds(3));
+        PublishSet first = init.editor().buildPublish(init.keyRing());
+        client.publish(gun, first.files());
+        NotaryCli cached = fx.freshCli("expired-cached");
+        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        FileTrustedMetaStore onlineStore = new FileTrustedMetaStore(tmp.resolve("online"));
+        FileTrustedMetaStore offlineStore = new FileTrustedMetaStore(tmp.resolve("offline"));
+        offlineStore.commit(gun, Map.of("root", first.files().get("root")), Set.of());
+        update(client, onlineStore, gun);
+        Root r1 = (Root) Signed.parse(first.files().get("root"), "root").signed();
+        while (!clock.instant().isAfter(r1.expires().toInstant().plusMillis(200))) {
+            Thread.sleep(200);
+        }
+
+        // expired: our updater and the notary client refuse the repository
+        assertThatThrownBy(() -> update(client, onlineStore, gun)).isInstanceOf(ExpiredMetadataException.class);
+        NotaryCli.Result refused = cached.run("list", gun);
+        assertThat(refused.ok()).isFalse();
+        assertThat(refused.stdout()).contains("* fatal: root expired at ");
+
+        // the one way in: read it for re-signing only, then a resign-root ceremony
+        Repository expired = Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(onlineStore)
+                .clock(clock).allowExpiredRoot().build().update();
+        Path bundleFile = tmp.resolve("bundle.json");
+        Files.write(bundleFile, Ceremony.prepareResignRoot(expired, Duration.ofDays(365), List.of(), clock).toBytes());
+        offlineSign(offlineStore, gun, bundleFile, List.of(root), review -> assertThat(review.summary())
+                .anySatisfy(l -> assertThat(l).startsWith("root v1 → v2; expires ")));
+        PublishSet resigned = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)), expired,
+                KeyRing.of(online), clock);
+        client.publish(gun, resigned.files());
+        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(rootVersion(cached, gun)).isEqualTo(2);
+        assertThat(update(client, onlineStore, gun).root().version()).isEqualTo(2);
     }
 
     @FunctionalInterface
