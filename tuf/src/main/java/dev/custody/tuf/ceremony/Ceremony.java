@@ -276,7 +276,7 @@ public final class Ceremony {
                     + newTargets.signed().expires() + ", which is not after now");
         }
         List<String> expected = Plan.summary(bundle.gun(), bundle.operation(), baseRoot, baseTargets, newRoot, newTargets);
-        if (!Plan.sameSummary(expected, bundle.summary())) {
+        if (!expected.equals(bundle.summary())) {
             throw new BundleTamperedException(Kind.SUMMARY, null,
                     "the summary does not describe the new metadata; it should read: " + String.join(" | ", expected));
         }

@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -178,9 +177,5 @@ final class Plan {
 
     private static BundleTamperedException plan(String role, String message) {
         return new BundleTamperedException(Kind.PLAN, role, message);
-    }
-
-    static boolean sameSummary(List<String> a, List<String> b) {
-        return Objects.equals(a, b);
     }
 }
