@@ -56,6 +56,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -306,7 +307,10 @@ final class RepoService {
   String publishRole(String gun) {
     try {
       List<Change> ch = state(gun).changes();
-      return ch.isEmpty() ? null : ch.get(0).type().equals(Change.DELEGATION) ? ch.get(0).path() : ch.get(0).scope();
+      // a targets change names the role a publisher is usually limited to; the per-change check covers the rest
+      Optional<Change> target = ch.stream().filter(c -> c.type().equals(Change.TARGET)).findFirst();
+      Change first = target.orElse(ch.isEmpty() ? null : ch.get(0));
+      return first == null ? null : first.type().equals(Change.TARGET) ? first.scope() : first.path();
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -441,9 +445,26 @@ final class RepoService {
       expected.addAll(List.of("root", "targets"));
     }
     try {
+      // runs of target additions to one role go in as one batch (linear in the number of targets)
+      Map<String, FileMeta> run = new LinkedHashMap<>();
+      String runScope = null;
       for (Change ch : changes) {
-        apply(ed, ch);
         expected.add(ch.type().equals(Change.WITNESS) ? ch.path() : ch.scope());
+        boolean add = ch.type().equals(Change.TARGET) && ch.action().equals("create");
+        if (runScope != null && (!add || !ch.scope().equals(runScope))) {
+          ed.addTargets(runScope, run);
+          run = new LinkedHashMap<>();
+          runScope = null;
+        }
+        if (add) {
+          runScope = ch.scope();
+          run.put(ch.path(), FileMeta.fromJson(ch.content().get("meta"), ch.scope(), ch.path()));
+        } else {
+          apply(ed, ch);
+        }
+      }
+      if (runScope != null) {
+        ed.addTargets(runScope, run);
       }
     } catch (DelegationPathException e) {
       throw new BadRequestException(e.getMessage() + " (repo.reset drops the staged changes)");
@@ -865,6 +886,13 @@ final class RepoService {
   }
 
   private void recoverLocked(PendingOperation op, RepoState st) throws Exception {
+    if (op.findStep("committed").isPresent()) {
+      // everything happened; only the end record is missing
+      st.deleteInflight(op.id());
+      ctx.journal().complete(op.id(), op.findStep("committed").get().data());
+      auditRecovery(op, "completed");
+      return;
+    }
     Optional<JournalStep> signed = op.findStep("signed");
     if (signed.isEmpty()) {
       ctx.journal().abort(op.id(), "rolled back after a restart: nothing was signed or sent"

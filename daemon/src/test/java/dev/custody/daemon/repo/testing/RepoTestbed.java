@@ -36,6 +36,7 @@ public final class RepoTestbed implements AutoCloseable {
   private final boolean ownKeys;
   private Daemon daemon;
   private DaemonConfig config;
+  private String extraServers = "";
 
   private RepoTestbed(Path dir, SoftHsmKeyService keys, boolean ownKeys) {
     this.dir = dir;
@@ -55,13 +56,23 @@ public final class RepoTestbed implements AutoCloseable {
 
   /** A daemon in {@code dir} with {@code yaml} (servers, policy, timeouts) added to the base config. */
   public static RepoTestbed start(Path dir, String yaml) throws Exception {
-    RepoTestbed t = new RepoTestbed(dir, SoftHsmKeyService.newToken(), true);
+    return start(dir, yaml, "");
+  }
+
+  /** @param extraServers more entries for the {@code servers} list (YAML list items, indented by 2) */
+  public static RepoTestbed start(Path dir, String yaml, String extraServers) throws Exception {
+    RepoTestbed t = new RepoTestbed(dir, SoftHsmKeyService.shared(), false);
+    t.extraServers = extraServers;
     t.restart(yaml);
     return t;
   }
 
   /** Config text for a daemon in {@code dir} talking to {@code url}. */
   public static String configText(Path dir, String url, String yaml) {
+    return configText(dir, url, yaml, "");
+  }
+
+  public static String configText(Path dir, String url, String yaml, String extraServers) {
     return """
         stateDir: %s/state
         socket:
@@ -70,16 +81,18 @@ public final class RepoTestbed implements AutoCloseable {
         servers:
           - name: default
             url: %s
+        %s
         limits:
           shutdownGrace: 5s
+          maxRequestBytes: 16MiB
         %s
-        """.formatted(dir, dir, url, yaml);
+        """.formatted(dir, dir, url, extraServers, yaml);
   }
 
   /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
   public void restart(String yaml) throws Exception {
     stop();
-    config = ConfigLoader.parse(configText(dir, server().url(), yaml), dir.resolve("custodyd.yaml"),
+    config = ConfigLoader.parse(configText(dir, server().url(), yaml, extraServers), dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
     daemon = Daemon.start(config, Map.of(), List.of(new RepoExtension(keys, Map.of())), Clock.systemUTC());
   }

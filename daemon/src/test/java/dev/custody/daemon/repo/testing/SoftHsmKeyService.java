@@ -46,11 +46,19 @@ public final class SoftHsmKeyService implements KeyService, AutoCloseable {
     open(label, pin);
   }
 
-  /** A new token in this JVM's SoftHSM2 directory, and a key service on it. */
-  public static SoftHsmKeyService newToken() throws IOException, TokenException {
-    String label = "repo-" + UUID.randomUUID().toString().substring(0, 8);
-    SoftHsm.Token t = SoftHsm.forThisProcess().createToken(label);
-    return new SoftHsmKeyService(t.label(), t.userPin());
+  private static SoftHsmKeyService shared;
+
+  /**
+   * One token for this JVM, created on first use and never closed: the PKCS#11 module reads the slot
+   * list once, so tokens created after it was loaded would not be seen.
+   */
+  public static synchronized SoftHsmKeyService shared() throws IOException, TokenException {
+    if (shared == null) {
+      String label = "repo-" + UUID.randomUUID().toString().substring(0, 8);
+      SoftHsm.Token t = SoftHsm.forThisProcess().createToken(label);
+      shared = new SoftHsmKeyService(t.label(), t.userPin());
+    }
+    return shared;
   }
 
   private synchronized HsmToken token() {
