@@ -23,7 +23,8 @@ import java.util.Objects;
  * <p>The audit line of a call carries the caller (uid, gid, pid), the method, the action's GUN and
  * role, the deciding rule, and the result ({@code ok} or the error code name). When a method's
  * result has top-level {@code keyId}, {@code version} or {@code metadataHash} members, they are
- * recorded too. Nothing else from params or result is recorded.
+ * recorded too, and {@code tokenSerial} goes into {@code details}. Nothing else from params or
+ * result is recorded.
  */
 public final class PolicyAuditHook implements DispatchHook {
   private static final System.Logger LOG = System.getLogger(PolicyAuditHook.class.getName());
@@ -75,6 +76,10 @@ public final class PolicyAuditHook implements DispatchHook {
       }
       if (result.path("metadataHash").isTextual()) {
         b.metadataHash(result.get("metadataHash").asText());
+      }
+      if (result.path("tokenSerial").isTextual()) {
+        b.details(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+            .put("tokenSerial", result.get("tokenSerial").asText()));
       }
     }
     audit.append(b.build());

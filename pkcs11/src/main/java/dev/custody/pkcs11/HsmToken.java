@@ -51,6 +51,15 @@ public interface HsmToken extends AutoCloseable {
 
     Optional<TokenKey> findKey(byte[] id) throws TokenException;
 
+    /**
+     * Gives a key pair a new CKA_ID (C_SetAttributeValue on the private and the public key object),
+     * e.g. an ID derived from the public key once it is known. Backends or tokens that cannot change
+     * CKA_ID throw {@link UnsupportedByBackendException}; the key then keeps its old ID.
+     */
+    default TokenKey changeKeyId(byte[] oldId, byte[] newId) throws TokenException {
+        throw new UnsupportedByBackendException(backendName(), "change CKA_ID", "not implemented");
+    }
+
     /** Deletes the private key and its public key object (C_DestroyObject). */
     void deleteKey(byte[] id) throws TokenException;
 

@@ -215,7 +215,8 @@ public final class NotaryServer implements AutoCloseable {
                 "-CAcreateserial", "-days", "30", "-sha256", "-extfile", "server.ext", "-out", "server.crt");
     }
 
-    private static void exec(Path dir, String... cmd) throws IOException {
+    /** Runs a helper command (openssl …) in {@code dir}; fails with its output on a non-zero exit. */
+    public static void exec(Path dir, String... cmd) throws IOException {
         Process p = new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         try {

@@ -69,7 +69,8 @@ public class CustodyException extends Exception {
       case SHUTTING_DOWN -> new ShuttingDownException(m);
       case PIN_REQUIRED -> new PinRequiredException(text(d, "token"), m);
       case PIN_INCORRECT -> new PinIncorrectException(
-          text(d, "token"), d.path("triesLeft").isInt() ? d.get("triesLeft").asInt() : null, m);
+          text(d, "token"), d.path("triesLeft").isInt() ? d.get("triesLeft").asInt() : null,
+          d.path("countLow").asBoolean(false), d.path("finalTry").asBoolean(false), m);
       case PIN_LOCKED -> new PinLockedException(text(d, "token"), m);
       case TOKEN_ABSENT -> new TokenAbsentException(text(d, "token"), m);
       case POLICY_DENIED -> new PolicyDeniedException(

@@ -18,6 +18,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import dev.custody.pkcs11.TokenException;
+import dev.custody.pkcs11.TokenSelector;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -224,25 +226,28 @@ public final class ConfigLoader {
     }
     String label = t.optionalText("label");
     String serial = t.optionalText("serial");
-    Pkcs11Uri uri = null;
+    TokenSelector uri = null;
     Node u = t.child("uri");
     if (u.present()) {
       if (label != null || serial != null) {
         throw fail(u, "give either uri or label/serial, not both");
       }
       try {
-        uri = Pkcs11Uri.parse(u.text());
-      } catch (IllegalArgumentException e) {
+        uri = TokenSelector.parseUri(u.text());
+      } catch (TokenException e) {
         throw fail(u, e.getMessage());
+      }
+      if (!uri.identifiesToken()) {
+        throw fail(u, "the URI names no token: give token= or serial=");
       }
     } else if (label == null && serial == null) {
       throw fail(t, "token '" + name + "' needs label, serial or uri to find it among the module's tokens");
     }
-    PinSource pin = new PinSource.Prompt();
+    TokenPin pin = TokenPin.prompt();
     Node p = t.child("pin");
     if (p.present()) {
       try {
-        pin = PinSource.parse(p.text());
+        pin = TokenPin.parse(p.text());
       } catch (IllegalArgumentException e) {
         throw fail(p, e.getMessage());
       }

@@ -1,12 +1,13 @@
 package dev.custody.daemon.config;
 
+import dev.custody.pkcs11.TokenSelector;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * A hardware token the daemon uses: its PKCS#11 module and how to recognise it (label and/or
- * serial, or an RFC 7512 URI).
+ * serial, or an RFC 7512 URI parsed by the token layer's {@link TokenSelector}).
  *
  * @param name the name commands and audit lines use, e.g. {@code yubikey-1}
  * @param module absolute path of the PKCS#11 module (.so)
@@ -15,7 +16,7 @@ import java.util.Optional;
  * @param uri a PKCS#11 URI instead of label/serial, or null
  * @param pin where the PIN comes from
  */
-public record TokenConfig(String name, Path module, String label, String serial, Pkcs11Uri uri, PinSource pin) {
+public record TokenConfig(String name, Path module, String label, String serial, TokenSelector uri, TokenPin pin) {
   public TokenConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(module, "module");
@@ -30,7 +31,12 @@ public record TokenConfig(String name, Path module, String label, String serial,
     return Optional.ofNullable(serial);
   }
 
-  public Optional<Pkcs11Uri> findUri() {
+  public Optional<TokenSelector> findUri() {
     return Optional.ofNullable(uri);
+  }
+
+  /** How the token layer finds this token among the module's slots. */
+  public TokenSelector selector() {
+    return uri != null ? uri : new TokenSelector(label, serial, null, null, null, null, null, null);
   }
 }

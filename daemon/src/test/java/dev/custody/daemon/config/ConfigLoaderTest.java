@@ -147,13 +147,16 @@ class ConfigLoaderTest {
     assertThat(c.tokens()).hasSize(3);
     TokenConfig yk = c.findToken("yubikey-1").orElseThrow();
     assertThat(yk.serial()).isEqualTo("12345678");
-    assertThat(yk.pin()).isEqualTo(new PinSource.Prompt());
+    assertThat(yk.pin()).isEqualTo(TokenPin.prompt());
+    assertThat(yk.pin().findSource()).isEmpty();
+    assertThat(yk.selector().serial()).isEqualTo("12345678");
     TokenConfig soft = c.findToken("soft").orElseThrow();
-    assertThat(soft.uri().token()).contains("custody root");
-    assertThat(soft.uri().serial()).contains("0a1b");
-    assertThat(soft.uri().query()).containsEntry("module-name", "softhsm2");
-    assertThat(soft.pin()).isEqualTo(new PinSource.Credential("custody-pin"));
-    assertThat(c.findToken("ci-token").orElseThrow().pin()).isEqualTo(new PinSource.FromEnv("CUSTODY_TEST_PIN"));
+    assertThat(soft.uri().label()).isEqualTo("custody root");
+    assertThat(soft.uri().serial()).isEqualTo("0a1b");
+    assertThat(soft.selector()).isEqualTo(soft.uri());
+    assertThat(soft.pin().spec()).isEqualTo("credential:custody-pin");
+    assertThat(soft.pin().findSource()).isPresent();
+    assertThat(c.findToken("ci-token").orElseThrow().pin()).isEqualTo(TokenPin.parse("env:CUSTODY_TEST_PIN"));
     assertThat(c.servers()).extracting(ServerConfig::name).containsExactly("default", "staging");
     assertThat(c.findServer("default").orElseThrow().url()).isEqualTo(URI.create("https://notary.example.com:4443"));
     assertThat(c.findServer("default").orElseThrow().caFile()).isEqualTo(ca);
@@ -236,7 +239,7 @@ class ConfigLoaderTest {
     assertThat(error("tokens:\n  - name: t\n    module: %s\n    uri: \"pkcs11:token=x?pin-value=1234\"\n"
         .formatted(module)).getMessage()).contains("pin-value").doesNotContain("1234");
     assertThat(error("tokens:\n  - name: t\n    module: %s\n    uri: \"pkcs11:tokn=x\"\n".formatted(module))
-        .getMessage()).contains("unknown path attribute \"tokn\"");
+        .getMessage()).contains("tokens[0].uri").contains("unknown path attribute 'tokn'");
     assertThat(error("tokens:\n  - name: t\n    module: %s\n    label: x\n    pin: \"123456\"\n".formatted(module))
         .getMessage()).contains("tokens[0].pin").contains("is not a PIN source").contains("never the PIN itself");
     assertThat(error("tokens:\n  - name: t\n    module: %s\n    label: x\n  - name: t\n    module: %s\n    label: y\n"
@@ -315,12 +318,12 @@ class ConfigLoaderTest {
 
   @Test
   void pinSource_forms() {
-    assertThat(PinSource.parse("file:/run/pin")).isEqualTo(new PinSource.FromFile(Path.of("/run/pin")));
-    assertThat(new PinSource.Credential("p").resolve(Path.of("/run/credentials/custodyd.service")))
-        .isEqualTo(Path.of("/run/credentials/custodyd.service/p"));
-    assertThatThrownBy(() -> PinSource.parse("file:pin")).hasMessageContaining("absolute");
-    assertThatThrownBy(() -> PinSource.parse("env:1X")).hasMessageContaining("not an environment variable name");
-    assertThat(Set.of(PinSource.parse("prompt").toString(), PinSource.parse("env:X").toString()))
+    assertThat(TokenPin.parse("file:/run/pin").spec()).isEqualTo("file:/run/pin");
+    assertThat(TokenPin.parse("file:/run/pin").findSource()).isPresent();
+    assertThatThrownBy(() -> TokenPin.parse("file:pin")).hasMessageContaining("absolute");
+    assertThatThrownBy(() -> TokenPin.parse("env:1X")).hasMessageContaining("not an environment variable name");
+    assertThatThrownBy(() -> TokenPin.parse("credential:../x")).hasMessageContaining("not a credential name");
+    assertThat(Set.of(TokenPin.parse("prompt").toString(), TokenPin.parse("env:X").toString()))
         .containsExactlyInAnyOrder("prompt", "env:X");
   }
 }

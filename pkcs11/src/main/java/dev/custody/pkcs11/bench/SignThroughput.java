@@ -37,11 +37,13 @@ public final class SignThroughput {
         try (Pkcs11Backend backend = Pkcs11.open(which, module);
              HsmToken token = backend.open(TokenSelector.parse(args[1]), PinSource.env("CUSTODY_BENCH_PIN"))) {
             token.login();
-            byte[] id = new byte[8];
-            new SecureRandom().nextBytes(id);
-            id[0] = (byte) ((id[0] & 0x7f) | 1);
-            token.generateKeyPair(KeyAlgorithm.EC_P256, id, "bench-" + ProcessHandle.current().pid());
-            try {
+            // One token key, labelled "custody-bench", shared with the C baseline (signbench KEY_LABEL) so
+            // both sign with the same kind of object: SoftHSM2 decrypts a private token key on each C_Sign.
+            byte[] id = "custody-bench".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            if (token.findKey(id).isEmpty()) {
+                token.generateKeyPair(KeyAlgorithm.EC_P256, id, "custody-bench");
+            }
+            {
                 byte[] digest = new byte[32];
                 new SecureRandom().nextBytes(digest);
                 for (int i = 3; i < args.length; i++) {
@@ -50,10 +52,6 @@ public final class SignThroughput {
                     long signs = run(token, id, digest, threads, seconds);
                     System.out.printf("layer=%s threads=%d seconds=%d signs=%d signs_per_sec=%.0f%n",
                             backend.name(), threads, seconds, signs, signs / (double) seconds);
-                }
-            } finally {
-                if (which == Pkcs11.Backend.IPKCS11WRAPPER) {
-                    token.deleteKey(id);
                 }
             }
         }

@@ -465,6 +465,28 @@ final class XipkiToken implements HsmToken {
     }
 
     @Override
+    public TokenKey changeKeyId(byte[] oldId, byte[] newId) throws TokenException {
+        withSession("C_SetAttributeValue", s -> {
+            long[] priv = s.findAllObjectsSingle(AttributeVector.newPrivateKey().id(oldId));
+            if (priv.length == 0) {
+                throw new KeyNotFoundException(name, hex(oldId));
+            }
+            Generation g = currentOrNull();
+            if (g != null) {
+                g.keyHandles.remove(hex(oldId));
+            }
+            for (long h : priv) {
+                s.setAttributeValues(h, new AttributeVector().id(newId)); // C_SetAttributeValue
+            }
+            for (long h : s.findAllObjectsSingle(AttributeVector.newPublicKey().id(oldId))) {
+                s.setAttributeValues(h, new AttributeVector().id(newId)); // C_SetAttributeValue
+            }
+            return null;
+        });
+        return findKey(newId).orElseThrow(() -> new KeyNotFoundException(name, hex(newId)));
+    }
+
+    @Override
     public void deleteKey(byte[] id) throws TokenException {
         withSession("C_DestroyObject", s -> {
             long[] priv = s.findAllObjectsSingle(AttributeVector.newPrivateKey().id(id));

@@ -7,14 +7,11 @@ import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 
 /** {@code timestamp.json}'s signed part: {@code meta} maps role names to {@link FileMeta} (no versions in Notary). */
 public record Timestamp(int version, OffsetDateTime expires, Map<String, FileMeta> meta, Map<String, JsonNode> extra)
         implements Metadata {
     public static final String TYPE = "Timestamp";
-    private static final Set<String> KNOWN = Set.of("_type", "version", "expires", "meta");
 
     public Timestamp {
         Objects.requireNonNull(expires, "expires");
@@ -42,40 +39,20 @@ public record Timestamp(int version, OffsetDateTime expires, Map<String, FileMet
     }
 
     public Timestamp withMeta(String role, FileMeta m) {
-        Map<String, FileMeta> x = new TreeMap<>(meta);
-        x.put(role, m);
-        return new Timestamp(version, expires, x, extra);
+        return new Timestamp(version, expires, MetaListing.with(meta, role, m), extra);
     }
 
     public Timestamp withoutMeta(String role) {
-        Map<String, FileMeta> x = new TreeMap<>(meta);
-        x.remove(role);
-        return new Timestamp(version, expires, x, extra);
+        return new Timestamp(version, expires, MetaListing.without(meta, role), extra);
     }
 
     @Override
     public ObjectNode toJson() {
-        ObjectNode o = Json.withExtras(extra);
-        o.put("_type", TYPE);
-        o.put("expires", GoTime.format(expires));
-        ObjectNode m = o.putObject("meta");
-        meta.forEach((name, fm) -> m.set(name, fm.toJson()));
-        o.put("version", version);
-        return o;
+        return MetaListing.toJson(TYPE, version, expires, meta, extra);
     }
 
     public static Timestamp fromJson(JsonNode n, String roleName) throws MalformedMetadataException {
-        String role = "timestamp";
-        ObjectNode o = Json.object(n, "signed", role);
-        Map<String, FileMeta> meta = new TreeMap<>();
-        ObjectNode m = Json.object(Json.required(o, "meta", role), "meta", role);
-        for (Map.Entry<String, JsonNode> e : m.properties()) {
-            meta.put(e.getKey(), FileMeta.fromJson(e.getValue(), role, e.getKey()));
-        }
-        Timestamp t = new Timestamp(Json.int32(o, "version", role), Json.time(o, "expires", role), meta, Json.extras(o, KNOWN));
-        if (t.version < 1) {
-            throw new MalformedMetadataException(role, "version cannot be less than one");
-        }
-        return t;
+        MetaListing.Parts p = MetaListing.parse(n, "timestamp");
+        return new Timestamp(p.version(), p.expires(), p.meta(), p.extra());
     }
 }

@@ -1,5 +1,7 @@
 package dev.custody.tuf.server;
 
+import dev.custody.testhsm.NotaryCli;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -42,9 +44,9 @@ class NotaryClientTest {
     @BeforeAll
     static void startServerAndPublishWithNotaryCli() throws Exception {
         server = NotaryServer.startHttp(dir.resolve("server"));
-        notary = new NotaryCli(dir.resolve("trust"), server.url(), null);
-        notary.run("init", GUN, "-p");
-        notary.run("list", GUN); // the cache now holds exactly what the server serves, timestamp included
+        notary = NotaryCli.create(dir.resolve("trust"), server);
+        notary.ok("init", GUN, "-p");
+        notary.ok("list", GUN); // the cache now holds exactly what the server serves, timestamp included
         client = NotaryClient.builder(server.url()).userAgent("custody-test").build();
     }
 
@@ -56,14 +58,14 @@ class NotaryClientTest {
     }
 
     private static void initRepository(String gun) throws Exception {
-        notary.run("init", gun, "-p");
-        notary.run("list", gun);
+        notary.ok("init", gun, "-p");
+        notary.ok("list", gun);
     }
 
     @Test
     void getRole_baseRolesPublishedByNotaryCli_matchNotaryCacheByteForByte() throws Exception {
         for (String role : new String[] {"root", "targets", "snapshot", "timestamp"}) {
-            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(notary.cached(GUN, role));
+            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
     }
 
@@ -73,25 +75,25 @@ class NotaryClientTest {
         initRepository(gun);
         Path work = dir.resolve("delegation");
         Files.createDirectories(work);
-        NotaryCli.exec(work, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "releases.key");
-        NotaryCli.exec(work, "openssl", "req", "-new", "-x509", "-key", "releases.key", "-subj", "/CN=releases",
+        NotaryServer.exec(work, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "releases.key");
+        NotaryServer.exec(work, "openssl", "req", "-new", "-x509", "-key", "releases.key", "-subj", "/CN=releases",
                 "-days", "30", "-out", "releases.crt");
         Files.writeString(work.resolve("artifact.txt"), "release 1\n");
-        notary.run("key", "import", work.resolve("releases.key").toString(), "--role", "targets/releases");
-        notary.run("delegation", "add", gun, "targets/releases", work.resolve("releases.crt").toString(),
+        notary.ok("key", "import", work.resolve("releases.key").toString(), "--role", "targets/releases");
+        notary.ok("delegation", "add", gun, "targets/releases", work.resolve("releases.crt").toString(),
                 "--all-paths", "-p");
-        notary.run("add", gun, "v1", work.resolve("artifact.txt").toString(), "--roles", "targets/releases", "-p");
-        notary.run("list", gun, "--roles", "targets/releases");
+        notary.ok("add", gun, "v1", work.resolve("artifact.txt").toString(), "--roles", "targets/releases", "-p");
+        notary.ok("list", gun, "--roles", "targets/releases");
 
         byte[] served = client.getRole(gun, "targets/releases");
 
-        assertThat(served).isEqualTo(notary.cached(gun, "targets/releases"));
+        assertThat(served).isEqualTo(Files.readAllBytes(notary.metadataFile(gun, "targets/releases")));
         assertThat(JSON.readTree(served).at("/signed/targets/v1/length").asInt()).isEqualTo(10);
     }
 
     @Test
     void getRoleByChecksum_sha256OfCachedTargets_returnsSameBytes() throws Exception {
-        byte[] targets = notary.cached(GUN, "targets");
+        byte[] targets = Files.readAllBytes(notary.metadataFile(GUN, "targets"));
         String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(targets));
 
         assertThat(client.getRoleByChecksum(GUN, "targets", sha256)).isEqualTo(targets);
@@ -112,7 +114,7 @@ class NotaryClientTest {
         initRepository(gun);
         byte[] rootV1 = client.getRole(gun, "root");
 
-        notary.run("key", "rotate", gun, "targets");
+        notary.ok("key", "rotate", gun, "targets");
         byte[] rootV2 = client.getRole(gun, "root");
 
         assertThat(JSON.readTree(rootV2).at("/signed/version").asInt()).isEqualTo(2);
@@ -126,7 +128,7 @@ class NotaryClientTest {
     void getKey_timestamp_returnsTheKeyRootListsForTimestamp() throws Exception {
         ServerKey key = client.getKey(GUN, "timestamp");
 
-        JsonNode root = JSON.readTree(notary.cached(GUN, "root")).get("signed");
+        JsonNode root = JSON.readTree(Files.readAllBytes(notary.metadataFile(GUN, "root"))).get("signed");
         String timestampKeyId = root.at("/roles/timestamp/keyids/0").asText();
         JsonNode listed = root.get("keys").get(timestampKeyId);
         assertThat(key.keyType()).isEqualTo(listed.get("keytype").asText());
@@ -158,7 +160,7 @@ class NotaryClientTest {
     void getKey_serverManagedSnapshot_returnsKeyListedInRoot() throws Exception {
         String gun = "example.com/custody/server-snapshot";
         initRepository(gun);
-        notary.run("key", "rotate", gun, "snapshot", "-r");
+        notary.ok("key", "rotate", gun, "snapshot", "-r");
 
         ServerKey key = client.getKey(gun, "snapshot");
 
@@ -195,7 +197,7 @@ class NotaryClientTest {
         initRepository(gun);
         Map<String, byte[]> roles = new LinkedHashMap<>();
         for (String role : new String[] {"root", "targets", "snapshot"}) {
-            roles.put(role, notary.cached(gun, role));
+            roles.put(role, Files.readAllBytes(notary.metadataFile(gun, role)));
         }
         client.delete(gun);
         assertThatThrownBy(() -> client.getRole(gun, "root")).isInstanceOf(NotFoundException.class);
@@ -207,12 +209,12 @@ class NotaryClientTest {
         }
         JsonNode timestamp = JSON.readTree(client.getRole(gun, "timestamp"));
         assertThat(timestamp.at("/signed/meta/snapshot/length").asInt()).isEqualTo(roles.get("snapshot").length);
-        assertThat(notary.run("list", gun)).contains("No targets present in this repository.");
+        assertThat(notary.ok("list", gun)).contains("No targets present in this repository.");
     }
 
     @Test
     void publish_targetsWithBrokenSignature_throwsMetadataRejectedWithServerMessage() throws Exception {
-        ObjectNode targets = (ObjectNode) JSON.readTree(notary.cached(GUN, "targets"));
+        ObjectNode targets = (ObjectNode) JSON.readTree(Files.readAllBytes(notary.metadataFile(GUN, "targets")));
         ObjectNode signed = (ObjectNode) targets.get("signed");
         signed.put("version", signed.get("version").asInt() + 1); // the signature no longer matches
         byte[] tampered = JSON.writeValueAsBytes(targets);
@@ -231,14 +233,14 @@ class NotaryClientTest {
                     assertThat(e.getMessage()).startsWith("POST " + server.url() + "/v2/" + GUN + "/_trust/tuf/: ")
                             .endsWith(e.serverBody().strip());
                 });
-        assertThat(client.getRole(GUN, "targets")).isEqualTo(notary.cached(GUN, "targets"));
+        assertThat(client.getRole(GUN, "targets")).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, "targets")));
     }
 
     @Test
     void publish_currentVersionsAgain_throwsConflict() throws Exception {
         Map<String, byte[]> roles = new LinkedHashMap<>();
         for (String role : new String[] {"root", "targets", "snapshot"}) {
-            roles.put(role, notary.cached(GUN, role));
+            roles.put(role, Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
 
         assertThatThrownBy(() -> client.publish(GUN, roles))
@@ -264,7 +266,7 @@ class NotaryClientTest {
 
     @Test
     void publish_delegationUnknownToServer_throwsMetadataRejected() throws Exception {
-        byte[] targets = notary.cached(GUN, "targets");
+        byte[] targets = Files.readAllBytes(notary.metadataFile(GUN, "targets"));
 
         assertThatThrownBy(() -> client.publish(GUN, Map.of("targets/nobody", targets)))
                 .isInstanceOfSatisfying(MetadataRejectedException.class, e -> assertThat(e.validationMessage())
@@ -321,7 +323,7 @@ class NotaryClientTest {
     @Test
     void getRole_smallMetadataOverLimit_refusedOnContentLength() throws Exception {
         NotaryClient small = NotaryClient.builder(server.url()).maxResponseBytes(100).build();
-        long timestampLength = notary.cached(GUN, "timestamp").length; // < 2 KiB: notary-server sends Content-Length
+        long timestampLength = Files.readAllBytes(notary.metadataFile(GUN, "timestamp")).length; // < 2 KiB: notary-server sends Content-Length
 
         assertThatThrownBy(() -> small.getRole(GUN, "timestamp"))
                 .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
@@ -337,7 +339,7 @@ class NotaryClientTest {
     void getRole_largeMetadataOverLimit_refusedWhileCountingChunkedBody() throws Exception {
         NotaryClient small = NotaryClient.builder(server.url()).maxResponseBytes(1000).build();
         // root is over 2 KiB: Go's net/http then sends it chunked, without Content-Length
-        assertThat(notary.cached(GUN, "root").length).isGreaterThan(2048);
+        assertThat(Files.readAllBytes(notary.metadataFile(GUN, "root")).length).isGreaterThan(2048);
 
         assertThatThrownBy(() -> small.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {

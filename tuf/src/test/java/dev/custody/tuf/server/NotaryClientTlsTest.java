@@ -1,5 +1,7 @@
 package dev.custody.tuf.server;
 
+import dev.custody.testhsm.NotaryCli;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,9 +26,9 @@ class NotaryClientTlsTest {
     @BeforeAll
     static void startTlsServerAndPublishWithNotaryCli() throws Exception {
         server = NotaryServer.startTls(dir.resolve("server"));
-        notary = new NotaryCli(dir.resolve("trust"), server.url(), server.caCert());
-        notary.run("init", GUN, "-p");
-        notary.run("list", GUN);
+        notary = NotaryCli.create(dir.resolve("trust"), server);
+        notary.ok("init", GUN, "-p");
+        notary.ok("list", GUN);
     }
 
     @AfterAll
@@ -41,7 +43,7 @@ class NotaryClientTlsTest {
         NotaryClient client = NotaryClient.builder(server.url()).caFile(server.caCert()).build();
 
         for (String role : new String[] {"root", "targets", "snapshot", "timestamp"}) {
-            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(notary.cached(GUN, role));
+            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
         assertThat(client.getKey(GUN, "timestamp").publicKey()).isNotEmpty();
         assertThat(client.healthy()).isTrue();
@@ -51,7 +53,7 @@ class NotaryClientTlsTest {
     void getRole_unknownCa_throwsServerUnreachableTlsFailure() throws Exception {
         Path other = dir.resolve("other-ca");
         Files.createDirectories(other);
-        NotaryCli.exec(other, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        NotaryServer.exec(other, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", "ca.key", "-subj", "/CN=someone-else", "-days", "1", "-out", "ca.crt");
         NotaryClient client = NotaryClient.builder(server.url()).caFile(other.resolve("ca.crt")).build();
 

@@ -1,0 +1,385 @@
+package dev.custody.daemon.keys;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.BadRequestException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.Protocol;
+import dev.custody.daemon.DaemonContext;
+import dev.custody.daemon.audit.AuditEntry;
+import dev.custody.daemon.audit.AuditVerification;
+import dev.custody.daemon.policy.Action;
+import dev.custody.daemon.policy.ActionResolver;
+import dev.custody.daemon.policy.Glob;
+import dev.custody.daemon.policy.Operation;
+import dev.custody.daemon.policy.Rule;
+import dev.custody.daemon.rpc.CallerIdentity;
+import dev.custody.daemon.rpc.Params;
+import dev.custody.pkcs11.KeyAlgorithm;
+import dev.custody.pkcs11.PinSource;
+import dev.custody.pkcs11.TokenException;
+import dev.custody.pkcs11.TokenInfo;
+import java.io.IOException;
+import java.io.StringReader;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bouncycastle.util.io.pem.PemHeader;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
+
+/**
+ * The token, key, audit and policy socket methods ({@code docs/protocol-methods.md}): {@code token.list},
+ * {@code token.unlock}, {@code token.lock}, {@code key.list}, {@code key.generate}, {@code key.import},
+ * {@code key.remove}, {@code sign.raw}, {@code audit.tail}, {@code audit.verify}, {@code policy.show}.
+ *
+ * <p>All are guarded by policy and audited by the dispatch hook. {@code key.remove} and
+ * {@code sign.raw} resolve their policy action from the key's inventory record (its GUN and role), so
+ * a rule can grant {@code sign.raw} for some repositories' keys only. Results that name a key carry
+ * {@code keyId} and {@code tokenSerial}, which the audit line records. A PIN travels only in
+ * {@code token.unlock}'s params; it is copied to a char array, used for one C_Login, cached by the
+ * token (wiped on expiry) and appears in no result, error, log or audit line.
+ */
+final class KeyMethods {
+  private final DaemonContext ctx;
+  private final TokenKeyService keys;
+  private final ObjectMapper mapper = Protocol.newMapper();
+
+  KeyMethods(DaemonContext ctx, TokenKeyService keys) {
+    this.ctx = ctx;
+    this.keys = keys;
+  }
+
+  void register() {
+    var m = ctx.methods();
+    m.register("token.list", ActionResolver.of(Operation.KEY_LIST), this::tokenList);
+    m.register("token.unlock", ActionResolver.of(Operation.TOKEN_UNLOCK), this::tokenUnlock);
+    m.register("token.lock", ActionResolver.of(Operation.TOKEN_LOCK), this::tokenLock);
+    m.register("key.list", ActionResolver.of(Operation.KEY_LIST), this::keyList);
+    m.register("key.generate", ActionResolver.of(Operation.KEY_GENERATE), this::keyGenerate);
+    m.register("key.import", this::importAction, this::keyImport);
+    m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
+    m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
+    m.register("audit.tail", ActionResolver.of(Operation.AUDIT_READ), this::auditTail);
+    m.register("audit.verify", ActionResolver.of(Operation.AUDIT_READ), this::auditVerify);
+    m.register("policy.show", ActionResolver.of(Operation.POLICY_READ), this::policyShow);
+  }
+
+  // ---- params ---------------------------------------------------------------------------------
+
+  record NoParams() {}
+
+  record TokenParam(String token) {}
+
+  record GunParam(String gun) {}
+
+  record GenerateParams(String role, String gun, String token, String algorithm) {}
+
+  record ImportParams(String pem, String passphrase, String role, String gun, String token) {}
+
+  record KeyIdParam(String keyId) {}
+
+  record SignRawParams(String keyId, String data) {}
+
+  record TailParams(Integer lines) {}
+
+  private static String required(String value, String field) throws BadRequestException {
+    if (value == null || value.isEmpty()) {
+      throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
+    }
+    return value;
+  }
+
+  /** The action of a method on one recorded key: the key's GUN and role, for policy and audit. */
+  private Action keyAction(Operation op, JsonNode params) throws BadRequestException {
+    String keyId = required(ActionResolver.optionalText(params, "keyId"), "keyId");
+    Optional<KeyInventory.Entry> e = keys.inventory().find(keyId);
+    return new Action(op, e.map(KeyInventory.Entry::gun).orElse(null), e.map(KeyInventory.Entry::role).orElse(null));
+  }
+
+  /** key.import's action: role and gun from params, else from the PEM's {@code role:}/{@code gun:} headers. */
+  private Action importAction(JsonNode params) throws BadRequestException {
+    String role = ActionResolver.optionalText(params, "role");
+    String gun = ActionResolver.optionalText(params, "gun");
+    String pem = ActionResolver.optionalText(params, "pem");
+    if (pem != null && (role == null || gun == null)) {
+      Map<String, String> h = pemHeaders(pem);
+      role = role != null ? role : h.get("role");
+      gun = gun != null ? gun : h.get("gun");
+    }
+    return new Action(Operation.KEY_IMPORT, gun, role);
+  }
+
+  private static Map<String, String> pemHeaders(String pem) {
+    Map<String, String> out = new HashMap<>();
+    try (PemReader r = new PemReader(new StringReader(pem))) {
+      PemObject o = r.readPemObject();
+      if (o != null) {
+        for (Object h : o.getHeaders()) {
+          PemHeader ph = (PemHeader) h;
+          out.put(ph.getName().toLowerCase(java.util.Locale.ROOT), ph.getValue().strip());
+        }
+        java.util.Arrays.fill(o.getContent(), (byte) 0);
+      }
+    } catch (IOException | RuntimeException e) {
+      // the handler reports the bad PEM
+    }
+    return out;
+  }
+
+  // ---- tokens ---------------------------------------------------------------------------------
+
+  private JsonNode tokenList(CallerIdentity caller, JsonNode params) throws CustodyException {
+    Params.bind(params, NoParams.class);
+    ArrayNode out = mapper.createArrayNode();
+    Map<String, Integer> counts = new HashMap<>();
+    keys.inventory().all().forEach(e -> counts.merge(e.tokenName(), 1, Integer::sum));
+    for (ManagedToken t : keys.tokens().all()) {
+      out.add(tokenStatus(t, counts.getOrDefault(t.name(), 0)));
+    }
+    ObjectNode r = mapper.createObjectNode();
+    r.set("tokens", out);
+    return r;
+  }
+
+  /** {@code TokenStatus}; a token that is absent (or whose module fails) shows {@code present: false}. */
+  ObjectNode tokenStatus(ManagedToken t, int keyCount) {
+    Optional<TokenInfo> now;
+    try {
+      now = t.probe();
+    } catch (TokenException e) {
+      now = Optional.empty();
+    }
+    Optional<TokenInfo> info = now.isPresent() ? now : t.lastInfo();
+    ObjectNode n = mapper.createObjectNode();
+    n.put("name", t.name());
+    n.put("label", info.map(TokenInfo::label).orElse(t.config().selector().label()));
+    n.put("serial", info.map(TokenInfo::serial).orElse(t.config().selector().serial()));
+    n.put("manufacturer", info.map(TokenInfo::manufacturer).orElse(null));
+    n.put("model", info.map(TokenInfo::model).orElse(null));
+    n.put("present", now.isPresent());
+    n.put("unlocked", now.isPresent() && t.loggedIn());
+    t.unlockedUntil().ifPresent(u -> n.put("unlockedUntil", u.toString()));
+    n.put("pinSource", t.config().pin().spec());
+    n.put("pinCountLow", now.map(TokenInfo::userPinCountLow).orElse(false));
+    n.put("pinFinalTry", now.map(TokenInfo::userPinFinalTry).orElse(false));
+    n.put("pinLocked", now.map(TokenInfo::userPinLocked).orElse(false));
+    n.put("keys", keyCount);
+    return n;
+  }
+
+  private JsonNode tokenUnlock(CallerIdentity caller, JsonNode params) throws CustodyException {
+    String tokenSpec = required(ActionResolver.optionalText(params, "token"), "token");
+    JsonNode pinNode = params.get("pin");
+    if (pinNode == null || !pinNode.isTextual() || pinNode.asText().isEmpty()) {
+      throw new BadRequestException("params.pin is required (a non-empty string)", "params.pin");
+    }
+    var it = params.fieldNames();
+    while (it.hasNext()) {
+      String f = it.next();
+      if (!f.equals("token") && !f.equals("pin")) {
+        throw new BadRequestException("params." + f + " is not a known parameter (known: pin, token)", "params." + f);
+      }
+    }
+    ManagedToken t = keys.tokens().get(tokenSpec);
+    char[] pin = pinNode.asText().toCharArray();
+    Instant until;
+    try {
+      until = t.unlock(pin);
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(t.name(), e);
+    } finally {
+      PinSource.wipe(pin);
+    }
+    return mapper.createObjectNode().put("token", t.name()).put("unlockedUntil", until.toString());
+  }
+
+  private JsonNode tokenLock(CallerIdentity caller, JsonNode params) throws CustodyException {
+    TokenParam p = Params.bind(params, TokenParam.class);
+    ManagedToken t = keys.tokens().get(required(p.token(), "token"));
+    t.lock();
+    return mapper.createObjectNode().put("token", t.name());
+  }
+
+  // ---- keys -----------------------------------------------------------------------------------
+
+  private JsonNode keyList(CallerIdentity caller, JsonNode params) throws CustodyException {
+    GunParam p = Params.bind(params, GunParam.class);
+    Map<String, Boolean> present = new HashMap<>();
+    for (ManagedToken t : keys.tokens().all()) {
+      boolean here;
+      try {
+        here = t.probe().isPresent();
+      } catch (TokenException e) {
+        here = false;
+      }
+      present.put(t.name(), here);
+    }
+    ArrayNode out = mapper.createArrayNode();
+    for (KeyInventory.Entry e : keys.inventory().all()) {
+      if (p.gun() == null || p.gun().equals(e.gun())) {
+        out.add(keyInfo(e, present.getOrDefault(e.tokenName(), false)));
+      }
+    }
+    ObjectNode r = mapper.createObjectNode();
+    r.set("keys", out);
+    return r;
+  }
+
+  /** {@code KeyInfo}. */
+  private ObjectNode keyInfo(KeyInventory.Entry e, boolean present) {
+    ObjectNode n = mapper.createObjectNode();
+    n.put("keyId", e.keyId());
+    n.put("role", e.role());
+    if (e.gun() != null) {
+      n.put("gun", e.gun());
+    }
+    n.put("algorithm", e.algorithm());
+    n.put("token", e.tokenName());
+    n.put("tokenSerial", e.tokenSerial());
+    n.put("present", present);
+    n.put("created", e.created());
+    return n;
+  }
+
+  private JsonNode keyGenerate(CallerIdentity caller, JsonNode params) throws CustodyException {
+    GenerateParams p = Params.bind(params, GenerateParams.class);
+    String role = required(p.role(), "role");
+    KeyAlgorithm alg = switch (p.algorithm() == null ? "ecdsa" : p.algorithm()) {
+      case "ecdsa" -> KeyAlgorithm.EC_P256;
+      case "ed25519" -> KeyAlgorithm.ED25519;
+      default -> throw new BadRequestException("params.algorithm must be \"ecdsa\" or \"ed25519\"",
+          "params.algorithm");
+    };
+    ManagedToken t = keys.tokens().get(p.token());
+    return keyInfo(keys.generate(t, role, p.gun(), alg), true);
+  }
+
+  private JsonNode keyImport(CallerIdentity caller, JsonNode params) throws CustodyException {
+    ImportParams p = Params.bind(params, ImportParams.class);
+    char[] pass = p.passphrase() == null ? null : p.passphrase().toCharArray();
+    TrustDirKey k;
+    try {
+      k = TrustDirKey.read(required(p.pem(), "pem"), pass);
+    } finally {
+      PinSource.wipe(pass);
+    }
+    String role = p.role() != null ? p.role() : k.role().orElseThrow(() -> new BadRequestException(
+        "params.role is required: the PEM has no role: header", "params.role"));
+    String gun = p.gun() != null ? p.gun() : k.gun().orElse(null);
+    ManagedToken t = keys.tokens().get(p.token());
+    KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun);
+    ObjectNode r = keyInfo(e, true);
+    r.put("softwareCopyNote", "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
+        + " the software copy in your notary/docker trust_dir (private/" + e.keyId() + ".key or the file you"
+        + " imported) is still yours: delete it yourself once you have checked the token copy");
+    return r;
+  }
+
+  private JsonNode keyRemove(CallerIdentity caller, JsonNode params) throws CustodyException {
+    KeyIdParam p = Params.bind(params, KeyIdParam.class);
+    KeyInventory.Entry e = keys.remove(required(p.keyId(), "keyId"));
+    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId()).put("token", e.tokenName());
+    if (e.tokenSerial() != null) {
+      r.put("tokenSerial", e.tokenSerial());
+    }
+    return r;
+  }
+
+  private JsonNode signRaw(CallerIdentity caller, JsonNode params) throws CustodyException {
+    SignRawParams p = Params.bind(params, SignRawParams.class);
+    KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
+    byte[] data;
+    try {
+      data = Base64.getDecoder().decode(required(p.data(), "data"));
+    } catch (IllegalArgumentException ex) {
+      throw new BadRequestException("params.data must be base64", "params.data");
+    }
+    byte[] sig = keys.sign(e, data);
+    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId())
+        .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa")
+        .put("signature", Base64.getEncoder().encodeToString(sig));
+    if (e.tokenSerial() != null) {
+      r.put("tokenSerial", e.tokenSerial());
+    }
+    return r;
+  }
+
+  // ---- audit and policy -----------------------------------------------------------------------
+
+  private JsonNode auditTail(CallerIdentity caller, JsonNode params) throws CustodyException {
+    TailParams p = Params.bind(params, TailParams.class);
+    int lines = p.lines() == null ? 20 : p.lines();
+    if (lines < 1 || lines > 10_000) {
+      throw new BadRequestException("params.lines must be 1..10000", "params.lines");
+    }
+    List<AuditEntry> entries;
+    try {
+      entries = ctx.audit().tail(lines);
+    } catch (IOException e) {
+      throw new InternalErrorException("cannot read the audit log: " + e.getMessage(), null);
+    }
+    ArrayNode out = mapper.createArrayNode();
+    for (AuditEntry a : entries) {
+      ObjectNode n = mapper.createObjectNode();
+      n.put("seq", a.seq()).put("time", a.time().toString()).put("prev", a.prev()).put("hash", a.hash());
+      ObjectNode rec = mapper.valueToTree(a.record());
+      rec.fields().forEachRemaining(f -> {
+        if (!f.getValue().isNull()) {
+          n.set(f.getKey(), f.getValue());
+        }
+      });
+      out.add(n);
+    }
+    ObjectNode r = mapper.createObjectNode();
+    r.set("entries", out);
+    return r;
+  }
+
+  private JsonNode auditVerify(CallerIdentity caller, JsonNode params) throws CustodyException {
+    Params.bind(params, NoParams.class);
+    AuditVerification v;
+    try {
+      v = ctx.audit().verify();
+    } catch (IOException e) {
+      throw new InternalErrorException("cannot read the audit log: " + e.getMessage(), null);
+    }
+    ObjectNode r = mapper.createObjectNode().put("ok", v.intact()).put("lines", v.linesChecked());
+    v.firstBrokenLine().ifPresent(l -> r.put("firstBadLine", l));
+    if (!v.intact()) {
+      r.put("reason", v.reason());
+    }
+    return r;
+  }
+
+  private JsonNode policyShow(CallerIdentity caller, JsonNode params) throws CustodyException {
+    Params.bind(params, NoParams.class);
+    ArrayNode rules = mapper.createArrayNode();
+    for (Rule rule : ctx.policy().rules()) {
+      ObjectNode n = mapper.createObjectNode();
+      n.put("name", rule.name());
+      rule.uids().stream().sorted().forEach(n.putArray("uids")::add);
+      rule.gids().stream().sorted().forEach(n.putArray("gids")::add);
+      ArrayNode guns = n.putArray("guns");
+      rule.guns().stream().map(Glob::pattern).forEach(guns::add);
+      ArrayNode roles = n.putArray("roles");
+      rule.roles().stream().map(Glob::pattern).forEach(roles::add);
+      ArrayNode ops = n.putArray("operations");
+      rule.operations().stream().map(Operation::wireName).sorted().forEach(ops::add);
+      n.put("effect", rule.effect().name().toLowerCase(java.util.Locale.ROOT));
+      n.put("approval", rule.approvalRequired() ? "required" : "none");
+      rules.add(n);
+    }
+    ObjectNode r = mapper.createObjectNode();
+    r.set("rules", rules);
+    r.put("defaultRule", "deny (no rule matched)");
+    r.put("isDefaultPolicy", ctx.policy().isDefault());
+    return r;
+  }
+}

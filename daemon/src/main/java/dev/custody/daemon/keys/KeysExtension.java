@@ -1,0 +1,73 @@
+package dev.custody.daemon.keys;
+
+import dev.custody.daemon.DaemonContext;
+import dev.custody.daemon.DaemonExtension;
+import java.lang.System.Logger.Level;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Tokens, PINs and keys for custodyd: opens the configured tokens lazily ({@link TokenManager}),
+ * keeps the key inventory ({@code STATE/keys.json}), serves the {@code token.*}, {@code key.*},
+ * {@code sign.raw}, {@code audit.*} and {@code policy.show} methods, and offers {@link KeyService}
+ * to repository operations ({@link #findKeyService()} / {@link #keyService()}).
+ */
+public final class KeysExtension implements DaemonExtension {
+  private static final System.Logger LOG = System.getLogger(KeysExtension.class.getName());
+
+  private static final Map<DaemonContext, KeyService> BY_CONTEXT = Collections.synchronizedMap(new IdentityHashMap<>());
+
+  private volatile DaemonContext context;
+  private volatile TokenManager tokens;
+  private volatile TokenKeyService service;
+
+  @Override
+  public String name() {
+    return "keys";
+  }
+
+  @Override
+  public void install(DaemonContext context) throws Exception {
+    KeyInventory inventory = KeyInventory.open(context.state().root().resolve("keys.json"));
+    TokenManager tm = new TokenManager(context.config(), context.clock());
+    tokens = tm;
+    service = new TokenKeyService(tm, inventory, context.audit(), context.clock());
+    new KeyMethods(context, service).register();
+    this.context = context;
+    BY_CONTEXT.put(context, service);
+    LOG.log(Level.INFO, context.config().tokens().size() + " token(s) configured, " + inventory.all().size()
+        + " key(s) in " + inventory.file());
+  }
+
+  /**
+   * The key service of the daemon that runs with {@code context}: how repository operations (another
+   * extension, installed after this one) reach it.
+   */
+  public static Optional<KeyService> forContext(DaemonContext context) {
+    return Optional.ofNullable(BY_CONTEXT.get(context));
+  }
+
+  /** The key service, once installed. */
+  public Optional<KeyService> findKeyService() {
+    return Optional.ofNullable(service);
+  }
+
+  /** The key service; throws if {@link #install} has not run. */
+  public KeyService keyService() {
+    return findKeyService().orElseThrow(() -> new IllegalStateException("the keys extension is not installed"));
+  }
+
+  @Override
+  public void close() {
+    DaemonContext c = context;
+    if (c != null) {
+      BY_CONTEXT.remove(c);
+    }
+    TokenManager tm = tokens;
+    if (tm != null) {
+      tm.close();
+    }
+  }
+}

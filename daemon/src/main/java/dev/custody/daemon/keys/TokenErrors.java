@@ -1,0 +1,44 @@
+package dev.custody.daemon.keys;
+
+import dev.custody.client.protocol.BadRequestException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.ConflictException;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.NotFoundException;
+import dev.custody.client.protocol.PinIncorrectException;
+import dev.custody.client.protocol.PinLockedException;
+import dev.custody.client.protocol.PinRequiredException;
+import dev.custody.client.protocol.TokenAbsentException;
+import dev.custody.pkcs11.TokenException;
+
+/**
+ * The one place where a token-layer failure ({@link TokenException}, by its
+ * {@link dev.custody.pkcs11.TokenErrorCode}) becomes the protocol's {@link CustodyException}
+ * subclass. The token layer's messages carry no PIN and no key material, so they are passed on.
+ */
+public final class TokenErrors {
+  private TokenErrors() {}
+
+  /**
+   * The wire error for {@code e} on the configured token {@code tokenName}.
+   *
+   * <p>TOKEN_NOT_FOUND (no present token matches the configured label/serial) is TOKEN_ABSENT on
+   * the wire: for a configured token, "not found among the present ones" means "not inserted".
+   */
+  public static CustodyException toCustody(String tokenName, TokenException e) {
+    String m = e.getMessage();
+    return switch (e.code()) {
+      case TOKEN_ABSENT, TOKEN_NOT_FOUND -> new TokenAbsentException(tokenName,
+          "token " + tokenName + " is not present: " + m);
+      case PIN_REQUIRED -> new PinRequiredException(tokenName, "token " + tokenName + " needs its PIN: " + m);
+      case PIN_INCORRECT -> e instanceof dev.custody.pkcs11.PinIncorrectException p
+          ? new PinIncorrectException(tokenName, null, p.countLow(), p.finalTry(), m)
+          : new PinIncorrectException(tokenName, null, m);
+      case PIN_LOCKED -> new PinLockedException(tokenName, m);
+      case KEY_NOT_FOUND -> new NotFoundException("key", null, m);
+      case BAD_INPUT -> new BadRequestException(m, null);
+      case UNSUPPORTED -> new ConflictException(null, "token " + tokenName + ": " + m);
+      case MODULE_ERROR, TOKEN_ERROR -> new InternalErrorException("token " + tokenName + ": " + m, null);
+    };
+  }
+}

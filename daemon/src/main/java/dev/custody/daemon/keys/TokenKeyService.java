@@ -1,0 +1,313 @@
+package dev.custody.daemon.keys;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.ConflictException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.NotFoundException;
+import dev.custody.daemon.audit.AuditLog;
+import dev.custody.daemon.audit.AuditRecord;
+import dev.custody.daemon.policy.UnixAccounts;
+import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.KeyAlgorithm;
+import dev.custody.pkcs11.SignatureFormat;
+import dev.custody.pkcs11.TokenException;
+import dev.custody.pkcs11.TokenKey;
+import dev.custody.pkcs11.UnsupportedByBackendException;
+import dev.custody.tuf.SigningException;
+import dev.custody.tuf.keys.PublicKeys;
+import dev.custody.tuf.model.TufKey;
+import dev.custody.tuf.sign.Signer;
+import dev.custody.tuf.sign.SignerFactory;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Keys on tokens, recorded in the {@link KeyInventory}: generation and import (non-extractable, on
+ * the token), removal, and signing. Implements {@link KeyService} for repository operations.
+ *
+ * <p>A key's CKA_ID on the token is its TUF key ID (the 32 bytes of the hex ID) and its CKA_LABEL is
+ * {@code <gun>/<role>} (or the role alone). A generated key's public key, and so its ID, is known only
+ * after C_GenerateKeyPair: it is generated under a random CKA_ID and then given its TUF ID
+ * (C_SetAttributeValue); a token that refuses keeps the random ID, which the inventory records.
+ *
+ * <p>Audit: signatures through {@link #findSigner} signers and keys made through
+ * {@link #signerFactory} get their own audit line (caller = the daemon; key ID, token serial, role,
+ * GUN). Socket methods are audited by the dispatch hook, which records the same facts from the
+ * method's action and result, so their work here is not audited a second time.
+ */
+public final class TokenKeyService implements KeyService {
+  private static final System.Logger LOG = System.getLogger(TokenKeyService.class.getName());
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final TokenManager tokens;
+  private final KeyInventory inventory;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  public TokenKeyService(TokenManager tokens, KeyInventory inventory, AuditLog audit, Clock clock) {
+    this.tokens = Objects.requireNonNull(tokens, "tokens");
+    this.inventory = Objects.requireNonNull(inventory, "inventory");
+    this.audit = Objects.requireNonNull(audit, "audit");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  public KeyInventory inventory() {
+    return inventory;
+  }
+
+  public TokenManager tokens() {
+    return tokens;
+  }
+
+  /** The TUF key type of a token key algorithm: {@code ecdsa} or {@code ed25519}. */
+  static String keyType(KeyAlgorithm a) {
+    return a == KeyAlgorithm.ED25519 ? "ed25519" : "ecdsa";
+  }
+
+  static String label(String role, String gun) {
+    return gun == null ? role : gun + "/" + role;
+  }
+
+  /** Generates a key on {@code token} (C_GenerateKeyPair) and records it. */
+  public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm)
+      throws CustodyException {
+    HsmToken t = tokens.ready(token);
+    String label = label(role, gun);
+    byte[] provisional = new byte[16];
+    RANDOM.nextBytes(provisional);
+    TokenKey k;
+    try {
+      k = t.generateKeyPair(algorithm, provisional, label);
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    TufKey tuf = PublicKeys.toTufKey(k.publicKey());
+    String keyId = tuf.id();
+    byte[] ckaId = provisional;
+    try {
+      k = t.changeKeyId(provisional, HexFormat.of().parseHex(keyId));
+      ckaId = k.id();
+    } catch (UnsupportedByBackendException e) {
+      LOG.log(Level.INFO, "token " + token.name() + " keeps CKA_ID " + HexFormat.of().formatHex(provisional)
+          + " for key " + keyId + ": " + e.getMessage());
+    } catch (TokenException e) {
+      LOG.log(Level.WARNING, "token " + token.name() + ": cannot set CKA_ID of key " + keyId + " ("
+          + e.getMessage() + "); it keeps CKA_ID " + HexFormat.of().formatHex(provisional));
+    }
+    return record(token, keyId, ckaId, label, role, gun, algorithm, k.publicKey());
+  }
+
+  /**
+   * Puts a software private key on {@code token} (C_CreateObject, CKA_SENSITIVE, not extractable)
+   * under its TUF key ID, and records it. The caller still holds the software copy.
+   */
+  public KeyInventory.Entry importKey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role,
+      String gun) throws CustodyException {
+    String keyId = PublicKeys.toTufKey(publicKey).id();
+    if (inventory.find(keyId).isPresent()) {
+      throw new ConflictException(gun, "key " + keyId + " is already on token "
+          + inventory.find(keyId).get().tokenName() + "; nothing imported");
+    }
+    HsmToken t = tokens.ready(token);
+    String label = label(role, gun);
+    byte[] ckaId = HexFormat.of().parseHex(keyId);
+    TokenKey k;
+    try {
+      k = t.importPrivateKey(privateKey, publicKey, ckaId, label);
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    return record(token, keyId, k.id(), label, role, gun, k.algorithm(), k.publicKey());
+  }
+
+  private KeyInventory.Entry record(ManagedToken token, String keyId, byte[] ckaId, String label, String role,
+      String gun, KeyAlgorithm algorithm, PublicKey publicKey) throws CustodyException {
+    String serial = token.lastInfo().map(i -> i.serial()).orElse(null);
+    KeyInventory.Entry e = new KeyInventory.Entry(keyId, token.name(), serial, HexFormat.of().formatHex(ckaId),
+        label, role, gun, keyType(algorithm), Base64.getEncoder().encodeToString(publicKey.getEncoded()),
+        clock.instant().toString());
+    try {
+      inventory.put(e);
+    } catch (IOException ex) {
+      throw new InternalErrorException("key " + keyId + " is on token " + token.name() + " but the inventory "
+          + inventory.file() + " could not be written: " + ex.getMessage(), null);
+    }
+    return e;
+  }
+
+  /** Deletes a key from its token (C_DestroyObject) and from the inventory. */
+  public KeyInventory.Entry remove(String keyId) throws CustodyException {
+    KeyInventory.Entry e = entry(keyId);
+    ManagedToken token = tokenOf(e);
+    HsmToken t = tokens.ready(token);
+    try {
+      t.deleteKey(e.ckaIdBytes());
+    } catch (TokenException ex) {
+      if (ex.code() != dev.custody.pkcs11.TokenErrorCode.KEY_NOT_FOUND) {
+        throw TokenErrors.toCustody(token.name(), ex);
+      }
+      LOG.log(Level.WARNING, "key " + keyId + " was already gone from token " + token.name()
+          + "; removing it from the inventory");
+    }
+    try {
+      inventory.remove(keyId);
+    } catch (IOException ex) {
+      throw new InternalErrorException("key " + keyId + " was deleted from token " + token.name()
+          + " but the inventory " + inventory.file() + " could not be written: " + ex.getMessage(), null);
+    }
+    return e;
+  }
+
+  /** Signs {@code message} with a recorded key, on its token; TUF format (raw r‖s for ECDSA). */
+  public byte[] sign(KeyInventory.Entry e, byte[] message) throws CustodyException {
+    ManagedToken token = tokenOf(e);
+    HsmToken t = tokens.ready(token);
+    try {
+      return t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW);
+    } catch (TokenException ex) {
+      throw TokenErrors.toCustody(token.name(), ex);
+    }
+  }
+
+  KeyInventory.Entry entry(String keyId) throws NotFoundException {
+    return inventory.find(keyId).orElseThrow(() -> new NotFoundException("key", keyId, "key " + keyId
+        + " is not in the key inventory (`custody key list` shows the keys)"));
+  }
+
+  ManagedToken tokenOf(KeyInventory.Entry e) throws NotFoundException {
+    return tokens.findByName(e.tokenName()).orElseThrow(() -> new NotFoundException("token", e.tokenName(),
+        "key " + e.keyId() + " lives on token '" + e.tokenName() + "', which is no longer configured"));
+  }
+
+  // ---- KeyService --------------------------------------------------------------------------
+
+  @Override
+  public Optional<Signer> findSigner(String keyId) {
+    return inventory.find(keyId).map(InventorySigner::new);
+  }
+
+  @Override
+  public SignerFactory signerFactory(Optional<String> tokenName) {
+    return (gun, role) -> {
+      KeyInventory.Entry e;
+      try {
+        ManagedToken token = tokens.get(tokenName.orElse(null));
+        e = generate(token, role, gun, KeyAlgorithm.EC_P256);
+      } catch (CustodyException ex) {
+        auditKeyEvent("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
+        throw new SigningException("(new " + role + " key)", ex.getMessage(), ex);
+      }
+      auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
+      return new InventorySigner(e);
+    };
+  }
+
+  @Override
+  public List<KeyRecord> keysFor(String gun) {
+    return inventory.all().stream().filter(e -> gun.equals(e.gun()))
+        .map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(), e.tokenName(),
+            e.tokenSerial()))
+        .toList();
+  }
+
+  @Override
+  public void assign(String keyId, String role, String gun) throws IOException {
+    KeyInventory.Entry e = inventory.find(keyId).orElseThrow(() -> new IOException("key " + keyId
+        + " is not in the key inventory"));
+    KeyInventory.Entry updated = e.withAssignment(role, gun);
+    inventory.put(updated);
+    auditKeyEvent("key.assign", keyId, role, gun, updated, "ok", null);
+  }
+
+  /**
+   * The wire error behind a {@link SigningException} from one of this service's signers (the token
+   * layer's error, already mapped), or empty if it has none.
+   */
+  public static Optional<CustodyException> custodyCause(SigningException e) {
+    return e.getCause() instanceof CustodyException c ? Optional.of(c) : Optional.empty();
+  }
+
+  private void auditKeyEvent(String event, String keyId, String role, String gun, KeyInventory.Entry e,
+      String result, String message) {
+    ObjectNode d = JsonNodeFactory.instance.objectNode();
+    if (e != null) {
+      d.put("token", e.tokenName());
+      if (e.tokenSerial() != null) {
+        d.put("tokenSerial", e.tokenSerial());
+      }
+    }
+    try {
+      audit.append(AuditRecord.builder(event).caller(UnixAccounts.selfUid(), UnixAccounts.selfGid(),
+          ProcessHandle.current().pid()).keyId(keyId).role(role).gun(gun).result(result).message(message)
+          .details(d).build());
+    } catch (IOException ex) {
+      throw new IllegalStateException("audit log failed: " + ex.getMessage(), ex);
+    }
+  }
+
+  /** A {@link Signer} over a recorded token key; each signature is audited. */
+  private final class InventorySigner implements Signer {
+    private final KeyInventory.Entry entry;
+    private final TufKey key;
+    private final PublicKey publicKey;
+
+    InventorySigner(KeyInventory.Entry entry) {
+      this.entry = entry;
+      this.publicKey = entry.decodePublicKey();
+      this.key = PublicKeys.toTufKey(publicKey);
+    }
+
+    @Override
+    public TufKey key() {
+      return key;
+    }
+
+    @Override
+    public String keyId() {
+      return entry.keyId();
+    }
+
+    @Override
+    public PublicKey publicKey() {
+      return publicKey;
+    }
+
+    @Override
+    public byte[] sign(byte[] message) throws SigningException {
+      byte[] sig;
+      try {
+        sig = TokenKeyService.this.sign(entry, message);
+      } catch (CustodyException ex) {
+        auditSignature(ex.code().name(), ex.getMessage());
+        throw new SigningException(entry.keyId(), ex.getMessage(), ex);
+      }
+      try {
+        auditSignature("ok", null);
+      } catch (IllegalStateException ex) {
+        throw new SigningException(entry.keyId(), "signed, but the audit log failed, so the signature is"
+            + " not used: " + ex.getMessage(), ex);
+      }
+      return sig;
+    }
+
+    private void auditSignature(String result, String message) {
+      auditKeyEvent("sign", entry.keyId(), entry.role(), entry.gun(), entry, result, message);
+    }
+
+    @Override
+    public String toString() {
+      return "InventorySigner[" + entry.keyId() + " on " + entry.tokenName() + "]";
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.custody.daemon.keys;
+
+import dev.custody.client.protocol.CustodyClient;
+import dev.custody.daemon.Daemon;
+import dev.custody.daemon.config.ConfigLoader;
+import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.testhsm.FaultShim;
+import dev.custody.testhsm.SoftHsm;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * An in-process custodyd with the keys extension, on a temporary socket, over one fresh SoftHSM2 token
+ * reached through a private fault shim (so each test has its own C_Initialize and can pull the token
+ * out). Collects everything the daemon logs, to check that no PIN appears there.
+ */
+final class KeysHarness implements Closeable {
+  /** The token's user PIN: distinctive, so a leak is found by searching for it. */
+  static final String PIN = "739152";
+  static final String WRONG_PIN = "480617";
+
+  final Path dir;
+  final SoftHsm.Token token;
+  final FaultShim shim;
+  final List<String> logLines = new CopyOnWriteArrayList<>();
+  private final Handler logHandler;
+  Daemon daemon;
+  CustodyClient client;
+
+  KeysHarness(Path dir) throws IOException {
+    this.dir = dir;
+    SoftHsm hsm = SoftHsm.forThisProcess();
+    this.token = hsm.createToken("keys-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+    this.shim = FaultShim.create(SoftHsm.MODULE, dir.resolve("shim"));
+    this.logHandler = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Logger.getLogger("").addHandler(logHandler);
+  }
+
+  /** Starts custodyd; {@code extra} is appended to the YAML config (policy, pinCacheTime …). */
+  KeysHarness start(String pin, String extra) throws Exception {
+    DaemonConfig config = ConfigLoader.parse("""
+        stateDir: %s/state
+        socket:
+          path: %s/run/custody.sock
+          group: ~
+        limits:
+          shutdownGrace: 5s
+        tokens:
+          - name: main
+            module: %s
+            label: %s
+            pin: %s
+        %s
+        """.formatted(dir, dir, shim.modulePath(), token.label(), pin, extra), dir.resolve("custodyd.yaml"),
+        ConfigLoader.Accounts.SYSTEM);
+    daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension()), Clock.systemUTC());
+    client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(60));
+    return this;
+  }
+
+  Path auditLog() {
+    return dir.resolve("state/audit.log");
+  }
+
+  Path keysJson() {
+    return dir.resolve("state/keys.json");
+  }
+
+  /** A PIN file for {@code pin: file:…}. */
+  Path pinFile(String pin) throws IOException {
+    Path f = dir.resolve("pin");
+    Files.writeString(f, pin + "\n");
+    return f;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      if (client != null) {
+        client.close();
+      }
+      if (daemon != null) {
+        daemon.stop();
+      }
+    } finally {
+      Logger.getLogger("").removeHandler(logHandler);
+    }
+  }
+}
