@@ -8,6 +8,7 @@ import dev.custody.client.protocol.CustodyException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.keys.KeyService;
+import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.ActionResolver;
 import dev.custody.daemon.policy.Operation;
@@ -29,14 +30,15 @@ import java.util.function.Supplier;
  * the approvals ({@code pending.*}), as {@code docs/protocol-methods.md} lists them.
  *
  * <p>Keys come from a {@link KeyService}: the one passed to {@link #RepoExtension(KeyService)}, or
- * (found with {@link ServiceLoader} when first needed) the one the keys extension provides.
+ * the one the keys extension of the same daemon offers (looked up when a key is first needed, so the
+ * order of installation does not matter).
  */
 public final class RepoExtension implements DaemonExtension {
-  private final Supplier<KeyService> keys;
+  private final KeyService explicitKeys;
   private final Map<String, String> env;
   private RepoService service;
 
-  /** For {@link ServiceLoader}: the key service is looked up when a key is first needed. */
+  /** For {@link ServiceLoader}: keys come from the keys extension of the same daemon. */
   public RepoExtension() {
     this(null, System.getenv());
   }
@@ -45,23 +47,13 @@ public final class RepoExtension implements DaemonExtension {
     this(keys, System.getenv());
   }
 
-  /** @param env where the debug crash hook reads {@code CUSTODY_DEBUG} and {@code CUSTODY_DEBUG_CRASH_AT} */
+  /**
+   * @param keys the key service, or null for the keys extension's ({@link KeysExtension#forContext})
+   * @param env where the debug crash hook reads {@code CUSTODY_DEBUG} and {@code CUSTODY_DEBUG_CRASH_AT}
+   */
   public RepoExtension(KeyService keys, Map<String, String> env) {
+    this.explicitKeys = keys;
     this.env = Map.copyOf(env);
-    if (keys != null) {
-      this.keys = () -> keys;
-    } else {
-      KeyService[] found = new KeyService[1];
-      this.keys = () -> {
-        synchronized (found) {
-          if (found[0] == null) {
-            found[0] = ServiceLoader.load(KeyService.class).findFirst().orElseThrow(() -> new IllegalStateException(
-                "no key service is installed (the keys extension provides one)"));
-          }
-          return found[0];
-        }
-      };
-    }
   }
 
   @Override
@@ -71,6 +63,9 @@ public final class RepoExtension implements DaemonExtension {
 
   @Override
   public void install(DaemonContext ctx) {
+    Supplier<KeyService> keys = explicitKeys != null ? () -> explicitKeys
+        : () -> KeysExtension.forContext(ctx).orElseThrow(() -> new IllegalStateException(
+            "no key service: the keys extension is not installed in this daemon"));
     RepoService s = new RepoService(ctx, keys, env);
     this.service = s;
     MethodRegistry m = ctx.methods();
@@ -156,6 +151,9 @@ public final class RepoExtension implements DaemonExtension {
       List<TufKey> ks = new ArrayList<>();
       for (String pem : p.keys() == null ? List.<String>of() : p.keys()) {
         ks.add(RepoService.parseKey(pem));
+      }
+      for (String id : p.keyIds() == null ? List.<String>of() : p.keyIds()) {
+        ks.add(s.inventoryKey(id));
       }
       List<String> paths = RepoParams.flag(p.allPaths()) ? List.of("") : p.paths() == null ? List.of() : p.paths();
       if (ks.isEmpty() && paths.isEmpty()) {

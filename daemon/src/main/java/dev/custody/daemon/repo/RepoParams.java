@@ -34,7 +34,8 @@ final class RepoParams {
 
   record Delete(String gun, Boolean remote, String server) {}
 
-  record DelegationAdd(String gun, String role, List<String> keys, List<String> paths, Boolean allPaths,
+  record DelegationAdd(String gun, String role, List<String> keys, List<String> keyIds, List<String> paths,
+      Boolean allPaths,
       Integer threshold, Boolean publish, String server) {}
 
   record DelegationRemove(String gun, String role, List<String> keyIds, List<String> paths, Boolean publish,

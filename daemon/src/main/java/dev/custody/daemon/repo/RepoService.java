@@ -253,6 +253,12 @@ final class RepoService {
     return new Change(0, "delete", DelegatedRole.parentOf(role), Change.DELEGATION, role, content);
   }
 
+  /** The public key of a key in the inventory (a delegation key made with {@code key.generate}). */
+  TufKey inventoryKey(String keyId) throws CustodyException {
+    return keys.get().findSigner(keyId).map(Signer::key).orElseThrow(() -> new NotFoundException("key", keyId,
+        "no key " + keyId + " in the inventory (key.list shows them)"));
+  }
+
   /** A delegation key from PEM: a certificate ({@code ecdsa-x509}) or a public key ({@code ecdsa}/{@code ed25519}). */
   static TufKey parseKey(String pem) throws BadRequestException {
     try {

@@ -51,10 +51,10 @@ class PolicyScopeTest {
           admin.call("repo.init", params("gun", gun));
           admin.call("repo.add", target(gun, "base", "base").put("publish", true));
           admin.call("delegation.add", params("gun", gun, "role", "targets/ci", "keys",
-              List.of(SeedWorkflowTest.pem(t.keys().generate("targets/ci"))), "allPaths", true, "publish", true));
+              List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/ci"))), "allPaths", true, "publish", true));
           // staged, not published: a delegation for another key
           admin.call("delegation.add", params("gun", gun, "role", "targets/evil", "keys",
-              List.of(SeedWorkflowTest.pem(t.keys().generate("targets/evil"))), "allPaths", true));
+              List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/evil"))), "allPaths", true));
         }
         t.restart(ciPolicy());
         int targetsBefore = version(gun, "targets");

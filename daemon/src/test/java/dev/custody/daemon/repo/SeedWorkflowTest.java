@@ -74,9 +74,9 @@ class SeedWorkflowTest {
         assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
 
         // delegation targets/releases with a token key, then publish as the delegation
-        Signer releases = t.keys().generate("targets/releases");
-        JsonNode d = c.call("delegation.add", params("gun", gun, "role", "targets/releases", "keys",
-            List.of(pem(releases)), "allPaths", true, "publish", true));
+        Signer releases = t.newKey(gun, "targets/releases");
+        JsonNode d = c.call("delegation.add", params("gun", gun, "role", "targets/releases", "keyIds",
+            List.of(releases.keyId()), "allPaths", true, "publish", true));
         assertThat(d.get("keyIds").get(0).asText()).isEqualTo(releases.keyId());
         JsonNode dl = c.call("delegation.list", params("gun", gun));
         assertThat(dl.get("delegations").get(0).get("role").asText()).isEqualTo("targets/releases");
@@ -97,6 +97,9 @@ class SeedWorkflowTest {
         assertThat(root4.signatures()).hasSize(2);
         assertThat(parseList(t.notary("fresh").ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
 
+        // old keys stay on the token until the operator removes them
+        assertThat(c.call("key.list", params("gun", gun)).get("keys")).extracting(k -> k.get("keyId").asText())
+            .contains(init.get("targetsKeyId").asText(), rt.get("newKeyId").asText());
         // our own verified view agrees
         JsonNode list = c.call("repo.list", params("gun", gun));
         assertThat(list.get("targets")).extracting(n -> n.get("name").asText()).containsExactly("rel", "v1", "v2");

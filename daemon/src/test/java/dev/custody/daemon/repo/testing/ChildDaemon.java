@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * custodyd as a child JVM ({@code java -cp <test class path> dev.custody.daemon.Main --config …}) on a
- * SoftHSM2 token of this JVM's SoftHSM2 directory; the test-only key service finds the token through
- * {@code CUSTODY_TEST_TOKEN}/{@code CUSTODY_TEST_PIN}. Each start appends to {@code stderr-N.log}.
+ * SoftHSM2 token of this JVM's SoftHSM2 directory, configured as token {@code main} with
+ * {@code pin: env:CUSTODY_TEST_PIN}. Each start writes {@code stderr-N.log}.
  */
 public final class ChildDaemon implements AutoCloseable {
   private final Path dir;
@@ -27,7 +27,8 @@ public final class ChildDaemon implements AutoCloseable {
   public ChildDaemon(Path dir, String yaml) throws IOException {
     this.dir = dir;
     this.token = SoftHsm.forThisProcess().createToken("child-" + UUID.randomUUID().toString().substring(0, 8));
-    Files.writeString(dir.resolve("custodyd.yaml"), RepoTestbed.configText(dir, RepoTestbed.server().url(), yaml));
+    Files.writeString(dir.resolve("custodyd.yaml"), RepoTestbed.configText(dir, RepoTestbed.server().url(),
+        token.label(), "env:CUSTODY_TEST_PIN", yaml, ""));
   }
 
   /** Starts custodyd; with {@code crashAt} ("publish:posting") armed, it halts there. Waits until it serves. */
@@ -39,7 +40,6 @@ public final class ChildDaemon implements AutoCloseable {
         .redirectError(dir.resolve("stderr-" + starts + ".log").toFile());
     Map<String, String> env = pb.environment();
     env.putAll(SoftHsm.forThisProcess().env());
-    env.put("CUSTODY_TEST_TOKEN", token.label());
     env.put("CUSTODY_TEST_PIN", token.userPin());
     env.remove("LISTEN_PID");
     env.remove("LISTEN_FDS");

@@ -9,7 +9,10 @@ import dev.custody.client.protocol.CustodyException;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.repo.RepoExtension;
+import dev.custody.testhsm.SoftHsm;
+import dev.custody.tuf.sign.Signer;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import java.io.IOException;
@@ -24,7 +27,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * One custodyd in this JVM with the repository extension over a SoftHSM2 token, a real notary-server
+ * One custodyd in this JVM with the keys and repository extensions over a SoftHSM2 token, a real notary-server
  * on 127.0.0.1 (one per test JVM), and real notary CLIs to check what was published.
  */
 public final class RepoTestbed implements AutoCloseable {
@@ -32,16 +35,15 @@ public final class RepoTestbed implements AutoCloseable {
   private static Path serverDir;
 
   private final Path dir;
-  private final SoftHsmKeyService keys;
-  private final boolean ownKeys;
+  private final SoftHsm.Token token;
+  private KeysExtension keysExtension;
   private Daemon daemon;
   private DaemonConfig config;
   private String extraServers = "";
 
-  private RepoTestbed(Path dir, SoftHsmKeyService keys, boolean ownKeys) {
+  private RepoTestbed(Path dir, SoftHsm.Token token) {
     this.dir = dir;
-    this.keys = keys;
-    this.ownKeys = ownKeys;
+    this.token = token;
   }
 
   public static synchronized NotaryServer server() throws IOException {
@@ -61,23 +63,30 @@ public final class RepoTestbed implements AutoCloseable {
 
   /** @param extraServers more entries for the {@code servers} list (YAML list items, indented by 2) */
   public static RepoTestbed start(Path dir, String yaml, String extraServers) throws Exception {
-    RepoTestbed t = new RepoTestbed(dir, SoftHsmKeyService.shared(), false);
+    SoftHsm.Token token = SoftHsm.forThisProcess().createToken("repo-" + UUID.randomUUID().toString().substring(0, 8));
+    Files.writeString(dir.resolve("pin"), token.userPin() + "\n");
+    RepoTestbed t = new RepoTestbed(dir, token);
     t.extraServers = extraServers;
     t.restart(yaml);
     return t;
   }
 
-  /** Config text for a daemon in {@code dir} talking to {@code url}. */
-  public static String configText(Path dir, String url, String yaml) {
-    return configText(dir, url, yaml, "");
-  }
-
-  public static String configText(Path dir, String url, String yaml, String extraServers) {
+  /**
+   * Config text for a daemon in {@code dir} talking to {@code url}, with one SoftHSM2 token named
+   * {@code main} whose PIN comes from {@code pin} ({@code file:…} or {@code env:…}).
+   */
+  public static String configText(Path dir, String url, String tokenLabel, String pin, String yaml,
+      String extraServers) {
     return """
         stateDir: %s/state
         socket:
           path: %s/run/custody.sock
           group: ~
+        tokens:
+          - name: main
+            module: %s
+            label: %s
+            pin: %s
         servers:
           - name: default
             url: %s
@@ -86,15 +95,17 @@ public final class RepoTestbed implements AutoCloseable {
           shutdownGrace: 5s
           maxRequestBytes: 16MiB
         %s
-        """.formatted(dir, dir, url, extraServers, yaml);
+        """.formatted(dir, dir, SoftHsm.MODULE, tokenLabel, pin, url, extraServers, yaml);
   }
 
   /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
   public void restart(String yaml) throws Exception {
     stop();
-    config = ConfigLoader.parse(configText(dir, server().url(), yaml, extraServers), dir.resolve("custodyd.yaml"),
-        ConfigLoader.Accounts.SYSTEM);
-    daemon = Daemon.start(config, Map.of(), List.of(new RepoExtension(keys, Map.of())), Clock.systemUTC());
+    config = ConfigLoader.parse(configText(dir, server().url(), token.label(), "file:" + dir.resolve("pin"), yaml,
+        extraServers), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+    keysExtension = new KeysExtension();
+    daemon = Daemon.start(config, Map.of(), List.of(keysExtension, new RepoExtension(null, Map.of())),
+        Clock.systemUTC());
   }
 
   public void stop() {
@@ -108,8 +119,15 @@ public final class RepoTestbed implements AutoCloseable {
     return config;
   }
 
-  public SoftHsmKeyService keys() {
-    return keys;
+  /**
+   * A new key made through the socket ({@code key.generate}) on the daemon's token, as its signer
+   * (for the public key a delegation lists).
+   */
+  public Signer newKey(String gun, String role) throws Exception {
+    try (CustodyClient c = client()) {
+      String id = c.call("key.generate", params("role", role, "gun", gun)).get("keyId").asText();
+      return keysExtension.keyService().findSigner(id).orElseThrow();
+    }
   }
 
   public CustodyClient client() throws IOException {
@@ -183,8 +201,5 @@ public final class RepoTestbed implements AutoCloseable {
   @Override
   public void close() {
     stop();
-    if (ownKeys) {
-      keys.close();
-    }
   }
 }
