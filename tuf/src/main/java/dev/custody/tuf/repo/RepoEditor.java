@@ -173,6 +173,28 @@ public final class RepoEditor {
         return this;
     }
 
+    /**
+     * Adds (or replaces) many targets in {@code role} at once, as {@link #addTarget} does for one; the
+     * role's map is copied once, so a batch of 10,000 targets costs one copy rather than 10,000.
+     *
+     * @throws DelegationPathException if a delegated role may not sign one of the names (nothing is added)
+     */
+    public RepoEditor addTargets(String role, Map<String, FileMeta> add) throws TufException {
+        add.keySet().forEach(RepoEditor::requirePrintable);
+        Targets t = targetsForEdit(role);
+        List<String> paths = effectivePaths(role);
+        if (paths != null) {
+            for (String name : add.keySet()) {
+                if (!allowed(name, paths, role)) {
+                    throw new DelegationPathException(role, name, paths);
+                }
+            }
+        }
+        targets.put(role, t.withTargets(add));
+        dirty.add(role);
+        return this;
+    }
+
     /** Removes a target from {@code role}; no change if it was not there. */
     public RepoEditor removeTarget(String role, String name) throws TufException {
         Targets t = targetsForEdit(role);
