@@ -31,3 +31,56 @@ for t in 1 2 8; do
   raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
   printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
 done
+
+# sign.raw through custodyd's socket (JSON-RPC, policy, C_Sign, audit line synced before each reply),
+# with 1, 2 and 8 concurrent clients, beside the raw C_Sign baseline measured again in this run; and
+# the daemon's resident memory when idle. The daemon runs as its own process with the same token.
+# It runs twice: audit log on the state disk (as deployed), then on tmpfs (/dev/shm), where fsync is
+# nearly free, to show how much of the cost is the audit log's fsync.
+mvn -B -q -o -pl daemon -am dependency:build-classpath -Dmdep.outputFile="$WORK/dcp.txt" \
+    -Dmdep.includeScope=runtime -DexcludeGroupIds=dev.custody >/dev/null
+DCP="$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes:$ROOT/tuf/target/classes:$ROOT/client/target/classes:$(cat "$WORK/dcp.txt")"
+SHM=$(mktemp -d /dev/shm/custody-bench.XXXXXX)
+DPID=
+trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK" "$SHM"' EXIT
+
+daemon_bench() { # $1 = title, $2 = audit log path
+  rm -rf "$WORK/state" "$WORK/run"
+  cat > "$WORK/custodyd.yaml" <<YAML
+stateDir: $WORK/state
+socket:
+  path: $WORK/run/custody.sock
+  group: ~
+tokens:
+  - name: bench
+    module: $MODULE
+    label: bench
+    pin: env:CUSTODY_BENCH_PIN
+audit:
+  path: $2
+limits:
+  maxInFlightPerCaller: 16
+  workerThreads: 16
+YAML
+  java -cp "$DCP" dev.custody.daemon.Main --config "$WORK/custodyd.yaml" 2> "$WORK/custodyd.log" &
+  DPID=$!
+  for _ in $(seq 1 150); do [ -S "$WORK/run/custody.sock" ] && break; sleep 0.1; done
+  [ -S "$WORK/run/custody.sock" ] || { echo "custodyd did not start:"; cat "$WORK/custodyd.log"; exit 1; }
+  sleep 2
+  local rss_idle rss_after raw ours
+  rss_idle=$(awk '/^VmRSS/ {print $2}' /proc/$DPID/status)
+  echo
+  echo "sign.raw through custodyd, $1, ${SECS}s per point"
+  printf '%-8s %16s %22s %8s\n' clients "raw C (signs/s)" "custodyd sign.raw (/s)" ratio
+  for t in 1 2 8; do
+    raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" | rate)
+    java -cp "$DCP" dev.custody.daemon.bench.SignRawBench "$WORK/run/custody.sock" "$SECS" "$t" > "$WORK/d.txt"
+    ours=$(rate < "$WORK/d.txt")
+    printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
+  done
+  rss_after=$(awk '/^VmRSS/ {print $2}' /proc/$DPID/status)
+  echo "custodyd RSS: idle $((rss_idle / 1024)) MiB, after the sign.raw runs $((rss_after / 1024)) MiB"
+  kill $DPID; wait $DPID 2>/dev/null || true; DPID=
+}
+daemon_bench "audit log fsynced on $(df --output=fstype "$WORK" | tail -1) ($WORK)" "$WORK/state/audit.log"
+daemon_bench "audit log on tmpfs (fsync ~free: the daemon's own cost)" "$SHM/audit.log"

@@ -13,6 +13,12 @@ import dev.custody.client.protocol.TokenAbsentException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.PinSource;
+import dev.custody.pkcs11.Pkcs11;
+import dev.custody.pkcs11.Pkcs11Backend;
+import dev.custody.pkcs11.PrivateKeyAttributes;
+import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.tuf.sign.EcdsaSignatures;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +30,7 @@ import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -86,6 +93,25 @@ class KeyMethodsTest {
         assertThat(h.client.call("token.list", Map.of()).get("tokens").get(0).get("unlocked").asBoolean()).isFalse();
         assertThatThrownBy(() -> h.client.call("sign.raw", params("keyId", k.get("keyId").asText(), "data",
             Base64.getEncoder().encodeToString(new byte[] {1})))).isInstanceOf(PinRequiredException.class);
+      }
+    });
+  }
+
+  @Test
+  void configuredPin_wrongIsTriedOnceAndNotAgain() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      try (KeysHarness h = new KeysHarness(dir)) {
+        h.start("file:" + h.pinFile(KeysHarness.WRONG_PIN), "");
+        long logins = h.shim.calls("C_Login");
+        assertThatThrownBy(() -> h.client.call("key.generate", params("role", "targets")))
+            .isInstanceOf(PinIncorrectException.class);
+        assertThat(h.shim.calls("C_Login")).isEqualTo(logins + 1);
+        assertThatThrownBy(() -> h.client.call("key.generate", params("role", "targets")))
+            .isInstanceOf(PinRequiredException.class).hasMessageContaining("rejected earlier");
+        assertThat(h.shim.calls("C_Login")).as("the rejected PIN file is not tried again").isEqualTo(logins + 1);
+        // a PIN given with token.unlock replaces it
+        h.client.call("token.unlock", params("token", "main", "pin", KeysHarness.PIN));
+        assertThat(h.client.call("key.generate", params("role", "targets")).get("keyId").asText()).hasSize(64);
       }
     });
   }
@@ -207,6 +233,19 @@ class KeyMethodsTest {
         assertThat(verify(notaryPub, msg, Base64.getDecoder().decode(s.get("signature").asText()))).isTrue();
         assertThatThrownBy(() -> h.client.call("key.import", params("pem", pem, "passphrase",
             NotaryCli.DEFAULT_PASSPHRASE))).isInstanceOf(dev.custody.client.protocol.ConflictException.class);
+
+        // on the token: CKA_ID = the key ID, and the same protection as a key generated there
+        String generated = h.client.call("key.generate", params("role", "snapshot", "gun", "r.example/app"))
+            .get("keyId").asText();
+        try (Pkcs11Backend b = Pkcs11.open(h.shim.modulePath());
+             HsmToken t = b.open(TokenSelector.byLabel(h.token.label()), PinSource.of(KeysHarness.PIN.toCharArray()))) {
+          t.login();
+          for (String id : List.of(notaryId, generated)) {
+            PrivateKeyAttributes a = t.privateKeyAttributes(HexFormat.of().parseHex(id));
+            assertThat(a.custodyCompliant()).as("key %s: %s", id, a).isTrue();
+          }
+          assertThat(t.findKey(HexFormat.of().parseHex(notaryId)).orElseThrow().label()).isEqualTo("r.example/app/targets");
+        }
       }
     });
   }
@@ -289,6 +328,7 @@ class KeyMethodsTest {
 
         String audit = Files.readString(h.auditLog());
         assertThat(audit).doesNotContain(KeysHarness.PIN).doesNotContain(KeysHarness.WRONG_PIN);
+        assertThat(h.logLines).as("the daemon logged (so the search below means something)").isNotEmpty();
         assertThat(String.join("\n", h.logLines)).doesNotContain(KeysHarness.PIN)
             .doesNotContain(KeysHarness.WRONG_PIN);
         assertThat(Files.readString(h.keysJson())).doesNotContain(KeysHarness.PIN);

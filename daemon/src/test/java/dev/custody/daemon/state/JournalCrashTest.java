@@ -90,8 +90,9 @@ class JournalCrashTest {
       Journal j = Journal.open(dir, Clock.systemUTC());
       PendingOperation op = j.pending().get(0);
       int recorded = op.steps().size();
-      // the child may have recorded a step or two past the last one it managed to report
-      assertThat(recorded).isBetween(lastReported, lastReported + 2);
+      // every step the child reported is durable; it may have recorded any number more before SIGKILL
+      // landed (under load the parent reads its output late), so there is no upper bound to check
+      assertThat(recorded).isGreaterThanOrEqualTo(lastReported);
       for (int i = 0; i < recorded; i++) {
         assertThat(op.steps().get(i).seq()).isEqualTo(i + 1);
         assertThat(op.steps().get(i).data().get("n").asInt()).isEqualTo(i + 1);

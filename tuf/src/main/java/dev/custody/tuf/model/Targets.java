@@ -56,6 +56,13 @@ public record Targets(int version, OffsetDateTime expires, Map<String, FileMeta>
         return new Targets(version, expires, t, delegations, extra);
     }
 
+    /** Adds (or replaces) many targets with one copy of the map: batches of thousands stay linear. */
+    public Targets withTargets(Map<String, FileMeta> add) {
+        Map<String, FileMeta> t = new TreeMap<>(targets);
+        t.putAll(add);
+        return new Targets(version, expires, t, delegations, extra);
+    }
+
     public Targets withoutTarget(String name) {
         Map<String, FileMeta> t = new TreeMap<>(targets);
         t.remove(name);

@@ -27,6 +27,11 @@ public final class TokenSigner implements Signer {
         this.tufKey = PublicKeys.toTufKey(key.publicKey());
     }
 
+    /** Signs with a key already on the token (e.g. one generated into a YubiKey PIV slot). */
+    public static TokenSigner of(HsmToken token, TokenKey key) {
+        return new TokenSigner(token, key);
+    }
+
     /** Generates a P-256 key on the token (non-extractable) and signs with it. */
     public static TokenSigner generate(HsmToken token, String label) throws TokenException {
         byte[] id = label.getBytes(StandardCharsets.UTF_8);

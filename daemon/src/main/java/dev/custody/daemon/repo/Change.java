@@ -1,0 +1,62 @@
+package dev.custody.daemon.repo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Objects;
+
+/**
+ * One staged edit of a repository, as Notary's changelist keeps it: an action on a path within a
+ * scope (the role the edit lands in), applied to the trusted metadata at publish.
+ *
+ * <ul>
+ *   <li>{@code create target} / {@code delete target}: path = target name, scope = targets role;
+ *       {@code content} holds the file meta ({@code length}, {@code hashes}, {@code custom}).</li>
+ *   <li>{@code create delegation}: path = delegated role, scope = its parent; {@code content} holds
+ *       {@code keys} (TUF key objects), {@code paths}, {@code threshold}.</li>
+ *   <li>{@code delete delegation}: {@code content.keyIds} removes those keys only; none removes the role.</li>
+ *   <li>{@code update witness}: path = scope = the role to re-sign unchanged.</li>
+ * </ul>
+ *
+ * @param seq position in the changelist, increasing, never reused
+ */
+public record Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+  public static final String TARGET = "target";
+  public static final String DELEGATION = "delegation";
+  public static final String WITNESS = "witness";
+
+  public Change {
+    Objects.requireNonNull(action, "action");
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(path, "path");
+    content = content == null ? JsonNodeFactory.instance.objectNode() : content;
+  }
+
+  public Change withSeq(long s) {
+    return new Change(s, action, scope, type, path, content);
+  }
+
+  /** How {@code repo.status} shows it. */
+  public ObjectNode toStatus() {
+    return JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope).put("type", type)
+        .put("path", path);
+  }
+
+  public ObjectNode toJson() {
+    ObjectNode o = toStatus();
+    o.put("seq", seq);
+    o.set("content", content);
+    return o;
+  }
+
+  public static Change fromJson(JsonNode n) {
+    return new Change(n.path("seq").asLong(), n.path("action").asText(), n.path("scope").asText(),
+        n.path("type").asText(), n.path("path").asText(), n.get("content"));
+  }
+
+  @Override
+  public String toString() {
+    return action + " " + type + " '" + path + "' in " + scope;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.custody.daemon.repo;
+
+import dev.custody.client.protocol.BadRequestException;
+import dev.custody.client.protocol.ConflictException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.ErrorCode;
+import dev.custody.client.protocol.InternalErrorException;
+import dev.custody.client.protocol.MetadataInvalidException;
+import dev.custody.client.protocol.NotFoundException;
+import dev.custody.client.protocol.ServerUnreachableException;
+import dev.custody.pkcs11.TokenException;
+import dev.custody.tuf.MissingMetadataException;
+import dev.custody.tuf.SigningException;
+import dev.custody.tuf.TufException;
+import dev.custody.tuf.server.NotaryServerException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.UUID;
+
+/**
+ * The one place where failures of the TUF library, the Notary client and the token layer become
+ * socket errors: bad metadata → METADATA_INVALID, no trust data → NOT_FOUND, server down →
+ * SERVER_UNREACHABLE, token errors keep their code (TOKEN_ABSENT, PIN_REQUIRED, …).
+ */
+final class RepoErrors {
+  private static final System.Logger LOG = System.getLogger(RepoErrors.class.getName());
+
+  private RepoErrors() {}
+
+  static CustodyException of(String gun, String server, Exception e) {
+    if (e instanceof CustodyException c) {
+      return c;
+    }
+    if (e instanceof SigningException s) {
+      Throwable cause = s.getCause();
+      while (cause != null) {
+        if (cause instanceof CustodyException c) {
+          return c;
+        }
+        if (cause instanceof TokenException t) {
+          ErrorCode code = ErrorCode.findByName(t.code().name()).orElse(ErrorCode.INTERNAL);
+          return new CustodyException(code, "signing with key " + s.keyId() + " failed: " + t.getMessage(), t);
+        }
+        cause = cause.getCause();
+      }
+      return internal("signing failed: " + s.getMessage(), e);
+    }
+    if (e instanceof MissingMetadataException m) {
+      return new NotFoundException("repository", gun, gun + ": " + m.getMessage());
+    }
+    if (e instanceof TufException t) {
+      return new MetadataInvalidException(t.role().orElse(null), gun + ": " + t.getMessage()
+          + " (the trusted copy was left unchanged)");
+    }
+    if (e instanceof NotaryServerException n) {
+      return switch (n.code()) {
+        case NotaryServerException.SERVER_UNREACHABLE -> new ServerUnreachableException(server,
+            "Notary server " + server + " is unreachable: " + n.getMessage());
+        case NotaryServerException.NOT_FOUND -> new NotFoundException("repository", gun,
+            gun + " has no trust data on " + server + ": " + n.getMessage());
+        case NotaryServerException.CONFLICT -> new ConflictException(gun,
+            "the server refused the update as out of date (someone else published?): " + n.getMessage());
+        case NotaryServerException.METADATA_INVALID, NotaryServerException.RESPONSE_TOO_LARGE ->
+            new MetadataInvalidException(null, gun + ": " + n.getMessage());
+        case NotaryServerException.BAD_REQUEST -> new BadRequestException("the server refused it: " + n.getMessage());
+        default -> new ServerUnreachableException(server, "Notary server " + server + ": " + n.getMessage());
+      };
+    }
+    if (e instanceof IllegalArgumentException) {
+      return new BadRequestException(e.getMessage());
+    }
+    return internal(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+  }
+
+  static InternalErrorException internal(String message, Throwable e) {
+    String incident = UUID.randomUUID().toString().substring(0, 8);
+    LOG.log(Level.ERROR, "incident " + incident + ": " + message, e);
+    return new InternalErrorException(message + " (incident " + incident + ")", incident);
+  }
+
+  static IOException io(String message, Throwable cause) {
+    return new IOException(message, cause);
+  }
+}

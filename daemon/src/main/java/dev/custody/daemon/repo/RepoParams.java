@@ -1,0 +1,60 @@
+package dev.custody.daemon.repo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.custody.client.protocol.BadRequestException;
+import java.util.List;
+
+/**
+ * The params of the repository methods, as {@code docs/protocol-methods.md} lists them, plus the
+ * optional {@code server} (a configured server name; the first configured server by default) and,
+ * where new keys are made, {@code token}. Absent optional members are null.
+ */
+final class RepoParams {
+  private RepoParams() {}
+
+  record Init(String gun, String rootKeyId, List<String> rootKeyIds, Integer rootThreshold,
+      Boolean serverManagedSnapshot, Boolean publish, String token, String server) {}
+
+  record Add(String gun, String target, Long length, String sha256, String sha512, String role, JsonNode custom,
+      Boolean publish, String server) {}
+
+  record BatchTarget(String name, Long length, String sha256, String sha512, JsonNode custom) {}
+
+  record AddBatch(String gun, String role, List<BatchTarget> targets, Boolean publish, String server) {}
+
+  record Remove(String gun, String target, String role, Boolean publish, String server) {}
+
+  record Gun(String gun, String server) {}
+
+  record ListTargets(String gun, String role, String server) {}
+
+  record Lookup(String gun, String target, String server) {}
+
+  record Witness(String gun, List<String> roles, Boolean publish, String server) {}
+
+  record Delete(String gun, Boolean remote, String server) {}
+
+  record DelegationAdd(String gun, String role, List<String> keys, List<String> keyIds, List<String> paths,
+      Boolean allPaths,
+      Integer threshold, Boolean publish, String server) {}
+
+  record DelegationRemove(String gun, String role, List<String> keyIds, List<String> paths, Boolean publish,
+      String server) {}
+
+  record Rotate(String gun, String role, Boolean serverManaged, Boolean publish, String token, String server) {}
+
+  record Id(String id) {}
+
+  record Deny(String id, String reason) {}
+
+  static String required(String value, String field) throws BadRequestException {
+    if (value == null || value.isBlank()) {
+      throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
+    }
+    return value;
+  }
+
+  static boolean flag(Boolean b) {
+    return b != null && b;
+  }
+}

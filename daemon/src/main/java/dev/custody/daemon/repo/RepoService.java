@@ -1,0 +1,1002 @@
+package dev.custody.daemon.repo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.BadRequestException;
+import dev.custody.client.protocol.ConflictException;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.client.protocol.NotFoundException;
+import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.daemon.DaemonContext;
+import dev.custody.daemon.audit.AuditRecord;
+import dev.custody.daemon.keys.KeyService;
+import dev.custody.daemon.policy.Action;
+import dev.custody.daemon.policy.Decision;
+import dev.custody.daemon.policy.Operation;
+import dev.custody.daemon.rpc.CallerIdentity;
+import dev.custody.daemon.state.GunLocks;
+import dev.custody.daemon.state.JournalStep;
+import dev.custody.daemon.state.PendingOperation;
+import dev.custody.tuf.DelegationPathException;
+import dev.custody.tuf.TufException;
+import dev.custody.tuf.UnsupportedKeyTypeException;
+import dev.custody.tuf.canonical.CanonicalJson;
+import dev.custody.tuf.keys.PublicKeys;
+import dev.custody.tuf.keys.RootCertificates;
+import dev.custody.tuf.model.DelegatedRole;
+import dev.custody.tuf.model.FileMeta;
+import dev.custody.tuf.model.Repository;
+import dev.custody.tuf.model.Root;
+import dev.custody.tuf.model.Signed;
+import dev.custody.tuf.model.Targets;
+import dev.custody.tuf.model.TufKey;
+import dev.custody.tuf.repo.KeyRing;
+import dev.custody.tuf.repo.PublishSet;
+import dev.custody.tuf.repo.RepoEditor;
+import dev.custody.tuf.repo.ServerKeys;
+import dev.custody.tuf.sign.Signer;
+import dev.custody.tuf.sign.SignerFactory;
+import dev.custody.tuf.update.NotaryMetaFetcher;
+import dev.custody.tuf.update.Updater;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The repository operations behind the {@code repo.*}, {@code delegation.*} and {@code key.rotate}
+ * methods. Every operation on a GUN holds that GUN's lock from its first read to its last write.
+ *
+ * <p>A publish (and every rotation) runs as one journaled operation: {@code planned} → (rotations:
+ * {@code key-created}) → approval when policy requires one → sign → signed files written to
+ * {@code inflight/} → {@code signed} → {@code posting} → POST → {@code posted} → trusted copy updated
+ * from the server, changelist trimmed → {@code committed} → complete. {@link #recover} finishes an
+ * operation that has its signed files (checking the server first when the POST may have happened)
+ * and rolls back one that has not; so nothing is published twice and no staged change is lost.
+ *
+ * <p>Before signing, the daemon checks that it signs only what it built from the trusted metadata and
+ * the staged changes: every staged change is allowed by policy for the caller who publishes, only
+ * the roles those changes touch are re-signed, each version is the trusted one plus one, and a
+ * targets role's delegations change only through a staged delegation change.
+ */
+final class RepoService {
+  private static final System.Logger LOG = System.getLogger(RepoService.class.getName());
+  static final String OP_PUBLISH = "publish";
+  static final String OP_ROTATE = "rotate";
+
+  private final DaemonContext ctx;
+  private final Supplier<KeyService> keys;
+  private final NotaryServers servers;
+  private final Approvals approvals;
+  private final CrashPoints crash;
+  private final Path reposDir;
+
+  RepoService(DaemonContext ctx, Supplier<KeyService> keys, Map<String, String> env) {
+    this.ctx = ctx;
+    this.keys = keys;
+    this.servers = new NotaryServers(ctx.config().servers());
+    this.approvals = new Approvals(ctx.audit(), ctx.clock(), ctx.config().approvalTimeout());
+    this.crash = new CrashPoints(env);
+    this.reposDir = ctx.state().root().resolve("repos");
+  }
+
+  Approvals approvals() {
+    return approvals;
+  }
+
+  RepoState state(String gun) {
+    return new RepoState(reposDir, checkGun(gun));
+  }
+
+  static String checkGun(String gun) {
+    if (gun == null || !gun.matches("[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}") || gun.contains("..")
+        || gun.contains("//") || gun.endsWith("/")) {
+      throw new IllegalArgumentException("params.gun: not a usable GUN: " + gun);
+    }
+    return gun;
+  }
+
+  /** Who asks, and what policy said about the request (for approvals and per-change checks). */
+  record Caller(CallerIdentity identity, String method, Decision decision) {}
+
+  // ---------------------------------------------------------------- init
+
+  ObjectNode init(Caller c, RepoParams.Init p) throws CustodyException {
+    String gun = RepoParams.required(p.gun(), "gun");
+    if (p.rootKeyIds() != null && p.rootKeyIds().size() > 1 || p.rootThreshold() != null && p.rootThreshold() != 1) {
+      throw new BadRequestException("several root keys at init are not supported yet: pass one rootKeyId",
+          "params.rootKeyIds");
+    }
+    String rootKeyId = p.rootKeyId() != null ? p.rootKeyId()
+        : p.rootKeyIds() != null && !p.rootKeyIds().isEmpty() ? p.rootKeyIds().get(0) : null;
+    NotaryServers.Server srv = servers.get(p.server());
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
+        throw new ConflictException(gun, gun + " is already initialised here (repo.delete it first to start over)");
+      }
+      KeyService ks = keys.get();
+      SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
+      Signer root = rootKeyId != null ? ks.findSigner(rootKeyId).orElseThrow(() -> new NotFoundException("key",
+          rootKeyId, "no key " + rootKeyId + " in the inventory (key.list shows them)")) : factory.generate(gun, "root");
+      TufKey rootCert = PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock()));
+      Signer targets = factory.generate(gun, "targets");
+      ServerKeys sk = ServerKeys.of(srv.client());
+      boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
+      TufKey snapshotKey = serverSnapshot ? sk.get(gun, "snapshot") : factory.generate(gun, "snapshot").key();
+      TufKey timestampKey = sk.get(gun, "timestamp");
+      ks.assign(root.keyId(), "root", gun);
+      ks.assign(targets.keyId(), "targets", gun);
+      if (!serverSnapshot) {
+        ks.assign(snapshotKey.id(), "snapshot", gun);
+      }
+      ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
+      ObjectNode pi = info.putObject("pendingInit");
+      pi.set("root", rootCert.toJson());
+      pi.set("targets", targets.key().toJson());
+      pi.set("snapshot", snapshotKey.toJson());
+      pi.set("timestamp", timestampKey.toJson());
+      pi.put("serverManagedSnapshot", serverSnapshot);
+      st.writeInfo(info);
+      audit("repo.init.keys", c, gun, "root", rootCert.id(), null);
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+      out.putArray("rootKeyIds").add(rootCert.id());
+      out.put("targetsKeyId", targets.keyId());
+      if (serverSnapshot) {
+        out.putNull("snapshotKeyId");
+      } else {
+        out.put("snapshotKeyId", snapshotKey.id());
+      }
+      boolean published = false;
+      if (RepoParams.flag(p.publish())) {
+        publishLocked(c, st, srv);
+        published = true;
+      }
+      out.put("published", published);
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------- staging
+
+  ObjectNode stage(Caller c, String gun, String server, List<Change> changes, boolean publish)
+      throws CustodyException {
+    NotaryServers.Server srv = servers.get(server);
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (!st.exists()) {
+        throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, or repo.list it"
+            + " once to trust it");
+      }
+      int staged = st.stage(changes);
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
+      if (publish) {
+        Decision d = ctx.policy().decide(c.identity().subject(), new Action(Operation.PUBLISH, gun,
+            changes.isEmpty() ? null : changes.get(0).scope()));
+        if (!d.allowed()) {
+          throw new PolicyDeniedException(d.rule(), Operation.PUBLISH.wireName(), gun, null, d.reason()
+              + " (the changes stay staged)");
+        }
+        ObjectNode r = publishLocked(new Caller(c.identity(), c.method(), d), st, srv);
+        out.put("staged", st.changes().size());
+        out.set("published", r);
+      }
+      return out;
+    });
+  }
+
+  static Change targetChange(String role, String name, Long length, String sha256, String sha512, JsonNode custom)
+      throws BadRequestException {
+    if (name == null || name.isEmpty()) {
+      throw new BadRequestException("a target needs a name", "params.target");
+    }
+    if (length == null || length < 0) {
+      throw new BadRequestException("target " + name + ": length must be a non-negative integer", "params.length");
+    }
+    byte[] s256 = hex(sha256, 32, "sha256");
+    byte[] s512 = sha512 == null ? null : hex(sha512, 64, "sha512");
+    FileMeta meta = FileMeta.ofHashes(length, s256, s512);
+    if (custom != null && !custom.isNull()) {
+      meta = meta.withCustom(custom);
+    }
+    ObjectNode content = JsonNodeFactory.instance.objectNode();
+    content.set("meta", meta.toJson());
+    return new Change(0, "create", role == null ? "targets" : role, Change.TARGET, name, content);
+  }
+
+  private static byte[] hex(String s, int len, String field) throws BadRequestException {
+    try {
+      byte[] b = HexFormat.of().parseHex(s == null ? "" : s);
+      if (b.length != len) {
+        throw new IllegalArgumentException();
+      }
+      return b;
+    } catch (IllegalArgumentException e) {
+      throw new BadRequestException("params." + field + " must be " + (len * 2) + " hex digits", "params." + field);
+    }
+  }
+
+  static Change delegationAdd(String role, List<TufKey> keys, List<String> paths, int threshold) {
+    ObjectNode content = JsonNodeFactory.instance.objectNode().put("threshold", threshold);
+    ArrayNode k = content.putArray("keys");
+    keys.forEach(x -> k.add(x.toJson()));
+    ArrayNode ps = content.putArray("paths");
+    paths.forEach(ps::add);
+    return new Change(0, "create", DelegatedRole.parentOf(role), Change.DELEGATION, role, content);
+  }
+
+  static Change delegationRemove(String role, List<String> keyIds) {
+    ObjectNode content = JsonNodeFactory.instance.objectNode();
+    ArrayNode k = content.putArray("keyIds");
+    keyIds.forEach(k::add);
+    return new Change(0, "delete", DelegatedRole.parentOf(role), Change.DELEGATION, role, content);
+  }
+
+  /** The public key of a key in the inventory (a delegation key made with {@code key.generate}). */
+  TufKey inventoryKey(String keyId) throws CustodyException {
+    return keys.get().findSigner(keyId).map(Signer::key).orElseThrow(() -> new NotFoundException("key", keyId,
+        "no key " + keyId + " in the inventory (key.list shows them)"));
+  }
+
+  /** A delegation key from PEM: a certificate ({@code ecdsa-x509}) or a public key ({@code ecdsa}/{@code ed25519}). */
+  static TufKey parseKey(String pem) throws BadRequestException {
+    try {
+      if (pem.contains("CERTIFICATE")) {
+        List<X509Certificate> certs = PublicKeys.certificates(pem.getBytes(StandardCharsets.US_ASCII));
+        if (certs.isEmpty()) {
+          throw new IllegalArgumentException("no certificate");
+        }
+        return PublicKeys.toTufKey(certs.get(0));
+      }
+      String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      byte[] der = Base64.getDecoder().decode(b64);
+      for (String alg : List.of("EC", "Ed25519")) {
+        try {
+          PublicKey k = KeyFactory.getInstance(alg).generatePublic(new X509EncodedKeySpec(der));
+          return PublicKeys.toTufKey(k);
+        } catch (java.security.spec.InvalidKeySpecException e) {
+          // try the next algorithm
+        }
+      }
+      throw new IllegalArgumentException("not an EC or Ed25519 public key");
+    } catch (Exception e) {
+      throw new BadRequestException("params.keys: not a PEM public key or certificate (" + e.getMessage() + ")",
+          "params.keys");
+    }
+  }
+
+  ObjectNode status(String gun) throws CustodyException {
+    return locked(gun, null, () -> {
+      RepoState st = state(gun);
+      if (!st.exists()) {
+        throw new NotFoundException("repository", gun, gun + " is not known here");
+      }
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+      ArrayNode arr = out.putArray("changes");
+      st.changes().forEach(ch -> arr.add(ch.toStatus()));
+      return out;
+    });
+  }
+
+  ObjectNode reset(String gun) throws CustodyException {
+    return locked(gun, null, () -> {
+      RepoState st = state(gun);
+      if (!st.exists()) {
+        throw new NotFoundException("repository", gun, gun + " is not known here");
+      }
+      return JsonNodeFactory.instance.objectNode().put("gun", gun).put("dropped", st.dropChanges(Long.MAX_VALUE));
+    });
+  }
+
+  /** The role policy sees for {@code repo.publish}: the scope of the first staged change. */
+  String publishRole(String gun) {
+    try {
+      List<Change> ch = state(gun).changes();
+      // a targets change names the role a publisher is usually limited to; the per-change check covers the rest
+      Optional<Change> target = ch.stream().filter(c -> c.type().equals(Change.TARGET)).findFirst();
+      Change first = target.orElse(ch.isEmpty() ? null : ch.get(0));
+      return first == null ? null : first.type().equals(Change.TARGET) ? first.scope() : first.path();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  ObjectNode list(String gun, String role, String server) throws CustodyException {
+    NotaryServers.Server srv = servers.get(server);
+    return locked(gun, srv, () -> {
+      Repository repo = update(state(gun), srv);
+      String start = role == null ? "targets" : role;
+      if (repo.targetsRole(start).isEmpty()) {
+        throw new NotFoundException("role", start, gun + " has no role " + start);
+      }
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+      ArrayNode arr = out.putArray("targets");
+      for (Repository.Target t : repo.listTargets(start)) {
+        arr.add(targetJson(t));
+      }
+      return out;
+    });
+  }
+
+  ObjectNode lookup(String gun, String target, String server) throws CustodyException {
+    NotaryServers.Server srv = servers.get(server);
+    return locked(gun, srv, () -> {
+      Repository repo = update(state(gun), srv);
+      for (Repository.Target t : repo.listTargets("targets")) {
+        if (t.name().equals(target)) {
+          return targetJson(t);
+        }
+      }
+      throw new NotFoundException("target", target, gun + " has no target " + target);
+    });
+  }
+
+  private static ObjectNode targetJson(Repository.Target t) {
+    return JsonNodeFactory.instance.objectNode().put("name", t.name())
+        .put("sha256", t.meta().hash("sha256").map(HexFormat.of()::formatHex).orElse(""))
+        .put("length", t.meta().length()).put("role", t.role());
+  }
+
+  ObjectNode delegations(String gun) throws CustodyException {
+    return locked(gun, null, () -> {
+      RepoState st = state(gun);
+      if (!st.hasTrustedRoot()) {
+        throw new NotFoundException("repository", gun, gun + " has no trusted metadata here: repo.list it first");
+      }
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+      ArrayNode arr = out.putArray("delegations");
+      List<String> todo = new ArrayList<>(List.of("targets"));
+      while (!todo.isEmpty()) {
+        String role = todo.remove(0);
+        Optional<byte[]> raw = st.store().find(gun, role);
+        if (raw.isEmpty()) {
+          continue;
+        }
+        Targets t = (Targets) Signed.parse(raw.get(), role).signed();
+        for (DelegatedRole d : t.delegationsOrEmpty().roles()) {
+          ObjectNode o = arr.addObject().put("role", d.name()).put("threshold", d.threshold());
+          ArrayNode ids = o.putArray("keyIds");
+          d.keyIds().forEach(ids::add);
+          ArrayNode ps = o.putArray("paths");
+          if (d.paths() != null) {
+            d.paths().forEach(ps::add);
+          }
+          todo.add(d.name());
+        }
+      }
+      return out;
+    });
+  }
+
+  ObjectNode delete(String gun, boolean remote, String server) throws CustodyException {
+    NotaryServers.Server srv = remote ? servers.get(server) : null;
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (remote) {
+        srv.client().delete(gun);
+      } else if (!st.exists()) {
+        throw new NotFoundException("repository", gun, gun + " is not known here");
+      }
+      st.deleteAll();
+      return JsonNodeFactory.instance.objectNode().put("gun", gun).put("local", true).put("remote", remote);
+    });
+  }
+
+  // ---------------------------------------------------------------- publish
+
+  ObjectNode publish(Caller c, String gun, String server) throws CustodyException {
+    NotaryServers.Server srv = servers.get(server);
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (!st.exists()) {
+        throw new NotFoundException("repository", gun, gun + " is not known here");
+      }
+      return publishLocked(c, st, srv);
+    });
+  }
+
+  /** The repository to edit: verified from the server, or the one a {@code repo.init} prepared. */
+  private record Base(RepoEditor editor, Repository trusted, boolean init) {}
+
+  private Base base(RepoState st, NotaryServers.Server srv) throws Exception {
+    Optional<ObjectNode> info = st.info();
+    if (!st.hasTrustedRoot() && info.isPresent() && info.get().has("pendingInit")) {
+      JsonNode pi = info.get().get("pendingInit");
+      RepoEditor ed = RepoEditor.create(st.gun(), TufKey.fromJson(pi.get("root"), "root"),
+          TufKey.fromJson(pi.get("targets"), "targets"), TufKey.fromJson(pi.get("snapshot"), "snapshot"),
+          TufKey.fromJson(pi.get("timestamp"), "timestamp"), ctx.clock());
+      return new Base(ed, null, true);
+    }
+    Repository repo = update(st, srv);
+    return new Base(RepoEditor.load(repo, ctx.clock()), repo, false);
+  }
+
+  private ObjectNode publishLocked(Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
+    String gun = st.gun();
+    List<Change> changes = st.changes();
+    Base base = base(st, srv);
+    if (changes.isEmpty() && !base.init()) {
+      return JsonNodeFactory.instance.objectNode().put("gun", gun).set("roles", JsonNodeFactory.instance.objectNode());
+    }
+    // semantic check 1: every staged change is the publisher's to make
+    for (Change ch : changes) {
+      checkChangeAllowed(c, gun, ch);
+    }
+    RepoEditor ed = base.editor();
+    Set<String> expected = new LinkedHashSet<>(List.of("snapshot"));
+    if (base.init()) {
+      expected.addAll(List.of("root", "targets"));
+    }
+    try {
+      // runs of target additions to one role go in as one batch (linear in the number of targets)
+      Map<String, FileMeta> run = new LinkedHashMap<>();
+      String runScope = null;
+      for (Change ch : changes) {
+        expected.add(ch.type().equals(Change.WITNESS) ? ch.path() : ch.scope());
+        boolean add = ch.type().equals(Change.TARGET) && ch.action().equals("create");
+        if (runScope != null && (!add || !ch.scope().equals(runScope))) {
+          ed.addTargets(runScope, run);
+          run = new LinkedHashMap<>();
+          runScope = null;
+        }
+        if (add) {
+          runScope = ch.scope();
+          run.put(ch.path(), FileMeta.fromJson(ch.content().get("meta"), ch.scope(), ch.path()));
+        } else {
+          apply(ed, ch);
+        }
+      }
+      if (runScope != null) {
+        ed.addTargets(runScope, run);
+      }
+    } catch (DelegationPathException e) {
+      throw new BadRequestException(e.getMessage() + " (repo.reset drops the staged changes)");
+    }
+    // semantic check 2: only the roles the changes touch are re-signed
+    for (String role : ed.changedRoles()) {
+      if (!expected.contains(role)) {
+        throw RepoErrors.internal("refusing to sign " + role + " of " + gun + ": no staged change touches it", null);
+      }
+    }
+    long maxSeq = changes.stream().mapToLong(Change::seq).max().orElse(0);
+    ObjectNode plan = JsonNodeFactory.instance.objectNode().put("server", srv.name()).put("maxSeq", maxSeq)
+        .put("init", base.init()).put("changes", changes.size());
+    String summary = ed.changedRoles().contains("root") ? rootSummary(gun, base.trusted(), ed) : null;
+    return signAndSend(OP_PUBLISH, c, st, srv, base, ed, plan, changes, summary, null);
+  }
+
+  private void checkChangeAllowed(Caller c, String gun, Change ch) throws PolicyDeniedException {
+    Operation op = switch (ch.type()) {
+      case Change.TARGET -> ch.action().equals("delete") ? Operation.REMOVE : Operation.ADD;
+      case Change.DELEGATION -> Operation.DELEGATION;
+      default -> Operation.WITNESS;
+    };
+    String role = ch.type().equals(Change.TARGET) ? ch.scope() : ch.path();
+    Decision d = ctx.policy().decide(c.identity().subject(), new Action(op, gun, role));
+    if (!d.allowed()) {
+      String rule = d.rule() != null ? d.rule() : c.decision() != null ? c.decision().rule() : null;
+      throw new PolicyDeniedException(rule, op.wireName(), gun, role, "the staged change '" + ch + "' is outside what"
+          + " rule '" + (rule == null ? "none" : rule) + "' lets this caller publish (" + d.reason()
+          + "); nothing was signed");
+    }
+  }
+
+  private static void apply(RepoEditor ed, Change ch) throws TufException {
+    JsonNode x = ch.content();
+    switch (ch.type()) {
+      case Change.TARGET -> {
+        if (ch.action().equals("delete")) {
+          ed.removeTarget(ch.scope(), ch.path());
+        } else {
+          ed.addTarget(ch.scope(), ch.path(), FileMeta.fromJson(x.get("meta"), ch.scope(), ch.path()));
+        }
+      }
+      case Change.DELEGATION -> {
+        if (ch.action().equals("delete")) {
+          List<String> ids = new ArrayList<>();
+          x.path("keyIds").forEach(n -> ids.add(n.asText()));
+          if (ids.isEmpty()) {
+            ed.removeDelegation(ch.path());
+          } else {
+            ed.removeDelegationKeys(ch.path(), ids);
+          }
+        } else {
+          List<TufKey> ks = new ArrayList<>();
+          for (JsonNode k : x.path("keys")) {
+            ks.add(TufKey.fromJson(k, ch.path()));
+          }
+          List<String> paths = new ArrayList<>();
+          x.path("paths").forEach(n -> paths.add(n.asText()));
+          ed.addDelegation(ch.path(), ks, paths, x.path("threshold").asInt(1));
+        }
+      }
+      case Change.WITNESS -> ed.witness(ch.path());
+      default -> throw new IllegalArgumentException("unknown change type " + ch.type());
+    }
+  }
+
+  // ---------------------------------------------------------------- rotation
+
+  ObjectNode rotate(Caller c, RepoParams.Rotate p) throws CustodyException {
+    String gun = RepoParams.required(p.gun(), "gun");
+    String role = RepoParams.required(p.role(), "role");
+    boolean serverManaged = RepoParams.flag(p.serverManaged());
+    if (!List.of("root", "targets", "snapshot", "timestamp").contains(role)) {
+      throw new BadRequestException("params.role: rotate root, targets, snapshot or timestamp (delegation keys change"
+          + " with delegation.add/remove)", "params.role");
+    }
+    if (role.equals("timestamp") && !serverManaged) {
+      throw new BadRequestException("the timestamp key is the server's: rotate it with serverManaged: true",
+          "params.serverManaged");
+    }
+    if (serverManaged && !List.of("snapshot", "timestamp").contains(role)) {
+      throw new BadRequestException("only snapshot and timestamp keys can be server-managed", "params.serverManaged");
+    }
+    NotaryServers.Server srv = servers.get(p.server());
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (!st.hasTrustedRoot()) {
+        throw new NotFoundException("repository", gun, gun + " is not published yet (repo.publish it first)");
+      }
+      Repository repo = update(st, srv);
+      RepoEditor ed = RepoEditor.load(repo, ctx.clock());
+      List<String> oldIds = List.copyOf(repo.root().signed().keysOf(role).keySet());
+      ObjectNode plan = JsonNodeFactory.instance.objectNode().put("server", srv.name()).put("maxSeq", -1)
+          .put("init", false).put("role", role).put("serverManaged", serverManaged)
+          .put("fromRootVersion", repo.root().signed().version());
+      String opId = ctx.journal().begin(OP_ROTATE, gun, plan);
+      crash.reached(OP_ROTATE, "planned");
+      try {
+        TufKey newKey;
+        if (serverManaged) {
+          newKey = ServerKeys.of(srv.client()).rotate(gun, role);
+          ed.rotateKey(role, newKey);
+        } else {
+          KeyService ks = keys.get();
+          Signer s = ks.signerFactory(Optional.ofNullable(p.token())).generate(gun, role);
+          ks.assign(s.keyId(), role, gun);
+          if (role.equals("root")) {
+            newKey = PublicKeys.toTufKey(RootCertificates.create(s, gun, ctx.clock()));
+            ed.rotateRootKey(newKey);
+          } else {
+            newKey = s.key();
+            ed.rotateKey(role, newKey);
+          }
+        }
+        ctx.journal().step(opId, "key-created", JsonNodeFactory.instance.objectNode().put("keyId", newKey.id())
+            .put("serverManaged", serverManaged));
+        crash.reached(OP_ROTATE, "key-created");
+        audit("key.rotate.key", c, gun, role, newKey.id(), null);
+        String summary = rootSummary(gun, repo, ed);
+        ObjectNode out = signAndSend(OP_ROTATE, c, st, srv, new Base(ed, repo, false), ed, plan, List.of(), summary,
+            opId);
+        ObjectNode r = JsonNodeFactory.instance.objectNode().put("gun", gun).put("role", role);
+        ArrayNode old = r.putArray("oldKeyIds");
+        oldIds.forEach(old::add);
+        r.put("newKeyId", newKey.id());
+        r.put("rootVersion", out.path("roles").path("root").asInt());
+        r.put("keyId", newKey.id());
+        return r;
+      } catch (Exception e) {
+        abortIfOpen(opId, "rotation failed before anything was sent: " + e.getMessage());
+        throw e;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- the journaled pipeline
+
+  /**
+   * Approval (when required) → sign → check → journal → POST → commit. {@code opId} is an operation
+   * already begun (rotations) or null (a new publish operation is begun here).
+   */
+  private ObjectNode signAndSend(String opType, Caller c, RepoState st, NotaryServers.Server srv, Base base,
+      RepoEditor ed, ObjectNode plan, List<Change> changes, String rootSummary, String opId) throws Exception {
+    String gun = st.gun();
+    boolean needsApproval = c.decision() != null && c.decision().approvalRequired();
+    if (needsApproval) {
+      String summary = rootSummary != null ? rootSummary
+          : gun + ": sign " + String.join(", ", ed.changedRoles()) + " (" + changes.size() + " staged changes)";
+      approvals.await(c.identity(), c.method(), gun, ed.changedRoles().contains("root") ? "root" : null, summary);
+    }
+    if (opId == null) {
+      opId = ctx.journal().begin(opType, gun, plan);
+      crash.reached(opType, "planned");
+    }
+    try {
+      PublishSet ps = ed.buildPublish(ring());
+      checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
+      st.writeInflight(opId, ps.files());
+      ObjectNode signed = JsonNodeFactory.instance.objectNode();
+      ps.files().forEach((role, bytes) -> signed.putObject(role).put("sha256", sha256Hex(bytes)));
+      ctx.journal().step(opId, "signed", signed);
+      for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
+        audit("sign", c, gun, e.getKey(), null, (long) Signed.parse(e.getValue(), e.getKey()).version(),
+            sha256Hex(e.getValue()));
+      }
+      crash.reached(opType, "signed");
+    } catch (Exception e) {
+      abortIfOpen(opId, "nothing was sent: " + e.getMessage());
+      st.deleteInflight(opId);
+      throw e;
+    }
+    return sendAndCommit(opType, opId, st, srv, plan, false);
+  }
+
+  /** From signed files on disk: POST (unless it happened), then commit; also the resume path of {@link #recover}. */
+  private ObjectNode sendAndCommit(String opType, String opId, RepoState st, NotaryServers.Server srv, JsonNode plan,
+      boolean postMayHaveHappened) throws Exception {
+    String gun = st.gun();
+    Map<String, byte[]> files = st.readInflight(opId);
+    boolean posted = false;
+    if (postMayHaveHappened) {
+      Optional<Boolean> onServer = alreadyOnServer(gun, srv, files);
+      if (onServer.isEmpty()) {
+        ctx.journal().abort(opId, "the server moved past this publish; nothing of it was sent twice, staged changes"
+            + " are kept");
+        st.deleteInflight(opId);
+        throw new ConflictException(gun, "the server has a newer version than this publish; staged changes are kept");
+      }
+      posted = onServer.get();
+    }
+    if (!posted) {
+      ctx.journal().step(opId, "posting", null);
+      crash.reached(opType, "posting");
+      try {
+        srv.client().publish(gun, files);
+      } catch (IOException e) {
+        Optional<Boolean> onServer;
+        try {
+          onServer = alreadyOnServer(gun, srv, files);
+        } catch (IOException again) {
+          // cannot tell whether it arrived: stays pending in the journal, resolved by the next operation or start
+          throw e;
+        }
+        if (onServer.isEmpty() || !onServer.get()) {
+          ctx.journal().abort(opId, "the server refused the publish: " + e.getMessage());
+          st.deleteInflight(opId);
+          throw e;
+        }
+      }
+      crash.reached(opType, "after-post");
+    }
+    ctx.journal().step(opId, "posted", null);
+    crash.reached(opType, "posted");
+    return commit(opType, opId, st, srv, plan, files);
+  }
+
+  /**
+   * Whether the server already serves what we signed: true (same bytes), false (still the version
+   * before ours), empty (someone else published a version at or above ours).
+   */
+  private Optional<Boolean> alreadyOnServer(String gun, NotaryServers.Server srv, Map<String, byte[]> files)
+      throws IOException {
+    String role = files.keySet().iterator().next();
+    byte[] ours = files.get(role);
+    byte[] theirs;
+    try {
+      theirs = srv.client().getRole(gun, role);
+    } catch (dev.custody.tuf.server.NotaryServerException e) {
+      if (dev.custody.tuf.server.NotaryServerException.NOT_FOUND.equals(e.code())) {
+        return Optional.of(false);
+      }
+      throw e;
+    }
+    if (Arrays.equals(sha256(ours), sha256(theirs))) {
+      return Optional.of(true);
+    }
+    try {
+      int oursV = Signed.parse(ours, role).version();
+      int theirsV = Signed.parse(theirs, role).version();
+      return theirsV < oursV ? Optional.of(false) : Optional.empty();
+    } catch (TufException e) {
+      return Optional.empty();
+    }
+  }
+
+  private ObjectNode commit(String opType, String opId, RepoState st, NotaryServers.Server srv, JsonNode plan,
+      Map<String, byte[]> files) throws IOException {
+    String gun = st.gun();
+    if (plan.path("init").asBoolean() && !st.hasTrustedRoot() && files.containsKey("root")) {
+      // the server accepted our root: it is the trust anchor from now on (no TOFU)
+      st.store().commit(gun, Map.of("root", files.get("root")), Set.of());
+    }
+    Repository now = null;
+    try {
+      now = update(st, srv);
+    } catch (Exception e) {
+      LOG.log(Level.WARNING, gun + ": published, but the update afterwards failed (" + e.getMessage()
+          + "); the trusted copy catches up at the next update");
+    }
+    long maxSeq = plan.path("maxSeq").asLong(-1);
+    if (maxSeq > 0) {
+      st.dropChanges(maxSeq);
+    }
+    if (plan.path("init").asBoolean()) {
+      Optional<ObjectNode> info = st.info();
+      if (info.isPresent()) {
+        info.get().remove("pendingInit");
+        st.writeInfo(info.get());
+      }
+    }
+    ObjectNode result = JsonNodeFactory.instance.objectNode().put("gun", gun);
+    ObjectNode roles = result.putObject("roles");
+    for (Map.Entry<String, byte[]> e : files.entrySet()) {
+      try {
+        roles.put(e.getKey(), Signed.parse(e.getValue(), e.getKey()).version());
+      } catch (TufException ex) {
+        roles.put(e.getKey(), -1);
+      }
+    }
+    if (now != null && now.targetsRole("targets").isPresent()) {
+      result.put("targets", now.listTargets("targets").size());
+    }
+    st.deleteInflight(opId);
+    ctx.journal().step(opId, "committed", roles);
+    crash.reached(opType, "committed");
+    ctx.journal().complete(opId, result);
+    return result;
+  }
+
+  /** Semantic checks on the signed files before anything is sent. */
+  private void checkBuilt(String gun, Base base, PublishSet ps, List<Change> changes, boolean rotation)
+      throws Exception {
+    Repository trusted = base.trusted();
+    for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
+      String role = e.getKey();
+      Signed<?> s = Signed.parse(e.getValue(), role);
+      if (!s.role().equals(role)) {
+        throw RepoErrors.internal("refusing to send " + role + ": built as " + s.role(), null);
+      }
+      int before = trusted == null ? 0 : switch (role) {
+        case "root" -> trusted.root().version();
+        case "snapshot" -> trusted.snapshot() == null ? 0 : trusted.snapshot().version();
+        default -> trusted.targetsRole(role).map(Signed::version).orElse(0);
+      };
+      if (s.version() != before + 1) {
+        throw RepoErrors.internal("refusing to send " + role + " v" + s.version() + ": trusted is v" + before, null);
+      }
+      if (role.equals("root")) {
+        Root r = (Root) s.signed();
+        for (TufKey k : r.keysOf("root").values()) {
+          try {
+            X509Certificate cert = PublicKeys.leafCertificate(k, "root");
+            if (!RootCertificates.matchesGun(cert, gun)) {
+              throw RepoErrors.internal("refusing to send root: its root key certificate is not for " + gun, null);
+            }
+          } catch (UnsupportedKeyTypeException ignored) {
+            // a bare root key carries no GUN
+          }
+        }
+        if (trusted != null && !rotation) {
+          Root old = trusted.root().signed();
+          for (String r2 : Root.BASE_ROLES) {
+            if (!old.keysOf(r2).keySet().equals(r.keysOf(r2).keySet())) {
+              throw RepoErrors.internal("refusing to send root: keys of " + r2 + " changed outside a rotation", null);
+            }
+          }
+        }
+      } else if (!role.equals("snapshot") && trusted != null) {
+        Optional<Signed<Targets>> old = trusted.targetsRole(role);
+        Targets t = (Targets) s.signed();
+        boolean delegationChange = changes.stream()
+            .anyMatch(ch -> ch.type().equals(Change.DELEGATION) && ch.scope().equals(role));
+        byte[] before2 = old.map(o -> CanonicalJson.encode(o.signed().delegationsOrEmpty().toJson())).orElse(null);
+        byte[] after = CanonicalJson.encode(t.delegationsOrEmpty().toJson());
+        if (!delegationChange && before2 != null && !Arrays.equals(before2, after)) {
+          throw RepoErrors.internal("refusing to send " + role + ": its delegations changed without a staged"
+              + " delegation change", null);
+        }
+      }
+    }
+  }
+
+  /** "root v3 → v4: snapshot key 1a2b… → server-managed 9f8e…; expires 2036-…". */
+  private String rootSummary(String gun, Repository trusted, RepoEditor ed) {
+    Root after = ed.root();
+    int from = trusted == null ? 0 : trusted.root().version();
+    StringBuilder sb = new StringBuilder(gun).append(": root v").append(from).append(" → v").append(from + 1)
+        .append(':');
+    List<String> parts = new ArrayList<>();
+    for (String role : Root.BASE_ROLES) {
+      Set<String> now = after.keysOf(role).keySet();
+      Set<String> was = trusted == null ? Set.of() : trusted.root().signed().keysOf(role).keySet();
+      if (!now.equals(was)) {
+        boolean serverKey = role.equals("timestamp") || role.equals("snapshot") && !ownsAny(now);
+        parts.add(role + " key " + (was.isEmpty() ? "(new)" : short12(was)) + " → "
+            + (serverKey ? "server-managed " : "") + short12(now));
+      }
+    }
+    if (parts.isEmpty()) {
+      parts.add("re-signed, keys unchanged");
+    }
+    sb.append(' ').append(String.join("; ", parts));
+    sb.append("; expires ").append(OffsetDateTime.ofInstant(ctx.clock().instant(), ZoneOffset.UTC)
+        .plus(RepoEditor.ROOT_EXPIRY).toLocalDate());
+    return sb.toString();
+  }
+
+  private boolean ownsAny(Set<String> keyIds) {
+    try {
+      KeyService ks = keys.get();
+      return keyIds.stream().anyMatch(id -> ks.findSigner(id).isPresent());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static String short12(Set<String> ids) {
+    return String.join(",", ids.stream().map(i -> i.substring(0, Math.min(8, i.length())) + "…").toList());
+  }
+
+  /** Signers from the key service, matched by the bare key's ID (so a root key signs as its certificate). */
+  private KeyRing ring() {
+    KeyService ks = keys.get();
+    return key -> {
+      String id;
+      try {
+        id = PublicKeys.canonicalKeyId(key);
+      } catch (UnsupportedKeyTypeException e) {
+        return Optional.empty();
+      }
+      return ks.findSigner(id).map(s -> s.keyId().equals(key.id()) ? s : s.as(key));
+    };
+  }
+
+  private Repository update(RepoState st, NotaryServers.Server srv) throws Exception {
+    return Updater.builder().gun(st.gun()).fetcher(new NotaryMetaFetcher(srv.client(), st.gun())).store(st.store())
+        .clock(ctx.clock()).build().update();
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /**
+   * Finishes or rolls back an operation left by a crash: with its signed files on disk it is sent
+   * (after checking whether the server already has it) and committed; without, it is rolled back.
+   */
+  boolean recover(PendingOperation op) throws Exception {
+    if (!op.type().equals(OP_PUBLISH) && !op.type().equals(OP_ROTATE)) {
+      return false;
+    }
+    RepoState st = state(op.gun());
+    GunLocks.Held held = ctx.locks().lock(op.gun());
+    try {
+      recoverLocked(op, st);
+    } finally {
+      held.close();
+    }
+    return true;
+  }
+
+  private void recoverLocked(PendingOperation op, RepoState st) throws Exception {
+    if (op.findStep("committed").isPresent()) {
+      // everything happened; only the end record is missing
+      st.deleteInflight(op.id());
+      ctx.journal().complete(op.id(), op.findStep("committed").get().data());
+      auditRecovery(op, "completed");
+      return;
+    }
+    Optional<JournalStep> signed = op.findStep("signed");
+    if (signed.isEmpty()) {
+      ctx.journal().abort(op.id(), "rolled back after a restart: nothing was signed or sent"
+          + (op.findStep("key-created").isPresent() ? " (the new key stays on its token, unused)" : "")
+          + "; staged changes are kept");
+      st.deleteInflight(op.id());
+      auditRecovery(op, "rolled-back");
+      return;
+    }
+    NotaryServers.Server srv = servers.get(op.plan().path("server").asText(null));
+    boolean posted = op.findStep("posted").isPresent();
+    boolean posting = op.findStep("posting").isPresent();
+    if (posted) {
+      commit(op.type(), op.id(), st, srv, op.plan(), st.readInflight(op.id()));
+    } else {
+      sendAndCommit(op.type(), op.id(), st, srv, op.plan(), posting);
+    }
+    auditRecovery(op, "completed");
+  }
+
+  /** Before a new operation on a GUN: settle what a crash or an unreachable server left unfinished. */
+  private void settlePending(String gun) throws Exception {
+    for (PendingOperation op : ctx.journal().pending()) {
+      if (op.gun().equals(gun) && (op.type().equals(OP_PUBLISH) || op.type().equals(OP_ROTATE))) {
+        recoverLocked(op, state(gun));
+      }
+    }
+  }
+
+  private void abortIfOpen(String opId, String reason) {
+    try {
+      if (ctx.journal().findPending(opId).isPresent()) {
+        ctx.journal().abort(opId, reason);
+      }
+    } catch (IOException e) {
+      LOG.log(Level.ERROR, "cannot abort journaled operation " + opId + ": " + e.getMessage());
+    }
+  }
+
+  private void auditRecovery(PendingOperation op, String outcome) throws IOException {
+    ctx.audit().append(AuditRecord.builder("repo.recover").caller(dev.custody.daemon.policy.UnixAccounts.selfUid(),
+        dev.custody.daemon.policy.UnixAccounts.selfGid(), ProcessHandle.current().pid()).gun(op.gun()).result(outcome)
+        .message(op.type() + " " + op.id() + " " + outcome + " after a restart (last step: "
+            + op.lastStep().map(JournalStep::name).orElse("none") + ")").build());
+  }
+
+  private void audit(String event, Caller c, String gun, String role, String keyId, Long version) throws IOException {
+    audit(event, c, gun, role, keyId, version, null);
+  }
+
+  private void audit(String event, Caller c, String gun, String role, String keyId, Long version, String hash)
+      throws IOException {
+    ctx.audit().append(AuditRecord.builder(event).caller(c.identity().uid(), c.identity().gid(), c.identity().pid())
+        .gun(gun).role(role).keyId(keyId).version(version).metadataHash(hash)
+        .rule(c.decision() == null ? null : c.decision().ruleOrNone()).result("ok").build());
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  @FunctionalInterface
+  interface Body {
+    ObjectNode run() throws Exception;
+  }
+
+  private ObjectNode locked(String gun, NotaryServers.Server srv, Body body) throws CustodyException {
+    try {
+      checkGun(gun);
+    } catch (IllegalArgumentException e) {
+      throw new BadRequestException(e.getMessage(), "params.gun");
+    }
+    GunLocks.Held held;
+    try {
+      held = ctx.locks().lock(gun);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw RepoErrors.internal("interrupted while waiting for " + gun, e);
+    }
+    try {
+      if (srv != null) {
+        settlePending(gun);
+      }
+      return body.run();
+    } catch (Exception e) {
+      throw RepoErrors.of(gun, srv == null ? null : srv.name(), e);
+    } finally {
+      held.close();
+    }
+  }
+
+  static String sha256Hex(byte[] b) {
+    return HexFormat.of().formatHex(sha256(b));
+  }
+
+  static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
