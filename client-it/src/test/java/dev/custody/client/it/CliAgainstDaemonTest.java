@@ -17,7 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-/** bin/custody against a real custodyd: daemon status, unreachable daemons, refused input. */
+/**
+ * bin/custody against a real custodyd with only its built-in methods: daemon status, unreachable
+ * daemons, methods it does not serve, refused input.
+ */
 class CliAgainstDaemonTest {
   @TempDir static Path dir;
   static DaemonFixture daemon;
@@ -25,7 +28,8 @@ class CliAgainstDaemonTest {
 
   @BeforeAll
   static void start() throws Exception {
-    daemon = new DaemonFixture(dir.resolve("d"));
+    // built-in methods only: a custodyd whose extensions are not installed (methodTheDaemonDoesNotServe)
+    daemon = new DaemonFixture(dir.resolve("d"), null, false);
     custody = new Custody(daemon.socket, dir.resolve("cds"));
   }
 
@@ -118,6 +122,7 @@ class CliAgainstDaemonTest {
   void methodTheDaemonDoesNotServe_exit8() throws Exception {
     JsonNode served = new ObjectMapper().readTree(custody.run("status", "-o", "json").ok().out()).path("methods");
     Map<String, String[]> candidates = new LinkedHashMap<>();
+    candidates.put("key.list", new String[] {"key", "list"});
     candidates.put("repo.list", new String[] {"list", "example.com/app"});
     candidates.put("pending.list", new String[] {"pending"});
     candidates.put("delegation.list", new String[] {"delegation", "list", "example.com/app"});

@@ -16,8 +16,8 @@ import java.util.ServiceLoader;
 import java.util.UUID;
 
 /**
- * A real custodyd in the test JVM: the built-in methods plus every extension on the class path
- * (found as custodyd finds them, through ServiceLoader), one fresh SoftHSM2 token named "main".
+ * A real custodyd in the test JVM: the built-in methods plus (unless asked not to) every extension on
+ * the class path, found as custodyd finds them through ServiceLoader; one fresh SoftHSM2 token "main".
  */
 final class DaemonFixture implements Closeable {
   /** The token's user PIN: distinctive, so a leak into output would be found. */
@@ -30,6 +30,15 @@ final class DaemonFixture implements Closeable {
   final Daemon daemon;
 
   DaemonFixture(Path dir) throws Exception {
+    this(dir, null, true);
+  }
+
+  DaemonFixture(Path dir, String notaryUrl) throws Exception {
+    this(dir, notaryUrl, true);
+  }
+
+  /** @param notaryUrl the Notary server custodyd's repository operations use, or null for none */
+  DaemonFixture(Path dir, String notaryUrl, boolean withExtensions) throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("run/custody.sock");
     SoftHsm hsm = SoftHsm.forThisProcess();
@@ -46,10 +55,15 @@ final class DaemonFixture implements Closeable {
             module: %s
             label: %s
             pin: prompt
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label()), dir.resolve("custodyd.yaml"),
+        %s
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(),
+            notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl),
+        dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
     List<DaemonExtension> extensions = new ArrayList<>();
-    ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
+    if (withExtensions) {
+      ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
+    }
     this.daemon = Daemon.start(config, Map.of(), extensions, Clock.systemUTC());
   }
 
