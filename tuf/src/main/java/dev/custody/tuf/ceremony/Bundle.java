@@ -98,6 +98,11 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
         }
     }
 
+    @Override
+    public List<byte[]> rootChain() {
+        return rootChain.stream().map(byte[]::clone).toList();
+    }
+
     /** The bundle with {@code role}'s new metadata replaced (e.g. with more signatures). */
     public Bundle withChange(String role, Signed<? extends Metadata> signed) {
         if (!changes.containsKey(role)) {
