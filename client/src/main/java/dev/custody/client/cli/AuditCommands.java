@@ -34,10 +34,10 @@ final class AuditCommands {
     if (entries.isEmpty()) {
       return "No audit records.\n";
     }
-    Table t = new Table("SEQ", "TIME", "EVENT", "UID", "GUN", "ROLE", "RESULT");
+    Table t = new Table("SEQ", "TIME", "METHOD", "UID", "GUN", "ROLE", "RESULT");
     for (JsonNode e : entries) {
-      t.row(text(e, "seq"), text(e, "time"), text(e, "event"), e.path("caller").path("uid").asText(""),
-          text(e, "gun"), text(e, "role"), text(e, "result"));
+      t.row(text(e, "seq"), text(e, "time"), text(e, "method"), text(e, "uid"), text(e, "gun"), text(e, "role"),
+          text(e, "result"));
     }
     return t.render();
   }

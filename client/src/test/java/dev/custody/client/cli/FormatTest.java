@@ -186,4 +186,14 @@ class FormatTest {
     assertThat(JsonText.indent(JsonNodeFactory.instance.textNode("<a&b>\"\n"), "  "))
         .isEqualTo("\"\\u003ca\\u0026b\\u003e\\\"\\n\"");
   }
+
+  @Test
+  void auditTail_readsTheDaemonsFlatRecords() throws Exception {
+    var e = CustodyApi.mapper().readTree("{\"seq\":4,\"time\":\"t\",\"prev\":\"p\",\"hash\":\"h\","
+        + "\"method\":\"repo.publish\",\"uid\":1000,\"gid\":1000,\"pid\":9,\"gun\":\"g\",\"role\":\"targets\","
+        + "\"result\":\"ok\"}");
+    assertThat(AuditCommands.table(List.of(e))).isEqualTo("SEQ    TIME    METHOD          UID     GUN    ROLE       RESULT\n"
+        + "---    ----    ------          ---     ---    ----       ------\n"
+        + "4      t       repo.publish    1000    g      targets    ok\n");
+  }
 }
