@@ -130,7 +130,12 @@ class CliKeysTest {
   @Order(8)
   void auditVerify_andPolicyShow() throws Exception {
     assertThat(custody.run("audit", "verify").ok().out()).startsWith("Audit log intact: ");
-    assertThat(custody.run("audit", "tail", "-n", "5").ok().out()).startsWith("SEQ ");
+    String tail = custody.run("audit", "tail", "-n", "5").ok().out();
+    assertThat(tail).startsWith("SEQ ").contains("METHOD").contains("KEY ID");
+    // each row names the method and the caller's uid (the test runs as this process's uid)
+    String uid = String.valueOf(new com.sun.security.auth.module.UnixSystem().getUid());
+    assertThat(tail.lines().skip(2)).isNotEmpty().allSatisfy(row -> assertThat(row).contains(" " + uid + " ")
+        .containsPattern("\\b(key|token|audit|policy|sign)\\.[a-z]+\\b"));
     assertThat(custody.run("policy", "show").ok().out()).startsWith("#    RULE");
   }
 

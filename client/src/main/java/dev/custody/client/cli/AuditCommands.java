@@ -34,10 +34,11 @@ final class AuditCommands {
     if (entries.isEmpty()) {
       return "No audit records.\n";
     }
-    Table t = new Table("SEQ", "TIME", "METHOD", "UID", "GUN", "ROLE", "RESULT");
+    // field names as custodyd's audit.tail returns them (the audit line's own fields)
+    Table t = new Table("SEQ", "TIME", "METHOD", "UID", "GUN", "ROLE", "KEY ID", "RESULT");
     for (JsonNode e : entries) {
       t.row(text(e, "seq"), text(e, "time"), text(e, "method"), text(e, "uid"), text(e, "gun"), text(e, "role"),
-          text(e, "result"));
+          text(e, "keyId"), text(e, "result"));
     }
     return t.render();
   }

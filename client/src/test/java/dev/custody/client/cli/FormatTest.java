@@ -191,9 +191,10 @@ class FormatTest {
   void auditTail_readsTheDaemonsFlatRecords() throws Exception {
     var e = CustodyApi.mapper().readTree("{\"seq\":4,\"time\":\"t\",\"prev\":\"p\",\"hash\":\"h\","
         + "\"method\":\"repo.publish\",\"uid\":1000,\"gid\":1000,\"pid\":9,\"gun\":\"g\",\"role\":\"targets\","
-        + "\"result\":\"ok\"}");
-    assertThat(AuditCommands.table(List.of(e))).isEqualTo("SEQ    TIME    METHOD          UID     GUN    ROLE       RESULT\n"
-        + "---    ----    ------          ---     ---    ----       ------\n"
-        + "4      t       repo.publish    1000    g      targets    ok\n");
+        + "\"keyId\":\"k1\",\"result\":\"ok\"}");
+    assertThat(AuditCommands.table(List.of(e))).isEqualTo(
+        "SEQ    TIME    METHOD          UID     GUN    ROLE       KEY ID    RESULT\n"
+        + "---    ----    ------          ---     ---    ----       ------    ------\n"
+        + "4      t       repo.publish    1000    g      targets    k1        ok\n");
   }
 }
