@@ -26,7 +26,20 @@ public enum ErrorCode {
     ROOT_ROTATION_INVALID(110),
     KEY_TYPE_UNSUPPORTED(111),
     TRUST_PIN_MISMATCH(112),
-    METADATA_MISSING(113);
+    METADATA_MISSING(113),
+
+    /** A ceremony bundle that is not a bundle (JSON shape, format version). */
+    CEREMONY_BUNDLE_MALFORMED(120),
+    /** A ceremony bundle whose contents do not agree with themselves (hashes, plan, summary, signatures). */
+    CEREMONY_BUNDLE_TAMPERED(121),
+    /** A ceremony bundle for another repository. */
+    CEREMONY_WRONG_GUN(122),
+    /** A ceremony bundle built on metadata older than the signer's trusted copy. */
+    CEREMONY_STALE_BASE(123),
+    /** A ceremony bundle built on metadata the signer's trusted copy does not lead to. */
+    CEREMONY_BASE_MISMATCH(124),
+    /** The server's metadata changed since the ceremony bundle was prepared; family {@link #CONFLICT}. */
+    CEREMONY_SERVER_MOVED(125);
 
     private final int number;
 
@@ -38,8 +51,14 @@ public enum ErrorCode {
         return number;
     }
 
-    /** The DESIGN-level name this code belongs to: {@link #METADATA_INVALID} for every metadata failure. */
+    /**
+     * The DESIGN-level name this code belongs to: {@link #METADATA_INVALID} for every metadata failure
+     * (ceremony bundle failures included), {@link #CONFLICT} for {@link #CEREMONY_SERVER_MOVED}.
+     */
     public ErrorCode family() {
+        if (this == CEREMONY_SERVER_MOVED) {
+            return CONFLICT;
+        }
         return number >= 100 ? METADATA_INVALID : this;
     }
 

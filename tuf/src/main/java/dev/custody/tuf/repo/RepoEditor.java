@@ -7,6 +7,7 @@ import dev.custody.tuf.TufException;
 import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.Delegations;
 import dev.custody.tuf.model.FileMeta;
+import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.RoleKeys;
 import dev.custody.tuf.model.Root;
@@ -95,11 +96,27 @@ public final class RepoEditor {
      */
     public static RepoEditor create(String gun, TufKey rootKey, TufKey targetsKey, TufKey snapshotKey,
             TufKey timestampKey, Clock clock) {
+        return create(gun, List.of(rootKey), 1, targetsKey, snapshotKey, timestampKey, clock);
+    }
+
+    /**
+     * A new repository whose root role is a threshold of several root keys, typically each on its own
+     * token: root.json lists every key in {@code rootKeys} under the root role with {@code rootThreshold},
+     * and {@link #buildPublish} needs at least that many of them in the ring. Targets, snapshot and
+     * timestamp keep threshold 1, as Notary makes them.
+     *
+     * @param rootKeys the root certificate keys ({@code ecdsa-x509}), distinct
+     * @param rootThreshold how many of them must sign each root, 1 to {@code rootKeys.size()}
+     */
+    public static RepoEditor create(String gun, List<TufKey> rootKeys, int rootThreshold, TufKey targetsKey,
+            TufKey snapshotKey, TufKey timestampKey, Clock clock) {
+        requireThreshold(rootKeys, rootThreshold);
         OffsetDateTime now = now(clock);
         Map<String, TufKey> keys = new LinkedHashMap<>();
         Map<String, RoleKeys> roles = new LinkedHashMap<>();
-        for (var e : Map.of("root", rootKey, "targets", targetsKey, "snapshot", snapshotKey, "timestamp", timestampKey)
-                .entrySet()) {
+        rootKeys.forEach(k -> keys.put(k.id(), k));
+        roles.put("root", new RoleKeys(rootKeys.stream().map(TufKey::id).toList(), rootThreshold));
+        for (var e : Map.of("targets", targetsKey, "snapshot", snapshotKey, "timestamp", timestampKey).entrySet()) {
             keys.put(e.getValue().id(), e.getValue());
             roles.put(e.getKey(), new RoleKeys(List.of(e.getValue().id()), 1));
         }
@@ -328,17 +345,91 @@ public final class RepoEditor {
     }
 
     /**
+     * Rotates the root role to {@code newRootKeys} with {@code threshold} (a k-of-n root on several
+     * tokens). The new root must be signed by a threshold of the root keys published before this edit
+     * (so clients holding that root accept it, TUF 5.3.4) and by a threshold of its own keys;
+     * {@link #buildPublish} signs with every key of either set the ring holds and fails with
+     * {@link SignatureThresholdException} when either threshold cannot be met.
+     *
+     * @param newRootKeys the new root role's keys ({@code ecdsa-x509}); may keep some of the current ones
+     * @param threshold 1 to {@code newRootKeys.size()}
+     */
+    public RepoEditor rotateRootKeys(List<TufKey> newRootKeys, int threshold) {
+        requireThreshold(newRootKeys, threshold);
+        if (crossSigningKeys.isEmpty()) {
+            crossSigningKeys.addAll(root.keysOf("root").values());
+            crossSigningThreshold = root.role("root").threshold();
+        }
+        root = root.withRoleKeys("root", List.copyOf(newRootKeys), threshold);
+        rootDirty = true;
+        return this;
+    }
+
+    /**
+     * Replaces one root key (say, of a lost token) by {@code newKey}, keeping the other root keys and
+     * the threshold: the remaining holders sign the new root ({@link #rotateRootKeys}).
+     *
+     * @throws IllegalArgumentException if {@code lostKeyId} is not a root key
+     */
+    public RepoEditor replaceRootKey(String lostKeyId, TufKey newKey) {
+        Map<String, TufKey> current = root.keysOf("root");
+        if (!current.containsKey(lostKeyId)) {
+            throw new IllegalArgumentException("not a root key of " + gun + ": " + lostKeyId);
+        }
+        List<TufKey> keys = new ArrayList<>();
+        for (TufKey k : current.values()) {
+            keys.add(k.id().equals(lostKeyId) ? newKey : k);
+        }
+        return rotateRootKeys(keys, root.role("root").threshold());
+    }
+
+    /**
      * Signs every changed role and returns what to publish.
      *
      * @throws SignatureThresholdException if the ring lacks keys for a role's threshold
      */
     public PublishSet buildPublish(KeyRing ring) throws TufException {
+        return buildPublish(ring, Map.of());
+    }
+
+    /**
+     * The metadata {@link #buildPublish} would sign, without signatures: each changed root or targets role
+     * with its new version and expiry (the snapshot is left out: it covers the signed files and is made
+     * at publish). For signing elsewhere, e.g. an offline ceremony; give the result back, signed, to
+     * {@link #buildPublish(KeyRing, Map)}.
+     */
+    public Map<String, Signed<? extends Metadata>> buildUnsigned() {
+        OffsetDateTime now = now(clock);
+        Map<String, Signed<? extends Metadata>> out = new LinkedHashMap<>();
+        if (rootDirty) {
+            out.put("root", Signed.unsigned("root", nextRoot(now)));
+        }
+        for (String role : dirtyInOrder()) {
+            out.put(role, Signed.unsigned(role, nextTargets(role, now)));
+        }
+        return out;
+    }
+
+    /**
+     * As {@link #buildPublish(KeyRing)}, but the roles in {@code presigned} are taken as they are (already
+     * signed, e.g. collected in a ceremony; the caller has checked their signatures) instead of being
+     * signed from the ring. Each must be a changed role of this editor; the snapshot is made over them.
+     */
+    public PublishSet buildPublish(KeyRing ring, Map<String, ? extends Signed<? extends Metadata>> presigned)
+            throws TufException {
+        for (String role : presigned.keySet()) {
+            if (!changedRoles().contains(role) || "snapshot".equals(role)) {
+                throw new IllegalArgumentException("not a changed root or targets role of this edit: " + role);
+            }
+        }
         OffsetDateTime now = now(clock);
         Map<String, byte[]> out = new LinkedHashMap<>();
         Signed<Root> signedRoot = publishedRoot;
-        if (rootDirty) {
-            int v = (publishedRoot == null ? 0 : publishedRoot.signed().version()) + 1;
-            Root r = root.withVersion(v).withExpires(now.plus(expiry.getOrDefault("root", ROOT_EXPIRY)));
+        if (rootDirty && presigned.containsKey("root")) {
+            signedRoot = cast(presigned.get("root"), Root.class);
+            out.put("root", signedRoot.toBytes());
+        } else if (rootDirty) {
+            Root r = nextRoot(now);
             List<Signer> signers = new ArrayList<>(signersFor("root", r.keysOf("root").values(), r.role("root").threshold(), ring));
             if (!crossSigningKeys.isEmpty()) {
                 for (Signer s : signersFor("root", crossSigningKeys, crossSigningThreshold, ring)) {
@@ -354,13 +445,15 @@ public final class RepoEditor {
 
         Map<String, Signed<Targets>> newTargets = new LinkedHashMap<>(published);
         removed.forEach(newTargets::remove);
-        List<String> order = new ArrayList<>(dirty);
-        order.sort(Comparator.comparingInt((String r) -> r.split("/").length));
+        List<String> order = dirtyInOrder();
         for (String role : order) {
-            Targets t = targets.get(role);
-            Signed<Targets> prev = published.get(role);
-            int v = (prev == null ? 0 : prev.signed().version()) + 1;
-            t = t.withVersion(v).withExpires(now.plus(expiry.getOrDefault(role, TARGETS_EXPIRY)));
+            if (presigned.containsKey(role)) {
+                Signed<Targets> s = cast(presigned.get(role), Targets.class);
+                out.put(role, s.toBytes());
+                newTargets.put(role, s);
+                continue;
+            }
+            Targets t = nextTargets(role, now);
             Map<String, TufKey> keys;
             int threshold;
             if ("targets".equals(role)) {
@@ -420,6 +513,43 @@ public final class RepoEditor {
             }
         }
         return new PublishSet(out, new Repository(gun, signedRoot, timestamp, snapshot, ordered));
+    }
+
+    private Root nextRoot(OffsetDateTime now) {
+        int v = (publishedRoot == null ? 0 : publishedRoot.signed().version()) + 1;
+        return root.withVersion(v).withExpires(now.plus(expiry.getOrDefault("root", ROOT_EXPIRY)));
+    }
+
+    private Targets nextTargets(String role, OffsetDateTime now) {
+        Signed<Targets> prev = published.get(role);
+        int v = (prev == null ? 0 : prev.signed().version()) + 1;
+        return targets.get(role).withVersion(v).withExpires(now.plus(expiry.getOrDefault(role, TARGETS_EXPIRY)));
+    }
+
+    private List<String> dirtyInOrder() {
+        List<String> order = new ArrayList<>(dirty);
+        order.sort(Comparator.comparingInt((String r) -> r.split("/").length));
+        return order;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Metadata> Signed<T> cast(Signed<? extends Metadata> s, Class<T> type) {
+        if (!type.isInstance(s.signed())) {
+            throw new IllegalArgumentException(s.role() + " is not " + type.getSimpleName() + " metadata");
+        }
+        return (Signed<T>) s;
+    }
+
+    private static void requireThreshold(List<TufKey> keys, int threshold) {
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("a root role needs at least one key");
+        }
+        if (keys.stream().map(TufKey::id).distinct().count() != keys.size()) {
+            throw new IllegalArgumentException("root keys must be distinct");
+        }
+        if (threshold < 1 || threshold > keys.size()) {
+            throw new IllegalArgumentException("root threshold must be 1 to " + keys.size() + ", not " + threshold);
+        }
     }
 
     private List<Signer> signersFor(String role, Iterable<TufKey> keys, int threshold, KeyRing ring)

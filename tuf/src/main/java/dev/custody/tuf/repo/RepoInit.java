@@ -47,4 +47,38 @@ public record RepoInit(RepoEditor editor, List<Signer> signers) {
         TufKey timestampKey = server.get(gun, "timestamp");
         return new RepoInit(RepoEditor.create(gun, rootCert, targets.key(), snapshotKey, timestampKey, clock), made);
     }
+
+    /**
+     * {@code init} with a threshold root: {@code rootThreshold} of the {@code rootKeys} (one per token,
+     * each already generated on its token) must sign every root. A self-signed certificate is made through
+     * each root key's own Signer, so each token is used once here for its certificate; the repository's
+     * root signatures are made at {@link RepoEditor#buildPublish} by the root keys the ring holds.
+     * Targets and snapshot keys come from {@code keys}, as in {@link #create(String, SignerFactory,
+     * ServerKeys, boolean, Clock)}.
+     *
+     * @param rootKeys the root keys, bare ({@code ecdsa}); {@link #signers()} returns them as certificates
+     */
+    public static RepoInit create(String gun, List<? extends Signer> rootKeys, int rootThreshold, SignerFactory keys,
+            ServerKeys server, boolean serverManagedSnapshot, Clock clock) throws SigningException, IOException {
+        List<Signer> made = new ArrayList<>();
+        List<TufKey> rootCerts = new ArrayList<>();
+        for (Signer root : rootKeys) {
+            TufKey cert = PublicKeys.toTufKey(RootCertificates.create(root, gun, clock));
+            rootCerts.add(cert);
+            made.add(root.as(cert));
+        }
+        Signer targets = keys.generate(gun, "targets");
+        made.add(targets);
+        TufKey snapshotKey;
+        if (serverManagedSnapshot) {
+            snapshotKey = server.get(gun, "snapshot");
+        } else {
+            Signer snapshot = keys.generate(gun, "snapshot");
+            made.add(snapshot);
+            snapshotKey = snapshot.key();
+        }
+        TufKey timestampKey = server.get(gun, "timestamp");
+        return new RepoInit(RepoEditor.create(gun, rootCerts, rootThreshold, targets.key(), snapshotKey, timestampKey,
+                clock), made);
+    }
 }

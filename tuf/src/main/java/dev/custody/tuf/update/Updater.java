@@ -52,6 +52,7 @@ public final class Updater {
     private final TrustPinning pinning;
     private final long maxTimestampBytes;
     private final long maxMetadataBytes;
+    private final boolean allowExpiredRoot;
 
     private Updater(Builder b) {
         this.gun = Objects.requireNonNull(b.gun, "gun");
@@ -61,6 +62,7 @@ public final class Updater {
         this.pinning = b.pinning;
         this.maxTimestampBytes = b.maxTimestampBytes;
         this.maxMetadataBytes = b.maxMetadataBytes;
+        this.allowExpiredRoot = b.allowExpiredRoot;
     }
 
     public static Builder builder() {
@@ -87,7 +89,9 @@ public final class Updater {
             }
             trusted.updateRoot(raw.get());
         }
-        trusted.checkRootFresh();
+        if (!allowExpiredRoot) {
+            trusted.checkRootFresh();
+        }
 
         // TUF 5.4
         byte[] ts = fetcher.fetch("timestamp", maxTimestampBytes)
@@ -186,6 +190,7 @@ public final class Updater {
         private TrustPinning pinning = TrustPinning.TOFU;
         private long maxTimestampBytes = DEFAULT_MAX_TIMESTAMP_BYTES;
         private long maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES;
+        private boolean allowExpiredRoot;
 
         private Builder() {
         }
@@ -222,6 +227,16 @@ public final class Updater {
 
         public Builder maxMetadataBytes(long max) {
             this.maxMetadataBytes = max;
+            return this;
+        }
+
+        /**
+         * Deviation from TUF 5.3.10, for one purpose only: preparing the re-signing of a root that has
+         * already expired (a {@code resign-root} ceremony). Everything else is checked as usual, including
+         * that the root chain is signed; only the final root's expiry is not. Never use it to read targets.
+         */
+        public Builder allowExpiredRoot() {
+            this.allowExpiredRoot = true;
             return this;
         }
 

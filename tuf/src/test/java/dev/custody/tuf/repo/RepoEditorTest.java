@@ -120,4 +120,51 @@ class RepoEditorTest {
         r.apply(rm, 3);
         assertThat(verified(r).targets()).containsOnlyKeys("targets");
     }
+
+    @Test
+    void create_thresholdOutOfRangeOrDuplicateKeys_refused() throws Exception {
+        TestRepo repo = new TestRepo("example.com/e", clock);
+        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(repo.rootKey), 2, repo.targets.key(),
+                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("root threshold must be 1 to 1");
+        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(repo.rootKey, repo.rootKey), 1, repo.targets.key(),
+                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("distinct");
+        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(), 1, repo.targets.key(),
+                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void rotateRootKeys_needsTheOldThresholdAndItsOwn() throws Exception {
+        TestRepo r = new TestRepo("example.com/e", clock);
+        Repository repo = verified(r);
+        SoftwareSigner b = SoftwareSigner.ecdsa();
+        SoftwareSigner c = SoftwareSigner.ecdsa();
+        // 1 of 1 → 2 of 3 (old key kept): the old key alone meets the old threshold, not the new one
+        RepoEditor ed = RepoEditor.load(repo, clock).rotateRootKeys(List.of(r.rootKey, b.key(), c.key()), 2);
+        assertThatThrownBy(() -> ed.buildPublish(r.ring)).isInstanceOfSatisfying(SignatureThresholdException.class,
+                e -> assertThat(e.needed()).isEqualTo(2));
+        PublishSet set = ed.buildPublish(r.ring.and(KeyRing.of(List.of(b))));
+        assertThat(Signed.parse(set.files().get("root"), "root").signatures()).hasSize(2);
+        assertThat(set.after().root().signed().role("root").threshold()).isEqualTo(2);
+        assertThat(set.after().root().signed().keysOf("root")).hasSize(3);
+    }
+
+    @Test
+    void replaceRootKey_unknownKey_refused() throws Exception {
+        TestRepo r = new TestRepo("example.com/e", clock);
+        RepoEditor ed = RepoEditor.load(verified(r), clock);
+        assertThatThrownBy(() -> ed.replaceRootKey("00".repeat(32), SoftwareSigner.ecdsa().key()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a root key");
+    }
+
+    @Test
+    void buildPublish_presignedRoleNotChanged_refused() throws Exception {
+        TestRepo r = new TestRepo("example.com/e", clock);
+        Repository repo = verified(r);
+        RepoEditor ed = RepoEditor.load(repo, clock).addTarget("targets", "x", FileMeta.of(new byte[] {1}));
+        assertThat(ed.buildUnsigned().keySet()).containsExactly("targets");
+        assertThatThrownBy(() -> ed.buildPublish(r.ring, java.util.Map.of("root", repo.root())))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }
