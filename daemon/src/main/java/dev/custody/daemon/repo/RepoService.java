@@ -124,12 +124,18 @@ final class RepoService {
 
   ObjectNode init(Caller c, RepoParams.Init p) throws CustodyException {
     String gun = RepoParams.required(p.gun(), "gun");
-    if (p.rootKeyIds() != null && p.rootKeyIds().size() > 1 || p.rootThreshold() != null && p.rootThreshold() != 1) {
-      throw new BadRequestException("several root keys at init are not supported yet: pass one rootKeyId",
-          "params.rootKeyIds");
+    List<String> rootIds = new ArrayList<>();
+    if (p.rootKeyId() != null) {
+      rootIds.add(p.rootKeyId());
     }
-    String rootKeyId = p.rootKeyId() != null ? p.rootKeyId()
-        : p.rootKeyIds() != null && !p.rootKeyIds().isEmpty() ? p.rootKeyIds().get(0) : null;
+    if (p.rootKeyIds() != null) {
+      p.rootKeyIds().stream().filter(id -> !rootIds.contains(id)).forEach(rootIds::add);
+    }
+    int threshold = p.rootThreshold() == null ? 1 : p.rootThreshold();
+    if (threshold < 1 || threshold > Math.max(1, rootIds.size())) {
+      throw new BadRequestException("params.rootThreshold must be between 1 and the number of root keys",
+          "params.rootThreshold");
+    }
     NotaryServers.Server srv = servers.get(p.server());
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
@@ -138,30 +144,44 @@ final class RepoService {
       }
       KeyService ks = keys.get();
       SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
-      Signer root = rootKeyId != null ? ks.findSigner(rootKeyId).orElseThrow(() -> new NotFoundException("key",
-          rootKeyId, "no key " + rootKeyId + " in the inventory (key.list shows them)")) : factory.generate(gun, "root");
-      TufKey rootCert = PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock()));
+      List<Signer> roots = new ArrayList<>();
+      for (String id : rootIds) {
+        roots.add(ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
+            + " in the inventory (key.list shows them)")));
+      }
+      if (roots.isEmpty()) {
+        roots.add(factory.generate(gun, "root"));
+      }
+      List<TufKey> rootCerts = new ArrayList<>();
+      for (Signer root : roots) {
+        rootCerts.add(PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock())));
+      }
       Signer targets = factory.generate(gun, "targets");
       ServerKeys sk = ServerKeys.of(srv.client());
       boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
       TufKey snapshotKey = serverSnapshot ? sk.get(gun, "snapshot") : factory.generate(gun, "snapshot").key();
       TufKey timestampKey = sk.get(gun, "timestamp");
-      ks.assign(root.keyId(), "root", gun);
+      for (Signer root : roots) {
+        ks.assign(root.keyId(), "root", gun);
+      }
       ks.assign(targets.keyId(), "targets", gun);
       if (!serverSnapshot) {
         ks.assign(snapshotKey.id(), "snapshot", gun);
       }
       ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
       ObjectNode pi = info.putObject("pendingInit");
-      pi.set("root", rootCert.toJson());
+      ArrayNode rk = pi.putArray("rootKeys");
+      rootCerts.forEach(k -> rk.add(k.toJson()));
+      pi.put("rootThreshold", threshold);
       pi.set("targets", targets.key().toJson());
       pi.set("snapshot", snapshotKey.toJson());
       pi.set("timestamp", timestampKey.toJson());
       pi.put("serverManagedSnapshot", serverSnapshot);
       st.writeInfo(info);
-      audit("repo.init.keys", c, gun, "root", rootCert.id(), null);
+      audit("repo.init.keys", c, gun, "root", rootCerts.get(0).id(), null);
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      out.putArray("rootKeyIds").add(rootCert.id());
+      ArrayNode ids = out.putArray("rootKeyIds");
+      rootCerts.forEach(k -> ids.add(k.id()));
       out.put("targetsKeyId", targets.keyId());
       if (serverSnapshot) {
         out.putNull("snapshotKeyId");
@@ -425,7 +445,11 @@ final class RepoService {
     Optional<ObjectNode> info = st.info();
     if (!st.hasTrustedRoot() && info.isPresent() && info.get().has("pendingInit")) {
       JsonNode pi = info.get().get("pendingInit");
-      RepoEditor ed = RepoEditor.create(st.gun(), TufKey.fromJson(pi.get("root"), "root"),
+      List<TufKey> rootKeys = new ArrayList<>();
+      for (JsonNode k : pi.path("rootKeys")) {
+        rootKeys.add(TufKey.fromJson(k, "root"));
+      }
+      RepoEditor ed = RepoEditor.create(st.gun(), rootKeys, pi.path("rootThreshold").asInt(1),
           TufKey.fromJson(pi.get("targets"), "targets"), TufKey.fromJson(pi.get("snapshot"), "snapshot"),
           TufKey.fromJson(pi.get("timestamp"), "timestamp"), ctx.clock());
       return new Base(ed, null, true);
