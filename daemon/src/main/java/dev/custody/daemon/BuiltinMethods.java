@@ -24,11 +24,14 @@ import java.util.function.BooleanSupplier;
 final class BuiltinMethods {
   private final DaemonContext ctx;
   private final BooleanSupplier socketActivated;
+  private final List<DaemonExtension> extensions;
   private final ObjectMapper mapper = Protocol.newMapper();
 
-  BuiltinMethods(DaemonContext ctx, BooleanSupplier socketActivated) {
+  /** @param extensions the installed extensions (read at each call: filled after construction) */
+  BuiltinMethods(DaemonContext ctx, BooleanSupplier socketActivated, List<DaemonExtension> extensions) {
     this.ctx = ctx;
     this.socketActivated = socketActivated;
+    this.extensions = extensions;
   }
 
   void register() {
@@ -48,9 +51,18 @@ final class BuiltinMethods {
         .map(BuiltinMethods::info)
         .toList();
     long uptime = Duration.between(ctx.startedAt(), ctx.clock().instant()).toSeconds();
-    return mapper.valueToTree(new StatusResult(Version.get(), ProcessHandle.current().pid(),
-        ctx.startedAt().toString(), Math.max(0, uptime), socketActivated.getAsBoolean(), pending,
-        ctx.methods().names()));
+    com.fasterxml.jackson.databind.node.ObjectNode out = mapper.valueToTree(new StatusResult(Version.get(),
+        ProcessHandle.current().pid(), ctx.startedAt().toString(), Math.max(0, uptime),
+        socketActivated.getAsBoolean(), pending, ctx.methods().names()));
+    for (DaemonExtension e : List.copyOf(extensions)) {
+      try {
+        e.contributeStatus(caller, out);
+      } catch (RuntimeException ex) {
+        System.getLogger(BuiltinMethods.class.getName()).log(System.Logger.Level.WARNING,
+            "extension " + e.name() + " could not add to status: " + ex);
+      }
+    }
+    return out;
   }
 
   private static StatusResult.PendingOperationInfo info(PendingOperation op) {

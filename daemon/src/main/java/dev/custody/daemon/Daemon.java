@@ -88,7 +88,7 @@ public final class Daemon implements Closeable {
       DaemonContext ctx = new DaemonContext(config, state, journal, audit, new GunLocks(), policy, methods, clock,
           clock.instant());
       ListenSocket[] listenerRef = new ListenSocket[1];
-      new BuiltinMethods(ctx, () -> listenerRef[0] != null && listenerRef[0].activated()).register();
+      new BuiltinMethods(ctx, () -> listenerRef[0] != null && listenerRef[0].activated(), installed).register();
       for (DaemonExtension e : extensions) {
         e.install(ctx);
         installed.add(e);

@@ -30,6 +30,14 @@ public interface DaemonExtension {
     return false;
   }
 
+  /**
+   * Adds this extension's part to the {@code status} result (for example {@code tokens},
+   * {@code pending}, {@code repositories}), showing only what policy lets {@code caller} read.
+   * Must be quick and must not fail: {@code status} is how an operator sees a daemon in trouble.
+   */
+  default void contributeStatus(dev.custody.daemon.rpc.CallerIdentity caller,
+      com.fasterxml.jackson.databind.node.ObjectNode status) {}
+
   /** Releases resources (token sessions, HTTP clients). */
   default void close() throws Exception {}
 }

@@ -90,6 +90,11 @@ class CliRepoTest {
     assertThat(custody.run("status", GUN).ok().out()).isEqualTo("Unpublished changes for " + GUN + ":\n\n"
         + "#    ACTION    SCOPE      TYPE      PATH\n-    ------    -----      ----      ----\n"
         + "0    create    targets    target    tool\n");
+    // the daemon-wide status shows the token, no approval waiting, and this repository's staged change
+    String status = custody.run("status").ok().out();
+    assertThat(status).containsPattern("(?m)^main +yes +unlocked")
+        .contains("\nWaiting for approval: 0\n")
+        .containsPattern("(?m)^" + java.util.regex.Pattern.quote(GUN) + " +1 *$");
     assertThat(custody.run("publish", GUN).ok().out()).isEqualTo("Pushing changes to " + GUN
         + "\nSuccessfully published changes for repository " + GUN + "\n");
     assertThat(custody.run("status", GUN).ok().out()).isEqualTo("No unpublished changes for " + GUN + "\n");

@@ -137,15 +137,20 @@ final class KeyMethods {
 
   private JsonNode tokenList(CallerIdentity caller, JsonNode params) throws CustodyException {
     Params.bind(params, NoParams.class);
+    ObjectNode r = mapper.createObjectNode();
+    r.set("tokens", tokenStatuses());
+    return r;
+  }
+
+  /** {@code TokenStatus} of every configured token, with its key count. */
+  ArrayNode tokenStatuses() {
     ArrayNode out = mapper.createArrayNode();
     Map<String, Integer> counts = new HashMap<>();
     keys.inventory().all().forEach(e -> counts.merge(e.tokenName(), 1, Integer::sum));
     for (ManagedToken t : keys.tokens().all()) {
       out.add(tokenStatus(t, counts.getOrDefault(t.name(), 0)));
     }
-    ObjectNode r = mapper.createObjectNode();
-    r.set("tokens", out);
-    return r;
+    return out;
   }
 
   /** {@code TokenStatus}; a token that is absent (or whose module fails) shows {@code present: false}. */

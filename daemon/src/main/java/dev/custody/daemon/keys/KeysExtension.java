@@ -22,6 +22,7 @@ public final class KeysExtension implements DaemonExtension {
   private volatile DaemonContext context;
   private volatile TokenManager tokens;
   private volatile TokenKeyService service;
+  private volatile KeyMethods methods;
 
   @Override
   public String name() {
@@ -34,11 +35,26 @@ public final class KeysExtension implements DaemonExtension {
     TokenManager tm = new TokenManager(context.config(), context.clock());
     tokens = tm;
     service = new TokenKeyService(tm, inventory, context.audit(), context.clock());
-    new KeyMethods(context, service).register();
+    KeyMethods km = new KeyMethods(context, service);
+    km.register();
+    methods = km;
     this.context = context;
     BY_CONTEXT.put(context, service);
     LOG.log(Level.INFO, context.config().tokens().size() + " token(s) configured, " + inventory.all().size()
         + " key(s) in " + inventory.file());
+  }
+
+  /** {@code status} shows the tokens (as {@code token.list} does) to callers allowed to list keys. */
+  @Override
+  public void contributeStatus(dev.custody.daemon.rpc.CallerIdentity caller,
+      com.fasterxml.jackson.databind.node.ObjectNode status) {
+    DaemonContext ctx = context;
+    KeyMethods km = methods;
+    if (ctx == null || km == null || !ctx.policy().decide(caller.subject(),
+        new dev.custody.daemon.policy.Action(dev.custody.daemon.policy.Operation.KEY_LIST, null, null)).allowed()) {
+      return;
+    }
+    status.set("tokens", km.tokenStatuses());
   }
 
   /**

@@ -123,6 +123,11 @@ final class Approvals {
     return a;
   }
 
+  /** The GUNs of the requests waiting now (one entry per request). */
+  java.util.List<String> pendingGuns() {
+    return pending.values().stream().map(p -> p.gun).toList();
+  }
+
   Optional<String> gunOf(String id) {
     return Optional.ofNullable(id).map(pending::get).map(p -> p.gun);
   }

@@ -61,6 +61,36 @@ public final class RepoExtension implements DaemonExtension {
     return "repo";
   }
 
+  /**
+   * {@code status}: how many approvals wait, and the repositories with staged changes, each counted
+   * only where policy lets the caller read that GUN.
+   */
+  @Override
+  public void contributeStatus(dev.custody.daemon.rpc.CallerIdentity caller,
+      com.fasterxml.jackson.databind.node.ObjectNode status) {
+    RepoService s = service;
+    if (s == null) {
+      return;
+    }
+    java.util.function.Predicate<String> readable = gun -> s.context().policy()
+        .decide(caller.subject(), new dev.custody.daemon.policy.Action(Operation.READ, gun, null)).allowed();
+    status.put("pending", s.approvals().pendingGuns().stream().filter(readable).count());
+    com.fasterxml.jackson.databind.node.ArrayNode repos = status.putArray("repositories");
+    for (String gun : s.knownGuns()) {
+      if (!readable.test(gun)) {
+        continue;
+      }
+      try {
+        int staged = s.state(gun).changes().size();
+        if (staged > 0) {
+          repos.addObject().put("gun", gun).put("staged", staged);
+        }
+      } catch (java.io.IOException | IllegalArgumentException e) {
+        repos.addObject().put("gun", gun).put("staged", 0).put("journal", "unreadable: " + e.getMessage());
+      }
+    }
+  }
+
   @Override
   public void install(DaemonContext ctx) {
     Supplier<KeyService> keys = explicitKeys != null ? () -> explicitKeys

@@ -101,12 +101,30 @@ final class RepoService {
     this.reposDir = ctx.state().root().resolve("repos");
   }
 
+  DaemonContext context() {
+    return ctx;
+  }
+
   Approvals approvals() {
     return approvals;
   }
 
   RepoState state(String gun) {
     return new RepoState(reposDir, checkGun(gun));
+  }
+
+  /** The GUNs with local state (a directory under {@code STATE/repos}), sorted. */
+  List<String> knownGuns() {
+    if (!java.nio.file.Files.isDirectory(reposDir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(reposDir)) {
+      return dirs.filter(java.nio.file.Files::isDirectory)
+          .map(d -> java.net.URLDecoder.decode(d.getFileName().toString(), java.nio.charset.StandardCharsets.UTF_8))
+          .sorted().toList();
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   static String checkGun(String gun) {
