@@ -89,6 +89,18 @@ class OfflineCeremonyDaemonTest {
     return SoftHsm.forThisProcess().createToken("cer-" + holder + "-" + UUID.randomUUID().toString().substring(0, 6));
   }
 
+  record Cli(int exit, String out, String err) {}
+
+  private static Cli cli(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cl = new picocli.CommandLine(new dev.custody.client.cli.CeremonyCommands());
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Cli(code, out.toString(), err.toString());
+  }
+
   private static String b64(byte[] b) {
     return Base64.getEncoder().encodeToString(b);
   }
@@ -199,11 +211,16 @@ class OfflineCeremonyDaemonTest {
           assertThatThrownBy(() -> online.call("ceremony.publish", params("bundle", resign.get("bundle").asText())))
               .isInstanceOf(CustodyException.class).hasMessageContaining("root");
 
-          JsonNode resigned = offline.call("ceremony.sign", params("bundle", resign.get("bundle").asText()));
-          assertThat(resigned.get("trustedRootVersion").asInt()).isEqualTo(2); // walked v1 → v2 from the bundle
-          assertThat(resigned.get("summary").toString()).contains("resign-root");
-          assertThat(online.call("ceremony.publish", params("bundle", resigned.get("bundle").asText()))
-              .get("roles").get("root").asInt()).isEqualTo(3);
+          // signed and published through the CLI's ceremony commands, the bundle as a file
+          Path bundleFile = dir.resolve("resign.bundle");
+          Files.write(bundleFile, Base64.getDecoder().decode(resign.get("bundle").asText()));
+          Cli signCli = cli("sign", bundleFile.toString(), "--socket", offConfig.socket().path().toString());
+          assertThat(signCli.exit()).as(signCli.err()).isZero();
+          assertThat(signCli.out()).contains("Checked against trusted root v2:") // walked v1 → v2 from the bundle
+              .contains(gun + ": resign-root").contains("Complete.");
+          Cli publishCli = cli("publish", bundleFile.toString(), "--socket", onConfig.socket().path().toString());
+          assertThat(publishCli.exit()).as(publishCli.err()).isZero();
+          assertThat(publishCli.out()).contains("Published " + gun + ": root v3");
           assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
           assertThat(((Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root").signed())
               .version()).isEqualTo(3);
@@ -212,6 +229,11 @@ class OfflineCeremonyDaemonTest {
           assertThatThrownBy(() -> offline.call("ceremony.sign", params("bundle", prepared.get("bundle").asText())))
               .isInstanceOfSatisfying(CustodyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT))
               .hasMessageContaining("[stale-bundle]");
+          Path staleFile = dir.resolve("stale.bundle");
+          Files.write(staleFile, Base64.getDecoder().decode(prepared.get("bundle").asText()));
+          Cli staleCli = cli("sign", staleFile.toString(), "--socket", offConfig.socket().path().toString());
+          assertThat(staleCli.exit()).isEqualTo(1);
+          assertThat(staleCli.err()).startsWith("custody: CONFLICT: [stale-bundle] ");
           assertThatThrownBy(() -> online.call("ceremony.publish", params("bundle", signed.get("bundle").asText())))
               .isInstanceOfSatisfying(CustodyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT))
               .hasMessageContaining("[server-moved]");
