@@ -15,6 +15,7 @@ import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.keys.KeysExtension;
+import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.RepoExtension;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
@@ -34,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +62,11 @@ class OfflineCeremonyDaemonTest {
 
   /** Starts a daemon in {@code home} over {@code tokens} (name → token); {@code serverUrl} null = no server. */
   private DaemonConfig start(Path home, Map<String, SoftHsm.Token> tokens, String serverUrl) throws Exception {
+    return start(home, tokens, serverUrl, "");
+  }
+
+  private DaemonConfig start(Path home, Map<String, SoftHsm.Token> tokens, String serverUrl, String extra)
+      throws Exception {
     Files.createDirectories(home);
     StringBuilder t = new StringBuilder();
     for (Map.Entry<String, SoftHsm.Token> e : tokens.entrySet()) {
@@ -78,7 +85,7 @@ class OfflineCeremonyDaemonTest {
         %s%slimits:
           shutdownGrace: 5s
           maxRequestBytes: 16MiB
-        """.formatted(home, home, t, servers);
+        %s""".formatted(home, home, t, servers, extra);
     DaemonConfig config = ConfigLoader.parse(yaml, home.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
     daemons.add(Daemon.start(config, Map.of(), List.of(new KeysExtension(), new RepoExtension(null, Map.of()),
         new CeremonyExtension()), Clock.systemUTC()));
@@ -245,4 +252,89 @@ class OfflineCeremonyDaemonTest {
     });
   }
 
+
+  @Test
+  void ceremony_rotateTargets_trustBaseAndApprovalOnTheOfflineDaemon() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      String gun = RepoTestbed.newGun("ceremony-targets");
+      SoftHsm.Token alice = token("alice");
+      SoftHsm.Token onlineToken = token("online");
+      Path off = dir.resolve("offline");
+      Path on = dir.resolve("online");
+      long uid = UnixAccounts.selfUid();
+      String policy = """
+          approvalTimeout: 20s
+          policy:
+            rules:
+              - name: root-needs-approval
+                uids: [%d]
+                operations: [rotate]
+                roles: [root]
+                approval: required
+              - name: custodians
+                uids: [%d]
+          """.formatted(uid, uid);
+      DaemonConfig offConfig = start(off, Map.of("alice", alice), null, policy);
+      try (CustodyClient offline = CustodyClient.connect(offConfig.socket().path());
+           CustodyClient custodian = CustodyClient.connect(offConfig.socket().path())) {
+        String root = offline.call("key.generate", params("role", "root", "gun", gun, "token", "alice"))
+            .get("keyId").asText();
+        Files.createDirectories(on.resolve("state"));
+        Files.copy(off.resolve("state/keys.json"), on.resolve("state/keys.json"));
+        Map<String, SoftHsm.Token> onTokens = new LinkedHashMap<>();
+        onTokens.put("online", onlineToken);
+        onTokens.put("alice", alice);
+        DaemonConfig onConfig = start(on, onTokens, RepoTestbed.server().url());
+        try (CustodyClient online = CustodyClient.connect(onConfig.socket().path())) {
+          online.call("repo.init", params("gun", gun, "rootKeyIds", List.of(root), "token", "online"));
+          online.call("repo.add", target(gun, "v1", "one").put("publish", true));
+          NotaryCli cached = NotaryCli.create(Files.createTempDirectory(dir, "notary-cached-"), RepoTestbed.server());
+          assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+
+          JsonNode prepared = online.call("ceremony.prepare", params("gun", gun, "operation", "rotate-targets",
+              "token", "online"));
+          assertThat(prepared.get("summary").toString()).contains("targets v1 → v2; content unchanged (1 targets)");
+          String bundle = prepared.get("bundle").asText();
+          // nothing trusted yet for this GUN: the operator must pin a root or say trustBase
+          assertThatThrownBy(() -> offline.call("ceremony.sign", params("bundle", bundle)))
+              .isInstanceOfSatisfying(CustodyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND))
+              .hasMessageContaining("ceremony.trust");
+          CompletableFuture<JsonNode> signing = CompletableFuture.supplyAsync(() -> {
+            try {
+              return offline.call("ceremony.sign", params("bundle", bundle, "trustBase", true));
+            } catch (Exception e) {
+              throw new RuntimeException(e);
+            }
+          });
+          JsonNode pending;
+          while (true) {
+            JsonNode p = custodian.call("pending.list", params());
+            if (p.get("pending").size() > 0) {
+              pending = p.get("pending").get(0);
+              break;
+            }
+            Thread.sleep(20);
+          }
+          assertThat(pending.get("method").asText()).isEqualTo("ceremony.sign");
+          assertThat(pending.get("gun").asText()).isEqualTo(gun);
+          List<String> lines = new ArrayList<>();
+          prepared.get("summary").forEach(l -> lines.add(l.asText()));
+          assertThat(pending.get("summary").asText()).isEqualTo(String.join("\n", lines));
+          custodian.call("pending.approve", params("id", pending.get("id").asText()));
+          JsonNode signed = signing.get();
+          assertThat(signed.get("signedBy")).hasSize(1);
+          assertThat(signed.get("missing")).isEmpty();
+          assertThat(signed.get("trustedRootVersion").asInt()).isEqualTo(1);
+
+          JsonNode published = online.call("ceremony.publish", params("bundle", signed.get("bundle").asText()));
+          assertThat(published.get("roles").get("root").asInt()).isEqualTo(2);
+          assertThat(published.get("roles").get("targets").asInt()).isEqualTo(2);
+          assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+          // the new targets key is the online daemon's: it keeps publishing
+          online.call("repo.add", target(gun, "v2", "two").put("publish", true));
+          assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+        }
+      }
+    });
+  }
 }
