@@ -402,10 +402,11 @@ final class CeremonyService {
     String gun = p.gun() != null ? p.gun() : bundle.gun();
     return guarded(gun, () -> repo.get().online(gun, p.server(), refusals(gun, (st, srv) -> {
       Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
-      PublishSet ps = Ceremony.verifyForPublish(bundle, current, ring(), ctx.clock());
       if (call.decision() != null && call.decision().approvalRequired()) {
+        // before the online keys sign anything (verifyForPublish signs targets/snapshot)
         repo.get().awaitApproval(call.caller(), call.method(), gun, "root", String.join("\n", bundle.summary()));
       }
+      PublishSet ps = Ceremony.verifyForPublish(bundle, current, ring(), ctx.clock());
       srv.client().publish(gun, ps.files());
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
       ObjectNode roles = out.putObject("roles");
