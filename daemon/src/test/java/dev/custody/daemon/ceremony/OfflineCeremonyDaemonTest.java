@@ -186,9 +186,13 @@ class OfflineCeremonyDaemonTest {
           assertThat(r2.keysOf("root")).containsKey(daveCert.get("keyId").asText()).hasSize(3);
 
           // resign-root as a ceremony; first a tampered copy (one byte of the new root flipped) is refused
-          JsonNode resign = online.call("ceremony.prepare", params("gun", gun, "operation", "resign-root",
-              "expiresInDays", 400));
-          byte[] file = Base64.getDecoder().decode(resign.get("bundle").asText());
+          Path bundleFile = dir.resolve("resign.bundle");
+          Cli prepareCli = cli("prepare", gun, "--resign-root", "--expires-in-days", "400", "-o", bundleFile.toString(),
+              "--socket", onConfig.socket().path().toString());
+          assertThat(prepareCli.exit()).as(prepareCli.err()).isZero();
+          assertThat(prepareCli.out()).contains("(resign-root, root v2 → v3)").contains(gun + ": resign-root");
+          byte[] file = Files.readAllBytes(bundleFile);
+          JsonNode resign = params("bundle", b64(file));
           String text = new String(file, StandardCharsets.UTF_8);
           int at = text.indexOf("\"expires\":\"") + "\"expires\":\"".length() + 3;
           byte[] flipped = file.clone();
@@ -219,8 +223,6 @@ class OfflineCeremonyDaemonTest {
               .isInstanceOf(CustodyException.class).hasMessageContaining("root");
 
           // signed and published through the CLI's ceremony commands, the bundle as a file
-          Path bundleFile = dir.resolve("resign.bundle");
-          Files.write(bundleFile, Base64.getDecoder().decode(resign.get("bundle").asText()));
           Cli signCli = cli("sign", bundleFile.toString(), "--socket", offConfig.socket().path().toString());
           assertThat(signCli.exit()).as(signCli.err()).isZero();
           assertThat(signCli.out()).contains("Checked against trusted root v2:") // walked v1 → v2 from the bundle
