@@ -1,2 +1,5 @@
-/** Placeholder until its issue lands: see README. */
+/**
+ * Custody's client side: {@code protocol} (the wire types shared with custodyd), {@code api} (a
+ * typed Java client, one method per socket method) and {@code cli} (the {@code custody} command).
+ */
 package dev.custody.client;

@@ -7,7 +7,12 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,17 +36,59 @@ public final class CustodyClient implements Closeable {
   public static final int DEFAULT_MAX_RESPONSE_BYTES = 256 << 20;
 
   private final Path socketPath;
-  private final AFUNIXSocket socket;
+  private final Closeable socket;
   private final OutputStream out;
   private final BoundedLineReader in;
   private final ObjectMapper mapper = Protocol.newMapper();
   private long nextId = 1;
 
   private CustodyClient(Path socketPath, AFUNIXSocket socket, int maxResponseBytes) throws IOException {
+    this(socketPath, socket, socket.getInputStream(), socket.getOutputStream(), maxResponseBytes);
+  }
+
+  private CustodyClient(Path socketPath, Closeable socket, InputStream in, OutputStream out, int maxResponseBytes) {
     this.socketPath = socketPath;
     this.socket = socket;
-    this.out = socket.getOutputStream();
-    this.in = new BoundedLineReader(socket.getInputStream(), maxResponseBytes);
+    this.out = out;
+    this.in = new BoundedLineReader(in, maxResponseBytes);
+  }
+
+  /**
+   * Connects to the socket at {@code socketPath} with the JDK's own Unix domain sockets (no native
+   * library to load, so a short-lived command starts faster); responses are awaited without time
+   * limit. The connection behaves as {@link #connect(Path)}'s.
+   */
+  public static CustodyClient connectUntimed(Path socketPath) throws DaemonUnavailableException {
+    Objects.requireNonNull(socketPath, "socketPath");
+    requireSocketFile(socketPath);
+    SocketChannel ch = null;
+    try {
+      ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      ch.connect(UnixDomainSocketAddress.of(socketPath));
+      return new CustodyClient(socketPath, ch, Channels.newInputStream(ch), Channels.newOutputStream(ch),
+          DEFAULT_MAX_RESPONSE_BYTES);
+    } catch (IOException | UnsupportedOperationException e) {
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // the connect already failed
+        }
+      }
+      IOException io = e instanceof IOException x ? x : new IOException(e.getMessage(), e);
+      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, io), io);
+    }
+  }
+
+  private static void requireSocketFile(Path socketPath) throws DaemonUnavailableException {
+    if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socketPath)) {
+      throw new DaemonUnavailableException(
+          socketPath,
+          "no custodyd socket at " + socketPath
+              + ": is custodyd running? (start it with `systemctl start custodyd.socket`,"
+              + " or point --socket / $" + Protocol.SOCKET_ENV + " at its socket)",
+          null);
+    }
   }
 
   /** Connects to {@code $CUSTODY_SOCKET}, or the default socket. */
@@ -63,14 +110,7 @@ public final class CustodyClient implements Closeable {
   public static CustodyClient connect(Path socketPath, Duration responseTimeout)
       throws DaemonUnavailableException {
     Objects.requireNonNull(socketPath, "socketPath");
-    if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socketPath)) {
-      throw new DaemonUnavailableException(
-          socketPath,
-          "no custodyd socket at " + socketPath
-              + ": is custodyd running? (start it with `systemctl start custodyd.socket`,"
-              + " or point --socket / $" + Protocol.SOCKET_ENV + " at its socket)",
-          null);
-    }
+    requireSocketFile(socketPath);
     AFUNIXSocket s = null;
     try {
       s = AFUNIXSocket.newInstance();

@@ -526,14 +526,21 @@ final class RepoService {
 
   private ObjectNode publishLocked(Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
     String gun = st.gun();
+    long t0 = System.nanoTime();
     List<Change> changes = st.changes();
     Base base = base(st, srv);
+    LOG.log(Level.INFO, gun + ": " + changes.size() + " staged changes read and trusted metadata updated in "
+        + (System.nanoTime() - t0) / 1_000_000 + " ms");
     if (changes.isEmpty() && !base.init()) {
       return JsonNodeFactory.instance.objectNode().put("gun", gun).set("roles", JsonNodeFactory.instance.objectNode());
     }
-    // semantic check 1: every staged change is the publisher's to make
+    // semantic check 1: every staged change is the publisher's to make (policy depends on operation and role only)
+    Set<String> checked = new java.util.HashSet<>();
     for (Change ch : changes) {
-      checkChangeAllowed(c, gun, ch);
+      if (checked.add(ch.type() + ' ' + ch.action() + ' ' + ch.scope() + ' ' + (ch.type().equals(Change.TARGET) ? ""
+          : ch.path()))) {
+        checkChangeAllowed(c, gun, ch);
+      }
     }
     RepoEditor ed = base.editor();
     Set<String> expected = new LinkedHashSet<>(List.of("snapshot"));
@@ -717,16 +724,20 @@ final class RepoService {
       crash.reached(opType, "planned");
     }
     try {
+      long t0 = System.nanoTime();
       PublishSet ps = ed.buildPublish(ring());
-      checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
+      long t1 = System.nanoTime();
+      Map<String, Integer> versions = checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
       st.writeInflight(opId, ps.files());
       ObjectNode signed = JsonNodeFactory.instance.objectNode();
-      ps.files().forEach((role, bytes) -> signed.putObject(role).put("sha256", sha256Hex(bytes)));
-      ctx.journal().step(opId, "signed", signed);
       for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
-        audit("sign", c, gun, e.getKey(), null, (long) Signed.parse(e.getValue(), e.getKey()).version(),
-            sha256Hex(e.getValue()));
+        String hash = sha256Hex(e.getValue());
+        signed.putObject(e.getKey()).put("sha256", hash).put("version", versions.get(e.getKey()));
+        audit("sign", c, gun, e.getKey(), null, (long) versions.get(e.getKey()), hash);
       }
+      ctx.journal().step(opId, "signed", signed);
+      LOG.log(Level.INFO, gun + ": " + opType + " " + opId + " signed " + versions + " in "
+          + (t1 - t0) / 1_000_000 + " ms, checked and journaled in " + (System.nanoTime() - t1) / 1_000_000 + " ms");
       crash.reached(opType, "signed");
     } catch (Exception e) {
       abortIfOpen(opId, "nothing was sent: " + e.getMessage());
@@ -755,8 +766,11 @@ final class RepoService {
     if (!posted) {
       ctx.journal().step(opId, "posting", null);
       crash.reached(opType, "posting");
+      long t0 = System.nanoTime();
       try {
         srv.client().publish(gun, files);
+        LOG.log(Level.INFO, gun + ": " + opType + " " + opId + " POST accepted in " + (System.nanoTime() - t0) / 1_000_000
+            + " ms");
       } catch (IOException e) {
         Optional<Boolean> onServer;
         try {
@@ -815,8 +829,11 @@ final class RepoService {
       st.store().commit(gun, Map.of("root", files.get("root")), Set.of());
     }
     Repository now = null;
+    long t0 = System.nanoTime();
     try {
       now = update(st, srv);
+      LOG.log(Level.INFO, gun + ": trusted copy updated from the server in " + (System.nanoTime() - t0) / 1_000_000
+          + " ms");
     } catch (Exception e) {
       LOG.log(Level.WARNING, gun + ": published, but the update afterwards failed (" + e.getMessage()
           + "); the trusted copy catches up at the next update");
@@ -852,9 +869,10 @@ final class RepoService {
   }
 
   /** Semantic checks on the signed files before anything is sent. */
-  private void checkBuilt(String gun, Base base, PublishSet ps, List<Change> changes, boolean rotation)
-      throws Exception {
+  private Map<String, Integer> checkBuilt(String gun, Base base, PublishSet ps, List<Change> changes,
+      boolean rotation) throws Exception {
     Repository trusted = base.trusted();
+    Map<String, Integer> versions = new LinkedHashMap<>();
     for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
       String role = e.getKey();
       Signed<?> s = Signed.parse(e.getValue(), role);
@@ -869,6 +887,7 @@ final class RepoService {
       if (s.version() != before + 1) {
         throw RepoErrors.internal("refusing to send " + role + " v" + s.version() + ": trusted is v" + before, null);
       }
+      versions.put(role, s.version());
       if (role.equals("root")) {
         Root r = (Root) s.signed();
         for (TufKey k : r.keysOf("root").values()) {
@@ -902,6 +921,7 @@ final class RepoService {
         }
       }
     }
+    return versions;
   }
 
   /** "root v3 → v4: snapshot key 1a2b… → server-managed 9f8e…; expires 2036-…". */

@@ -5,10 +5,12 @@ import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.sha256;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.protocol.CustodyClient;
+import dev.custody.client.protocol.NotFoundException;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
@@ -38,6 +40,31 @@ class SeedWorkflowTest {
     return "-----BEGIN PUBLIC KEY-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(s.publicKey().getEncoded())
         + "\n-----END PUBLIC KEY-----\n";
+  }
+
+  @Test
+  void delete_localAndRemote_goneForNotaryAndForUs() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      try (RepoTestbed t = RepoTestbed.start(dir, ""); CustodyClient c = t.client()) {
+        String gun = RepoTestbed.newGun("delete");
+        c.call("repo.init", params("gun", gun, "serverManagedSnapshot", true));
+        c.call("repo.add", target(gun, "a", "a"));
+        JsonNode first = c.call("repo.add", target(gun, "b", "b").put("publish", true));
+        assertThat(first.get("published").get("roles").fieldNames()).toIterable().containsExactly("root", "targets");
+        assertThat(parseList(t.notary("before").ok("list", gun))).containsOnlyKeys("a", "b");
+        c.call("repo.add", target(gun, "c", "c"));
+        assertThat(c.call("repo.reset", params("gun", gun)).get("dropped").asInt()).isEqualTo(1);
+
+        assertThat(c.call("repo.delete", params("gun", gun)).get("remote").asBoolean()).isFalse();
+        assertThatThrownBy(() -> c.call("repo.status", params("gun", gun))).isInstanceOf(NotFoundException.class);
+        assertThat(c.call("repo.list", params("gun", gun)).get("targets")).hasSize(2); // trusted again from the server
+
+        JsonNode del = c.call("repo.delete", params("gun", gun, "remote", true));
+        assertThat(del.get("remote").asBoolean()).isTrue();
+        assertThat(t.notary("after").run("list", gun).stdout()).contains("does not have trust data");
+        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun))).isInstanceOf(NotFoundException.class);
+      }
+    });
   }
 
   @Test
@@ -109,6 +136,12 @@ class SeedWorkflowTest {
         JsonNode w = c.call("repo.witness", params("gun", gun, "roles", List.of("root"), "publish", true));
         assertThat(w.get("published").get("roles").get("root").asInt()).isEqualTo(5);
         assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+        // key rotate timestamp -r: the server's new timestamp key, root v6
+        JsonNode ts = c.call("key.rotate", params("gun", gun, "role", "timestamp", "serverManaged", true));
+        assertThat(ts.get("rootVersion").asInt()).isEqualTo(6);
+        assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+        c.call("repo.remove", params("gun", gun, "target", "v1", "publish", true));
+        assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v2", "rel");
       }
     });
   }

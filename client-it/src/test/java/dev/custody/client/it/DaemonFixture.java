@@ -1,0 +1,74 @@
+package dev.custody.client.it;
+
+import dev.custody.daemon.Daemon;
+import dev.custody.daemon.DaemonExtension;
+import dev.custody.daemon.config.ConfigLoader;
+import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.testhsm.SoftHsm;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.UUID;
+
+/**
+ * A real custodyd in the test JVM: the built-in methods plus (unless asked not to) every extension on
+ * the class path, found as custodyd finds them through ServiceLoader; one fresh SoftHSM2 token "main".
+ */
+final class DaemonFixture implements Closeable {
+  /** The token's user PIN: distinctive, so a leak into output would be found. */
+  static final String PIN = "739152";
+  static final String WRONG_PIN = "480617";
+
+  final Path dir;
+  final Path socket;
+  final SoftHsm.Token token;
+  final Daemon daemon;
+
+  DaemonFixture(Path dir) throws Exception {
+    this(dir, null, true);
+  }
+
+  DaemonFixture(Path dir, String notaryUrl) throws Exception {
+    this(dir, notaryUrl, true);
+  }
+
+  /** @param notaryUrl the Notary server custodyd's repository operations use, or null for none */
+  DaemonFixture(Path dir, String notaryUrl, boolean withExtensions) throws Exception {
+    this.dir = dir;
+    this.socket = dir.resolve("run/custody.sock");
+    SoftHsm hsm = SoftHsm.forThisProcess();
+    this.token = hsm.createToken("cli-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+    DaemonConfig config = ConfigLoader.parse("""
+        stateDir: %s/state
+        socket:
+          path: %s
+          group: ~
+        limits:
+          shutdownGrace: 5s
+        tokens:
+          - name: main
+            module: %s
+            label: %s
+            pin: prompt
+        %s
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(),
+            notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl),
+        dir.resolve("custodyd.yaml"),
+        ConfigLoader.Accounts.SYSTEM);
+    List<DaemonExtension> extensions = new ArrayList<>();
+    if (withExtensions) {
+      ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
+    }
+    this.daemon = Daemon.start(config, Map.of(), extensions, Clock.systemUTC());
+  }
+
+  @Override
+  public void close() throws IOException {
+    daemon.stop();
+  }
+}

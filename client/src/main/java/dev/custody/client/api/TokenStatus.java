@@ -1,0 +1,34 @@
+package dev.custody.client.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * A token as custodyd sees it ({@code TokenStatus} of the method catalog).
+ *
+ * @param name the configured token name
+ * @param unlockedUntil RFC 3339, present while the PIN is cached
+ * @param pinSource where the PIN comes from, as configured ({@code prompt}, {@code file:/path} …), never a PIN
+ * @param keys how many keys of the daemon's inventory are on it
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TokenStatus(
+    String name,
+    String label,
+    String serial,
+    String manufacturer,
+    String model,
+    boolean present,
+    boolean unlocked,
+    String unlockedUntil,
+    String pinSource,
+    boolean pinCountLow,
+    boolean pinFinalTry,
+    boolean pinLocked,
+    int keys) {
+
+  /** Where the token is, as {@code key list} prints it: {@code label (serial S)}. */
+  public String location() {
+    String l = label != null && !label.isBlank() ? label : name;
+    return serial == null || serial.isBlank() ? String.valueOf(l) : l + " (serial " + serial + ")";
+  }
+}

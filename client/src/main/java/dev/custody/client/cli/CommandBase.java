@@ -1,0 +1,64 @@
+package dev.custody.client.cli;
+
+import dev.custody.client.api.CustodyApi;
+import dev.custody.client.protocol.DaemonUnavailableException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** What every subcommand shares: the root's options and connection, output, and progress. */
+abstract class CommandBase implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public final Integer call() throws Exception {
+    return run();
+  }
+
+  /** Runs the command; returns its exit status. Failures are thrown and reported by {@link Main}. */
+  abstract int run() throws Exception;
+
+  CustodyCommand root() {
+    return (CustodyCommand) spec.root().userObject();
+  }
+
+  CustodyApi api() throws DaemonUnavailableException {
+    return root().api().server(serverName());
+  }
+
+  /** -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default). */
+  String serverName() {
+    if (root().server != null) {
+      return root().server;
+    }
+    if (spec.qualifiedName().startsWith("custody trust")) {
+      String s = terminal().env().get("DOCKER_CONTENT_TRUST_SERVER");
+      return s == null || s.isBlank() ? null : s;
+    }
+    return null;
+  }
+
+  Terminal terminal() {
+    return root().terminal;
+  }
+
+  PrintWriter out() {
+    return terminal().out();
+  }
+
+  boolean json() {
+    return root().output == OutputFormat.json;
+  }
+
+  /** Prints {@code value} as indented JSON (the {@code --output json} schema is the record's). */
+  void printJson(Object value) {
+    out().println(JsonText.indent(CustodyApi.mapper().valueToTree(value), "  "));
+  }
+
+  /** Progress for a call that may take long: shown on a terminal, nothing otherwise. */
+  Progress progress(String what) {
+    return Progress.start(terminal(), what);
+  }
+}

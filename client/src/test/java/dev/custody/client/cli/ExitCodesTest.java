@@ -1,0 +1,55 @@
+package dev.custody.client.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.custody.client.protocol.ErrorCode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The documented exit status is a contract with scripts: pinned here. */
+class ExitCodesTest {
+  @Test
+  void numbers_areThoseDocumented() {
+    assertThat(Map.of(
+        ExitCodes.OK, 0, ExitCodes.ERROR, 1, ExitCodes.USAGE, 2, ExitCodes.DAEMON_UNAVAILABLE, 3,
+        ExitCodes.POLICY_DENIED, 10, ExitCodes.APPROVAL_REQUIRED, 11, ExitCodes.TOKEN_ABSENT, 20,
+        ExitCodes.PIN_INCORRECT, 22)).allSatisfy((k, v) -> assertThat(k).isEqualTo(v));
+    assertThat(ExitCodes.forCode(ErrorCode.POLICY_DENIED)).isEqualTo(10);
+    assertThat(ExitCodes.forCode(ErrorCode.APPROVAL_REQUIRED)).isEqualTo(11);
+    assertThat(ExitCodes.forCode(ErrorCode.APPROVAL_DENIED)).isEqualTo(12);
+    assertThat(ExitCodes.forCode(ErrorCode.TOKEN_ABSENT)).isEqualTo(20);
+    assertThat(ExitCodes.forCode(ErrorCode.PIN_REQUIRED)).isEqualTo(21);
+    assertThat(ExitCodes.forCode(ErrorCode.PIN_INCORRECT)).isEqualTo(22);
+    assertThat(ExitCodes.forCode(ErrorCode.PIN_LOCKED)).isEqualTo(23);
+    assertThat(ExitCodes.forCode(ErrorCode.NOT_FOUND)).isEqualTo(4);
+    assertThat(ExitCodes.forCode(ErrorCode.SERVER_UNREACHABLE)).isEqualTo(5);
+    assertThat(ExitCodes.forCode(ErrorCode.METHOD_NOT_FOUND)).isEqualTo(8);
+  }
+
+  @Test
+  void everyErrorCode_hasAnExitStatus_andTheHelpListsEveryStatus() {
+    for (ErrorCode c : ErrorCode.values()) {
+      int s = ExitCodes.forCode(c);
+      assertThat(String.join("\n", ExitCodes.helpTable())).containsPattern("(?m)^ *" + s + " ");
+    }
+  }
+
+  @Test
+  void permissionDenied_saysJoinTheGroup() {
+    Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"),
+        new IOException("Permission denied"), "custody");
+    assertThat(f.exitCode()).isEqualTo(3);
+    assertThat(f.line()).isEqualTo("cannot reach custodyd at /run/custody/custody.sock: permission denied: add yourself"
+        + " to group custody (sudo usermod -aG custody $USER, then log in again)");
+  }
+
+  @Test
+  void connectionRefused_saysIsItRunning() {
+    Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"), new IOException("Connection refused"),
+        "custody");
+    assertThat(f.line()).startsWith("cannot reach custodyd at /run/custody/custody.sock: is it running?"
+        + " (systemctl status custodyd");
+  }
+}

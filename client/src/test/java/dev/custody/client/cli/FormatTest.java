@@ -1,0 +1,200 @@
+package dev.custody.client.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.custody.client.api.CustodyApi;
+import dev.custody.client.api.DelegationInfo;
+import dev.custody.client.api.DelegationList;
+import dev.custody.client.api.KeyInfo;
+import dev.custody.client.api.TargetInfo;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Tables as notary prints them, and docker trust inspect's JSON and --pretty output from the seed documents. */
+class FormatTest {
+  private static KeyInfo key(String role, String gun, String id) {
+    return new KeyInfo(id, role, gun, "ecdsa", "yubikey-1", "42", true, null, null, null);
+  }
+
+  @Test
+  void keyList_matchesNotary() {
+    List<KeyInfo> keys = List.of(
+        key("targets", "example.com/app", "b191c1834f87a2ba9a6631dcab375ce593617d2dba71361e8939de6f2dbc2b70"),
+        key("root", null, "1fce6c75b3049fd74648d3f952b0f68beb6babca3e212abc8bf8094645890d1b"),
+        key("snapshot", "example.com/app", "0cee522c5b55c72c5f46baa39f0d428c064b77a0f3a4e44804bb661014fe2bd6"));
+    assertThat(KeyCommands.table(keys)).isEqualTo(NotaryOutputs.KEY_LIST);
+  }
+
+  @Test
+  void keyList_empty_andLongGunShortenedLikeNotary() {
+    assertThat(KeyCommands.table(List.of())).isEqualTo("\nNo signing keys found.\n\n");
+    String t = KeyCommands.table(List.of(key("targets", "registry.example.com/admin/demo", "c8")));
+    assertThat(t).contains("targets    ...example.com/admin/demo    c8");
+  }
+
+  @Test
+  void delegationList_matchesNotary() {
+    DelegationList d = new DelegationList("example.com/app", List.of(new DelegationInfo("targets/releases", 1,
+        List.of("7a46ce3eac7f0ed14bc60b8f3580bc71e0dd3593268acc76b680db5033572e34"), List.of(""))));
+    assertThat(DelegationCommands.table(d)).isEqualTo(NotaryOutputs.DELEGATION_LIST);
+  }
+
+  @Test
+  void list_empty_matchesNotary() {
+    assertThat(RepoCommands.targetsTable(new dev.custody.client.api.TargetList("g", List.of())))
+        .isEqualTo("\nNo targets present in this repository.\n\n");
+  }
+
+  @Test
+  void status_empty_matchesNotary() {
+    assertThat(RepoCommands.changesTable(new dev.custody.client.api.RepoStatus("example.com/x", List.of())))
+        .isEqualTo("No unpublished changes for example.com/x\n");
+  }
+
+  // Seed 002: docker trust inspect --pretty registry.example.com/admin/demo:1 after trust sign by jeff.
+  private static final String SIGNED_PRETTY = """
+
+      Signatures for registry.example.com/admin/demo:1
+
+      SIGNED TAG          DIGEST                                                             SIGNERS
+      1                   3d2e482b82608d153a374df3357c0291589a61cc194ec4a9ca2381073a17f58e   jeff
+
+      List of signers and their keys for registry.example.com/admin/demo:1
+
+      SIGNER              KEYS
+      jeff                8ae710e3ba82
+
+      Administrative keys for registry.example.com/admin/demo:1
+
+        Repository Key:\t10b5e94c916a0977471cc08fa56c1a5679819b2005ba6a257aa78ce76d3a1e27
+        Root Key:\t84ca6e4416416d78c4597e754f38517bea95ab427e5f95871f90d460573071fc
+      """;
+
+  private static final String DIGEST = "3d2e482b82608d153a374df3357c0291589a61cc194ec4a9ca2381073a17f58e";
+  private static final String JEFF = "8ae710e3ba82a01ab9c1a4c2b8d2b2e4f71e0c1b8a7e0f3b4a1c2d3e4f5a6b7c";
+
+  private static TrustView signedView() {
+    List<TargetInfo> targets = List.of(new TargetInfo("1", DIGEST, 528, "targets/releases"),
+        new TargetInfo("1", DIGEST, 528, "targets/jeff"));
+    List<DelegationInfo> delegations = List.of(new DelegationInfo("targets/releases", 1, List.of(JEFF), List.of("")),
+        new DelegationInfo("targets/jeff", 1, List.of(JEFF), List.of("")));
+    return TrustView.of("registry.example.com/admin/demo:1", "1", targets, delegations,
+        List.of("84ca6e4416416d78c4597e754f38517bea95ab427e5f95871f90d460573071fc"),
+        List.of("10b5e94c916a0977471cc08fa56c1a5679819b2005ba6a257aa78ce76d3a1e27"));
+  }
+
+  @Test
+  void trustInspectPretty_signedTag_matchesSeed() {
+    assertThat(signedView().pretty()).isEqualTo(SIGNED_PRETTY);
+  }
+
+  // Seed 000: two signers, no tags yet.
+  @Test
+  void trustInspectPretty_noSignatures_twoSigners_matchesSeed() {
+    String ben = "afa404703b25" + "0".repeat(52);
+    String jeff = "1091060d7bfd" + "0".repeat(52);
+    TrustView v = TrustView.of("registry.example.com/admin/demo", null, List.of(),
+        List.of(new DelegationInfo("targets/releases", 1, List.of(ben, jeff), List.of("")),
+            new DelegationInfo("targets/jeff", 1, List.of(jeff), List.of("")),
+            new DelegationInfo("targets/ben", 1, List.of(ben), List.of(""))),
+        List.of("64d147e59e44870311dd2d80b9f7840039115ef3dfa5008127d769a5f657a5d7"),
+        List.of("b0014f8e4863df2d028095b74efcb05d872c3591de0af06652944e310d96598d"));
+    assertThat(v.pretty()).isEqualTo("""
+
+        No signatures for registry.example.com/admin/demo
+
+
+        List of signers and their keys for registry.example.com/admin/demo
+
+        SIGNER              KEYS
+        ben                 afa404703b25
+        jeff                1091060d7bfd
+
+        Administrative keys for registry.example.com/admin/demo
+
+          Repository Key:\tb0014f8e4863df2d028095b74efcb05d872c3591de0af06652944e310d96598d
+          Root Key:\t64d147e59e44870311dd2d80b9f7840039115ef3dfa5008127d769a5f657a5d7
+        """);
+  }
+
+  @Test
+  void trustInspectJson_hasDockersShapeAndIndent() {
+    ArrayNode a = JsonNodeFactory.instance.arrayNode().add(CustodyApi.mapper().valueToTree(signedView()));
+    assertThat(JsonText.indent(a, "    ")).isEqualTo("""
+        [
+            {
+                "Name": "registry.example.com/admin/demo:1",
+                "SignedTags": [
+                    {
+                        "SignedTag": "1",
+                        "Digest": "%s",
+                        "Signers": [
+                            "jeff"
+                        ]
+                    }
+                ],
+                "Signers": [
+                    {
+                        "Name": "jeff",
+                        "Keys": [
+                            {
+                                "ID": "%s"
+                            }
+                        ]
+                    }
+                ],
+                "AdministrativeKeys": [
+                    {
+                        "Name": "Repository",
+                        "Keys": [
+                            {
+                                "ID": "10b5e94c916a0977471cc08fa56c1a5679819b2005ba6a257aa78ce76d3a1e27"
+                            }
+                        ]
+                    },
+                    {
+                        "Name": "Root",
+                        "Keys": [
+                            {
+                                "ID": "84ca6e4416416d78c4597e754f38517bea95ab427e5f95871f90d460573071fc"
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]""".formatted(DIGEST, JEFF));
+  }
+
+  @Test
+  void trustInspect_repoAdminTag_andEmptySignersIsEmptyArray() {
+    TrustView v = TrustView.of("alpine:latest", null, List.of(new TargetInfo("latest", DIGEST, 1, "targets")),
+        List.of(), List.of("r"), List.of("t"));
+    assertThat(v.signedTags().get(0).signers()).containsExactly("Repo Admin");
+    assertThat(v.pretty()).contains("latest              " + DIGEST + "   (Repo Admin)\n");
+    assertThat(JsonText.indent(CustodyApi.mapper().valueToTree(v), "    ")).contains("\"Signers\": [],");
+  }
+
+  @Test
+  void table_padsLikeTabwriter() {
+    assertThat(new Table("A", "BB").row("xxxxx", "y").render()).isEqualTo("A        BB\n-        --\nxxxxx    y\n");
+  }
+
+  @Test
+  void jsonText_escapesLikeGo() {
+    assertThat(JsonText.indent(JsonNodeFactory.instance.textNode("<a&b>\"\n"), "  "))
+        .isEqualTo("\"\\u003ca\\u0026b\\u003e\\\"\\n\"");
+  }
+
+  @Test
+  void auditTail_readsTheDaemonsFlatRecords() throws Exception {
+    var e = CustodyApi.mapper().readTree("{\"seq\":4,\"time\":\"t\",\"prev\":\"p\",\"hash\":\"h\","
+        + "\"method\":\"repo.publish\",\"uid\":1000,\"gid\":1000,\"pid\":9,\"gun\":\"g\",\"role\":\"targets\","
+        + "\"keyId\":\"k1\",\"result\":\"ok\"}");
+    assertThat(AuditCommands.table(List.of(e))).isEqualTo(
+        "SEQ    TIME    METHOD          UID     GUN    ROLE       KEY ID    RESULT\n"
+        + "---    ----    ------          ---     ---    ----       ------    ------\n"
+        + "4      t       repo.publish    1000    g      targets    k1        ok\n");
+  }
+}
