@@ -27,7 +27,10 @@ import picocli.CommandLine.Spec;
  * thing carried between the two machines.
  *
  * <p>Self-contained (it talks to the socket through {@link CustodyClient}, {@code $CUSTODY_SOCKET} or the
- * default path), to be added to the command tree as a subcommand of {@code custody}.
+ * default path). To hang it under {@code custody} ({@link CustodyCommand#COMMANDS}), its own {@code --socket},
+ * {@code --server} and {@code -o FILE} must give way to the root's inherited {@code --socket}, {@code -s} and
+ * {@code -o FORMAT} (picocli refuses the same option name twice): e.g. {@code --out FILE}, and calls through
+ * {@code CommandBase.api().protocol()}.
  */
 @Command(name = "ceremony", mixinStandardHelpOptions = true,
     description = "Air-gapped key ceremonies: prepare (online), sign (offline), publish (online).",
@@ -295,28 +298,6 @@ public final class CeremonyCommands implements Callable<Integer> {
     java.util.ArrayList<String> out = new java.util.ArrayList<>();
     array.forEach(n -> out.add(n.asText()));
     return out;
-  }
-
-  /**
-   * {@code --root-keys K1,K2,K3 --root-threshold 2} for {@code custody init} (a picocli mixin; the init command
-   * adds {@link #apply} to its {@code repo.init} params).
-   */
-  public static final class RootKeysOptions {
-    @Option(names = "--root-keys", split = ",", paramLabel = "KEYID",
-        description = "root keys already on their tokens (one per token holder; key generate --role root)")
-    List<String> rootKeys;
-    @Option(names = "--root-threshold", paramLabel = "K", description = "how many root keys must sign (default 1)")
-    Integer rootThreshold;
-
-    public void apply(ObjectNode initParams) {
-      if (rootKeys != null && !rootKeys.isEmpty()) {
-        ArrayNode a = initParams.putArray("rootKeyIds");
-        rootKeys.forEach(a::add);
-      }
-      if (rootThreshold != null) {
-        initParams.put("rootThreshold", rootThreshold);
-      }
-    }
   }
 
   /** {@code java … CeremonyCommands prepare …} until it is part of {@code custody}'s command tree. */
