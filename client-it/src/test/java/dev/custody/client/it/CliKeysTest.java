@@ -93,6 +93,24 @@ class CliKeysTest {
   }
 
   @Test
+  @Order(5)
+  void trustKeyGenerate_writesNamePubLikeDocker_andTheKeyIdMatches() throws Exception {
+    Path out = Files.createDirectories(daemon.dir.resolve("pubkeys"));
+    custody.run("trust", "key", "generate", "jeff", "--dir", out.toString()).ok();
+    String pem = Files.readString(out.resolve("jeff.pub"));
+    assertThat(pem).startsWith("-----BEGIN PUBLIC KEY-----\nrole: jeff\n\n").endsWith("-----END PUBLIC KEY-----\n");
+    String b64 = pem.lines().filter(l -> !l.startsWith("-----") && !l.startsWith("role:") && !l.isEmpty())
+        .reduce("", String::concat);
+    java.security.PublicKey pub = java.security.KeyFactory.getInstance("EC")
+        .generatePublic(new java.security.spec.X509EncodedKeySpec(java.util.Base64.getDecoder().decode(b64)));
+    assertThat(pub.getAlgorithm()).isEqualTo("EC");
+    // the key behind NAME.pub is on the token: key list shows it under role jeff
+    assertThat(custody.run("key", "list").ok().out()).containsPattern("(?m)^jeff +[0-9a-f]{64} +main \\(serial ");
+    assertThat(custody.run("trust", "key", "generate", "jeff", "--dir", out.toString()).status())
+        .as("an existing NAME.pub is not overwritten").isEqualTo(1);
+  }
+
+  @Test
   @Order(6)
   void keyImport_ofARealNotaryKey_movesItOntoTheToken() throws Exception {
     Path trustDir = dir.resolve("notary");

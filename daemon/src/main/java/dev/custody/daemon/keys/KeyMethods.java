@@ -258,7 +258,20 @@ final class KeyMethods {
           "params.algorithm");
     };
     ManagedToken t = keys.tokens().get(p.token());
-    return keyInfo(keys.generate(t, role, p.gun(), alg), true);
+    KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg);
+    ObjectNode r = keyInfo(e, true);
+    r.put("publicKey", publicKeyPem(e));
+    return r;
+  }
+
+  /** The public key as docker writes {@code NAME.pub}: a PEM PUBLIC KEY block with a {@code role} header. */
+  static String publicKeyPem(KeyInventory.Entry e) {
+    String b64 = e.publicKey();
+    StringBuilder pem = new StringBuilder("-----BEGIN PUBLIC KEY-----\nrole: ").append(e.role()).append("\n\n");
+    for (int i = 0; i < b64.length(); i += 64) {
+      pem.append(b64, i, Math.min(b64.length(), i + 64)).append('\n');
+    }
+    return pem.append("-----END PUBLIC KEY-----\n").toString();
   }
 
   private JsonNode keyImport(CallerIdentity caller, JsonNode params) throws CustodyException {

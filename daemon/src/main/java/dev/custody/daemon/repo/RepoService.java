@@ -128,23 +128,18 @@ final class RepoService {
 
   ObjectNode init(Caller c, RepoParams.Init p) throws CustodyException {
     String gun = RepoParams.required(p.gun(), "gun");
-    List<String> rootIds = p.rootKeyIds() == null ? List.of() : p.rootKeyIds();
-    int rootThreshold = p.rootThreshold() == null ? 1 : p.rootThreshold();
-    if (rootThreshold < 1 || rootThreshold > Math.max(1, rootIds.size())) {
-      throw new BadRequestException("params.rootThreshold must be between 1 and the number of rootKeyIds ("
-          + Math.max(1, rootIds.size()) + ")", "params.rootThreshold");
+    List<String> rootIds = new ArrayList<>();
+    if (p.rootKeyId() != null) {
+      rootIds.add(p.rootKeyId());
     }
-    if (rootIds.size() > 1 && p.rootKeyId() != null) {
-      throw new BadRequestException("give rootKeyId or rootKeyIds, not both", "params.rootKeyId");
+    if (p.rootKeyIds() != null) {
+      p.rootKeyIds().stream().filter(id -> !rootIds.contains(id)).forEach(rootIds::add);
     }
-    if (rootIds.size() != new LinkedHashSet<>(rootIds).size()) {
-      throw new BadRequestException("params.rootKeyIds: each root key once", "params.rootKeyIds");
+    int threshold = p.rootThreshold() == null ? 1 : p.rootThreshold();
+    if (threshold < 1 || threshold > Math.max(1, rootIds.size())) {
+      throw new BadRequestException("params.rootThreshold must be between 1 and the number of root keys",
+          "params.rootThreshold");
     }
-    if (rootIds.size() > 1) {
-      return initThreshold(c, p, gun, rootIds, rootThreshold);
-    }
-    String rootKeyId = p.rootKeyId() != null ? p.rootKeyId()
-        : p.rootKeyIds() != null && !p.rootKeyIds().isEmpty() ? p.rootKeyIds().get(0) : null;
     NotaryServers.Server srv = servers.get(p.server());
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
@@ -153,74 +148,25 @@ final class RepoService {
       }
       KeyService ks = keys.get();
       SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
-      Signer root = rootKeyId != null ? ks.findSigner(rootKeyId).orElseThrow(() -> new NotFoundException("key",
-          rootKeyId, "no key " + rootKeyId + " in the inventory (key.list shows them)")) : factory.generate(gun, "root");
-      TufKey rootCert = PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock()));
+      List<Signer> roots = new ArrayList<>();
+      for (String id : rootIds) {
+        roots.add(ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
+            + " in the inventory (key.list shows them)")));
+      }
+      if (roots.isEmpty()) {
+        roots.add(factory.generate(gun, "root"));
+      }
+      List<TufKey> rootCerts = new ArrayList<>();
+      for (Signer root : roots) {
+        rootCerts.add(PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock())));
+      }
       Signer targets = factory.generate(gun, "targets");
       ServerKeys sk = ServerKeys.of(srv.client());
       boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
       TufKey snapshotKey = serverSnapshot ? sk.get(gun, "snapshot") : factory.generate(gun, "snapshot").key();
       TufKey timestampKey = sk.get(gun, "timestamp");
-      ks.assign(root.keyId(), "root", gun);
-      ks.assign(targets.keyId(), "targets", gun);
-      if (!serverSnapshot) {
-        ks.assign(snapshotKey.id(), "snapshot", gun);
-      }
-      ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
-      ObjectNode pi = info.putObject("pendingInit");
-      pi.set("root", rootCert.toJson());
-      pi.set("targets", targets.key().toJson());
-      pi.set("snapshot", snapshotKey.toJson());
-      pi.set("timestamp", timestampKey.toJson());
-      pi.put("serverManagedSnapshot", serverSnapshot);
-      st.writeInfo(info);
-      audit("repo.init.keys", c, gun, "root", rootCert.id(), null);
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      out.putArray("rootKeyIds").add(rootCert.id());
-      out.put("targetsKeyId", targets.keyId());
-      if (serverSnapshot) {
-        out.putNull("snapshotKeyId");
-      } else {
-        out.put("snapshotKeyId", snapshotKey.id());
-      }
-      boolean published = false;
-      if (RepoParams.flag(p.publish())) {
-        publishLocked(c, st, srv);
-        published = true;
-      }
-      out.put("published", published);
-      return out;
-    });
-  }
-
-  /**
-   * {@code repo.init} with a threshold root: {@code threshold} of the inventory keys {@code rootIds} (one
-   * per token) sign every root. Each root key makes its own certificate (one signature on its token now);
-   * the root signatures are made at the first publish by the root keys whose tokens are present.
-   */
-  private ObjectNode initThreshold(Caller c, RepoParams.Init p, String gun, List<String> rootIds, int threshold)
-      throws CustodyException {
-    NotaryServers.Server srv = servers.get(p.server());
-    return locked(gun, srv, () -> {
-      RepoState st = state(gun);
-      if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
-        throw new ConflictException(gun, gun + " is already initialised here (repo.delete it first to start over)");
-      }
-      KeyService ks = keys.get();
-      List<TufKey> certs = new ArrayList<>();
-      for (String id : rootIds) {
-        Signer root = ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
-            + " in the inventory (key.list shows them)"));
-        certs.add(PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock())));
-      }
-      SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
-      Signer targets = factory.generate(gun, "targets");
-      ServerKeys sk = ServerKeys.of(srv.client());
-      boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
-      TufKey snapshotKey = serverSnapshot ? sk.get(gun, "snapshot") : factory.generate(gun, "snapshot").key();
-      TufKey timestampKey = sk.get(gun, "timestamp");
-      for (String id : rootIds) {
-        ks.assign(id, "root", gun);
+      for (Signer root : roots) {
+        ks.assign(root.keyId(), "root", gun);
       }
       ks.assign(targets.keyId(), "targets", gun);
       if (!serverSnapshot) {
@@ -228,21 +174,18 @@ final class RepoService {
       }
       ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
       ObjectNode pi = info.putObject("pendingInit");
-      ArrayNode roots = pi.putArray("roots");
-      certs.forEach(k -> roots.add(k.toJson()));
+      ArrayNode rk = pi.putArray("rootKeys");
+      rootCerts.forEach(k -> rk.add(k.toJson()));
       pi.put("rootThreshold", threshold);
       pi.set("targets", targets.key().toJson());
       pi.set("snapshot", snapshotKey.toJson());
       pi.set("timestamp", timestampKey.toJson());
       pi.put("serverManagedSnapshot", serverSnapshot);
       st.writeInfo(info);
-      for (TufKey k : certs) {
-        audit("repo.init.keys", c, gun, "root", k.id(), null);
-      }
+      audit("repo.init.keys", c, gun, "root", rootCerts.get(0).id(), null);
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
       ArrayNode ids = out.putArray("rootKeyIds");
-      certs.forEach(k -> ids.add(k.id()));
-      out.put("rootThreshold", threshold);
+      rootCerts.forEach(k -> ids.add(k.id()));
       out.put("targetsKeyId", targets.keyId());
       if (serverSnapshot) {
         out.putNull("snapshotKeyId");
@@ -506,16 +449,11 @@ final class RepoService {
     Optional<ObjectNode> info = st.info();
     if (!st.hasTrustedRoot() && info.isPresent() && info.get().has("pendingInit")) {
       JsonNode pi = info.get().get("pendingInit");
-      if (pi.has("roots")) {
-        List<TufKey> roots = new ArrayList<>();
-        for (JsonNode k : pi.get("roots")) {
-          roots.add(TufKey.fromJson(k, "root"));
-        }
-        return new Base(RepoEditor.create(st.gun(), roots, pi.path("rootThreshold").asInt(1),
-            TufKey.fromJson(pi.get("targets"), "targets"), TufKey.fromJson(pi.get("snapshot"), "snapshot"),
-            TufKey.fromJson(pi.get("timestamp"), "timestamp"), ctx.clock()), null, true);
+      List<TufKey> rootKeys = new ArrayList<>();
+      for (JsonNode k : pi.path("rootKeys")) {
+        rootKeys.add(TufKey.fromJson(k, "root"));
       }
-      RepoEditor ed = RepoEditor.create(st.gun(), TufKey.fromJson(pi.get("root"), "root"),
+      RepoEditor ed = RepoEditor.create(st.gun(), rootKeys, pi.path("rootThreshold").asInt(1),
           TufKey.fromJson(pi.get("targets"), "targets"), TufKey.fromJson(pi.get("snapshot"), "snapshot"),
           TufKey.fromJson(pi.get("timestamp"), "timestamp"), ctx.clock());
       return new Base(ed, null, true);

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * custodyd as a child JVM, halted ({@code Runtime.halt}, like kill -9) at each journaled step of a
- * publish and of a targets key rotation, then restarted: the operation completes or rolls back, no
+ * publish and of key rotations (targets, snapshot to the server, root), then restarted: the operation completes or rolls back, no
  * journaled operation stays pending, the server has exactly one new version, and the real notary CLI
  * (holding the old root) lists the result.
  */
@@ -90,9 +90,14 @@ class CrashRecoveryTest {
     });
   }
 
-  @ParameterizedTest(name = "rotate targets crashed at {0}")
-  @ValueSource(strings = {"planned", "key-created", "signed", "posting", "after-post", "posted", "committed"})
-  void rotate_killedAtStep_completesOrRollsBackOnce(String step) {
+  @ParameterizedTest(name = "rotate {0}")
+  @ValueSource(strings = {"targets:planned", "targets:key-created", "targets:signed", "targets:posting",
+      "targets:after-post", "targets:posted", "targets:committed", "snapshot-r:key-created", "snapshot-r:posting",
+      "snapshot-r:after-post", "root:signed", "root:after-post"})
+  void rotate_killedAtStep_completesOrRollsBackOnce(String spec) {
+    String role = spec.substring(0, spec.indexOf(':')).replace("-r", "");
+    boolean serverManaged = spec.startsWith("snapshot-r");
+    String step = spec.substring(spec.indexOf(':') + 1);
     assertTimeoutPreemptively(LIMIT, () -> {
       String gun = RepoTestbed.newGun("crashrot");
       try (ChildDaemon d = new ChildDaemon(dir, "")) {
@@ -107,7 +112,8 @@ class CrashRecoveryTest {
 
         d.start("rotate:" + step);
         try (CustodyClient c = d.client()) {
-          assertThatThrownBy(() -> c.call("key.rotate", params("gun", gun, "role", "targets"))).isNotNull();
+          assertThatThrownBy(() -> c.call("key.rotate", params("gun", gun, "role", role, "serverManaged",
+              serverManaged))).isNotNull();
         }
         assertThat(d.awaitExit()).isEqualTo(137);
 
@@ -117,13 +123,13 @@ class CrashRecoveryTest {
           int root = version(gun, "root");
           if (step.equals("planned") || step.equals("key-created")) {
             assertThat(root).as("rolled back").isEqualTo(1);
-            c.call("key.rotate", params("gun", gun, "role", "targets"));
+            c.call("key.rotate", params("gun", gun, "role", role, "serverManaged", serverManaged));
           }
           // the rotated repository still takes a publish
           c.call("repo.add", target(gun, "v2", "two").put("publish", true));
         }
         assertThat(version(gun, "root")).as("exactly one new root version").isEqualTo(2);
-        assertThat(version(gun, "targets")).isEqualTo(3);
+        assertThat(version(gun, "targets")).isEqualTo(role.equals("targets") ? 3 : 2);
         assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
       }
     });

@@ -68,6 +68,26 @@ class SeedWorkflowTest {
   }
 
   @Test
+  void init_twoRootKeysThresholdTwo_listedByNotary() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      try (RepoTestbed t = RepoTestbed.start(dir, ""); CustodyClient c = t.client()) {
+        String gun = RepoTestbed.newGun("threshold");
+        String a = t.newKey(gun, "root").keyId();
+        String b = t.newKey(gun, "root").keyId();
+        JsonNode init = c.call("repo.init", params("gun", gun, "rootKeyIds", List.of(a, b), "rootThreshold", 2,
+            "publish", true));
+        assertThat(init.get("rootKeyIds")).hasSize(2);
+        assertThat(init.get("published").asBoolean()).isTrue();
+        c.call("repo.add", target(gun, "v1", "one").put("publish", true));
+        NotaryCli n = t.notary("threshold");
+        assertThat(parseList(n.ok("list", gun))).containsOnlyKeys("v1");
+        Signed<?> root = Signed.parse(Files.readAllBytes(n.metadataFile(gun, "root")), "root");
+        assertThat(root.signatures()).hasSize(2);
+      }
+    });
+  }
+
+  @Test
   void seedWorkflow_listedByNotary() {
     assertTimeoutPreemptively(LIMIT, () -> {
       try (RepoTestbed t = RepoTestbed.start(dir, ""); CustodyClient c = t.client()) {
