@@ -49,7 +49,8 @@ final class RepoCommands {
     @Parameters(index = "0", paramLabel = "GUN", description = "Globally unique name, e.g. registry.example.com/team/app")
     String gun;
 
-    @Option(names = "--rootkey", paramLabel = "KEYID", description = "Root key to use (a key ID on a token)")
+    @Option(names = {"--rootkey", "--root-keys"}, split = ",", paramLabel = "KEYID",
+        description = "Root key(s) to use (key IDs on tokens; several, one per token, for a threshold root)")
     List<String> rootKeys = new ArrayList<>();
 
     @Option(names = "--root-threshold", paramLabel = "N", description = "Signatures needed on root (with several --rootkey)")

@@ -98,6 +98,7 @@ public final class RepoExtension implements DaemonExtension {
             "no key service: the keys extension is not installed in this daemon"));
     RepoService s = new RepoService(ctx, keys, env);
     this.service = s;
+    RepoShared.register(ctx, s);
     MethodRegistry m = ctx.methods();
 
     m.registerCall("repo.init", ActionResolver.of(Operation.INIT), call -> s.init(caller(call),
@@ -237,6 +238,11 @@ public final class RepoExtension implements DaemonExtension {
       s.approvals().decide(id, false, call.caller(), p.reason());
       return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "denied");
     });
+  }
+
+  @Override
+  public void close() {
+    RepoShared.unregister(service);
   }
 
   @Override

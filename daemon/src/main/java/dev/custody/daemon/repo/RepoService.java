@@ -109,6 +109,10 @@ final class RepoService {
     return approvals;
   }
 
+  NotaryServers servers() {
+    return servers;
+  }
+
   RepoState state(String gun) {
     return new RepoState(reposDir, checkGun(gun));
   }
@@ -915,7 +919,7 @@ final class RepoService {
   }
 
   /** Signers from the key service, matched by the bare key's ID (so a root key signs as its certificate). */
-  private KeyRing ring() {
+  KeyRing ring() {
     KeyService ks = keys.get();
     return key -> {
       String id;
@@ -928,7 +932,7 @@ final class RepoService {
     };
   }
 
-  private Repository update(RepoState st, NotaryServers.Server srv) throws Exception {
+  Repository update(RepoState st, NotaryServers.Server srv) throws Exception {
     return Updater.builder().gun(st.gun()).fetcher(new NotaryMetaFetcher(srv.client(), st.gun())).store(st.store())
         .clock(ctx.clock()).build().update();
   }
@@ -1025,7 +1029,7 @@ final class RepoService {
     ObjectNode run() throws Exception;
   }
 
-  private ObjectNode locked(String gun, NotaryServers.Server srv, Body body) throws CustodyException {
+  ObjectNode locked(String gun, NotaryServers.Server srv, Body body) throws CustodyException {
     try {
       checkGun(gun);
     } catch (IllegalArgumentException e) {

@@ -1,0 +1,307 @@
+package dev.custody.client.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.CustodyClient;
+import dev.custody.client.protocol.CustodyException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code custody ceremony …}: air-gapped key ceremonies through custodyd. {@code prepare} and {@code publish}
+ * run against the online daemon (it talks to the Notary server); {@code trust}, {@code root-cert} and
+ * {@code sign} against the offline daemon (root keys on its tokens, no server). The bundle file is the only
+ * thing carried between the two machines.
+ *
+ * <p>Self-contained (it talks to the socket through {@link CustodyClient}, {@code $CUSTODY_SOCKET} or the
+ * default path). To hang it under {@code custody} ({@link CustodyCommand#COMMANDS}), its own {@code --socket},
+ * {@code --server} and {@code -o FILE} must give way to the root's inherited {@code --socket}, {@code -s} and
+ * {@code -o FORMAT} (picocli refuses the same option name twice): e.g. {@code --out FILE}, and calls through
+ * {@code CommandBase.api().protocol()}.
+ */
+@Command(name = "ceremony", mixinStandardHelpOptions = true,
+    description = "Air-gapped key ceremonies: prepare (online), sign (offline), publish (online).",
+    subcommands = {CeremonyCommands.Prepare.class, CeremonyCommands.Sign.class, CeremonyCommands.Publish.class,
+        CeremonyCommands.Trust.class, CeremonyCommands.RootCert.class})
+public final class CeremonyCommands implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return 2;
+  }
+
+  /** Runs one socket call, printing a daemon error as {@code custody: CODE: message} (exit 1). */
+  abstract static class Base implements Callable<Integer> {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--socket", description = "custodyd socket (default: $CUSTODY_SOCKET or /run/custody/custody.sock)")
+    Path socket;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    JsonNode call(String method, ObjectNode params) throws Exception {
+      try (CustodyClient c = socket == null ? CustodyClient.connect() : CustodyClient.connect(socket)) {
+        return c.call(method, params);
+      }
+    }
+
+    abstract Integer run() throws Exception;
+
+    @Override
+    public Integer call() throws Exception {
+      try {
+        return run();
+      } catch (CustodyException e) {
+        spec.commandLine().getErr().println("custody: " + e.code().name() + ": " + e.getMessage());
+        return 1;
+      }
+    }
+
+    void printSummary(JsonNode result) {
+      for (JsonNode line : result.path("summary")) {
+        out().println("  " + line.asText());
+      }
+    }
+
+    static byte[] bundleBytes(JsonNode result) {
+      return Base64.getDecoder().decode(result.get("bundle").asText());
+    }
+
+    static String readBundle(Path file) throws IOException {
+      return Base64.getEncoder().encodeToString(Files.readAllBytes(file));
+    }
+  }
+
+  @Command(name = "prepare", mixinStandardHelpOptions = true,
+      description = {"ONLINE. Writes a signing-request bundle for GUN, built on the repository as verified from"
+          + " the server now.",
+          "  --rotate root --root-keys K1,K2,K3 --threshold 2   new root keys (IDs, or files with a root certificate)",
+          "  --rotate root --replace-lost KEYID --new-key KEY   replace a lost root key (KEY: ID or certificate file)",
+          "  --rotate targets|snapshot [--new-key KEYID] [--server-managed]",
+          "  --resign-root [--expires-in-days N]                 extend the root's expiry, nothing else"})
+  static final class Prepare extends Base {
+    @Parameters(index = "0", paramLabel = "GUN") String gun;
+    @Option(names = "--rotate", paramLabel = "ROLE", description = "root, targets or snapshot") String rotate;
+    @Option(names = "--root-keys", split = ",", paramLabel = "KEY") List<String> rootKeys;
+    @Option(names = "--threshold", paramLabel = "K") Integer threshold;
+    @Option(names = "--replace-lost", paramLabel = "KEYID") String lost;
+    @Option(names = "--new-key", paramLabel = "KEY") String newKey;
+    @Option(names = "--server-managed", description = "snapshot: hand the key to the server (-r)") boolean serverManaged;
+    @Option(names = "--resign-root") boolean resignRoot;
+    @Option(names = "--expires-in-days", paramLabel = "N") Integer expiresInDays;
+    @Option(names = "--chain-from", paramLabel = "VERSION",
+        description = "oldest root version the offline side may trust (default 1)") Integer chainFrom;
+    @Option(names = "--token", description = "token for a new targets/snapshot key") String token;
+    @Option(names = "--server", description = "configured Notary server name") String server;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "BUNDLE") Path output;
+
+    @Override
+    Integer run() throws Exception {
+      ObjectNode p = JsonNodeFactory.instance.objectNode().put("gun", gun);
+      if (resignRoot) {
+        if (rotate != null) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--resign-root and --rotate do not go together");
+        }
+        p.put("operation", "resign-root");
+      } else if ("root".equals(rotate)) {
+        if (lost != null) {
+          p.put("operation", "replace-root-key").put("lostKeyId", lost);
+          if (newKey == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--replace-lost needs --new-key");
+          }
+          putKey(p, newKey, "newKeyId", "newKey");
+        } else {
+          if (rootKeys == null || rootKeys.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                "--rotate root needs --root-keys (or --replace-lost and --new-key)");
+          }
+          p.put("operation", "rotate-root");
+          ArrayNode ids = p.putArray("newRootKeyIds");
+          ArrayNode pems = p.putArray("newRootKeys");
+          for (String k : rootKeys) {
+            Path f = Path.of(k);
+            if (Files.isRegularFile(f)) {
+              pems.add(Files.readString(f, StandardCharsets.US_ASCII));
+            } else {
+              ids.add(k);
+            }
+          }
+        }
+      } else if ("targets".equals(rotate) || "snapshot".equals(rotate)) {
+        p.put("operation", "rotate-" + rotate);
+        if (newKey != null) {
+          p.put("newKeyId", newKey);
+        }
+        if (serverManaged) {
+          p.put("serverManaged", true);
+        }
+      } else {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "give --rotate root|targets|snapshot or --resign-root");
+      }
+      if (threshold != null) {
+        p.put("rootThreshold", threshold);
+      }
+      if (expiresInDays != null) {
+        p.put("expiresInDays", expiresInDays);
+      }
+      if (chainFrom != null) {
+        p.put("chainFrom", chainFrom);
+      }
+      if (token != null) {
+        p.put("token", token);
+      }
+      if (server != null) {
+        p.put("server", server);
+      }
+      JsonNode r = call("ceremony.prepare", p);
+      Files.write(output, bundleBytes(r));
+      out().println("Wrote " + output + " (" + r.path("operation").asText() + ", root v"
+          + r.path("baseRootVersion").asInt() + " → v" + r.path("newRootVersion").asInt() + "):");
+      printSummary(r);
+      out().println("Carry it to the offline machine: custody ceremony sign " + output.getFileName());
+      return 0;
+    }
+
+    private static void putKey(ObjectNode p, String key, String idField, String pemField) throws IOException {
+      Path f = Path.of(key);
+      if (Files.isRegularFile(f)) {
+        p.put(pemField, Files.readString(f, StandardCharsets.US_ASCII));
+      } else {
+        p.put(idField, key);
+      }
+    }
+  }
+
+  @Command(name = "sign", mixinStandardHelpOptions = true,
+      description = "OFFLINE. Checks BUNDLE against this daemon's trusted root, shows what it changes, waits for"
+          + " approval when policy requires it, and adds signatures with the keys on the tokens present.")
+  static final class Sign extends Base {
+    @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write here instead of over BUNDLE")
+    Path output;
+    @Option(names = "--gun", description = "the repository this bundle must be for") String gun;
+    @Option(names = "--trust-base", description = "no root pinned yet for the GUN: trust the bundle's base root"
+        + " (check its key IDs out of band first)") boolean trustBase;
+
+    @Override
+    Integer run() throws Exception {
+      ObjectNode p = JsonNodeFactory.instance.objectNode().put("bundle", readBundle(bundle));
+      if (gun != null) {
+        p.put("gun", gun);
+      }
+      if (trustBase) {
+        p.put("trustBase", true);
+      }
+      JsonNode r = call("ceremony.sign", p);
+      out().println("Checked against trusted root v" + r.path("trustedRootVersion").asInt() + ":");
+      printSummary(r);
+      Path to = output == null ? bundle : output;
+      Files.write(to, bundleBytes(r));
+      out().println("Signed by: " + (r.path("signedBy").isEmpty() ? "(no key of this daemon counts)"
+          : String.join(", ", texts(r.path("signedBy")))));
+      for (JsonNode s : r.path("skipped")) {
+        out().println("Skipped " + s.path("keyId").asText() + ": " + s.path("reason").asText());
+      }
+      if (r.path("missing").isEmpty()) {
+        out().println("Complete. Carry " + to + " back: custody ceremony publish " + to.getFileName());
+      } else {
+        out().println("Still missing:");
+        texts(r.path("missing")).forEach(m -> out().println("  " + m));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "publish", mixinStandardHelpOptions = true,
+      description = "ONLINE. Checks every signature in BUNDLE against the server's state now and publishes it.")
+  static final class Publish extends Base {
+    @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
+    @Option(names = "--gun", description = "the repository this bundle must be for") String gun;
+    @Option(names = "--server", description = "configured Notary server name") String server;
+
+    @Override
+    Integer run() throws Exception {
+      ObjectNode p = JsonNodeFactory.instance.objectNode().put("bundle", readBundle(bundle));
+      if (gun != null) {
+        p.put("gun", gun);
+      }
+      if (server != null) {
+        p.put("server", server);
+      }
+      JsonNode r = call("ceremony.publish", p);
+      StringBuilder sb = new StringBuilder("Published " + r.path("gun").asText() + ":");
+      r.path("roles").fields().forEachRemaining(e -> sb.append(' ').append(e.getKey()).append(" v")
+          .append(e.getValue().asInt()));
+      out().println(sb);
+      return 0;
+    }
+  }
+
+  @Command(name = "trust", mixinStandardHelpOptions = true,
+      description = "OFFLINE. Pins ROOT (a root.json checked out of band) as this daemon's trusted root for GUN.")
+  static final class Trust extends Base {
+    @Parameters(index = "0", paramLabel = "GUN") String gun;
+    @Parameters(index = "1", paramLabel = "ROOT") Path root;
+
+    @Override
+    Integer run() throws Exception {
+      JsonNode r = call("ceremony.trust", JsonNodeFactory.instance.objectNode().put("gun", gun)
+          .put("root", readBundle(root)));
+      out().println("Trusting " + gun + " root v" + r.path("rootVersion").asInt() + ": "
+          + r.path("rootThreshold").asInt() + " of " + String.join(", ", texts(r.path("rootKeyIds")))
+          + "; expires " + r.path("expires").asText());
+      return 0;
+    }
+  }
+
+  @Command(name = "root-cert", mixinStandardHelpOptions = true,
+      description = "OFFLINE. Makes the root certificate of key KEYID for GUN (signed on its token), for"
+          + " `ceremony prepare --new-key FILE` / `--root-keys FILE,…` on the online machine.")
+  static final class RootCert extends Base {
+    @Parameters(index = "0", paramLabel = "KEYID") String keyId;
+    @Parameters(index = "1", paramLabel = "GUN") String gun;
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE") Path output;
+
+    @Override
+    Integer run() throws Exception {
+      JsonNode r = call("ceremony.rootCert", JsonNodeFactory.instance.objectNode().put("keyId", keyId)
+          .put("gun", gun));
+      if (output != null) {
+        Files.writeString(output, r.path("certificate").asText(), StandardCharsets.US_ASCII);
+        out().println("Wrote " + output + ": root key " + r.path("keyId").asText());
+      } else {
+        out().print(r.path("certificate").asText());
+      }
+      return 0;
+    }
+  }
+
+  static List<String> texts(JsonNode array) {
+    java.util.ArrayList<String> out = new java.util.ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  /** {@code java … CeremonyCommands prepare …} until it is part of {@code custody}'s command tree. */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new CeremonyCommands()).execute(args));
+  }
+}

@@ -1,0 +1,106 @@
+package dev.custody.daemon.repo;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.CustodyException;
+import dev.custody.daemon.DaemonContext;
+import dev.custody.daemon.rpc.CallerIdentity;
+import dev.custody.tuf.model.Repository;
+import dev.custody.tuf.repo.KeyRing;
+import dev.custody.tuf.server.NotaryClient;
+import dev.custody.tuf.update.NotaryMetaFetcher;
+import dev.custody.tuf.update.Updater;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the repository extension shares with other extensions of the same daemon (the ceremony methods):
+ * per-repository state and locks, the configured servers, the verified update, the key ring over the
+ * key service, and the approvals queue that {@code pending.*} serves. Reached with {@link #forContext}.
+ */
+public final class RepoShared {
+  private static final Map<DaemonContext, RepoShared> BY_CONTEXT = Collections.synchronizedMap(new IdentityHashMap<>());
+
+  private final DaemonContext ctx;
+  private final RepoService service;
+
+  private RepoShared(DaemonContext ctx, RepoService service) {
+    this.ctx = ctx;
+    this.service = service;
+  }
+
+  static void register(DaemonContext ctx, RepoService service) {
+    BY_CONTEXT.put(ctx, new RepoShared(ctx, service));
+  }
+
+  static void unregister(RepoService service) {
+    synchronized (BY_CONTEXT) {
+      BY_CONTEXT.values().removeIf(r -> r.service == service);
+    }
+  }
+
+  /** The repository side of the daemon that runs with {@code context}, once its extension is installed. */
+  public static Optional<RepoShared> forContext(DaemonContext context) {
+    return Optional.ofNullable(BY_CONTEXT.get(context));
+  }
+
+  /** A configured Notary server. */
+  public record Server(String name, NotaryClient client) {}
+
+  /** Work on one repository while its GUN lock is held. */
+  @FunctionalInterface
+  public interface Work {
+    ObjectNode run(RepoState state) throws Exception;
+  }
+
+  /** Work on one repository and a server while its GUN lock is held. */
+  @FunctionalInterface
+  public interface OnlineWork {
+    ObjectNode run(RepoState state, Server server) throws Exception;
+  }
+
+  /** Whether any Notary server is configured (an offline daemon has none). */
+  public boolean hasServers() {
+    return !ctx.config().servers().isEmpty();
+  }
+
+  /**
+   * Runs {@code work} holding the GUN lock, after settling unfinished operations on it; failures become
+   * socket errors as for the {@code repo.*} methods (a {@link CustodyException} thrown by {@code work} is kept).
+   */
+  public ObjectNode online(String gun, String server, OnlineWork work) throws CustodyException {
+    NotaryServers.Server srv = service.servers().get(server);
+    Server s = new Server(srv.name(), srv.client());
+    return service.locked(gun, srv, () -> work.run(service.state(gun), s));
+  }
+
+  /** Runs {@code work} holding the GUN lock, no server involved. */
+  public ObjectNode offline(String gun, Work work) throws CustodyException {
+    return service.locked(gun, null, () -> work.run(service.state(gun)));
+  }
+
+  /**
+   * The repository as verified from the server now (the trusted copy moves forward). With
+   * {@code allowExpiredRoot}, a root that has expired is accepted (only to prepare its re-signing).
+   */
+  public Repository update(RepoState st, Server srv, boolean allowExpiredRoot) throws Exception {
+    Updater.Builder b = Updater.builder().gun(st.gun()).fetcher(new NotaryMetaFetcher(srv.client(), st.gun()))
+        .store(st.store()).clock(ctx.clock());
+    if (allowExpiredRoot) {
+      b.allowExpiredRoot();
+    }
+    return b.build().update();
+  }
+
+  /** Signers from the key service, found by the key a role lists (a root certificate signs as its bare key). */
+  public KeyRing ring() {
+    return service.ring();
+  }
+
+  /** Blocks until a custodian approves (shown in {@code pending.list} with {@code summary}); APPROVAL_DENIED otherwise. */
+  public void awaitApproval(CallerIdentity caller, String method, String gun, String role, String summary)
+      throws CustodyException {
+    service.approvals().await(caller, method, gun, role, summary);
+  }
+}
