@@ -60,6 +60,8 @@ public final class AuditLog implements Closeable {
   private static final System.Logger LOG = System.getLogger(AuditLog.class.getName());
   private static final Pattern HEX64 = Pattern.compile("^[0-9a-f]{64}$");
   private static final int MAX_KEPT_DROPPED_BYTES = 64 * 1024;
+  /** Longest a sync waits for concurrent callers' lines (commit delay); see {@link #syncUpTo}. */
+  static final long MAX_COMMIT_DELAY_NANOS = 1_000_000;
 
   private final Path file;
   private final Path headFile;
@@ -77,8 +79,15 @@ public final class AuditLog implements Closeable {
   private long end = -1;
   /** SHA-256 of the lines appended; used under this only. */
   private final MessageDigest digest = newSha256();
-  // written under this, read under syncLock
+  // written under syncLock, read anywhere
   private volatile long syncedSeq;
+  // group commit, guarded by syncLock: a leader is syncing; lines its last sync covered; how long it took
+  private boolean syncing;
+  private long lastBatch = 1;
+  private long lastSyncNanos;
+  private IOException syncFailure;
+  /** A leader waits on this for more lines (commit delay). Guarded by this. */
+  private boolean gathering;
   /** Syncs done by {@link #append}, for the group-commit figures. Written under syncLock. */
   private volatile long syncs;
   /** Lines appended since open. Written under this. */
@@ -184,39 +193,115 @@ public final class AuditLog implements Closeable {
       entry = new AuditEntry(seq, now, head.hash(), hash, record);
       head = new AuditHead(seq, hash);
       appended++;
+      if (gathering) {
+        notifyAll(); // a leader is waiting for lines to sync together
+      }
     }
     syncUpTo(entry.seq());
     return entry;
   }
 
   /**
-   * Group commit: one caller at a time syncs, and that sync covers every line written before it
-   * began, so callers that queued behind it usually find their line already durable and return
-   * without a sync of their own. {@code force(false)} is fdatasync: the data and the file length,
-   * not the timestamps.
+   * Group commit. At most one caller syncs at a time (the leader); its sync covers every line
+   * written before it began. The others wait on {@code syncLock} without holding it, so when a sync
+   * ends every caller it covered returns at once, and a caller it did not cover leads the next one.
+   * {@code force(false)} is fdatasync: the data and the file length, not the timestamps.
+   *
+   * <p>Commit delay (as PostgreSQL's {@code commit_delay}, but adaptive): when the last sync covered
+   * several lines — callers are concurrent — the leader first waits until as many lines are pending,
+   * for at most half the last sync's duration and never more than {@link #MAX_COMMIT_DELAY_NANOS}.
+   * Without it, the first caller back after a sync starts the next one alone and the rest wait a
+   * whole sync for the one after. A lone caller (last sync covered one line) never waits.
    */
   private void syncUpTo(long seq) throws IOException {
     if (syncedSeq >= seq) {
       return;
     }
-    synchronized (syncLock) {
-      if (syncedSeq >= seq) {
-        return;
+    boolean interrupted = false;
+    long want;
+    long maxDelay;
+    try {
+      synchronized (syncLock) {
+        while (true) {
+          if (syncedSeq >= seq) {
+            return;
+          }
+          if (syncFailure != null) {
+            throw new AuditLogException("cannot sync audit log " + file + ": " + syncFailure.getMessage(), syncFailure);
+          }
+          if (!syncing) {
+            syncing = true;
+            want = lastBatch;
+            maxDelay = Math.min(lastSyncNanos / 2, MAX_COMMIT_DELAY_NANOS);
+            break;
+          }
+          try {
+            syncLock.wait();
+          } catch (InterruptedException e) {
+            interrupted = true; // the line is written: this call still returns only once it is durable
+          }
+        }
       }
-      long target;
+      lead(want, maxDelay);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The leader's part of {@link #syncUpTo}: gather, sync, publish, wake the waiters. */
+  private void lead(long want, long maxDelay) throws IOException {
+    long target = 0;
+    long from = syncedSeq;
+    IOException error = null;
+    boolean synced = false;
+    long started = 0;
+    try {
       synchronized (this) {
+        if (want > 1 && maxDelay > 0) {
+          long deadline = System.nanoTime() + maxDelay;
+          gathering = true;
+          try {
+            long left;
+            while (head.seq() - from < want && (left = deadline - System.nanoTime()) > 0) {
+              try {
+                wait(left / 1_000_000, (int) (left % 1_000_000));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+              }
+            }
+          } finally {
+            gathering = false;
+          }
+        }
         target = head.seq();
       }
-      try {
-        channel.force(false); // fdatasync
-        syncs++;
-      } catch (IOException e) {
-        synchronized (this) {
-          failure = e;
-        }
-        throw new AuditLogException("cannot sync audit log " + file + ": " + e.getMessage(), e);
+      started = System.nanoTime();
+      channel.force(false); // fdatasync
+      synced = true;
+    } catch (IOException e) {
+      error = e;
+      synchronized (this) {
+        failure = e;
       }
-      syncedSeq = target;
+    } finally {
+      synchronized (syncLock) {
+        if (synced) {
+          lastSyncNanos = System.nanoTime() - started;
+          lastBatch = Math.max(1, target - from);
+          syncs++;
+          syncedSeq = target;
+        } else {
+          syncFailure = error != null ? error : new IOException("the sync was not carried out");
+        }
+        syncing = false;
+        syncLock.notifyAll();
+      }
+    }
+    if (error != null) {
+      throw new AuditLogException("cannot sync audit log " + file + ": " + error.getMessage(), error);
     }
   }
 
