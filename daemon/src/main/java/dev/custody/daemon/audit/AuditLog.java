@@ -32,6 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /**
@@ -62,6 +63,8 @@ public final class AuditLog implements Closeable {
   private static final int MAX_KEPT_DROPPED_BYTES = 64 * 1024;
   /** Longest a sync waits for concurrent callers' lines (commit delay); see {@link #syncUpTo}. */
   static final long MAX_COMMIT_DELAY_NANOS = 1_000_000;
+  /** Below this (a fast or memory-backed file system) the commit delay is not worth a park. */
+  static final long MIN_COMMIT_DELAY_NANOS = 20_000;
 
   private final Path file;
   private final Path headFile;
@@ -86,8 +89,8 @@ public final class AuditLog implements Closeable {
   private long lastBatch = 1;
   private long lastSyncNanos;
   private IOException syncFailure;
-  /** A leader waits on this for more lines (commit delay). Guarded by this. */
-  private boolean gathering;
+  /** head.seq(), readable without the lock (commit delay). Written under this. */
+  private volatile long writtenSeq;
   /** Syncs done by {@link #append}, for the group-commit figures. Written under syncLock. */
   private volatile long syncs;
   /** Lines appended since open. Written under this. */
@@ -101,6 +104,7 @@ public final class AuditLog implements Closeable {
     this.lock = lock;
     this.head = head;
     this.syncedSeq = head.seq();
+    this.writtenSeq = head.seq();
   }
 
   /**
@@ -193,9 +197,7 @@ public final class AuditLog implements Closeable {
       entry = new AuditEntry(seq, now, head.hash(), hash, record);
       head = new AuditHead(seq, hash);
       appended++;
-      if (gathering) {
-        notifyAll(); // a leader is waiting for lines to sync together
-      }
+      writtenSeq = seq;
     }
     syncUpTo(entry.seq());
     return entry;
@@ -258,24 +260,16 @@ public final class AuditLog implements Closeable {
     boolean synced = false;
     long started = 0;
     try {
-      synchronized (this) {
-        if (want > 1 && maxDelay > 0) {
-          long deadline = System.nanoTime() + maxDelay;
-          gathering = true;
-          try {
-            long left;
-            while (head.seq() - from < want && (left = deadline - System.nanoTime()) > 0) {
-              try {
-                wait(left / 1_000_000, (int) (left % 1_000_000));
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-              }
-            }
-          } finally {
-            gathering = false;
-          }
+      if (want > 1 && maxDelay >= MIN_COMMIT_DELAY_NANOS) {
+        // Object.wait rounds to milliseconds; park in short slices and look at the written count
+        long deadline = System.nanoTime() + maxDelay;
+        long left;
+        while (writtenSeq - from < want && (left = deadline - System.nanoTime()) > 0
+            && !Thread.currentThread().isInterrupted()) {
+          LockSupport.parkNanos(Math.min(left, 50_000));
         }
+      }
+      synchronized (this) {
         target = head.seq();
       }
       started = System.nanoTime();
