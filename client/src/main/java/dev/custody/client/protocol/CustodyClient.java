@@ -149,9 +149,11 @@ public final class CustodyClient implements Closeable {
     Objects.requireNonNull(method, "method");
     long id = nextId++;
     JsonNode p = params == null ? null : params instanceof JsonNode j ? j : mapper.valueToTree(params);
-    byte[] line = mapper.writeValueAsBytes(RpcRequest.of(id, method, p));
+    byte[] json = mapper.writeValueAsBytes(RpcRequest.of(id, method, p));
+    // One write, newline included: two writes cost the daemon a second read and two timeout changes.
+    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+    line[json.length] = '\n';
     out.write(line);
-    out.write('\n');
     out.flush();
     byte[] reply;
     try {

@@ -32,6 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /**
@@ -57,8 +58,13 @@ public final class AuditLog implements Closeable {
   /** Longest line the log writes or accepts. */
   public static final int MAX_LINE_BYTES = 1 << 20;
 
+  private static final System.Logger LOG = System.getLogger(AuditLog.class.getName());
   private static final Pattern HEX64 = Pattern.compile("^[0-9a-f]{64}$");
   private static final int MAX_KEPT_DROPPED_BYTES = 64 * 1024;
+  /** Longest a sync waits for concurrent callers' lines (commit delay); see {@link #syncUpTo}. */
+  static final long MAX_COMMIT_DELAY_NANOS = 1_000_000;
+  /** Below this (a fast or memory-backed file system) the commit delay is not worth a park. */
+  static final long MIN_COMMIT_DELAY_NANOS = 20_000;
 
   private final Path file;
   private final Path headFile;
@@ -72,8 +78,23 @@ public final class AuditLog implements Closeable {
   private AuditHead head;
   private IOException failure;
   private boolean closed;
-  // written under this, read under syncLock
+  /** Where the next line goes (the file's length), or -1 to ask the file. */
+  private long end = -1;
+  /** SHA-256 of the lines appended; used under this only. */
+  private final MessageDigest digest = newSha256();
+  // written under syncLock, read anywhere
   private volatile long syncedSeq;
+  // group commit, guarded by syncLock: a leader is syncing; lines its last sync covered; how long it took
+  private boolean syncing;
+  private long lastBatch = 1;
+  private long lastSyncNanos;
+  private IOException syncFailure;
+  /** head.seq(), readable without the lock (commit delay). Written under this. */
+  private volatile long writtenSeq;
+  /** Syncs done by {@link #append}, for the group-commit figures. Written under syncLock. */
+  private volatile long syncs;
+  /** Lines appended since open. Written under this. */
+  private volatile long appended;
 
   private AuditLog(Path file, Clock clock, FileChannel channel, FileLock lock, AuditHead head) {
     this.file = file;
@@ -83,6 +104,7 @@ public final class AuditLog implements Closeable {
     this.lock = lock;
     this.head = head;
     this.syncedSeq = head.seq();
+    this.writtenSeq = head.seq();
   }
 
   /**
@@ -127,6 +149,14 @@ public final class AuditLog implements Closeable {
     return file;
   }
 
+  /** Lines appended and syncs done since {@link #open}: lines per sync is the group-commit factor. */
+  public record SyncStats(long lines, long syncs) {}
+
+  /** Lines appended and syncs done since {@link #open}. */
+  public SyncStats syncStats() {
+    return new SyncStats(appended, syncs); // no lock: close() holds this, and syncUpTo takes syncLock before this
+  }
+
   /** The chain's end: last sequence number and hash. */
   public synchronized AuditHead head() {
     return head;
@@ -152,45 +182,120 @@ public final class AuditLog implements Closeable {
       Instant now = clock.instant();
       long seq = head.seq() + 1;
       byte[] line = encode(seq, now, head.hash(), record);
-      String hash = sha256Hex(line);
+      String hash = HexFormat.of().formatHex(digest.digest(line));
       ByteBuffer buf = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
       try {
-        long pos = channel.size();
+        long pos = end >= 0 ? end : channel.size();
         while (buf.hasRemaining()) {
           pos += channel.write(buf, pos);
         }
+        end = pos;
       } catch (IOException e) {
         failure = e;
         throw new AuditLogException("cannot write audit log " + file + ": " + e.getMessage(), e);
       }
       entry = new AuditEntry(seq, now, head.hash(), hash, record);
       head = new AuditHead(seq, hash);
+      appended++;
+      writtenSeq = seq;
     }
     syncUpTo(entry.seq());
     return entry;
   }
 
+  /**
+   * Group commit. At most one caller syncs at a time (the leader); its sync covers every line
+   * written before it began. The others wait on {@code syncLock} without holding it, so when a sync
+   * ends every caller it covered returns at once, and a caller it did not cover leads the next one.
+   * {@code force(false)} is fdatasync: the data and the file length, not the timestamps.
+   *
+   * <p>Commit delay (as PostgreSQL's {@code commit_delay}, but adaptive): when the last sync covered
+   * several lines — callers are concurrent — the leader first waits until as many lines are pending,
+   * for at most half the last sync's duration and never more than {@link #MAX_COMMIT_DELAY_NANOS}.
+   * Without it, the first caller back after a sync starts the next one alone and the rest wait a
+   * whole sync for the one after. A lone caller (last sync covered one line) never waits.
+   */
   private void syncUpTo(long seq) throws IOException {
     if (syncedSeq >= seq) {
       return;
     }
-    synchronized (syncLock) {
-      if (syncedSeq >= seq) {
-        return;
+    boolean interrupted = false;
+    long want;
+    long maxDelay;
+    try {
+      synchronized (syncLock) {
+        while (true) {
+          if (syncedSeq >= seq) {
+            return;
+          }
+          if (syncFailure != null) {
+            throw new AuditLogException("cannot sync audit log " + file + ": " + syncFailure.getMessage(), syncFailure);
+          }
+          if (!syncing) {
+            syncing = true;
+            want = lastBatch;
+            maxDelay = Math.min(lastSyncNanos / 2, MAX_COMMIT_DELAY_NANOS);
+            break;
+          }
+          try {
+            syncLock.wait();
+          } catch (InterruptedException e) {
+            interrupted = true; // the line is written: this call still returns only once it is durable
+          }
+        }
       }
-      long target;
+      lead(want, maxDelay);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The leader's part of {@link #syncUpTo}: gather, sync, publish, wake the waiters. */
+  private void lead(long want, long maxDelay) throws IOException {
+    long target = 0;
+    long from = syncedSeq;
+    IOException error = null;
+    boolean synced = false;
+    long started = 0;
+    try {
+      if (want > 1 && maxDelay >= MIN_COMMIT_DELAY_NANOS) {
+        // Object.wait rounds to milliseconds; park in short slices and look at the written count
+        long deadline = System.nanoTime() + maxDelay;
+        long left;
+        while (writtenSeq - from < want && (left = deadline - System.nanoTime()) > 0
+            && !Thread.currentThread().isInterrupted()) {
+          LockSupport.parkNanos(Math.min(left, 50_000));
+        }
+      }
       synchronized (this) {
         target = head.seq();
       }
-      try {
-        channel.force(false);
-      } catch (IOException e) {
-        synchronized (this) {
-          failure = e;
-        }
-        throw new AuditLogException("cannot sync audit log " + file + ": " + e.getMessage(), e);
+      started = System.nanoTime();
+      channel.force(false); // fdatasync
+      synced = true;
+    } catch (IOException e) {
+      error = e;
+      synchronized (this) {
+        failure = e;
       }
-      syncedSeq = target;
+    } finally {
+      synchronized (syncLock) {
+        if (synced) {
+          lastSyncNanos = System.nanoTime() - started;
+          lastBatch = Math.max(1, target - from);
+          syncs++;
+          syncedSeq = target;
+        } else {
+          syncFailure = error != null ? error : new IOException("the sync was not carried out");
+        }
+        syncing = false;
+        syncLock.notifyAll();
+      }
+    }
+    if (error != null) {
+      throw new AuditLogException("cannot sync audit log " + file + ": " + error.getMessage(), error);
     }
   }
 
@@ -345,6 +450,10 @@ public final class AuditLog implements Closeable {
       return;
     }
     closed = true;
+    SyncStats st = syncStats();
+    LOG.log(System.Logger.Level.INFO, "audit log " + file + ": " + st.lines() + " line(s) appended with " + st.syncs()
+        + " sync(s) since start" + (st.syncs() > 0 ? String.format(" (group commit: %.1f lines per sync)",
+            st.lines() / (double) st.syncs()) : ""));
     try {
       if (failure == null) {
         channel.force(false);
@@ -429,8 +538,12 @@ public final class AuditLog implements Closeable {
   }
 
   static String sha256Hex(byte[] b) {
+    return HexFormat.of().formatHex(newSha256().digest(b));
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every Java platform", e);
     }
@@ -504,6 +617,9 @@ public final class AuditLog implements Closeable {
   private void repairPartialTail(Tail tail) throws IOException {
     channel.truncate(tail.completeLength());
     channel.force(true);
+    synchronized (this) {
+      end = -1;
+    }
     ObjectNode d = mapper.createObjectNode()
         .put("droppedBytes", tail.partialLength())
         .put("droppedSha256", sha256Hex(tail.partial()));

@@ -22,10 +22,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -36,7 +34,10 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
 
 /**
  * The Unix-socket JSON-RPC server: newline-delimited JSON-RPC 2.0, one thread per connection
- * (bounded by {@link ServerLimits#maxConnections()}), methods executed on a bounded worker pool.
+ * (bounded by {@link ServerLimits#maxConnections()}). A method runs on its connection's thread once
+ * it holds one of {@link ServerLimits#workerThreads()} execution permits (the others wait, first
+ * come first served): no hand-off to another thread per request, which cost more than a
+ * {@code ping} itself.
  *
  * <p>Call sequence: construct → {@link #start()} → … → {@link #stop(Duration)} (or
  * {@link #close()}). Requests on one connection are answered in order, one at a time.
@@ -58,7 +59,8 @@ public final class RpcServer implements Closeable {
   private final Dispatcher dispatcher;
   private final ServerLimits limits;
   private final ThreadPoolExecutor connectionThreads;
-  private final ThreadPoolExecutor workers;
+  /** Methods executing at once: {@link ServerLimits#workerThreads()}; fair, so waiters go in order. */
+  private final Semaphore executing;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final Map<Long, Integer> inFlight = new ConcurrentHashMap<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -73,8 +75,7 @@ public final class RpcServer implements Closeable {
     // The connection limit itself is enforced by the count in acceptLoop.
     this.connectionThreads = new ThreadPoolExecutor(0, limits.maxConnections() + 4, 30, TimeUnit.SECONDS,
         new SynchronousQueue<>(), threads("custodyd-conn-"));
-    this.workers = new ThreadPoolExecutor(limits.workerThreads(), limits.workerThreads(), 0, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(limits.maxConnections()), threads("custodyd-worker-"));
+    this.executing = new Semaphore(limits.workerThreads(), true);
   }
 
   private static ThreadFactory threads(String prefix) {
@@ -221,19 +222,16 @@ public final class RpcServer implements Closeable {
       c.closeIfIdle();
     }
     connectionThreads.shutdown();
-    workers.shutdown();
     try {
       if (!connectionThreads.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         LOG.log(Level.WARNING, connections.size() + " request(s) still running after " + grace
             + "; interrupting them");
-        workers.shutdownNow();
         for (Connection c : connections) {
           c.forceClose();
         }
         connectionThreads.shutdownNow();
         connectionThreads.awaitTermination(5, TimeUnit.SECONDS);
       }
-      workers.awaitTermination(5, TimeUnit.SECONDS);
       Thread a;
       synchronized (this) {
         a = acceptor;
@@ -369,26 +367,27 @@ public final class RpcServer implements Closeable {
             + " finishes", "maxInFlightPerCaller").toRpcError());
       }
       try {
-        Future<RpcResponse> f = workers.submit(() -> dispatcher.execute(caller, request));
         try {
-          return f.get();
-        } catch (ExecutionException e) {
+          executing.acquire();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return RpcResponse.failure(request.id(), new ShuttingDownException("custodyd is stopping; nothing was"
+              + " done").toRpcError());
+        }
+        try {
+          return dispatcher.execute(caller, request); // on this connection's thread: no hand-off
+        } catch (RuntimeException | Error e) {
           String incident = Dispatcher.incidentId();
-          LOG.log(Level.ERROR, "incident " + incident + ": " + request.method() + " failed", e.getCause());
+          LOG.log(Level.ERROR, "incident " + incident + ": " + request.method() + " failed", e);
           return RpcResponse.failure(request.id(), new InternalErrorException("internal error in "
               + request.method() + " (incident " + incident + "): see custodyd's log", incident).toRpcError());
-        } catch (InterruptedException e) {
-          f.cancel(true);
-          Thread.currentThread().interrupt();
-          return RpcResponse.failure(request.id(), new ShuttingDownException("custodyd stopped while "
-              + request.method() + " was running; check `custody status` for its outcome").toRpcError());
+        } finally {
+          executing.release();
+          // An interrupt outside a stop (a method left it behind) must not break this connection's next read.
+          if (Thread.interrupted() && stopping) {
+            Thread.currentThread().interrupt();
+          }
         }
-      } catch (RejectedExecutionException e) {
-        return stopping
-            ? RpcResponse.failure(request.id(), new ShuttingDownException("custodyd is stopping; nothing was done")
-                .toRpcError())
-            : RpcResponse.failure(request.id(), new BusyException("all custodyd workers are busy; retry later",
-                "workerThreads").toRpcError());
       } finally {
         release(caller.uid());
       }

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param maxConnections open connections at once; one more gets BUSY and is closed
  * @param maxInFlightPerCaller requests of one uid executing at once, over all its connections;
  *     one more gets BUSY
- * @param workerThreads threads executing methods (the rest wait in a bounded queue)
+ * @param workerThreads methods executing at once, each on its connection's thread (the rest wait, first
+ *     come first served)
  * @param idleTimeout a connection with no request for this long is closed
  * @param requestReadTimeout a request line must arrive completely within this time of its first
  *     byte, else REQUEST_TIMEOUT and the connection is closed (slow clients)

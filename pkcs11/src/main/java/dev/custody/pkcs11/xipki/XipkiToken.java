@@ -60,8 +60,8 @@ final class XipkiToken implements HsmToken {
     private final String name;
 
     private final Object lock = new Object();
-    /** Current connection, or null while disconnected. Guarded by {@link #lock}. */
-    private Generation current;
+    /** Current connection, or null while disconnected. Written under {@link #lock}; read without it on the sign path. */
+    private volatile Generation current;
     private long generationCounter;
     /** A successful login() happened and no wrong PIN since: re-login automatically after re-insert. */
     private volatile boolean wantLogin;
@@ -115,6 +115,10 @@ final class XipkiToken implements HsmToken {
         if (closed) {
             throw new IllegalStateException("token " + name + " is closed");
         }
+        Generation live = current;
+        if (live != null && !live.dead) {
+            return live; // the common case, without the lock every signer would queue on
+        }
         synchronized (lock) {
             if (current != null && !current.dead) {
                 return current;
@@ -122,13 +126,20 @@ final class XipkiToken implements HsmToken {
             var found = backend.findPresent(selector)
                     .orElseThrow(() -> new TokenAbsentException(name, null, null));
             Generation g = new Generation(++generationCounter, found.getKey());
-            current = g;
-            if (wantLogin) {
-                try {
-                    doLogin(g);
-                } catch (PinIncorrectException | PinLockedException e) {
-                    wantLogin = false;
-                    throw e;
+            try {
+                if (wantLogin) {
+                    try {
+                        doLogin(g);
+                    } catch (PinIncorrectException | PinLockedException e) {
+                        wantLogin = false;
+                        throw e;
+                    }
+                }
+            } finally {
+                // published after the re-login, so the lock-free path above never hands out a
+                // generation whose login is still in progress
+                if (!g.dead) {
+                    current = g;
                 }
             }
             return g;
@@ -304,10 +315,7 @@ final class XipkiToken implements HsmToken {
 
     @Override
     public boolean isLoggedIn() {
-        Generation g;
-        synchronized (lock) {
-            g = current;
-        }
+        Generation g = current;
         return g != null && !g.dead && g.loggedIn;
     }
 
@@ -584,9 +592,7 @@ final class XipkiToken implements HsmToken {
     }
 
     private Generation currentOrNull() {
-        synchronized (lock) {
-            return current;
-        }
+        return current;
     }
 
     /** The private key's handle and CKK type, from the per-connection cache or the token. */
@@ -605,12 +611,17 @@ final class XipkiToken implements HsmToken {
         return hk;
     }
 
-    private static byte[] sha256(byte[] data) {
+    /** One SHA-256 instance per signing thread: MessageDigest.getInstance costs more than hashing a metadata file. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
+            return MessageDigest.getInstance("SHA-256");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    private static byte[] sha256(byte[] data) {
+        return SHA256.get().digest(data); // digest() resets the instance
     }
 
     private static void checkId(byte[] id, String label) throws TokenException {
