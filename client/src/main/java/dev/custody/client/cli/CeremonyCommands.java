@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.CustodyClient;
 import dev.custody.client.protocol.CustodyException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,11 +25,8 @@ import picocli.CommandLine.Spec;
  * {@code sign} against the offline daemon (root keys on its tokens, no server). The bundle file is the only
  * thing carried between the two machines.
  *
- * <p>Self-contained (it talks to the socket through {@link CustodyClient}, {@code $CUSTODY_SOCKET} or the
- * default path). To hang it under {@code custody} ({@link CustodyCommand#COMMANDS}), its own {@code --socket},
- * {@code --server} and {@code -o FILE} must give way to the root's inherited {@code --socket}, {@code -s} and
- * {@code -o FORMAT} (picocli refuses the same option name twice): e.g. {@code --out FILE}, and calls through
- * {@code CommandBase.api().protocol()}.
+ * <p>Part of the {@code custody} command tree: it uses the root's inherited {@code --socket} and
+ * {@code -s}; a bundle file is written with {@code --out FILE}.
  */
 @Command(name = "ceremony", mixinStandardHelpOptions = true,
     description = "Air-gapped key ceremonies: prepare (online), sign (offline), publish (online).",
@@ -49,17 +45,22 @@ public final class CeremonyCommands implements Callable<Integer> {
   abstract static class Base implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--socket", description = "custodyd socket (default: $CUSTODY_SOCKET or /run/custody/custody.sock)")
-    Path socket;
-
     PrintWriter out() {
       return spec.commandLine().getOut();
     }
 
+    /** The {@code custody} root: its inherited {@code --socket} and {@code -s} apply here too. */
+    CustodyCommand root() {
+      return (CustodyCommand) spec.root().userObject();
+    }
+
     JsonNode call(String method, ObjectNode params) throws Exception {
-      try (CustodyClient c = socket == null ? CustodyClient.connect() : CustodyClient.connect(socket)) {
-        return c.call(method, params);
-      }
+      return root().api().protocol().call(method, params);
+    }
+
+    /** {@code -s NAME}: the configured Notary server the online daemon uses, or null for its default. */
+    String server() {
+      return root().server;
     }
 
     abstract Integer run() throws Exception;
@@ -90,7 +91,7 @@ public final class CeremonyCommands implements Callable<Integer> {
   }
 
   @Command(name = "prepare", mixinStandardHelpOptions = true,
-      description = {"ONLINE. Writes a signing-request bundle for GUN, built on the repository as verified from"
+      description = {"Online. Writes a signing-request bundle for GUN, built on the repository as verified from"
           + " the server now.",
           "  --rotate root --root-keys K1,K2,K3 --threshold 2   new root keys (IDs, or files with a root certificate)",
           "  --rotate root --replace-lost KEYID --new-key KEY   replace a lost root key (KEY: ID or certificate file)",
@@ -109,8 +110,7 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Option(names = "--chain-from", paramLabel = "VERSION",
         description = "oldest root version the offline side may trust (default 1)") Integer chainFrom;
     @Option(names = "--token", description = "token for a new targets/snapshot key") String token;
-    @Option(names = "--server", description = "configured Notary server name") String server;
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "BUNDLE") Path output;
+    @Option(names = {"--out"}, required = true, paramLabel = "BUNDLE") Path output;
 
     @Override
     Integer run() throws Exception {
@@ -168,8 +168,8 @@ public final class CeremonyCommands implements Callable<Integer> {
       if (token != null) {
         p.put("token", token);
       }
-      if (server != null) {
-        p.put("server", server);
+      if (server() != null) {
+        p.put("server", server());
       }
       JsonNode r = call("ceremony.prepare", p);
       Files.write(output, bundleBytes(r));
@@ -191,11 +191,11 @@ public final class CeremonyCommands implements Callable<Integer> {
   }
 
   @Command(name = "sign", mixinStandardHelpOptions = true,
-      description = "OFFLINE. Checks BUNDLE against this daemon's trusted root, shows what it changes, waits for"
+      description = "Offline. Checks BUNDLE against this daemon's trusted root, shows what it changes, waits for"
           + " approval when policy requires it, and adds signatures with the keys on the tokens present.")
   static final class Sign extends Base {
     @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write here instead of over BUNDLE")
+    @Option(names = {"--out"}, paramLabel = "FILE", description = "write here instead of over BUNDLE")
     Path output;
     @Option(names = "--gun", description = "the repository this bundle must be for") String gun;
     @Option(names = "--trust-base", description = "no root pinned yet for the GUN: trust the bundle's base root"
@@ -231,11 +231,10 @@ public final class CeremonyCommands implements Callable<Integer> {
   }
 
   @Command(name = "publish", mixinStandardHelpOptions = true,
-      description = "ONLINE. Checks every signature in BUNDLE against the server's state now and publishes it.")
+      description = "Online. Checks every signature in BUNDLE against the server's state now and publishes it.")
   static final class Publish extends Base {
     @Parameters(index = "0", paramLabel = "BUNDLE") Path bundle;
     @Option(names = "--gun", description = "the repository this bundle must be for") String gun;
-    @Option(names = "--server", description = "configured Notary server name") String server;
 
     @Override
     Integer run() throws Exception {
@@ -243,8 +242,8 @@ public final class CeremonyCommands implements Callable<Integer> {
       if (gun != null) {
         p.put("gun", gun);
       }
-      if (server != null) {
-        p.put("server", server);
+      if (server() != null) {
+        p.put("server", server());
       }
       JsonNode r = call("ceremony.publish", p);
       StringBuilder sb = new StringBuilder("Published " + r.path("gun").asText() + ":");
@@ -256,7 +255,7 @@ public final class CeremonyCommands implements Callable<Integer> {
   }
 
   @Command(name = "trust", mixinStandardHelpOptions = true,
-      description = "OFFLINE. Pins ROOT (a root.json checked out of band) as this daemon's trusted root for GUN.")
+      description = "Offline. Pins ROOT (a root.json checked out of band) as this daemon's trusted root for GUN.")
   static final class Trust extends Base {
     @Parameters(index = "0", paramLabel = "GUN") String gun;
     @Parameters(index = "1", paramLabel = "ROOT") Path root;
@@ -273,12 +272,12 @@ public final class CeremonyCommands implements Callable<Integer> {
   }
 
   @Command(name = "root-cert", mixinStandardHelpOptions = true,
-      description = "OFFLINE. Makes the root certificate of key KEYID for GUN (signed on its token), for"
+      description = "Offline. Makes the root certificate of key KEYID for GUN (signed on its token), for"
           + " `ceremony prepare --new-key FILE` / `--root-keys FILE,…` on the online machine.")
   static final class RootCert extends Base {
     @Parameters(index = "0", paramLabel = "KEYID") String keyId;
     @Parameters(index = "1", paramLabel = "GUN") String gun;
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE") Path output;
+    @Option(names = {"--out"}, paramLabel = "FILE") Path output;
 
     @Override
     Integer run() throws Exception {

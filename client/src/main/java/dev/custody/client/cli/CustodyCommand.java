@@ -52,7 +52,7 @@ final class CustodyCommand {
       RepoCommands.Status.class, RepoCommands.Reset.class, RepoCommands.Verify.class, RepoCommands.Witness.class,
       RepoCommands.Delete.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
       TokenCommands.class, ApprovalCommands.Pending.class, ApprovalCommands.Approve.class,
-      ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class,
+      ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class, CeremonyCommands.class,
       GenerateCommands.Completion.class, GenerateCommands.ManPage.class);
 
   @Spec CommandSpec spec;

@@ -19,6 +19,17 @@ public final class Main {
     System.exit(status);
   }
 
+  /**
+   * Runs {@code custody args} in this JVM, as the command line would, with {@code env} as its
+   * environment and no terminal (for embedding and tests); returns the exit status.
+   */
+  public static int run(String[] args, java.util.Map<String, String> env, java.io.PrintWriter out,
+      java.io.PrintWriter err) {
+    Terminal t = new Terminal(out, err, java.io.OutputStream.nullOutputStream(), java.io.InputStream.nullInputStream(),
+        java.util.Map.copyOf(env), java.util.Optional.empty());
+    return run(args, t, CustodyApi::connect);
+  }
+
   /** Runs {@code custody args}; returns the exit status. */
   static int run(String[] args, Terminal terminal, CustodyCommand.ApiOpener opener) {
     String pinOnArgv = findPinArgument(args);

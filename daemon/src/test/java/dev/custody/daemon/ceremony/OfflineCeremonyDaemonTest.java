@@ -98,15 +98,18 @@ class OfflineCeremonyDaemonTest {
 
   record Cli(int exit, String out, String err) {}
 
+  /** Runs {@code custody ceremony ARGS} in this JVM, through the whole command tree as the CLI does. */
   private static Cli cli(String... args) {
     java.io.StringWriter out = new java.io.StringWriter();
     java.io.StringWriter err = new java.io.StringWriter();
-    picocli.CommandLine cl = new picocli.CommandLine(new dev.custody.client.cli.CeremonyCommands());
-    cl.setOut(new java.io.PrintWriter(out, true));
-    cl.setErr(new java.io.PrintWriter(err, true));
-    int code = cl.execute(args);
+    String[] full = new String[args.length + 1];
+    full[0] = "ceremony";
+    System.arraycopy(args, 0, full, 1, args.length);
+    int code = dev.custody.client.cli.Main.run(full, java.util.Map.of(), new java.io.PrintWriter(out, true),
+        new java.io.PrintWriter(err, true));
     return new Cli(code, out.toString(), err.toString());
   }
+
 
   private static String b64(byte[] b) {
     return Base64.getEncoder().encodeToString(b);
@@ -186,7 +189,7 @@ class OfflineCeremonyDaemonTest {
 
           // resign-root as a ceremony; first a tampered copy (one byte of the new root flipped) is refused
           Path bundleFile = dir.resolve("resign.bundle");
-          Cli prepareCli = cli("prepare", gun, "--resign-root", "--expires-in-days", "400", "-o", bundleFile.toString(),
+          Cli prepareCli = cli("prepare", gun, "--resign-root", "--expires-in-days", "400", "--out", bundleFile.toString(),
               "--socket", onConfig.socket().path().toString());
           assertThat(prepareCli.exit()).as(prepareCli.err()).isZero();
           assertThat(prepareCli.out()).contains("(resign-root, root v2 → v3)").contains(gun + ": resign-root");
