@@ -37,8 +37,15 @@ final class DaemonFixture implements Closeable {
     this(dir, notaryUrl, true);
   }
 
-  /** @param notaryUrl the Notary server custodyd's repository operations use, or null for none */
   DaemonFixture(Path dir, String notaryUrl, boolean withExtensions) throws Exception {
+    this(dir, notaryUrl, null, withExtensions);
+  }
+
+  /**
+   * @param notaryUrl the Notary server custodyd's repository operations use, or null for none
+   * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
+   */
+  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("run/custody.sock");
     SoftHsm hsm = SoftHsm.forThisProcess();
@@ -57,7 +64,8 @@ final class DaemonFixture implements Closeable {
             pin: prompt
         %s
         """.formatted(dir, socket, SoftHsm.MODULE, token.label(),
-            notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl),
+            notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
+                + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath())),
         dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
     List<DaemonExtension> extensions = new ArrayList<>();

@@ -282,7 +282,12 @@ final class TrustCommands {
           return ExitCodes.OK;
         }
       }
-      List<TargetInfo> targets = api().repoList(ref.gun(), null).targets();
+      // repo.list without a role gives each name once (the first role found); docker removes the tag from
+      // every role the signer can write (targets/releases and targets/<signer>), so those are listed too.
+      List<TargetInfo> targets = new ArrayList<>(api().repoList(ref.gun(), null).targets());
+      for (String role : signerRoles(api(), ref.gun())) {
+        api().repoList(ref.gun(), role).targets().stream().filter(t -> role.equals(t.role())).forEach(targets::add);
+      }
       Set<String> done = new LinkedHashSet<>();
       for (TargetInfo t : targets) {
         if ((ref.tag() == null || ref.tag().equals(t.name())) && done.add(t.role() + "\0" + t.name())) {
@@ -357,6 +362,14 @@ final class TrustCommands {
       out().println("Successfully signed " + image);
       return ExitCodes.OK;
     }
+  }
+
+  /** The delegation roles holding one of the caller's keys (none when the repository has no delegations). */
+  static List<String> signerRoles(CustodyApi api, String gun) throws Exception {
+    Set<String> mine = new TreeSet<>();
+    api.keyList(null).forEach(k -> mine.add(k.keyId()));
+    return api.delegationList(gun).delegations().stream().filter(x -> x.keyIds().stream().anyMatch(mine::contains))
+        .map(DelegationInfo::role).sorted().toList();
   }
 
   /**

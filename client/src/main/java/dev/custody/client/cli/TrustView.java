@@ -70,7 +70,8 @@ record TrustView(
         .sorted(Comparator.comparing(DelegationInfo::role))
         .map(d -> new Signer(signerName(d.role()), keys(d.keyIds())))
         .toList();
-    List<Signer> admin = List.of(new Signer("Repository", keys(targetsKeyIds)), new Signer("Root", keys(rootKeyIds)));
+    // docker's JSON lists Root first; its --pretty prints the Repository key first (pretty() below)
+    List<Signer> admin = List.of(new Signer("Root", keys(rootKeyIds)), new Signer("Repository", keys(targetsKeyIds)));
     return new TrustView(name, tags, signers, admin);
   }
 
@@ -107,7 +108,9 @@ record TrustView(
       sb.append(dockerTable(rows));
     }
     sb.append("\nAdministrative keys for ").append(name).append("\n\n");
-    for (Signer a : administrativeKeys) {
+    List<Signer> adminPretty = administrativeKeys.stream()
+        .sorted(Comparator.comparing((Signer a) -> !a.name().equals("Repository"))).toList();
+    for (Signer a : adminPretty) {
       sb.append("  ").append(a.name()).append(" Key:\t")
           .append(a.keys().stream().map(Key::id).collect(Collectors.joining(", "))).append('\n');
     }
@@ -118,13 +121,17 @@ record TrustView(
     return id.length() > 12 ? id.substring(0, 12) : id;
   }
 
-  /** docker's table writer: columns at least 20 wide, 3 spaces between, the last unpadded. */
+  /**
+   * docker's table writer (tabwriter minwidth 10, padding 3): columns at least 10 wide, 3 spaces
+   * between, the last unpadded. docker CLI 23+ (28.2.2 here) uses 10; the seed's pages were made with
+   * an older docker whose minwidth was 20.
+   */
   static String dockerTable(List<String[]> rows) {
     int cols = rows.get(0).length;
     int[] w = new int[cols];
     for (String[] r : rows) {
       for (int i = 0; i < cols; i++) {
-        w[i] = Math.max(w[i], Math.max(20, r[i].length() + 3));
+        w[i] = Math.max(w[i], Math.max(10, r[i].length() + 3));
       }
     }
     StringBuilder sb = new StringBuilder();

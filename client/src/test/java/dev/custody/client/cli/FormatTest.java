@@ -53,18 +53,19 @@ class FormatTest {
         .isEqualTo("No unpublished changes for example.com/x\n");
   }
 
-  // Seed 002: docker trust inspect --pretty registry.example.com/admin/demo:1 after trust sign by jeff.
+  // Seed 002: docker trust inspect --pretty registry.example.com/admin/demo:1 after trust sign by jeff, with the
+  // column widths of docker CLI 23+ (minwidth 10; the seed page's older docker padded to 20).
   private static final String SIGNED_PRETTY = """
 
       Signatures for registry.example.com/admin/demo:1
 
-      SIGNED TAG          DIGEST                                                             SIGNERS
-      1                   3d2e482b82608d153a374df3357c0291589a61cc194ec4a9ca2381073a17f58e   jeff
+      SIGNED TAG   DIGEST                                                             SIGNERS
+      1            3d2e482b82608d153a374df3357c0291589a61cc194ec4a9ca2381073a17f58e   jeff
 
       List of signers and their keys for registry.example.com/admin/demo:1
 
-      SIGNER              KEYS
-      jeff                8ae710e3ba82
+      SIGNER    KEYS
+      jeff      8ae710e3ba82
 
       Administrative keys for registry.example.com/admin/demo:1
 
@@ -108,9 +109,9 @@ class FormatTest {
 
         List of signers and their keys for registry.example.com/admin/demo
 
-        SIGNER              KEYS
-        ben                 afa404703b25
-        jeff                1091060d7bfd
+        SIGNER    KEYS
+        ben       afa404703b25
+        jeff      1091060d7bfd
 
         Administrative keys for registry.example.com/admin/demo
 
@@ -147,18 +148,18 @@ class FormatTest {
                 ],
                 "AdministrativeKeys": [
                     {
-                        "Name": "Repository",
-                        "Keys": [
-                            {
-                                "ID": "10b5e94c916a0977471cc08fa56c1a5679819b2005ba6a257aa78ce76d3a1e27"
-                            }
-                        ]
-                    },
-                    {
                         "Name": "Root",
                         "Keys": [
                             {
                                 "ID": "84ca6e4416416d78c4597e754f38517bea95ab427e5f95871f90d460573071fc"
+                            }
+                        ]
+                    },
+                    {
+                        "Name": "Repository",
+                        "Keys": [
+                            {
+                                "ID": "10b5e94c916a0977471cc08fa56c1a5679819b2005ba6a257aa78ce76d3a1e27"
                             }
                         ]
                     }
@@ -172,7 +173,7 @@ class FormatTest {
     TrustView v = TrustView.of("alpine:latest", null, List.of(new TargetInfo("latest", DIGEST, 1, "targets")),
         List.of(), List.of("r"), List.of("t"));
     assertThat(v.signedTags().get(0).signers()).containsExactly("Repo Admin");
-    assertThat(v.pretty()).contains("latest              " + DIGEST + "   (Repo Admin)\n");
+    assertThat(v.pretty()).contains("latest       " + DIGEST + "   (Repo Admin)\n");
     assertThat(JsonText.indent(CustodyApi.mapper().valueToTree(v), "    ")).contains("\"Signers\": [],");
   }
 

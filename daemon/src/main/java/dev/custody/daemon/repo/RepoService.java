@@ -311,7 +311,9 @@ final class RepoService {
         }
         return PublicKeys.toTufKey(certs.get(0));
       }
-      String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      // docker's NAME.pub carries PEM headers ("role: jeff", then a blank line): not base64, dropped
+      String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("(?m)^[A-Za-z0-9-]+:.*$", "")
+          .replaceAll("\\s", "");
       byte[] der = Base64.getDecoder().decode(b64);
       for (String alg : List.of("EC", "Ed25519")) {
         try {
@@ -410,6 +412,15 @@ final class RepoService {
       }
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
       ArrayNode arr = out.putArray("delegations");
+      // the administrative keys as root.json lists them (docker trust inspect shows these IDs)
+      Optional<byte[]> rootRaw = st.store().find(gun, "root");
+      if (rootRaw.isPresent()) {
+        Root root = (Root) Signed.parse(rootRaw.get(), "root").signed();
+        ArrayNode rootIds = out.putArray("rootKeyIds");
+        root.role("root").keyIds().forEach(rootIds::add);
+        ArrayNode targetsIds = out.putArray("targetsKeyIds");
+        root.role("targets").keyIds().forEach(targetsIds::add);
+      }
       List<String> todo = new ArrayList<>(List.of("targets"));
       while (!todo.isEmpty()) {
         String role = todo.remove(0);
