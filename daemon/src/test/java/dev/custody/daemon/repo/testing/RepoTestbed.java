@@ -40,6 +40,10 @@ public final class RepoTestbed implements AutoCloseable {
   private Daemon daemon;
   private DaemonConfig config;
   private String extraServers = "";
+  private String socketLines = DEFAULT_SOCKET;
+
+  /** The socket lines of {@link #configText} unless a test gives its own: no group change. */
+  public static final String DEFAULT_SOCKET = "  group: ~";
 
   private RepoTestbed(Path dir, SoftHsm.Token token) {
     this.dir = dir;
@@ -63,10 +67,20 @@ public final class RepoTestbed implements AutoCloseable {
 
   /** @param extraServers more entries for the {@code servers} list (YAML list items, indented by 2) */
   public static RepoTestbed start(Path dir, String yaml, String extraServers) throws Exception {
+    return start(dir, yaml, extraServers, DEFAULT_SOCKET);
+  }
+
+  /**
+   * @param socketLines the {@code socket} section's lines after {@code path} (indented by 2), e.g.
+   *     {@code mode} and {@code group} for a socket another uid connects to
+   */
+  public static RepoTestbed start(Path dir, String yaml, String extraServers, String socketLines)
+      throws Exception {
     SoftHsm.Token token = SoftHsm.forThisProcess().createToken("repo-" + UUID.randomUUID().toString().substring(0, 8));
     Files.writeString(dir.resolve("pin"), token.userPin() + "\n");
     RepoTestbed t = new RepoTestbed(dir, token);
     t.extraServers = extraServers;
+    t.socketLines = socketLines;
     t.restart(yaml);
     return t;
   }
@@ -77,11 +91,17 @@ public final class RepoTestbed implements AutoCloseable {
    */
   public static String configText(Path dir, String url, String tokenLabel, String pin, String yaml,
       String extraServers) {
+    return configText(dir, url, tokenLabel, pin, yaml, extraServers, DEFAULT_SOCKET);
+  }
+
+  /** {@link #configText(Path, String, String, String, String, String)} with these socket lines. */
+  public static String configText(Path dir, String url, String tokenLabel, String pin, String yaml,
+      String extraServers, String socketLines) {
     return """
         stateDir: %s/state
         socket:
           path: %s/run/custody.sock
-          group: ~
+        %s
         tokens:
           - name: main
             module: %s
@@ -95,14 +115,14 @@ public final class RepoTestbed implements AutoCloseable {
           shutdownGrace: 5s
           maxRequestBytes: 16MiB
         %s
-        """.formatted(dir, dir, SoftHsm.MODULE, tokenLabel, pin, url, extraServers, yaml);
+        """.formatted(dir, dir, socketLines, SoftHsm.MODULE, tokenLabel, pin, url, extraServers, yaml);
   }
 
   /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
   public void restart(String yaml) throws Exception {
     stop();
     config = ConfigLoader.parse(configText(dir, server().url(), token.label(), "file:" + dir.resolve("pin"), yaml,
-        extraServers), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+        extraServers, socketLines), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
     keysExtension = new KeysExtension();
     daemon = Daemon.start(config, Map.of(), List.of(keysExtension, new RepoExtension(null, Map.of())),
         Clock.systemUTC());
