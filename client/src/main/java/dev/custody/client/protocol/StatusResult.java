@@ -14,8 +14,13 @@ import java.util.List;
  * @param pendingOperations journaled operations that did not finish (resumed or rolled back at
  *     start-up, or waiting for an operator)
  * @param methods the method names this daemon serves, sorted
+ *
+ * <p>Extensions add their own fields to the same reply ({@code tokens}, {@code pending},
+ * {@code repositories}; see {@code DaemonExtension.contributeStatus}); this record is the built-in
+ * part and ignores them ({@code dev.custody.client.api.DaemonStatus} reads them all).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
 public record StatusResult(
     String version,
     long pid,
