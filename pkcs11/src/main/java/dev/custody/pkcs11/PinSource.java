@@ -33,28 +33,34 @@ public interface PinSource {
 
     /** The PIN from the first line of a file, e.g. {@code $CREDENTIALS_DIRECTORY/token-pin}. */
     static PinSource file(Path path) {
-        return t -> {
-            byte[] bytes;
-            try {
-                bytes = Files.readAllBytes(path);
-            } catch (IOException e) {
-                throw new TokenException(TokenErrorCode.PIN_REQUIRED,
-                        "cannot read the PIN file " + path + " (" + e.getClass().getSimpleName() + ")");
+        return t -> secretFirstLine(path, "PIN");
+    }
+
+    /**
+     * The first line of a secret file as a char array (empty if the line is empty); the bytes read are
+     * wiped. {@code what} names the secret in the error, e.g. {@code PIN} or {@code management key}.
+     */
+    static Optional<char[]> secretFirstLine(Path path, String what) throws TokenException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new TokenException(TokenErrorCode.PIN_REQUIRED,
+                    "cannot read the " + what + " file " + path + " (" + e.getClass().getSimpleName() + ")");
+        }
+        try {
+            int end = 0;
+            while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
+                end++;
             }
-            try {
-                int end = 0;
-                while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
-                    end++;
-                }
-                CharBuffer cb = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, 0, end));
-                char[] pin = new char[cb.remaining()];
-                cb.get(pin);
-                Arrays.fill(cb.array(), '\0');
-                return pin.length == 0 ? Optional.empty() : Optional.of(pin);
-            } finally {
-                Arrays.fill(bytes, (byte) 0);
-            }
-        };
+            CharBuffer cb = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, 0, end));
+            char[] secret = new char[cb.remaining()];
+            cb.get(secret);
+            Arrays.fill(cb.array(), '\0');
+            return secret.length == 0 ? Optional.empty() : Optional.of(secret);
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
     }
 
     /** A PIN held in memory; the array is copied, and each {@link #pin} returns a new copy. */

@@ -1,15 +1,10 @@
 package dev.custody.pkcs11.yubikey;
 
+import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenErrorCode;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -53,28 +48,7 @@ public interface ManagementKeySource {
 
     /** The key from the first line of a file, e.g. {@code $CREDENTIALS_DIRECTORY/yubikey-mgmt-key}. */
     static ManagementKeySource file(Path path) {
-        return t -> {
-            byte[] bytes;
-            try {
-                bytes = Files.readAllBytes(path);
-            } catch (IOException e) {
-                throw new TokenException(TokenErrorCode.PIN_REQUIRED, "cannot read the management key file "
-                        + path + " (" + e.getClass().getSimpleName() + ")");
-            }
-            try {
-                int end = 0;
-                while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
-                    end++;
-                }
-                CharBuffer cb = StandardCharsets.US_ASCII.decode(ByteBuffer.wrap(bytes, 0, end));
-                char[] key = new char[cb.remaining()];
-                cb.get(key);
-                Arrays.fill(cb.array(), '\0');
-                return key.length == 0 ? Optional.empty() : Optional.of(key);
-            } finally {
-                Arrays.fill(bytes, (byte) 0);
-            }
-        };
+        return t -> PinSource.secretFirstLine(path, "management key");
     }
 
     /** Parses {@code env:VAR}, {@code file:/path} (or a bare absolute path), or {@code default}. */
