@@ -30,22 +30,8 @@ public record RepoInit(RepoEditor editor, List<Signer> signers) {
 
     public static RepoInit create(String gun, SignerFactory keys, ServerKeys server, boolean serverManagedSnapshot,
             Clock clock) throws SigningException, IOException {
-        List<Signer> made = new ArrayList<>();
-        Signer root = keys.generate(gun, "root");
-        TufKey rootCert = PublicKeys.toTufKey(RootCertificates.create(root, gun, clock));
-        made.add(root.as(rootCert));
-        Signer targets = keys.generate(gun, "targets");
-        made.add(targets);
-        TufKey snapshotKey;
-        if (serverManagedSnapshot) {
-            snapshotKey = server.get(gun, "snapshot");
-        } else {
-            Signer snapshot = keys.generate(gun, "snapshot");
-            made.add(snapshot);
-            snapshotKey = snapshot.key();
-        }
-        TufKey timestampKey = server.get(gun, "timestamp");
-        return new RepoInit(RepoEditor.create(gun, rootCert, targets.key(), snapshotKey, timestampKey, clock), made);
+        // one root key: the threshold form with n = k = 1
+        return create(gun, List.of(keys.generate(gun, "root")), 1, keys, server, serverManagedSnapshot, clock);
     }
 
     /**
