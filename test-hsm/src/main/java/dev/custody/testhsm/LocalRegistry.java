@@ -1,7 +1,6 @@
 package dev.custody.testhsm;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +13,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real registry (Debian's {@code /usr/bin/docker-registry}, distribution 2.x) on 127.0.0.1 over plain
@@ -48,7 +46,7 @@ public final class LocalRegistry implements AutoCloseable {
   public static LocalRegistry start(Path dir) throws IOException {
     Files.createDirectories(dir);
     for (int attempt = 1; ; attempt++) {
-      int port = freePort();
+      int port = Processes.freeLoopbackPort();
       String config = """
           version: 0.1
           log:
@@ -184,21 +182,7 @@ public final class LocalRegistry implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    Processes.stop(process);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -2,7 +2,6 @@ package dev.custody.testhsm;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -53,10 +51,10 @@ public final class NotaryServer implements AutoCloseable {
         if (tls) {
             makeTlsMaterial(dir);
         }
-        // freePort() closes its socket before notary-server binds; under load another process can take
+        // the free port is released before notary-server binds it; under load another process can take
         // the port in between, so a bind failure is retried on a fresh port.
         for (int attempt = 1; ; attempt++) {
-            NotaryServer server = launch(dir, tls, freePort());
+            NotaryServer server = launch(dir, tls, Processes.freeLoopbackPort());
             try {
                 server.awaitHealthy(Duration.ofSeconds(20));
                 return server;
@@ -134,16 +132,7 @@ public final class NotaryServer implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        Processes.stop(process);
     }
 
     private void awaitHealthy(Duration timeout) throws IOException {
@@ -229,9 +218,4 @@ public final class NotaryServer implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }
