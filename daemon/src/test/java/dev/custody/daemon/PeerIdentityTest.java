@@ -12,21 +12,15 @@ import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.policy.ActionResolver;
 import dev.custody.daemon.policy.Operation;
-import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
-import dev.custody.daemon.testing.TestClasspath;
-import java.io.IOException;
+import dev.custody.daemon.testing.TestUser;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,76 +37,31 @@ import org.junit.jupiter.api.io.TempDir;
 class PeerIdentityTest {
   static final String USER = "custody-test-ci";
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static boolean createdUser;
+  private static TestUser user;
   private static long uid;
   private static long gid;
 
   @TempDir static Path shared;
-  private static String childClasspath;
 
   @BeforeAll
   static void createUserAndClasspath() throws Exception {
-    if (UnixAccounts.uidOf(USER).isEmpty()) {
-      SystemdUnitsTest.Result r = SystemdUnitsTest.run(Path.of("/"),
-          List.of("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER));
-      assertThat(r.exit()).as("useradd: " + r.output()).isZero();
-      createdUser = true;
-    }
-    uid = UnixAccounts.uidOf(USER).orElseThrow();
-    gid = Long.parseLong(SystemdUnitsTest.run(Path.of("/"), List.of("id", "-g", USER)).output().trim());
-    // The test user cannot read /root/.m2: give it a world-readable copy of the class path.
-    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path cp = Files.createDirectory(shared.resolve("cp"));
-    List<String> entries = new ArrayList<>();
-    int i = 0;
-    for (Path e : TestClasspath.entries()) {
-      if (e.getFileName().toString().startsWith("surefirebooter")) {
-        continue;
-      }
-      Path to = cp.resolve((i++) + "-" + e.getFileName());
-      copyTree(e, to);
-      entries.add(to.toString());
-    }
-    childClasspath = String.join(":", entries);
+    user = TestUser.create(USER, shared);
+    uid = user.uid();
+    gid = user.gid();
   }
 
   @AfterAll
   static void removeUser() throws Exception {
-    if (createdUser) {
-      SystemdUnitsTest.run(Path.of("/"), List.of("userdel", USER));
+    if (user != null) {
+      user.close();
     }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    Files.walkFileTree(from, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-        Path d = to.resolve(from.relativize(dir).toString());
-        Files.createDirectories(d);
-        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Path t = Files.isDirectory(from) ? to.resolve(from.relativize(file).toString()) : to;
-        Files.copy(file, t);
-        Files.setPosixFilePermissions(t, PosixFilePermissions.fromString("rw-r--r--"));
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 
   record ChildResult(long pid, JsonNode out) {}
 
   /** Runs PeerClientMain as the test user. */
   private static ChildResult asTestUser(Path socket, String method, String params) throws Exception {
-    Process p = new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
-        TestClasspath.java(), "-cp", childClasspath, PeerClientMain.class.getName(), socket.toString(), method, params)
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .directory(shared.toFile())
-        .start();
-    p.getOutputStream().close();
+    Process p = user.start(PeerClientMain.class, socket.toString(), method, params);
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
