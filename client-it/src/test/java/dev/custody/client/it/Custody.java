@@ -81,7 +81,8 @@ final class Custody {
     return new Result(p.exitValue(), out.join(), err.join());
   }
 
-  private static CompletableFuture<String> read(InputStream s) {
+  /** Reads a child's stream to the end on another thread (so stdout and stderr cannot block each other). */
+  static CompletableFuture<String> read(InputStream s) {
     return CompletableFuture.supplyAsync(() -> {
       try (s) {
         return new String(s.readAllBytes(), StandardCharsets.UTF_8);

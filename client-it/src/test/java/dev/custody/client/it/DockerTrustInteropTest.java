@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.custody.testhsm.LocalRegistry;
 import dev.custody.testhsm.NotaryServer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,8 +145,8 @@ class DockerTrustInteropTest {
     pb.environment().put("DOCKER_HOST", "unix://" + dir.resolve("no-engine.sock"));
     Process p = pb.start();
     p.getOutputStream().close();
-    CompletableFuture<String> out = read(p.getInputStream());
-    CompletableFuture<String> err = read(p.getErrorStream());
+    CompletableFuture<String> out = Custody.read(p.getInputStream());
+    CompletableFuture<String> err = Custody.read(p.getErrorStream());
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("docker " + String.join(" ", args) + " did not finish in 60 s");
@@ -155,13 +154,4 @@ class DockerTrustInteropTest {
     return new Run(p.exitValue(), out.join(), err.join());
   }
 
-  private static CompletableFuture<String> read(InputStream s) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (s) {
-        return new String(s.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    });
-  }
 }
