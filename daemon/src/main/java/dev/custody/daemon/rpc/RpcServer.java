@@ -206,12 +206,14 @@ public final class RpcServer implements Closeable {
    * {@code grace} to finish and answer, then are interrupted. Idempotent; returns when stopped.
    */
   public void stop(Duration grace) {
+    boolean first;
     synchronized (this) {
-      if (stopping) {
-        awaitQuietly();
-        return;
-      }
+      first = !stopping;
       stopping = true;
+    }
+    if (!first) {
+      awaitQuietly(); // outside the monitor: the first stop takes it again to read the acceptor
+      return;
     }
     try {
       listener.close();
@@ -345,15 +347,15 @@ public final class RpcServer implements Closeable {
           }
           busy = true;
         }
-        RpcResponse response;
         try {
-          response = execute(request);
+          write(out, execute(request));
         } finally {
+          // Busy until the reply is written: a stop that runs between the method's return and the
+          // write must not take the connection for idle and close it under the reply.
           synchronized (this) {
             busy = false;
           }
         }
-        write(out, response);
         if (stopping) {
           return;
         }

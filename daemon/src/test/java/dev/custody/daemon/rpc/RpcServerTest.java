@@ -307,6 +307,27 @@ class RpcServerTest {
   }
 
   @Test
+  void stop_calledTwiceAtOnce_bothReturnOnceTheRequestInFlightAnswered() {
+    // A SIGTERM stop and a close() racing: the second caller waits for the first without holding
+    // the server's monitor, which the first needs to finish.
+    assertTimeoutPreemptively(LIMIT, () -> {
+      start();
+      try (RawConnection busy = new RawConnection(server.socket)) {
+        busy.send("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"block\"}\n");
+        assertThat(blockedEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> first = CompletableFuture.runAsync(() -> server.server.stop(Duration.ofSeconds(20)));
+        await(server.server::isStopping);
+        CompletableFuture<Void> second = CompletableFuture.runAsync(() -> server.server.stop(Duration.ofSeconds(20)));
+        release.countDown();
+        assertThat(busy.read().at("/result/released").asBoolean()).isTrue();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+        assertThat(server.server.awaitStopped(Duration.ZERO)).isTrue();
+      }
+    });
+  }
+
+  @Test
   void stop_graceExceeded_interruptsAndCloses() {
     assertTimeoutPreemptively(LIMIT, () -> {
       start();
