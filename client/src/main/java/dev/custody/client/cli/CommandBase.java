@@ -25,10 +25,13 @@ abstract class CommandBase implements Callable<Integer> {
   }
 
   CustodyApi api() throws DaemonUnavailableException {
-    return root().api().server(serverName());
+    return root().api().server(serverName()).serverCa(root().tlsCaSha256());
   }
 
-  /** -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default). */
+  /**
+   * -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default): a
+   * URL or a configured name, which custodyd resolves to one of its configured servers.
+   */
   String serverName() {
     if (root().server != null) {
       return root().server;
