@@ -3,6 +3,7 @@ package dev.custody.client.cli;
 import dev.custody.client.api.CustodyApi;
 import dev.custody.client.protocol.DaemonUnavailableException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -25,7 +26,8 @@ abstract class CommandBase implements Callable<Integer> {
   }
 
   CustodyApi api() throws DaemonUnavailableException {
-    return root().api().server(serverName()).serverCa(root().tlsCaSha256());
+    List<String> ca = root().tlsCaSha256(); // a bad --tlscacert is refused before connecting
+    return root().api().server(serverName()).serverCa(ca);
   }
 
   /**
