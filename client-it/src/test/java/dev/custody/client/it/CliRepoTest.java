@@ -2,6 +2,8 @@ package dev.custody.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import java.nio.charset.StandardCharsets;
@@ -109,6 +111,7 @@ class CliRepoTest {
     Custody.Result bad = custody.runWithInput("tampered\n", "verify", GUN, "install.sh");
     assertThat(bad.status()).isEqualTo(1);
     assertThat(bad.err()).startsWith("custody: data not present in the trusted collection");
+    assertThat(bad.out()).as("nothing of the mismatching content is echoed").isEmpty();
   }
 
   @Test
@@ -190,5 +193,89 @@ class CliRepoTest {
     assertThat(json).startsWith("[\n    {\n        \"Name\": \"" + GUN + ":release.sh\",\n        \"SignedTags\": [\n");
     Custody.Result none = custody.run("trust", "inspect", "example.com/nobody/none");
     assertThat(none.status()).isEqualTo(1);
+  }
+
+  @Test
+  @Order(11)
+  void add_withoutPublish_stagesSizeAndDigestsComputedLocally() throws Exception {
+    Path f = Files.writeString(dir.resolve("local.txt"), "hello\n");
+    assertThat(custody.run("add", GUN, "local.txt", f.toString()).ok().out()).isEqualTo("Addition of target"
+        + " \"local.txt\" to repository \"" + GUN + "\" staged for next publish.\n");
+    assertThat(custody.run("status", GUN).ok().out()).contains("0    create    targets    target    local.txt\n");
+    assertThat(notary.ok("list", GUN)).doesNotContain("local.txt");
+    custody.run("publish", GUN).ok();
+    // the size and both digests were computed by the CLI from the file: targets.json on the server has them
+    JsonNode meta = new ObjectMapper().readTree(java.net.URI.create(server.url() + "/v2/" + GUN
+        + "/_trust/tuf/targets.json").toURL().openStream()).path("signed").path("targets").path("local.txt");
+    assertThat(meta.path("length").asLong()).isEqualTo(6);
+    assertThat(meta.path("hashes").path("sha256").asText()).isEqualTo(java.util.Base64.getEncoder().encodeToString(
+        MessageDigest.getInstance("SHA-256").digest("hello\n".getBytes(StandardCharsets.UTF_8))));
+    assertThat(meta.path("hashes").path("sha512").asText()).isEqualTo(java.util.Base64.getEncoder().encodeToString(
+        MessageDigest.getInstance("SHA-512").digest("hello\n".getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
+  @Order(12)
+  void add_withRoleAndPublish_printsNotaryLines() throws Exception {
+    Custody.Result r = custody.run("add", GUN, "rel2.sh", file.toString(), "-r", "targets/releases", "-p").ok();
+    assertThat(r.out()).isEqualTo("Addition of target \"rel2.sh\" by role targets/releases to repository \"" + GUN
+        + "\" staged for next publish.\nAuto-publishing changes to " + GUN
+        + "\nSuccessfully published changes for repository " + GUN + "\n");
+    assertThat(notary.ok("list", GUN, "-r", "targets/releases")).contains("rel2.sh");
+  }
+
+  @Test
+  @Order(13)
+  void addBatch_commentsBlankLinesTabsAndUpperCaseDigests_oneBatch() throws Exception {
+    String h1 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest("b1".getBytes(
+        StandardCharsets.UTF_8)));
+    String h2 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest("b2".getBytes(
+        StandardCharsets.UTF_8)));
+    String in = "# artifacts\nb1.tgz 6 " + h1 + "\n\nb2.tgz\t7\t" + h2.toUpperCase() + "\n";
+    Custody.Result r = custody.runWithInput(in, "add", GUN, "--batch", "-", "-r", "targets/releases", "-p").ok();
+    assertThat(r.out()).startsWith("Addition of 2 targets by role targets/releases to repository");
+    JsonNode list = new ObjectMapper().readTree(custody.run("list", GUN, "-r", "targets/releases", "-o", "json").ok()
+        .out()).path("targets");
+    java.util.Map<String, String> got = new java.util.TreeMap<>();
+    list.forEach(t -> got.put(t.path("name").asText(), t.path("length").asLong() + " " + t.path("sha256").asText()));
+    assertThat(got).containsEntry("b1.tgz", "6 " + h1).containsEntry("b2.tgz", "7 " + h2);
+  }
+
+  @Test
+  @Order(14)
+  void addhash_publish_listedByNotary() throws Exception {
+    String h = "c".repeat(64);
+    assertThat(custody.run("addhash", GUN, "catalog", "6", "--sha256", h, "-p").ok().out()).endsWith(
+        "Successfully published changes for repository " + GUN + "\n");
+    assertThat(notary.ok("list", GUN)).containsPattern("catalog +" + h + " +6 +targets");
+  }
+
+  @Test
+  @Order(15)
+  void list_json_isTheStableSchema() throws Exception {
+    String out = custody.run("list", GUN, "-o", "json").ok().out();
+    assertThat(out).startsWith("{\n  \"gun\": \"" + GUN + "\",\n  \"targets\": [\n    {\n      \"name\": \"");
+    JsonNode j = new ObjectMapper().readTree(out);
+    assertThat(j.path("targets")).isNotEmpty().allSatisfy(t -> assertThat(ImmutableFields.of(t))
+        .containsExactly("name", "sha256", "length", "role"));
+    JsonNode install = null;
+    for (JsonNode t : j.path("targets")) {
+      if (t.path("name").asText().equals("install.sh")) {
+        install = t;
+      }
+    }
+    assertThat(install).isNotNull();
+    assertThat(install.path("sha256").asText()).isEqualTo(sha);
+    assertThat(install.path("length").asLong()).isEqualTo(Files.size(file));
+    assertThat(install.path("role").asText()).isEqualTo("targets");
+  }
+
+  /** The field names of a JSON object, in order. */
+  private static final class ImmutableFields {
+    static java.util.List<String> of(JsonNode o) {
+      java.util.List<String> names = new java.util.ArrayList<>();
+      o.fieldNames().forEachRemaining(names::add);
+      return names;
+    }
   }
 }

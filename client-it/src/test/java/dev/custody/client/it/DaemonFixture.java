@@ -46,6 +46,15 @@ final class DaemonFixture implements Closeable {
    * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
    */
   DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
+    this(dir, notaryUrl, notaryCa, withExtensions, "", "");
+  }
+
+  /**
+   * @param moreTokens more entries for the {@code tokens} list (YAML list items, indented by 2)
+   * @param moreYaml more top-level config (policy, timeouts)
+   */
+  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens,
+      String moreYaml) throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("run/custody.sock");
     SoftHsm hsm = SoftHsm.forThisProcess();
@@ -63,9 +72,11 @@ final class DaemonFixture implements Closeable {
             label: %s
             pin: prompt
         %s
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label(),
+        %s
+        %s
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), moreTokens,
             notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
-                + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath())),
+                + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()), moreYaml),
         dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
     List<DaemonExtension> extensions = new ArrayList<>();

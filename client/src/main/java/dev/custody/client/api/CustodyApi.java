@@ -52,6 +52,7 @@ public final class CustodyApi implements Closeable {
 
   private final CustodyClient client;
   private String server;
+  private List<String> serverCaSha256;
 
   /** Wraps an open protocol client; {@link #close()} closes it. */
   public CustodyApi(CustodyClient client) {
@@ -69,12 +70,21 @@ public final class CustodyApi implements Closeable {
   }
 
   /**
-   * Sends {@code server} (the name of one of custodyd's configured Notary servers) with every method
-   * that accepts it: {@code repo.*}, {@code delegation.add/remove}, {@code key.rotate}. Null: the
-   * daemon's default server.
+   * Sends {@code server} (a Notary server's URL, or its name in custodyd's config) with every method
+   * that accepts it: {@code repo.*}, {@code delegation.add/remove}, {@code key.rotate}. custodyd uses
+   * the configured server with that name or URL and refuses any other. Null: the daemon's default server.
    */
-  public CustodyApi server(String name) {
-    this.server = name;
+  public CustodyApi server(String nameOrUrl) {
+    this.server = nameOrUrl;
+    return this;
+  }
+
+  /**
+   * Sends {@code serverCaSha256} with {@link #server}: the SHA-256 fingerprints of the CA certificates
+   * the caller trusts for the server; custodyd refuses when the CA it uses for it differs. Null: no check.
+   */
+  public CustodyApi serverCa(List<String> sha256Fingerprints) {
+    this.serverCaSha256 = sha256Fingerprints == null ? null : List.copyOf(sha256Fingerprints);
     return this;
   }
 
@@ -367,7 +377,11 @@ public final class CustodyApi implements Closeable {
   }
 
   private ObjectNode withServer(ObjectNode p) {
-    return opt(p, "server", server);
+    opt(p, "server", server);
+    if (serverCaSha256 != null) {
+      p.set("serverCaSha256", strings(serverCaSha256));
+    }
+    return p;
   }
 
   private static ObjectNode params() {

@@ -58,9 +58,20 @@ public final class CeremonyCommands implements Callable<Integer> {
       return root().api().protocol().call(method, params);
     }
 
-    /** {@code -s NAME}: the configured Notary server the online daemon uses, or null for its default. */
+    /** {@code -s URL|NAME}: the configured Notary server the online daemon uses, or null for its default. */
     String server() {
       return root().server;
+    }
+
+    /** Puts {@code server} and {@code serverCaSha256} (from -s and --tlscacert) into {@code p} when given. */
+    void putServer(ObjectNode p) {
+      if (server() != null) {
+        p.put("server", server());
+      }
+      List<String> ca = root().tlsCaSha256();
+      if (ca != null) {
+        ca.forEach(p.putArray("serverCaSha256")::add);
+      }
     }
 
     abstract Integer run() throws Exception;
@@ -168,9 +179,7 @@ public final class CeremonyCommands implements Callable<Integer> {
       if (token != null) {
         p.put("token", token);
       }
-      if (server() != null) {
-        p.put("server", server());
-      }
+      putServer(p);
       JsonNode r = call("ceremony.prepare", p);
       Files.write(output, bundleBytes(r));
       out().println("Wrote " + output + " (" + r.path("operation").asText() + ", root v"
@@ -242,9 +251,7 @@ public final class CeremonyCommands implements Callable<Integer> {
       if (gun != null) {
         p.put("gun", gun);
       }
-      if (server() != null) {
-        p.put("server", server());
-      }
+      putServer(p);
       JsonNode r = call("ceremony.publish", p);
       StringBuilder sb = new StringBuilder("Published " + r.path("gun").asText() + ":");
       r.path("roles").fields().forEachRemaining(e -> sb.append(' ').append(e.getKey()).append(" v")

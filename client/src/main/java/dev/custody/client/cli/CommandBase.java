@@ -3,6 +3,7 @@ package dev.custody.client.cli;
 import dev.custody.client.api.CustodyApi;
 import dev.custody.client.protocol.DaemonUnavailableException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -25,10 +26,14 @@ abstract class CommandBase implements Callable<Integer> {
   }
 
   CustodyApi api() throws DaemonUnavailableException {
-    return root().api().server(serverName());
+    List<String> ca = root().tlsCaSha256(); // a bad --tlscacert is refused before connecting
+    return root().api().server(serverName()).serverCa(ca);
   }
 
-  /** -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default). */
+  /**
+   * -s, else for docker trust commands $DOCKER_CONTENT_TRUST_SERVER, else null (custodyd's default): a
+   * URL or a configured name, which custodyd resolves to one of its configured servers.
+   */
   String serverName() {
     if (root().server != null) {
       return root().server;

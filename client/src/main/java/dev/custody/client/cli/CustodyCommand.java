@@ -39,6 +39,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "",
       "Example:",
       "  custody init registry.example.com/team/app -p",
+      "  custody -s https://notary.example.com:4443 --tlscacert ca.pem list registry.example.com/team/app",
       "  custody add registry.example.com/team/app v1.2 ./app.tar.gz -p"
     })
 final class CustodyCommand {
@@ -62,11 +63,13 @@ final class CustodyCommand {
   Path socket;
 
   @Option(names = {"-s", "--server"}, scope = ScopeType.INHERIT, paramLabel = "URL",
-      description = "Notary server: the name of one of custodyd's configured servers (default: its first)")
+      description = "Notary server: its URL (https://notary.example.com:4443) or its name in custodyd's config;"
+          + " custodyd refuses a server its config does not list (default: its first server)")
   String server;
 
   @Option(names = "--tlscacert", scope = ScopeType.INHERIT, paramLabel = "FILE",
-      description = "CA of the Notary server (accepted for notary compatibility; custodyd uses its config's caFile)")
+      description = "CA certificate (PEM) you trust for the Notary server: custodyd refuses the command unless"
+          + " the CA it uses for that server is exactly this one")
   Path tlsCaCert;
 
   @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT",
@@ -79,6 +82,7 @@ final class CustodyCommand {
   final Terminal terminal;
   private final ApiOpener opener;
   private CustodyApi api;
+  private List<String> tlsCaSha256;
 
   /** Opens the connection; tests pass their own. */
   @FunctionalInterface
@@ -94,6 +98,14 @@ final class CustodyCommand {
   /** The socket this invocation talks to. */
   Path socketPath() {
     return socket != null ? socket : Protocol.socketFromEnvironment(terminal.env());
+  }
+
+  /** The SHA-256 fingerprints of the certificates in --tlscacert (read once), or null without it. */
+  List<String> tlsCaSha256() {
+    if (tlsCaCert != null && tlsCaSha256 == null) {
+      tlsCaSha256 = TlsCaFile.fingerprints(tlsCaCert);
+    }
+    return tlsCaSha256;
   }
 
   /** The connection, opened on first use. */

@@ -71,7 +71,7 @@ public final class ExitCodes {
       "  1  failure (also: verify found different content)",
       "  2  usage: bad arguments or options",
       "  3  custodyd not reachable (not running, or no permission on its socket)",
-      "  4  not found (repository, target, key, role, approval)",
+      "  4  not found (repository, target, key, role, approval, a -s server custodyd does not have)",
       "  5  Notary server unreachable",
       "  6  metadata failed verification",
       "  7  conflict with the current state",

@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
  * through custodyd. Image names map to GUNs as docker maps them ({@link ImageReference}).
  */
 @Command(name = "trust", description = {"Manage trust on Docker images, as docker trust does, with keys on tokens.",
-    "The Notary server is the one configured in custodyd (DOCKER_CONTENT_TRUST_SERVER, when set, should name it)."},
+    "The Notary server is custodyd's default, or the one DOCKER_CONTENT_TRUST_SERVER (or -s) names by URL or by"
+        + " its name in custodyd's config; custodyd refuses servers its config does not list."},
     subcommands = {TrustCommands.Key.class, TrustCommands.Signer.class, TrustCommands.Inspect.class,
         TrustCommands.Revoke.class, TrustCommands.Sign.class},
     footerHeading = "%nExample:%n", footer = "  custody trust inspect --pretty registry.example.com/admin/demo")
@@ -226,6 +227,9 @@ final class TrustCommands {
         try {
           views.add(view(api(), ref));
         } catch (NotFoundException e) {
+          if ("server".equals(e.kind())) {
+            throw e; // the Notary server named by -s or DOCKER_CONTENT_TRUST_SERVER is not one custodyd has
+          }
           terminal().err().println("No signatures or cannot access " + image);
           status = ExitCodes.ERROR;
         }

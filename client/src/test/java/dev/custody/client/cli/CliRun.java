@@ -1,6 +1,5 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.CustodyApi;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -19,11 +18,6 @@ record CliRun(int status, String out, String err, byte[] rawOut) {
         new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), env, Optional.empty());
     int status = Main.run(args, t, opener);
     return new CliRun(status, out.toString(), err.toString(), raw.toByteArray());
-  }
-
-  /** Against {@code daemon}'s socket. */
-  static CliRun against(FakeDaemon daemon, String stdin, String... args) {
-    return run(stdin, Map.of("CUSTODY_SOCKET", daemon.socket().toString()), CustodyApi::connect, args);
   }
 
   /** With an opener that fails the test: for input that must be refused before connecting. */

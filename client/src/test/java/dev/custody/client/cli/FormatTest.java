@@ -198,4 +198,12 @@ class FormatTest {
         + "---    ----    ------          ---     ---    ----       ------    ------\n"
         + "4      t       repo.publish    1000    g      targets    k1        ok\n");
   }
+
+  @Test
+  void list_toleratesFieldsANewerDaemonAdds() throws Exception {
+    dev.custody.client.api.TargetList r = CustodyApi.mapper().readValue("{\"gun\":\"example.com/app\",\"verifiedAt\":"
+        + "\"x\",\"targets\":[{\"name\":\"v1\",\"sha256\":\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        + "\",\"length\":6,\"role\":\"targets\",\"custom\":{}}]}", dev.custody.client.api.TargetList.class);
+    assertThat(RepoCommands.targetsTable(r)).isEqualTo(NotaryOutputs.LIST);
+  }
 }

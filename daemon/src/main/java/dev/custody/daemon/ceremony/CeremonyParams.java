@@ -8,11 +8,11 @@ final class CeremonyParams {
 
   record Prepare(String gun, String operation, List<String> newRootKeyIds, List<String> newRootKeys,
       Integer rootThreshold, String lostKeyId, String newKeyId, String newKey, Boolean serverManaged,
-      Integer expiresInDays, Integer chainFrom, String token, String server) {}
+      Integer expiresInDays, Integer chainFrom, String token, String server, List<String> serverCaSha256) {}
 
   record Sign(String bundle, String gun, Boolean trustBase) {}
 
-  record Publish(String bundle, String gun, String server) {}
+  record Publish(String bundle, String gun, String server, List<String> serverCaSha256) {}
 
   record Trust(String gun, String root) {}
 

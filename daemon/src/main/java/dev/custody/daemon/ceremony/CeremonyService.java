@@ -76,7 +76,7 @@ final class CeremonyService {
       throw new BadRequestException("params.operation: one of rotate-root, replace-root-key, rotate-targets,"
           + " rotate-snapshot, resign-root", "params.operation");
     }
-    return guarded(gun, () -> repo.get().online(gun, p.server(), refusals(gun, (st, srv) -> {
+    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
       Repository current = repo.get().update(st, srv, word.equals("resign-root"));
       Root root = current.root().signed();
       int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
@@ -400,7 +400,7 @@ final class CeremonyService {
       throw refusal(p.gun(), e);
     }
     String gun = p.gun() != null ? p.gun() : bundle.gun();
-    return guarded(gun, () -> repo.get().online(gun, p.server(), refusals(gun, (st, srv) -> {
+    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
       Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
       if (call.decision() != null && call.decision().approvalRequired()) {
         // before the online keys sign anything (verifyForPublish signs targets/snapshot)

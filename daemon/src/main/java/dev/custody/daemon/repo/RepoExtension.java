@@ -108,7 +108,7 @@ public final class RepoExtension implements DaemonExtension {
       String gun = RepoParams.required(p.gun(), "gun");
       Change c = RepoService.targetChange(p.role(), RepoParams.required(p.target(), "target"), p.length(),
           p.sha256(), p.sha512(), p.custom());
-      return s.stage(caller(call), gun, p.server(), List.of(c), RepoParams.flag(p.publish()));
+      return s.stage(caller(call), gun, server(s, p), List.of(c), RepoParams.flag(p.publish()));
     });
     m.registerCall("repo.addBatch", roleOrTargets(Operation.ADD), call -> {
       RepoParams.AddBatch p = Params.bind(call.params(), RepoParams.AddBatch.class);
@@ -120,22 +120,22 @@ public final class RepoExtension implements DaemonExtension {
       for (RepoParams.BatchTarget t : p.targets()) {
         changes.add(RepoService.targetChange(p.role(), t.name(), t.length(), t.sha256(), t.sha512(), t.custom()));
       }
-      return s.stage(caller(call), gun, p.server(), changes, RepoParams.flag(p.publish()));
+      return s.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
     });
     m.registerCall("repo.remove", roleOrTargets(Operation.REMOVE), call -> {
       RepoParams.Remove p = Params.bind(call.params(), RepoParams.Remove.class);
       String gun = RepoParams.required(p.gun(), "gun");
       Change c = new Change(0, "delete", p.role() == null ? "targets" : p.role(), Change.TARGET,
           RepoParams.required(p.target(), "target"), null);
-      return s.stage(caller(call), gun, p.server(), List.of(c), RepoParams.flag(p.publish()));
+      return s.stage(caller(call), gun, server(s, p), List.of(c), RepoParams.flag(p.publish()));
     });
     m.registerCall("repo.list", ActionResolver.of(Operation.READ), call -> {
       RepoParams.ListTargets p = Params.bind(call.params(), RepoParams.ListTargets.class);
-      return s.list(RepoParams.required(p.gun(), "gun"), p.role(), p.server());
+      return s.list(RepoParams.required(p.gun(), "gun"), p.role(), server(s, p));
     });
     m.registerCall("repo.lookup", ActionResolver.of(Operation.READ), call -> {
       RepoParams.Lookup p = Params.bind(call.params(), RepoParams.Lookup.class);
-      return s.lookup(RepoParams.required(p.gun(), "gun"), RepoParams.required(p.target(), "target"), p.server());
+      return s.lookup(RepoParams.required(p.gun(), "gun"), RepoParams.required(p.target(), "target"), server(s, p));
     });
     m.registerCall("repo.status", ActionResolver.of(Operation.READ), call -> {
       RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
@@ -150,7 +150,7 @@ public final class RepoExtension implements DaemonExtension {
       return new Action(Operation.PUBLISH, gun, gun == null ? null : safeRole(s, gun));
     }, call -> {
       RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
-      return s.publish(caller(call), RepoParams.required(p.gun(), "gun"), p.server());
+      return s.publish(caller(call), RepoParams.required(p.gun(), "gun"), server(s, p));
     });
     m.registerCall("repo.witness", params -> {
       JsonNode roles = params == null ? null : params.get("roles");
@@ -169,11 +169,12 @@ public final class RepoExtension implements DaemonExtension {
         }
         changes.add(new Change(0, "update", r, Change.WITNESS, r, null));
       }
-      return s.stage(caller(call), gun, p.server(), changes, RepoParams.flag(p.publish()));
+      return s.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
     });
     m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
       RepoParams.Delete p = Params.bind(call.params(), RepoParams.Delete.class);
-      return s.delete(RepoParams.required(p.gun(), "gun"), RepoParams.flag(p.remote()), p.server());
+      boolean remote = RepoParams.flag(p.remote());
+      return s.delete(RepoParams.required(p.gun(), "gun"), remote, remote ? server(s, p) : null);
     });
     m.registerCall("delegation.add", ActionResolver.of(Operation.DELEGATION), call -> {
       RepoParams.DelegationAdd p = Params.bind(call.params(), RepoParams.DelegationAdd.class);
@@ -194,7 +195,7 @@ public final class RepoExtension implements DaemonExtension {
       if (threshold < 1) {
         throw new BadRequestException("params.threshold must be at least 1", "params.threshold");
       }
-      ObjectNode out = s.stage(caller(call), gun, p.server(), List.of(RepoService.delegationAdd(role, ks, paths,
+      ObjectNode out = s.stage(caller(call), gun, server(s, p), List.of(RepoService.delegationAdd(role, ks, paths,
           threshold)), RepoParams.flag(p.publish()));
       out.put("role", role);
       out.putArray("keyIds").addAll(ks.stream().map(k -> JsonNodeFactory.instance.textNode(k.id())).toList());
@@ -208,7 +209,7 @@ public final class RepoExtension implements DaemonExtension {
         throw new BadRequestException("removing single paths is not supported yet: remove keys, or the whole role",
             "params.paths");
       }
-      ObjectNode out = s.stage(caller(call), gun, p.server(), List.of(RepoService.delegationRemove(role,
+      ObjectNode out = s.stage(caller(call), gun, server(s, p), List.of(RepoService.delegationRemove(role,
           p.keyIds() == null ? List.of() : p.keyIds())), RepoParams.flag(p.publish()));
       out.put("role", role);
       return out;
@@ -252,6 +253,15 @@ public final class RepoExtension implements DaemonExtension {
 
   private static RepoService.Caller caller(Call call) {
     return new RepoService.Caller(call.caller(), call.method(), call.decision());
+  }
+
+  /**
+   * The configured name of the server a request names by name or URL (checking the CA it expects), or
+   * null for the default server when it names none.
+   */
+  private static String server(RepoService s, RepoParams.OnServer p) throws CustodyException {
+    return p.server() == null && p.serverCaSha256() == null ? null
+        : s.servers().get(p.server(), p.serverCaSha256()).name();
   }
 
   private static String safeRole(RepoService s, String gun) {

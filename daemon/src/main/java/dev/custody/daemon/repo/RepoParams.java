@@ -6,42 +6,55 @@ import java.util.List;
 
 /**
  * The params of the repository methods, as {@code docs/protocol-methods.md} lists them, plus the
- * optional {@code server} (a configured server name; the first configured server by default) and,
+ * optional {@code server} (a configured server's name or URL; the first configured server by default)
+ * with {@code serverCaSha256} (the fingerprints of the CA certificates the caller expects for it) and,
  * where new keys are made, {@code token}. Absent optional members are null.
  */
 final class RepoParams {
   private RepoParams() {}
 
+  /** The params that name a server: by name or URL, with the CA fingerprints the caller expects. */
+  interface OnServer {
+    String server();
+
+    List<String> serverCaSha256();
+  }
+
   record Init(String gun, String rootKeyId, List<String> rootKeyIds, Integer rootThreshold,
-      Boolean serverManagedSnapshot, Boolean publish, String token, String server) {}
+      Boolean serverManagedSnapshot, Boolean publish, String token, String server, List<String> serverCaSha256)
+      implements OnServer {}
 
   record Add(String gun, String target, Long length, String sha256, String sha512, String role, JsonNode custom,
-      Boolean publish, String server) {}
+      Boolean publish, String server, List<String> serverCaSha256) implements OnServer {}
 
   record BatchTarget(String name, Long length, String sha256, String sha512, JsonNode custom) {}
 
-  record AddBatch(String gun, String role, List<BatchTarget> targets, Boolean publish, String server) {}
+  record AddBatch(String gun, String role, List<BatchTarget> targets, Boolean publish, String server,
+      List<String> serverCaSha256) implements OnServer {}
 
-  record Remove(String gun, String target, String role, Boolean publish, String server) {}
+  record Remove(String gun, String target, String role, Boolean publish, String server,
+      List<String> serverCaSha256) implements OnServer {}
 
-  record Gun(String gun, String server) {}
+  record Gun(String gun, String server, List<String> serverCaSha256) implements OnServer {}
 
-  record ListTargets(String gun, String role, String server) {}
+  record ListTargets(String gun, String role, String server, List<String> serverCaSha256) implements OnServer {}
 
-  record Lookup(String gun, String target, String server) {}
+  record Lookup(String gun, String target, String server, List<String> serverCaSha256) implements OnServer {}
 
-  record Witness(String gun, List<String> roles, Boolean publish, String server) {}
+  record Witness(String gun, List<String> roles, Boolean publish, String server, List<String> serverCaSha256)
+      implements OnServer {}
 
-  record Delete(String gun, Boolean remote, String server) {}
+  record Delete(String gun, Boolean remote, String server, List<String> serverCaSha256) implements OnServer {}
 
   record DelegationAdd(String gun, String role, List<String> keys, List<String> keyIds, List<String> paths,
       Boolean allPaths,
-      Integer threshold, Boolean publish, String server) {}
+      Integer threshold, Boolean publish, String server, List<String> serverCaSha256) implements OnServer {}
 
   record DelegationRemove(String gun, String role, List<String> keyIds, List<String> paths, Boolean publish,
-      String server) {}
+      String server, List<String> serverCaSha256) implements OnServer {}
 
-  record Rotate(String gun, String role, Boolean serverManaged, Boolean publish, String token, String server) {}
+  record Rotate(String gun, String role, Boolean serverManaged, Boolean publish, String token, String server,
+      List<String> serverCaSha256) implements OnServer {}
 
   record Id(String id) {}
 

@@ -158,7 +158,7 @@ final class RepoService {
       throw new BadRequestException("params.rootThreshold must be between 1 and the number of root keys",
           "params.rootThreshold");
     }
-    NotaryServers.Server srv = servers.get(p.server());
+    NotaryServers.Server srv = servers.get(p.server(), p.serverCaSha256());
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
       if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
@@ -619,7 +619,7 @@ final class RepoService {
     if (serverManaged && !List.of("snapshot", "timestamp").contains(role)) {
       throw new BadRequestException("only snapshot and timestamp keys can be server-managed", "params.serverManaged");
     }
-    NotaryServers.Server srv = servers.get(p.server());
+    NotaryServers.Server srv = servers.get(p.server(), p.serverCaSha256());
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
       if (!st.hasTrustedRoot()) {

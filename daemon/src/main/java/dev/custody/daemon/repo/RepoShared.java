@@ -70,7 +70,16 @@ public final class RepoShared {
    * socket errors as for the {@code repo.*} methods (a {@link CustodyException} thrown by {@code work} is kept).
    */
   public ObjectNode online(String gun, String server, OnlineWork work) throws CustodyException {
-    NotaryServers.Server srv = service.servers().get(server);
+    return online(gun, server, null, work);
+  }
+
+  /**
+   * {@link #online(String, String, OnlineWork)} on the server {@code server} names (configured name or URL),
+   * refused unless its CA certificates are exactly {@code serverCaSha256} (SHA-256 fingerprints) when given.
+   */
+  public ObjectNode online(String gun, String server, java.util.List<String> serverCaSha256, OnlineWork work)
+      throws CustodyException {
+    NotaryServers.Server srv = service.servers().get(server, serverCaSha256);
     Server s = new Server(srv.name(), srv.client());
     return service.locked(gun, srv, () -> work.run(service.state(gun), s));
   }
