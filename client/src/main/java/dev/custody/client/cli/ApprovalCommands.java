@@ -13,6 +13,7 @@ final class ApprovalCommands {
   private ApprovalCommands() {}
 
   @Command(name = "pending", description = {"Lists operations waiting for a custodian's approval, or shows one.",
+      "An entry with a TOKEN waits for that token's holders (tokens[].holders): one entry per token.",
       "Offline."}, footerHeading = "%nExamples:%n", footer = {"  custody pending", "  custody pending 7f3a"})
   static final class Pending extends CommandBase {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID") String id;
@@ -42,12 +43,21 @@ final class ApprovalCommands {
     if (all.isEmpty()) {
       return "No operations waiting for approval.\n";
     }
-    Table t = new Table("ID", "METHOD", "GUN", "ROLE", "UID", "EXPIRES", "SUMMARY");
+    Table t = new Table("ID", "METHOD", "GUN", "ROLE", "TOKEN", "UID", "EXPIRES", "SUMMARY");
     for (PendingApproval p : all) {
-      t.row(p.id(), p.method(), p.gun(), p.role(), p.requestedBy() == null ? "" : p.requestedBy().uid(),
-          p.expiresAt(), p.summary());
+      t.row(p.id(), p.method(), p.gun(), p.role(), p.token() == null ? "-" : p.token(),
+          p.requestedBy() == null ? "" : p.requestedBy().uid(), p.expiresAt(), firstLine(p.summary()));
     }
     return t.render();
+  }
+
+  /** The first line of a summary, "…" when more follow ({@code custody pending ID} shows all). */
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl) + " …";
   }
 
   static String describe(PendingApproval p) {
@@ -61,13 +71,21 @@ final class ApprovalCommands {
       sb.append("  requested by uid ").append(p.requestedBy().uid()).append(" (pid ").append(p.requestedBy().pid())
           .append(") at ").append(p.createdAt()).append('\n');
     }
+    if (p.token() != null) {
+      sb.append("  token ").append(p.token());
+      if (p.tokenSerial() != null) {
+        sb.append(" (serial ").append(p.tokenSerial()).append(')');
+      }
+      sb.append(": only its holders (").append(p.holders()).append(") may approve or deny this entry\n");
+    }
     sb.append("  expires ").append(p.expiresAt()).append('\n');
-    sb.append("  changes: ").append(p.summary()).append('\n');
+    sb.append("  changes: ").append(p.summary() == null ? "" : p.summary().replace("\n", "\n    ")).append('\n');
     return sb.toString();
   }
 
   @Command(name = "approve", sortOptions = false,
       description = {"Approves a pending operation after showing what its signature changes.",
+          "An entry for a token (TOKEN in 'custody pending') is decided only by one of that token's holders.",
           "Offline. On a terminal it asks (yes/no); elsewhere it needs --yes."},
       footerHeading = "%nExample:%n", footer = "  custody approve 7f3a")
   static final class Approve extends CommandBase {

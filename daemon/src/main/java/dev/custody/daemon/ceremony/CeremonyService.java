@@ -12,6 +12,7 @@ import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
 import dev.custody.daemon.repo.RepoState;
+import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.TufException;
@@ -304,8 +305,10 @@ final class CeremonyService {
       if (call.decision() != null && call.decision().approvalRequired()) {
         repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
       }
+      // token holders approve each token's signatures first (as many as this bundle can still use)
+      KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(),
+          needs(review, parsed));
       // sign with every key this daemon holds that counts; a key whose token is absent is skipped
-      KeyRing all = ring();
       Set<String> excluded = new HashSet<>();
       Map<String, String> skipped = new LinkedHashMap<>();
       Bundle signed;
@@ -350,6 +353,31 @@ final class CeremonyService {
       r.put("trustedRootVersion", Math.max(trusted.root().version(), review.baseRoot().version()));
       return r;
     })));
+  }
+
+  /**
+   * What the offline side may sign, for the token-holder gate: a new root by a threshold of the base root's
+   * root keys and of its own; any other role by a threshold of its keys in the new root. Signatures already
+   * in the bundle count; the rest may come from another daemon (partial).
+   */
+  private static List<TokenHolderGate.Need> needs(Review review, Bundle parsed) throws TufException {
+    List<TokenHolderGate.Need> out = new ArrayList<>();
+    Root base = review.baseRoot().signed();
+    Signed<?> newRootSigned = parsed.changes().get("root");
+    Root next = newRootSigned == null ? base : (Root) newRootSigned.signed();
+    for (String role : review.signingKeys().keySet()) {
+      Set<String> signedBy = Set.copyOf(parsed.signedBy(role));
+      if (role.equals("root")) {
+        out.add(new TokenHolderGate.Need("root", next.keysOf("root").values(), next.role("root").threshold(),
+            signedBy, true));
+        out.add(new TokenHolderGate.Need("root", base.keysOf("root").values(), base.role("root").threshold(),
+            signedBy, true));
+      } else {
+        out.add(new TokenHolderGate.Need(role, review.signingKeys().get(role), next.role(role).threshold(), signedBy,
+            true));
+      }
+    }
+    return out;
   }
 
   /** The listed key a signing failure is about ({@code keyId} may be the bare key's ID). */
@@ -402,37 +430,55 @@ final class CeremonyService {
     String gun = p.gun() != null ? p.gun() : bundle.gun();
     return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
       Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
+      Signed<? extends dev.custody.tuf.model.Metadata> newRoot = bundle.changes().get("root");
+      if (newRoot != null && current.root().version() == newRoot.version()
+          && java.util.Arrays.equals(current.root().canonical(), newRoot.canonical())) {
+        // published before (a repeated call, or one that completed after a restart): nothing to do
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+        out.putObject("roles");
+        out.put("rootVersion", current.root().version());
+        out.put("alreadyPublished", true);
+        return out;
+      }
       if (call.decision() != null && call.decision().approvalRequired()) {
         // before the online keys sign anything (verifyForPublish signs targets/snapshot)
         repo.get().awaitApproval(call.caller(), call.method(), gun, "root", String.join("\n", bundle.summary()));
       }
-      PublishSet ps = Ceremony.verifyForPublish(bundle, current, ring(), ctx.clock());
-      srv.client().publish(gun, ps.files());
+      // journaled: a daemon killed at any step resumes (or rolls back) at start-up, so the server gets this
+      // bundle's versions exactly once and the trusted copy follows the server
+      ObjectNode plan = JsonNodeFactory.instance.objectNode().put("operation", bundle.operation().word())
+          .put("fromRootVersion", current.root().version()).put("assignOnlineKeys", true);
+      // the online keys (targets re-signed by its new key, snapshot) wait for their tokens' holders, if any
+      Root next = newRoot == null ? current.root().signed() : (Root) newRoot.signed();
+      List<TokenHolderGate.Need> needs = new ArrayList<>();
+      for (String role : bundle.changes().keySet()) {
+        if (!role.equals("root")) {
+          needs.add(new TokenHolderGate.Need(role, next.keysOf(role).values(), next.role(role).threshold(),
+              Set.copyOf(bundle.signedBy(role)), false));
+        }
+      }
+      needs.add(new TokenHolderGate.Need("snapshot", next.keysOf("snapshot").values(),
+          next.role("snapshot").threshold(), Set.of(), true));
+      KeyRing online = repo.get().gateByHolders(call.caller(), call.method(), gun,
+          String.join("\n", bundle.summary()), ring(), needs);
+      Map<String, byte[]> sent = new LinkedHashMap<>();
+      ObjectNode result = repo.get().journaledPublish(st, srv, plan, () -> {
+        PublishSet ps = Ceremony.verifyForPublish(bundle, current, online, ctx.clock());
+        sent.putAll(ps.files());
+        return ps.files();
+      });
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
       ObjectNode roles = out.putObject("roles");
-      for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
+      for (Map.Entry<String, byte[]> e : sent.entrySet()) {
         int v = Signed.parse(e.getValue(), e.getKey()).version();
         roles.put(e.getKey(), v);
         audit("ceremony.publish", call, gun, e.getKey(), null, (long) v, e.getValue(), bundle.operation().word());
       }
-      // the server accepted it: the trusted copy moves forward only through a verified update
-      Repository after = repo.get().update(st, srv, false);
-      assignOnlineKeys(gun, after.root().signed());
-      out.put("rootVersion", after.root().version());
+      Optional<byte[]> trustedRoot = st.store().find(gun, "root");
+      out.put("rootVersion", trustedRoot.isPresent() ? Signed.parse(trustedRoot.get(), "root").version()
+          : result.path("roles").path("root").asInt());
       return out;
     })));
-  }
-
-  /** Records in the inventory the targets/snapshot keys the new root gives this daemon's keys. */
-  private void assignOnlineKeys(String gun, Root root) throws Exception {
-    KeyService ks = keys.get();
-    for (String role : List.of("targets", "snapshot")) {
-      for (String id : root.keysOf(role).keySet()) {
-        if (ks.findSigner(id).isPresent()) {
-          ks.assign(id, role, gun);
-        }
-      }
-    }
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -217,7 +217,7 @@ public final class ConfigLoader {
 
   private TokenConfig token(Node t) throws ConfigException {
     t.object();
-    t.allowOnly("name", "module", "label", "serial", "uri", "pin");
+    t.allowOnly("name", "module", "label", "serial", "uri", "pin", "holders");
     String name = t.name("name");
     Path module = t.requiredAbsolutePath("module");
     if (!Files.isRegularFile(module)) {
@@ -252,7 +252,39 @@ public final class ConfigLoader {
         throw fail(p, e.getMessage());
       }
     }
-    return new TokenConfig(name, module, label, serial, uri, pin);
+    return new TokenConfig(name, module, label, serial, uri, pin, holders(t.child("holders")));
+  }
+
+  /**
+   * {@code tokens[].holders}: {@code {users: [...], uids: [...], groups: [...], gids: [...]}}, at least
+   * one name or id; absent = no holders.
+   */
+  private TokenHolders holders(Node h) throws ConfigException {
+    if (!h.present() || h.isNull()) {
+      return TokenHolders.NONE;
+    }
+    h.object();
+    h.allowOnly("users", "uids", "groups", "gids");
+    Set<Long> uids = new LinkedHashSet<>();
+    for (Node u : h.child("users").list()) {
+      String user = u.text();
+      uids.add(accounts.uidOf(user).orElseThrow(() -> fail(u, "no such user '" + user + "'")));
+    }
+    for (Node u : h.child("uids").list()) {
+      uids.add(u.nonNegativeLong());
+    }
+    Set<Long> gids = new LinkedHashSet<>();
+    for (Node g : h.child("groups").list()) {
+      String group = g.text();
+      gids.add(accounts.gidOf(group).orElseThrow(() -> fail(g, "no such group '" + group + "'")));
+    }
+    for (Node g : h.child("gids").list()) {
+      gids.add(g.nonNegativeLong());
+    }
+    if (uids.isEmpty() && gids.isEmpty()) {
+      throw fail(h, "names nobody: give users, uids, groups or gids (or leave holders out)");
+    }
+    return new TokenHolders(uids, gids);
   }
 
   private ServerConfig server(Node s, boolean first) throws ConfigException {

@@ -15,12 +15,20 @@ import java.util.Optional;
  * @param serial token serial number, or null
  * @param uri a PKCS#11 URI instead of label/serial, or null
  * @param pin where the PIN comes from
+ * @param holders who must approve each signature with this token's keys ({@link TokenHolders#NONE}: nobody)
  */
-public record TokenConfig(String name, Path module, String label, String serial, TokenSelector uri, TokenPin pin) {
+public record TokenConfig(String name, Path module, String label, String serial, TokenSelector uri, TokenPin pin,
+    TokenHolders holders) {
   public TokenConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(module, "module");
     Objects.requireNonNull(pin, "pin");
+    holders = holders == null ? TokenHolders.NONE : holders;
+  }
+
+  /** A token without holders. */
+  public TokenConfig(String name, Path module, String label, String serial, TokenSelector uri, TokenPin pin) {
+    this(name, module, label, serial, uri, pin, TokenHolders.NONE);
   }
 
   public Optional<String> findLabel() {

@@ -23,6 +23,9 @@ public interface KeyService {
     /** The signer for a key in the inventory (a bare {@code ecdsa}/{@code ed25519} key). */
     Optional<Signer> findSigner(String keyId);
 
+    /** The inventory record of a key (which token holds it), by its bare key ID. */
+    Optional<KeyRecord> findKey(String keyId);
+
     /** Makes new keys on the given token (or the configured default when empty) for repository roles. */
     SignerFactory signerFactory(Optional<String> tokenName);
 

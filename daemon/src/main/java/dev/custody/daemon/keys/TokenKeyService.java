@@ -198,6 +198,12 @@ public final class TokenKeyService implements KeyService {
   }
 
   @Override
+  public Optional<KeyRecord> findKey(String keyId) {
+    return inventory.find(keyId).map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(),
+        e.tokenName(), e.tokenSerial()));
+  }
+
+  @Override
   public SignerFactory signerFactory(Optional<String> tokenName) {
     return (gun, role) -> {
       KeyInventory.Entry e;

@@ -7,30 +7,46 @@ import dev.custody.client.protocol.ApprovalDeniedException;
 import dev.custody.client.protocol.ConflictException;
 import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.NotFoundException;
+import dev.custody.client.protocol.PolicyDeniedException;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
+import dev.custody.daemon.config.TokenHolders;
 import dev.custody.daemon.rpc.CallerIdentity;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Operations waiting for a custodian: the requesting call blocks in {@link #await} while the request
  * shows in {@code pending.list}; {@code pending.approve} from another connection lets it go on,
  * {@code pending.deny} or the timeout ends it with APPROVAL_DENIED. Every step is audited.
+ *
+ * <p>Token holders ({@link #awaitHolders}): a signature with a key on a token that has
+ * {@code holders} waits for one pending entry per such token, each decided only by one of that token's
+ * holders (anyone else is refused with POLICY_DENIED, audited as {@code approval.refused}). The request
+ * goes on as soon as enough tokens are approved; the entries still open are then withdrawn. One denial,
+ * or the timeout, ends the whole request with APPROVAL_DENIED before anything is signed.
  */
 final class Approvals {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** One waiting request. {@code state} is pending, approved, denied or expired. */
+  /** A token whose holders must approve: its name and serial, who holds it, and what it would sign. */
+  record TokenAsk(String token, String serial, TokenHolders holders, List<String> keyIds, List<String> roles) {}
+
+  /** One waiting request. {@code state} is pending, approved, denied, expired or withdrawn. */
   static final class Pending {
     final String id;
     final String method;
@@ -41,12 +57,23 @@ final class Approvals {
     final Instant expiresAt;
     final String summary;
     final CountDownLatch decided = new CountDownLatch(1);
+    /** Notified on every decision (shared by the entries of one token-holder request). */
+    final Object monitor;
+    /** The token this entry is for, or null for a custodian approval of the whole operation. */
+    final TokenAsk token;
     volatile String state = "pending";
     volatile String decidedBy;
     volatile String reason;
 
     Pending(String id, String method, String gun, String role, CallerIdentity requestedBy, Instant createdAt,
         Instant expiresAt, String summary) {
+      this(id, method, gun, role, requestedBy, createdAt, expiresAt, summary, null, new Object());
+    }
+
+    Pending(String id, String method, String gun, String role, CallerIdentity requestedBy, Instant createdAt,
+        Instant expiresAt, String summary, TokenAsk token, Object monitor) {
+      this.token = token;
+      this.monitor = monitor;
       this.id = id;
       this.method = method;
       this.gun = gun;
@@ -62,6 +89,15 @@ final class Approvals {
           .put("role", role);
       o.putObject("requestedBy").put("uid", requestedBy.uid()).put("pid", requestedBy.pid());
       o.put("createdAt", createdAt.toString()).put("expiresAt", expiresAt.toString()).put("summary", summary);
+      if (token != null) {
+        o.put("token", token.token());
+        if (token.serial() != null) {
+          o.put("tokenSerial", token.serial());
+        }
+        o.put("holders", token.holders().describe());
+        ArrayNode ids = o.putArray("keyIds");
+        token.keyIds().forEach(ids::add);
+      }
       return o;
     }
   }
@@ -117,6 +153,101 @@ final class Approvals {
     }
   }
 
+  /**
+   * Asks the holders of each token in {@code asks} at once (one pending entry per token, its summary
+   * naming the token and what it signs) and blocks until {@code enough} holds for the set of approved
+   * token names; the entries still open are then withdrawn. Returns the approved token names.
+   *
+   * @throws ApprovalDeniedException a holder denied, enough approvals did not come within the approval
+   *     timeout, or every token was decided without enough approvals; nothing may be signed then
+   */
+  Set<String> awaitHolders(CallerIdentity caller, String method, String gun, String role, String summary,
+      List<TokenAsk> asks, Predicate<Set<String>> enough) throws CustodyException {
+    Object monitor = new Object();
+    Instant now = clock.instant();
+    List<Pending> group = new ArrayList<>();
+    for (TokenAsk t : asks) {
+      byte[] r = new byte[6];
+      RANDOM.nextBytes(r);
+      String id = HexFormat.of().formatHex(r);
+      String text = "token " + t.token() + (t.serial() == null ? "" : " (serial " + t.serial() + ")") + " signs "
+          + String.join(", ", t.roles()) + " with key " + String.join(", ", t.keyIds().stream()
+              .map(k -> k.substring(0, Math.min(16, k.length())) + "…").toList()) + "; approve as one of its"
+          + " holders (" + t.holders().describe() + ")\n" + summary;
+      Pending p = new Pending(id, method, gun, role, caller, now, now.plus(timeout), text, t, monitor);
+      group.add(p);
+      pending.put(id, p);
+      audit(p, "approval.requested", "pending", caller, null);
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      synchronized (monitor) {
+        while (true) {
+          Set<String> approved = new LinkedHashSet<>();
+          Pending denied = null;
+          boolean open = false;
+          for (Pending p : group) {
+            switch (p.state) {
+              case "approved" -> approved.add(p.token.token());
+              case "denied" -> denied = denied == null ? p : denied;
+              case "pending" -> open = true;
+              default -> { }
+            }
+          }
+          if (denied != null) {
+            withdraw(group, "token " + denied.token.token() + "'s holder denied the request");
+            throw new ApprovalDeniedException(denied.id, "approval " + denied.id + " for token "
+                + denied.token.token() + " was denied by " + denied.decidedBy
+                + (denied.reason == null ? "" : ": " + denied.reason) + "; nothing was signed (" + summary + ")");
+          }
+          if (enough.test(approved)) {
+            withdraw(group, "not needed: enough tokens were approved (" + String.join(", ", approved) + ")");
+            return approved;
+          }
+          if (!open) {
+            throw new ApprovalDeniedException(group.get(0).id, "the tokens' holders approved only "
+                + String.join(", ", approved) + ", not enough to sign; nothing was signed (" + summary + ")");
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            List<String> late = new ArrayList<>();
+            for (Pending p : group) {
+              synchronized (p) {
+                if ("pending".equals(p.state)) {
+                  p.state = "expired";
+                  late.add(p.token.token());
+                  audit(p, "approval.expired", "APPROVAL_DENIED", caller, "not approved within " + timeout);
+                }
+              }
+            }
+            throw new ApprovalDeniedException(group.get(0).id, "the holders of token(s) " + String.join(", ", late)
+                + " did not approve within " + timeout + "; nothing was signed (" + summary + ")");
+          }
+          TimeUnit.NANOSECONDS.timedWait(monitor, left);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      withdraw(group, "the daemon is stopping");
+      throw new ApprovalDeniedException(group.get(0).id, "the daemon is stopping; token approvals abandoned");
+    } finally {
+      group.forEach(p -> pending.remove(p.id));
+    }
+  }
+
+  /** Ends the entries of {@code group} still pending as withdrawn. */
+  private void withdraw(List<Pending> group, String why) {
+    for (Pending p : group) {
+      synchronized (p) {
+        if (!"pending".equals(p.state)) {
+          continue;
+        }
+        p.state = "withdrawn";
+      }
+      audit(p, "approval.withdrawn", "withdrawn", p.requestedBy, why);
+    }
+  }
+
   ArrayNode list() {
     ArrayNode a = JsonNodeFactory.instance.arrayNode();
     pending.values().stream().sorted((x, y) -> x.createdAt.compareTo(y.createdAt)).forEach(p -> a.add(p.toJson()));
@@ -138,6 +269,14 @@ final class Approvals {
 
   void decide(String id, boolean approve, CallerIdentity custodian, String reason) throws CustodyException {
     Pending p = require(id);
+    if (p.token != null && !p.token.holders().includes(custodian.subject())) {
+      String why = "uid " + custodian.uid() + " is not a holder of token " + p.token.token()
+          + (p.token.serial() == null ? "" : " (serial " + p.token.serial() + ")") + "; its holders: "
+          + p.token.holders().describe();
+      audit(p, "approval.refused", "POLICY_DENIED", custodian, why);
+      throw new PolicyDeniedException("holders of token " + p.token.token(), "approve", p.gun, p.role, why
+          + "; approval " + id + " stays pending");
+    }
     synchronized (p) {
       if (!"pending".equals(p.state)) {
         throw new ConflictException(p.gun, "approval " + id + " is already " + p.state);
@@ -148,6 +287,9 @@ final class Approvals {
     }
     audit(p, approve ? "approval.granted" : "approval.denied", approve ? "ok" : "APPROVAL_DENIED", custodian, reason);
     p.decided.countDown();
+    synchronized (p.monitor) {
+      p.monitor.notifyAll();
+    }
   }
 
   int size() {
@@ -166,6 +308,12 @@ final class Approvals {
     try {
       ObjectNode d = JsonNodeFactory.instance.objectNode().put("approvalId", p.id).put("method", p.method)
           .put("summary", p.summary).put("requestedByUid", p.requestedBy.uid());
+      if (p.token != null) {
+        d.put("token", p.token.token());
+        if (p.token.serial() != null) {
+          d.put("tokenSerial", p.token.serial());
+        }
+      }
       audit.append(AuditRecord.builder(event).caller(who.uid(), who.gid(), who.pid()).gun(p.gun).role(p.role)
           .result(result).message(message).details(d).build());
     } catch (IOException e) {

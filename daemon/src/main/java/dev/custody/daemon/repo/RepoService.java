@@ -84,11 +84,14 @@ final class RepoService {
   private static final System.Logger LOG = System.getLogger(RepoService.class.getName());
   static final String OP_PUBLISH = "publish";
   static final String OP_ROTATE = "rotate";
+  /** A ceremony bundle's publish ({@code ceremony.publish}): the same steps as a publish, without staged changes. */
+  static final String OP_CEREMONY = "ceremony-publish";
 
   private final DaemonContext ctx;
   private final Supplier<KeyService> keys;
   private final NotaryServers servers;
   private final Approvals approvals;
+  private final TokenHolderGate holders;
   private final CrashPoints crash;
   private final Path reposDir;
 
@@ -97,6 +100,7 @@ final class RepoService {
     this.keys = keys;
     this.servers = new NotaryServers(ctx.config().servers());
     this.approvals = new Approvals(ctx.audit(), ctx.clock(), ctx.config().approvalTimeout());
+    this.holders = new TokenHolderGate(ctx, keys, approvals);
     this.crash = new CrashPoints(env);
     this.reposDir = ctx.state().root().resolve("repos");
   }
@@ -107,6 +111,10 @@ final class RepoService {
 
   Approvals approvals() {
     return approvals;
+  }
+
+  TokenHolderGate holders() {
+    return holders;
   }
 
   NotaryServers servers() {
@@ -686,13 +694,16 @@ final class RepoService {
           : gun + ": sign " + String.join(", ", ed.changedRoles()) + " (" + changes.size() + " staged changes)";
       approvals.await(c.identity(), c.method(), gun, ed.changedRoles().contains("root") ? "root" : null, summary);
     }
+    // token holders: keys on a token with holders sign only after its holders approved (k of a k-of-n root)
+    KeyRing ring = holders.gate(c.identity(), c.method(), gun, rootSummary != null ? rootSummary
+        : gun + ": sign " + String.join(", ", ed.changedRoles()), ring(), needs(base, ed));
     if (opId == null) {
       opId = ctx.journal().begin(opType, gun, plan);
       crash.reached(opType, "planned");
     }
     try {
       long t0 = System.nanoTime();
-      PublishSet ps = ed.buildPublish(ring());
+      PublishSet ps = ed.buildPublish(ring);
       long t1 = System.nanoTime();
       Map<String, Integer> versions = checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
       st.writeInflight(opId, ps.files());
@@ -712,6 +723,93 @@ final class RepoService {
       throw e;
     }
     return sendAndCommit(opType, opId, st, srv, plan, false);
+  }
+
+  /**
+   * A ceremony's publish as one journaled operation of type {@link #OP_CEREMONY}: {@code planned} →
+   * {@code build} (checks the bundle against the server, signs the online roles) → signed files in
+   * {@code inflight/} → {@code signed} → {@code posting} → POST → {@code posted} → trusted copy updated
+   * (and, with {@code assignOnlineKeys} in the plan, the new root's targets/snapshot keys this daemon
+   * holds recorded for the GUN) → {@code committed}. Recovery is {@link #recover}'s, as for a publish.
+   * The caller holds the GUN lock.
+   */
+  ObjectNode journaledPublish(String opType, RepoState st, NotaryServers.Server srv, ObjectNode plan,
+      RepoShared.SignedFiles build) throws Exception {
+    String gun = st.gun();
+    plan.put("server", srv.name());
+    if (!plan.has("maxSeq")) {
+      plan.put("maxSeq", -1);
+    }
+    String opId = ctx.journal().begin(opType, gun, plan);
+    crash.reached(opType, "planned");
+    try {
+      Map<String, byte[]> files = build.build();
+      if (files.isEmpty()) {
+        throw new IllegalStateException("nothing to publish");
+      }
+      st.writeInflight(opId, files);
+      ObjectNode signed = JsonNodeFactory.instance.objectNode();
+      for (Map.Entry<String, byte[]> e : files.entrySet()) {
+        signed.putObject(e.getKey()).put("sha256", sha256Hex(e.getValue()))
+            .put("version", Signed.parse(e.getValue(), e.getKey()).version());
+      }
+      ctx.journal().step(opId, "signed", signed);
+      crash.reached(opType, "signed");
+    } catch (Exception e) {
+      abortIfOpen(opId, "nothing was sent: " + e.getMessage());
+      st.deleteInflight(opId);
+      throw e;
+    }
+    return sendAndCommit(opType, opId, st, srv, plan, false);
+  }
+
+  /** Whether operations of this journal type are this service's to resume or roll back. */
+  private static boolean journaledHere(String type) {
+    return type.equals(OP_PUBLISH) || type.equals(OP_ROTATE) || type.equals(OP_CEREMONY);
+  }
+
+  /** Records the targets/snapshot keys of {@code root} that this daemon holds as serving {@code gun}. */
+  private void assignOnlineKeys(String gun, Root root) throws IOException {
+    KeyService ks = keys.get();
+    for (String role : List.of("targets", "snapshot")) {
+      for (String id : root.keysOf(role).keySet()) {
+        if (ks.findSigner(id).isPresent()) {
+          ks.assign(id, role, gun);
+        }
+      }
+    }
+  }
+
+  /**
+   * What {@link RepoEditor#buildPublish} signs, as the token-holder gate's needs: a changed root by a
+   * threshold of its new root keys and, once published, of the current root's; each changed targets
+   * role or delegation by its keys; the snapshot by its keys if this daemon holds any (else the server).
+   */
+  private static List<TokenHolderGate.Need> needs(Base base, RepoEditor ed) {
+    List<TokenHolderGate.Need> out = new ArrayList<>();
+    Root next = ed.root();
+    for (String role : ed.changedRoles()) {
+      switch (role) {
+        case "root" -> {
+          out.add(new TokenHolderGate.Need("root", next.keysOf("root").values(), next.role("root").threshold()));
+          if (base.trusted() != null) {
+            Root now = base.trusted().root().signed();
+            out.add(new TokenHolderGate.Need("root", now.keysOf("root").values(), now.role("root").threshold()));
+          }
+        }
+        case "snapshot" -> out.add(new TokenHolderGate.Need("snapshot", next.keysOf("snapshot").values(),
+            next.role("snapshot").threshold(), Set.of(), true));
+        case "targets" -> out.add(new TokenHolderGate.Need("targets", next.keysOf("targets").values(),
+            next.role("targets").threshold()));
+        default -> ed.targets(DelegatedRole.parentOf(role)).flatMap(p -> p.delegationsOrEmpty().role(role)
+            .map(d -> {
+              List<TufKey> ks = new ArrayList<>();
+              d.keyIds().forEach(id -> Optional.ofNullable(p.delegationsOrEmpty().keys().get(id)).ifPresent(ks::add));
+              return new TokenHolderGate.Need(role, ks, d.threshold());
+            })).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   /** From signed files on disk: POST (unless it happened), then commit; also the resume path of {@link #recover}. */
@@ -804,6 +902,9 @@ final class RepoService {
     } catch (Exception e) {
       LOG.log(Level.WARNING, gun + ": published, but the update afterwards failed (" + e.getMessage()
           + "); the trusted copy catches up at the next update");
+    }
+    if (plan.path("assignOnlineKeys").asBoolean() && now != null) {
+      assignOnlineKeys(gun, now.root().signed());
     }
     long maxSeq = plan.path("maxSeq").asLong(-1);
     if (maxSeq > 0) {
@@ -955,7 +1056,7 @@ final class RepoService {
    * (after checking whether the server already has it) and committed; without, it is rolled back.
    */
   boolean recover(PendingOperation op) throws Exception {
-    if (!op.type().equals(OP_PUBLISH) && !op.type().equals(OP_ROTATE)) {
+    if (!journaledHere(op.type())) {
       return false;
     }
     RepoState st = state(op.gun());
@@ -999,7 +1100,7 @@ final class RepoService {
   /** Before a new operation on a GUN: settle what a crash or an unreachable server left unfinished. */
   private void settlePending(String gun) throws Exception {
     for (PendingOperation op : ctx.journal().pending()) {
-      if (op.gun().equals(gun) && (op.type().equals(OP_PUBLISH) || op.type().equals(OP_ROTATE))) {
+      if (op.gun().equals(gun) && journaledHere(op.type())) {
         recoverLocked(op, state(gun));
       }
     }

@@ -60,6 +60,12 @@ public final class RepoShared {
     ObjectNode run(RepoState state, Server server) throws Exception;
   }
 
+  /** Builds the signed files of a journaled publish whose metadata was made elsewhere (a ceremony bundle). */
+  @FunctionalInterface
+  public interface SignedFiles {
+    Map<String, byte[]> build() throws Exception;
+  }
+
   /** Whether any Notary server is configured (an offline daemon has none). */
   public boolean hasServers() {
     return !ctx.config().servers().isEmpty();
@@ -102,9 +108,35 @@ public final class RepoShared {
     return b.build().update();
   }
 
+  /**
+   * Publishes what {@code build} signs as one journaled operation ({@code ceremony-publish}: planned →
+   * signed → posting → posted → committed; resumed or rolled back after a crash like a publish). Call it
+   * inside {@link #online}. {@code plan} goes into the journal (no secrets); with {@code assignOnlineKeys:
+   * true} the new root's targets/snapshot keys this daemon holds are recorded for the GUN at commit.
+   *
+   * @return {@code {gun, roles: {role: version}, targets?}} as {@code repo.publish} returns it
+   */
+  public ObjectNode journaledPublish(RepoState state, Server server, ObjectNode plan, SignedFiles build)
+      throws Exception {
+    return service.journaledPublish(RepoService.OP_CEREMONY, state, service.servers().get(server.name()), plan,
+        build);
+  }
+
   /** Signers from the key service, found by the key a role lists (a root certificate signs as its bare key). */
   public KeyRing ring() {
     return service.ring();
+  }
+
+  /**
+   * Token holders ({@code tokens[].holders}): waits until the holders of enough of the tokens whose keys
+   * {@code needs} lists approved (one pending entry per token), and returns {@code ring} without the keys of
+   * tokens that were not approved. Returns {@code ring} at once when no needed key is on a token with holders.
+   *
+   * @throws CustodyException APPROVAL_DENIED when a holder denied or the approval timeout passed
+   */
+  public KeyRing gateByHolders(CallerIdentity caller, String method, String gun, String summary, KeyRing ring,
+      java.util.List<TokenHolderGate.Need> needs) throws CustodyException {
+    return service.holders().gate(caller, method, gun, summary, ring, needs);
   }
 
   /** Blocks until a custodian approves (shown in {@code pending.list} with {@code summary}); APPROVAL_DENIED otherwise. */

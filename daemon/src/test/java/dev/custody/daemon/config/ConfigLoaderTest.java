@@ -326,4 +326,23 @@ class ConfigLoaderTest {
     assertThat(Set.of(TokenPin.parse("prompt").toString(), TokenPin.parse("env:X").toString()))
         .containsExactlyInAnyOrder("prompt", "env:X");
   }
+
+  @Test
+  void tokenHolders_usersUidsGroupsGids_andErrors() throws ConfigException {
+    DaemonConfig c = parse(("tokens:\n  - name: root-1\n    module: %s\n    label: a\n    holders: {users: [alice], uids: [7],"
+        + " groups: [releng], gids: [8]}\n  - name: online\n    module: %s\n    label: b\n").formatted(module, module));
+    TokenHolders h = c.tokens().get(0).holders();
+    assertThat(h.uids()).containsExactlyInAnyOrder(1002L, 7L);
+    assertThat(h.gids()).containsExactlyInAnyOrder(992L, 8L);
+    assertThat(h.includes(new dev.custody.daemon.policy.Subject(5, Set.of(992L)))).isTrue();
+    assertThat(h.includes(new dev.custody.daemon.policy.Subject(1001, Set.of(1001L)))).isFalse();
+    assertThat(c.tokens().get(1).holders()).isEqualTo(TokenHolders.NONE);
+    assertThat(c.tokens().get(1).holders().any()).isFalse();
+    String base = "tokens:\n  - name: t\n    module: %s\n    label: x\n    holders: ".formatted(module);
+    assertThat(error(base + "{}\n").getMessage()).contains("tokens[0].holders: names nobody");
+    assertThat(error(base + "{users: [mallory]}\n").getMessage())
+        .contains("tokens[0].holders.users[0]: no such user 'mallory'");
+    assertThat(error(base + "{people: [alice]}\n").getMessage()).contains("tokens[0].holders.people: unknown field");
+    assertThat(error(base + "[alice]\n").getMessage()).contains("tokens[0].holders: must be a mapping");
+  }
 }
