@@ -295,8 +295,8 @@ class MigrationTest {
     try (PemReader r = new PemReader(new StringReader(pem))) {
       PemObject o = r.readPemObject();
       return new PKCS8EncryptedPrivateKeyInfo(o.getContent()).decryptPrivateKeyInfo(
-          new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
-              .build(pass.toCharArray()));
+          new JceOpenSSLPKCS8DecryptorProviderBuilder()
+              .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(pass.toCharArray()));
     }
   }
 

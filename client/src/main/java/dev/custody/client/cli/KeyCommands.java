@@ -149,14 +149,15 @@ final class KeyCommands {
     @Option(names = {"-g", "--gun"}, paramLabel = "GUN", description = "GUN, when the PEM has no gun header")
     String gun;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "Token to put the keys on (default: custodyd's first)")
+    @Option(names = "--token", paramLabel = "TOKEN",
+        description = "Token to put the keys on (default: custodyd's first)")
     String token;
 
     @Option(names = "--root-token", paramLabel = "TOKEN", description = "Token for root keys (default: --token)")
     String rootToken;
 
-    @Option(names = "--passphrase-stdin", description = "Read the passphrase of encrypted keys from stdin (one line, for"
-        + " every key no passphrase variable covers)")
+    @Option(names = "--passphrase-stdin", description = "Read the passphrase of encrypted keys from stdin (one line,"
+        + " for every key no passphrase variable covers)")
     boolean passphraseStdin;
 
     private char[] stdinPassphrase;

@@ -198,7 +198,8 @@ class KeyAdoptTest {
         h.client.call("token.unlock", params("token", "main", "pin", KeysHarness.PIN));
         assertThat(h.client.call("key.scan", params("token", "main")).get("keys")).hasSize(1);
         assertThatThrownBy(() -> h.client.call("key.adopt", params("token", "main", "ckaId", "0b01", "role", "root")))
-            .isInstanceOfSatisfying(PolicyDeniedException.class, e -> assertThat(e.getMessage()).contains("key.import"));
+            .isInstanceOfSatisfying(PolicyDeniedException.class,
+                e -> assertThat(e.getMessage()).contains("key.import"));
         assertThat(Files.readString(h.auditLog())).contains("\"key.adopt\"").contains("POLICY_DENIED");
       }
     });
