@@ -62,9 +62,24 @@ class MigrationTest {
   static Map<Path, String> trustDirBefore;
   /** The notary keys as notary reports them: role → key ID (the file name in private/). */
   static final Map<String, String> notaryKeyIds = new LinkedHashMap<>();
+  /** Everything custodyd (in this JVM) logs, searched for secrets at the end. */
+  static final List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final java.util.logging.Handler LOG_HANDLER = new java.util.logging.Handler() {
+    @Override
+    public void publish(java.util.logging.LogRecord r) {
+      logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  };
 
   @BeforeAll
   static void start() throws Exception {
+    java.util.logging.Logger.getLogger("").addHandler(LOG_HANDLER);
     server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
     notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server)
         .passphrase("root", ROOT_PASS).passphrase("targets", REPO_PASS).passphrase("snapshot", REPO_PASS)
@@ -76,6 +91,7 @@ class MigrationTest {
 
   @AfterAll
   static void stop() throws Exception {
+    java.util.logging.Logger.getLogger("").removeHandler(LOG_HANDLER);
     if (daemon != null) {
       daemon.close();
     }
@@ -260,6 +276,11 @@ class MigrationTest {
       for (String secret : secrets) {
         assertThat(content).as("%s holds a secret of the migrated keys", f).doesNotContain(secret);
       }
+    }
+    assertThat(logLines).as("custodyd logged (so the search below means something)").isNotEmpty();
+    String logged = String.join("\n", logLines);
+    for (String secret : secrets) {
+      assertThat(logged).as("custodyd's log holds a secret of the migrated keys").doesNotContain(secret);
     }
     assertThat(custody.run("audit", "verify").ok().out()).startsWith("Audit log intact: ");
   }
