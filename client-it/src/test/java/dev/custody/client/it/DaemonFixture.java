@@ -27,6 +27,8 @@ final class DaemonFixture implements Closeable {
   final Path dir;
   final Path socket;
   final SoftHsm.Token token;
+  /** Further tokens by their config name (same PIN as "main"), for tests that spread keys over tokens. */
+  final Map<String, SoftHsm.Token> extraTokens = new java.util.LinkedHashMap<>();
   final Daemon daemon;
 
   DaemonFixture(Path dir) throws Exception {
@@ -46,7 +48,13 @@ final class DaemonFixture implements Closeable {
    * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
    */
   DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
-    this(dir, notaryUrl, notaryCa, withExtensions, "", "");
+    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), "", "");
+  }
+
+  /** @param extraTokenNames further SoftHSM2 tokens configured after "main" (PIN from prompt, like main) */
+  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, List<String> extraTokenNames)
+      throws Exception {
+    this(dir, notaryUrl, notaryCa, withExtensions, extraTokenNames, "", "");
   }
 
   /**
@@ -55,10 +63,23 @@ final class DaemonFixture implements Closeable {
    */
   DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens,
       String moreYaml) throws Exception {
+    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, moreYaml);
+  }
+
+  private DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions,
+      List<String> extraTokenNames, String moreTokens, String moreYaml) throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("run/custody.sock");
     SoftHsm hsm = SoftHsm.forThisProcess();
     this.token = hsm.createToken("cli-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+    StringBuilder extra = new StringBuilder();
+    for (String name : extraTokenNames) {
+      SoftHsm.Token t = hsm.createToken(name + "-" + UUID.randomUUID().toString().substring(0, 8),
+          SoftHsm.DEFAULT_SO_PIN, PIN);
+      extraTokens.put(name, t);
+      extra.append("  - name: ").append(name).append("\n    module: ").append(SoftHsm.MODULE)
+          .append("\n    label: ").append(t.label()).append("\n    pin: prompt\n");
+    }
     DaemonConfig config = ConfigLoader.parse("""
         stateDir: %s/state
         socket:
@@ -71,10 +92,10 @@ final class DaemonFixture implements Closeable {
             module: %s
             label: %s
             pin: prompt
+        %s%s
         %s
         %s
-        %s
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), moreTokens,
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), extra, moreTokens,
             notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
                 + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()), moreYaml),
         dir.resolve("custodyd.yaml"),

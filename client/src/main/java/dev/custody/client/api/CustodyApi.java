@@ -343,6 +343,74 @@ public final class CustodyApi implements Closeable {
     return call(Methods.POLICY_SHOW, params());
   }
 
+  // ---- migration: importing trust_dirs, adopting keys and repositories
+
+  /**
+   * {@code key.import} with {@code skipExisting}: a key already on a token comes back with
+   * {@code alreadyImported} set instead of a conflict (a re-run of a whole trust_dir import).
+   * {@code passphrase} is wiped before this returns.
+   */
+  public KeyInfo keyImport(String pem, char[] passphrase, String role, String gun, String token, boolean skipExisting)
+      throws CustodyException, IOException {
+    ObjectNode p = params().put("pem", pem);
+    try {
+      if (passphrase != null) {
+        p.put("passphrase", CharBuffer.wrap(passphrase).toString());
+      }
+      opt(p, "role", role);
+      opt(p, "gun", gun);
+      opt(p, "token", token);
+      flag(p, "skipExisting", skipExisting);
+      return call(Methods.KEY_IMPORT, p, KeyInfo.class);
+    } finally {
+      if (passphrase != null) {
+        Arrays.fill(passphrase, '\0');
+      }
+    }
+  }
+
+  /** {@link #keyRotate(String, String, boolean)} with the new key generated on {@code token}. */
+  public KeyRotateResult keyRotate(String gun, String role, boolean serverManaged, String token)
+      throws CustodyException, IOException {
+    ObjectNode p = params().put("gun", gun).put("role", role);
+    if (serverManaged) {
+      p.put("serverManaged", true);
+    }
+    opt(p, "token", token);
+    return call(Methods.KEY_ROTATE, withServer(p), KeyRotateResult.class);
+  }
+
+  /** The private keys on {@code token}, known to custodyd or not (keys made elsewhere can be adopted). */
+  public KeyScan keyScan(String token) throws CustodyException, IOException {
+    return call(Methods.KEY_SCAN, params().put("token", token), KeyScan.class);
+  }
+
+  /**
+   * Records a key already on {@code token} (found by its TUF {@code keyId} or, if that is null, its
+   * {@code ckaId}) for {@code role} and {@code gun}; nothing is written to the token.
+   */
+  public KeyInfo keyAdopt(String token, String keyId, String ckaId, String role, String gun)
+      throws CustodyException, IOException {
+    ObjectNode p = params().put("token", token);
+    opt(p, "keyId", keyId);
+    opt(p, "ckaId", ckaId);
+    p.put("role", role);
+    opt(p, "gun", gun);
+    return call(Methods.KEY_ADOPT, p, KeyInfo.class);
+  }
+
+  /**
+   * Starts trusting a repository that exists on the server, checked against the root keys on
+   * custodyd's tokens, or against {@code rootKeyIds} when given (checked out of band).
+   */
+  public RepoAdoptResult repoAdopt(String gun, List<String> rootKeyIds) throws CustodyException, IOException {
+    ObjectNode p = params().put("gun", gun);
+    if (rootKeyIds != null && !rootKeyIds.isEmpty()) {
+      p.set("rootKeyIds", strings(rootKeyIds));
+    }
+    return call(Methods.REPO_ADOPT, withServer(p), RepoAdoptResult.class);
+  }
+
   @Override
   public void close() throws IOException {
     client.close();

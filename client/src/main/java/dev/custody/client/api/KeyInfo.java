@@ -13,6 +13,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param publicKey the public key as PEM, when the daemon sends it ({@code trust key generate}
  *     writes it to NAME.pub)
  * @param softwareCopyNote set by {@code key.import}: the software copy is left for the user to delete
+ * @param alreadyImported set by {@code key.import} with {@code skipExisting}: the key was on a token
+ *     already and nothing was written
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyInfo(
@@ -25,4 +27,5 @@ public record KeyInfo(
     boolean present,
     String created,
     String publicKey,
-    String softwareCopyNote) {}
+    String softwareCopyNote,
+    Boolean alreadyImported) {}

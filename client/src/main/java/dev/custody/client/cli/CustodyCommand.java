@@ -51,7 +51,7 @@ final class CustodyCommand {
       RepoCommands.Init.class, RepoCommands.Add.class, RepoCommands.AddHash.class, RepoCommands.Remove.class,
       RepoCommands.ListTargets.class, RepoCommands.Lookup.class, RepoCommands.Publish.class,
       RepoCommands.Status.class, RepoCommands.Reset.class, RepoCommands.Verify.class, RepoCommands.Witness.class,
-      RepoCommands.Delete.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
+      RepoCommands.Delete.class, AdoptCommand.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
       TokenCommands.class, ApprovalCommands.Pending.class, ApprovalCommands.Approve.class,
       ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class, CeremonyCommands.class,
       GenerateCommands.Completion.class, GenerateCommands.ManPage.class);

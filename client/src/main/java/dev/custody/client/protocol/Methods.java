@@ -38,6 +38,9 @@ public final class Methods {
   public static final String AUDIT_TAIL = "audit.tail";
   public static final String AUDIT_VERIFY = "audit.verify";
   public static final String POLICY_SHOW = "policy.show";
+  public static final String KEY_SCAN = "key.scan";
+  public static final String KEY_ADOPT = "key.adopt";
+  public static final String REPO_ADOPT = "repo.adopt";
 
   private Methods() {}
 }

@@ -37,7 +37,8 @@ import org.bouncycastle.util.io.pem.PemReader;
 /**
  * The token, key, audit and policy socket methods ({@code docs/protocol-methods.md}): {@code token.list},
  * {@code token.unlock}, {@code token.lock}, {@code key.list}, {@code key.generate}, {@code key.import},
- * {@code key.remove}, {@code sign.raw}, {@code audit.tail}, {@code audit.verify}, {@code policy.show}.
+ * {@code key.scan}, {@code key.adopt}, {@code key.remove}, {@code sign.raw}, {@code audit.tail},
+ * {@code audit.verify}, {@code policy.show}.
  *
  * <p>All are guarded by policy and audited by the dispatch hook. {@code key.remove} and
  * {@code sign.raw} resolve their policy action from the key's inventory record (its GUN and role), so
@@ -64,6 +65,9 @@ final class KeyMethods {
     m.register("key.list", ActionResolver.of(Operation.KEY_LIST), this::keyList);
     m.register("key.generate", ActionResolver.of(Operation.KEY_GENERATE), this::keyGenerate);
     m.register("key.import", this::importAction, this::keyImport);
+    m.register("key.scan", ActionResolver.of(Operation.KEY_LIST), this::keyScan);
+    m.register("key.adopt", p -> new Action(Operation.KEY_IMPORT, ActionResolver.optionalText(p, "gun"),
+        ActionResolver.optionalText(p, "role")), this::keyAdopt);
     m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
     m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
     m.register("audit.tail", ActionResolver.of(Operation.AUDIT_READ), this::auditTail);
@@ -81,7 +85,9 @@ final class KeyMethods {
 
   record GenerateParams(String role, String gun, String token, String algorithm) {}
 
-  record ImportParams(String pem, String passphrase, String role, String gun, String token) {}
+  record ImportParams(String pem, String passphrase, String role, String gun, String token, Boolean skipExisting) {}
+
+  record AdoptParams(String token, String keyId, String ckaId, String role, String gun) {}
 
   record KeyIdParam(String keyId) {}
 
@@ -271,8 +277,15 @@ final class KeyMethods {
 
   /** The public key as docker writes {@code NAME.pub}: a PEM PUBLIC KEY block with a {@code role} header. */
   static String publicKeyPem(KeyInventory.Entry e) {
-    String b64 = e.publicKey();
-    StringBuilder pem = new StringBuilder("-----BEGIN PUBLIC KEY-----\nrole: ").append(e.role()).append("\n\n");
+    return publicKeyPem(e.publicKey(), e.role());
+  }
+
+  /** A PEM PUBLIC KEY block of base64 DER {@code b64}, with a {@code role} header when role is given. */
+  static String publicKeyPem(String b64, String role) {
+    StringBuilder pem = new StringBuilder("-----BEGIN PUBLIC KEY-----\n");
+    if (role != null) {
+      pem.append("role: ").append(role).append("\n\n");
+    }
     for (int i = 0; i < b64.length(); i += 64) {
       pem.append(b64, i, Math.min(b64.length(), i + 64)).append('\n');
     }
@@ -292,12 +305,95 @@ final class KeyMethods {
         "params.role is required: the PEM has no role: header", "params.role"));
     String gun = p.gun() != null ? p.gun() : k.gun().orElse(null);
     ManagedToken t = keys.tokens().get(p.token());
+    if (Boolean.TRUE.equals(p.skipExisting())) {
+      Optional<KeyInventory.Entry> known = keys.inventory().find(
+          dev.custody.tuf.keys.PublicKeys.toTufKey(k.publicKey()).id());
+      if (known.isPresent()) {
+        // a re-run of a trust_dir import: this key is on a token already; nothing is written
+        return keyInfo(known.get(), true).put("alreadyImported", true);
+      }
+    }
     KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun);
     ObjectNode r = keyInfo(e, true);
     r.put("softwareCopyNote", "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
         + " the software copy in your notary/docker trust_dir (private/" + e.keyId() + ".key or the file you"
         + " imported) is still yours: delete it yourself once you have checked the token copy");
     return r;
+  }
+
+  /** key.scan: the private keys on one token, known to this daemon or not. */
+  private JsonNode keyScan(CallerIdentity caller, JsonNode params) throws CustodyException {
+    TokenParam p = Params.bind(params, TokenParam.class);
+    ManagedToken t = keys.tokens().get(required(p.token(), "token"));
+    List<TokenKeyService.ScannedKey> found = keys.scan(t);
+    ObjectNode r = mapper.createObjectNode().put("token", t.name());
+    t.lastInfo().ifPresent(i -> r.put("tokenSerial", i.serial()));
+    ArrayNode out = r.putArray("keys");
+    for (TokenKeyService.ScannedKey s : found) {
+      ObjectNode n = out.addObject();
+      n.put("keyId", s.keyId());
+      n.put("ckaId", s.key().idHex());
+      n.put("label", s.key().label());
+      n.put("algorithm", TokenKeyService.keyType(s.key().algorithm()));
+      n.put("sensitive", s.attributes().sensitive());
+      n.put("extractable", s.attributes().extractable());
+      n.put("adoptable", s.known().isEmpty() && s.attributes().custodyCompliant());
+      n.put("known", s.known().isPresent());
+      s.known().ifPresent(e -> {
+        n.put("role", e.role());
+        if (e.gun() != null) {
+          n.put("gun", e.gun());
+        }
+        n.put("knownToken", e.tokenName());
+      });
+      n.put("publicKey", publicKeyPem(Base64.getEncoder().encodeToString(s.key().publicKey().getEncoded()), null));
+    }
+    return r;
+  }
+
+  /** key.adopt: records a key already on a token (by keyId or ckaId) for a role and repository. */
+  private JsonNode keyAdopt(CallerIdentity caller, JsonNode params) throws CustodyException {
+    AdoptParams p = Params.bind(params, AdoptParams.class);
+    String token = required(p.token(), "token");
+    if ((p.keyId() == null) == (p.ckaId() == null)) {
+      throw new BadRequestException("give exactly one of params.keyId (the TUF key ID) and params.ckaId (hex)",
+          "params.keyId");
+    }
+    String id = p.keyId() != null ? p.keyId() : p.ckaId();
+    if (!id.matches("[0-9a-fA-F]{2,128}") || id.length() % 2 != 0) {
+      throw new BadRequestException("params." + (p.keyId() != null ? "keyId" : "ckaId") + " must be hex",
+          p.keyId() != null ? "params.keyId" : "params.ckaId");
+    }
+    String role = required(p.role(), "role");
+    checkAdoptRole(role, p.gun());
+    ManagedToken t = keys.tokens().get(token);
+    KeyInventory.Entry e = keys.adopt(t, p.keyId(), p.ckaId(), role, p.gun());
+    ObjectNode r = keyInfo(e, true);
+    r.put("ckaId", e.ckaId());
+    r.put("label", e.label());
+    r.put("publicKey", publicKeyPem(e));
+    return r;
+  }
+
+  /**
+   * The roles a key can be adopted for: {@code root}, {@code targets} and {@code snapshot} (these two
+   * with a GUN), a delegation {@code targets/NAME}, or a docker signer name; never {@code timestamp}
+   * (the server's key).
+   */
+  static void checkAdoptRole(String role, String gun) throws BadRequestException {
+    if (role.equals("timestamp")) {
+      throw new BadRequestException("params.role: the timestamp key is the Notary server's; adopt root, targets,"
+          + " snapshot or a delegation key", "params.role");
+    }
+    if (!role.matches("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+        || (role.contains("/") && !role.startsWith("targets/"))) {
+      throw new BadRequestException("params.role: '" + role + "' is not a role: use root, targets, snapshot,"
+          + " targets/NAME or a signer name", "params.role");
+    }
+    if ((role.equals("targets") || role.equals("snapshot")) && (gun == null || gun.isBlank())) {
+      throw new BadRequestException("params.gun is required for a " + role + " key (it signs one repository)",
+          "params.gun");
+    }
   }
 
   private JsonNode keyRemove(CallerIdentity caller, JsonNode params) throws CustodyException {

@@ -29,6 +29,9 @@ public interface KeyService {
     /** Makes new keys on the given token (or the configured default when empty) for repository roles. */
     SignerFactory signerFactory(Optional<String> tokenName);
 
+    /** Every key in the inventory, newest first. */
+    List<KeyRecord> allKeys();
+
     /** Keys recorded for a repository (and its roles), newest first. */
     List<KeyRecord> keysFor(String gun);
 

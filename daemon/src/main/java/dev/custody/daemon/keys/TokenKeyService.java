@@ -11,6 +11,7 @@ import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.KeyAlgorithm;
+import dev.custody.pkcs11.PrivateKeyAttributes;
 import dev.custody.pkcs11.SignatureFormat;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenKey;
@@ -34,7 +35,8 @@ import java.util.Optional;
 
 /**
  * Keys on tokens, recorded in the {@link KeyInventory}: generation and import (non-extractable, on
- * the token), removal, and signing. Implements {@link KeyService} for repository operations.
+ * the token), adoption of keys already on a token ({@link #scan}, {@link #adopt}), removal, and
+ * signing. Implements {@link KeyService} for repository operations.
  *
  * <p>A key's CKA_ID on the token is its TUF key ID (the 32 bytes of the hex ID) and its CKA_LABEL is
  * {@code <gun>/<role>} (or the role alone). A generated key's public key, and so its ID, is known only
@@ -131,6 +133,73 @@ public final class TokenKeyService implements KeyService {
     return record(token, keyId, k.id(), label, role, gun, k.algorithm(), k.publicKey());
   }
 
+  /**
+   * A private key found on a token by {@link #scan}: its token object (CKA_ID, CKA_LABEL, public key),
+   * the TUF key ID it has (of the bare public key), its protection attributes, and the inventory entry
+   * when this daemon already knows the key.
+   */
+  public record ScannedKey(TokenKey key, String keyId, PrivateKeyAttributes attributes,
+                           Optional<KeyInventory.Entry> known) {}
+
+  /**
+   * Every ECDSA P-256 / Ed25519 private key on {@code token} that has its public key object
+   * (C_FindObjects, C_GetAttributeValue), whether this daemon made it or not. Nothing is changed.
+   */
+  public List<ScannedKey> scan(ManagedToken token) throws CustodyException {
+    HsmToken t = tokens.ready(token);
+    List<ScannedKey> out = new java.util.ArrayList<>();
+    try {
+      for (TokenKey k : t.listKeys()) {
+        String keyId = PublicKeys.toTufKey(k.publicKey()).id();
+        out.add(new ScannedKey(k, keyId, t.privateKeyAttributes(k.id()), inventory.find(keyId)));
+      }
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    return out;
+  }
+
+  /**
+   * Enrols a key that is already on {@code token} (made by another custodyd, a ceremony elsewhere, or
+   * pkcs11-tool) into the inventory for {@code role}/{@code gun}, found by its TUF key ID or its CKA_ID.
+   * Nothing is written to the token: the key keeps its CKA_ID and CKA_LABEL. Refused when the key is
+   * already recorded, or when its private key could leave the token (not CKA_SENSITIVE, or CKA_EXTRACTABLE).
+   *
+   * @param keyId the TUF key ID (hex), or null
+   * @param ckaId the CKA_ID (hex), or null; exactly one of the two is given
+   */
+  public KeyInventory.Entry adopt(ManagedToken token, String keyId, String ckaId, String role, String gun)
+      throws CustodyException {
+    String wanted = keyId != null ? keyId.toLowerCase(java.util.Locale.ROOT) : ckaId.toLowerCase(java.util.Locale.ROOT);
+    List<ScannedKey> hits = scan(token).stream()
+        .filter(s -> keyId != null ? s.keyId().equals(wanted) : s.key().idHex().equals(wanted)).toList();
+    String what = (keyId != null ? "key ID " : "CKA_ID ") + wanted;
+    if (hits.isEmpty()) {
+      throw new NotFoundException("key", wanted, "token " + token.name() + " holds no ECDSA P-256 or Ed25519 private"
+          + " key with " + what + " and a matching public key object (`custody key scan --token " + token.name()
+          + "` lists them)");
+    }
+    if (hits.size() > 1) {
+      throw new dev.custody.client.protocol.BadRequestException("token " + token.name() + " holds " + hits.size()
+          + " keys with " + what + ": adopt by keyId instead", "params.ckaId");
+    }
+    ScannedKey s = hits.get(0);
+    if (s.known().isPresent()) {
+      KeyInventory.Entry e = s.known().get();
+      throw new ConflictException(gun, "key " + s.keyId() + " is already in the inventory (token " + e.tokenName()
+          + ", role " + e.role() + (e.gun() == null ? "" : ", " + e.gun()) + "); nothing adopted");
+    }
+    PrivateKeyAttributes a = s.attributes();
+    if (!a.custodyCompliant()) {
+      throw new ConflictException(gun, "key " + s.keyId() + " on token " + token.name() + " is not protected as"
+          + " custody requires (CKA_TOKEN=" + a.token() + ", CKA_PRIVATE=" + a.isPrivate() + ", CKA_SENSITIVE="
+          + a.sensitive() + ", CKA_EXTRACTABLE=" + a.extractable() + "): its private key could be read off the"
+          + " token, so it is not adopted; generate a new key on the token instead");
+    }
+    TokenKey k = s.key();
+    return record(token, s.keyId(), k.id(), k.label(), role, gun, k.algorithm(), k.publicKey());
+  }
+
   private KeyInventory.Entry record(ManagedToken token, String keyId, byte[] ckaId, String label, String role,
       String gun, KeyAlgorithm algorithm, PublicKey publicKey) throws CustodyException {
     String serial = token.lastInfo().map(i -> i.serial()).orElse(null);
@@ -217,6 +286,12 @@ public final class TokenKeyService implements KeyService {
       auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
       return new InventorySigner(e);
     };
+  }
+
+  @Override
+  public List<KeyRecord> allKeys() {
+    return inventory.all().stream().map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(),
+        e.tokenName(), e.tokenSerial())).toList();
   }
 
   @Override

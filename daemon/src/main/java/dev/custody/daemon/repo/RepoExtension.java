@@ -103,6 +103,8 @@ public final class RepoExtension implements DaemonExtension {
 
     m.registerCall("repo.init", ActionResolver.of(Operation.INIT), call -> s.init(caller(call),
         Params.bind(call.params(), RepoParams.Init.class)));
+    m.registerCall("repo.adopt", ActionResolver.of(Operation.INIT), call -> s.adopt(caller(call),
+        Params.bind(call.params(), RepoParams.Adopt.class)));
     m.registerCall("repo.add", roleOrTargets(Operation.ADD), call -> {
       RepoParams.Add p = Params.bind(call.params(), RepoParams.Add.class);
       String gun = RepoParams.required(p.gun(), "gun");

@@ -56,6 +56,8 @@ final class RepoParams {
   record Rotate(String gun, String role, Boolean serverManaged, Boolean publish, String token, String server,
       List<String> serverCaSha256) implements OnServer {}
 
+  record Adopt(String gun, List<String> rootKeyIds, String server) {}
+
   record Id(String id) {}
 
   record Deny(String id, String reason) {}

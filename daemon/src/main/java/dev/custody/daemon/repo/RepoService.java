@@ -228,6 +228,114 @@ final class RepoService {
     });
   }
 
+  // ---------------------------------------------------------------- adopt
+
+  /**
+   * {@code repo.adopt}: starts trusting a repository that already exists on the server (made by the
+   * notary CLI, or by another custodyd), as {@code repo.init} would have. The server's current root is
+   * trusted only if it is signed, to its threshold, by root keys this daemon holds on its tokens (the
+   * keys a notary user imported with {@code key.import}), or by the root key IDs the caller names after
+   * checking them out of band — Notary's trust pinning by key ID, never plain trust on first use. The
+   * rest of the metadata is verified as on every update; nothing is signed or sent. The result says
+   * which roles' keys are on this daemon's tokens.
+   */
+  ObjectNode adopt(Caller c, RepoParams.Adopt p) throws CustodyException {
+    String gun = RepoParams.required(p.gun(), "gun");
+    NotaryServers.Server srv = servers.get(p.server());
+    return locked(gun, srv, () -> {
+      RepoState st = state(gun);
+      if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
+        throw new ConflictException(gun, gun + " is already trusted here: nothing to adopt (repo.delete it first to"
+            + " start over)");
+      }
+      KeyService ks = keys.get();
+      List<KeyService.KeyRecord> inventory = ks.allKeys();
+      boolean named = p.rootKeyIds() != null && !p.rootKeyIds().isEmpty();
+      List<String> anchors = named ? List.copyOf(p.rootKeyIds())
+          : inventory.stream().filter(k -> k.role().equals("root")).map(KeyService.KeyRecord::keyId).toList();
+      if (anchors.isEmpty()) {
+        throw new BadRequestException("no root key in this daemon's inventory to check " + gun + "'s root against:"
+            + " import the repository's root key (key.import), or name the root key ID you checked out of band"
+            + " (params.rootKeyIds)", "params.rootKeyIds");
+      }
+      Repository repo;
+      try {
+        // Notary trust pinning by key ID: the bootstrap root must be signed to its threshold by these keys
+        repo = Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(srv.client(), gun)).store(st.store())
+            .clock(ctx.clock()).trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors)).build()
+            .update();
+      } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
+        throw new dev.custody.client.protocol.MetadataInvalidException("root", gun + ": the root on " + srv.name()
+            + " is not signed by " + (named ? "the named root key(s) " + short12(Set.copyOf(anchors))
+                : "a root key on this daemon's tokens") + " (" + e.getMessage() + "); nothing was trusted");
+      }
+      Set<String> held = new java.util.HashSet<>();
+      inventory.forEach(k -> held.add(k.keyId()));
+      Root root = repo.root().signed();
+      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name())
+          .put("rootVersion", root.version()).put("version", root.version());
+      ObjectNode roles = out.putObject("roles");
+      ArrayNode notes = JsonNodeFactory.instance.arrayNode();
+      for (String role : Root.BASE_ROLES) {
+        List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
+        if (role.equals("root")) {
+          anchors.stream().filter(mine::contains).findFirst().or(() -> mine.stream().findFirst())
+              .ifPresent(id -> out.put("keyId", id));
+        }
+        for (String id : mine) {
+          KeyService.KeyRecord k = inventory.stream().filter(r -> r.keyId().equals(id)).findFirst().orElseThrow();
+          if (!role.equals("root") && k.gun().isEmpty()) {
+            ks.assign(id, role, gun);
+          }
+        }
+        if (mine.isEmpty() && role.equals("targets")) {
+          notes.add("targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
+        } else if (mine.isEmpty() && role.equals("snapshot")) {
+          notes.add("snapshot: its key is not on this daemon's tokens; publishing works only if the server holds it"
+              + " (`custody key rotate " + gun + " snapshot -r` hands it to the server)");
+        } else if (mine.isEmpty() && role.equals("root")) {
+          notes.add("root: no root key on this daemon's tokens; root rotations need one");
+        }
+      }
+      ObjectNode dels = out.putObject("delegations");
+      for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
+        var d = t.getValue().signed().delegationsOrEmpty();
+        for (DelegatedRole r : d.roles()) {
+          Map<String, TufKey> ks2 = new LinkedHashMap<>();
+          r.keyIds().forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
+          reportKeys(dels.putObject(r.name()), ks2, held);
+        }
+      }
+      out.set("notes", notes);
+      ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
+      info.putObject("adopted").put("time", ctx.clock().instant().toString()).put("rootVersion", root.version())
+          .put("anchors", named ? "named" : "inventory");
+      st.writeInfo(info);
+      return out;
+    });
+  }
+
+  /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */
+  private static List<String> reportKeys(ObjectNode into, Map<String, TufKey> roleKeys, Set<String> held) {
+    ArrayNode ids = into.putArray("keyIds");
+    ArrayNode onTokens = into.putArray("onTokens");
+    List<String> mine = new ArrayList<>();
+    for (Map.Entry<String, TufKey> e : roleKeys.entrySet()) {
+      ids.add(e.getKey());
+      String bare;
+      try {
+        bare = PublicKeys.canonicalKeyId(e.getValue());
+      } catch (UnsupportedKeyTypeException ex) {
+        continue;
+      }
+      if (held.contains(bare)) {
+        onTokens.add(bare);
+        mine.add(bare);
+      }
+    }
+    return mine;
+  }
+
   // ---------------------------------------------------------------- staging
 
   ObjectNode stage(Caller c, String gun, String server, List<Change> changes, boolean publish)
@@ -236,8 +344,8 @@ final class RepoService {
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
       if (!st.exists()) {
-        throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, or repo.list it"
-            + " once to trust it");
+        throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
+            + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
       }
       int staged = st.stage(changes);
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);

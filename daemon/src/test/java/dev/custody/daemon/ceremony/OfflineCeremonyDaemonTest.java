@@ -140,9 +140,7 @@ class OfflineCeremonyDaemonTest {
             .hasMessageContaining("no Notary server is configured");
 
         // online: the init ceremony happens with all three root tokens plugged in (carol's only ever here);
-        // the inventory of alice's and bob's keys comes with the tokens
-        Files.createDirectories(on.resolve("state"));
-        Files.copy(off.resolve("state/keys.json"), on.resolve("state/keys.json"));
+        // alice's and bob's keys come with their tokens and are adopted there (key.adopt), nothing copied
         Map<String, SoftHsm.Token> onTokens = new LinkedHashMap<>();
         onTokens.put("online", onlineToken);
         onTokens.put("alice", offTokens.get("alice"));
@@ -150,6 +148,8 @@ class OfflineCeremonyDaemonTest {
         onTokens.put("carol", carol);
         DaemonConfig onConfig = start(on, onTokens, RepoTestbed.server().url());
         try (CustodyClient online = CustodyClient.connect(onConfig.socket().path())) {
+          online.call("key.adopt", params("token", "alice", "keyId", alice, "role", "root", "gun", gun));
+          online.call("key.adopt", params("token", "bob", "keyId", bob, "role", "root", "gun", gun));
           String carolKey = online.call("key.generate", params("role", "root", "gun", gun, "token", "carol"))
               .get("keyId").asText();
           JsonNode init = online.call("repo.init", params("gun", gun, "rootKeyIds", List.of(alice, bob, carolKey),
@@ -283,13 +283,12 @@ class OfflineCeremonyDaemonTest {
            CustodyClient custodian = CustodyClient.connect(offConfig.socket().path())) {
         String root = offline.call("key.generate", params("role", "root", "gun", gun, "token", "alice"))
             .get("keyId").asText();
-        Files.createDirectories(on.resolve("state"));
-        Files.copy(off.resolve("state/keys.json"), on.resolve("state/keys.json"));
         Map<String, SoftHsm.Token> onTokens = new LinkedHashMap<>();
         onTokens.put("online", onlineToken);
         onTokens.put("alice", alice);
         DaemonConfig onConfig = start(on, onTokens, RepoTestbed.server().url());
         try (CustodyClient online = CustodyClient.connect(onConfig.socket().path())) {
+          online.call("key.adopt", params("token", "alice", "keyId", root, "role", "root", "gun", gun));
           online.call("repo.init", params("gun", gun, "rootKeyIds", List.of(root), "token", "online"));
           online.call("repo.add", target(gun, "v1", "one").put("publish", true));
           NotaryCli cached = NotaryCli.create(Files.createTempDirectory(dir, "notary-cached-"), RepoTestbed.server());
