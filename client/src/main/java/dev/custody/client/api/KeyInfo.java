@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param publicKey the public key as PEM, when the daemon sends it ({@code trust key generate}
  *     writes it to NAME.pub)
  * @param softwareCopyNote set by {@code key.import}: the software copy is left for the user to delete
+ * @param slot the PIV slot ({@code 9c} …) of a key on a {@code profile: yubikey} token, else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyInfo(
@@ -25,4 +26,5 @@ public record KeyInfo(
     boolean present,
     String created,
     String publicKey,
-    String softwareCopyNote) {}
+    String softwareCopyNote,
+    String slot) {}

@@ -31,6 +31,7 @@ final class FakeDaemon implements Closeable {
   private final AFUNIXServerSocket server;
   private final Path socket;
   private final Map<String, Object> answers = new ConcurrentHashMap<>();
+  private final Map<String, List<JsonNode>> notices = new ConcurrentHashMap<>();
   final List<JsonNode> requests = new CopyOnWriteArrayList<>();
 
   FakeDaemon(Path socket) throws IOException {
@@ -58,6 +59,20 @@ final class FakeDaemon implements Closeable {
   /** Answers {@code method} with an error. */
   FakeDaemon fail(String method, CustodyException error) {
     answers.put(method, error);
+    return this;
+  }
+
+  /** Sends these notice params (JSON text, each a {@code params} object) before each answer to {@code method}. */
+  FakeDaemon noticesBefore(String method, String... noticeParams) {
+    List<JsonNode> n = new java.util.ArrayList<>();
+    for (String p : noticeParams) {
+      try {
+        n.add(MAPPER.readTree(p));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(e);
+      }
+    }
+    notices.put(method, n);
     return this;
   }
 
@@ -106,6 +121,11 @@ final class FakeDaemon implements Closeable {
         } else {
           resp.set("error", MAPPER.valueToTree(new dev.custody.client.protocol.MethodNotFoundException(
               req.path("method").asText()).toRpcError()));
+        }
+        for (JsonNode p : notices.getOrDefault(req.path("method").asText(), List.of())) {
+          ObjectNode n = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", "notice");
+          n.set("params", p);
+          out.write((MAPPER.writeValueAsString(n) + "\n").getBytes(StandardCharsets.UTF_8));
         }
         out.write((MAPPER.writeValueAsString(resp) + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
