@@ -46,6 +46,15 @@ final class DaemonFixture implements Closeable {
    * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
    */
   DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
+    this(dir, notaryUrl, notaryCa, withExtensions, "");
+  }
+
+  /**
+   * @param moreTokens YAML list items appended under {@code tokens:} after "main" (indented by two
+   *     spaces, e.g. a {@code profile: yubikey} token), or ""
+   */
+  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens)
+      throws Exception {
     this.dir = dir;
     this.socket = dir.resolve("run/custody.sock");
     SoftHsm hsm = SoftHsm.forThisProcess();
@@ -63,7 +72,8 @@ final class DaemonFixture implements Closeable {
             label: %s
             pin: prompt
         %s
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label(),
+        %s
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), moreTokens.stripTrailing(),
             notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
                 + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath())),
         dir.resolve("custodyd.yaml"),
