@@ -79,6 +79,17 @@ class MainTest {
   }
 
   @Test
+  void keyGenerate_managementKeyRefused_hintNamesTheConfigNotThePin() {
+    daemon.fail("key.generate", new PinIncorrectException("yk1", null, "token yk1: the YubiKey with serial 10000001"
+        + " refused the PIV management key (3DES challenge-response failed)"));
+    CliRun r = CliRun.against(daemon, "", "key", "generate", "--token", "yk1", "--slot", "9c");
+    assertThat(r.status()).isEqualTo(ExitCodes.PIN_INCORRECT);
+    assertThat(r.err()).contains("refused the PIV management key").contains("managementKey:")
+        .doesNotContain("token unlock");
+    assertThat(daemon.params("key.generate").get("slot").asText()).isEqualTo("9c");
+  }
+
+  @Test
   void errorCodes_mapToDocumentedExitStatus() {
     daemon.fail("repo.publish", new PolicyDeniedException("ci-team", "publish", GUN, "targets", "policy denies it"));
     assertThat(CliRun.against(daemon, "", "publish", GUN).status()).isEqualTo(10);
