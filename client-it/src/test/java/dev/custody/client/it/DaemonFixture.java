@@ -66,6 +66,15 @@ final class DaemonFixture implements Closeable {
     this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, moreYaml);
   }
 
+  /**
+   * @param moreTokens YAML list items appended under {@code tokens:} after "main" (indented by two
+   *     spaces, e.g. a {@code profile: yubikey} token), or ""
+   */
+  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens)
+      throws Exception {
+    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, "");
+  }
+
   private DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions,
       List<String> extraTokenNames, String moreTokens, String moreYaml) throws Exception {
     this.dir = dir;
@@ -95,7 +104,7 @@ final class DaemonFixture implements Closeable {
         %s%s
         %s
         %s
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), extra, moreTokens,
+        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), extra, moreTokens.stripTrailing(),
             notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
                 + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()), moreYaml),
         dir.resolve("custodyd.yaml"),

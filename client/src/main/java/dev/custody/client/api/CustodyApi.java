@@ -137,10 +137,20 @@ public final class CustodyApi implements Closeable {
   /** Generates a non-extractable key on a token. {@code algorithm}: {@code ecdsa} (default) or {@code ed25519}. */
   public KeyInfo keyGenerate(String role, String gun, String token, String algorithm)
       throws CustodyException, IOException {
+    return keyGenerate(role, gun, token, algorithm, null);
+  }
+
+  /**
+   * Generates a key on a token; {@code slot} is the PIV slot ({@code 9a}, {@code 9c}, {@code 9d},
+   * {@code 9e}, {@code 82}..{@code 95}) on a {@code profile: yubikey} token, null for the first empty one.
+   */
+  public KeyInfo keyGenerate(String role, String gun, String token, String algorithm, String slot)
+      throws CustodyException, IOException {
     ObjectNode p = params().put("role", role);
     opt(p, "gun", gun);
     opt(p, "token", token);
     opt(p, "algorithm", algorithm);
+    opt(p, "slot", slot);
     return call(Methods.KEY_GENERATE, p, KeyInfo.class);
   }
 

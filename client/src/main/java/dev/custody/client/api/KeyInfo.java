@@ -15,6 +15,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param softwareCopyNote set by {@code key.import}: the software copy is left for the user to delete
  * @param alreadyImported set by {@code key.import} with {@code skipExisting}: the key was on a token
  *     already and nothing was written
+ * @param slot the PIV slot ({@code 9c} …) of a key on a {@code profile: yubikey} token, else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyInfo(
@@ -28,4 +29,5 @@ public record KeyInfo(
     String created,
     String publicKey,
     String softwareCopyNote,
-    Boolean alreadyImported) {}
+    Boolean alreadyImported,
+    String slot) {}

@@ -9,6 +9,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param unlockedUntil RFC 3339, present while the PIN is cached
  * @param pinSource where the PIN comes from, as configured ({@code prompt}, {@code file:/path} …), never a PIN
  * @param keys how many keys of the daemon's inventory are on it
+ * @param profile {@code yubikey} for a YubiKey through ykcs11, null for a plain PKCS#11 token
+ * @param managementKey a YubiKey's management key source as configured ({@code default}, {@code file:/path} …), never the key
+ * @param warnings what needs the owner's attention, e.g. the well-known default management key
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TokenStatus(
@@ -24,7 +27,10 @@ public record TokenStatus(
     boolean pinCountLow,
     boolean pinFinalTry,
     boolean pinLocked,
-    int keys) {
+    int keys,
+    String profile,
+    String managementKey,
+    java.util.List<String> warnings) {
 
   /** Where the token is, as {@code key list} prints it: {@code label (serial S)}. */
   public String location() {

@@ -112,6 +112,7 @@ final class CustodyCommand {
   CustodyApi api() throws DaemonUnavailableException {
     if (api == null) {
       api = opener.open(socketPath());
+      api.protocol().onNotice(new NoticePrinter(terminal));
     }
     return api;
   }

@@ -39,7 +39,7 @@ final class DaemonCommands {
       for (TokenStatus k : s.tokens()) {
         t.row(k.name(), k.present() ? "yes" : "no", TokenCommands.state(k), k.keys());
       }
-      sb.append(t.render());
+      sb.append(t.render()).append(TokenCommands.warnings(s.tokens()));
     }
     if (s.pending() != null) {
       sb.append("\nWaiting for approval: ").append(s.pending())

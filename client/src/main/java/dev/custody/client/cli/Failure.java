@@ -93,6 +93,9 @@ record Failure(int exitCode, String line) {
       case PIN_REQUIRED -> hint(m, "unlock the token first: custody token unlock");
       case PIN_INCORRECT -> {
         PinIncorrectException p = (PinIncorrectException) c;
+        if (m.contains("management key")) { // a YubiKey's security-officer credential, from custodyd's config
+          yield hint(m, "fix managementKey: of this token in custodyd's config (it is never retried automatically)");
+        }
         String left = p.finalTry() ? "the next wrong PIN locks the token; "
             : p.triesLeft().isPresent() ? p.triesLeft().getAsInt() + " tries left before the token locks; "
             : p.countLow() ? "few tries are left before the token locks; " : "";

@@ -60,14 +60,17 @@ final class KeyCommands {
   static String location(KeyInfo k) {
     String l = k.token() == null ? "token" : k.token();
     if (k.tokenSerial() != null && !k.tokenSerial().isBlank()) {
-      l += " (serial " + k.tokenSerial() + ")";
+      l += " (serial " + k.tokenSerial() + (k.slot() == null ? "" : ", slot " + k.slot()) + ")";
+    } else if (k.slot() != null) {
+      l += " (slot " + k.slot() + ")";
     }
     return k.present() ? l : l + " [absent]";
   }
 
   @Command(name = "generate", sortOptions = false,
       description = {"Generates a key on a token (non-extractable).", "Offline."},
-      footerHeading = "%nExample:%n", footer = "  custody key generate ecdsa --role root --token yubikey-1")
+      footerHeading = "%nExamples:%n", footer = {"  custody key generate ecdsa --role root --token softhsm-1",
+          "  custody key generate --role root --token yubikey-1 --slot 9c"})
   static final class Generate extends CommandBase {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ALGORITHM", description = "ecdsa (default) or ed25519")
     String algorithm;
@@ -80,9 +83,14 @@ final class KeyCommands {
 
     @Option(names = "--token", paramLabel = "TOKEN", description = "Token to generate it on") String token;
 
+    @Option(names = "--slot", paramLabel = "SLOT",
+        description = "PIV slot on a YubiKey token: 9a, 9c, 9d, 9e or 82..95 (default: the first empty one,"
+            + " 9c first); an occupied slot is refused")
+    String slot;
+
     @Override
     int run() throws Exception {
-      KeyInfo k = api().keyGenerate(role, gun, token, algorithm);
+      KeyInfo k = api().keyGenerate(role, gun, token, algorithm, slot);
       if (json()) {
         printJson(k);
       } else {

@@ -35,7 +35,18 @@ final class TokenCommands {
     for (TokenStatus s : tokens) {
       t.row(s.name(), s.label(), s.serial(), s.present() ? "yes" : "no", state(s), s.keys());
     }
-    return "\n" + t.render() + "\n";
+    return "\n" + t.render() + warnings(tokens) + "\n";
+  }
+
+  /** The tokens' warnings (e.g. a YubiKey on the default management key), one line each, or "". */
+  static String warnings(List<TokenStatus> tokens) {
+    StringBuilder sb = new StringBuilder();
+    for (TokenStatus s : tokens) {
+      if (s.warnings() != null) {
+        s.warnings().forEach(w -> sb.append("\nwarning: ").append(w).append('\n'));
+      }
+    }
+    return sb.toString();
   }
 
   static String state(TokenStatus s) {

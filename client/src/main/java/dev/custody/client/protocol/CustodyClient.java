@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
@@ -29,7 +30,9 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * <p>Call sequence: {@link #connect(Path)} → {@link #call(String, Object, Class)} (any number of
  * times) → {@link #close()}. Calls are serialised on the connection; use one client per thread for
  * parallel requests. A daemon error arrives as the {@link CustodyException} subclass for its code;
- * a broken connection or a protocol violation is an {@link IOException}.
+ * a broken connection or a protocol violation is an {@link IOException}. Notices the daemon sends
+ * before a response ({@link Notice}, e.g. "touch the YubiKey with serial N") go to the
+ * {@link #onNotice} listener.
  */
 public final class CustodyClient implements Closeable {
   /** Largest response line accepted (responses carry listings of many targets). */
@@ -41,6 +44,7 @@ public final class CustodyClient implements Closeable {
   private final BoundedLineReader in;
   private final ObjectMapper mapper = Protocol.newMapper();
   private long nextId = 1;
+  private volatile Consumer<Notice> noticeListener;
 
   private CustodyClient(Path socketPath, AFUNIXSocket socket, int maxResponseBytes) throws IOException {
     this(socketPath, socket, socket.getInputStream(), socket.getOutputStream(), maxResponseBytes);
@@ -155,22 +159,31 @@ public final class CustodyClient implements Closeable {
     line[json.length] = '\n';
     out.write(line);
     out.flush();
-    byte[] reply;
-    try {
-      reply = in.readLine();
-    } catch (SocketTimeoutException e) {
-      throw new SocketTimeoutException("custodyd did not answer '" + method + "' in time");
-    } catch (EOFException e) {
-      throw new EOFException("custodyd closed the connection in the middle of a response to '" + method + "'");
-    }
-    if (reply == null) {
-      throw new EOFException("custodyd closed the connection without answering '" + method + "'");
-    }
     RpcResponse response;
-    try {
-      response = mapper.readValue(reply, RpcResponse.class);
-    } catch (JsonProcessingException | IllegalArgumentException e) {
-      throw new IOException("custodyd sent a response that is not JSON-RPC 2.0: " + e.getMessage(), e);
+    while (true) {
+      byte[] reply;
+      try {
+        reply = in.readLine();
+      } catch (SocketTimeoutException e) {
+        throw new SocketTimeoutException("custodyd did not answer '" + method + "' in time");
+      } catch (EOFException e) {
+        throw new EOFException("custodyd closed the connection in the middle of a response to '" + method + "'");
+      }
+      if (reply == null) {
+        throw new EOFException("custodyd closed the connection without answering '" + method + "'");
+      }
+      JsonNode tree;
+      try {
+        tree = mapper.readTree(reply);
+        if (isNotification(tree)) {
+          dispatchNotice(tree);
+          continue; // the response is still to come
+        }
+        response = mapper.treeToValue(tree, RpcResponse.class);
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        throw new IOException("custodyd sent a response that is not JSON-RPC 2.0: " + e.getMessage(), e);
+      }
+      break;
     }
     if (response.error() != null) {
       // An error with a null id answers a request the daemon could not read (e.g. too large).
@@ -183,6 +196,35 @@ public final class CustodyClient implements Closeable {
       throw new IOException("custodyd answered request " + response.id() + " but " + id + " was sent");
     }
     return response.result();
+  }
+
+  /**
+   * Sets who is told about notices the daemon sends while a call runs (e.g. "touch the YubiKey with
+   * serial N"); null drops them. The listener runs on the calling thread, before the call returns;
+   * it should return quickly. Notices of kinds it does not know are its to ignore.
+   */
+  public void onNotice(Consumer<Notice> listener) {
+    this.noticeListener = listener;
+  }
+
+  /** A JSON-RPC notification: a {@code method} and no {@code id}. */
+  private static boolean isNotification(JsonNode n) {
+    return n != null && n.isObject() && n.has("method") && !n.has("id");
+  }
+
+  /** Hands a {@code notice} to the listener; other notification methods and malformed notices are skipped. */
+  private void dispatchNotice(JsonNode n) {
+    Consumer<Notice> l = noticeListener;
+    JsonNode params = n.get("params");
+    if (l == null || !Notice.METHOD.equals(n.get("method").asText()) || params == null || !params.isObject()
+        || !params.path("kind").isTextual()) {
+      return;
+    }
+    try {
+      l.accept(new Notice(params.get("kind").asText(), params));
+    } catch (RuntimeException e) {
+      // a failing listener must not cost the response, which is still to be read
+    }
   }
 
   /** Calls {@code method} and binds its result to {@code resultType}. */

@@ -37,6 +37,16 @@ class ExitCodesTest {
   }
 
   @Test
+  void managementKeyRefused_hintNamesTheConfigNotThePin() {
+    Failure f = Failure.of(new dev.custody.client.protocol.PinIncorrectException("yk1", null, "token yk1: the YubiKey"
+        + " with serial 10000001 refused the PIV management key (3DES challenge-response failed)"),
+        Path.of("/run/custody/custody.sock"), "custody");
+    assertThat(f.exitCode()).isEqualTo(ExitCodes.PIN_INCORRECT);
+    assertThat(f.line()).contains("refused the PIV management key").contains("managementKey:")
+        .doesNotContain("token unlock");
+  }
+
+  @Test
   void permissionDenied_saysJoinTheGroup() {
     Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"),
         new IOException("Permission denied"), "custody");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Tables as notary prints them, and docker trust inspect's JSON and --pretty output from the seed documents. */
 class FormatTest {
   private static KeyInfo key(String role, String gun, String id) {
-    return new KeyInfo(id, role, gun, "ecdsa", "yubikey-1", "42", true, null, null, null, null);
+    return new KeyInfo(id, role, gun, "ecdsa", "yubikey-1", "42", true, null, null, null, null, null);
   }
 
   @Test

@@ -83,6 +83,35 @@ class CustodyClientTest {
   }
 
   @Test
+  void call_noticesBeforeTheResponse_goToTheListener_unknownOnesSkipped() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      Path sock = fakeDaemon(req -> String.join("\n",
+          "{\"jsonrpc\":\"2.0\",\"method\":\"notice\",\"params\":{\"kind\":\"touch\",\"token\":\"yk1\","
+              + "\"serial\":\"10000001\",\"slot\":\"9c\",\"message\":\"touch the YubiKey with serial 10000001\"}}",
+          "{\"jsonrpc\":\"2.0\",\"method\":\"notice\",\"params\":{\"kind\":\"from.the.future\",\"x\":[1,2]}}",
+          "{\"jsonrpc\":\"2.0\",\"method\":\"somethingElse\",\"params\":{\"kind\":\"touch\"}}",
+          "{\"jsonrpc\":\"2.0\",\"method\":\"notice\",\"params\":{\"kind\":\"touch.done\",\"serial\":\"10000001\"}}",
+          "{\"jsonrpc\":\"2.0\",\"id\":" + req.get("id") + ",\"result\":{\"pong\":true}}"));
+      List<Notice> notices = new CopyOnWriteArrayList<>();
+      try (CustodyClient c = CustodyClient.connect(sock)) {
+        // without a listener the notices are skipped and the response still arrives
+        assertThat(c.ping().pong()).isTrue();
+        c.onNotice(notices::add);
+        assertThat(c.ping().pong()).isTrue();
+        // a listener that fails does not cost the response
+        c.onNotice(n -> {
+          throw new IllegalStateException("listener bug");
+        });
+        assertThat(c.ping().pong()).isTrue();
+      }
+      assertThat(notices).extracting(Notice::kind).containsExactly("touch", "from.the.future", "touch.done");
+      assertThat(notices.get(0).message()).contains("touch the YubiKey with serial 10000001");
+      assertThat(notices.get(0).text("slot")).contains("9c");
+      assertThat(notices.get(2).message()).isEmpty();
+    });
+  }
+
+  @Test
   void call_errorResponse_throwsTypedException() {
     assertTimeoutPreemptively(LIMIT, () -> {
       Path sock = fakeDaemon(req -> "{\"jsonrpc\":\"2.0\",\"id\":" + req.get("id") + ",\"error\":{\"code\":2001,"

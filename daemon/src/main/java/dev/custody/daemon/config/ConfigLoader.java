@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenSelector;
+import dev.custody.pkcs11.yubikey.YubikeyProfile;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -217,8 +218,16 @@ public final class ConfigLoader {
 
   private TokenConfig token(Node t) throws ConfigException {
     t.object();
-    t.allowOnly("name", "module", "label", "serial", "uri", "pin", "holders");
+    t.allowOnly("name", "module", "label", "serial", "uri", "pin", "profile", "managementKey", "holders");
     String name = t.name("name");
+    TokenConfig.Profile profile = t.choice("profile", Map.of("pkcs11", TokenConfig.Profile.PKCS11, "yubikey",
+        TokenConfig.Profile.YUBIKEY), TokenConfig.Profile.PKCS11);
+    if (profile == TokenConfig.Profile.YUBIKEY) {
+      return yubikeyToken(t, name);
+    }
+    if (t.child("managementKey").present()) {
+      throw fail(t.child("managementKey"), "only a token with profile: yubikey has a management key");
+    }
     Path module = t.requiredAbsolutePath("module");
     if (!Files.isRegularFile(module)) {
       throw fail(t.field("module"), module + " does not exist or is not a file (install the PKCS#11 module, e.g."
@@ -243,16 +252,59 @@ public final class ConfigLoader {
     } else if (label == null && serial == null) {
       throw fail(t, "token '" + name + "' needs label, serial or uri to find it among the module's tokens");
     }
-    TokenPin pin = TokenPin.prompt();
+    return new TokenConfig(name, module, label, serial, uri, tokenPin(t), TokenConfig.Profile.PKCS11, null,
+        holders(t.child("holders")));
+  }
+
+  private TokenPin tokenPin(Node t) throws ConfigException {
     Node p = t.child("pin");
-    if (p.present()) {
-      try {
-        pin = TokenPin.parse(p.text());
-      } catch (IllegalArgumentException e) {
-        throw fail(p, e.getMessage());
+    if (!p.present()) {
+      return TokenPin.prompt();
+    }
+    try {
+      return TokenPin.parse(p.text());
+    } catch (IllegalArgumentException e) {
+      throw fail(p, e.getMessage());
+    }
+  }
+
+  /**
+   * {@code profile: yubikey}: ykcs11 (its Debian path unless {@code module} is given), the YubiKey's
+   * serial as its identity, and an optional management key source for key generation.
+   */
+  private TokenConfig yubikeyToken(Node t, String name) throws ConfigException {
+    Path module = t.absolutePath("module", YubikeyProfile.DEFAULT_MODULE);
+    if (!Files.isRegularFile(module)) {
+      throw fail(t.child("module"), module + " does not exist or is not a file (install Yubico's PKCS#11 module:"
+          + " apt install ykcs11)");
+    }
+    for (String f : List.of("label", "uri")) {
+      if (t.child(f).present()) {
+        throw fail(t.child(f), "a yubikey token is found by its serial only (ykcs11 labels are \"YubiKey PIV #<serial>\")");
       }
     }
-    return new TokenConfig(name, module, label, serial, uri, pin, holders(t.child("holders")));
+    String serial = t.optionalText("serial");
+    if (serial == null) {
+      throw fail(t.child("serial"), "is required for profile: yubikey (the YubiKey's serial number, printed on it"
+          + " and shown by `ykman list --serials`)");
+    }
+    if (!serial.matches("[0-9]{1,10}")) {
+      throw fail(t.child("serial"), "\"" + serial + "\" is not a YubiKey serial number (decimal digits)");
+    }
+    TokenManagementKey mgm = null;
+    Node m = t.child("managementKey");
+    if (m.present() && !m.isNull()) {
+      try {
+        mgm = TokenManagementKey.parse(m.text());
+      } catch (IllegalArgumentException e) {
+        throw fail(m, e.getMessage());
+      } catch (ConfigException e) {
+        // a key written unquoted may be a number: do not echo it
+        throw fail(m, "must be a string: file:/path, env:VAR, credential:NAME or default (never the key itself)");
+      }
+    }
+    return new TokenConfig(name, module, null, serial, null, tokenPin(t), TokenConfig.Profile.YUBIKEY, mgm,
+        holders(t.child("holders")));
   }
 
   /**

@@ -83,7 +83,7 @@ final class KeyMethods {
 
   record GunParam(String gun) {}
 
-  record GenerateParams(String role, String gun, String token, String algorithm) {}
+  record GenerateParams(String role, String gun, String token, String algorithm, String slot) {}
 
   record ImportParams(String pem, String passphrase, String role, String gun, String token, Boolean skipExisting) {}
 
@@ -182,6 +182,11 @@ final class KeyMethods {
     n.put("pinFinalTry", now.map(TokenInfo::userPinFinalTry).orElse(false));
     n.put("pinLocked", now.map(TokenInfo::userPinLocked).orElse(false));
     n.put("keys", keyCount);
+    if (t.config().isYubikey()) {
+      n.put("profile", t.config().profile().configName());
+      n.put("managementKey", t.config().findManagementKey().map(Object::toString).orElse("none"));
+      TokenManager.defaultManagementKeyWarning(t.config()).ifPresent(w -> n.putArray("warnings").add(w));
+    }
     return n;
   }
 
@@ -254,6 +259,7 @@ final class KeyMethods {
     n.put("algorithm", e.algorithm());
     n.put("token", e.tokenName());
     n.put("tokenSerial", e.tokenSerial());
+    keys.slotOf(e).ifPresent(s -> n.put("slot", s.hex()));
     n.put("present", present);
     n.put("created", e.created());
     return n;
@@ -269,7 +275,7 @@ final class KeyMethods {
           "params.algorithm");
     };
     ManagedToken t = keys.tokens().get(p.token());
-    KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg);
+    KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg, p.slot());
     ObjectNode r = keyInfo(e, true);
     r.put("publicKey", publicKeyPem(e));
     return r;

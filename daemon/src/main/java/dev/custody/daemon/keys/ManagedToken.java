@@ -1,6 +1,7 @@
 package dev.custody.daemon.keys;
 
 import dev.custody.daemon.config.TokenConfig;
+import dev.custody.daemon.config.TokenManagementKey;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.PinIncorrectException;
 import dev.custody.pkcs11.PinLockedException;
@@ -9,18 +10,26 @@ import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.Pkcs11Backend;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
+import dev.custody.pkcs11.yubikey.ManagementKeySource;
+import dev.custody.pkcs11.yubikey.TouchNotifier;
+import dev.custody.pkcs11.yubikey.YubikeyProfile;
+import dev.custody.pkcs11.yubikey.YubikeyToken;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One configured token, opened lazily through its module's backend.
+ * One configured token, opened lazily through its module's backend ({@code profile: yubikey}: through
+ * the {@link YubikeyProfile} over ykcs11, by serial, with the management key source and a touch
+ * notifier that tells whoever {@link #watchTouch watches}).
  *
  * <p>Call sequence: {@link #ready()} before each operation (opens the token if it was absent until
  * now, logs in from the configured PIN source or the PIN cached by {@link #unlock}) → token
@@ -41,10 +50,23 @@ final class ManagedToken implements AutoCloseable {
   @FunctionalInterface
   interface BackendOpener {
     Pkcs11Backend open(TokenConfig config) throws TokenException;
+
+    /** The {@code yubikey} profile over this token's module (ykcs11), for {@code profile: yubikey} tokens. */
+    default YubikeyProfile yubikey(TokenConfig config) throws TokenException {
+      throw new IllegalStateException("no yubikey profile for " + config.name());
+    }
+  }
+
+  /** A registration made with {@link #watchTouch}; closing it ends it. */
+  interface TouchWatch extends AutoCloseable {
+    @Override
+    void close();
   }
 
   private final TokenConfig config;
   private final BackendOpener backends;
+  /** Told when a signature on this YubiKey waits for a touch: one per signature in progress. */
+  private final List<TouchNotifier> touchWatchers = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
   private final Duration pinCacheTime;
@@ -104,9 +126,24 @@ final class ManagedToken implements AutoCloseable {
     if (t != null) {
       return t;
     }
-    Pkcs11Backend backend = backends.open(config);
     PinSource source = this::pin;
-    t = backend.open(config.selector(), source);
+    if (config.isYubikey()) {
+      ManagementKeySource mgm = config.findManagementKey().map(TokenManagementKey::source)
+          .orElse(ManagementKeySource.none());
+      t = backends.yubikey(config).open(config.serial(), source, mgm, new TouchNotifier() {
+        @Override
+        public void touchRequired(TouchRequest request) {
+          touchWatchers.forEach(w -> w.touchRequired(request));
+        }
+
+        @Override
+        public void touchFinished(TouchRequest request) {
+          touchWatchers.forEach(w -> w.touchFinished(request));
+        }
+      });
+    } else {
+      t = backends.open(config).open(config.selector(), source);
+    }
     try {
       lastInfo = t.info();
     } catch (TokenException e) {
@@ -116,6 +153,26 @@ final class ManagedToken implements AutoCloseable {
     token = t;
     LOG.log(Level.INFO, "token " + name() + " opened: " + lastInfo.displayName() + " through " + t.backendName());
     return t;
+  }
+
+  /** The token as a YubiKey (opened, not necessarily logged in); only for {@code profile: yubikey}. */
+  YubikeyToken yubikey() throws TokenException {
+    if (!config.isYubikey()) {
+      throw new IllegalStateException("token " + name() + " is not a yubikey token");
+    }
+    return (YubikeyToken) opened();
+  }
+
+  /**
+   * Tells {@code watcher} about touch requests of this YubiKey until the returned registration is
+   * closed; a no-op for other tokens. Register before a signature, close after it returns.
+   */
+  TouchWatch watchTouch(TouchNotifier watcher) {
+    if (!config.isYubikey()) {
+      return () -> { };
+    }
+    touchWatchers.add(watcher);
+    return () -> touchWatchers.remove(watcher);
   }
 
   /** The token, present and logged in; fails fast with the token layer's error otherwise. */
@@ -235,7 +292,7 @@ final class ManagedToken implements AutoCloseable {
 
   /** Fresh token information if present now (C_GetSlotList, C_GetTokenInfo), without opening the token. */
   Optional<TokenInfo> probe() throws TokenException {
-    Pkcs11Backend backend = backends.open(config);
+    Pkcs11Backend backend = config.isYubikey() ? backends.yubikey(config).backend() : backends.open(config);
     Optional<TokenInfo> found = backend.listTokens().stream()
         .filter(i -> i.present() && config.selector().matches(i)).findFirst();
     found.ifPresent(i -> lastInfo = i);

@@ -31,7 +31,9 @@ public final class TokenErrors {
       case TOKEN_ABSENT, TOKEN_NOT_FOUND -> new TokenAbsentException(tokenName,
           "token " + tokenName + " is not present: " + m);
       case PIN_REQUIRED -> new PinRequiredException(tokenName, "token " + tokenName + " needs its PIN: " + m);
-      case PIN_INCORRECT -> e instanceof dev.custody.pkcs11.PinIncorrectException p
+      case PIN_INCORRECT -> e instanceof dev.custody.pkcs11.yubikey.ManagementKeyIncorrectException
+          ? new PinIncorrectException(tokenName, null, "token " + tokenName + ": " + m)
+          : e instanceof dev.custody.pkcs11.PinIncorrectException p
           ? new PinIncorrectException(tokenName, null, p.countLow(), p.finalTry(), m)
           : new PinIncorrectException(tokenName, null, m);
       case PIN_LOCKED -> new PinLockedException(tokenName, m);

@@ -2,6 +2,7 @@ package dev.custody.daemon.keys;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.client.protocol.BadRequestException;
 import dev.custody.client.protocol.ConflictException;
 import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.InternalErrorException;
@@ -9,6 +10,7 @@ import dev.custody.client.protocol.NotFoundException;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.policy.UnixAccounts;
+import dev.custody.daemon.rpc.Notices;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.KeyAlgorithm;
 import dev.custody.pkcs11.PrivateKeyAttributes;
@@ -16,6 +18,9 @@ import dev.custody.pkcs11.SignatureFormat;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenKey;
 import dev.custody.pkcs11.UnsupportedByBackendException;
+import dev.custody.pkcs11.yubikey.PivSlot;
+import dev.custody.pkcs11.yubikey.TouchNotifier;
+import dev.custody.pkcs11.yubikey.YubikeyToken;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.TufKey;
@@ -27,11 +32,14 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keys on tokens, recorded in the {@link KeyInventory}: generation and import (non-extractable, on
@@ -41,7 +49,9 @@ import java.util.Optional;
  * <p>A key's CKA_ID on the token is its TUF key ID (the 32 bytes of the hex ID) and its CKA_LABEL is
  * {@code <gun>/<role>} (or the role alone). A generated key's public key, and so its ID, is known only
  * after C_GenerateKeyPair: it is generated under a random CKA_ID and then given its TUF ID
- * (C_SetAttributeValue); a token that refuses keeps the random ID, which the inventory records.
+ * (C_SetAttributeValue); a token that refuses keeps the random ID, which the inventory records. On a
+ * {@code profile: yubikey} token the CKA_ID is the PIV slot's fixed one ({@link PivSlot#ckaId()}), and
+ * an occupied slot is never generated into.
  *
  * <p>Audit: signatures through {@link #findSigner} signers and keys made through
  * {@link #signerFactory} get their own audit line (caller = the daemon; key ID, token serial, role,
@@ -81,9 +91,30 @@ public final class TokenKeyService implements KeyService {
     return gun == null ? role : gun + "/" + role;
   }
 
-  /** Generates a key on {@code token} (C_GenerateKeyPair) and records it. */
+  /** Generates a key on {@code token} (C_GenerateKeyPair) and records it; on a YubiKey in the first empty slot. */
   public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm)
       throws CustodyException {
+    return generate(token, role, gun, algorithm, null);
+  }
+
+  /**
+   * Generates a key on {@code token} and records it. {@code slot} ({@code 9a}, {@code 9c}, {@code 9d},
+   * {@code 9e}, {@code 82}..{@code 95}) is for {@code profile: yubikey} tokens only; null there means
+   * the first empty slot of {@link #SLOT_ORDER}.
+   *
+   * @throws BadRequestException for a slot on another token or a malformed slot
+   * @throws ConflictException for an occupied slot: a YubiKey overwrites without a trace, so Custody never does
+   */
+  public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm,
+      String slot) throws CustodyException {
+    if (token.config().isYubikey()) {
+      return generateOnYubikey(token, role, gun, algorithm, slot);
+    }
+    if (slot != null) {
+      throw new BadRequestException("params.slot: token " + token.name() + " is not a YubiKey (profile: "
+          + token.config().profile().configName() + "); a PIV slot applies to profile: yubikey tokens only",
+          "params.slot");
+    }
     HsmToken t = tokens.ready(token);
     String label = label(role, gun);
     byte[] provisional = new byte[16];
@@ -108,6 +139,78 @@ public final class TokenKeyService implements KeyService {
           + e.getMessage() + "); it keeps CKA_ID " + HexFormat.of().formatHex(provisional));
     }
     return record(token, keyId, ckaId, label, role, gun, algorithm, k.publicKey());
+  }
+
+  /** Where a key goes on a YubiKey when no slot is named: the signature slot, the other PIV slots, then retired. */
+  static final List<PivSlot> SLOT_ORDER = slotOrder();
+
+  private static List<PivSlot> slotOrder() {
+    List<PivSlot> order = new ArrayList<>(List.of(PivSlot.values()));
+    order.remove(PivSlot.SIGNATURE);
+    order.add(0, PivSlot.SIGNATURE);
+    return List.copyOf(order);
+  }
+
+  /** GENERATE ASYMMETRIC into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
+  private KeyInventory.Entry generateOnYubikey(ManagedToken token, String role, String gun, KeyAlgorithm algorithm,
+      String slotSpec) throws CustodyException {
+    if (algorithm != KeyAlgorithm.EC_P256) {
+      throw new BadRequestException("token " + token.name() + " is a YubiKey: it holds ecdsa (P-256) keys only",
+          "params.algorithm");
+    }
+    PivSlot wanted = null;
+    if (slotSpec != null) {
+      try {
+        wanted = PivSlot.parse(slotSpec);
+      } catch (TokenException e) {
+        throw new BadRequestException("params.slot: " + e.getMessage(), "params.slot");
+      }
+    }
+    YubikeyToken yk = tokens.yubikey(token);
+    PivSlot slot;
+    try {
+      Map<PivSlot, TokenKey> onCard = yk.keysBySlot();
+      if (wanted != null) {
+        slot = wanted;
+        Optional<KeyInventory.Entry> recorded = recordedIn(token, slot);
+        if (onCard.containsKey(slot) || recorded.isPresent()) {
+          throw new ConflictException(null, "slot " + slot + " of YubiKey " + yk.serial() + " (token " + token.name()
+              + ") already holds a key" + recorded.map(e -> " (key " + e.keyId() + ", role " + e.role() + ")")
+              .orElse(" that Custody did not make") + "; Custody never overwrites a PIV slot (the old key would be"
+              + " gone for good): choose an empty slot" + firstFree(token, onCard).map(f -> ", e.g. " + f.hex())
+              .orElse(""));
+        }
+      } else {
+        slot = firstFree(token, onCard).orElseThrow(() -> new ConflictException(null, "every PIV slot of YubiKey "
+            + yk.serial() + " (token " + token.name() + ") holds a key; Custody never overwrites one"));
+      }
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    TokenKey k;
+    try {
+      k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    String keyId = PublicKeys.toTufKey(k.publicKey()).id();
+    return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
+  }
+
+  private Optional<KeyInventory.Entry> recordedIn(ManagedToken token, PivSlot slot) {
+    String ckaId = HexFormat.of().formatHex(slot.ckaId());
+    return inventory.all().stream().filter(e -> e.tokenName().equals(token.name()) && e.ckaId().equals(ckaId))
+        .findFirst();
+  }
+
+  private Optional<PivSlot> firstFree(ManagedToken token, Map<PivSlot, TokenKey> onCard) {
+    return SLOT_ORDER.stream().filter(s -> !onCard.containsKey(s) && recordedIn(token, s).isEmpty()).findFirst();
+  }
+
+  /** The PIV slot of a key on a {@code profile: yubikey} token, from its CKA_ID; empty for other tokens. */
+  Optional<PivSlot> slotOf(KeyInventory.Entry e) {
+    return tokens.findByName(e.tokenName()).filter(t -> t.config().isYubikey())
+        .flatMap(t -> PivSlot.findByCkaId(e.ckaIdBytes()));
   }
 
   /**
@@ -238,14 +341,79 @@ public final class TokenKeyService implements KeyService {
     return e;
   }
 
-  /** Signs {@code message} with a recorded key, on its token; TUF format (raw r‖s for ECDSA). */
+  /**
+   * Signs {@code message} with a recorded key, on its token; TUF format (raw r‖s for ECDSA). On a
+   * YubiKey that waits for a touch, the caller of the current socket call is told so
+   * ({@link TouchNotice}) before this returns.
+   */
   public byte[] sign(KeyInventory.Entry e, byte[] message) throws CustodyException {
     ManagedToken token = tokenOf(e);
     HsmToken t = tokens.ready(token);
-    try {
+    TouchNotice notice = new TouchNotice(token, e);
+    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
       return t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW);
     } catch (TokenException ex) {
       throw TokenErrors.toCustody(token.name(), ex);
+    } finally {
+      notice.finished();
+    }
+  }
+
+  /**
+   * The touch notice of one signature: when the YubiKey is still busy after the token layer's
+   * threshold, the caller of the socket call this signature runs for (captured on the signing
+   * thread) gets a {@code touch} notice, the daemon log an INFO line and the audit log a
+   * {@code touch} line; when the signature has returned, a {@code touch.done} notice.
+   */
+  private final class TouchNotice implements TouchNotifier {
+    private final ManagedToken token;
+    private final KeyInventory.Entry entry;
+    private final Optional<PivSlot> slot;
+    private final Optional<Notices.Channel> channel = Notices.current();
+    private final AtomicBoolean told = new AtomicBoolean();
+    private volatile TouchRequest request;
+
+    TouchNotice(ManagedToken token, KeyInventory.Entry entry) {
+      this.token = token;
+      this.entry = entry;
+      this.slot = PivSlot.findByCkaId(entry.ckaIdBytes());
+    }
+
+    @Override
+    public void touchRequired(TouchRequest r) {
+      // signatures in other slots of the same YubiKey have their own notice
+      if (slot.isPresent() && r.slot() != slot.get() || !told.compareAndSet(false, true)) {
+        return;
+      }
+      request = r;
+      channel.ifPresent(c -> c.send("touch", fields(r).put("message", r.message())));
+      LOG.log(Level.INFO, "token " + token.name() + ": " + r.message() + " (slot " + r.slot().hex() + ", key "
+          + entry.keyId() + ")" + channel.map(c -> " for " + c.caller()).orElse(""));
+      ObjectNode d = JsonNodeFactory.instance.objectNode().put("token", token.name()).put("tokenSerial", r.serial())
+          .put("slot", r.slot().hex());
+      AuditRecord.Builder b = AuditRecord.builder("touch").keyId(entry.keyId()).role(entry.role()).gun(entry.gun())
+          .result("requested").message(r.message()).details(d);
+      channel.ifPresentOrElse(c -> b.caller(c.caller().uid(), c.caller().gid(), c.caller().pid()),
+          () -> b.caller(UnixAccounts.selfUid(), UnixAccounts.selfGid(), ProcessHandle.current().pid()));
+      try {
+        audit.append(b.build());
+      } catch (IOException | RuntimeException ex) {
+        LOG.log(Level.WARNING, "audit line for a touch request on token " + token.name() + " failed: "
+            + ex.getMessage());
+      }
+    }
+
+    /** After the signature: {@code touch.done} if a touch was asked for. */
+    void finished() {
+      TouchRequest r = request;
+      if (r != null) {
+        channel.ifPresent(c -> c.send("touch.done", fields(r)));
+      }
+    }
+
+    private ObjectNode fields(TouchRequest r) {
+      return JsonNodeFactory.instance.objectNode().put("token", token.name()).put("serial", r.serial())
+          .put("slot", r.slot().hex()).put("keyId", entry.keyId());
     }
   }
 

@@ -4,12 +4,16 @@ import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.NotFoundException;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.config.TokenConfig;
+import dev.custody.daemon.config.TokenManagementKey;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
 import dev.custody.pkcs11.TokenSelector;
+import dev.custody.pkcs11.yubikey.YubikeyProfile;
+import dev.custody.pkcs11.yubikey.YubikeyToken;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -23,19 +27,22 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The configured tokens: one {@link ManagedToken} per {@code tokens[]} entry, one
- * {@link Pkcs11Backend} per module path (C_Initialize once), both opened on first use so that a
+ * {@link Pkcs11Backend} per module path (C_Initialize once; a {@link YubikeyProfile} per ykcs11 path for
+ * {@code profile: yubikey} tokens), both opened on first use so that a
  * token absent at start-up is fine and is picked up when inserted, without a restart.
  *
  * <p>Call sequence: {@link #TokenManager} → {@link #get}/{@link #find} → {@link ManagedToken#ready()}
  * … → {@link #close()} (wipes PINs, closes tokens, C_Finalize).
  */
 public final class TokenManager implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(TokenManager.class.getName());
   /** The backend used for every module: the ipkcs11wrapper one, which supports every operation. */
   static final Pkcs11.Backend BACKEND = Pkcs11.Backend.valueOf(
       System.getProperty("custody.pkcs11.backend", "IPKCS11WRAPPER"));
 
   private final Map<String, ManagedToken> tokens = new LinkedHashMap<>();
   private final Map<Path, Pkcs11Backend> backends = new HashMap<>(); // guarded by itself
+  private final Map<Path, YubikeyProfile> yubikeyProfiles = new HashMap<>(); // guarded by backends
   private final ScheduledExecutorService scheduler;
 
   public TokenManager(DaemonConfig config, Clock clock) {
@@ -44,8 +51,46 @@ public final class TokenManager implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    ManagedToken.BackendOpener opener = new ManagedToken.BackendOpener() {
+      @Override
+      public Pkcs11Backend open(TokenConfig c) throws TokenException {
+        return backend(c);
+      }
+
+      @Override
+      public YubikeyProfile yubikey(TokenConfig c) throws TokenException {
+        return yubikeyProfile(c);
+      }
+    };
     for (TokenConfig tc : config.tokens()) {
-      tokens.put(tc.name(), new ManagedToken(tc, this::backend, scheduler, clock, config.pinCacheTime()));
+      tokens.put(tc.name(), new ManagedToken(tc, opener, scheduler, clock, config.pinCacheTime()));
+      defaultManagementKeyWarning(tc).ifPresent(w -> LOG.log(Level.WARNING, w));
+    }
+  }
+
+  /**
+   * The warning for a {@code yubikey} token configured with the well-known default management key,
+   * logged at start and shown by {@code token.list} and {@code status}.
+   */
+  static Optional<String> defaultManagementKeyWarning(TokenConfig tc) {
+    if (!tc.isYubikey() || tc.findManagementKey().filter(TokenManagementKey::isWellKnownDefault).isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("token " + tc.name() + " (YubiKey " + tc.serial() + ") uses the well-known DEFAULT"
+        + " PIV management key (010203...08): anyone holding this YubiKey can overwrite its keys. Set a new one"
+        + " (ykman piv access change-management-key) and configure managementKey: credential:NAME or file:/path.");
+  }
+
+  /** One {@link YubikeyProfile} per ykcs11 path (it holds that module's C_Initialize). */
+  private YubikeyProfile yubikeyProfile(TokenConfig config) throws TokenException {
+    Path module = config.module().toAbsolutePath().normalize();
+    synchronized (backends) {
+      YubikeyProfile p = yubikeyProfiles.get(module);
+      if (p == null) {
+        p = YubikeyProfile.open(module); // C_Initialize
+        yubikeyProfiles.put(module, p);
+      }
+      return p;
     }
   }
 
@@ -129,6 +174,15 @@ public final class TokenManager implements AutoCloseable {
     }
   }
 
+  /** The YubiKey of a {@code profile: yubikey} token, present (not necessarily logged in), or the wire error. */
+  YubikeyToken yubikey(ManagedToken t) throws CustodyException {
+    try {
+      return t.yubikey();
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(t.name(), e);
+    }
+  }
+
   @Override
   public void close() {
     scheduler.shutdownNow();
@@ -136,6 +190,8 @@ public final class TokenManager implements AutoCloseable {
     synchronized (backends) {
       backends.values().forEach(Pkcs11Backend::close); // C_Finalize when the last user closes
       backends.clear();
+      yubikeyProfiles.values().forEach(YubikeyProfile::close);
+      yubikeyProfiles.clear();
     }
   }
 }

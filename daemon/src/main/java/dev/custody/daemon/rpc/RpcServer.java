@@ -1,10 +1,12 @@
 package dev.custody.daemon.rpc;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.client.protocol.BoundedLineReader;
 import dev.custody.client.protocol.BusyException;
 import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.InternalErrorException;
 import dev.custody.client.protocol.LineTooLongException;
+import dev.custody.client.protocol.Protocol;
 import dev.custody.client.protocol.RequestTimeoutException;
 import dev.custody.client.protocol.RequestTooLargeException;
 import dev.custody.client.protocol.RpcResponse;
@@ -17,6 +19,7 @@ import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -40,7 +43,8 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
  * {@code ping} itself.
  *
  * <p>Call sequence: construct → {@link #start()} → … → {@link #stop(Duration)} (or
- * {@link #close()}). Requests on one connection are answered in order, one at a time.
+ * {@link #close()}). Requests on one connection are answered in order, one at a time; while a
+ * method runs, it may send its caller notices ({@link Notices}), which always precede the reply.
  *
  * <p>Per connection: the caller's identity is read from SO_PEERCRED once, at accept. A line longer
  * than {@code maxRequestBytes} is answered with REQUEST_TOO_LARGE (id null) and the connection is
@@ -278,6 +282,8 @@ public final class RpcServer implements Closeable {
   private final class Connection implements Runnable {
     private final AFUNIXSocket socket;
     private final CallerIdentity caller;
+    /** Serialises the reply of a call with the notices sent during it (from other threads too). */
+    private final Object writeLock = new Object();
     private boolean busy; // guarded by this
     private boolean closed; // guarded by this
     private boolean midLine;
@@ -347,9 +353,15 @@ public final class RpcServer implements Closeable {
           }
           busy = true;
         }
+        CallChannel channel = new CallChannel(out);
         try {
-          write(out, execute(request));
+          RpcResponse response = Notices.with(channel, () -> execute(request));
+          channel.end(); // no notice after the reply
+          synchronized (writeLock) {
+            write(out, response);
+          }
         } finally {
+          channel.end();
           // Busy until the reply is written: a stop that runs between the method's return and the
           // write must not take the connection for idle and close it under the reply.
           synchronized (this) {
@@ -416,6 +428,59 @@ public final class RpcServer implements Closeable {
       if (timeout != soTimeout) {
         socket.setSoTimeout(timeout);
         soTimeout = timeout;
+      }
+    }
+
+    /**
+     * The {@link Notices.Channel} of one call on this connection: writes notice lines until
+     * {@link #end()}, which the connection calls before it writes the reply.
+     */
+    private final class CallChannel implements Notices.Channel {
+      private final OutputStream out;
+      private boolean ended; // guarded by writeLock
+
+      CallChannel(OutputStream out) {
+        this.out = out;
+      }
+
+      @Override
+      public CallerIdentity caller() {
+        return caller;
+      }
+
+      @Override
+      public boolean send(String kind, ObjectNode fields) {
+        ObjectNode line = dispatcher.mapper().createObjectNode()
+            .put("jsonrpc", Protocol.JSONRPC_VERSION).put("method", Notices.METHOD);
+        ObjectNode params = line.putObject("params").put("kind", kind);
+        fields.fields().forEachRemaining(f -> {
+          if (!f.getKey().equals("kind")) {
+            params.set(f.getKey(), f.getValue());
+          }
+        });
+        synchronized (writeLock) {
+          if (ended) {
+            return false;
+          }
+          try {
+            byte[] json = dispatcher.mapper().writeValueAsBytes(line);
+            byte[] bytes = Arrays.copyOf(json, json.length + 1);
+            bytes[json.length] = '\n';
+            out.write(bytes);
+            out.flush();
+            return true;
+          } catch (IOException e) {
+            ended = true; // the reply write will fail the same way and end the connection
+            LOG.log(Level.DEBUG, "notice to " + caller + " not sent: " + e.getMessage());
+            return false;
+          }
+        }
+      }
+
+      void end() {
+        synchronized (writeLock) {
+          ended = true;
+        }
       }
     }
 

@@ -345,4 +345,69 @@ class ConfigLoaderTest {
     assertThat(error(base + "{people: [alice]}\n").getMessage()).contains("tokens[0].holders.people: unknown field");
     assertThat(error(base + "[alice]\n").getMessage()).contains("tokens[0].holders: must be a mapping");
   }
+
+  @Test
+  void yubikeyProfile_serialIdentity_managementKeySources() throws ConfigException {
+    DaemonConfig c = parse("""
+        tokens:
+          - name: yk-1
+            profile: yubikey
+            module: %1$s
+            serial: 12345678
+            managementKey: credential:yk-mgm
+          - name: yk-2
+            profile: yubikey
+            module: %1$s
+            serial: "87654321"
+            managementKey: default
+          - name: yk-3
+            profile: yubikey
+            module: %1$s
+            serial: "5"
+          - name: soft
+            module: %1$s
+            label: x
+        """.formatted(module));
+    TokenConfig yk1 = c.findToken("yk-1").orElseThrow();
+    assertThat(yk1.isYubikey()).isTrue();
+    assertThat(yk1.serial()).isEqualTo("12345678");
+    assertThat(yk1.selector().serial()).isEqualTo("12345678");
+    assertThat(yk1.managementKey().spec()).isEqualTo("credential:yk-mgm");
+    assertThat(yk1.managementKey().isWellKnownDefault()).isFalse();
+    assertThat(c.findToken("yk-2").orElseThrow().managementKey().isWellKnownDefault()).isTrue();
+    assertThat(c.findToken("yk-3").orElseThrow().findManagementKey()).isEmpty();
+    assertThat(c.findToken("soft").orElseThrow().profile()).isEqualTo(TokenConfig.Profile.PKCS11);
+    assertThat(c.findToken("soft").orElseThrow().isYubikey()).isFalse();
+
+    // module omitted: Debian's ykcs11
+    String noModule = "tokens:\n  - name: yk\n    profile: yubikey\n    serial: \"1\"\n";
+    if (Files.isRegularFile(dev.custody.pkcs11.yubikey.YubikeyProfile.DEFAULT_MODULE)) {
+      assertThat(parse(noModule).tokens().get(0).module()).isEqualTo(dev.custody.pkcs11.yubikey.YubikeyProfile.DEFAULT_MODULE);
+    } else {
+      assertThat(error(noModule).getMessage()).contains("tokens[0].module").contains("apt install ykcs11");
+    }
+  }
+
+  @Test
+  void errors_yubikeyProfile() {
+    String yk = "tokens:\n  - name: yk\n    profile: yubikey\n    module: %s\n".formatted(module);
+    assertThat(error(yk).getMessage()).contains("tokens[0].serial: is required for profile: yubikey");
+    assertThat(error(yk + "    serial: abc\n").getMessage()).contains("tokens[0].serial")
+        .contains("not a YubiKey serial");
+    assertThat(error(yk + "    serial: \"1\"\n    label: x\n").getMessage()).contains("tokens[0].label")
+        .contains("by its serial only");
+    assertThat(error(yk.replace("yubikey", "yubico") + "    serial: \"1\"\n").getMessage())
+        .contains("tokens[0].profile").contains("pkcs11, yubikey");
+    // a literal management key is refused like a literal PIN, and not echoed
+    String key = "0102030405060708010203040506070801020304050607aa";
+    assertThat(error(yk + "    serial: \"1\"\n    managementKey: \"" + key + "\"\n").getMessage())
+        .contains("tokens[0].managementKey").contains("never the key itself").doesNotContain(key);
+    assertThat(error(yk + "    serial: \"1\"\n    managementKey: 123456789012345678901234\n").getMessage())
+        .contains("tokens[0].managementKey").contains("never the key itself").doesNotContain("1234567890");
+    assertThat(error(yk + "    serial: \"1\"\n    managementKey: file:mgm\n").getMessage())
+        .contains("must be absolute");
+    assertThat(error("tokens:\n  - name: t\n    module: %s\n    label: x\n    managementKey: default\n"
+        .formatted(module)).getMessage()).contains("tokens[0].managementKey")
+        .contains("only a token with profile: yubikey");
+  }
 }

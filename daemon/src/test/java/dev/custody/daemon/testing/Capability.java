@@ -33,6 +33,13 @@ public enum Capability {
       return onPath("setpriv");
     }
   },
+  /** Emulated YubiKeys for the real ykcs11: root, pcscd, vsmartcard-vpcd, ykcs11 (test-hsm YubikeyEmulator). */
+  YUBIKEY_EMULATOR("root, pcscd, vsmartcard-vpcd and ykcs11 for emulated YubiKeys") {
+    @Override
+    boolean present() {
+      return dev.custody.testhsm.piv.YubikeyEmulator.missingCapabilityWithYkcs11().isEmpty();
+    }
+  },
   /** Linux: SO_PEERCRED and /proc. */
   LINUX("Linux (SO_PEERCRED, /proc)") {
     @Override
