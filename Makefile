@@ -1,11 +1,12 @@
 # The two set-up commands (see README): `make demo` and `make test`.
 MVN ?= mvn -B -ntp
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench bench-startup clean
 
 deps:
 	./scripts/install-deps.sh
 
+# `install` packages client/ too, which makes bin/custody's class-data archive (client/target/custody.jsa)
 build: deps
 	$(MVN) -q -DskipTests install
 
@@ -17,6 +18,11 @@ test: deps
 
 bench: build
 	./scripts/bench.sh
+	./client/scripts/bench-startup.sh
+
+# `custody status` / `--version` start-up against `notary list` (client/scripts/bench-startup.sh [RUNS])
+bench-startup: build
+	./client/scripts/bench-startup.sh
 
 clean:
 	$(MVN) -q clean

@@ -55,15 +55,6 @@ class CliAgainstDaemonTest {
   }
 
   @Test
-  void launcher_writesItsClassDataArchive() throws Exception {
-    custody.run("--version").ok();
-    custody.run("--version").ok();
-    try (var files = Files.list(dir.resolve("cds"))) {
-      assertThat(files.map(f -> f.getFileName().toString())).anyMatch(n -> n.endsWith(".jsa") || n.endsWith(".aot"));
-    }
-  }
-
-  @Test
   void daemonNotRunning_noSocket_exit3() throws Exception {
     Path none = dir.resolve("none.sock");
     Custody.Result r = new Custody(none, dir.resolve("cds")).run("status");

@@ -41,6 +41,12 @@ final class Custody {
     env.put("CUSTODY_CDS_DIR", cdsDir.toString());
   }
 
+  /** Runs {@code launcherCopy} (an {@link #installCopy}) instead of the source tree's bin/custody. */
+  Custody launcher(Path launcherCopy) {
+    launcher = launcherCopy;
+    return this;
+  }
+
   Custody env(String name, String value) {
     env.put(name, value);
     return this;

@@ -3,6 +3,7 @@ package dev.custody.client.cli;
 import dev.custody.client.api.CustodyApi;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
@@ -39,7 +40,7 @@ public final class Main {
       return ExitCodes.USAGE;
     }
     CustodyCommand root = new CustodyCommand(terminal, opener);
-    CommandLine cl = commandLine(root, commandNamed(args));
+    CommandLine cl = commandLine(root, versionOnly(args) ? ROOT_ONLY : commandNamed(args));
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setParameterExceptionHandler((ParameterException e, String[] a) -> {
@@ -70,7 +71,10 @@ public final class Main {
     return commandLine(root, null);
   }
 
-  /** The root with every command, or with {@code only} when it is given. */
+  /** For {@link #commandLine(CustodyCommand, Class)}: the root command alone ({@code custody --version}). */
+  static final Class<?> ROOT_ONLY = CustodyCommand.class;
+
+  /** The root with every command, or with {@code only} when it is given ({@link #ROOT_ONLY}: none). */
   static CommandLine commandLine(CustodyCommand root, Class<?> only) {
     CommandLine cl = new CommandLine(root);
     for (Class<?> c : CustodyCommand.COMMANDS) {
@@ -82,6 +86,26 @@ public final class Main {
     cl.setUsageHelpLongOptionsMaxWidth(28);
     return cl;
   }
+
+  /**
+   * The top-level commands by name and alias, so that choosing the one to build reads no annotations
+   * (reading every command's costs a short command more than building it). Hidden commands need the
+   * whole tree and are not here. Checked against the annotations by MainStartupTest; a name missing
+   * here is still found, by reading them.
+   */
+  static final Map<String, Class<?>> COMMAND_NAMES = Map.ofEntries(
+      Map.entry("init", RepoCommands.Init.class), Map.entry("add", RepoCommands.Add.class),
+      Map.entry("addhash", RepoCommands.AddHash.class), Map.entry("remove", RepoCommands.Remove.class),
+      Map.entry("rm", RepoCommands.Remove.class), Map.entry("list", RepoCommands.ListTargets.class),
+      Map.entry("ls", RepoCommands.ListTargets.class), Map.entry("lookup", RepoCommands.Lookup.class),
+      Map.entry("publish", RepoCommands.Publish.class), Map.entry("status", RepoCommands.Status.class),
+      Map.entry("reset", RepoCommands.Reset.class), Map.entry("verify", RepoCommands.Verify.class),
+      Map.entry("witness", RepoCommands.Witness.class), Map.entry("delete", RepoCommands.Delete.class),
+      Map.entry("key", KeyCommands.class), Map.entry("delegation", DelegationCommands.class),
+      Map.entry("trust", TrustCommands.class), Map.entry("token", TokenCommands.class),
+      Map.entry("pending", ApprovalCommands.Pending.class), Map.entry("approve", ApprovalCommands.Approve.class),
+      Map.entry("deny", ApprovalCommands.Deny.class), Map.entry("audit", AuditCommands.class),
+      Map.entry("policy", DaemonCommands.Policy.class), Map.entry("ceremony", CeremonyCommands.class));
 
   private static final List<String> GLOBAL_OPTIONS_WITH_VALUE = List.of("--socket", "-s", "--server",
       "--tlscacert", "-o", "--output");
@@ -100,6 +124,10 @@ public final class Main {
       if (a.startsWith("-")) {
         continue;
       }
+      Class<?> known = COMMAND_NAMES.get(a);
+      if (known != null && CustodyCommand.COMMANDS.contains(known)) {
+        return known;
+      }
       for (Class<?> c : CustodyCommand.COMMANDS) {
         picocli.CommandLine.Command cmd = c.getAnnotation(picocli.CommandLine.Command.class);
         if (cmd.hidden()) {
@@ -112,6 +140,22 @@ public final class Main {
       return null;
     }
     return null;
+  }
+
+  /** True for {@code custody [-V|--version]} with global options only: the root alone answers it. */
+  static boolean versionOnly(String[] args) {
+    boolean version = false;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (GLOBAL_OPTIONS_WITH_VALUE.contains(a)) {
+        i++;
+      } else if ("-V".equals(a) || "--version".equals(a)) {
+        version = true;
+      } else if (!a.startsWith("-") || "-h".equals(a) || "--help".equals(a)) {
+        return false;
+      }
+    }
+    return version;
   }
 
   /**

@@ -1,0 +1,61 @@
+package dev.custody.client.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.Command;
+
+/** What keeps a short command short: choosing the one command to build, and the archive's training run. */
+class MainStartupTest {
+  @Test
+  void commandNames_matchTheAnnotations() {
+    Map<String, Class<?>> fromAnnotations = new HashMap<>();
+    for (Class<?> c : CustodyCommand.COMMANDS) {
+      Command cmd = c.getAnnotation(Command.class);
+      if (!cmd.hidden()) {
+        fromAnnotations.put(cmd.name(), c);
+        for (String alias : cmd.aliases()) {
+          fromAnnotations.put(alias, c);
+        }
+      }
+    }
+    assertThat(Main.COMMAND_NAMES).isEqualTo(fromAnnotations);
+  }
+
+  @Test
+  void commandNamed_findsTheCommandAfterGlobalOptions() {
+    assertThat(Main.commandNamed(new String[] {"--socket", "status", "ls", "x"})).isEqualTo(RepoCommands.ListTargets.class);
+    assertThat(Main.commandNamed(new String[] {"-o", "json", "status"})).isEqualTo(RepoCommands.Status.class);
+    assertThat(Main.commandNamed(new String[] {"gen-man"})).isNull();
+    assertThat(Main.commandNamed(new String[] {"stauts"})).isNull();
+  }
+
+  @Test
+  void versionOnly_isTheRootAlone() {
+    assertThat(Main.versionOnly(new String[] {"--version"})).isTrue();
+    assertThat(Main.versionOnly(new String[] {"-o", "json", "-V"})).isTrue();
+    assertThat(Main.versionOnly(new String[] {"--version", "--help"})).isFalse();
+    assertThat(Main.versionOnly(new String[] {"status", "--version"})).isFalse();
+    assertThat(Main.versionOnly(new String[] {"-D"})).isFalse();
+  }
+
+  @Test
+  void version_printsTheVersionFromTheRootAlone() {
+    var out = new java.io.StringWriter();
+    var err = new java.io.StringWriter();
+    int status = Main.run(new String[] {"--version"}, Map.of(), new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+    assertThat(status).isZero();
+    assertThat(out.toString()).startsWith("custody ");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void training_runsEachCommandToItsExpectedEnd() throws Exception {
+    // --version, --help, status, status -o json, token list, key list: answered (0); list: a method the
+    // scripted daemon does not serve (8); an unknown option (2); add --help (0)
+    assertThat(StartupTraining.run()).isEqualTo(List.of(0, 0, 0, 0, 0, 0, 8, 2, 0));
+  }
+}
