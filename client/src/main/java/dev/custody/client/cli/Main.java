@@ -101,6 +101,7 @@ public final class Main {
       Map.entry("publish", RepoCommands.Publish.class), Map.entry("status", RepoCommands.Status.class),
       Map.entry("reset", RepoCommands.Reset.class), Map.entry("verify", RepoCommands.Verify.class),
       Map.entry("witness", RepoCommands.Witness.class), Map.entry("delete", RepoCommands.Delete.class),
+      Map.entry("adopt", AdoptCommand.class),
       Map.entry("key", KeyCommands.class), Map.entry("delegation", DelegationCommands.class),
       Map.entry("trust", TrustCommands.class), Map.entry("token", TokenCommands.class),
       Map.entry("pending", ApprovalCommands.Pending.class), Map.entry("approve", ApprovalCommands.Approve.class),
