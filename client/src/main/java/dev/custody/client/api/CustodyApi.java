@@ -45,9 +45,12 @@ import java.util.Objects;
  * }</pre>
  */
 public final class CustodyApi implements Closeable {
-  private static final ObjectMapper READER = JsonMapper.builder()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  /** The lenient mapper, made on first use: {@code custody status} prints its table from the reply's tree. */
+  private static final class Lenient {
+    static final ObjectMapper READER = JsonMapper.builder()
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .build();
+  }
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final CustodyClient client;
@@ -229,7 +232,7 @@ public final class CustodyApi implements Closeable {
       throws CustodyException, IOException {
     ObjectNode p = params().put("gun", gun);
     opt(p, "role", role);
-    p.set("targets", READER.valueToTree(targets));
+    p.set("targets", Lenient.READER.valueToTree(targets));
     flag(p, "publish", publish);
     return call(Methods.REPO_ADD_BATCH, withServer(p), Staged.class);
   }
@@ -434,7 +437,7 @@ public final class CustodyApi implements Closeable {
   }
 
   private <T> T call(String method, ObjectNode params, Class<T> type) throws CustodyException, IOException {
-    return read(method, call(method, params), READER.constructType(type));
+    return read(method, call(method, params), Lenient.READER.constructType(type));
   }
 
   private <T> List<T> list(JsonNode result, String field, TypeReference<List<T>> type) throws IOException {
@@ -442,12 +445,12 @@ public final class CustodyApi implements Closeable {
     if (n.isMissingNode() || n.isNull()) {
       return List.of();
     }
-    return read(field, n, READER.getTypeFactory().constructType(type));
+    return read(field, n, Lenient.READER.getTypeFactory().constructType(type));
   }
 
   private static <T> T read(String what, JsonNode node, JavaType type) throws IOException {
     try {
-      return READER.treeToValue(node, type);
+      return Lenient.READER.treeToValue(node, type);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new IOException("custodyd's answer to '" + what + "' does not have the documented shape: "
           + e.getMessage(), e);
@@ -487,6 +490,6 @@ public final class CustodyApi implements Closeable {
 
   /** The lenient mapper results are read with; the CLI prints results through it too. */
   public static ObjectMapper mapper() {
-    return READER;
+    return Lenient.READER;
   }
 }

@@ -111,7 +111,9 @@ final class CustodyCommand {
   /** The connection, opened on first use. */
   CustodyApi api() throws DaemonUnavailableException {
     if (api == null) {
+      StartupTrace.mark("command parsed, connecting");
       api = opener.open(socketPath());
+      StartupTrace.mark("connected");
       api.protocol().onNotice(new NoticePrinter(terminal));
     }
     return api;

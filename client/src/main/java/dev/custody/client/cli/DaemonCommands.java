@@ -2,7 +2,7 @@ package dev.custody.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.api.DaemonStatus;
-import dev.custody.client.api.TokenStatus;
+import dev.custody.client.protocol.Methods;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 
@@ -15,49 +15,74 @@ final class DaemonCommands {
     private Status() {}
 
     static int print(CommandBase c) throws Exception {
-      DaemonStatus s = c.api().status();
       if (c.json()) {
-        c.printJson(s);
-      } else {
-        c.out().print(render(s, c.root().socketPath().toString()));
+        c.printJson(c.api().status());
+        return ExitCodes.OK;
       }
+      // The table comes from the reply's tree: no data binding, so no mapper is made on this most
+      // frequent short command (start-up: client/README.md)
+      JsonNode s = c.api().protocol().call(Methods.STATUS, null);
+      StartupTrace.mark("status read");
+      c.out().print(render(s, c.root().socketPath().toString()));
       return ExitCodes.OK;
     }
   }
 
-  static String render(DaemonStatus s, String socket) {
+  /** The table of a {@code status} result ({@link DaemonStatus}'s fields, read from the tree). */
+  static String render(JsonNode s, String socket) {
     StringBuilder sb = new StringBuilder();
-    sb.append("custodyd ").append(s.version()).append(" (pid ").append(s.pid()).append(") on ").append(socket)
-        .append(", up ").append(uptime(s.uptimeSeconds()));
-    if (Boolean.TRUE.equals(s.socketActivated())) {
+    sb.append("custodyd ").append(text(s, "version")).append(" (pid ").append(s.path("pid").asLong())
+        .append(") on ").append(socket).append(", up ").append(uptime(s.path("uptimeSeconds").asLong()));
+    if (s.path("socketActivated").asBoolean(false)) {
       sb.append(", socket-activated");
     }
     sb.append('\n');
-    if (!s.tokens().isEmpty()) {
+    JsonNode tokens = s.path("tokens");
+    if (!tokens.isEmpty()) {
       sb.append("\nTokens:\n");
       Table t = new Table("NAME", "PRESENT", "STATE", "KEYS");
-      for (TokenStatus k : s.tokens()) {
-        t.row(k.name(), k.present() ? "yes" : "no", TokenCommands.state(k), k.keys());
+      StringBuilder warnings = new StringBuilder();
+      for (JsonNode k : tokens) {
+        t.row(text(k, "name"), k.path("present").asBoolean() ? "yes" : "no",
+            TokenCommands.state(k.path("pinLocked").asBoolean(), k.path("unlocked").asBoolean(), text(k, "unlockedUntil"),
+                k.path("pinFinalTry").asBoolean(), k.path("pinCountLow").asBoolean()),
+            k.path("keys").asInt());
+        for (JsonNode w : k.path("warnings")) {
+          warnings.append("\nwarning: ").append(w.asText()).append('\n');
+        }
       }
-      sb.append(t.render()).append(TokenCommands.warnings(s.tokens()));
+      sb.append(t.render()).append(warnings);
     }
-    if (s.pending() != null) {
-      sb.append("\nWaiting for approval: ").append(s.pending())
-          .append(s.pending() > 0 ? " (custody pending)" : "").append('\n');
+    JsonNode pending = s.path("pending");
+    if (pending.isNumber()) {
+      sb.append("\nWaiting for approval: ").append(pending.asInt())
+          .append(pending.asInt() > 0 ? " (custody pending)" : "").append('\n');
     }
-    if (!s.repositories().isEmpty()) {
+    JsonNode repositories = s.path("repositories");
+    if (!repositories.isEmpty()) {
       sb.append("\nRepositories:\n");
       Table t = new Table("GUN", "STAGED", "UNFINISHED");
-      s.repositories().forEach(r -> t.row(r.gun(), r.staged(), r.journal() == null ? "" : r.journal()));
+      for (JsonNode r : repositories) {
+        t.row(text(r, "gun"), r.path("staged").asInt(), text(r, "journal"));
+      }
       sb.append(t.render());
     }
-    if (!s.pendingOperations().isEmpty()) {
+    JsonNode operations = s.path("pendingOperations");
+    if (!operations.isEmpty()) {
       sb.append("\nUnfinished operations:\n");
       Table t = new Table("ID", "TYPE", "GUN", "STARTED", "LAST STEP");
-      s.pendingOperations().forEach(o -> t.row(o.id(), o.type(), o.gun(), o.startedAt(), o.lastStep()));
+      for (JsonNode o : operations) {
+        t.row(text(o, "id"), text(o, "type"), text(o, "gun"), text(o, "startedAt"), text(o, "lastStep"));
+      }
       sb.append(t.render());
     }
     return sb.toString();
+  }
+
+  /** A member's text, null when it is missing or JSON null (as a record component would be). */
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
   }
 
   static String uptime(long seconds) {

@@ -15,6 +15,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    StartupTrace.mark("main");
     int status = run(args, Terminal.system(), CustodyApi::connect);
     System.out.flush();
     System.exit(status);
@@ -41,6 +42,7 @@ public final class Main {
     }
     CustodyCommand root = new CustodyCommand(terminal, opener);
     CommandLine cl = commandLine(root, versionOnly(args) ? ROOT_ONLY : commandNamed(args));
+    StartupTrace.mark("command models built");
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
     cl.setParameterExceptionHandler((ParameterException e, String[] a) -> {
@@ -63,6 +65,7 @@ public final class Main {
       root.closeApi();
       terminal.out().flush();
       terminal.err().flush();
+      StartupTrace.mark("done");
     }
   }
 
@@ -77,6 +80,7 @@ public final class Main {
   /** The root with every command, or with {@code only} when it is given ({@link #ROOT_ONLY}: none). */
   static CommandLine commandLine(CustodyCommand root, Class<?> only) {
     CommandLine cl = new CommandLine(root);
+    StartupTrace.mark("root command model built");
     for (Class<?> c : CustodyCommand.COMMANDS) {
       if (only == null || only == c) {
         cl.addSubcommand(new CommandLine(c));

@@ -50,13 +50,19 @@ final class TokenCommands {
   }
 
   static String state(TokenStatus s) {
-    if (s.pinLocked()) {
+    return state(s.pinLocked(), s.unlocked(), s.unlockedUntil(), s.pinFinalTry(), s.pinCountLow());
+  }
+
+  /** The STATE column: {@code locked}, {@code unlocked until T}, {@code PIN locked}, with PIN count flags. */
+  static String state(boolean pinLocked, boolean unlocked, String unlockedUntil, boolean pinFinalTry,
+      boolean pinCountLow) {
+    if (pinLocked) {
       return "PIN locked";
     }
-    String st = s.unlocked() ? "unlocked" + (s.unlockedUntil() == null ? "" : " until " + s.unlockedUntil()) : "locked";
-    if (s.pinFinalTry()) {
+    String st = unlocked ? "unlocked" + (unlockedUntil == null ? "" : " until " + unlockedUntil) : "locked";
+    if (pinFinalTry) {
       st += " (final PIN try)";
-    } else if (s.pinCountLow()) {
+    } else if (pinCountLow) {
       st += " (PIN count low)";
     }
     return st;

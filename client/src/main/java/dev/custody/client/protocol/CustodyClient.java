@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -42,9 +43,16 @@ public final class CustodyClient implements Closeable {
   private final Closeable socket;
   private final OutputStream out;
   private final BoundedLineReader in;
-  private final ObjectMapper mapper = Protocol.newMapper();
   private long nextId = 1;
   private volatile Consumer<Notice> noticeListener;
+
+  /**
+   * The strict mapper, made on first use: plain requests and success responses are read and written
+   * without it ({@link CoreJson}), so a short command does not pay for making one.
+   */
+  private static final class Strict {
+    static final ObjectMapper MAPPER = Protocol.newMapper();
+  }
 
   private CustodyClient(Path socketPath, AFUNIXSocket socket, int maxResponseBytes) throws IOException {
     this(socketPath, socket, socket.getInputStream(), socket.getOutputStream(), maxResponseBytes);
@@ -152,8 +160,13 @@ public final class CustodyClient implements Closeable {
   public synchronized JsonNode call(String method, Object params) throws CustodyException, IOException {
     Objects.requireNonNull(method, "method");
     long id = nextId++;
-    JsonNode p = params == null ? null : params instanceof JsonNode j ? j : mapper.valueToTree(params);
-    byte[] json = mapper.writeValueAsBytes(RpcRequest.of(id, method, p));
+    byte[] json;
+    if (params == null) {
+      json = CoreJson.request(id, method); // what the mapper writes for RpcRequest.of(id, method, null)
+    } else {
+      JsonNode p = params instanceof JsonNode j ? j : Strict.MAPPER.valueToTree(params);
+      json = Strict.MAPPER.writeValueAsBytes(RpcRequest.of(id, method, p));
+    }
     // One write, newline included: two writes cost the daemon a second read and two timeout changes.
     byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
     line[json.length] = '\n';
@@ -172,14 +185,19 @@ public final class CustodyClient implements Closeable {
       if (reply == null) {
         throw new EOFException("custodyd closed the connection without answering '" + method + "'");
       }
-      JsonNode tree;
+      JsonNode tree = CoreJson.readOrNull(reply);
       try {
-        tree = mapper.readTree(reply);
+        if (tree == null) {
+          tree = Strict.MAPPER.readTree(reply); // not one well-formed JSON value: the mapper says what is wrong
+        }
         if (isNotification(tree)) {
           dispatchNotice(tree);
           continue; // the response is still to come
         }
-        response = mapper.treeToValue(tree, RpcResponse.class);
+        response = plainSuccess(tree);
+        if (response == null) {
+          response = Strict.MAPPER.treeToValue(tree, RpcResponse.class);
+        }
       } catch (JsonProcessingException | IllegalArgumentException e) {
         throw new IOException("custodyd sent a response that is not JSON-RPC 2.0: " + e.getMessage(), e);
       }
@@ -207,6 +225,28 @@ public final class CustodyClient implements Closeable {
     this.noticeListener = listener;
   }
 
+  /**
+   * The response {@code tree} is when it is a plain success (members {@code result}, {@code id} and a
+   * string {@code jsonrpc}, nothing else), made without the mapper; null otherwise: errors and
+   * anything unusual are bound (or refused) by the strict mapper.
+   */
+  private static RpcResponse plainSuccess(JsonNode tree) {
+    if (!tree.isObject() || !tree.has("result")) {
+      return null;
+    }
+    for (Iterator<String> names = tree.fieldNames(); names.hasNext(); ) {
+      String n = names.next();
+      if (!n.equals("result") && !n.equals("id") && !n.equals("jsonrpc")) {
+        return null;
+      }
+    }
+    JsonNode version = tree.path("jsonrpc");
+    if (!version.isMissingNode() && !version.isNull() && !version.isTextual()) {
+      return null;
+    }
+    return new RpcResponse(version.isTextual() ? version.asText() : null, tree.get("id"), tree.get("result"), null);
+  }
+
   /** A JSON-RPC notification: a {@code method} and no {@code id}. */
   private static boolean isNotification(JsonNode n) {
     return n != null && n.isObject() && n.has("method") && !n.has("id");
@@ -231,7 +271,7 @@ public final class CustodyClient implements Closeable {
   public <T> T call(String method, Object params, Class<T> resultType) throws CustodyException, IOException {
     JsonNode result = call(method, params);
     try {
-      return mapper.treeToValue(result, resultType);
+      return Strict.MAPPER.treeToValue(result, resultType);
     } catch (JsonProcessingException e) {
       throw new IOException("custodyd's result for '" + method + "' does not fit " + resultType.getSimpleName()
           + ": " + e.getOriginalMessage(), e);

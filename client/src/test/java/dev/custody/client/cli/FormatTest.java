@@ -48,6 +48,48 @@ class FormatTest {
   }
 
   @Test
+  void daemonStatus_table_fromTheReplyTree() throws Exception {
+    var reply = CustodyApi.mapper().readTree("""
+        {"version":"0.1.0","pid":4242,"startedAt":"2026-01-01T00:00:00Z","uptimeSeconds":93784,"socketActivated":true,
+         "tokens":[{"name":"yubikey-1","present":true,"unlocked":true,"unlockedUntil":"2026-01-01T01:00:00Z",
+                    "pinCountLow":true,"keys":3,"warnings":["default management key"]},
+                   {"name":"hsm","present":false,"pinLocked":true,"keys":0}],
+         "pending":2,
+         "repositories":[{"gun":"example.com/app","staged":1},{"gun":"example.com/db","staged":0,"journal":"j-7"}],
+         "pendingOperations":[{"id":"j-7","type":"publish","gun":"example.com/db","startedAt":"2026-01-01T00:10:00Z",
+                               "steps":2}],
+         "methods":["status"],"fromANewerDaemon":{"x":1}}
+        """);
+    assertThat(DaemonCommands.render(reply, "/run/custody/custody.sock")).isEqualTo("""
+        custodyd 0.1.0 (pid 4242) on /run/custody/custody.sock, up 1d2h, socket-activated
+
+        Tokens:
+        NAME         PRESENT    STATE                                                  KEYS
+        ----         -------    -----                                                  ----
+        yubikey-1    yes        unlocked until 2026-01-01T01:00:00Z (PIN count low)    3
+        hsm          no         PIN locked                                             0
+
+        warning: default management key
+
+        Waiting for approval: 2 (custody pending)
+
+        Repositories:
+        GUN                STAGED    UNFINISHED
+        ---                ------    ----------
+        example.com/app    1
+        example.com/db     0         j-7
+
+        Unfinished operations:
+        ID     TYPE       GUN               STARTED                 LAST STEP
+        --     ----       ---               -------                 ---------
+        j-7    publish    example.com/db    2026-01-01T00:10:00Z
+        """);
+    // a daemon without the extensions' fields: the first line alone
+    assertThat(DaemonCommands.render(CustodyApi.mapper().readTree("{\"version\":\"0.1.0\",\"pid\":1,\"uptimeSeconds\":5}"),
+        "s")).isEqualTo("custodyd 0.1.0 (pid 1) on s, up 5s\n");
+  }
+
+  @Test
   void status_empty_matchesNotary() {
     assertThat(RepoCommands.changesTable(new dev.custody.client.api.RepoStatus("example.com/x", List.of())))
         .isEqualTo("No unpublished changes for example.com/x\n");

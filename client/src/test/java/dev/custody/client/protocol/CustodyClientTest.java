@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -152,6 +153,46 @@ class CustodyClientTest {
         assertThatThrownBy(c::ping).isInstanceOf(IOException.class).hasMessageContaining("99");
       }
     });
+  }
+
+  @Test
+  void call_withoutParams_sendsThePlainRequest_andReadsThePlainResult() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      Path sock = fakeDaemon(req -> "{\"jsonrpc\":\"2.0\",\"id\":" + req.get("id")
+          + ",\"result\":{\"version\":\"0.1.0\",\"tokens\":[{\"name\":\"yk\",\"keys\":2}]}}");
+      try (CustodyClient c = CustodyClient.connect(sock)) {
+        JsonNode r = c.call("status", null);
+        assertThat(r.get("version").asText()).isEqualTo("0.1.0");
+        assertThat(r.at("/tokens/0/keys").asInt()).isEqualTo(2);
+        assertThat(c.call("status", null).get("version").asText()).isEqualTo("0.1.0");
+      }
+      assertThat(received).hasSize(2);
+      assertThat(received.get(0).toString()).isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}");
+      assertThat(received.get(1).get("id").asLong()).isEqualTo(2);
+    });
+  }
+
+  @Test
+  void call_successThatIsNotPlain_isRefusedAsBefore() {
+    // each is refused by the strict mapper, whether or not the mapper-free reading sees it first
+    String[] replies = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"extra\":true}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":1,\"a\":2}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}} {}",
+      "{\"jsonrpc\":2.0,\"id\":1,\"result\":{}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{\"code\":-32603,\"message\":\"x\"}}",
+    };
+    for (String reply : replies) {
+      assertTimeoutPreemptively(LIMIT, () -> {
+        stop();
+        Files.deleteIfExists(dir.resolve("fake.sock"));
+        Path sock = fakeDaemon(req -> reply);
+        try (CustodyClient c = CustodyClient.connect(sock)) {
+          assertThatThrownBy(() -> c.call("status", null)).as(reply)
+              .isInstanceOf(IOException.class).hasMessageContaining("not JSON-RPC 2.0");
+        }
+      });
+    }
   }
 
   @Test
