@@ -22,6 +22,36 @@ public final class Main {
   }
 
   /**
+   * System properties that keep a short command short, set unless already set (so the tests and the
+   * training run take the same path as the command line). Its classes come from the class-data archive
+   * (bin/custody), but two look-ups would still open and index every jar on the class path, a tenth of
+   * {@code custody status}: picocli's optional Groovy support looks for {@code groovy.lang.Closure}
+   * (picocli's documented switch turns it off), and the JDK looks for a {@code SelectorProvider}
+   * service before taking its default, which is named here on Linux (when this JDK has it). And
+   * picocli's converters for {@code java.time} and {@code java.sql} types, which no custody option
+   * has, are left out (picocli's documented exclusion): registering them initialises those packages.
+   */
+  static void quickStartProperties() {
+    setIfAbsent("picocli.disable.closures", "true");
+    setIfAbsent("picocli.converters.excludes", "java\\.time\\..*,java\\.sql\\..*");
+    String epoll = "sun.nio.ch.EPollSelectorProvider";
+    if ("Linux".equals(System.getProperty("os.name"))) {
+      try {
+        Class.forName(epoll, false, null); // the JDK's default on Linux; not loaded twice
+        setIfAbsent("java.nio.channels.spi.SelectorProvider", epoll);
+      } catch (ClassNotFoundException | LinkageError e) {
+        // another JDK: its default is found the usual way
+      }
+    }
+  }
+
+  private static void setIfAbsent(String property, String value) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, value);
+    }
+  }
+
+  /**
    * Runs {@code custody args} in this JVM, as the command line would, with {@code env} as its
    * environment and no terminal (for embedding and tests); returns the exit status.
    */
@@ -34,6 +64,7 @@ public final class Main {
 
   /** Runs {@code custody args}; returns the exit status. */
   static int run(String[] args, Terminal terminal, CustodyCommand.ApiOpener opener) {
+    quickStartProperties();
     String pinOnArgv = findPinArgument(args);
     if (pinOnArgv != null) {
       terminal.err().println("custody: " + pinOnArgv + " is refused: a PIN on the command line shows in ps and shell"
@@ -45,20 +76,8 @@ public final class Main {
     StartupTrace.mark("command models built");
     cl.setOut(terminal.out());
     cl.setErr(terminal.err());
-    cl.setParameterExceptionHandler((ParameterException e, String[] a) -> {
-      CommandLine sub = e.getCommandLine();
-      String name = sub.getCommandSpec().qualifiedName();
-      terminal.err().println("custody: " + describe(e) + " (see " + name + " --help)");
-      return ExitCodes.USAGE;
-    });
-    cl.setExecutionExceptionHandler((ex, sub, parseResult) -> {
-      Failure f = Failure.of(ex, root.socketPath(), socketGroup(root));
-      terminal.err().println("custody: " + f.line());
-      if (root.debug) {
-        ex.printStackTrace(terminal.err());
-      }
-      return f.exitCode();
-    });
+    cl.setParameterExceptionHandler(new UsageErrors(terminal));
+    cl.setExecutionExceptionHandler(new Failures(root, terminal));
     try {
       return cl.execute(args);
     } finally {
@@ -66,6 +85,49 @@ public final class Main {
       terminal.out().flush();
       terminal.err().flush();
       StartupTrace.mark("done");
+    }
+  }
+
+  /*
+   * The two handlers are classes, not lambdas: picocli's interfaces are Java 5 class files, and a
+   * lambda implementing one is left out of the class-data archive together with the interface, which
+   * then costs every start a search through the jars (bin/custody).
+   */
+
+  /** A parse error: one line and the command's --help. */
+  private static final class UsageErrors implements picocli.CommandLine.IParameterExceptionHandler {
+    private final Terminal terminal;
+
+    UsageErrors(Terminal terminal) {
+      this.terminal = terminal;
+    }
+
+    @Override
+    public int handleParseException(ParameterException e, String[] args) {
+      String name = e.getCommandLine().getCommandSpec().qualifiedName();
+      terminal.err().println("custody: " + describe(e) + " (see " + name + " --help)");
+      return ExitCodes.USAGE;
+    }
+  }
+
+  /** A failed command: its {@link Failure} line (and with -D the stack trace) and exit status. */
+  private static final class Failures implements picocli.CommandLine.IExecutionExceptionHandler {
+    private final CustodyCommand root;
+    private final Terminal terminal;
+
+    Failures(CustodyCommand root, Terminal terminal) {
+      this.root = root;
+      this.terminal = terminal;
+    }
+
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine sub, picocli.CommandLine.ParseResult parseResult) {
+      Failure f = Failure.of(ex, root.socketPath(), socketGroup(root));
+      terminal.err().println("custody: " + f.line());
+      if (root.debug) {
+        ex.printStackTrace(terminal.err());
+      }
+      return f.exitCode();
     }
   }
 

@@ -53,6 +53,38 @@ class MainStartupTest {
   }
 
   @Test
+  void quickStartProperties_areSetUnlessGiven_andNoOptionNeedsAnExcludedConverter() {
+    Main.quickStartProperties();
+    assertThat(System.getProperty("picocli.disable.closures")).isEqualTo("true");
+    String excludes = System.getProperty("picocli.converters.excludes");
+    assertThat("java.time.Duration".matches(excludes.split(",")[0])).isTrue();
+    assertThat("java.sql.Timestamp".matches(excludes.split(",")[1])).isTrue();
+    if ("Linux".equals(System.getProperty("os.name"))) {
+      assertThat(System.getProperty("java.nio.channels.spi.SelectorProvider")).isEqualTo("sun.nio.ch.EPollSelectorProvider");
+      assertThat(java.nio.channels.spi.SelectorProvider.provider().getClass().getName())
+          .isEqualTo("sun.nio.ch.EPollSelectorProvider");
+    }
+    // picocli has no converter for the excluded packages now: no option or parameter of any command may have
+    // such a type (the whole tree, hidden commands included)
+    List<String> excluded = new java.util.ArrayList<>();
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(Main.commandLine(new CustodyCommand(null, socket -> null)));
+    while (!todo.isEmpty()) {
+      picocli.CommandLine c = todo.pop();
+      todo.addAll(c.getSubcommands().values());
+      for (picocli.CommandLine.Model.ArgSpec a : c.getCommandSpec().args()) {
+        for (Class<?> t : a.auxiliaryTypes()) {
+          String n = t.getName();
+          if (n.startsWith("java.time.") || n.startsWith("java.sql.") || a.type().getName().startsWith("java.time.")) {
+            excluded.add(c.getCommandSpec().qualifiedName() + " " + a.paramLabel() + ": " + n);
+          }
+        }
+      }
+    }
+    assertThat(excluded).isEmpty();
+  }
+
+  @Test
   void training_runsEachCommandToItsExpectedEnd() throws Exception {
     // --version, --help, status, status -o json, token list, key list: answered (0); list: a method the
     // scripted daemon does not serve (8); an unknown option (2); add --help (0)
