@@ -54,9 +54,17 @@ class LauncherArchiveTest {
     assertThat(jvm).contains("Opened archive " + archive + ".");
     // the CLI, picocli (class file version 49: only a static archive holds it) and Jackson come from it
     for (String c : List.of("dev.custody.client.cli.Main", "dev.custody.client.cli.RepoCommands$Status",
-        "picocli.CommandLine", "com.fasterxml.jackson.databind.ObjectMapper", "dev.custody.client.api.DaemonStatus")) {
+        "picocli.CommandLine", "picocli.CommandLine$IParameterExceptionHandler", "com.fasterxml.jackson.core.JsonFactory",
+        "com.fasterxml.jackson.databind.node.ObjectNode", "dev.custody.client.protocol.CoreJson")) {
       assertThat(jvm).as(c).contains("] " + c + " source: shared objects file");
     }
+    // and nothing is read from a jar: no class, no jar opened for a service or resource look-up
+    assertThat(jvm).doesNotContain(" source: file:").doesNotContain(" source: jar:")
+        .doesNotContain("jdk.internal.loader.URLClassPath$JarLoader ");
+    // status prints its table from the reply's tree: no mapper is made (its class may be loaded for the
+    // verifier, but not initialised: its default date format would load the time zone database)
+    assertThat(jvm).doesNotContain("] com.fasterxml.jackson.databind.util.StdDateFormat ")
+        .doesNotContain("] sun.util.calendar.ZoneInfoFile ");
     assertThat(cache).as("nothing made at run time").doesNotExist();
   }
 
