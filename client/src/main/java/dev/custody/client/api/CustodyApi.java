@@ -160,20 +160,7 @@ public final class CustodyApi implements Closeable {
    */
   public KeyInfo keyImport(String pem, char[] passphrase, String role, String gun, String token)
       throws CustodyException, IOException {
-    ObjectNode p = params().put("pem", pem);
-    try {
-      if (passphrase != null) {
-        p.put("passphrase", CharBuffer.wrap(passphrase).toString());
-      }
-      opt(p, "role", role);
-      opt(p, "gun", gun);
-      opt(p, "token", token);
-      return call(Methods.KEY_IMPORT, p, KeyInfo.class);
-    } finally {
-      if (passphrase != null) {
-        Arrays.fill(passphrase, '\0');
-      }
-    }
+    return keyImport(pem, passphrase, role, gun, token, false);
   }
 
   public String keyRemove(String keyId) throws CustodyException, IOException {
