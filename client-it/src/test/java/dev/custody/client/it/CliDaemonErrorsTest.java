@@ -117,8 +117,8 @@ class CliDaemonErrorsTest {
     Custody.Result r = custody.run("key", "generate", "--role", "jeff", "--token", "main");
     assertThat(r.status()).as(r.err()).isEqualTo(11);
     assertThat(r.err()).isEqualTo("custody: rule 'jeff-keys-need-approval' requires a custodian's approval for "
-        + "key.generate role jeff, and key.generate cannot wait for approvals: ask a custodian to run: custody"
-        + " approve ID (custody pending lists them)\n");
+        + "key.generate role jeff, and key.generate cannot wait for approvals: ask a custodian to run it, or to"
+        + " change the rule (custody policy show)\n");
     assertThat(custody.run("key", "list").ok().out()).doesNotContainPattern("(?m)^jeff ");
   }
 

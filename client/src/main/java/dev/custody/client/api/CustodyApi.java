@@ -163,20 +163,7 @@ public final class CustodyApi implements Closeable {
    */
   public KeyInfo keyImport(String pem, char[] passphrase, String role, String gun, String token)
       throws CustodyException, IOException {
-    ObjectNode p = params().put("pem", pem);
-    try {
-      if (passphrase != null) {
-        p.put("passphrase", CharBuffer.wrap(passphrase).toString());
-      }
-      opt(p, "role", role);
-      opt(p, "gun", gun);
-      opt(p, "token", token);
-      return call(Methods.KEY_IMPORT, p, KeyInfo.class);
-    } finally {
-      if (passphrase != null) {
-        Arrays.fill(passphrase, '\0');
-      }
-    }
+    return keyImport(pem, passphrase, role, gun, token, false);
   }
 
   public String keyRemove(String keyId) throws CustodyException, IOException {
@@ -365,6 +352,15 @@ public final class CustodyApi implements Closeable {
    */
   public KeyInfo keyImport(String pem, char[] passphrase, String role, String gun, String token, boolean skipExisting)
       throws CustodyException, IOException {
+    return keyImport(pem, passphrase, role, gun, token, skipExisting, null);
+  }
+
+  /**
+   * {@code key.import} with {@code skipExisting} and a PIV {@code slot} (9a, 9c, 9d, 9e, 82..95) for a
+   * {@code profile: yubikey} token; null slot: the first empty one.
+   */
+  public KeyInfo keyImport(String pem, char[] passphrase, String role, String gun, String token, boolean skipExisting,
+      String slot) throws CustodyException, IOException {
     ObjectNode p = params().put("pem", pem);
     try {
       if (passphrase != null) {
@@ -374,6 +370,7 @@ public final class CustodyApi implements Closeable {
       opt(p, "gun", gun);
       opt(p, "token", token);
       flag(p, "skipExisting", skipExisting);
+      opt(p, "slot", slot);
       return call(Methods.KEY_IMPORT, p, KeyInfo.class);
     } finally {
       if (passphrase != null) {

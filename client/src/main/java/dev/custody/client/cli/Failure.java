@@ -108,8 +108,10 @@ record Failure(int exitCode, String line) {
         yield hint(m, p.rule().map(r -> "rule '" + r + "' denies it").orElse("no policy rule allows it")
             + "; ask a custodian (custody policy show)");
       }
-      case APPROVAL_REQUIRED -> hint(m, "ask a custodian to run: custody approve "
-          + ((ApprovalRequiredException) c).approvalId().orElse("ID") + " (custody pending lists them)");
+      case APPROVAL_REQUIRED -> hint(m, ((ApprovalRequiredException) c).approvalId()
+          .map(id -> "ask a custodian to run: custody approve " + id + " (custody pending lists them)")
+          // no pending entry to approve: the method cannot wait, so only a custodian or the policy can help
+          .orElse("ask a custodian to run it, or to change the rule (custody policy show)"));
       case APPROVAL_DENIED -> hint(m, "a custodian denied it or it timed out; custody pending shows open requests");
       case SERVER_UNREACHABLE -> hint(m, "check the Notary server URL in custodyd's config and that it is up");
       case BUSY, SHUTTING_DOWN -> hint(m, "retry in a moment");

@@ -147,7 +147,7 @@ final class KeyCommands {
           "The software copies stay where they are: delete them yourself once the import is confirmed."},
       footerHeading = "%nExamples:%n", footer = {
           "  custody key import ~/.notary --root-token root-1 --token ci-hsm",
-          "  custody key import ~/.notary/private/1fce6c75...key --role root --token yubikey-1"})
+          "  custody key import ~/.notary/private/1fce6c75...key --role root --token yubikey-1 --slot 9c"})
   static final class Import extends CommandBase {
     @Parameters(index = "0..*", arity = "1..*", paramLabel = "FILE|DIR") List<Path> files = new ArrayList<>();
 
@@ -164,6 +164,12 @@ final class KeyCommands {
     @Option(names = "--root-token", paramLabel = "TOKEN", description = "Token for root keys (default: --token)")
     String rootToken;
 
+    @Option(names = "--slot", paramLabel = "SLOT",
+        description = "PIV slot on a YubiKey token (9a, 9c, 9d, 9e, 82..95; default: the first empty one, 9c"
+            + " first); an occupied slot is refused. YubiKeys take ECDSA P-256 keys only. With several keys it"
+            + " applies to the root key")
+    String slot;
+
     @Option(names = "--passphrase-stdin", description = "Read the passphrase of encrypted keys from stdin (one line,"
         + " for every key no passphrase variable covers)")
     boolean passphraseStdin;
@@ -179,13 +185,19 @@ final class KeyCommands {
         anyDir |= Files.isDirectory(f);
         keys.addAll(TrustDirFiles.collect(f));
       }
+      if (slot != null && keys.size() > 1
+          && keys.stream().filter(kf -> "root".equals(role != null ? role : kf.role())).count() != 1) {
+        throw new Failure.CommandException(ExitCodes.USAGE, "--slot names one PIV slot: give one key file, or a"
+            + " trust_dir with exactly one root key (found " + keys.size() + " keys)");
+      }
       List<KeyInfo> imported = new ArrayList<>();
       try {
         for (TrustDirFiles.KeyFile kf : keys) {
           String r = role != null ? role : kf.role();
           String g = gun != null ? gun : kf.headerGun() == null ? kf.layoutGun() : null;
           String t = "root".equals(r) && rootToken != null ? rootToken : token;
-          KeyInfo k = importOne(kf, role != null ? role : kf.headerRole() == null ? kf.layoutRole() : null, g, t, r);
+          String s = keys.size() == 1 || "root".equals(r) ? slot : null;
+          KeyInfo k = importOne(kf, role != null ? role : kf.headerRole() == null ? kf.layoutRole() : null, g, t, r, s);
           imported.add(k);
           if (json()) {
             continue;
@@ -215,17 +227,17 @@ final class KeyCommands {
     }
 
     /** One key: its passphrase (if encrypted) from the variable, stdin or the terminal, then key.import. */
-    private KeyInfo importOne(TrustDirFiles.KeyFile kf, String sendRole, String sendGun, String tok, String keyRole)
-        throws Exception {
+    private KeyInfo importOne(TrustDirFiles.KeyFile kf, String sendRole, String sendGun, String tok, String keyRole,
+        String pivSlot) throws Exception {
       if (!kf.encrypted()) {
-        return api().keyImport(kf.pem(), null, sendRole, sendGun, tok, true);
+        return api().keyImport(kf.pem(), null, sendRole, sendGun, tok, true, pivSlot);
       }
       String label = (keyRole == null ? "" : keyRole + " ") + "key " + kf.path().getFileName();
       char[] fromEnv = TrustDirFiles.passphraseFromEnv(terminal().env(), keyRole);
       if (fromEnv != null || passphraseStdin) {
         char[] pass = fromEnv != null ? fromEnv : stdinPassphrase();
         try {
-          return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true);
+          return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true, pivSlot);
         } catch (dev.custody.client.protocol.BadRequestException e) {
           throw new Failure.CommandException(ExitCodes.forCode(e.code()), kf.path() + ": " + e.getMessage()
               + (fromEnv != null ? " (passphrase from $" + TrustDirFiles.passphraseVariable(terminal().env(), keyRole)
@@ -245,7 +257,7 @@ final class KeyCommands {
           typed.put(group, pass);
         }
         try {
-          return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true);
+          return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true, pivSlot);
         } catch (dev.custody.client.protocol.BadRequestException e) {
           PinWipe.wipe(typed.remove(group));
           if (attempt >= 3 || !e.field().map("params.passphrase"::equals).orElse(false)) {

@@ -91,7 +91,7 @@ public final class StartupTraining {
 
   private static RpcResponse answer(ObjectMapper json, JsonNode id, String method) {
     TokenStatus token = new TokenStatus("training", "training", "0000000000000000", "SoftHSM project",
-        "SoftHSM v2", true, false, null, "prompt", false, false, false, 0, null, null, List.of());
+        "SoftHSM v2", true, false, null, "prompt", false, false, false, 0, "pkcs11", null, List.of());
     JsonNodeFactory f = JsonNodeFactory.instance;
     return switch (method) {
       case "status" -> RpcResponse.success(id, json.valueToTree(new DaemonStatus("training", ProcessHandle.current().pid(),

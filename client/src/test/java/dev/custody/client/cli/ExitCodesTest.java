@@ -47,6 +47,20 @@ class ExitCodesTest {
   }
 
   @Test
+  void approvalRequired_hintNamesThePendingEntry_orSaysNothingWaits() {
+    Path sock = Path.of("/run/custody/custody.sock");
+    Failure withId = Failure.of(new dev.custody.client.protocol.ApprovalRequiredException("ap-7", "waiting"), sock,
+        "custody");
+    assertThat(withId.exitCode()).isEqualTo(ExitCodes.APPROVAL_REQUIRED);
+    assertThat(withId.line()).isEqualTo("waiting: ask a custodian to run: custody approve ap-7 (custody pending lists"
+        + " them)");
+    Failure none = Failure.of(new dev.custody.client.protocol.ApprovalRequiredException(null, "cannot wait"), sock,
+        "custody");
+    assertThat(none.line()).isEqualTo("cannot wait: ask a custodian to run it, or to change the rule (custody policy"
+        + " show)");
+  }
+
+  @Test
   void permissionDenied_saysJoinTheGroup() {
     Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"),
         new IOException("Permission denied"), "custody");

@@ -85,7 +85,8 @@ final class KeyMethods {
 
   record GenerateParams(String role, String gun, String token, String algorithm, String slot) {}
 
-  record ImportParams(String pem, String passphrase, String role, String gun, String token, Boolean skipExisting) {}
+  record ImportParams(String pem, String passphrase, String role, String gun, String token, Boolean skipExisting,
+      String slot) {}
 
   record AdoptParams(String token, String keyId, String ckaId, String role, String gun) {}
 
@@ -319,7 +320,7 @@ final class KeyMethods {
         return keyInfo(known.get(), true).put("alreadyImported", true);
       }
     }
-    KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun);
+    KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun, p.slot());
     ObjectNode r = keyInfo(e, true);
     r.put("softwareCopyNote", "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
         + " the software copy in your notary/docker trust_dir (private/" + e.keyId() + ".key or the file you"

@@ -158,6 +158,25 @@ public final class TokenKeyService implements KeyService {
       throw new BadRequestException("token " + token.name() + " is a YubiKey: it holds ecdsa (P-256) keys only",
           "params.algorithm");
     }
+    YubikeyToken yk = tokens.yubikey(token);
+    PivSlot slot = chooseSlot(token, yk, slotSpec);
+    TokenKey k;
+    try {
+      k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    String keyId = PublicKeys.toTufKey(k.publicKey()).id();
+    return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
+  }
+
+  /**
+   * The PIV slot for a new key: the named one ({@code params.slot}) if it is empty on the card and in the
+   * inventory, else the first empty one of {@link #SLOT_ORDER}.
+   *
+   * @throws ConflictException for an occupied named slot, or when every slot is taken
+   */
+  private PivSlot chooseSlot(ManagedToken token, YubikeyToken yk, String slotSpec) throws CustodyException {
     PivSlot wanted = null;
     if (slotSpec != null) {
       try {
@@ -166,7 +185,6 @@ public final class TokenKeyService implements KeyService {
         throw new BadRequestException("params.slot: " + e.getMessage(), "params.slot");
       }
     }
-    YubikeyToken yk = tokens.yubikey(token);
     PivSlot slot;
     try {
       Map<PivSlot, TokenKey> onCard = yk.keysBySlot();
@@ -187,14 +205,7 @@ public final class TokenKeyService implements KeyService {
     } catch (TokenException e) {
       throw TokenErrors.toCustody(token.name(), e);
     }
-    TokenKey k;
-    try {
-      k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
-    }
-    String keyId = PublicKeys.toTufKey(k.publicKey()).id();
-    return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
+    return slot;
   }
 
   private Optional<KeyInventory.Entry> recordedIn(ManagedToken token, PivSlot slot) {
@@ -219,10 +230,29 @@ public final class TokenKeyService implements KeyService {
    */
   public KeyInventory.Entry importKey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role,
       String gun) throws CustodyException {
+    return importKey(token, privateKey, publicKey, role, gun, null);
+  }
+
+  /**
+   * {@link #importKey(ManagedToken, PrivateKey, PublicKey, String, String)} with a PIV slot for
+   * {@code profile: yubikey} tokens ({@code 9a}, {@code 9c}, … as for key.generate; null: the first empty
+   * slot of {@link #SLOT_ORDER}). An occupied slot is a CONFLICT, never overwritten. YubiKeys take EC
+   * P-256 keys only (Ed25519: the token refuses it, CONFLICT).
+   */
+  public KeyInventory.Entry importKey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role,
+      String gun, String slotSpec) throws CustodyException {
     String keyId = PublicKeys.toTufKey(publicKey).id();
     if (inventory.find(keyId).isPresent()) {
       throw new ConflictException(gun, "key " + keyId + " is already on token "
           + inventory.find(keyId).get().tokenName() + "; nothing imported");
+    }
+    if (token.config().isYubikey()) {
+      return importOnYubikey(token, privateKey, publicKey, keyId, role, gun, slotSpec);
+    }
+    if (slotSpec != null) {
+      throw new BadRequestException("params.slot: token " + token.name() + " is not a YubiKey (profile: "
+          + token.config().profile().configName() + "); a PIV slot applies to profile: yubikey tokens only",
+          "params.slot");
     }
     HsmToken t = tokens.ready(token);
     String label = label(role, gun);
@@ -234,6 +264,20 @@ public final class TokenKeyService implements KeyService {
       throw TokenErrors.toCustody(token.name(), e);
     }
     return record(token, keyId, k.id(), label, role, gun, k.algorithm(), k.publicKey());
+  }
+
+  /** IMPORT ASYMMETRIC KEY into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
+  private KeyInventory.Entry importOnYubikey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey,
+      String keyId, String role, String gun, String slotSpec) throws CustodyException {
+    YubikeyToken yk = tokens.yubikey(token);
+    PivSlot slot = chooseSlot(token, yk, slotSpec);
+    TokenKey k;
+    try {
+      k = yk.importKey(slot, privateKey, publicKey); // C_Login(CKU_SO), C_CreateObject key + certificate
+    } catch (TokenException e) {
+      throw TokenErrors.toCustody(token.name(), e);
+    }
+    return record(token, keyId, slot.ckaId(), k.label(), role, gun, k.algorithm(), k.publicKey());
   }
 
   /**

@@ -342,6 +342,63 @@ class YubikeyDaemonTest {
     });
   }
 
+  private static String pkcs8Pem(java.security.PrivateKey k) {
+    return "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+        .encodeToString(k.getEncoded()) + "\n-----END PRIVATE KEY-----\n";
+  }
+
+  private static java.security.KeyPair keyPair(String algorithm, String curve) throws Exception {
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance(algorithm);
+    if (curve != null) {
+      g.initialize(new java.security.spec.ECGenParameterSpec(curve));
+    }
+    return g.generateKeyPair();
+  }
+
+  @Test
+  void import_p256IntoASlot_signs_occupiedSlotEd25519AndSlotOnAnotherToken_refused() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      java.security.KeyPair kp = keyPair("EC", "secp256r1");
+      String pem = pkcs8Pem(kp.getPrivate());
+      JsonNode k = client.call("key.import", params("pem", pem, "role", "root", "token", "yk-b", "slot", "86"));
+      assertThat(k.get("slot").asText()).isEqualTo("86");
+      assertThat(k.get("token").asText()).isEqualTo("yk-b");
+      assertThat(k.get("tokenSerial").asText()).isEqualTo(Integer.toString(CARD_B));
+      assertThat(k.get("softwareCopyNote").asText()).contains("delete it yourself");
+      ECPublicKey onCard = emulator.card(CARD_B).publicKey(0x86).orElseThrow();
+      assertThat(onCard.getW()).isEqualTo(((ECPublicKey) kp.getPublic()).getW());
+      String keyId = k.get("keyId").asText();
+      assertThat(client.call("key.list", Map.of()).get("keys").toString()).contains(keyId);
+      // the imported key signs on the card
+      byte[] data = "signed by an imported key".getBytes(StandardCharsets.UTF_8);
+      JsonNode sig = client.call("sign.raw", params("keyId", keyId, "data", Base64.getEncoder().encodeToString(data)));
+      assertThat(verifiesRaw(kp.getPublic(), data, Base64.getDecoder().decode(sig.get("signature").asText()))).isTrue();
+      assertThat(emulator.card(CARD_B).signatures(0x86)).isEqualTo(1);
+      int keysBefore = client.call("key.list", Map.of()).get("keys").size();
+
+      String other = pkcs8Pem(keyPair("EC", "secp256r1").getPrivate());
+      assertThatThrownBy(() -> client.call("key.import", params("pem", other, "role", "root", "token", "yk-b",
+          "slot", "86")))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining("slot 86")
+          .hasMessageContaining("already holds a key (key " + keyId)
+          .hasMessageContaining("never overwrites");
+      assertThat(emulator.card(CARD_B).publicKey(0x86).orElseThrow()).isEqualTo(onCard);
+      assertThatThrownBy(() -> client.call("key.import", params("pem", other, "role", "root", "token", "soft",
+          "slot", "9c")))
+          .isInstanceOf(BadRequestException.class)
+          .hasMessageContaining("not a YubiKey");
+      String ed = pkcs8Pem(keyPair("Ed25519", null).getPrivate());
+      assertThatThrownBy(() -> client.call("key.import", params("pem", ed, "role", "root", "token", "yk-b",
+          "slot", "87")))
+          .isInstanceOf(ConflictException.class)
+          .hasMessageContaining("Ed25519 is not a PIV algorithm");
+      assertThat(emulator.card(CARD_B).publicKey(0x87)).isEmpty();
+      assertThat(client.call("key.list", Map.of()).get("keys").size()).isEqualTo(keysBefore);
+      assertThat(logLines).noneMatch(l -> l.contains(MGM_B));
+    });
+  }
+
   @Test
   void managementKey_default_warnsAtStartAndInStatus() {
     assertTimeoutPreemptively(LIMIT, () -> {

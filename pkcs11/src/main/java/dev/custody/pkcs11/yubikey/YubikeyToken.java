@@ -22,6 +22,8 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,7 +73,13 @@ import org.xipki.pkcs11.wrapper.Slot;
  *     and C_Sign, each time; the PIN source is asked once per such signature.
  * <li>Touch: every signature starts a timer; past the threshold the {@link TouchNotifier} is told
  *     "touch the YubiKey with serial N".
- * <li>No key deletion (PIV has none before firmware 5.7) and no import in this profile yet.
+ * <li>Import ({@link #importKey(PivSlot, PrivateKey, PublicKey)}): C_Login(CKU_SO) → C_CreateObject
+ *     (CKO_PRIVATE_KEY, CKK_EC, CKA_ID = slot, CKA_EC_PARAMS P-256, CKA_VALUE = the 32-byte scalar; ykcs11
+ *     sends IMPORT ASYMMETRIC KEY, INS FE) → C_CreateObject(CKO_CERTIFICATE, a self-signed placeholder
+ *     certificate of the public key, as ykcs11 writes one after generation; without it ykcs11 has no
+ *     public key object for the slot until its next session reload) → C_Logout. EC P-256 only: Ed25519
+ *     is no PIV algorithm before firmware 5.7 (UNSUPPORTED).
+ * <li>No key deletion (PIV has none before firmware 5.7).
  * </ul>
  */
 public final class YubikeyToken implements HsmToken {
@@ -202,9 +210,25 @@ public final class YubikeyToken implements HsmToken {
             throw new TokenException(TokenErrorCode.BAD_INPUT, "slot " + slot + " of " + name + " already holds a"
                     + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
         }
+        TokenKey k = asSecurityOfficer("generating a key", key -> generateAsSecurityOfficer(slot, key));
+        LOG.log(Level.INFO, "generated a P-256 key in PIV slot {0} of YubiKey {1}", slot.hex(), serial);
+        return k;
+    }
+
+    @FunctionalInterface
+    private interface SoCall<T> {
+        T call(char[] managementKey) throws TokenException;
+    }
+
+    /**
+     * Runs {@code call} with the management key from the {@link ManagementKeySource}, the user logged out
+     * (ykcs11 refuses the SO login while the user is logged in) and signatures held off; logs the user in
+     * again afterwards if they were. The factory default key works but is logged as a WARNING.
+     */
+    private <T> T asSecurityOfficer(String what, SoCall<T> call) throws TokenException {
         TokenInfo info = info();
         char[] key = managementKey.managementKey(info).orElseThrow(() -> new PinRequiredException(name,
-                "generating a key needs the YubiKey's PIV management key (48 hex digits) from a management key"
+                what + " needs the YubiKey's PIV management key (48 hex digits) from a management key"
                         + " source (a credentials file); none is configured"));
         boolean wasLoggedIn = token.isLoggedIn();
         lock.writeLock().lock();
@@ -222,9 +246,7 @@ public final class YubikeyToken implements HsmToken {
             if (wasLoggedIn) {
                 token.logout(); // ykcs11 refuses the SO login while the user is logged in (per slot)
             }
-            TokenKey k = generateAsSecurityOfficer(slot, key);
-            LOG.log(Level.INFO, "generated a P-256 key in PIV slot {0} of YubiKey {1}", slot.hex(), serial);
-            return k;
+            return call.call(key);
         } finally {
             Arrays.fill(key, '\0');
             try {
@@ -237,22 +259,27 @@ public final class YubikeyToken implements HsmToken {
         }
     }
 
+    /** C_Login(CKU_SO) on a fresh session: 3DES mutual authentication with the management key. */
+    private void loginSo(Session s, char[] key, String what) throws TokenException {
+        try {
+            s.login(PKCS11Constants.CKU_SO, key); // C_Login(CKU_SO): 3DES mutual authentication
+        } catch (PKCS11Exception e) {
+            if (e.getErrorCode() == CkrConverter.CKR_PIN_INCORRECT) {
+                throw new ManagementKeyIncorrectException(serial, e.getErrorCode(), e.getErrorName());
+            }
+            if (e.getErrorCode() == PKCS11Constants.CKR_USER_ANOTHER_ALREADY_LOGGED_IN) {
+                throw new TokenException(TokenErrorCode.TOKEN_ERROR, "cannot " + what + " on " + name + ": the user"
+                        + " is logged in to it through another handle in this process; log out first",
+                        e.getErrorCode(), e.getErrorName(), e);
+            }
+            throw convert("C_Login", e);
+        }
+    }
+
     private TokenKey generateAsSecurityOfficer(PivSlot slot, char[] key) throws TokenException {
         Session s = openRawSession();
         try {
-            try {
-                s.login(PKCS11Constants.CKU_SO, key); // C_Login(CKU_SO): 3DES mutual authentication
-            } catch (PKCS11Exception e) {
-                if (e.getErrorCode() == CkrConverter.CKR_PIN_INCORRECT) {
-                    throw new ManagementKeyIncorrectException(serial, e.getErrorCode(), e.getErrorName());
-                }
-                if (e.getErrorCode() == PKCS11Constants.CKR_USER_ANOTHER_ALREADY_LOGGED_IN) {
-                    throw new TokenException(TokenErrorCode.TOKEN_ERROR, "cannot generate on " + name + ": the user"
-                            + " is logged in to it through another handle in this process; log out first",
-                            e.getErrorCode(), e.getErrorName(), e);
-                }
-                throw convert("C_Login", e);
-            }
+            loginSo(s, key, "generate");
             try {
                 KeyPairTemplate t = new KeyPairTemplate(PKCS11Constants.CKK_EC).token(true).id(slot.ckaId());
                 t.publicKey().verify(true).ecParams(EcKeys.P256_PARAMS);
@@ -283,11 +310,159 @@ public final class YubikeyToken implements HsmToken {
         return generate(PivSlot.byCkaId(id), algorithm);
     }
 
+    /**
+     * HsmToken form of {@link #importKey(PivSlot, PrivateKey, PublicKey)}: {@code id} must be a PIV slot's
+     * CKA_ID ({@link PivSlot#ckaId()}); {@code label} is ignored (ykcs11's labels are fixed).
+     */
     @Override
     public TokenKey importPrivateKey(PrivateKey privateKey, PublicKey publicKey, byte[] id, String label)
             throws TokenException {
-        throw new UnsupportedByBackendException(backendName(), "import keys",
-                "the yubikey profile generates keys on the YubiKey; import is not implemented");
+        return importKey(PivSlot.byCkaId(id), privateKey, publicKey);
+    }
+
+    /**
+     * Puts a software EC P-256 private key into {@code slot} (IMPORT ASYMMETRIC KEY through ykcs11's
+     * C_CreateObject) with a placeholder certificate of its public key; afterwards the key signs, is
+     * listed and found by slot like a generated one. The private key cannot be read back (PIV has no way
+     * to); the caller still holds and must dispose of the software copy. Needs the management key.
+     *
+     * @throws UnsupportedByBackendException for Ed25519 (and any key but EC P-256)
+     * @throws TokenException BAD_INPUT if the slot already holds a key or the public key does not belong
+     *     to the private key; PIN_REQUIRED without a management key; {@link ManagementKeyIncorrectException}
+     */
+    public TokenKey importKey(PivSlot slot, PrivateKey privateKey, PublicKey publicKey) throws TokenException {
+        if (!(privateKey instanceof ECPrivateKey ec) || ec.getParams().getCurve().getField().getFieldSize() != 256
+                || !(publicKey instanceof ECPublicKey)) {
+            String alg = privateKey == null ? "null" : privateKey.getAlgorithm();
+            throw new UnsupportedByBackendException(backendName(), "import " + alg + " keys",
+                    ("Ed25519".equalsIgnoreCase(alg) || "EdDSA".equalsIgnoreCase(alg)
+                            ? "Ed25519 is not a PIV algorithm on YubiKey 5 firmware before 5.7;"
+                            : "a PIV slot takes")
+                            + " ECDSA P-256 keys only here; put this key on a PKCS#11 token (SoftHSM2, an HSM) instead");
+        }
+        if (!matches(privateKey, publicKey)) {
+            throw new TokenException(TokenErrorCode.BAD_INPUT, "the public key given for the import does not"
+                    + " belong to the private key; nothing was written to " + name);
+        }
+        if (findKey(slot).isPresent()) {
+            throw new TokenException(TokenErrorCode.BAD_INPUT, "slot " + slot + " of " + name + " already holds a"
+                    + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
+        }
+        byte[] certificate = placeholderCertificate(slot, privateKey, publicKey);
+        TokenKey k = asSecurityOfficer("importing a key",
+                key -> importAsSecurityOfficer(slot, (ECPrivateKey) privateKey, certificate, key));
+        LOG.log(Level.INFO, "imported a P-256 key into PIV slot {0} of YubiKey {1}", slot.hex(), serial);
+        return k;
+    }
+
+    private TokenKey importAsSecurityOfficer(PivSlot slot, ECPrivateKey privateKey, byte[] certificate, char[] key)
+            throws TokenException {
+        byte[] scalar = fixedLength(privateKey.getS(), 32);
+        Session s = openRawSession();
+        try {
+            loginSo(s, key, "import");
+            try {
+                AttributeVector priv = AttributeVector.newPrivateKey(PKCS11Constants.CKK_EC).id(slot.ckaId())
+                        .ecParams(EcKeys.P256_PARAMS).value(scalar);
+                s.createObject(priv); // C_CreateObject: IMPORT ASYMMETRIC KEY (00 FE 11 <slot>)
+                AttributeVector cert = AttributeVector.newX509Certificate().id(slot.ckaId()).value(certificate);
+                s.createObject(cert); // C_CreateObject: PUT DATA of the slot's certificate object
+                long[] h = s.findObjectsSingle(AttributeVector.newPublicKey().id(slot.ckaId()), 1); // C_FindObjects
+                if (h.length == 0) {
+                    throw new TokenException(TokenErrorCode.TOKEN_ERROR, name + " shows no public key in slot "
+                            + slot.hex() + " after the import");
+                }
+                byte[] point = s.getAttrValues(h[0], PKCS11Constants.CKA_EC_POINT).ecPoint(); // C_GetAttributeValue
+                return new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(point));
+            } catch (PKCS11Exception e) {
+                throw convert("C_CreateObject", e);
+            } finally {
+                try {
+                    s.logout(); // C_Logout
+                } catch (PKCS11Exception e) {
+                    // the session goes anyway
+                }
+            }
+        } finally {
+            Arrays.fill(scalar, (byte) 0);
+            closeQuietly(s);
+        }
+    }
+
+    /**
+     * Whether ykcs11 hands out CKA_VALUE of the private key in {@code slot} (it never should: PIV keys
+     * cannot be read off the card). Only a yes/no leaves this method; the value, if any, is wiped.
+     */
+    public boolean privateValueReadable(PivSlot slot) throws TokenException {
+        Session s = openRawSession();
+        try {
+            long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(slot.ckaId()), 1); // C_FindObjects
+            if (h.length == 0) {
+                throw new KeyNotFoundException(name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
+            }
+            byte[] v;
+            try {
+                v = s.getAttrValues(h[0], PKCS11Constants.CKA_VALUE).value(); // C_GetAttributeValue
+            } catch (PKCS11Exception e) {
+                return false; // CKR_ATTRIBUTE_SENSITIVE / CKR_ATTRIBUTE_TYPE_INVALID
+            }
+            boolean readable = v != null && v.length > 0;
+            if (v != null) {
+                Arrays.fill(v, (byte) 0);
+            }
+            return readable;
+        } catch (PKCS11Exception e) {
+            throw convert("C_FindObjects", e);
+        } finally {
+            closeQuietly(s);
+        }
+    }
+
+    /** Whether {@code publicKey} verifies a signature made with {@code privateKey} (in software). */
+    private static boolean matches(PrivateKey privateKey, PublicKey publicKey) {
+        try {
+            byte[] probe = "custody yubikey import check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            java.security.Signature sig = java.security.Signature.getInstance("SHA256withECDSA");
+            sig.initSign(privateKey);
+            sig.update(probe);
+            byte[] der = sig.sign();
+            sig.initVerify(publicKey);
+            sig.update(probe);
+            return sig.verify(der);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static byte[] fixedLength(java.math.BigInteger v, int n) {
+        byte[] b = v.toByteArray();
+        byte[] out = new byte[n];
+        int start = Math.max(0, b.length - n);
+        System.arraycopy(b, start, out, n - (b.length - start), b.length - start);
+        Arrays.fill(b, (byte) 0);
+        return out;
+    }
+
+    /**
+     * A self-signed X.509 certificate of the imported public key (CN=Custody imported key, slot …), signed
+     * in software with the private key being imported; ykcs11 reads the slot's public key from it.
+     */
+    private static byte[] placeholderCertificate(PivSlot slot, PrivateKey privateKey, PublicKey publicKey)
+            throws TokenException {
+        try {
+            org.bouncycastle.asn1.x500.X500Name subject =
+                    new org.bouncycastle.asn1.x500.X500Name("CN=Custody imported key (PIV slot " + slot.hex() + ")");
+            java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(subject,
+                    new java.math.BigInteger(64, new java.security.SecureRandom()), java.util.Date.from(now),
+                    java.util.Date.from(now.plus(Duration.ofDays(3650))), subject, publicKey);
+            var signer = new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                    .build(privateKey);
+            return b.build(signer).getEncoded();
+        } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
+            throw new TokenException(TokenErrorCode.BAD_INPUT, "cannot make the placeholder certificate for the"
+                    + " imported key: " + e.getMessage());
+        }
     }
 
     @Override

@@ -404,6 +404,85 @@ class YubikeyTokenTest {
         });
     }
 
+    private static java.security.KeyPair softwareKeyPair(String algorithm, String curve) throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance(algorithm);
+        if (curve != null) {
+            g.initialize(new java.security.spec.ECGenParameterSpec(curve));
+        }
+        return g.generateKeyPair();
+    }
+
+    @Test
+    void import_p256_intoSlot_signsListsAndCannotBeReadBack() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            java.security.KeyPair kp = softwareKeyPair("EC", "secp256r1");
+            try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
+                yk.login();
+                TokenKey k = yk.importKey(PivSlot.RETIRED_10, kp.getPrivate(), kp.getPublic());
+                assertThat(k.id()).containsExactly(PivSlot.RETIRED_10.ckaId());
+                assertThat(k.publicKey()).isEqualTo(kp.getPublic());
+                assertThat(yk.isLoggedIn()).isTrue(); // the user login is back after the SO login
+                // the card computed the same public key from the scalar (IMPORT ASYMMETRIC KEY reached it)
+                assertThat(emulator.card(CARD_B).publicKey(0x8B).orElseThrow().getW())
+                        .isEqualTo(((java.security.interfaces.ECPublicKey) kp.getPublic()).getW());
+                assertThat(emulator.card(CARD_B).commandLog()).anyMatch(l -> l.startsWith("00FE118B -> 9000"));
+                assertThat(yk.keysBySlot()).containsEntry(PivSlot.RETIRED_10, k);
+                assertThat(yk.findKey(PivSlot.RETIRED_10)).contains(k);
+                byte[] msg = "signed by an imported key".getBytes(StandardCharsets.UTF_8);
+                assertThat(verifies(kp.getPublic(), msg, yk.sign(PivSlot.RETIRED_10, msg, SignatureFormat.DER))).isTrue();
+                assertThat(emulator.card(CARD_B).signatures(0x8B)).isEqualTo(1);
+                PrivateKeyAttributes a = yk.privateKeyAttributes(k.id());
+                assertThat(a.sensitive()).isTrue();
+                assertThat(a.extractable()).isFalse();
+                assertThat(yk.privateValueReadable(PivSlot.RETIRED_10)).isFalse();
+                // an occupied slot is never overwritten
+                java.security.KeyPair other = softwareKeyPair("EC", "secp256r1");
+                assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_10, other.getPrivate(), other.getPublic()))
+                        .isInstanceOf(TokenException.class).hasMessageContaining("already holds a key");
+                assertThat(emulator.card(CARD_B).publicKey(0x8B).orElseThrow().getW())
+                        .isEqualTo(((java.security.interfaces.ECPublicKey) kp.getPublic()).getW());
+            }
+            // a new session list (what custodyd sees after a restart) still has the key, from GET METADATA
+            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", YubikeyEmulator.YKCS11.toString(),
+                    "--token-label", "YubiKey PIV #" + CARD_B, "--list-objects", "--type", "pubkey")
+                    .redirectErrorStream(true);
+            pb.environment().putAll(emulator.env());
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            assertThat(out).contains("Public key for Retired Key 10").contains(HexFormat.of().formatHex(
+                    dev.custody.pkcs11.EcKeys.ecPointOctetString((java.security.interfaces.ECPublicKey) kp.getPublic())));
+        });
+    }
+
+    @Test
+    void import_ed25519AndWrongPairs_refusedBeforeTheCard() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            java.security.KeyPair ed = softwareKeyPair("Ed25519", null);
+            java.security.KeyPair a = softwareKeyPair("EC", "secp256r1");
+            java.security.KeyPair b = softwareKeyPair("EC", "secp256r1");
+            java.security.KeyPair p384 = softwareKeyPair("EC", "secp384r1");
+            try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
+                assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_11, ed.getPrivate(), ed.getPublic()))
+                        .isInstanceOf(UnsupportedByBackendException.class)
+                        .hasMessageContaining("Ed25519 is not a PIV algorithm")
+                        .extracting(e -> ((TokenException) e).code()).isEqualTo(TokenErrorCode.UNSUPPORTED);
+                assertThatThrownBy(() -> yk.importPrivateKey(p384.getPrivate(), p384.getPublic(),
+                        PivSlot.RETIRED_11.ckaId(), "x")).isInstanceOf(UnsupportedByBackendException.class);
+                assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_11, a.getPrivate(), b.getPublic()))
+                        .isInstanceOf(TokenException.class).hasMessageContaining("does not belong");
+                assertThat(yk.findKey(PivSlot.RETIRED_11)).isEmpty();
+            }
+            try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.wellKnownDefault())) {
+                assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_11, a.getPrivate(), a.getPublic()))
+                        .isInstanceOf(ManagementKeyIncorrectException.class);
+                assertThat(yk.findKey(PivSlot.RETIRED_11)).isEmpty();
+            }
+            assertThat(emulator.card(CARD_B).publicKey(0x8C)).isEmpty();
+        });
+    }
+
     @Test
     void pkcs11Tool_asWitness_seesTheGeneratedPublicKey() {
         assertTimeoutPreemptively(LIMIT, () -> {

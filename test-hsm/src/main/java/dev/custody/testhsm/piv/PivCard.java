@@ -49,6 +49,11 @@ import javax.crypto.spec.SecretKeySpec;
  * <li>GENERATE ASYMMETRIC (47) of P-256 (11) and P-384 (14) keys in 9A, 9C, 9D, 9E, 82–95, with
  *     optional PIN (AA) and touch (AB) policy; needs the management key. The key pair is made with
  *     the JDK inside this object; no APDU returns a private key, and this class has no accessor for one.
+ * <li>IMPORT ASYMMETRIC KEY (FE, YubiKey extension) of P-256 (11) and P-384 (14) private scalars:
+ *     P1 = algorithm, P2 = slot, data {@code 06 <scalar, left-padded to the field size>} with optional
+ *     {@code AA} PIN and {@code AB} touch policy, as libykpiv's {@code ykpiv_import_private_key} sends it
+ *     (chained when long); needs the management key. The card computes and keeps the public key
+ *     (GET METADATA reports origin 2, imported); the scalar is never logged nor returned.
  * <li>GENERAL AUTHENTICATE (87) signing: {@code 7C {82 00, 81 <hash>}} → {@code 7C {82 <DER ECDSA>}},
  *     ECDSA over the given bytes as the digest. PIN policy NEVER / ONCE / ALWAYS (ALWAYS needs a VERIFY
  *     right before each signature; the default for 9C, as on a YubiKey), touch policy with a simulated
@@ -102,6 +107,10 @@ public final class PivCard {
     private static final int INS_GET_SERIAL = 0xF8;
     private static final int INS_GET_VERSION = 0xFD;
     private static final int INS_SET_MGMKEY = 0xFF;
+    private static final int INS_IMPORT_KEY = 0xFE;
+    /** GET METADATA origin values. */
+    private static final int ORIGIN_GENERATED = 1;
+    private static final int ORIGIN_IMPORTED = 2;
 
     private static final int PIN_REF = 0x80;
     private static final int PUK_REF = 0x81;
@@ -164,12 +173,14 @@ public final class PivCard {
         final int algorithm;
         final PrivateKey privateKey;
         final ECPublicKey publicKey;
+        final int origin;
         PinPolicy pinPolicy;
         TouchPolicy touchPolicy;
         int signatures;
 
-        SlotKey(int algorithm, KeyPair kp, PinPolicy pinPolicy, TouchPolicy touchPolicy) {
+        SlotKey(int algorithm, KeyPair kp, PinPolicy pinPolicy, TouchPolicy touchPolicy, int origin) {
             this.algorithm = algorithm;
+            this.origin = origin;
             this.privateKey = kp.getPrivate();
             this.publicKey = (ECPublicKey) kp.getPublic();
             this.pinPolicy = pinPolicy;
@@ -433,7 +444,8 @@ public final class PivCard {
                 case INS_PUT_DATA -> putData(c, data);
                 case INS_GET_METADATA -> metadata(c);
                 case INS_SET_MGMKEY -> setManagementKey(c, data);
-                default -> sw(Sw.INS_NOT_SUPPORTED); // ATTEST (F9), IMPORT (FE), RESET (FB), …
+                case INS_IMPORT_KEY -> importKey(c, data);
+                default -> sw(Sw.INS_NOT_SUPPORTED); // ATTEST (F9), RESET (FB), …
             };
         } catch (IllegalArgumentException e) {
             return sw(Sw.INCORRECT_DATA); // malformed TLV in the command data
@@ -794,9 +806,123 @@ public final class PivCard {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK cannot make " + curve + " keys", e);
         }
-        SlotKey k = new SlotKey(algorithm, kp, pinPolicy, touchPolicy);
+        SlotKey k = new SlotKey(algorithm, kp, pinPolicy, touchPolicy, ORIGIN_GENERATED);
         keys.put(slot, k);
         return ok(Tlv.of(0x7F49, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(algorithm)))));
+    }
+
+    // ---- IMPORT ASYMMETRIC KEY -----------------------------------------------------------------
+
+    /**
+     * IMPORT ASYMMETRIC KEY (YubiKey extension): {@code 00 FE <alg> <slot>} with {@code 06 <scalar>}
+     * [{@code AA 01 <pin policy>}] [{@code AB 01 <touch policy>}]. The scalar must be 1 ≤ d < n; the public
+     * key is computed here. RSA (tags 01–05) is not emulated. The command data is wiped afterwards.
+     */
+    private byte[] importKey(CommandApdu c, byte[] data) {
+        try {
+            int slot = c.p2();
+            int algorithm = c.p1();
+            if (!isKeySlot(slot)) {
+                return sw(Sw.INCORRECT_P1P2);
+            }
+            String curve = switch (algorithm) {
+                case ALG_ECCP256 -> "secp256r1";
+                case ALG_ECCP384 -> "secp384r1";
+                default -> null; // RSA import is not emulated
+            };
+            if (curve == null) {
+                return sw(Sw.INCORRECT_P1P2);
+            }
+            if (!mgmAuthenticated) {
+                return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
+            }
+            Map<Integer, byte[]> t = Tlv.parse(data, 0, data.length);
+            byte[] scalar = t.get(0x06);
+            if (scalar == null || scalar.length != fieldBytes(algorithm)) {
+                return sw(Sw.INCORRECT_DATA);
+            }
+            PinPolicy pinPolicy = defaultPinPolicy(slot);
+            TouchPolicy touchPolicy = touchOverrides.getOrDefault(slot, TouchPolicy.NEVER);
+            try {
+                byte[] pp = t.get(0xAA);
+                if (pp != null && pp.length == 1 && pp[0] != 0) {
+                    pinPolicy = PinPolicy.of(pp[0]);
+                }
+                byte[] tp = t.get(0xAB);
+                if (tp != null && tp.length == 1 && tp[0] != 0) {
+                    touchPolicy = TouchPolicy.of(tp[0]);
+                }
+            } catch (IllegalArgumentException e) {
+                return sw(Sw.INCORRECT_DATA);
+            }
+            KeyPair kp;
+            try {
+                kp = keyPairFromScalar(curve, new BigInteger(1, scalar));
+            } catch (GeneralSecurityException | IllegalArgumentException e) {
+                return sw(Sw.INCORRECT_DATA); // zero or ≥ n: a YubiKey refuses it too
+            } finally {
+                Arrays.fill(scalar, (byte) 0);
+            }
+            keys.put(slot, new SlotKey(algorithm, kp, pinPolicy, touchPolicy, ORIGIN_IMPORTED));
+            return sw(Sw.OK);
+        } finally {
+            Arrays.fill(data, (byte) 0);
+        }
+    }
+
+    /**
+     * The key pair of a private scalar: Q = d·G by affine double-and-add over the curve's prime field
+     * (the JDK has no public point multiplication; test code, so not constant time).
+     */
+    private static KeyPair keyPairFromScalar(String curve, BigInteger d) throws GeneralSecurityException {
+        java.security.AlgorithmParameters ap = java.security.AlgorithmParameters.getInstance("EC");
+        ap.init(new ECGenParameterSpec(curve));
+        java.security.spec.ECParameterSpec spec = ap.getParameterSpec(java.security.spec.ECParameterSpec.class);
+        if (d.signum() <= 0 || d.compareTo(spec.getOrder()) >= 0) {
+            throw new IllegalArgumentException("scalar out of range");
+        }
+        BigInteger p = ((java.security.spec.ECFieldFp) spec.getCurve().getField()).getP();
+        BigInteger a = spec.getCurve().getA();
+        java.security.spec.ECPoint q = java.security.spec.ECPoint.POINT_INFINITY;
+        java.security.spec.ECPoint g = spec.getGenerator();
+        for (int i = d.bitLength() - 1; i >= 0; i--) {
+            q = add(q, q, p, a);
+            if (d.testBit(i)) {
+                q = add(q, g, p, a);
+            }
+        }
+        java.security.KeyFactory kf = java.security.KeyFactory.getInstance("EC");
+        PrivateKey priv = kf.generatePrivate(new java.security.spec.ECPrivateKeySpec(d, spec));
+        java.security.PublicKey pub = kf.generatePublic(new java.security.spec.ECPublicKeySpec(q, spec));
+        return new KeyPair(pub, priv);
+    }
+
+    /** Affine point addition (and doubling) on y² = x³ + ax + b over GF(p). */
+    private static java.security.spec.ECPoint add(java.security.spec.ECPoint u, java.security.spec.ECPoint v,
+                                                  BigInteger p, BigInteger a) {
+        if (u.equals(java.security.spec.ECPoint.POINT_INFINITY)) {
+            return v;
+        }
+        if (v.equals(java.security.spec.ECPoint.POINT_INFINITY)) {
+            return u;
+        }
+        BigInteger x1 = u.getAffineX();
+        BigInteger y1 = u.getAffineY();
+        BigInteger x2 = v.getAffineX();
+        BigInteger y2 = v.getAffineY();
+        BigInteger lambda;
+        if (x1.equals(x2)) {
+            if (!y1.equals(y2) || y1.signum() == 0) {
+                return java.security.spec.ECPoint.POINT_INFINITY;
+            }
+            lambda = x1.pow(2).multiply(BigInteger.valueOf(3)).add(a)
+                    .multiply(y1.shiftLeft(1).modInverse(p)).mod(p);
+        } else {
+            lambda = y2.subtract(y1).multiply(x2.subtract(x1).modInverse(p)).mod(p);
+        }
+        BigInteger x3 = lambda.pow(2).subtract(x1).subtract(x2).mod(p);
+        BigInteger y3 = lambda.multiply(x1.subtract(x3)).subtract(y1).mod(p);
+        return new java.security.spec.ECPoint(x3, y3);
     }
 
     /** The YubiKey defaults: 9C needs the PIN for every signature, 9E never, the rest once per session. */
@@ -916,7 +1042,7 @@ public final class PivCard {
         }
         return ok(Tlv.concat(Tlv.of(0x01, new byte[] {(byte) k.algorithm}),
                 Tlv.of(0x02, new byte[] {(byte) k.pinPolicy.code, (byte) k.touchPolicy.code}),
-                Tlv.of(0x03, new byte[] {1}), // origin: generated on the card
+                Tlv.of(0x03, new byte[] {(byte) k.origin}), // 1 generated on the card, 2 imported
                 Tlv.of(0x04, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(k.algorithm))))));
     }
 

@@ -394,6 +394,98 @@ class PivCardTest {
         assertThat(sw(send("00F700F9"))).isEqualTo(Sw.INCORRECT_P1P2);
     }
 
+    /** ykpiv_import_private_key's data: 06 <scalar left-padded to the field size> [AA 01 p] [AB 01 t]. */
+    private static byte[] importData(BigInteger d, int n, byte[] policies) {
+        byte[] scalar = new byte[n];
+        byte[] b = d.toByteArray();
+        int start = Math.max(0, b.length - n);
+        System.arraycopy(b, start, scalar, n - (b.length - start), b.length - start);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0x06);
+        out.write(n);
+        out.writeBytes(scalar);
+        out.writeBytes(policies);
+        return out.toByteArray();
+    }
+
+    private static java.security.KeyPair softwareKeyPair(String curve) throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec(curve));
+        return g.generateKeyPair();
+    }
+
+    @Test
+    void importKey_needsManagementKey_keepsThePublicKey_andSigns() throws Exception {
+        selectPiv();
+        java.security.KeyPair kp = softwareKeyPair("secp256r1");
+        BigInteger d = ((java.security.interfaces.ECPrivateKey) kp.getPrivate()).getS();
+        byte[] data = importData(d, 32, new byte[0]);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP256, 0x9C, data))))
+                .isEqualTo(Sw.SECURITY_STATUS_NOT_SATISFIED);
+        assertThat(card.slotsWithKeys()).isEmpty();
+        assertThat(authenticate(PivCard.DEFAULT_MANAGEMENT_KEY)).isEqualTo(Sw.OK);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP256, 0x9C, data)))).isEqualTo(Sw.OK);
+        // the card computed Q = d·G itself: it equals the software public key
+        ECPublicKey expected = (ECPublicKey) kp.getPublic();
+        assertThat(card.publicKey(0x9C).orElseThrow().getW()).isEqualTo(expected.getW());
+        // metadata: P-256, PIN always (9c default), touch never, origin imported, the public point
+        byte[] md = data(send("00F7009C"));
+        Map<Integer, byte[]> t = Tlv.parse(md, 0, md.length);
+        assertThat(t.get(0x01)).containsExactly(0x11);
+        assertThat(t.get(0x02)).containsExactly(3, 1);
+        assertThat(t.get(0x03)).containsExactly(2);
+        assertThat(t.get(0x04)).hasSize(67).startsWith(0x86, 0x41, 0x04);
+        // the imported key signs, and the software public key verifies it
+        byte[] msg = "imported".getBytes(StandardCharsets.UTF_8);
+        assertThat(verify(PivCard.DEFAULT_PIN)).isEqualTo(Sw.OK);
+        byte[] r = sign(0x9C, sha256(msg));
+        assertThat(sw(r)).isEqualTo(Sw.OK);
+        assertThat(verifies(expected, msg, der(r))).isTrue();
+        // the scalar is in no log line
+        String log = String.join(" ", card.commandLog());
+        assertThat(log).contains("00FE119C -> 9000").doesNotContain(HEX.formatHex(data, 2, 34).toUpperCase())
+                .doesNotContain(HEX.formatHex(data, 2, 34));
+    }
+
+    @Test
+    void importKey_p384_withPolicies_andCommandChaining() throws Exception {
+        selectPiv();
+        authenticate(PivCard.DEFAULT_MANAGEMENT_KEY);
+        java.security.KeyPair kp = softwareKeyPair("secp384r1");
+        BigInteger d = ((java.security.interfaces.ECPrivateKey) kp.getPrivate()).getS();
+        byte[] data = importData(d, 48, HEX.parseHex("aa0101ab0103")); // PIN never, touch cached
+        // chained in two parts, as _ykpiv_transfer_data does for long data
+        assertThat(sw(card.transmit(apdu(0x10, 0xFE, PivCard.ALG_ECCP384, 0x85, Arrays.copyOf(data, 20)))))
+                .isEqualTo(Sw.OK);
+        assertThat(card.slotsWithKeys()).isEmpty();
+        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP384, 0x85,
+                Arrays.copyOfRange(data, 20, data.length))))).isEqualTo(Sw.OK);
+        assertThat(card.publicKey(0x85).orElseThrow().getW()).isEqualTo(((ECPublicKey) kp.getPublic()).getW());
+        assertThat(Arrays.copyOfRange(data(send("00F70085")), 3, 7)).containsExactly(2, 2, 1, 3);
+    }
+
+    @Test
+    void importKey_refusesBadScalarsSlotsAndAlgorithms() throws Exception {
+        selectPiv();
+        authenticate(PivCard.DEFAULT_MANAGEMENT_KEY);
+        BigInteger n = new BigInteger("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", 16);
+        byte[] none = new byte[0];
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.ZERO, 32, none)))))
+                .isEqualTo(Sw.INCORRECT_DATA);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(n, 32, none))))).isEqualTo(Sw.INCORRECT_DATA);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.TEN, 31, none)))))
+                .isEqualTo(Sw.INCORRECT_DATA); // not padded to 32 bytes
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9B, importData(BigInteger.TEN, 32, none)))))
+                .isEqualTo(Sw.INCORRECT_P1P2); // the management key slot
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x07, 0x9A, importData(BigInteger.TEN, 32, none)))))
+                .isEqualTo(Sw.INCORRECT_P1P2); // RSA 2048 is not emulated
+        assertThat(card.slotsWithKeys()).isEmpty();
+        // d = 1 gives the generator itself
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.ONE, 32, none))))).isEqualTo(Sw.OK);
+        assertThat(card.publicKey(0x9A).orElseThrow().getW().getAffineX().toString(16))
+                .isEqualTo("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
+    }
+
     @Test
     void setManagementKey_thenOnlyTheNewKeyAuthenticates() throws Exception {
         selectPiv();
