@@ -3,7 +3,6 @@ package dev.custody.client.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -84,9 +83,7 @@ final class CoreJson {
       case VALUE_NULL -> {
         return NODES.nullNode();
       }
-      default -> throw new JsonProcessingException("unexpected " + t) {
-        private static final long serialVersionUID = 1L;
-      };
+      default -> throw new IOException("unexpected " + t); // none in JSON text
     }
   }
 
