@@ -784,18 +784,8 @@ public final class PivCard {
         if (curve == null) {
             return sw(Sw.INCORRECT_DATA);
         }
-        PinPolicy pinPolicy = defaultPinPolicy(slot);
-        TouchPolicy touchPolicy = touchOverrides.getOrDefault(slot, TouchPolicy.NEVER);
-        try {
-            byte[] pp = t.get(0xAA);
-            if (pp != null && pp.length == 1 && pp[0] != 0) {
-                pinPolicy = PinPolicy.of(pp[0]);
-            }
-            byte[] tp = t.get(0xAB);
-            if (tp != null && tp.length == 1 && tp[0] != 0) {
-                touchPolicy = TouchPolicy.of(tp[0]);
-            }
-        } catch (IllegalArgumentException e) {
+        Policies policies = policies(t, slot);
+        if (policies == null) {
             return sw(Sw.INCORRECT_DATA);
         }
         KeyPair kp;
@@ -806,9 +796,32 @@ public final class PivCard {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK cannot make " + curve + " keys", e);
         }
-        SlotKey k = new SlotKey(algorithm, kp, pinPolicy, touchPolicy, ORIGIN_GENERATED);
+        SlotKey k = new SlotKey(algorithm, kp, policies.pin(), policies.touch(), ORIGIN_GENERATED);
         keys.put(slot, k);
         return ok(Tlv.of(0x7F49, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(algorithm)))));
+    }
+
+    /** The PIN and touch policy of a new key: the slot's defaults, or the AA / AB tags of the command. */
+    private record Policies(PinPolicy pin, TouchPolicy touch) {
+    }
+
+    /** {@link Policies} from GENERATE's or IMPORT's tags; null if a tag holds no valid policy. */
+    private Policies policies(Map<Integer, byte[]> t, int slot) {
+        PinPolicy pin = defaultPinPolicy(slot);
+        TouchPolicy touch = touchOverrides.getOrDefault(slot, TouchPolicy.NEVER);
+        try {
+            byte[] pp = t.get(0xAA);
+            if (pp != null && pp.length == 1 && pp[0] != 0) {
+                pin = PinPolicy.of(pp[0]);
+            }
+            byte[] tp = t.get(0xAB);
+            if (tp != null && tp.length == 1 && tp[0] != 0) {
+                touch = TouchPolicy.of(tp[0]);
+            }
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        return new Policies(pin, touch);
     }
 
     // ---- IMPORT ASYMMETRIC KEY -----------------------------------------------------------------
@@ -841,18 +854,8 @@ public final class PivCard {
             if (scalar == null || scalar.length != fieldBytes(algorithm)) {
                 return sw(Sw.INCORRECT_DATA);
             }
-            PinPolicy pinPolicy = defaultPinPolicy(slot);
-            TouchPolicy touchPolicy = touchOverrides.getOrDefault(slot, TouchPolicy.NEVER);
-            try {
-                byte[] pp = t.get(0xAA);
-                if (pp != null && pp.length == 1 && pp[0] != 0) {
-                    pinPolicy = PinPolicy.of(pp[0]);
-                }
-                byte[] tp = t.get(0xAB);
-                if (tp != null && tp.length == 1 && tp[0] != 0) {
-                    touchPolicy = TouchPolicy.of(tp[0]);
-                }
-            } catch (IllegalArgumentException e) {
+            Policies policies = policies(t, slot);
+            if (policies == null) {
                 return sw(Sw.INCORRECT_DATA);
             }
             KeyPair kp;
@@ -863,7 +866,7 @@ public final class PivCard {
             } finally {
                 Arrays.fill(scalar, (byte) 0);
             }
-            keys.put(slot, new SlotKey(algorithm, kp, pinPolicy, touchPolicy, ORIGIN_IMPORTED));
+            keys.put(slot, new SlotKey(algorithm, kp, policies.pin(), policies.touch(), ORIGIN_IMPORTED));
             return sw(Sw.OK);
         } finally {
             Arrays.fill(data, (byte) 0);
