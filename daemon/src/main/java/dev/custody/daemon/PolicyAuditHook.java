@@ -1,9 +1,12 @@
 package dev.custody.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.InternalErrorException;
 import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.daemon.audit.AuditDetails;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditLogException;
 import dev.custody.daemon.audit.AuditRecord;
@@ -23,8 +26,8 @@ import java.util.Objects;
  * <p>The audit line of a call carries the caller (uid, gid, pid), the method, the action's GUN and
  * role, the deciding rule, and the result ({@code ok} or the error code name). When a method's
  * result has top-level {@code keyId}, {@code version} or {@code metadataHash} members, they are
- * recorded too, and {@code tokenSerial} goes into {@code details}. Nothing else from params or
- * result is recorded.
+ * recorded too, and {@code tokenSerial} goes into {@code details}, beside what the handler put into
+ * {@link AuditDetails} (kept on failure too; its {@code keyId} becomes the line's). Nothing else from params or result is recorded.
  */
 public final class PolicyAuditHook implements DispatchHook {
   private static final System.Logger LOG = System.getLogger(PolicyAuditHook.class.getName());
@@ -39,6 +42,7 @@ public final class PolicyAuditHook implements DispatchHook {
 
   @Override
   public Decision authorize(CallerIdentity caller, String method, Action action) throws CustodyException {
+    AuditDetails.clear();
     try {
       audit.checkUsable();
     } catch (AuditLogException e) {
@@ -67,6 +71,10 @@ public final class PolicyAuditHook implements DispatchHook {
     if (error != null) {
       b.message(error.getMessage());
     }
+    ObjectNode details = AuditDetails.take();
+    if (details != null && details.path("keyId").isTextual()) {
+      b.keyId(details.remove("keyId").asText()); // the key a failed call was for
+    }
     if (result != null && result.isObject()) {
       if (result.path("keyId").isTextual()) {
         b.keyId(result.get("keyId").asText());
@@ -78,9 +86,12 @@ public final class PolicyAuditHook implements DispatchHook {
         b.metadataHash(result.get("metadataHash").asText());
       }
       if (result.path("tokenSerial").isTextual()) {
-        b.details(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
-            .put("tokenSerial", result.get("tokenSerial").asText()));
+        details = details != null ? details : JsonNodeFactory.instance.objectNode();
+        details.put("tokenSerial", result.get("tokenSerial").asText());
       }
+    }
+    if (details != null && !details.isEmpty()) {
+      b.details(details);
     }
     audit.append(b.build());
   }

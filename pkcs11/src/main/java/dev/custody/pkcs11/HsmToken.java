@@ -69,6 +69,20 @@ public interface HsmToken extends AutoCloseable {
      */
     byte[] sign(byte[] keyId, byte[] message, SignatureFormat format) throws TokenException;
 
+    /**
+     * Signs several messages with one key, in order, as {@link #sign} would; the first failure fails
+     * the whole call. The default signs one by one; a backend with a session pool signs them all on
+     * one session.
+     */
+    default java.util.List<byte[]> signAll(byte[] keyId, java.util.List<byte[]> messages, SignatureFormat format)
+            throws TokenException {
+        java.util.List<byte[]> out = new java.util.ArrayList<>(messages.size());
+        for (byte[] m : messages) {
+            out.add(sign(keyId, m, format));
+        }
+        return out;
+    }
+
     /** ECDSA over a SHA-256 digest computed by the caller. */
     byte[] signDigest(byte[] keyId, byte[] sha256, SignatureFormat format) throws TokenException;
 

@@ -17,6 +17,8 @@ public final class Methods {
   public static final String KEY_REMOVE = "key.remove";
   public static final String KEY_ROTATE = "key.rotate";
   public static final String SIGN_RAW = "sign.raw";
+  /** Many payloads, one key, one audit line; policy operation {@code sign.raw}. */
+  public static final String SIGN_BATCH = "sign.batch";
   public static final String REPO_INIT = "repo.init";
   public static final String REPO_ADD = "repo.add";
   public static final String REPO_ADD_BATCH = "repo.addBatch";

@@ -9,6 +9,7 @@ import dev.custody.client.protocol.CustodyException;
 import dev.custody.client.protocol.InternalErrorException;
 import dev.custody.client.protocol.Protocol;
 import dev.custody.daemon.DaemonContext;
+import dev.custody.daemon.audit.AuditDetails;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditVerification;
 import dev.custody.daemon.policy.Action;
@@ -24,9 +25,13 @@ import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
 import java.io.IOException;
 import java.io.StringReader;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,11 +42,11 @@ import org.bouncycastle.util.io.pem.PemReader;
 /**
  * The token, key, audit and policy socket methods ({@code docs/protocol-methods.md}): {@code token.list},
  * {@code token.unlock}, {@code token.lock}, {@code key.list}, {@code key.generate}, {@code key.import},
- * {@code key.scan}, {@code key.adopt}, {@code key.remove}, {@code sign.raw}, {@code audit.tail},
+ * {@code key.scan}, {@code key.adopt}, {@code key.remove}, {@code sign.raw}, {@code sign.batch}, {@code audit.tail},
  * {@code audit.verify}, {@code policy.show}.
  *
- * <p>All are guarded by policy and audited by the dispatch hook. {@code key.remove} and
- * {@code sign.raw} resolve their policy action from the key's inventory record (its GUN and role), so
+ * <p>All are guarded by policy and audited by the dispatch hook. {@code key.remove},
+ * {@code sign.raw} and {@code sign.batch} (policy operation {@code sign.raw}) resolve their policy action from the key's inventory record (its GUN and role), so
  * a rule can grant {@code sign.raw} for some repositories' keys only. Results that name a key carry
  * {@code keyId} and {@code tokenSerial}, which the audit line records. A PIN travels only in
  * {@code token.unlock}'s params; it is copied to a char array, used for one C_Login, cached by the
@@ -70,6 +75,7 @@ final class KeyMethods {
         ActionResolver.optionalText(p, "role")), this::keyAdopt);
     m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
     m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
+    m.register("sign.batch", p -> keyAction(Operation.SIGN_RAW, p), this::signBatch);
     m.register("audit.tail", ActionResolver.of(Operation.AUDIT_READ), this::auditTail);
     m.register("audit.verify", ActionResolver.of(Operation.AUDIT_READ), this::auditVerify);
     m.register("policy.show", ActionResolver.of(Operation.POLICY_READ), this::policyShow);
@@ -93,6 +99,11 @@ final class KeyMethods {
   record KeyIdParam(String keyId) {}
 
   record SignRawParams(String keyId, String data) {}
+
+  record SignBatchParams(String keyId, List<String> data) {}
+
+  /** The most payloads one {@code sign.batch} signs; the request line limit (1 MiB) bounds their size. */
+  static final int MAX_BATCH_ITEMS = 1024;
 
   record TailParams(Integer lines) {}
 
@@ -430,6 +441,64 @@ final class KeyMethods {
       r.put("tokenSerial", e.tokenSerial());
     }
     return r;
+  }
+
+  /**
+   * sign.batch: many payloads, one key, one token session, one audit line (count and
+   * {@code itemsSha256} = SHA-256 over the items' SHA-256 digests, in order) synced once. All items
+   * are checked before the first is signed; a token failure on any item fails the whole batch.
+   */
+  private JsonNode signBatch(CallerIdentity caller, JsonNode params) throws CustodyException {
+    SignBatchParams p = Params.bind(params, SignBatchParams.class);
+    KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
+    AuditDetails.current().put("keyId", e.keyId());
+    List<String> items = p.data();
+    if (items == null || items.isEmpty()) {
+      throw new BadRequestException("params.data is required: a non-empty array of base64 strings", "params.data");
+    }
+    if (items.size() > MAX_BATCH_ITEMS) {
+      throw new BadRequestException("params.data has " + items.size() + " items; a batch signs at most "
+          + MAX_BATCH_ITEMS, "params.data");
+    }
+    List<byte[]> data = new ArrayList<>(items.size());
+    MessageDigest itemDigest = sha256();
+    MessageDigest all = sha256();
+    for (int i = 0; i < items.size(); i++) {
+      String b64 = items.get(i);
+      if (b64 == null) {
+        throw new BadRequestException("params.data[" + i + "] must be a base64 string", "params.data[" + i + "]");
+      }
+      byte[] d;
+      try {
+        d = Base64.getDecoder().decode(b64);
+      } catch (IllegalArgumentException ex) {
+        throw new BadRequestException("params.data[" + i + "] must be base64", "params.data[" + i + "]");
+      }
+      all.update(itemDigest.digest(d));
+      data.add(d);
+    }
+    AuditDetails.current().put("count", data.size())
+        .put("itemsSha256", HexFormat.of().formatHex(all.digest()));
+    List<byte[]> sigs = keys.signAll(e, data);
+    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId())
+        .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa");
+    if (e.tokenSerial() != null) {
+      r.put("tokenSerial", e.tokenSerial());
+    }
+    ArrayNode out = r.putArray("signatures");
+    Base64.Encoder enc = Base64.getEncoder();
+    for (byte[] sig : sigs) {
+      out.add(enc.encodeToString(sig));
+    }
+    return r;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException ex) {
+      throw new IllegalStateException(ex);
+    }
   }
 
   // ---- audit and policy -----------------------------------------------------------------------

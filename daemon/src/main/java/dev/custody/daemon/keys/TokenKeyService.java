@@ -404,6 +404,24 @@ public final class TokenKeyService implements KeyService {
   }
 
   /**
+   * Signs several messages with one recorded key, in order, on one token session ({@code sign.batch});
+   * the first token failure fails the whole batch. A YubiKey that waits for a touch notifies as
+   * {@link #sign} does.
+   */
+  public List<byte[]> signAll(KeyInventory.Entry e, List<byte[]> messages) throws CustodyException {
+    ManagedToken token = tokenOf(e);
+    HsmToken t = tokens.ready(token);
+    TouchNotice notice = new TouchNotice(token, e);
+    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
+      return t.signAll(e.ckaIdBytes(), messages, SignatureFormat.RAW);
+    } catch (TokenException ex) {
+      throw TokenErrors.toCustody(token.name(), ex);
+    } finally {
+      notice.finished();
+    }
+  }
+
+  /**
    * The touch notice of one signature: when the YubiKey is still busy after the token layer's
    * threshold, the caller of the socket call this signature runs for (captured on the signing
    * thread) gets a {@code touch} notice, the daemon log an INFO line and the audit log a

@@ -559,36 +559,51 @@ final class XipkiToken implements HsmToken {
         return signInternal(keyId, sha256, true, format);
     }
 
-    private byte[] signInternal(byte[] keyId, byte[] data, boolean isDigest, SignatureFormat format)
-            throws TokenException {
+    /** All messages on one pooled session, one C_SignInit + C_Sign each (a batch is not interleaved). */
+    @Override
+    public List<byte[]> signAll(byte[] keyId, List<byte[]> messages, SignatureFormat format) throws TokenException {
         return withSession("C_Sign", s -> {
             Generation g = currentOrNull();
-            for (int attempt = 0; ; attempt++) {
-                long[] hk = cachedKey(g, s, keyId);
-                try {
-                    if (hk[1] == PKCS11Constants.CKK_EC_EDWARDS) {
-                        if (isDigest) {
-                            throw new TokenException(TokenErrorCode.BAD_INPUT, "Ed25519 signs the message, not a digest");
-                        }
-                        return s.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), hk[0], data); // C_SignInit + C_Sign
-                    }
-                    byte[] digest = isDigest ? data : sha256(data);
-                    byte[] raw = s.signSingle(new Mechanism(PKCS11Constants.CKM_ECDSA), hk[0], digest); // C_SignInit + C_Sign
-                    return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
-                } catch (PKCS11Exception e) {
-                    long ckr = e.getErrorCode();
-                    boolean staleHandle = ckr == CkrConverter.CKR_KEY_HANDLE_INVALID
-                            || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
-                    if (g != null) {
-                        g.keyHandles.remove(hex(keyId));
-                    }
-                    if (!staleHandle || attempt > 0) {
-                        throw e;
-                    }
-                    // the key was deleted and maybe re-created by another handle: look it up again
-                }
+            List<byte[]> out = new ArrayList<>(messages.size());
+            for (byte[] m : messages) {
+                out.add(signOn(s, g, keyId, m, false, format));
             }
+            return out;
         });
+    }
+
+    private byte[] signInternal(byte[] keyId, byte[] data, boolean isDigest, SignatureFormat format)
+            throws TokenException {
+        return withSession("C_Sign", s -> signOn(s, currentOrNull(), keyId, data, isDigest, format));
+    }
+
+    private byte[] signOn(Session s, Generation g, byte[] keyId, byte[] data, boolean isDigest,
+            SignatureFormat format) throws PKCS11Exception, TokenException {
+        for (int attempt = 0; ; attempt++) {
+            long[] hk = cachedKey(g, s, keyId);
+            try {
+                if (hk[1] == PKCS11Constants.CKK_EC_EDWARDS) {
+                    if (isDigest) {
+                        throw new TokenException(TokenErrorCode.BAD_INPUT, "Ed25519 signs the message, not a digest");
+                    }
+                    return s.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), hk[0], data); // C_SignInit + C_Sign
+                }
+                byte[] digest = isDigest ? data : sha256(data);
+                byte[] raw = s.signSingle(new Mechanism(PKCS11Constants.CKM_ECDSA), hk[0], digest); // C_SignInit + C_Sign
+                return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
+            } catch (PKCS11Exception e) {
+                long ckr = e.getErrorCode();
+                boolean staleHandle = ckr == CkrConverter.CKR_KEY_HANDLE_INVALID
+                        || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
+                if (g != null) {
+                    g.keyHandles.remove(hex(keyId));
+                }
+                if (!staleHandle || attempt > 0) {
+                    throw e;
+                }
+                // the key was deleted and maybe re-created by another handle: look it up again
+            }
+        }
     }
 
     private Generation currentOrNull() {
