@@ -33,8 +33,10 @@ for t in 1 2 8; do
 done
 
 # sign.raw through custodyd's socket (JSON-RPC, policy, C_Sign, audit line synced before each reply),
-# with 1, 2 and 8 concurrent clients, beside the raw C_Sign baseline measured again in this run; and
+# with 1, 2 and 8 concurrent clients, beside the raw C_Sign baseline measured again in this run (with the
+# token key "custody-bench" made above: the same kind of object as the daemon's key); and
 # the daemon's resident memory when idle. The daemon runs as its own process with the same token.
+# Then sign.batch (batches of 64 and 256, 1 and 2 clients: one audit line and sync per batch).
 # It runs twice: audit log on the state disk (as deployed), then on tmpfs (/dev/shm), where fsync is
 # nearly free, to show how much of the cost is the audit log's fsync.
 mvn -B -q -o -pl daemon -am dependency:build-classpath -Dmdep.outputFile="$WORK/dcp.txt" \
@@ -73,13 +75,24 @@ YAML
   echo "sign.raw through custodyd, $1, ${SECS}s per point"
   printf '%-8s %16s %22s %8s\n' clients "raw C (signs/s)" "custodyd sign.raw (/s)" ratio
   for t in 1 2 8; do
-    raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" | rate)
+    raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
     java -cp "$DCP" dev.custody.daemon.bench.SignRawBench "$WORK/run/custody.sock" "$SECS" "$t" > "$WORK/d.txt"
     ours=$(rate < "$WORK/d.txt")
     printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
   done
+  # sign.batch: N payloads per request, one audit line and one sync per batch
+  printf '%-8s %6s %16s %22s %8s\n' clients batch "raw C (signs/s)" "custodyd sign.batch (/s)" ratio
+  for b in 64 256; do
+    for t in 1 2; do
+      raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
+      java -cp "$DCP" dev.custody.daemon.bench.SignRawBench --batch "$b" "$WORK/run/custody.sock" "$SECS" "$t" \
+          > "$WORK/d.txt"
+      ours=$(rate < "$WORK/d.txt")
+      printf '%-8s %6s %16.0f %22.0f %8.2f\n' "$t" "$b" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
+    done
+  done
   rss_after=$(awk '/^VmRSS/ {print $2}' /proc/$DPID/status)
-  echo "custodyd RSS: idle $((rss_idle / 1024)) MiB, after the sign.raw runs $((rss_after / 1024)) MiB"
+  echo "custodyd RSS: idle $((rss_idle / 1024)) MiB, after the sign.raw and sign.batch runs $((rss_after / 1024)) MiB"
   kill $DPID; wait $DPID 2>/dev/null || true; DPID=
   # custodyd logs its audit log's lines and syncs at stop: lines per sync is the group-commit factor
   sed -n 's/.*audit log [^:]*: \(.*since start.*\)/audit: \1 (all points together)/p' "$WORK/custodyd.log"

@@ -14,22 +14,30 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * {@code sign.raw} requests per second through a running custodyd's socket: N client threads, each
+ * {@code sign.raw} (or {@code sign.batch}) signatures per second through a running custodyd's socket: N client threads, each
  * with its own connection, for S seconds after a 1 s warm-up. Every request is a full round trip:
  * JSON-RPC, policy, a token signature (C_Sign), and an audit line synced to disk before the reply.
  * Prints one line per thread count in the shape of test-hsm's C {@code signbench}
  * ({@code threads=… seconds=… signs=… signs_per_sec=…}), so {@code scripts/bench.sh} can put it
  * beside the raw C_Sign baseline.
  *
- * <p>Usage: {@code SignRawBench SOCKET SECONDS THREADS...}. The key is made with
+ * <p>With {@code --batch N} each request is a {@code sign.batch} of N payloads (one audit line and
+ * one sync per batch) and {@code signs} counts signatures, not requests.
+ *
+ * <p>Usage: {@code SignRawBench [--batch N] SOCKET SECONDS THREADS...}. The key is made with
  * {@code key.generate} on the daemon's default token (whose PIN comes from the daemon's config).
  */
 public final class SignRawBench {
   private SignRawBench() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 3) {
-      System.err.println("usage: SignRawBench SOCKET SECONDS THREADS...");
+    int batch = 0;
+    if (args.length >= 2 && args[0].equals("--batch")) {
+      batch = Integer.parseInt(args[1]);
+      args = java.util.Arrays.copyOfRange(args, 2, args.length);
+    }
+    if (args.length < 3 || batch < 0) {
+      System.err.println("usage: SignRawBench [--batch N] SOCKET SECONDS THREADS...");
       System.exit(2);
     }
     Path socket = Path.of(args[0]);
@@ -40,20 +48,23 @@ public final class SignRawBench {
     }
     for (int i = 2; i < args.length; i++) {
       int threads = Integer.parseInt(args[i]);
-      run(socket, keyId, threads, 1); // warm-up
-      long signs = run(socket, keyId, threads, seconds);
+      run(socket, keyId, batch, threads, 1); // warm-up
+      long signs = run(socket, keyId, batch, threads, seconds);
       System.out.printf("threads=%d seconds=%d signs=%d signs_per_sec=%.1f elapsed_sec=%d key=%s%n", threads,
-          seconds, signs, signs / (double) seconds, seconds, "sign.raw");
+          seconds, signs, signs / (double) seconds, seconds, batch == 0 ? "sign.raw" : "sign.batch/" + batch);
     }
     try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
       c.call("key.remove", Map.of("keyId", keyId));
     }
   }
 
-  private static long run(Path socket, String keyId, int threads, int seconds) throws Exception {
+  private static long run(Path socket, String keyId, int batch, int threads, int seconds) throws Exception {
     String data = Base64.getEncoder().encodeToString("custody bench payload: 64 bytes of metadata-ish data..."
         .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Map<String, Object> params = Map.of("keyId", keyId, "data", data);
+    Map<String, Object> params = batch == 0 ? Map.of("keyId", keyId, "data", data)
+        : Map.of("keyId", keyId, "data", java.util.Collections.nCopies(batch, data));
+    String method = batch == 0 ? "sign.raw" : "sign.batch";
+    int per = batch == 0 ? 1 : batch;
     LongAdder count = new LongAdder();
     AtomicBoolean stop = new AtomicBoolean();
     AtomicReference<Exception> failure = new AtomicReference<>();
@@ -66,11 +77,11 @@ public final class SignRawBench {
           ready.countDown();
           go.await();
           while (!stop.get()) {
-            JsonNode r = c.call("sign.raw", params);
-            if (!r.has("signature")) {
+            JsonNode r = c.call(method, params);
+            if (batch == 0 ? !r.has("signature") : r.path("signatures").size() != batch) {
               throw new IllegalStateException("no signature in " + r);
             }
-            count.increment();
+            count.add(per);
           }
         } catch (Exception e) {
           failure.compareAndSet(null, e);

@@ -140,6 +140,52 @@ class SignBatchTest {
   }
 
   @Test
+  void batches_fromSeveralClientsAtOnce_eachSignedInOrder() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      try (KeysHarness h = new KeysHarness(dir)) {
+        h.start("file:" + h.pinFile(KeysHarness.PIN), "");
+        String keyId = h.client.call("key.generate", params("role", "targets", "gun", "ci.example/app"))
+            .get("keyId").asText();
+        PublicKey pub = publicKey(h, keyId);
+        int clients = 3;
+        List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        try {
+          for (int c = 0; c < clients; c++) {
+            int client = c;
+            results.add(pool.submit(() -> {
+              try (var cc = dev.custody.client.protocol.CustodyClient.connect(h.dir.resolve("run/custody.sock"),
+                  Duration.ofSeconds(60))) {
+                for (int round = 0; round < 3; round++) {
+                  List<byte[]> data = new ArrayList<>();
+                  for (int i = 0; i < 48; i++) {
+                    data.add(("client " + client + " round " + round + " item " + i).getBytes(StandardCharsets.UTF_8));
+                  }
+                  BatchSignatures r = new CustodyApi(cc).signBatch(keyId, data);
+                  for (int i = 0; i < data.size(); i++) {
+                    if (!verify(pub, data.get(i), r.signature(i))) {
+                      return false;
+                    }
+                  }
+                }
+                return true;
+              }
+            }));
+          }
+          for (var f : results) {
+            assertThat(f.get()).as("every signature verifies against its own payload").isTrue();
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        assertThat(auditLines(h, "sign.batch")).hasSize(clients * 3)
+            .allSatisfy(e -> assertThat(e.get("details").get("count").asInt()).isEqualTo(48));
+        assertThat(h.client.call("audit.verify", Map.of()).get("ok").asBoolean()).isTrue();
+      }
+    });
+  }
+
+  @Test
   void batch_policyIsSignRawsForTheKey() {
     long uid = UnixAccounts.selfUid();
     String policy = """
