@@ -17,8 +17,8 @@ export CUSTODY_BENCH_PIN=123456
 
 gcc -O2 -Wall -Wextra -Werror -I/usr/include/p11-kit-1 -o "$WORK/signbench" \
     "$ROOT/test-hsm/src/main/c/signbench.c" -ldl -lpthread
-mvn -B -q -o -pl pkcs11 dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" >/dev/null
-CP="$ROOT/pkcs11/target/classes:$(cat "$WORK/cp.txt")"
+mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" -Dmdep.includeScope=runtime -DexcludeGroupIds=dev.custody >/dev/null
+CP="$ROOT/bench/target/classes:$ROOT/pkcs11/target/classes:$ROOT/client/target/classes:$ROOT/protocol/target/classes:$(cat "$WORK/cp.txt")"
 
 rate() { sed -n 's/.*signs_per_sec=\([0-9.]*\).*/\1/p'; }
 echo "ECDSA P-256 C_Sign with one token key (CKA_TOKEN, CKA_PRIVATE) on SoftHSM2 $(softhsm2-util --version), ${SECS}s per point, $(nproc) cores"
@@ -26,7 +26,7 @@ printf '%-8s %16s %22s %8s\n' threads "raw C (signs/s)" "custody pkcs11 (signs/s
 for t in 1 2 8; do
   # the Java run creates the token key "custody-bench" (CKA_TOKEN, CKA_PRIVATE, sensitive) if absent;
   # the C baseline signs with that same key
-  java -cp "$CP" dev.custody.pkcs11.bench.SignThroughput "$MODULE" bench "$SECS" "$t" > "$WORK/j.txt"
+  java -cp "$CP" dev.custody.bench.SignThroughput "$MODULE" bench "$SECS" "$t" > "$WORK/j.txt"
   ours=$(rate < "$WORK/j.txt")
   raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
   printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
@@ -41,7 +41,7 @@ done
 # nearly free, to show how much of the cost is the audit log's fsync.
 mvn -B -q -o -pl daemon -am dependency:build-classpath -Dmdep.outputFile="$WORK/dcp.txt" \
     -Dmdep.includeScope=runtime -DexcludeGroupIds=dev.custody >/dev/null
-DCP="$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes:$ROOT/tuf/target/classes:$ROOT/client/target/classes:$(cat "$WORK/dcp.txt")"
+DCP="$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes:$ROOT/tuf/target/classes:$ROOT/protocol/target/classes:$ROOT/client/target/classes:$ROOT/bench/target/classes:$(cat "$WORK/dcp.txt")"
 SHM=$(mktemp -d /dev/shm/custody-bench.XXXXXX)
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK" "$SHM"' EXIT
@@ -76,7 +76,7 @@ YAML
   printf '%-8s %16s %22s %8s\n' clients "raw C (signs/s)" "custodyd sign.raw (/s)" ratio
   for t in 1 2 8; do
     raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
-    java -cp "$DCP" dev.custody.daemon.bench.SignRawBench "$WORK/run/custody.sock" "$SECS" "$t" > "$WORK/d.txt"
+    java -cp "$DCP" dev.custody.bench.SignRawBench "$WORK/run/custody.sock" "$SECS" "$t" > "$WORK/d.txt"
     ours=$(rate < "$WORK/d.txt")
     printf '%-8s %16.0f %22.0f %8.2f\n' "$t" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"
   done
@@ -85,7 +85,7 @@ YAML
   for b in 64 256; do
     for t in 1 2; do
       raw=$("$WORK/signbench" "$MODULE" bench "$t" "$SECS" custody-bench | rate)
-      java -cp "$DCP" dev.custody.daemon.bench.SignRawBench --batch "$b" "$WORK/run/custody.sock" "$SECS" "$t" \
+      java -cp "$DCP" dev.custody.bench.SignRawBench --batch "$b" "$WORK/run/custody.sock" "$SECS" "$t" \
           > "$WORK/d.txt"
       ours=$(rate < "$WORK/d.txt")
       printf '%-8s %6s %16.0f %22.0f %8.2f\n' "$t" "$b" "$raw" "$ours" "$(echo "$ours / $raw" | bc -l)"

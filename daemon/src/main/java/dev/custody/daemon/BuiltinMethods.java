@@ -2,11 +2,11 @@ package dev.custody.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.protocol.Methods;
-import dev.custody.client.protocol.PingParams;
-import dev.custody.client.protocol.PingResult;
-import dev.custody.client.protocol.Protocol;
-import dev.custody.client.protocol.StatusResult;
+import dev.custody.protocol.Methods;
+import dev.custody.protocol.PingParams;
+import dev.custody.protocol.PingResult;
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.StatusResult;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.Operation;
 import dev.custody.daemon.rpc.CallerIdentity;
@@ -39,12 +39,12 @@ final class BuiltinMethods {
     ctx.methods().registerOpen(Methods.STATUS, this::status);
   }
 
-  private JsonNode ping(CallerIdentity caller, JsonNode params) throws dev.custody.client.protocol.BadRequestException {
+  private JsonNode ping(CallerIdentity caller, JsonNode params) throws dev.custody.protocol.BadRequestException {
     PingParams p = Params.bind(params, PingParams.class);
     return mapper.valueToTree(new PingResult(true, p.echo()));
   }
 
-  private JsonNode status(CallerIdentity caller, JsonNode params) throws dev.custody.client.protocol.BadRequestException {
+  private JsonNode status(CallerIdentity caller, JsonNode params) throws dev.custody.protocol.BadRequestException {
     Params.bind(params, NoParams.class);
     List<StatusResult.PendingOperationInfo> pending = ctx.journal().pending().stream()
         .filter(op -> ctx.policy().decide(caller.subject(), new Action(Operation.READ, op.gun(), null)).allowed())

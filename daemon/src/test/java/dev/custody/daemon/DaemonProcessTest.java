@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.StatusResult;
+import dev.custody.protocol.StatusResult;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.testing.Capability;

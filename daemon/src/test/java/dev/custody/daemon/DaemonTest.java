@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.PolicyDeniedException;
-import dev.custody.client.protocol.StatusResult;
+import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.StatusResult;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditVerification;

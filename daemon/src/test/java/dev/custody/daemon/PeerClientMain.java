@@ -3,7 +3,7 @@ package dev.custody.daemon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 import java.nio.file.Path;
 import java.time.Duration;
 

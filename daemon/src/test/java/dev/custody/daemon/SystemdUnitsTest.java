@@ -2,7 +2,7 @@ package dev.custody.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.custody.client.protocol.Protocol;
+import dev.custody.protocol.Protocol;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;

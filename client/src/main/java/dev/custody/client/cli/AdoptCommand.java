@@ -1,6 +1,6 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.RepoAdoptResult;
+import dev.custody.protocol.RepoAdoptResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.Decision;
-import dev.custody.client.api.PendingApproval;
+import dev.custody.protocol.Decision;
+import dev.custody.protocol.PendingApproval;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;

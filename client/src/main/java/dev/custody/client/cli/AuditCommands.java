@@ -1,7 +1,7 @@
 package dev.custody.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.api.AuditVerification;
+import dev.custody.protocol.AuditVerification;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;

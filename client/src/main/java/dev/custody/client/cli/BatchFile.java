@@ -1,6 +1,6 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.BatchTarget;
+import dev.custody.protocol.BatchTarget;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;

@@ -1,7 +1,7 @@
 package dev.custody.client.cli;
 
 import dev.custody.client.api.CustodyApi;
-import dev.custody.client.protocol.DaemonUnavailableException;
+import dev.custody.protocol.DaemonUnavailableException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;

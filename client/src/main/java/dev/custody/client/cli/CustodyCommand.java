@@ -1,8 +1,8 @@
 package dev.custody.client.cli;
 
 import dev.custody.client.api.CustodyApi;
-import dev.custody.client.protocol.DaemonUnavailableException;
-import dev.custody.client.protocol.Protocol;
+import dev.custody.protocol.DaemonUnavailableException;
+import dev.custody.protocol.Protocol;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

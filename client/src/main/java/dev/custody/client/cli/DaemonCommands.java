@@ -1,8 +1,8 @@
 package dev.custody.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.api.DaemonStatus;
-import dev.custody.client.protocol.Methods;
+import dev.custody.protocol.DaemonStatus;
+import dev.custody.protocol.Methods;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 

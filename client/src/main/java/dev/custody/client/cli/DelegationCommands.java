@@ -1,8 +1,8 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.DelegationChange;
-import dev.custody.client.api.DelegationInfo;
-import dev.custody.client.api.DelegationList;
+import dev.custody.protocol.DelegationChange;
+import dev.custody.protocol.DelegationInfo;
+import dev.custody.protocol.DelegationList;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.protocol.ErrorCode;
+import dev.custody.protocol.ErrorCode;
 import java.util.EnumMap;
 import java.util.Map;
 

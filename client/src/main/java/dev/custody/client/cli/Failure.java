@@ -1,11 +1,11 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.protocol.ApprovalRequiredException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.DaemonUnavailableException;
-import dev.custody.client.protocol.MethodNotFoundException;
-import dev.custody.client.protocol.PinIncorrectException;
-import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.protocol.ApprovalRequiredException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.DaemonUnavailableException;
+import dev.custody.protocol.MethodNotFoundException;
+import dev.custody.protocol.PinIncorrectException;
+import dev.custody.protocol.PolicyDeniedException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,7 +1,7 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.KeyInfo;
-import dev.custody.client.api.KeyRotateResult;
+import dev.custody.protocol.KeyInfo;
+import dev.custody.protocol.KeyRotateResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -238,7 +238,7 @@ final class KeyCommands {
         char[] pass = fromEnv != null ? fromEnv : stdinPassphrase();
         try {
           return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true, pivSlot);
-        } catch (dev.custody.client.protocol.BadRequestException e) {
+        } catch (dev.custody.protocol.BadRequestException e) {
           throw new Failure.CommandException(ExitCodes.forCode(e.code()), kf.path() + ": " + e.getMessage()
               + (fromEnv != null ? " (passphrase from $" + TrustDirFiles.passphraseVariable(terminal().env(), keyRole)
                   + ")" : "") + "; keys imported before it stay on their tokens, and a re-run skips them");
@@ -258,7 +258,7 @@ final class KeyCommands {
         }
         try {
           return api().keyImport(kf.pem(), pass.clone(), sendRole, sendGun, tok, true, pivSlot);
-        } catch (dev.custody.client.protocol.BadRequestException e) {
+        } catch (dev.custody.protocol.BadRequestException e) {
           PinWipe.wipe(typed.remove(group));
           if (attempt >= 3 || !e.field().map("params.passphrase"::equals).orElse(false)) {
             throw new Failure.CommandException(ExitCodes.forCode(e.code()), kf.path() + ": " + e.getMessage());
@@ -297,7 +297,7 @@ final class KeyCommands {
 
     @Override
     int run() throws Exception {
-      dev.custody.client.api.KeyScan r = api().keyScan(token);
+      dev.custody.protocol.KeyScan r = api().keyScan(token);
       if (json()) {
         printJson(r);
         return ExitCodes.OK;
@@ -307,7 +307,7 @@ final class KeyCommands {
         return ExitCodes.OK;
       }
       Table t = new Table("KEY ID", "CKA_ID", "LABEL", "ALGORITHM", "STATUS");
-      for (dev.custody.client.api.ScannedKey k : r.keys()) {
+      for (dev.custody.protocol.ScannedKey k : r.keys()) {
         String status = k.known() ? "known: " + k.role() + (k.gun() == null ? "" : " " + k.gun())
             : k.adoptable() ? "adoptable"
             : "not adoptable (" + (k.extractable() ? "extractable" : "not sensitive") + ")";

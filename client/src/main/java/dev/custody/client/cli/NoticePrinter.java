@@ -1,6 +1,6 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.protocol.Notice;
+import dev.custody.protocol.Notice;
 import java.util.function.Consumer;
 
 /**

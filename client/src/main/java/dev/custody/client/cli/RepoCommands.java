@@ -1,14 +1,14 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.BatchTarget;
-import dev.custody.client.api.Change;
-import dev.custody.client.api.DeleteResult;
-import dev.custody.client.api.InitResult;
-import dev.custody.client.api.PublishResult;
-import dev.custody.client.api.RepoStatus;
-import dev.custody.client.api.Staged;
-import dev.custody.client.api.TargetInfo;
-import dev.custody.client.api.TargetList;
+import dev.custody.protocol.BatchTarget;
+import dev.custody.protocol.Change;
+import dev.custody.protocol.DeleteResult;
+import dev.custody.protocol.InitResult;
+import dev.custody.protocol.PublishResult;
+import dev.custody.protocol.RepoStatus;
+import dev.custody.protocol.Staged;
+import dev.custody.protocol.TargetInfo;
+import dev.custody.protocol.TargetList;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;

@@ -1,7 +1,7 @@
 package dev.custody.client.cli;
 
-import dev.custody.client.api.TokenStatus;
-import dev.custody.client.api.TokenUnlockResult;
+import dev.custody.protocol.TokenStatus;
+import dev.custody.protocol.TokenUnlockResult;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -2,8 +2,8 @@ package dev.custody.client.cli;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import dev.custody.client.api.DelegationInfo;
-import dev.custody.client.api.TargetInfo;
+import dev.custody.protocol.DelegationInfo;
+import dev.custody.protocol.TargetInfo;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;

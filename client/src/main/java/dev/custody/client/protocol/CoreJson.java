@@ -1,5 +1,7 @@
 package dev.custody.client.protocol;
 
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.RpcRequest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;

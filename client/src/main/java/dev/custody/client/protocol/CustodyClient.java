@@ -1,5 +1,15 @@
 package dev.custody.client.protocol;
 
+import dev.custody.protocol.BoundedLineReader;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.DaemonUnavailableException;
+import dev.custody.protocol.Methods;
+import dev.custody.protocol.Notice;
+import dev.custody.protocol.PingResult;
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.RpcRequest;
+import dev.custody.protocol.RpcResponse;
+import dev.custody.protocol.StatusResult;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -3,7 +3,7 @@ package dev.custody.client.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.custody.client.api.BatchTarget;
+import dev.custody.protocol.BatchTarget;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.Collections;

@@ -2,7 +2,7 @@ package dev.custody.client.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.custody.client.protocol.ErrorCode;
+import dev.custody.protocol.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -38,7 +38,7 @@ class ExitCodesTest {
 
   @Test
   void managementKeyRefused_hintNamesTheConfigNotThePin() {
-    Failure f = Failure.of(new dev.custody.client.protocol.PinIncorrectException("yk1", null, "token yk1: the YubiKey"
+    Failure f = Failure.of(new dev.custody.protocol.PinIncorrectException("yk1", null, "token yk1: the YubiKey"
         + " with serial 10000001 refused the PIV management key (3DES challenge-response failed)"),
         Path.of("/run/custody/custody.sock"), "custody");
     assertThat(f.exitCode()).isEqualTo(ExitCodes.PIN_INCORRECT);
@@ -49,12 +49,12 @@ class ExitCodesTest {
   @Test
   void approvalRequired_hintNamesThePendingEntry_orSaysNothingWaits() {
     Path sock = Path.of("/run/custody/custody.sock");
-    Failure withId = Failure.of(new dev.custody.client.protocol.ApprovalRequiredException("ap-7", "waiting"), sock,
+    Failure withId = Failure.of(new dev.custody.protocol.ApprovalRequiredException("ap-7", "waiting"), sock,
         "custody");
     assertThat(withId.exitCode()).isEqualTo(ExitCodes.APPROVAL_REQUIRED);
     assertThat(withId.line()).isEqualTo("waiting: ask a custodian to run: custody approve ap-7 (custody pending lists"
         + " them)");
-    Failure none = Failure.of(new dev.custody.client.protocol.ApprovalRequiredException(null, "cannot wait"), sock,
+    Failure none = Failure.of(new dev.custody.protocol.ApprovalRequiredException(null, "cannot wait"), sock,
         "custody");
     assertThat(none.line()).isEqualTo("cannot wait: ask a custodian to run it, or to change the rule (custody policy"
         + " show)");

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.custody.client.api.CustodyApi;
-import dev.custody.client.api.DelegationInfo;
-import dev.custody.client.api.DelegationList;
-import dev.custody.client.api.KeyInfo;
-import dev.custody.client.api.TargetInfo;
+import dev.custody.protocol.DelegationInfo;
+import dev.custody.protocol.DelegationList;
+import dev.custody.protocol.KeyInfo;
+import dev.custody.protocol.TargetInfo;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +43,7 @@ class FormatTest {
 
   @Test
   void list_empty_matchesNotary() {
-    assertThat(RepoCommands.targetsTable(new dev.custody.client.api.TargetList("g", List.of())))
+    assertThat(RepoCommands.targetsTable(new dev.custody.protocol.TargetList("g", List.of())))
         .isEqualTo("\nNo targets present in this repository.\n\n");
   }
 
@@ -91,7 +91,7 @@ class FormatTest {
 
   @Test
   void status_empty_matchesNotary() {
-    assertThat(RepoCommands.changesTable(new dev.custody.client.api.RepoStatus("example.com/x", List.of())))
+    assertThat(RepoCommands.changesTable(new dev.custody.protocol.RepoStatus("example.com/x", List.of())))
         .isEqualTo("No unpublished changes for example.com/x\n");
   }
 
@@ -243,9 +243,9 @@ class FormatTest {
 
   @Test
   void list_toleratesFieldsANewerDaemonAdds() throws Exception {
-    dev.custody.client.api.TargetList r = CustodyApi.mapper().readValue("{\"gun\":\"example.com/app\",\"verifiedAt\":"
+    dev.custody.protocol.TargetList r = CustodyApi.mapper().readValue("{\"gun\":\"example.com/app\",\"verifiedAt\":"
         + "\"x\",\"targets\":[{\"name\":\"v1\",\"sha256\":\"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
-        + "\",\"length\":6,\"role\":\"targets\",\"custom\":{}}]}", dev.custody.client.api.TargetList.class);
+        + "\",\"length\":6,\"role\":\"targets\",\"custom\":{}}]}", dev.custody.protocol.TargetList.class);
     assertThat(RepoCommands.targetsTable(r)).isEqualTo(NotaryOutputs.LIST);
   }
 }

@@ -3,7 +3,7 @@ package dev.custody.client.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.protocol.Notice;
+import dev.custody.protocol.Notice;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;

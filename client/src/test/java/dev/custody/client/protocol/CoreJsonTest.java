@@ -1,5 +1,7 @@
 package dev.custody.client.protocol;
 
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.RpcRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

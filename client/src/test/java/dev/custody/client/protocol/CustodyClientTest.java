@@ -1,5 +1,13 @@
 package dev.custody.client.protocol;
 
+import dev.custody.protocol.BoundedLineReader;
+import dev.custody.protocol.DaemonUnavailableException;
+import dev.custody.protocol.ErrorCode;
+import dev.custody.protocol.Notice;
+import dev.custody.protocol.PingResult;
+import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.RequestTooLargeException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;

@@ -1,8 +1,8 @@
 package dev.custody.daemon.ceremony;
 
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.MetadataInvalidException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.MetadataInvalidException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.ceremony.BaseMismatchException;
 import dev.custody.tuf.ceremony.BundleTamperedException;

@@ -66,7 +66,7 @@ public final class CeremonyExtension implements DaemonExtension {
    * The GUN policy decides on: {@code params.gun} when given, else the {@code gun} field of the bundle (read
    * without any check; the handler checks everything before it signs).
    */
-  static String gunOf(JsonNode params) throws dev.custody.client.protocol.BadRequestException {
+  static String gunOf(JsonNode params) throws dev.custody.protocol.BadRequestException {
     String gun = ActionResolver.optionalText(params, "gun");
     if (gun != null) {
       return gun;

@@ -3,10 +3,10 @@ package dev.custody.daemon.ceremony;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.NotFoundException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
@@ -547,13 +547,13 @@ final class CeremonyService {
       return ce;
     }
     if (e instanceof TufException t) {
-      return new dev.custody.client.protocol.MetadataInvalidException(t.role().orElse(null),
+      return new dev.custody.protocol.MetadataInvalidException(t.role().orElse(null),
           (gun == null ? "" : gun + ": ") + t.getMessage());
     }
     if (e instanceof IllegalArgumentException) {
       return new BadRequestException(e.getMessage());
     }
-    return new dev.custody.client.protocol.InternalErrorException(e.getClass().getSimpleName() + ": "
+    return new dev.custody.protocol.InternalErrorException(e.getClass().getSimpleName() + ": "
         + e.getMessage(), null);
   }
 

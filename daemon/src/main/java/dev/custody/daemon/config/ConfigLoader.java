@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.custody.client.protocol.Protocol;
+import dev.custody.protocol.Protocol;
 import dev.custody.daemon.policy.Glob;
 import dev.custody.daemon.policy.Operation;
 import dev.custody.daemon.policy.Rule;

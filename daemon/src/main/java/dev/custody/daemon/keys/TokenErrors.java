@@ -1,14 +1,14 @@
 package dev.custody.daemon.keys;
 
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.InternalErrorException;
-import dev.custody.client.protocol.NotFoundException;
-import dev.custody.client.protocol.PinIncorrectException;
-import dev.custody.client.protocol.PinLockedException;
-import dev.custody.client.protocol.PinRequiredException;
-import dev.custody.client.protocol.TokenAbsentException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.InternalErrorException;
+import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.PinIncorrectException;
+import dev.custody.protocol.PinLockedException;
+import dev.custody.protocol.PinRequiredException;
+import dev.custody.protocol.TokenAbsentException;
 import dev.custody.pkcs11.TokenException;
 
 /**

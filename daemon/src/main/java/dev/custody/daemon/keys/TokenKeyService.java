@@ -2,11 +2,11 @@ package dev.custody.daemon.keys;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.InternalErrorException;
-import dev.custody.client.protocol.NotFoundException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.InternalErrorException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.policy.UnixAccounts;
@@ -327,7 +327,7 @@ public final class TokenKeyService implements KeyService {
           + "` lists them)");
     }
     if (hits.size() > 1) {
-      throw new dev.custody.client.protocol.BadRequestException("token " + token.name() + " holds " + hits.size()
+      throw new dev.custody.protocol.BadRequestException("token " + token.name() + " holds " + hits.size()
           + " keys with " + what + ": adopt by keyId instead", "params.ckaId");
     }
     ScannedKey s = hits.get(0);

@@ -1,7 +1,7 @@
 package dev.custody.daemon.keys;
 
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.NotFoundException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.config.TokenConfig;
 import dev.custody.daemon.config.TokenManagementKey;

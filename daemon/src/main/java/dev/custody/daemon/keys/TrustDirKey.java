@@ -1,6 +1,6 @@
 package dev.custody.daemon.keys;
 
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigInteger;

@@ -1,7 +1,7 @@
 package dev.custody.daemon.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 
 /**
  * Reads, from a request's params, the action that policy must allow before the method runs.

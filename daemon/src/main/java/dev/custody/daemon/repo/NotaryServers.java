@@ -1,8 +1,8 @@
 package dev.custody.daemon.repo;
 
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.NotFoundException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.config.ServerConfig;
 import dev.custody.tuf.server.NotaryClient;
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package dev.custody.daemon.repo;
 
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.ErrorCode;
-import dev.custody.client.protocol.InternalErrorException;
-import dev.custody.client.protocol.MetadataInvalidException;
-import dev.custody.client.protocol.NotFoundException;
-import dev.custody.client.protocol.ServerUnreachableException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.ErrorCode;
+import dev.custody.protocol.InternalErrorException;
+import dev.custody.protocol.MetadataInvalidException;
+import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.ServerUnreachableException;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.tuf.MissingMetadataException;
 import dev.custody.tuf.SigningException;

@@ -1,7 +1,7 @@
 package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 import java.util.List;
 
 /**

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.NotFoundException;
-import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
@@ -265,7 +265,7 @@ final class RepoService {
             .clock(ctx.clock()).trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors)).build()
             .update();
       } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
-        throw new dev.custody.client.protocol.MetadataInvalidException("root", gun + ": the root on " + srv.name()
+        throw new dev.custody.protocol.MetadataInvalidException("root", gun + ": the root on " + srv.name()
             + " is not signed by " + (named ? "the named root key(s) " + short12(Set.copyOf(anchors))
                 : "a root key on this daemon's tokens") + " (" + e.getMessage() + "); nothing was trusted");
       }

@@ -1,7 +1,7 @@
 package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.rpc.CallerIdentity;
 import dev.custody.tuf.model.Repository;

@@ -1,6 +1,6 @@
 package dev.custody.daemon.repo;
 
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.config.TokenConfig;
 import dev.custody.daemon.keys.KeyService;
@@ -61,7 +61,7 @@ public final class TokenHolderGate {
    * Waits for the holders' approvals {@code needs} call for (none when no needed key is on a token with
    * holders) and returns {@code ring} restricted to approved tokens and tokens without holders.
    *
-   * @throws dev.custody.client.protocol.ApprovalDeniedException a holder denied, or the timeout passed
+   * @throws dev.custody.protocol.ApprovalDeniedException a holder denied, or the timeout passed
    */
   KeyRing gate(CallerIdentity caller, String method, String gun, String summary, KeyRing ring, List<Need> needs)
       throws CustodyException {

@@ -1,7 +1,7 @@
 package dev.custody.daemon.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 
 /**
  * A handler that sees the whole {@link Call}, including the policy {@code Decision}. Methods that

@@ -1,7 +1,7 @@
 package dev.custody.daemon.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.Decision;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.custody.daemon.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.CustodyException;
+import dev.custody.protocol.CustodyException;
 
 /**
  * Serves one socket method. Runs on a worker thread after policy allowed the call; may block

@@ -1,16 +1,16 @@
 package dev.custody.daemon.rpc;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.client.protocol.BoundedLineReader;
-import dev.custody.client.protocol.BusyException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.InternalErrorException;
-import dev.custody.client.protocol.LineTooLongException;
-import dev.custody.client.protocol.Protocol;
-import dev.custody.client.protocol.RequestTimeoutException;
-import dev.custody.client.protocol.RequestTooLargeException;
-import dev.custody.client.protocol.RpcResponse;
-import dev.custody.client.protocol.ShuttingDownException;
+import dev.custody.protocol.BoundedLineReader;
+import dev.custody.protocol.BusyException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.InternalErrorException;
+import dev.custody.protocol.LineTooLongException;
+import dev.custody.protocol.Protocol;
+import dev.custody.protocol.RequestTimeoutException;
+import dev.custody.protocol.RequestTooLargeException;
+import dev.custody.protocol.RpcResponse;
+import dev.custody.protocol.ShuttingDownException;
 import dev.custody.daemon.policy.UnixAccounts;
 import java.io.Closeable;
 import java.io.EOFException;

@@ -1,6 +1,6 @@
 package dev.custody.daemon.rpc;
 
-import dev.custody.client.protocol.Protocol;
+import dev.custody.protocol.Protocol;
 import java.time.Duration;
 import java.util.Objects;
 

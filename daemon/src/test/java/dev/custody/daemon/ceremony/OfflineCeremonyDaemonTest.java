@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.ErrorCode;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.ErrorCode;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;

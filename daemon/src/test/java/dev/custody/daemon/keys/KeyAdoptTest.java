@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
-import dev.custody.client.protocol.NotFoundException;
-import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;

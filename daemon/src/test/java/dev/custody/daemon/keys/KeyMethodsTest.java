@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.protocol.PinIncorrectException;
-import dev.custody.client.protocol.PinRequiredException;
-import dev.custody.client.protocol.PolicyDeniedException;
-import dev.custody.client.protocol.TokenAbsentException;
+import dev.custody.protocol.PinIncorrectException;
+import dev.custody.protocol.PinRequiredException;
+import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.TokenAbsentException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
@@ -198,7 +198,7 @@ class KeyMethodsTest {
             .isEqualTo(a.get("keyId").asText());
         assertThat(h.client.call("key.list", Map.of()).get("keys")).hasSize(1);
         assertThatThrownBy(() -> h.client.call("sign.raw", params("keyId", a.get("keyId").asText(), "data", "AA==")))
-            .isInstanceOf(dev.custody.client.protocol.NotFoundException.class);
+            .isInstanceOf(dev.custody.protocol.NotFoundException.class);
       }
     });
   }
@@ -218,7 +218,7 @@ class KeyMethodsTest {
       try (KeysHarness h = new KeysHarness(dir)) {
         h.start("file:" + h.pinFile(KeysHarness.PIN), "");
         assertThatThrownBy(() -> h.client.call("key.import", params("pem", pem, "passphrase", "wrong")))
-            .isInstanceOf(dev.custody.client.protocol.BadRequestException.class)
+            .isInstanceOf(dev.custody.protocol.BadRequestException.class)
             .hasMessageContaining("passphrase");
         JsonNode k = h.client.call("key.import", params("pem", pem, "passphrase", NotaryCli.DEFAULT_PASSPHRASE,
             "gun", "r.example/app"));
@@ -232,7 +232,7 @@ class KeyMethodsTest {
         PublicKey notaryPub = TrustDirKey.read(pem, NotaryCli.DEFAULT_PASSPHRASE.toCharArray()).publicKey();
         assertThat(verify(notaryPub, msg, Base64.getDecoder().decode(s.get("signature").asText()))).isTrue();
         assertThatThrownBy(() -> h.client.call("key.import", params("pem", pem, "passphrase",
-            NotaryCli.DEFAULT_PASSPHRASE))).isInstanceOf(dev.custody.client.protocol.ConflictException.class);
+            NotaryCli.DEFAULT_PASSPHRASE))).isInstanceOf(dev.custody.protocol.ConflictException.class);
 
         // on the token: CKA_ID = the key ID, and the same protection as a key generated there
         String generated = h.client.call("key.generate", params("role", "snapshot", "gun", "r.example/app"))

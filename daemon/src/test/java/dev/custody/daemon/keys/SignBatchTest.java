@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.api.BatchSignatures;
+import dev.custody.protocol.BatchSignatures;
 import dev.custody.client.api.CustodyApi;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.PolicyDeniedException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;

@@ -2,10 +2,10 @@ package dev.custody.daemon.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.custody.client.protocol.CustodyException;
-import dev.custody.client.protocol.ErrorCode;
-import dev.custody.client.protocol.PinIncorrectException;
-import dev.custody.client.protocol.RpcError;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.ErrorCode;
+import dev.custody.protocol.PinIncorrectException;
+import dev.custody.protocol.RpcError;
 import dev.custody.pkcs11.TokenErrorCode;
 import dev.custody.pkcs11.TokenException;
 import java.util.EnumMap;

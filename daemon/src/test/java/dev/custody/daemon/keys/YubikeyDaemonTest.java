@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.BadRequestException;
-import dev.custody.client.protocol.ConflictException;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.Notice;
-import dev.custody.client.protocol.PinIncorrectException;
+import dev.custody.protocol.Notice;
+import dev.custody.protocol.PinIncorrectException;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.custody.client.protocol.ApprovalDeniedException;
+import dev.custody.protocol.ApprovalDeniedException;
 import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditLog;

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.MetadataInvalidException;
-import dev.custody.client.protocol.NotFoundException;
-import dev.custody.client.protocol.ServerUnreachableException;
+import dev.custody.protocol.MetadataInvalidException;
+import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.ServerUnreachableException;
 import dev.custody.daemon.repo.testing.CorruptingProxy;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.StatusResult;
+import dev.custody.protocol.StatusResult;
 import dev.custody.daemon.repo.testing.ChildDaemon;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;

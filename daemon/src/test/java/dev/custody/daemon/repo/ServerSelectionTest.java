@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.NotFoundException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.config.ServerConfig;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;

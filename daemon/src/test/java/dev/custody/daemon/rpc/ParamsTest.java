@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.protocol.BadRequestException;
+import dev.custody.protocol.BadRequestException;
 import java.util.List;
 import java.util.Objects;
 import org.junit.jupiter.api.Test;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.custody.client.protocol.BusyException;
+import dev.custody.protocol.BusyException;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.client.protocol.DaemonUnavailableException;
-import dev.custody.client.protocol.ErrorCode;
-import dev.custody.client.protocol.Protocol;
+import dev.custody.protocol.DaemonUnavailableException;
+import dev.custody.protocol.ErrorCode;
+import dev.custody.protocol.Protocol;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.RawConnection;

@@ -2,7 +2,7 @@ package dev.custody.daemon.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.custody.client.protocol.BoundedLineReader;
+import dev.custody.protocol.BoundedLineReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;

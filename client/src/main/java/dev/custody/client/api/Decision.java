@@ -1,4 +1,0 @@
-package dev.custody.client.api;
-
-/** Result of {@code pending.approve} / {@code pending.deny}: {@code state} is approved or denied. */
-public record Decision(String id, String state) {}

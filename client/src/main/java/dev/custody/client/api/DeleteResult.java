@@ -1,4 +1,0 @@
-package dev.custody.client.api;
-
-/** Result of {@code repo.delete}. */
-public record DeleteResult(String gun, boolean local, boolean remote) {}

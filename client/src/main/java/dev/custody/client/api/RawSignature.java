@@ -1,4 +1,0 @@
-package dev.custody.client.api;
-
-/** Result of {@code sign.raw}: {@code method} is {@code ecdsa} or {@code eddsa}, the signature base64. */
-public record RawSignature(String keyId, String method, String signature) {}

@@ -1,4 +1,0 @@
-package dev.custody.client.api;
-
-/** Result of {@code repo.reset}: how many staged changes were dropped. */
-public record ResetResult(String gun, int dropped) {}

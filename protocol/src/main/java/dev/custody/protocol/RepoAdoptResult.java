@@ -1,0 +1,25 @@
+package dev.custody.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code repo.adopt} trusted: the root version, the root key that vouched for it ({@code keyId}),
+ * and for each role (and delegation) the key IDs it lists and those of them on custodyd's tokens.
+ */
+public record RepoAdoptResult(String gun, String server, int rootVersion, String keyId, Map<String, RoleKeys> roles,
+    Map<String, RoleKeys> delegations, List<String> notes) {
+  public RepoAdoptResult {
+    roles = roles == null ? Map.of() : roles;
+    delegations = delegations == null ? Map.of() : delegations;
+    notes = notes == null ? List.of() : List.copyOf(notes);
+  }
+
+  /** The keys a role lists ({@code keyIds}, as the metadata names them) and those on tokens (bare key IDs). */
+  public record RoleKeys(List<String> keyIds, List<String> onTokens) {
+    public RoleKeys {
+      keyIds = keyIds == null ? List.of() : List.copyOf(keyIds);
+      onTokens = onTokens == null ? List.of() : List.copyOf(onTokens);
+    }
+  }
+}
