@@ -96,6 +96,23 @@ public final class CanonicalJson {
         return encode(parse(json));
     }
 
+    /**
+     * Canonical bytes with each control character (U+0000 to U+001F, which canonical JSON writes raw and JSON
+     * parsers, this one's included, refuse) written as {@code &#92;u00XX}: JSON text that {@link #parse} reads
+     * back to the same tree. In canonical JSON these bytes occur only inside strings.
+     */
+    public static byte[] escapeControlCharacters(byte[] canonical) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(canonical.length + 16);
+        for (byte b : canonical) {
+            if ((b & 0xff) < 0x20) {
+                writeAscii(String.format("\\u%04x", b & 0xff), out);
+            } else {
+                out.write(b);
+            }
+        }
+        return out.toByteArray();
+    }
+
     private static void write(JsonNode node, ByteArrayOutputStream out) {
         switch (node.getNodeType()) {
             case OBJECT -> writeObject(node, out);
