@@ -37,14 +37,14 @@ class ApprovalTest {
   @TempDir Path dir;
 
   private static String policy() {
-    return policy(4_000_000_000L);
+    return policy(4_000_000_000L, "4s");
   }
 
   /** @param approver a second custodian's uid: the requester never approves its own request (four eyes) */
-  private static String policy(long approver) {
+  private static String policy(long approver, String timeout) {
     long uid = UnixAccounts.selfUid();
     return """
-        approvalTimeout: 4s
+        approvalTimeout: %s
         policy:
           rules:
             - name: root-needs-approval
@@ -57,7 +57,7 @@ class ApprovalTest {
             - name: second-custodian
               uids: [%d]
               operations: [approve]
-        """.formatted(uid, uid, approver);
+        """.formatted(timeout, uid, uid, approver);
   }
 
   private static int rootVersion(String gun) throws Exception {
@@ -80,7 +80,7 @@ class ApprovalTest {
   void rotateRoot_approvedByAnotherUid_published() {
     assertTimeoutPreemptively(LIMIT, () -> {
       try (TestUser second = TestUser.create("custody-test-apr2", dir);
-           RepoTestbed t = RepoTestbed.start(dir, policy(second.uid())); CustodyClient requester = t.client();
+           RepoTestbed t = RepoTestbed.start(dir, policy(second.uid(), "90s")); CustodyClient requester = t.client();
            CustodyClient custodian = t.client()) {
         TestUser.openSocket(t.config().socket().path());
         String gun = RepoTestbed.newGun("approve");
