@@ -1296,8 +1296,9 @@ static CK_RV remote_sign(const struct key *k, CK_MECHANISM_TYPE mech, const unsi
         free(p.p);
         return CKR_HOST_MEMORY;
     }
-    /* custodyd answers at once unless a custodian must approve: then wait up to approval-timeout */
-    st = rpc_call("pkcs11.sign", p.p, cfg.approval_timeout_ms + 30000, &r);
+    /* custodyd answers at once unless a custodian must approve (or a touch is awaited): then wait
+       up to approval-timeout, and give up with CKR_FUNCTION_REJECTED */
+    st = rpc_call("pkcs11.sign", p.p, cfg.approval_timeout_ms, &r);
     free(p.p);
     rv = ckr_of(st, &r);
     if (rv == CKR_OK) {

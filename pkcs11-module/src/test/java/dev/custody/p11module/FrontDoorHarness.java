@@ -195,6 +195,17 @@ final class FrontDoorHarness implements Closeable {
     return out;
   }
 
+  /** The last audit line of {@code method}, if any. */
+  java.util.Optional<JsonNode> lastAuditOr(String method) throws IOException {
+    List<JsonNode> lines = audit();
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).path("method").asText().equals(method)) {
+        return java.util.Optional.of(lines.get(i));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** The last audit line of {@code method}. */
   JsonNode lastAudit(String method) throws IOException {
     List<JsonNode> lines = audit();
