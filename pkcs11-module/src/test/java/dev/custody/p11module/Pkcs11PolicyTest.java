@@ -106,16 +106,40 @@ class Pkcs11PolicyTest {
     }
   }
 
+  /**
+   * The signer is another uid ({@code nobody}, through setpriv) than the custodian (this JVM's uid), as
+   * custodyd's four-eyes rule wants: the requester never approves its own request.
+   */
   @Test
   void sign_needsApproval_waitsUntilCustodianApprovesFromAnotherProcess() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(UID == 0, "needs root to run the signer as nobody");
+    long nobody = 65534;
     try (FrontDoorHarness h = new FrontDoorHarness(dir)) {
-      h.start(rules(allowSigning().replace("guns: [\"example.com/*\"]",
-          "guns: [\"example.com/*\"]\n      approval: required")));
+      h.start(rules("""
+              - name: ci-signs-with-approval
+                uids: [%d]
+                operations: [sign.raw]
+                guns: ["example.com/*"]
+                approval: required
+          """.formatted(nobody)));
       String keyId = h.generate("targets", GUN, "ecdsa").get("keyId").asText();
-      Path dgst = dir.resolve("dgst");
+      // what nobody needs: the socket, the module, the digest, somewhere to write the signature
+      var open = java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x");
+      Files.setPosixFilePermissions(dir, open);
+      Files.setPosixFilePermissions(h.socket().getParent(), open);
+      Files.setPosixFilePermissions(h.socket(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+      Path lib = Files.createDirectories(dir.resolve("lib"));
+      Files.setPosixFilePermissions(lib, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      Path module = Files.copy(h.module, lib.resolve(ModuleBuild.LIBRARY));
+      Files.setPosixFilePermissions(module, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      Path out = Files.createDirectories(dir.resolve("out"));
+      Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+      Path dgst = out.resolve("dgst");
       Files.write(dgst, new byte[32]);
-      Process tool = h.start(h.env(null), List.of("pkcs11-tool", "--module", h.module.toString(), "--sign", "-m",
-          "ECDSA", "--id", keyId, "-i", dgst.toString(), "-o", dir.resolve("sig").toString()));
+      Files.setPosixFilePermissions(dgst, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      Process tool = h.start(h.env(null), List.of("setpriv", "--reuid=" + nobody, "--regid=" + nobody,
+          "--clear-groups", "pkcs11-tool", "--module", module.toString(), "--sign", "-m", "ECDSA", "--id", keyId,
+          "-i", dgst.toString(), "-o", out.resolve("sig").toString()));
       JsonNode pending = null;
       for (int i = 0; i < 200 && pending == null; i++) {
         JsonNode list = h.client.call("pending.list", Map.of()).get("pending");
@@ -130,7 +154,7 @@ class Pkcs11PolicyTest {
       h.client.call("pending.approve", Map.of("id", pending.get("id").asText()));
       FrontDoorHarness.Run r = FrontDoorHarness.finish(tool, Duration.ofSeconds(60));
       assertThat(r.exit()).as(r.all()).isZero();
-      assertThat(Files.size(dir.resolve("sig"))).isEqualTo(64);
+      assertThat(Files.size(out.resolve("sig"))).isEqualTo(64);
       assertThat(h.lastAudit("pkcs11.sign").path("result").asText()).isEqualTo("ok");
       assertThat(h.lastAudit("approval.granted")).isNotNull();
     }
