@@ -186,7 +186,7 @@ public final class ConfigLoader {
     int bits;
     if (m.node.isIntegralNumber()) {
       // YAML 1.1 reads an unquoted 0660 as octal already.
-      bits = m.node.asInt();
+      bits = m.node.canConvertToInt() ? m.node.asInt() : -1;
     } else {
       String s = m.text().toLowerCase(Locale.ROOT);
       s = s.startsWith("0o") ? s.substring(2) : s;
@@ -626,7 +626,8 @@ public final class ConfigLoader {
     }
 
     long nonNegativeLong() throws ConfigException {
-      if (!node.canConvertToExactIntegral() || node.asLong() < 0) {
+      // canConvertToLong: asLong() of 2^64 is 0 (uid root), not an error
+      if (!node.canConvertToExactIntegral() || !node.canConvertToLong() || node.asLong() < 0) {
         throw fail(this, "must be a non-negative integer (got " + node + ")");
       }
       return node.asLong();
@@ -672,6 +673,9 @@ public final class ConfigLoader {
       if (!c.node.canConvertToExactIntegral()) {
         throw fail(c, "must be an integer (got " + c.node + ")");
       }
+      if (!c.node.canConvertToLong()) {
+        throw fail(c, "must be between " + min + " and " + max + " (got " + c.node + ")");
+      }
       long v = c.node.asLong();
       if (v < min || v > max) {
         throw fail(c, "must be between " + min + " and " + max + " (got " + v + ")");
@@ -704,7 +708,7 @@ public final class ConfigLoader {
         return dflt;
       }
       long v = c.node.canConvertToExactIntegral() ? c.node.asLong() : parse(c, ConfigLoader::parseSize);
-      if (v < min || v > max) {
+      if (v < min || v > max || (c.node.canConvertToExactIntegral() && !c.node.canConvertToLong())) {
         throw fail(c, "must be between " + min + " and " + max + " bytes (got " + c.node.asText() + ")");
       }
       return v;
