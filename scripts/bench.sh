@@ -41,7 +41,7 @@ done
 # nearly free, to show how much of the cost is the audit log's fsync.
 mvn -B -q -o -pl daemon -am dependency:build-classpath -Dmdep.outputFile="$WORK/dcp.txt" \
     -Dmdep.includeScope=runtime -DexcludeGroupIds=dev.custody >/dev/null
-DCP="$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes:$ROOT/tuf/target/classes:$ROOT/protocol/target/classes:$ROOT/client/target/classes:$ROOT/bench/target/classes:$(cat "$WORK/dcp.txt")"
+DCP="$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes:$ROOT/tuf/target/classes:$ROOT/http/target/classes:$ROOT/protocol/target/classes:$ROOT/client/target/classes:$ROOT/bench/target/classes:$(cat "$WORK/dcp.txt")"
 SHM=$(mktemp -d /dev/shm/custody-bench.XXXXXX)
 DPID=
 trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK" "$SHM"' EXIT
