@@ -74,6 +74,16 @@ class Pkcs11ConsumersTest {
   }
 
   @Test
+  void listObjects_custodydUnreachable_emptyTokenAndOneLineOnStderr() throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(h.env(null));
+    env.put("CUSTODY_SOCKET", dir.resolve("no-such.sock").toString());
+    FrontDoorHarness.Run r = h.run(env, List.of("pkcs11-tool", "--module", module(), "--list-objects"));
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).doesNotContain("Private Key Object");
+    assertThat(r.err()).contains("custody: listing keys: cannot talk to custodyd at " + dir.resolve("no-such.sock"));
+  }
+
+  @Test
   void pkcs11Tool_signEcdsaDigestAndSha256_verifiedWithOpenssl() throws Exception {
     Path msg = write("msg", "hello from pkcs11-tool".getBytes(StandardCharsets.UTF_8));
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(msg));

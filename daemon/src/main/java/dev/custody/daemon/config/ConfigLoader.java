@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenSelector;
@@ -633,7 +634,12 @@ public final class ConfigLoader {
 
     Path requiredAbsolutePath(String field) throws ConfigException {
       Node c = field(field);
-      Path p = Path.of(c.text());
+      Path p;
+      try {
+        p = Path.of(c.text());
+      } catch (InvalidPathException e) {
+        throw fail(c, "is not a path: " + e.getReason());
+      }
       if (!p.isAbsolute()) {
         throw fail(c, "\"" + c.text() + "\" must be an absolute path");
       }
