@@ -228,6 +228,20 @@ class Pkcs11ConsumersTest {
     assertThat(line.path("details").path("exe").asText()).contains("python3");
   }
 
+  /** test-hsm's C sign bench, four threads with a session each: thread-safe, and every signature verifies. */
+  @Test
+  void signBench_fourThreads_signConcurrently_selfCheckVerifies() throws Exception {
+    long before = h.audit().stream().filter(l -> l.path("method").asText().equals("pkcs11.sign")
+        && l.path("result").asText().equals("ok")).count();
+    dev.custody.testhsm.SignBench.Result r = dev.custody.testhsm.SignBench.run(h.module, "custody", LABEL, 4, 2,
+        "ignored".toCharArray(), h.env(null));
+    assertThat(r.threads()).isEqualTo(4);
+    assertThat(r.signs()).isPositive();
+    long after = h.audit().stream().filter(l -> l.path("method").asText().equals("pkcs11.sign")
+        && l.path("result").asText().equals("ok")).count();
+    assertThat(after - before).as("one audit line per signature (and the self-check's)").isGreaterThan(r.signs());
+  }
+
   @Test
   void forkedChild_reconnects_andIsAuditedUnderItsOwnPid() throws Exception {
     String py = """
