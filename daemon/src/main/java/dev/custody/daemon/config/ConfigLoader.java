@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenSelector;
@@ -474,7 +475,7 @@ public final class ConfigLoader {
   private ServerLimits limits(Node n) throws ConfigException {
     n.objectOrAbsent();
     n.allowOnly("maxRequestBytes", "maxConnections", "maxInFlightPerCaller", "workerThreads", "idleTimeout",
-        "requestReadTimeout", "shutdownGrace");
+        "requestReadTimeout", "shutdownGrace", "maxQueuedPerCaller", "maxConnectionsPerCaller", "noGrant");
     ServerLimits d = ServerLimits.DEFAULTS;
     int maxRequest = (int) n.size("maxRequestBytes", d.maxRequestBytes(), 1024, 64L << 20);
     int maxConnections = n.intIn("maxConnections", d.maxConnections(), 1, 4096);
@@ -484,7 +485,17 @@ public final class ConfigLoader {
     Duration read = n.durationIn("requestReadTimeout", d.requestReadTimeout(), Duration.ofMillis(100),
         Duration.ofHours(1));
     Duration grace = n.durationIn("shutdownGrace", d.shutdownGrace(), Duration.ZERO, Duration.ofHours(1));
-    return new ServerLimits(maxRequest, maxConnections, maxInFlight, workers, idle, read, grace);
+    int queued = n.intIn("maxQueuedPerCaller", d.maxQueuedPerCaller(), 0, 4096);
+    int perCaller = n.intIn("maxConnectionsPerCaller", Math.min(maxConnections, d.maxConnectionsPerCaller()), 1, 4096);
+    Node g = n.child("noGrant");
+    g.objectOrAbsent();
+    g.allowOnly("maxConnections", "maxInFlight", "maxQueued", "idleTimeout");
+    ServerLimits.NoGrant dg = d.noGrant();
+    ServerLimits.NoGrant noGrant = new ServerLimits.NoGrant(g.intIn("maxConnections", dg.maxConnections(), 1, 64),
+        g.intIn("maxInFlight", dg.maxInFlight(), 1, 64), g.intIn("maxQueued", dg.maxQueued(), 0, 64),
+        g.durationIn("idleTimeout", dg.idleTimeout(), Duration.ofMillis(100), Duration.ofHours(1)));
+    return new ServerLimits(maxRequest, maxConnections, maxInFlight, workers, idle, read, grace, queued, perCaller,
+        noGrant);
   }
 
   // ---- parsing helpers ----
@@ -639,7 +650,12 @@ public final class ConfigLoader {
 
     Path requiredAbsolutePath(String field) throws ConfigException {
       Node c = field(field);
-      Path p = Path.of(c.text());
+      Path p;
+      try {
+        p = Path.of(c.text());
+      } catch (InvalidPathException e) {
+        throw fail(c, "is not a path: " + e.getReason());
+      }
       if (!p.isAbsolute()) {
         throw fail(c, "\"" + c.text() + "\" must be an absolute path");
       }
