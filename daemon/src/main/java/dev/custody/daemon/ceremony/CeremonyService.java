@@ -163,7 +163,7 @@ final class CeremonyService {
     return Optional.empty();
   }
 
-  private static String bareId(TufKey k) {
+  static String bareId(TufKey k) {
     try {
       return PublicKeys.canonicalKeyId(k);
     } catch (UnsupportedKeyTypeException e) {
@@ -330,7 +330,7 @@ final class CeremonyService {
       repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
     }
     // token holders approve each token's signatures first (as many as this bundle can still use)
-    KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(), needs(review, parsed));
+    KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(), SignatureNeeds.of(review, parsed));
     Set<String> excluded = new HashSet<>();
     Map<String, String> skipped = new LinkedHashMap<>();
     Bundle signed;
@@ -340,7 +340,7 @@ final class CeremonyService {
         signed = Ceremony.addSignatures(review, ring);
         break;
       } catch (SigningException e) {
-        String bad = badKey(review, e.keyId());
+        String bad = SignatureNeeds.badKey(review, e.keyId());
         if (bad == null || !excluded.add(bad)) {
           throw e;
         }
@@ -366,77 +366,11 @@ final class CeremonyService {
     ArrayNode by = r.putArray("signedBy");
     now.forEach(by::add);
     ArrayNode miss = r.putArray("missing");
-    missing(review, signed).forEach(miss::add);
+    SignatureNeeds.missing(review, signed).forEach(miss::add);
     ArrayNode sk = r.putArray("skipped");
     skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
     r.put("trustedRootVersion", trustedRootVersion);
     return r;
-  }
-
-  /**
-   * What the offline side may sign, for the token-holder gate: a new root by a threshold of the base root's
-   * root keys and of its own; any other role by a threshold of its keys in the new root. Signatures already
-   * in the bundle count; the rest may come from another daemon (partial).
-   */
-  private static List<TokenHolderGate.Need> needs(Review review, Bundle parsed) throws TufException {
-    List<TokenHolderGate.Need> out = new ArrayList<>();
-    Root base = review.baseRoot() == null ? null : review.baseRoot().signed(); // null: an init bundle
-    Signed<?> newRootSigned = parsed.changes().get("root");
-    Root next = newRootSigned == null ? base : (Root) newRootSigned.signed();
-    for (String role : review.signingKeys().keySet()) {
-      Set<String> signedBy = Set.copyOf(parsed.signedBy(role));
-      if (role.equals("root")) {
-        out.add(new TokenHolderGate.Need("root", next.keysOf("root").values(), next.role("root").threshold(),
-            signedBy, true));
-        if (base != null) {
-          out.add(new TokenHolderGate.Need("root", base.keysOf("root").values(), base.role("root").threshold(),
-              signedBy, true));
-        }
-      } else {
-        out.add(new TokenHolderGate.Need(role, review.signingKeys().get(role), next.role(role).threshold(), signedBy,
-            true));
-      }
-    }
-    return out;
-  }
-
-  /** The listed key a signing failure is about ({@code keyId} may be the bare key's ID). */
-  private static String badKey(Review review, String keyId) {
-    if (keyId == null) {
-      return null;
-    }
-    for (List<TufKey> ks : review.signingKeys().values()) {
-      for (TufKey k : ks) {
-        if (k.id().equals(keyId) || bareId(k).equals(keyId)) {
-          return k.id();
-        }
-      }
-    }
-    return null;
-  }
-
-  /** What the bundle still lacks before it can be published, in words. */
-  private static List<String> missing(Review review, Bundle signed) throws TufException {
-    List<String> out = new ArrayList<>();
-    Set<String> have = new HashSet<>(signed.signedBy("root"));
-    Root next = (Root) signed.changes().get("root").signed();
-    if (review.baseRoot() != null) {
-      Root base = review.baseRoot().signed();
-      need(out, "root", "current", base.keysOf("root").keySet(), base.role("root").threshold(), have);
-    }
-    need(out, "root", "new", next.keysOf("root").keySet(), next.role("root").threshold(), have);
-    return out;
-  }
-
-  private static void need(List<String> out, String role, String which, Set<String> keyIds, int threshold,
-      Set<String> have) {
-    List<String> yet = keyIds.stream().filter(k -> !have.contains(k)).sorted().toList();
-    int got = keyIds.size() - yet.size();
-    if (got < threshold) {
-      out.add(role + ": " + (threshold - got) + " more of the " + which + " root keys (" + threshold + " of "
-          + keyIds.size() + " needed, " + got + " signed; not yet: " + String.join(", ", yet.stream()
-              .map(k -> k.substring(0, Math.min(16, k.length())) + "…").toList()) + ")");
-    }
   }
 
   // ---------------------------------------------------------------- publish (online)
