@@ -52,10 +52,10 @@ for t in "${ALL[@]}"; do
   rc=$?
   # libFuzzer writes its statistics to the fork's native stderr (Maven's output), Java output goes to the report
   cat "$log.mvn" "$module/target/surefire-reports/$cls-output.txt" > "$log" 2>/dev/null
-  runs=$(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | awk '{print $2}')
+  runs=$(grep -a 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
   secs=$(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 | awk '{print $5}')
   findings=$(grep -acE '^(== Java Exception|==[0-9]+== ERROR|ALARM: working on the last Unit|SUMMARY: libFuzzer)' "$log")
-  if [ $rc -eq 0 ] && [ -n "$runs" ]; then
+  if [ $rc -eq 0 ] && [ -n "$runs" ] && [ "$findings" = 0 ]; then
     result="ok"
   else
     result="FAILED (exit $rc; see $log)"
