@@ -341,7 +341,7 @@ public final class ConfigLoader {
 
   private ServerConfig server(Node s, boolean first) throws ConfigException {
     s.object();
-    s.allowOnly("name", "url", "caFile", "credentialsFile");
+    s.allowOnly("name", "url", "caFile", "credentialsFile", "timeout", "deadline");
     String name = s.child("name").present() ? s.name("name") : first ? "default" : s.name("name");
     Node u = s.field("url");
     URI url;
@@ -377,7 +377,14 @@ public final class ConfigLoader {
         throw fail(s.field("credentialsFile"), "cannot check " + cred + ": " + e.getMessage());
       }
     }
-    return new ServerConfig(name, url, ca, cred);
+    Duration timeout = s.durationIn("timeout", ServerConfig.DEFAULT_TIMEOUT, Duration.ofMillis(100),
+        Duration.ofMinutes(10));
+    Duration deadline = s.durationIn("deadline", ServerConfig.DEFAULT_DEADLINE, Duration.ofMillis(100),
+        Duration.ofHours(1));
+    if (deadline.compareTo(timeout) < 0) {
+      throw fail(s.field("deadline"), "must be at least the timeout (" + timeout.toSeconds() + "s)");
+    }
+    return new ServerConfig(name, url, ca, cred, timeout, deadline);
   }
 
   private PolicyConfig policy(Node n) throws ConfigException {

@@ -37,7 +37,19 @@ import java.util.stream.Collectors;
  */
 final class NotaryServers {
   /** A server as repository operations use it. */
-  record Server(String name, NotaryClient client) {}
+  /**
+   * A configured server's client. {@link #forOperation()} gives the view one operation uses: all its
+   * calls together end within the server's configured {@code deadline}.
+   */
+  record Server(String name, NotaryClient client, java.time.Duration deadline) {
+    Server(String name, NotaryClient client) {
+      this(name, client, ServerConfig.DEFAULT_DEADLINE);
+    }
+
+    Server forOperation() {
+      return new Server(name, client.withDeadline(java.time.Instant.now().plus(deadline)), deadline);
+    }
+  }
 
   private final List<ServerConfig> configs;
   private final Map<String, Server> clients = new ConcurrentHashMap<>();
@@ -66,7 +78,7 @@ final class NotaryServers {
       return s;
     }
     try {
-      NotaryClient.Builder b = NotaryClient.builder(c.url().toString());
+      NotaryClient.Builder b = NotaryClient.builder(c.url().toString()).requestTimeout(c.timeout());
       if (c.findCaFile().isPresent()) {
         b.caFile(c.findCaFile().get());
       }
@@ -78,7 +90,7 @@ final class NotaryServers {
         }
         b.basicAuth(line.substring(0, colon), line.substring(colon + 1));
       }
-      Server made = new Server(c.name(), b.build());
+      Server made = new Server(c.name(), b.build(), c.deadline());
       Server prev = clients.putIfAbsent(c.name(), made);
       return prev != null ? prev : made;
     } catch (IOException e) {

@@ -18,6 +18,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -78,8 +79,11 @@ public final class NotaryClient {
     private final long maxResponseBytes;
     private final String userAgent;
     private final RegistryAuth auth;
+    /** When every call of this view must have ended (null: only the per-request timeout). */
+    private final Instant deadline;
 
     private NotaryClient(Builder b, SSLContext ssl) {
+        this.deadline = null;
         this.base = b.baseUrl;
         this.requestTimeout = b.requestTimeout;
         this.maxResponseBytes = b.maxResponseBytes;
@@ -93,6 +97,31 @@ public final class NotaryClient {
             hb.sslContext(ssl);
         }
         this.http = hb.build();
+    }
+
+    private NotaryClient(NotaryClient c, Instant deadline) {
+        this.base = c.base;
+        this.http = c.http;
+        this.requestTimeout = c.requestTimeout;
+        this.maxResponseBytes = c.maxResponseBytes;
+        this.userAgent = c.userAgent;
+        this.auth = c.auth;
+        this.deadline = deadline;
+    }
+
+    /**
+     * A view of this client (same connections and credentials) whose calls all end by {@code deadline}:
+     * each request's timeout is the smaller of the request timeout and the time left, and a call made
+     * after the deadline fails at once ({@link ServerUnreachableException}, {@code RESPONSE_TIMEOUT}).
+     * One operation's server work (fetches, POST, read-back) gets one such view.
+     */
+    public NotaryClient withDeadline(Instant deadline) {
+        return new NotaryClient(this, Objects.requireNonNull(deadline, "deadline"));
+    }
+
+    /** The deadline of this view, if it has one. */
+    public java.util.Optional<Instant> deadline() {
+        return java.util.Optional.ofNullable(deadline);
     }
 
     /** @param baseUrl the server, e.g. {@code https://notary.example.com:4443} (a path prefix is kept) */
@@ -224,8 +253,16 @@ public final class NotaryClient {
 
     private Response send(String method, URI uri, byte[] body, String contentType, String authorization, long limit,
             String request) throws NotaryServerException {
+        Duration timeout = requestTimeout;
+        if (deadline != null) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                throw ServerErrors.deadline(request, deadline);
+            }
+            timeout = left.compareTo(timeout) < 0 ? left : timeout;
+        }
         HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-                .timeout(requestTimeout)
+                .timeout(timeout)
                 .header("User-Agent", userAgent)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -239,10 +276,13 @@ public final class NotaryClient {
                 http.sendAsync(rb.build(), CappedBody.handler(request, limit, MAX_ERROR_BODY_BYTES));
         try {
             // one deadline for the whole exchange, body included: a server that drips bytes cannot hold us
-            HttpResponse<CappedBody.Body> resp = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            HttpResponse<CappedBody.Body> resp = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return new Response(resp.statusCode(), resp.headers(), resp.body().bytes(), resp.body().truncated());
         } catch (TimeoutException e) {
             f.cancel(true);
+            if (timeout.compareTo(requestTimeout) < 0) {
+                throw ServerErrors.deadline(request, deadline);
+            }
             throw ServerErrors.timeout(request, requestTimeout.toMillis());
         } catch (ExecutionException e) {
             throw ServerErrors.forTransport(request, e.getCause());

@@ -155,6 +155,11 @@ final class ServerErrors {
                 "no complete response within " + millis + " ms", null);
     }
 
+    static ServerUnreachableException deadline(String request, java.time.Instant deadline) {
+        return new ServerUnreachableException(request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
+                "the operation's deadline (" + deadline + ") passed before the server answered", null);
+    }
+
     static ServerUnreachableException interrupted(String request, InterruptedException e) {
         return new ServerUnreachableException(request, ServerUnreachableException.Reason.INTERRUPTED,
                 "interrupted while waiting for the server", e);
