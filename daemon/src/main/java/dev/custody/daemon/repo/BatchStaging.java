@@ -89,6 +89,15 @@ final class BatchStaging {
    * @return {@code gun}, {@code batchId} (send it with every later part), {@code received} (changes so far)
    */
   synchronized ObjectNode receive(CallerIdentity caller, String gun, String role, String batchId,
+      List<Change> changes) throws CustodyException {
+    try {
+      return receiveLocked(caller, gun, role, batchId, changes);
+    } catch (IOException e) {
+      throw RepoErrors.internal("cannot keep a batch part in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private ObjectNode receiveLocked(CallerIdentity caller, String gun, String role, String batchId,
       List<Change> changes) throws CustodyException, IOException {
     expire();
     String id = batchId == null ? newId() : batchId;
@@ -103,6 +112,15 @@ final class BatchStaging {
    * closed (its side file removed) whatever the caller does with them next.
    */
   synchronized List<Change> finish(CallerIdentity caller, String gun, String role, String batchId,
+      List<Change> last) throws CustodyException {
+    try {
+      return finishLocked(caller, gun, role, batchId, last);
+    } catch (IOException e) {
+      throw RepoErrors.internal("cannot read batch " + batchId + " back from " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private List<Change> finishLocked(CallerIdentity caller, String gun, String role, String batchId,
       List<Change> last) throws CustodyException, IOException {
     expire();
     Open o = find(caller, gun, role, batchId);

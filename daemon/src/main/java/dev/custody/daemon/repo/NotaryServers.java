@@ -47,7 +47,7 @@ final class NotaryServers {
     }
 
     Server forOperation() {
-      return new Server(name, client.withDeadline(java.time.Instant.now().plus(deadline)), deadline);
+      return new Server(name, client.withDeadline(deadline), deadline);
     }
   }
 
@@ -66,7 +66,8 @@ final class NotaryServers {
   /**
    * The server {@code ref} names (a configured name or URL; null: the first configured one), after
    * checking that its CA certificates are exactly {@code caSha256} (SHA-256 fingerprints of DER
-   * certificates; null: no check).
+   * certificates; null: no check). Each call gives a fresh view with its own deadline
+   * ({@link Server#forOperation()}): call it once per operation.
    */
   Server get(String ref, List<String> caSha256) throws CustodyException {
     ServerConfig c = resolve(ref);
@@ -75,7 +76,7 @@ final class NotaryServers {
     }
     Server s = clients.get(c.name());
     if (s != null) {
-      return s;
+      return s.forOperation();
     }
     try {
       NotaryClient.Builder b = NotaryClient.builder(c.url().toString()).requestTimeout(c.timeout());
@@ -92,7 +93,7 @@ final class NotaryServers {
       }
       Server made = new Server(c.name(), b.build(), c.deadline());
       Server prev = clients.putIfAbsent(c.name(), made);
-      return prev != null ? prev : made;
+      return (prev != null ? prev : made).forOperation();
     } catch (IOException e) {
       throw RepoErrors.internal("cannot set up the client for server " + c.name() + ": " + e.getMessage(), e);
     }

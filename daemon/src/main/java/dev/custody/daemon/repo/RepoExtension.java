@@ -122,6 +122,21 @@ public final class RepoExtension implements DaemonExtension {
       for (RepoParams.BatchTarget t : p.targets()) {
         changes.add(RepoService.targetChange(p.role(), t.name(), t.length(), t.sha256(), t.sha512(), t.custom()));
       }
+      // one staging transaction per batch: parts with more=true are kept aside, the last one stages them all
+      if (RepoParams.flag(p.more())) {
+        if (RepoParams.flag(p.publish())) {
+          throw new BadRequestException("publish goes with the last part of a batch (without more)", "params.publish");
+        }
+        try {
+          RepoService.checkGun(gun);
+        } catch (IllegalArgumentException e) {
+          throw new BadRequestException(e.getMessage(), "params.gun");
+        }
+        return s.batches().receive(call.caller(), gun, p.role(), p.batchId(), changes);
+      }
+      if (p.batchId() != null) {
+        changes = s.batches().finish(call.caller(), gun, p.role(), p.batchId(), changes);
+      }
       return s.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
     });
     m.registerCall("repo.remove", roleOrTargets(Operation.REMOVE), call -> {

@@ -29,8 +29,9 @@ final class RepoParams {
 
   record BatchTarget(String name, Long length, String sha256, String sha512, JsonNode custom) {}
 
+  /** @param more more parts of this batch follow (kept aside, nothing staged); @param batchId from the first part */
   record AddBatch(String gun, String role, List<BatchTarget> targets, Boolean publish, String server,
-      List<String> serverCaSha256) implements OnServer {}
+      List<String> serverCaSha256, String batchId, Boolean more) implements OnServer {}
 
   record Remove(String gun, String target, String role, Boolean publish, String server,
       List<String> serverCaSha256) implements OnServer {}

@@ -94,6 +94,7 @@ final class RepoService {
   private final TokenHolderGate holders;
   private final CrashPoints crash;
   private final Path reposDir;
+  private final BatchStaging batches;
 
   RepoService(DaemonContext ctx, Supplier<KeyService> keys, Map<String, String> env) {
     this.ctx = ctx;
@@ -103,6 +104,15 @@ final class RepoService {
     this.holders = new TokenHolderGate(ctx, keys, approvals);
     this.crash = new CrashPoints(env);
     this.reposDir = ctx.state().root().resolve("repos");
+    try {
+      this.batches = new BatchStaging(ctx.state().root(), ctx.clock(), crash);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear unfinished batches in " + ctx.state().root(), e);
+    }
+  }
+
+  BatchStaging batches() {
+    return batches;
   }
 
   DaemonContext context() {
@@ -340,6 +350,17 @@ final class RepoService {
 
   ObjectNode stage(Caller c, String gun, String server, List<Change> changes, boolean publish)
       throws CustodyException {
+    if (!publish) {
+      // offline: no GUN lock, so a server call in progress on this GUN does not hold it up
+      return offline(gun, () -> {
+        RepoState st = state(gun);
+        if (!st.exists()) {
+          throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
+              + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
+        }
+        return JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", st.stage(changes));
+      });
+    }
     NotaryServers.Server srv = servers.get(server);
     return locked(gun, srv, () -> {
       RepoState st = state(gun);
@@ -447,7 +468,7 @@ final class RepoService {
   }
 
   ObjectNode status(String gun) throws CustodyException {
-    return locked(gun, null, () -> {
+    return offline(gun, () -> {
       RepoState st = state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");
@@ -460,7 +481,7 @@ final class RepoService {
   }
 
   ObjectNode reset(String gun) throws CustodyException {
-    return locked(gun, null, () -> {
+    return offline(gun, () -> {
       RepoState st = state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");
@@ -796,6 +817,8 @@ final class RepoService {
   private ObjectNode signAndSend(String opType, Caller c, RepoState st, NotaryServers.Server srv, Base base,
       RepoEditor ed, ObjectNode plan, List<Change> changes, String rootSummary, String opId) throws Exception {
     String gun = st.gun();
+    // property 6: nothing that could not be read back, refused before any approval or signature
+    RoleSizes.checkUnsigned(gun, ed);
     boolean needsApproval = c.decision() != null && c.decision().approvalRequired();
     if (needsApproval) {
       String summary = rootSummary != null ? rootSummary
@@ -812,6 +835,7 @@ final class RepoService {
     try {
       long t0 = System.nanoTime();
       PublishSet ps = ed.buildPublish(ring);
+      RoleSizes.checkSigned(gun, ps.files());
       long t1 = System.nanoTime();
       Map<String, Integer> versions = checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
       st.writeInflight(opId, ps.files());
@@ -855,6 +879,7 @@ final class RepoService {
       if (files.isEmpty()) {
         throw new IllegalStateException("nothing to publish");
       }
+      RoleSizes.checkSigned(gun, files);
       st.writeInflight(opId, files);
       ObjectNode signed = JsonNodeFactory.instance.objectNode();
       for (Map.Entry<String, byte[]> e : files.entrySet()) {
@@ -1247,6 +1272,23 @@ final class RepoService {
   @FunctionalInterface
   interface Body {
     ObjectNode run() throws Exception;
+  }
+
+  /**
+   * Runs an offline {@code body} without the GUN lock: it only reads the changelist (replaced atomically)
+   * or changes it through {@link RepoState}'s own short lock. Failures become socket errors.
+   */
+  ObjectNode offline(String gun, Body body) throws CustodyException {
+    try {
+      checkGun(gun);
+    } catch (IllegalArgumentException e) {
+      throw new BadRequestException(e.getMessage(), "params.gun");
+    }
+    try {
+      return body.run();
+    } catch (Exception e) {
+      throw RepoErrors.of(gun, null, e);
+    }
   }
 
   ObjectNode locked(String gun, NotaryServers.Server srv, Body body) throws CustodyException {

@@ -41,7 +41,11 @@ class HostileServerTest {
   @TempDir Path dir;
 
   private static String hostile(HostileNotary p) {
-    return "  - name: hostile\n    url: " + p.url() + "\n    timeout: 2s\n    deadline: 4s";
+    return hostile(p, "4s");
+  }
+
+  private static String hostile(HostileNotary p, String deadline) {
+    return "  - name: hostile\n    url: " + p.url() + "\n    timeout: 2s\n    deadline: " + deadline;
   }
 
   /** A GUN with v1 published through the real server and listed once through the proxy (which remembers it). */
@@ -203,16 +207,18 @@ class HostileServerTest {
   void list_everyAnswerSlow_failsAtTheOperationDeadline() {
     assertTimeoutPreemptively(LIMIT, () -> {
       try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p, "2500ms"));
            CustodyClient c = t.client()) {
         String gun = publishedAndListed(c);
         c.call("repo.add", target(gun, "v2", "two").put("publish", true));
-        // each answer in time (1.5 s < 2 s timeout), together past the 4 s deadline: timestamp, snapshot, targets
-        p.delay("GET", ".*\\.json", Duration.ofMillis(1500));
+        // each answer in time (1.4 s < 2 s timeout); a list reads at least the next root and the timestamp:
+        // together past the 2.5 s deadline
+        p.delay("GET", ".*\\.json", Duration.ofMillis(1400));
         long t0 = System.nanoTime();
         assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
             .isInstanceOf(ServerUnreachableException.class).hasMessageContaining("deadline");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(4000 + 1000));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500 + 1500));
+        assertThat(p.log().stream().filter(l -> l.endsWith("DELAY"))).hasSizeGreaterThanOrEqualTo(2);
         p.reset();
         assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(2);
       }

@@ -18,7 +18,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -79,11 +78,11 @@ public final class NotaryClient {
     private final long maxResponseBytes;
     private final String userAgent;
     private final RegistryAuth auth;
-    /** When every call of this view must have ended (null: only the per-request timeout). */
-    private final Instant deadline;
+    /** The server time left to this view's calls together (null: only the per-request timeout). */
+    private final Budget budget;
 
     private NotaryClient(Builder b, SSLContext ssl) {
-        this.deadline = null;
+        this.budget = null;
         this.base = b.baseUrl;
         this.requestTimeout = b.requestTimeout;
         this.maxResponseBytes = b.maxResponseBytes;
@@ -99,29 +98,51 @@ public final class NotaryClient {
         this.http = hb.build();
     }
 
-    private NotaryClient(NotaryClient c, Instant deadline) {
+    private NotaryClient(NotaryClient c, Budget budget) {
         this.base = c.base;
         this.http = c.http;
         this.requestTimeout = c.requestTimeout;
         this.maxResponseBytes = c.maxResponseBytes;
         this.userAgent = c.userAgent;
         this.auth = c.auth;
-        this.deadline = deadline;
+        this.budget = budget;
     }
 
     /**
-     * A view of this client (same connections and credentials) whose calls all end by {@code deadline}:
-     * each request's timeout is the smaller of the request timeout and the time left, and a call made
-     * after the deadline fails at once ({@link ServerUnreachableException}, {@code RESPONSE_TIMEOUT}).
-     * One operation's server work (fetches, POST, read-back) gets one such view.
+     * A view of this client (same connections and credentials) whose calls together may wait for the server
+     * at most {@code deadline}: each request's timeout is the smaller of the request timeout and the time
+     * left, and a call made when none is left fails at once ({@link ServerUnreachableException},
+     * {@code RESPONSE_TIMEOUT}, "deadline"). Only time spent in calls counts, not time between them (an
+     * approval, a token). One operation's server work (fetches, POST, read-back) gets one such view.
      */
-    public NotaryClient withDeadline(Instant deadline) {
-        return new NotaryClient(this, Objects.requireNonNull(deadline, "deadline"));
+    public NotaryClient withDeadline(Duration deadline) {
+        if (deadline == null || deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("deadline must be positive");
+        }
+        return new NotaryClient(this, new Budget(deadline));
     }
 
-    /** The deadline of this view, if it has one. */
-    public java.util.Optional<Instant> deadline() {
-        return java.util.Optional.ofNullable(deadline);
+    /** The server time this view has left, if it has a deadline. */
+    public java.util.Optional<Duration> timeLeft() {
+        return budget == null ? java.util.Optional.empty() : java.util.Optional.of(budget.left());
+    }
+
+    /** Server time of one view: spent by its calls, one after another or at once. */
+    private static final class Budget {
+        private final Duration total;
+        private final java.util.concurrent.atomic.AtomicLong spentNanos = new java.util.concurrent.atomic.AtomicLong();
+
+        Budget(Duration total) {
+            this.total = total;
+        }
+
+        Duration left() {
+            return total.minusNanos(spentNanos.get());
+        }
+
+        void spend(long nanos) {
+            spentNanos.addAndGet(nanos);
+        }
     }
 
     /** @param baseUrl the server, e.g. {@code https://notary.example.com:4443} (a path prefix is kept) */
@@ -254,13 +275,25 @@ public final class NotaryClient {
     private Response send(String method, URI uri, byte[] body, String contentType, String authorization, long limit,
             String request) throws NotaryServerException {
         Duration timeout = requestTimeout;
-        if (deadline != null) {
-            Duration left = Duration.between(Instant.now(), deadline);
+        if (budget != null) {
+            Duration left = budget.left();
             if (left.isNegative() || left.isZero()) {
-                throw ServerErrors.deadline(request, deadline);
+                throw ServerErrors.deadline(request, budget.total);
             }
             timeout = left.compareTo(timeout) < 0 ? left : timeout;
         }
+        long started = System.nanoTime();
+        try {
+            return exchange(method, uri, body, contentType, authorization, limit, request, timeout);
+        } finally {
+            if (budget != null) {
+                budget.spend(System.nanoTime() - started);
+            }
+        }
+    }
+
+    private Response exchange(String method, URI uri, byte[] body, String contentType, String authorization,
+            long limit, String request, Duration timeout) throws NotaryServerException {
         HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
                 .timeout(timeout)
                 .header("User-Agent", userAgent)
@@ -281,7 +314,7 @@ public final class NotaryClient {
         } catch (TimeoutException e) {
             f.cancel(true);
             if (timeout.compareTo(requestTimeout) < 0) {
-                throw ServerErrors.deadline(request, deadline);
+                throw ServerErrors.deadline(request, budget.total);
             }
             throw ServerErrors.timeout(request, requestTimeout.toMillis());
         } catch (ExecutionException e) {
