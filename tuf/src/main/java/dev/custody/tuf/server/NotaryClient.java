@@ -318,6 +318,10 @@ public final class NotaryClient {
             }
             throw ServerErrors.timeout(request, requestTimeout.toMillis());
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.HttpTimeoutException && timeout.compareTo(requestTimeout) < 0) {
+                // the client's own timer, set to what was left of the deadline
+                throw ServerErrors.deadline(request, budget.total);
+            }
             throw ServerErrors.forTransport(request, e.getCause());
         } catch (InterruptedException e) {
             f.cancel(true);
