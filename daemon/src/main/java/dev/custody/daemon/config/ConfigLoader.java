@@ -449,7 +449,7 @@ public final class ConfigLoader {
   private ServerLimits limits(ConfigNode n) throws ConfigException {
     n.objectOrAbsent();
     n.allowOnly("maxRequestBytes", "maxConnections", "maxInFlightPerCaller", "workerThreads", "idleTimeout",
-        "requestReadTimeout", "shutdownGrace");
+        "requestReadTimeout", "shutdownGrace", "maxQueuedPerCaller", "maxConnectionsPerCaller", "noGrant");
     ServerLimits d = ServerLimits.DEFAULTS;
     int maxRequest = (int) n.size("maxRequestBytes", d.maxRequestBytes(), 1024, 64L << 20);
     int maxConnections = n.intIn("maxConnections", d.maxConnections(), 1, 4096);
@@ -459,7 +459,17 @@ public final class ConfigLoader {
     Duration read = n.durationIn("requestReadTimeout", d.requestReadTimeout(), Duration.ofMillis(100),
         Duration.ofHours(1));
     Duration grace = n.durationIn("shutdownGrace", d.shutdownGrace(), Duration.ZERO, Duration.ofHours(1));
-    return new ServerLimits(maxRequest, maxConnections, maxInFlight, workers, idle, read, grace);
+    int queued = n.intIn("maxQueuedPerCaller", d.maxQueuedPerCaller(), 0, 4096);
+    int perCaller = n.intIn("maxConnectionsPerCaller", Math.min(maxConnections, d.maxConnectionsPerCaller()), 1, 4096);
+    ConfigNode g = n.child("noGrant");
+    g.objectOrAbsent();
+    g.allowOnly("maxConnections", "maxInFlight", "maxQueued", "idleTimeout");
+    ServerLimits.NoGrant dg = d.noGrant();
+    ServerLimits.NoGrant noGrant = new ServerLimits.NoGrant(g.intIn("maxConnections", dg.maxConnections(), 1, 64),
+        g.intIn("maxInFlight", dg.maxInFlight(), 1, 64), g.intIn("maxQueued", dg.maxQueued(), 0, 64),
+        g.durationIn("idleTimeout", dg.idleTimeout(), Duration.ofMillis(100), Duration.ofHours(1)));
+    return new ServerLimits(maxRequest, maxConnections, maxInFlight, workers, idle, read, grace, queued, perCaller,
+        noGrant);
   }
 
   // ---- parsing helpers ----

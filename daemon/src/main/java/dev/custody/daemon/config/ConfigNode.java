@@ -1,6 +1,7 @@
 package dev.custody.daemon.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -137,7 +138,12 @@ final class ConfigNode {
 
   Path requiredAbsolutePath(String field) throws ConfigException {
     ConfigNode c = field(field);
-    Path p = Path.of(c.text());
+    Path p;
+    try {
+      p = Path.of(c.text());
+    } catch (InvalidPathException e) {
+      throw c.fail("is not a path: " + e.getReason());
+    }
     if (!p.isAbsolute()) {
       throw c.fail("\"" + c.text() + "\" must be an absolute path");
     }
