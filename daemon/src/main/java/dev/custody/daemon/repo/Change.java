@@ -105,13 +105,13 @@ public record Change(long seq, String action, String scope, String type, String 
   }
 
   /** How {@code repo.status} shows it. */
-  public ObjectNode toStatus() {
-    return JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope).put("type", type)
-        .put("path", path);
+  public dev.custody.protocol.Change toStatus() {
+    return new dev.custody.protocol.Change(action, scope, type, path);
   }
 
   public ObjectNode toJson() {
-    ObjectNode o = toStatus();
+    ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope)
+        .put("type", type).put("path", path);
     o.put("seq", seq);
     o.set("content", content);
     return o;
