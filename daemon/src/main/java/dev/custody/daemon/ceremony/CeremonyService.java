@@ -11,7 +11,6 @@ import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
-import dev.custody.daemon.repo.RepoState;
 import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
 import dev.custody.tuf.SigningException;
@@ -77,7 +76,7 @@ final class CeremonyService {
       throw new BadRequestException("params.operation: one of rotate-root, replace-root-key, rotate-targets,"
           + " rotate-snapshot, resign-root", "params.operation");
     }
-    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
+    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
       Repository current = repo.get().update(st, srv, word.equals("resign-root"));
       Root root = current.root().signed();
       int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
@@ -130,7 +129,7 @@ final class CeremonyService {
       out.put("baseRootVersion", root.version());
       out.put("newRootVersion", bundle.changes().get("root").version());
       return out;
-    })));
+    });
   }
 
   /**
@@ -205,7 +204,7 @@ final class CeremonyService {
   ObjectNode trust(Call call, CeremonyParams.Trust p) throws CustodyException {
     String gun = required(p.gun(), "gun");
     byte[] raw = base64(required(p.root(), "root"), "root");
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       // the root must stand on its own: signed by a threshold of its own root keys, for this GUN
       TrustedMetadata given = TrustedMetadata.fromTrustedRoot(gun, raw, TrustPinning.TOFU, ctx.clock());
       Optional<byte[]> have = st.store().find(gun, "root");
@@ -239,7 +238,7 @@ final class CeremonyService {
       st.store().commit(gun, Map.of("root", raw), Set.of());
       audit("ceremony.trust", call, gun, "root", null, (long) given.root().version(), raw, null);
       return rootInfo(gun, given.root());
-    })));
+    });
   }
 
   private static ObjectNode rootInfo(String gun, Signed<Root> r) {
@@ -256,7 +255,7 @@ final class CeremonyService {
   ObjectNode rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
     String gun = required(p.gun(), "gun");
     String id = required(p.keyId(), "keyId");
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       KeyService ks = keys.get();
       Signer s = ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
           + " in the inventory (key.list shows them)"));
@@ -268,7 +267,7 @@ final class CeremonyService {
           .put("certificate", "-----BEGIN CERTIFICATE-----\n"
               + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(cert.getEncoded())
               + "\n-----END CERTIFICATE-----\n");
-    })));
+    });
   }
 
   // ---------------------------------------------------------------- sign (offline)
@@ -279,26 +278,13 @@ final class CeremonyService {
     try {
       parsed = Bundle.parse(file);
     } catch (TufException e) {
-      throw refusal(p.gun(), e);
+      throw RepoShared.toCustody(p.gun(), e);
     }
     String gun = p.gun() != null ? p.gun() : parsed.gun();
     boolean trustBase = Boolean.TRUE.equals(p.trustBase());
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       Optional<byte[]> pinned = st.store().find(gun, "root");
-      byte[] trustedRoot;
-      if (pinned.isPresent()) {
-        trustedRoot = pinned.get();
-      } else if (trustBase && parsed.gun().equals(gun)) {
-        // explicit TOFU by the operator: the bundle's base root, if it stands on its own
-        trustedRoot = parsed.base().get("root") == null ? null : parsed.base().get("root").file();
-        if (trustedRoot == null) {
-          throw new BadRequestException("the bundle has no base root to trust", "params.bundle");
-        }
-      } else {
-        throw new NotFoundException("repository", gun, "no trusted root for " + gun + " here: pin one with"
-            + " ceremony.trust (custody ceremony trust " + gun + " ROOT.json), or pass trustBase: true to trust"
-            + " this bundle's base root");
-      }
+      byte[] trustedRoot = trustedRoot(gun, pinned, parsed, trustBase);
       TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, trustedRoot, TrustPinning.TOFU, ctx.clock());
       Review review = Ceremony.verifyForSigning(parsed, trusted, ctx.clock());
       String summary = String.join("\n", review.summary());
@@ -308,23 +294,8 @@ final class CeremonyService {
       // token holders approve each token's signatures first (as many as this bundle can still use)
       KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(),
           needs(review, parsed));
-      // sign with every key this daemon holds that counts; a key whose token is absent is skipped
-      Set<String> excluded = new HashSet<>();
       Map<String, String> skipped = new LinkedHashMap<>();
-      Bundle signed;
-      while (true) {
-        KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
-        try {
-          signed = Ceremony.addSignatures(review, ring);
-          break;
-        } catch (SigningException e) {
-          String bad = badKey(review, e.keyId());
-          if (bad == null || !excluded.add(bad)) {
-            throw e;
-          }
-          skipped.put(bad, e.getMessage());
-        }
-      }
+      Bundle signed = signSkippingAbsent(review, all, skipped);
       if (pinned.isEmpty() || review.baseRoot().version() > trusted.root().version()) {
         st.store().commit(gun, Map.of("root", review.baseRoot().toBytes()), Set.of());
       }
@@ -352,7 +323,49 @@ final class CeremonyService {
       skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
       r.put("trustedRootVersion", Math.max(trusted.root().version(), review.baseRoot().version()));
       return r;
-    })));
+    });
+  }
+
+  /**
+   * The root to check a bundle against: the one pinned here, or with {@code trustBase} (explicit TOFU by
+   * the operator) the bundle's own base root.
+   */
+  private static byte[] trustedRoot(String gun, Optional<byte[]> pinned, Bundle parsed, boolean trustBase)
+      throws CustodyException {
+    if (pinned.isPresent()) {
+      return pinned.get();
+    }
+    if (trustBase && parsed.gun().equals(gun)) {
+      byte[] base = parsed.base().get("root") == null ? null : parsed.base().get("root").file();
+      if (base == null) {
+        throw new BadRequestException("the bundle has no base root to trust", "params.bundle");
+      }
+      return base;
+    }
+    throw new NotFoundException("repository", gun, "no trusted root for " + gun + " here: pin one with"
+        + " ceremony.trust (custody ceremony trust " + gun + " ROOT.json), or pass trustBase: true to trust"
+        + " this bundle's base root");
+  }
+
+  /**
+   * Signs with every key in {@code all} that counts; a key whose token fails (absent, locked) is left
+   * out and named in {@code skipped} with why, and the others sign.
+   */
+  private Bundle signSkippingAbsent(Review review, KeyRing all, Map<String, String> skipped)
+      throws SigningException {
+    Set<String> excluded = new HashSet<>();
+    while (true) {
+      KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
+      try {
+        return Ceremony.addSignatures(review, ring);
+      } catch (SigningException e) {
+        String bad = badKey(review, e.keyId());
+        if (bad == null || !excluded.add(bad)) {
+          throw e;
+        }
+        skipped.put(bad, e.getMessage());
+      }
+    }
   }
 
   /**
@@ -425,10 +438,10 @@ final class CeremonyService {
     try {
       bundle = Bundle.parse(file);
     } catch (TufException e) {
-      throw refusal(p.gun(), e);
+      throw RepoShared.toCustody(p.gun(), e);
     }
     String gun = p.gun() != null ? p.gun() : bundle.gun();
-    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
+    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
       Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
       Signed<? extends dev.custody.tuf.model.Metadata> newRoot = bundle.changes().get("root");
       if (newRoot != null && current.root().version() == newRoot.version()
@@ -478,83 +491,14 @@ final class CeremonyService {
       out.put("rootVersion", trustedRoot.isPresent() ? Signed.parse(trustedRoot.get(), "root").version()
           : result.path("roles").path("root").asInt());
       return out;
-    })));
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
 
   /** Signers of this daemon's key service, found by the key a role lists (a root certificate signs as its key). */
   private KeyRing ring() {
-    KeyService ks = keys.get();
-    return key -> ks.findSigner(bareId(key)).map(s -> s.keyId().equals(key.id()) ? s : s.as(key));
-  }
-
-  @FunctionalInterface
-  private interface Body {
-    ObjectNode run() throws Exception;
-  }
-
-  /** Ceremony refusals as their own socket errors before the repository mapping sees them. */
-  private static RepoShared.OnlineWork refusals(String gun, RepoShared.OnlineWork w) {
-    return (st, srv) -> {
-      try {
-        return w.run(st, srv);
-      } catch (Exception e) {
-        CustodyException c = CeremonyErrors.of(gun, e);
-        if (c != null) {
-          throw c;
-        }
-        throw e;
-      }
-    };
-  }
-
-  private static RepoShared.Work refusals(String gun, RepoShared.Work w) {
-    return st -> {
-      try {
-        return w.run(st);
-      } catch (Exception e) {
-        CustodyException c = CeremonyErrors.of(gun, e);
-        if (c != null) {
-          throw c;
-        }
-        throw e;
-      }
-    };
-  }
-
-  /** Runs {@code body}; a ceremony refusal from the library becomes its own socket error. */
-  private static ObjectNode guarded(String gun, Body body) throws CustodyException {
-    try {
-      return body.run();
-    } catch (CustodyException e) {
-      Throwable c = e.getCause();
-      if (c instanceof Exception ex && CeremonyErrors.refusal(ex).isPresent()) {
-        throw CeremonyErrors.of(gun, ex);
-      }
-      throw e;
-    } catch (Exception e) {
-      throw refusal(gun, e);
-    }
-  }
-
-  private static CustodyException refusal(String gun, Exception e) {
-    CustodyException c = CeremonyErrors.of(gun, e);
-    if (c != null) {
-      return c;
-    }
-    if (e instanceof CustodyException ce) {
-      return ce;
-    }
-    if (e instanceof TufException t) {
-      return new dev.custody.protocol.MetadataInvalidException(t.role().orElse(null),
-          (gun == null ? "" : gun + ": ") + t.getMessage());
-    }
-    if (e instanceof IllegalArgumentException) {
-      return new BadRequestException(e.getMessage());
-    }
-    return new dev.custody.protocol.InternalErrorException(e.getClass().getSimpleName() + ": "
-        + e.getMessage(), null);
+    return repo.get().ring();
   }
 
   private static String required(String v, String field) throws BadRequestException {
