@@ -24,6 +24,7 @@ fuzz: build
 
 bench: build
 	./scripts/bench.sh
+	./scripts/bench-pkcs11-module.sh
 	./client/scripts/bench-startup.sh
 
 # `custody status` / `--version` start-up against `notary list` (client/scripts/bench-startup.sh [RUNS])
