@@ -153,16 +153,16 @@ public final class ConfigLoader {
   }
 
   /** {@code audit.checkpoint: {key: KEYID, every: 1000}}, or null when absent. */
-  private AuditCheckpointConfig auditCheckpoint(Node n) throws ConfigException {
+  private AuditCheckpointConfig auditCheckpoint(ConfigNode n) throws ConfigException {
     n.objectOrAbsent();
     if (!n.present() || n.isNull()) {
       return null;
     }
     n.allowOnly("key", "every");
-    Node key = n.field("key");
+    ConfigNode key = n.field("key");
     String id = key.text();
     if (!id.matches("[0-9a-f]{64}")) {
-      throw fail(key, "must be a key ID (64 lower-case hex digits, as `custody key list` shows it)");
+      throw key.fail("must be a key ID (64 lower-case hex digits, as `custody key list` shows it)");
     }
     return new AuditCheckpointConfig(id, n.intIn("every", AuditCheckpointConfig.DEFAULT_EVERY, 1, 1_000_000));
   }
