@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param limits socket server limits
  * @param approvalTimeout how long an operation waits for a custodian's approval (10m)
  * @param pinCacheTime how long a PIN given with {@code custody token unlock} is kept (15m)
+ * @param auditCheckpoint the audit key that signs checkpoints of the audit chain, if configured
  */
 public record DaemonConfig(
     Path source,
@@ -32,9 +33,19 @@ public record DaemonConfig(
     Path auditLog,
     ServerLimits limits,
     Duration approvalTimeout,
-    Duration pinCacheTime) {
+    Duration pinCacheTime,
+    Optional<AuditCheckpointConfig> auditCheckpoint) {
+
+  /** A configuration without signed audit checkpoints. */
+  public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
+      List<ServerConfig> servers, PolicyConfig policy, Path auditLog, ServerLimits limits, Duration approvalTimeout,
+      Duration pinCacheTime) {
+    this(source, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout, pinCacheTime,
+        Optional.empty());
+  }
 
   public DaemonConfig {
+    Objects.requireNonNull(auditCheckpoint, "auditCheckpoint");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(socket, "socket");
     tokens = List.copyOf(tokens);
