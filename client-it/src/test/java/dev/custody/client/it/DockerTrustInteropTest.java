@@ -131,6 +131,44 @@ class DockerTrustInteropTest {
     });
   }
 
+  /**
+   * Issue 14: a tag signed into several delegations lists every signer, as docker does ("ben, jeff" in
+   * --pretty, walk order in JSON), the repository's signers come in docker's order (JSON: name descending,
+   * --pretty: natural order), and tags sort naturally (v9 before v10).
+   */
+  @Test
+  @Order(5)
+  void secondSigner_tagSignedIntoBoth_dockerListsEverySigner_andOursIsTheSame() {
+    assertTimeoutPreemptively(STEP, () -> {
+      Path keys = dir.resolve("keys");
+      custody.run("trust", "key", "generate", "ben", "--dir", keys.toString()).ok();
+      custody.run("trust", "signer", "add", "--key", keys.resolve("ben.pub").toString(), "ben", repo).ok();
+      String path = repo.substring(repo.indexOf('/') + 1);
+      LocalRegistry.Pushed v9 = registry.pushImage(path, "v9", ("nine " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8));
+      LocalRegistry.Pushed v10 = registry.pushImage(path, "v10", ("ten " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8));
+      custody.run("trust", "sign", repo + ":v10").ok();
+      custody.run("trust", "sign", repo + ":v9").ok();
+      custody.run("trust", "sign", repo + ":v1").ok();
+
+      Run pretty = docker("trust", "inspect", "--pretty", repo);
+      assertThat(pretty.status()).as(pretty.err()).isZero();
+      assertThat(pretty.out()).containsPattern("(?m)^v1 +" + image.sha256Hex() + " +ben, jeff$")
+          .containsPattern("(?m)^v9 +" + v9.sha256Hex() + " +ben, jeff\nv10 +" + v10.sha256Hex() + " +ben, jeff$")
+          .containsPattern("(?m)^ben +[0-9a-f]{12}\njeff +[0-9a-f]{12}$");
+      assertThat(custody.run("trust", "inspect", "--pretty", repo).ok().out()).isEqualTo(pretty.out());
+      for (String name : List.of(repo, repo + ":v9")) {
+        Run json = docker("trust", "inspect", name);
+        assertThat(json.status()).as(json.err()).isZero();
+        assertThat(json.out()).containsPattern("\"Signers\": \\[\\s+\"(ben|jeff)\",\\s+\"(ben|jeff)\"\\s+]");
+        assertThat(custody.run("trust", "inspect", name).ok().out()).isEqualTo(json.out());
+      }
+      Run both = docker("trust", "inspect", "--pretty", repo + ":v1", repo + ":v10");
+      assertThat(both.status()).as(both.err()).isZero();
+      assertThat(custody.run("trust", "inspect", "--pretty", repo + ":v1", repo + ":v10").ok().out())
+          .isEqualTo(both.out());
+    });
+  }
+
   record Run(int status, String out, String err) {}
 
   /** The real docker CLI, no engine: its trust config in a temp DOCKER_CONFIG, the TLS notary-server. */

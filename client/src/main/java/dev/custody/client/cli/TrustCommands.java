@@ -235,7 +235,9 @@ final class TrustCommands {
         }
       }
       if (pretty) {
-        views.forEach(v -> out().print(v.pretty()));
+        for (int i = 0; i < views.size(); i++) {
+          out().print(i == 0 ? views.get(i).pretty() : "\n\n" + views.get(i).pretty()); // docker's separator
+        }
       } else {
         ArrayNode a = JsonNodeFactory.instance.arrayNode();
         views.forEach(v -> a.add(CustodyApi.mapper().valueToTree(v)));
@@ -246,10 +248,13 @@ final class TrustCommands {
   }
 
   static TrustView view(CustodyApi api, ImageReference ref) throws Exception {
-    List<TargetInfo> targets = api.repoList(ref.gun(), null).targets();
+    List<TargetInfo> targets = new ArrayList<>(ownTargets(api, ref.gun(), "targets"));
     JsonNode raw = api.protocol().call(Methods.DELEGATION_LIST,
         JsonNodeFactory.instance.objectNode().put("gun", ref.gun()));
     DelegationList d = CustodyApi.mapper().treeToValue(raw, DelegationList.class);
+    for (DelegationInfo role : d.delegations()) { // breadth first, as notary walks them
+      targets.addAll(ownTargets(api, ref.gun(), role.role()));
+    }
     List<String> root = strings(raw.path("rootKeyIds"));
     List<String> repoKeys = strings(raw.path("targetsKeyIds"));
     if (repoKeys.isEmpty()) {
@@ -257,6 +262,21 @@ final class TrustCommands {
           .filter(k -> "targets".equals(k.role()) && ref.gun().equals(k.gun())).map(KeyInfo::keyId).toList();
     }
     return TrustView.of(ref.original(), ref.tag(), targets, d.delegations(), root, repoKeys);
+  }
+
+  /**
+   * The targets {@code role} itself lists ({@code repo.list} from a role walks its delegations too and
+   * keeps one entry per name; the role's own come first). None when the role has no metadata yet.
+   */
+  private static List<TargetInfo> ownTargets(CustodyApi api, String gun, String role) throws Exception {
+    try {
+      return api.repoList(gun, role).targets().stream().filter(t -> role.equals(t.role())).toList();
+    } catch (NotFoundException e) {
+      if ("role".equals(e.kind()) && !role.equals("targets")) {
+        return List.of();
+      }
+      throw e;
+    }
   }
 
   private static List<String> strings(JsonNode a) {

@@ -1,5 +1,6 @@
 package dev.custody.client.cli;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.custody.protocol.DelegationInfo;
@@ -10,8 +11,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -33,50 +32,66 @@ record TrustView(
   record SignedTag(@JsonProperty("SignedTag") String tag, @JsonProperty("Digest") String digest,
       @JsonProperty("Signers") List<String> signers) {}
 
+  /** docker omits an empty {@code Keys} ({@code json:",omitempty"}). */
   @JsonPropertyOrder({"Name", "Keys"})
-  record Signer(@JsonProperty("Name") String name, @JsonProperty("Keys") List<Key> keys) {}
+  record Signer(@JsonProperty("Name") String name,
+      @JsonProperty("Keys") @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Key> keys) {}
 
   record Key(@JsonProperty("ID") String id) {}
 
   /**
-   * Builds the view. A tag is listed once per digest; its signers are the delegation roles that
-   * list it (without {@code targets/}), {@code targets/releases} only when nothing else signed it,
-   * and "Repo Admin" for the targets role itself.
+   * Builds the view by docker's rules (docker/cli {@code cli/command/trust}): a tag+digest is listed only
+   * when {@code targets} or {@code targets/releases} holds it ("released"); its signers are the other
+   * roles holding the same tag+digest, in the order they are met, or "Repo Admin" when there are none.
+   * Tags sort in natural order; the JSON lists signers by name descending, keys in the metadata's order.
    *
    * @param tag only this tag, or null for all
+   * @param targets every (role, target) pair, in notary's walk order (targets first, then the
+   *     delegations breadth first as their parents list them); a name may appear once per role
+   * @param delegations the delegation roles, breadth first, with key IDs in the metadata's order
    */
   static TrustView of(String name, String tag, Collection<TargetInfo> targets, Collection<DelegationInfo> delegations,
       Collection<String> rootKeyIds, Collection<String> targetsKeyIds) {
-    Map<String, Map<String, TreeSet<String>>> byTag = new TreeMap<>();
+    Map<List<String>, List<String>> released = new LinkedHashMap<>();
     for (TargetInfo t : targets) {
-      if (tag != null && !tag.equals(t.name())) {
-        continue;
+      if ((tag == null || tag.equals(t.name())) && isReleased(role(t))) {
+        released.putIfAbsent(List.of(t.name(), t.sha256()), new ArrayList<>());
       }
-      byTag.computeIfAbsent(t.name(), k -> new LinkedHashMap<>())
-          .computeIfAbsent(t.sha256(), k -> new TreeSet<>()).add(t.role() == null ? "targets" : t.role());
+    }
+    for (TargetInfo t : targets) {
+      List<String> signers = released.get(List.of(t.name(), t.sha256()));
+      if (signers != null && !isReleased(role(t))) {
+        signers.add(signerName(role(t)));
+      }
     }
     List<SignedTag> tags = new ArrayList<>();
-    byTag.forEach((t, digests) -> digests.forEach((digest, roles) -> {
-      TreeSet<String> names = new TreeSet<>();
-      for (String r : roles) {
-        if (!r.equals(RELEASES) || roles.size() == 1) {
-          names.add(signerName(r));
-        }
+    released.forEach((k, signers) -> tags.add(new SignedTag(k.get(0), k.get(1),
+        signers.isEmpty() ? List.of(REPO_ADMIN) : List.copyOf(signers))));
+    tags.sort((a, b) -> NaturalOrder.compare(a.tag(), b.tag()));
+    Map<String, List<String>> byName = new LinkedHashMap<>();
+    for (DelegationInfo d : delegations) {
+      if (d.role().startsWith("targets/") && !d.role().equals(RELEASES)) {
+        byName.put(signerName(d.role()), d.keyIds());
       }
-      tags.add(new SignedTag(t, digest, List.copyOf(names)));
-    }));
-    List<Signer> signers = delegations.stream()
-        .filter(d -> !d.role().equals(RELEASES) && d.role().startsWith("targets/"))
-        .sorted(Comparator.comparing(DelegationInfo::role))
-        .map(d -> new Signer(signerName(d.role()), keys(d.keyIds())))
-        .toList();
-    // docker's JSON lists Root first; its --pretty prints the Repository key first (pretty() below)
+    }
+    List<Signer> signers = new ArrayList<>();
+    byName.forEach((n, ids) -> signers.add(new Signer(n, keys(ids))));
+    signers.sort(Comparator.comparing(Signer::name).reversed());
+    // docker's JSON sorts the administrative roles by name descending: Root, then Repository
     List<Signer> admin = List.of(new Signer("Root", keys(rootKeyIds)), new Signer("Repository", keys(targetsKeyIds)));
     return new TrustView(name, tags, signers, admin);
   }
 
+  private static String role(TargetInfo t) {
+    return t.role() == null ? "targets" : t.role();
+  }
+
+  private static boolean isReleased(String role) {
+    return role.equals("targets") || role.equals(RELEASES);
+  }
+
   private static List<Key> keys(Collection<String> ids) {
-    return ids.stream().sorted().distinct().map(Key::new).toList();
+    return ids.stream().map(Key::new).toList();
   }
 
   static String signerName(String role) {
@@ -93,8 +108,10 @@ record TrustView(
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"SIGNED TAG", "DIGEST", "SIGNERS"});
       for (SignedTag t : signedTags) {
-        rows.add(new String[] {t.tag(), t.digest(), t.signers().stream()
-            .map(s -> s.equals(REPO_ADMIN) ? "(" + REPO_ADMIN + ")" : s).collect(Collectors.joining(", "))});
+        // a tag with no signer but its releases role shows "(Repo Admin)"; other signers sort bytewise
+        List<String> names = t.signers().equals(List.of(REPO_ADMIN)) ? List.of("(" + REPO_ADMIN + ")")
+            : t.signers().stream().sorted().toList();
+        rows.add(new String[] {t.tag(), t.digest(), String.join(", ", names)});
       }
       sb.append(dockerTable(rows));
     }
@@ -102,8 +119,10 @@ record TrustView(
       sb.append("\nList of signers and their keys for ").append(name).append("\n\n");
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"SIGNER", "KEYS"});
-      for (Signer s : signers) {
-        rows.add(new String[] {s.name(), s.keys().stream().map(k -> shortId(k.id())).collect(Collectors.joining(", "))});
+      List<Signer> byName = signers.stream().sorted((a, b) -> NaturalOrder.compare(a.name(), b.name())).toList();
+      for (Signer s : byName) {
+        rows.add(new String[] {s.name(), s.keys().stream().map(k -> shortId(k.id())).sorted()
+            .collect(Collectors.joining(", "))});
       }
       sb.append(dockerTable(rows));
     }
@@ -112,7 +131,7 @@ record TrustView(
         .sorted(Comparator.comparing((Signer a) -> !a.name().equals("Repository"))).toList();
     for (Signer a : adminPretty) {
       sb.append("  ").append(a.name()).append(" Key:\t")
-          .append(a.keys().stream().map(Key::id).collect(Collectors.joining(", "))).append('\n');
+          .append(a.keys().stream().map(Key::id).sorted().collect(Collectors.joining(", "))).append('\n');
     }
     return sb.toString();
   }

@@ -219,6 +219,42 @@ class FormatTest {
     assertThat(JsonText.indent(CustodyApi.mapper().valueToTree(v), "    ")).contains("\"Signers\": [],");
   }
 
+  // Issue 14: a tag in targets/releases, targets/jeff and targets/ben is signed by "ben, jeff" (docker's rules)
+  @Test
+  void trustInspect_tagInTwoDelegations_listsEverySigner_inDockersOrders() {
+    String ben = "b".repeat(64);
+    String jeff = "a".repeat(64);
+    String other = "c".repeat(64);
+    List<TargetInfo> walk = List.of(new TargetInfo("v10", DIGEST, 1, "targets/releases"),
+        new TargetInfo("v9", DIGEST, 1, "targets/releases"), new TargetInfo("v10", DIGEST, 1, "targets/jeff"),
+        new TargetInfo("v9", DIGEST, 1, "targets/jeff"), new TargetInfo("v10", DIGEST, 1, "targets/ben"),
+        new TargetInfo("v9", DIGEST, 1, "targets/ben"), new TargetInfo("unreleased", other, 1, "targets/ben"));
+    List<DelegationInfo> delegations = List.of(new DelegationInfo("targets/releases", 1, List.of(jeff, ben), List.of("")),
+        new DelegationInfo("targets/jeff", 1, List.of(jeff), List.of("")),
+        new DelegationInfo("targets/ben", 1, List.of(ben), List.of("")),
+        new DelegationInfo("targets/ci10", 1, List.of(), List.of("")),
+        new DelegationInfo("targets/ci9", 1, List.of(jeff, ben), List.of("")));
+    TrustView v = TrustView.of("r", null, walk, delegations, List.of("r2", "r1"), List.of("t"));
+    assertThat(v.signedTags()).extracting(TrustView.SignedTag::tag).containsExactly("v9", "v10");
+    assertThat(v.signedTags().get(0).signers()).containsExactly("jeff", "ben"); // walk order in JSON
+    assertThat(v.signers()).extracting(TrustView.Signer::name).containsExactly("jeff", "ci9", "ci10", "ben");
+    assertThat(v.signers().get(1).keys()).extracting(TrustView.Key::id).containsExactly(jeff, ben);
+    assertThat(v.administrativeKeys().get(0).keys()).extracting(TrustView.Key::id).containsExactly("r2", "r1");
+    String json = JsonText.indent(CustodyApi.mapper().valueToTree(v), "    ");
+    assertThat(json).contains("\"Name\": \"ci10\"\n        },").doesNotContain("unreleased");
+    assertThat(v.pretty()).contains("v9           " + DIGEST + "   ben, jeff\nv10          " + DIGEST + "   ben, jeff\n")
+        .contains("SIGNER    KEYS\nben       bbbbbbbbbbbb\nci9       aaaaaaaaaaaa, bbbbbbbbbbbb\nci10")
+        .contains("\njeff      aaaaaaaaaaaa\n")
+        .contains("  Root Key:\tr1, r2\n");
+  }
+
+  @Test
+  void naturalOrder_numbersByValue_zerosBreakTies_prefixFirst() {
+    List<String> s = new java.util.ArrayList<>(List.of("v10", "v9", "v09", "v1a", "v1", "a", "ab1", "abc1", "", "10", "9"));
+    s.sort(NaturalOrder::compare);
+    assertThat(s).containsExactly("", "9", "10", "a", "ab1", "abc1", "v1", "v1a", "v9", "v09", "v10");
+  }
+
   @Test
   void table_padsLikeTabwriter() {
     assertThat(new Table("A", "BB").row("xxxxx", "y").render()).isEqualTo("A        BB\n-        --\nxxxxx    y\n");
