@@ -127,7 +127,7 @@ public final class ConfigLoader {
   private DaemonConfig read(Node root) throws ConfigException {
     root.object();
     root.allowOnly("stateDir", "socket", "tokens", "servers", "policy", "audit", "limits", "approvalTimeout",
-        "pinCacheTime");
+        "pinCacheTime", "publishConvergeTimeout");
     Path stateDir = root.absolutePath("stateDir", DEFAULT_STATE_DIR);
     SocketConfig socket = socket(root.child("socket"));
     List<TokenConfig> tokens = new ArrayList<>();
@@ -156,8 +156,10 @@ public final class ConfigLoader {
     ServerLimits limits = limits(root.child("limits"));
     Duration approvalTimeout = root.duration("approvalTimeout", DEFAULT_APPROVAL_TIMEOUT);
     Duration pinCacheTime = root.duration("pinCacheTime", DEFAULT_PIN_CACHE_TIME);
+    Duration convergeTimeout = root.durationIn("publishConvergeTimeout", DaemonConfig.DEFAULT_PUBLISH_CONVERGE_TIMEOUT,
+        Duration.ZERO, Duration.ofHours(1));
     return new DaemonConfig(file, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout,
-        pinCacheTime);
+        pinCacheTime, convergeTimeout);
   }
 
   private SocketConfig socket(Node n) throws ConfigException {

@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param limits socket server limits
  * @param approvalTimeout how long an operation waits for a custodian's approval (10m)
  * @param pinCacheTime how long a PIN given with {@code custody token unlock} is kept (15m)
+ * @param publishConvergeTimeout how long a publish the server refused because another writer got there
+ *     first is rebuilt on the server's new state and sent again before it fails CONFLICT (30s)
  */
 public record DaemonConfig(
     Path source,
@@ -32,7 +34,17 @@ public record DaemonConfig(
     Path auditLog,
     ServerLimits limits,
     Duration approvalTimeout,
-    Duration pinCacheTime) {
+    Duration pinCacheTime,
+    Duration publishConvergeTimeout) {
+
+  public static final Duration DEFAULT_PUBLISH_CONVERGE_TIMEOUT = Duration.ofSeconds(30);
+
+  public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
+      List<ServerConfig> servers, PolicyConfig policy, Path auditLog, ServerLimits limits, Duration approvalTimeout,
+      Duration pinCacheTime) {
+    this(source, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout, pinCacheTime,
+        DEFAULT_PUBLISH_CONVERGE_TIMEOUT);
+  }
 
   public DaemonConfig {
     Objects.requireNonNull(stateDir, "stateDir");
@@ -44,6 +56,7 @@ public record DaemonConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(approvalTimeout, "approvalTimeout");
     Objects.requireNonNull(pinCacheTime, "pinCacheTime");
+    Objects.requireNonNull(publishConvergeTimeout, "publishConvergeTimeout");
   }
 
   public Optional<TokenConfig> findToken(String name) {

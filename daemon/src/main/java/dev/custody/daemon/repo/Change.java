@@ -19,8 +19,12 @@ import java.util.Objects;
  * </ul>
  *
  * @param seq position in the changelist, increasing, never reused
+ * @param stagedBy the uid of the caller who staged it (null: staged before changelists were per caller);
+ *     a publish carries only the publishing caller's own changes (README-repo.md, "Whose changes a
+ *     publish carries")
  */
-public record Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+public record Change(long seq, String action, String scope, String type, String path, JsonNode content,
+    Long stagedBy) {
   public static final String TARGET = "target";
   public static final String DELEGATION = "delegation";
   public static final String WITNESS = "witness";
@@ -33,14 +37,31 @@ public record Change(long seq, String action, String scope, String type, String 
     content = content == null ? JsonNodeFactory.instance.objectNode() : content;
   }
 
+  public Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+    this(seq, action, scope, type, path, content, null);
+  }
+
   public Change withSeq(long s) {
-    return new Change(s, action, scope, type, path, content);
+    return new Change(s, action, scope, type, path, content, stagedBy);
+  }
+
+  public Change stagedBy(long uid) {
+    return new Change(seq, action, scope, type, path, content, uid);
+  }
+
+  /** Whether a publish by {@code uid} carries this change: its own, or one staged before changes had owners. */
+  public boolean belongsTo(long uid) {
+    return stagedBy == null || stagedBy == uid;
   }
 
   /** How {@code repo.status} shows it. */
   public ObjectNode toStatus() {
-    return JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope).put("type", type)
+    ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope).put("type", type)
         .put("path", path);
+    if (stagedBy != null) {
+      o.put("stagedBy", stagedBy);
+    }
+    return o;
   }
 
   public ObjectNode toJson() {
@@ -52,7 +73,8 @@ public record Change(long seq, String action, String scope, String type, String 
 
   public static Change fromJson(JsonNode n) {
     return new Change(n.path("seq").asLong(), n.path("action").asText(), n.path("scope").asText(),
-        n.path("type").asText(), n.path("path").asText(), n.get("content"));
+        n.path("type").asText(), n.path("path").asText(), n.get("content"),
+        n.hasNonNull("stagedBy") ? n.get("stagedBy").asLong() : null);
   }
 
   @Override

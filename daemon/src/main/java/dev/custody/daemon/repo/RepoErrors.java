@@ -31,6 +31,10 @@ final class RepoErrors {
     if (e instanceof CustodyException c) {
       return c;
     }
+    if (e instanceof SupersededException s) {
+      return new ConflictException(gun, "another writer published " + gun + " first: " + s.getMessage()
+          + "; nothing of this operation is on the server");
+    }
     if (e instanceof SigningException s) {
       Throwable cause = s.getCause();
       while (cause != null) {

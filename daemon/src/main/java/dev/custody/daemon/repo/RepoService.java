@@ -278,6 +278,9 @@ final class RepoService {
       ArrayNode notes = JsonNodeFactory.instance.arrayNode();
       for (String role : Root.BASE_ROLES) {
         List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
+        if (!mine.isEmpty()) {
+          ((ObjectNode) roles.get(role)).put("location", "tokens");
+        }
         if (role.equals("root")) {
           anchors.stream().filter(mine::contains).findFirst().or(() -> mine.stream().findFirst())
               .ifPresent(id -> out.put("keyId", id));
@@ -291,8 +294,10 @@ final class RepoService {
         if (mine.isEmpty() && role.equals("targets")) {
           notes.add("targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
         } else if (mine.isEmpty() && role.equals("snapshot")) {
-          notes.add("snapshot: its key is not on this daemon's tokens; publishing works only if the server holds it"
-              + " (`custody key rotate " + gun + " snapshot -r` hands it to the server)");
+          String note = snapshotKeyNote(gun, srv, root);
+          ((ObjectNode) roles.get("snapshot")).put("location", note.startsWith("snapshot: the server signs")
+              ? "server" : "elsewhere");
+          notes.add(note);
         } else if (mine.isEmpty() && role.equals("root")) {
           notes.add("root: no root key on this daemon's tokens; root rotations need one");
         }
@@ -313,6 +318,28 @@ final class RepoService {
       st.writeInfo(info);
       return out;
     });
+  }
+
+  /**
+   * Where the snapshot key of {@code root} really is when this daemon does not hold it: on the server
+   * (notary-server hands out the public key it signs with; it matches root's), or nowhere we can use.
+   */
+  private static String snapshotKeyNote(String gun, NotaryServers.Server srv, Root root) {
+    Set<String> rootIds = root.keysOf("snapshot").keySet();
+    String serverId;
+    try {
+      serverId = ServerKeys.of(srv.client()).get(gun, "snapshot").id();
+    } catch (Exception e) {
+      return "snapshot: its key is not on this daemon's tokens, and " + srv.name() + " could not be asked whether it"
+          + " holds it (" + e.getMessage() + ")";
+    }
+    if (rootIds.contains(serverId)) {
+      return "snapshot: the server signs it (its key " + serverId.substring(0, 8) + "… is the one root lists):"
+          + " publishing works from this daemon";
+    }
+    return "snapshot: its key is not on this daemon's tokens and not on the server (the server's is "
+        + serverId.substring(0, 8) + "…, root lists " + short12(rootIds) + "): only the host holding it can publish;"
+        + " `custody key rotate " + gun + " snapshot -r` there hands it to the server";
   }
 
   /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */
@@ -347,7 +374,8 @@ final class RepoService {
         throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
             + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
       }
-      int staged = st.stage(changes);
+      long uid = c.identity().uid();
+      int staged = st.stage(changes.stream().map(ch -> ch.stagedBy(uid)).toList());
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
       if (publish) {
         Decision d = ctx.policy().decide(c.identity().subject(), new Action(Operation.PUBLISH, gun,
@@ -607,10 +635,52 @@ final class RepoService {
     return new Base(RepoEditor.load(repo, ctx.clock()), repo, false);
   }
 
+  /**
+   * One publish of the caller's own staged changes, converging: an attempt that another writer beat
+   * (the server's VERSION refusal, or a read-back showing another writer's version) is built again on
+   * the server's new state and sent again, with a jittered backoff, until {@code publishConvergeTimeout};
+   * only then CONFLICT, saying what is still staged. Each attempt is its own journaled operation and
+   * is audited ({@code repo.publish.attempt}).
+   */
   private ObjectNode publishLocked(Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
+    Convergence conv = new Convergence(ctx.config().publishConvergeTimeout());
+    while (true) {
+      try {
+        ObjectNode r = publishOnce(c, st, srv, conv.attempt());
+        r.put("attempts", conv.attempt());
+        return r;
+      } catch (SupersededException e) {
+        auditAttempt(c, st.gun(), conv.attempt(), e.getMessage());
+        if (!conv.pauseBeforeNext()) {
+          List<Change> left = st.changes().stream().filter(ch -> ch.belongsTo(c.identity().uid())).toList();
+          throw new ConflictException(st.gun(), "another writer kept publishing " + st.gun() + " first: "
+              + conv.attempt() + " attempts in " + ctx.config().publishConvergeTimeout().toSeconds()
+              + " s (publishConvergeTimeout) did not get in (last: " + e.getMessage() + "); nothing of it is on"
+              + " the server and your " + left.size() + " change(s) stay staged (" + describe(left) + "):"
+              + " `custody publish " + st.gun() + "` sends them again, `custody status " + st.gun()
+              + "` lists them");
+        }
+      }
+    }
+  }
+
+  private static String describe(List<Change> changes) {
+    List<String> some = changes.stream().limit(3).map(Change::toString).toList();
+    return String.join("; ", some) + (changes.size() > 3 ? "; and " + (changes.size() - 3) + " more" : "");
+  }
+
+  private void auditAttempt(Caller c, String gun, int attempt, String what) throws IOException {
+    ctx.audit().append(AuditRecord.builder("repo.publish.attempt").caller(c.identity().uid(), c.identity().gid(),
+        c.identity().pid()).gun(gun).rule(c.decision() == null ? null : c.decision().ruleOrNone())
+        .result("superseded").message("attempt " + attempt + " superseded by another writer: " + what
+            + "; nothing of it is on the server, the changes stay staged").build());
+  }
+
+  private ObjectNode publishOnce(Caller c, RepoState st, NotaryServers.Server srv, int attempt) throws Exception {
     String gun = st.gun();
     long t0 = System.nanoTime();
-    List<Change> changes = st.changes();
+    // a caller publishes the changes it staged; other callers' changes stay staged for them
+    List<Change> changes = st.changes().stream().filter(ch -> ch.belongsTo(c.identity().uid())).toList();
     Base base = base(st, srv);
     LOG.log(Level.INFO, gun + ": " + changes.size() + " staged changes read and trusted metadata updated in "
         + (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -663,9 +733,16 @@ final class RepoService {
     }
     long maxSeq = changes.stream().mapToLong(Change::seq).max().orElse(0);
     ObjectNode plan = JsonNodeFactory.instance.objectNode().put("server", srv.name()).put("maxSeq", maxSeq)
-        .put("init", base.init()).put("changes", changes.size());
+        .put("init", base.init()).put("changes", changes.size()).put("attempt", attempt)
+        .put("baseTimestamp", baseTimestamp(base));
+    ArrayNode seqs = plan.putArray("seqs");
+    changes.forEach(ch -> seqs.add(ch.seq()));
     String summary = ed.changedRoles().contains("root") ? rootSummary(gun, base.trusted(), ed) : null;
     return signAndSend(OP_PUBLISH, c, st, srv, base, ed, plan, changes, summary, null);
+  }
+
+  private static int baseTimestamp(Base base) {
+    return base.trusted() == null || base.trusted().timestamp() == null ? 0 : base.trusted().timestamp().version();
   }
 
   private void checkChangeAllowed(Caller c, String gun, Change ch) throws PolicyDeniedException {
@@ -796,7 +873,9 @@ final class RepoService {
   private ObjectNode signAndSend(String opType, Caller c, RepoState st, NotaryServers.Server srv, Base base,
       RepoEditor ed, ObjectNode plan, List<Change> changes, String rootSummary, String opId) throws Exception {
     String gun = st.gun();
-    boolean needsApproval = c.decision() != null && c.decision().approvalRequired();
+    // a policy approval covers the whole publish: an attempt after another writer's does not ask again
+    boolean needsApproval = c.decision() != null && c.decision().approvalRequired()
+        && plan.path("attempt").asInt(1) == 1;
     if (needsApproval) {
       String summary = rootSummary != null ? rootSummary
           : gun + ": sign " + String.join(", ", ed.changedRoles()) + " (" + changes.size() + " staged changes)";
@@ -926,15 +1005,16 @@ final class RepoService {
     String gun = st.gun();
     Map<String, byte[]> files = st.readInflight(opId);
     boolean posted = false;
+    int baseTs = plan.path("baseTimestamp").asInt(-1);
     if (postMayHaveHappened) {
-      Optional<Boolean> onServer = alreadyOnServer(gun, srv, files);
-      if (onServer.isEmpty()) {
-        ctx.journal().abort(opId, "the server moved past this publish; nothing of it was sent twice, staged changes"
-            + " are kept");
+      ReadBack.Result rb = readBack(st, srv, files, baseTs);
+      if (rb.verdict() == ReadBack.Verdict.SUPERSEDED) {
+        ctx.journal().abort(opId, "superseded: another writer published first (" + rb.detail() + "); nothing of"
+            + " this publish is on the server, staged changes are kept");
         st.deleteInflight(opId);
-        throw new ConflictException(gun, "the server has a newer version than this publish; staged changes are kept");
+        throw new SupersededException(rb.detail(), null);
       }
-      posted = onServer.get();
+      posted = rb.verdict() == ReadBack.Verdict.STORED;
     }
     if (!posted) {
       ctx.journal().step(opId, "posting", null);
@@ -945,20 +1025,10 @@ final class RepoService {
         LOG.log(Level.INFO, gun + ": " + opType + " " + opId + " POST accepted in " + (System.nanoTime() - t0) / 1_000_000
             + " ms");
       } catch (IOException e) {
-        Optional<Boolean> onServer;
-        try {
-          onServer = alreadyOnServer(gun, srv, files);
-        } catch (IOException again) {
-          // cannot tell whether it arrived: stays pending in the journal, resolved by the next operation or start
-          throw e;
-        }
-        if (onServer.isEmpty() || !onServer.get()) {
-          ctx.journal().abort(opId, "the server refused the publish: " + e.getMessage());
-          st.deleteInflight(opId);
-          throw e;
-        }
+        refused(opType, opId, st, srv, files, baseTs, e);
       }
       crash.reached(opType, "after-post");
+      verifyStored(opId, st, srv, files, baseTs);
     }
     ctx.journal().step(opId, "posted", null);
     crash.reached(opType, "posted");
@@ -966,32 +1036,88 @@ final class RepoService {
   }
 
   /**
-   * Whether the server already serves what we signed: true (same bytes), false (still the version
-   * before ours), empty (someone else published a version at or above ours).
+   * The POST failed: a VERSION refusal, or any failure after which the server shows another writer's
+   * version, closes this attempt as superseded (the caller may build it again); a failure after which
+   * the server shows ours counts as sent; otherwise the attempt ends with the server's error. When
+   * the server cannot be read either, the operation stays open in the journal and the next operation
+   * on the GUN (or the next start) settles it.
    */
-  private Optional<Boolean> alreadyOnServer(String gun, NotaryServers.Server srv, Map<String, byte[]> files)
-      throws IOException {
-    String role = files.keySet().iterator().next();
-    byte[] ours = files.get(role);
-    byte[] theirs;
+  private void refused(String opType, String opId, RepoState st, NotaryServers.Server srv, Map<String, byte[]> files,
+      int baseTs, IOException e) throws Exception {
+    ReadBack.Result rb;
     try {
-      theirs = srv.client().getRole(gun, role);
-    } catch (dev.custody.tuf.server.NotaryServerException e) {
-      if (dev.custody.tuf.server.NotaryServerException.NOT_FOUND.equals(e.code())) {
-        return Optional.of(false);
-      }
+      rb = readBack(st, srv, files, baseTs);
+    } catch (IOException again) {
       throw e;
     }
-    if (Arrays.equals(sha256(ours), sha256(theirs))) {
-      return Optional.of(true);
+    boolean versionRefusal = e instanceof dev.custody.tuf.server.NotaryServerException n
+        && dev.custody.tuf.server.NotaryServerException.CONFLICT.equals(n.code());
+    if (rb.verdict() == ReadBack.Verdict.STORED) {
+      return;
     }
+    if (rb.verdict() == ReadBack.Verdict.SUPERSEDED || versionRefusal) {
+      ctx.journal().abort(opId, "superseded: the server refused this " + opType + " (" + e.getMessage() + ")"
+          + (rb.detail().isEmpty() ? "" : " and serves " + rb.detail()) + "; staged changes are kept");
+      st.deleteInflight(opId);
+      throw new SupersededException("the server refused it as out of date" + (rb.detail().isEmpty() ? ""
+          : ": " + rb.detail()), e);
+    }
+    ctx.journal().abort(opId, "the server refused the " + opType + ": " + e.getMessage() + "; staged changes are"
+        + " kept");
+    st.deleteInflight(opId);
+    throw e;
+  }
+
+  /**
+   * After the server answered the POST with success: a publish is done only when the server serves
+   * it. Read back (timestamp → snapshot → the roles sent); another writer's version supersedes this
+   * attempt, the old state means the server did not store it (METADATA_INVALID, staged changes kept,
+   * the journal says so), an unreadable server leaves the operation open (SERVER_UNREACHABLE).
+   */
+  private void verifyStored(String opId, RepoState st, NotaryServers.Server srv, Map<String, byte[]> files,
+      int baseTs) throws Exception {
+    String gun = st.gun();
+    ReadBack.Result rb;
     try {
-      int oursV = Signed.parse(ours, role).version();
-      int theirsV = Signed.parse(theirs, role).version();
-      return theirsV < oursV ? Optional.of(false) : Optional.empty();
-    } catch (TufException e) {
-      return Optional.empty();
+      rb = readBack(st, srv, files, baseTs);
+    } catch (IOException e) {
+      throw new dev.custody.protocol.ServerUnreachableException(srv.name(), gun + ": the server accepted the"
+          + " publish but cannot be read back (" + e.getMessage() + "); it stays open in the journal and the next"
+          + " command on " + gun + " (or custodyd's next start) checks the server and finishes or undoes it");
     }
+    switch (rb.verdict()) {
+      case STORED -> { }
+      case SUPERSEDED -> {
+        ctx.journal().abort(opId, "superseded: the server answered the POST with success but serves another"
+            + " writer's version (" + rb.detail() + "); staged changes are kept");
+        st.deleteInflight(opId);
+        throw new SupersededException("the server took another writer's version: " + rb.detail(), null);
+      }
+      case NOT_STORED -> {
+        ctx.journal().abort(opId, "not stored: the server answered the POST with success but serves what it served"
+            + " before (" + rb.detail() + "); nothing was published, staged changes are kept");
+        st.deleteInflight(opId);
+        throw new dev.custody.protocol.MetadataInvalidException(null, gun + ": " + srv.name() + " answered the"
+            + " publish with success but did not store it: it still serves " + rb.detail() + ". Nothing was"
+            + " published; the changes stay staged (custody status " + gun + ")");
+      }
+      default -> throw new IllegalStateException();
+    }
+  }
+
+  /** {@link ReadBack} against {@code srv}; the base timestamp from the plan, or the trusted copy's. */
+  private ReadBack.Result readBack(RepoState st, NotaryServers.Server srv, Map<String, byte[]> files, int baseTs)
+      throws IOException {
+    int base = baseTs;
+    if (base < 0) {
+      try {
+        Optional<byte[]> ts = st.store().find(st.gun(), "timestamp");
+        base = ts.isEmpty() ? 0 : Signed.parse(ts.get(), "timestamp").version();
+      } catch (TufException e) {
+        base = 0;
+      }
+    }
+    return new ReadBack(srv.client(), st.gun()).check(files, base);
   }
 
   private ObjectNode commit(String opType, String opId, RepoState st, NotaryServers.Server srv, JsonNode plan,
@@ -1015,7 +1141,11 @@ final class RepoService {
       assignOnlineKeys(gun, now.root().signed());
     }
     long maxSeq = plan.path("maxSeq").asLong(-1);
-    if (maxSeq > 0) {
+    if (plan.has("seqs")) {
+      Set<Long> seqs = new java.util.HashSet<>();
+      plan.get("seqs").forEach(n -> seqs.add(n.asLong()));
+      st.dropChanges(seqs);
+    } else if (maxSeq > 0) {
       st.dropChanges(maxSeq);
     }
     if (plan.path("init").asBoolean()) {
@@ -1200,7 +1330,13 @@ final class RepoService {
     if (posted) {
       commit(op.type(), op.id(), st, srv, op.plan(), st.readInflight(op.id()));
     } else {
-      sendAndCommit(op.type(), op.id(), st, srv, op.plan(), posting);
+      try {
+        sendAndCommit(op.type(), op.id(), st, srv, op.plan(), posting);
+      } catch (SupersededException e) {
+        // another writer got there first: the attempt is closed, its changes stay staged for the next publish
+        auditRecovery(op, "superseded");
+        return;
+      }
     }
     auditRecovery(op, "completed");
   }
