@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * What {@code custody} prints and returns when a command fails: one line for stderr that says what
@@ -70,12 +69,10 @@ record Failure(int exitCode, String line) {
   }
 
   static Failure unreachable(Path socket, Throwable cause, String group) {
-    String m = cause == null ? "" : String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
-    boolean denied = m.contains("permission denied") || m.contains("access denied") || m.contains("not permitted");
+    // told apart by what the file system says, not by the words of the connect error
     Path dir = socket.toAbsolutePath().getParent();
-    if (cause == null && dir != null && Files.isDirectory(dir) && !Files.isExecutable(dir)) {
-      denied = true; // the directory hides the socket from us
-    }
+    boolean hidden = dir != null && Files.isDirectory(dir) && !Files.isExecutable(dir);
+    boolean denied = hidden || Files.exists(socket) && !Files.isWritable(socket);
     if (denied) {
       return new Failure(ExitCodes.DAEMON_UNAVAILABLE, "cannot reach custodyd at " + socket
           + ": permission denied: add yourself to group " + group + " (sudo usermod -aG " + group
@@ -93,7 +90,7 @@ record Failure(int exitCode, String line) {
       case PIN_REQUIRED -> hint(m, "unlock the token first: custody token unlock");
       case PIN_INCORRECT -> {
         PinIncorrectException p = (PinIncorrectException) c;
-        if (m.contains("management key")) { // a YubiKey's security-officer credential, from custodyd's config
+        if (p.credential() == PinIncorrectException.Credential.MANAGEMENT_KEY) { // from custodyd's config
           yield hint(m, "fix managementKey: of this token in custodyd's config (it is never retried automatically)");
         }
         String left = p.finalTry() ? "the next wrong PIN locks the token; "

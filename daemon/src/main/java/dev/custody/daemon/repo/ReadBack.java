@@ -52,7 +52,7 @@ final class ReadBack {
     try {
       tsRaw = client.getRole(gun, "timestamp");
     } catch (NotaryServerException e) {
-      if (NotaryServerException.NOT_FOUND.equals(e.code())) {
+      if (e.code() == NotaryServerException.Code.NOT_FOUND) {
         return new Result(Verdict.NOT_STORED, "the server has no timestamp for " + gun + " at all");
       }
       throw e;
@@ -66,9 +66,9 @@ final class ReadBack {
       byte[] want = sm.hash("sha256").orElseThrow(() -> new IOException("the server's timestamp has no sha256 of"
           + " the snapshot"));
       byte[] ours = sent.get("snapshot");
-      byte[] snapRaw = ours != null && Arrays.equals(RepoService.sha256(ours), want) ? ours
+      byte[] snapRaw = ours != null && Arrays.equals(Repos.sha256(ours), want) ? ours
           : client.getRoleByChecksum(gun, "snapshot", HexFormat.of().formatHex(want));
-      if (!Arrays.equals(RepoService.sha256(snapRaw), want)) {
+      if (!Arrays.equals(Repos.sha256(snapRaw), want)) {
         throw new IOException("the server's snapshot does not have the hash its timestamp names");
       }
       snap = (Snapshot) Signed.parse(snapRaw, "snapshot").signed();
@@ -81,7 +81,7 @@ final class ReadBack {
     for (Map.Entry<String, byte[]> e : sent.entrySet()) {
       String role = e.getKey();
       byte[] ours = e.getValue();
-      byte[] hash = RepoService.sha256(ours);
+      byte[] hash = Repos.sha256(ours);
       Optional<FileMeta> listed = role.equals("snapshot") ? ts.metaFor("snapshot") : snap.metaFor(role);
       if (listed.flatMap(m -> m.hash("sha256")).map(h -> Arrays.equals(h, hash)).orElse(false)
           || storedEarlier(role, hash)) {
@@ -104,9 +104,9 @@ final class ReadBack {
   private boolean storedEarlier(String role, byte[] hash) throws IOException {
     try {
       byte[] b = client.getRoleByChecksum(gun, role, HexFormat.of().formatHex(hash));
-      return Arrays.equals(RepoService.sha256(b), hash);
+      return Arrays.equals(Repos.sha256(b), hash);
     } catch (NotaryServerException e) {
-      if (NotaryServerException.NOT_FOUND.equals(e.code())) {
+      if (e.code() == NotaryServerException.Code.NOT_FOUND) {
         return false;
       }
       throw e;
@@ -125,7 +125,7 @@ final class ReadBack {
     try {
       return version(client.getRoleByChecksum(gun, role, HexFormat.of().formatHex(hash.get())), role);
     } catch (NotaryServerException e) {
-      if (NotaryServerException.NOT_FOUND.equals(e.code())) {
+      if (e.code() == NotaryServerException.Code.NOT_FOUND) {
         return 0;
       }
       throw e;

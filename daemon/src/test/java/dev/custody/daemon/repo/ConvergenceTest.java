@@ -179,7 +179,7 @@ class ConvergenceTest {
         // another uid's change, left staged (its publish failed): a top-level target our CI rule may not publish
         RepoState st = new RepoState(dir.resolve("state/repos"), gun);
         long other = UnixAccounts.selfUid() + 4242;
-        st.stage(List.of(RepoService.targetChange("targets", "theirs", 5L, RepoTestbed.sha256("their"), null, null)
+        st.stage(List.of(Change.target("targets", "theirs", 5L, RepoTestbed.sha256("their"), null, null)
             .stagedBy(other)));
         int targetsBefore = version(gun, "targets");
         t.restart("""
@@ -217,7 +217,7 @@ class ConvergenceTest {
     try {
       return Signed.parse(n.getRole(gun, role), role).version();
     } catch (dev.custody.tuf.server.NotaryServerException e) {
-      if (dev.custody.tuf.server.NotaryServerException.NOT_FOUND.equals(e.code())) {
+      if (e.code() == dev.custody.tuf.server.NotaryServerException.Code.NOT_FOUND) {
         return 0;
       }
       throw e;
