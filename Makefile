@@ -1,7 +1,7 @@
 # The two set-up commands (see README): `make demo` and `make test`.
 MVN ?= mvn -B -ntp
 
-.PHONY: deps build demo test bench bench-startup bench-converge clean
+.PHONY: deps build demo test fuzz bench bench-startup bench-converge clean
 
 deps:
 	./scripts/install-deps.sh
@@ -15,6 +15,12 @@ demo: build
 
 test: deps
 	$(MVN) install
+
+# The Jazzer fuzz targets in fuzzing mode, one after the other (README "Fuzzing"; `make test` only replays their
+# seeds and kept findings). FUZZ_RUNS (default 1000000) and FUZZ_MAX_TIME (60m) bound each target, FUZZ_TIMEOUT
+# (10 s) each input; FUZZ_TARGET=BundleFuzzTest runs one.
+fuzz: build
+	./scripts/fuzz.sh $(FUZZ_TARGET)
 
 bench: build
 	./scripts/bench.sh

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(softhsm2 opensc notary libp11-kit-dev gcc libc6-dev make openssl socat curl python3 bsdutils systemd util-linux passwd maven openjdk-17-jdk-headless
       ykcs11 pcscd vsmartcard-vpcd docker-registry
-      p11-kit p11-kit-modules postgresql libengine-pkcs11-openssl openssh-client python3-securesystemslib python3-pykcs11)
+      p11-kit p11-kit-modules postgresql libengine-pkcs11-openssl openssh-client python3-securesystemslib python3-pykcs11
+      libssl-dev python3-asn1crypto)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,8 +20,9 @@
  * (CKM_ECDSA over a 32-byte digest) in a loop for SECONDS seconds, all started
  * together. The one line on stdout is machine-readable:
  *
- *   threads=2 seconds=5 signs=10423 signs_per_sec=2084.3 elapsed_sec=5.001 key=session
+ *   threads=2 seconds=5 signs=10423 signs_per_sec=2084.3 elapsed_sec=5.001 key=session p50_us=890 p99_us=1400
  *
+ * p50_us/p99_us are percentiles of one C_SignInit + C_Sign (benchlat.h, 2 us buckets).
  * signs counts successful C_Sign calls of the timed run only; signs_per_sec
  * is signs divided by the measured wall time from the common start until the
  * last thread stopped. Errors go to stderr with the CKR name; the exit status
@@ -43,6 +44,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "benchlat.h"
 #include "custody_ckr.h"
 
 #define MAX_THREADS 256
@@ -61,6 +63,7 @@ struct worker {
     CK_SLOT_ID slot;
     CK_OBJECT_HANDLE key;
     unsigned long long signs;
+    struct lat_hist lat;  /* C_SignInit + C_Sign latency */
     CK_RV rv;             /* first error, CKR_OK if none */
     const char *failed;   /* the function that returned rv */
 };
@@ -373,6 +376,11 @@ static void *work(void *arg)
             w->rv = rv;
             break;
         }
+        {
+            struct timespec done;
+            (void) clock_gettime(CLOCK_MONOTONIC, &done);
+            lat_add(&w->lat, lat_ns_between(&now, &done));
+        }
         w->signs++;
     }
     rv = p11->C_CloseSession(s);
@@ -446,6 +454,10 @@ static int run(const char *token_label, long threads, long seconds, const char *
         workers[i].index = (int) i;
         workers[i].slot = slot;
         workers[i].key = priv;
+        if (lat_init(&workers[i].lat) != 0) {
+            fprintf(stderr, "signbench: out of memory\n");
+            exit(1);
+        }
         err = pthread_create(&workers[i].thread, NULL, work, &workers[i]);
         if (err != 0) {
             /* The barriers count on every thread; without them all we cannot go on. */
@@ -467,8 +479,15 @@ static int run(const char *token_label, long threads, long seconds, const char *
     (void) pthread_barrier_destroy(&go);
 
     rc = 0;
+    struct lat_hist all;
+    if (lat_init(&all) != 0) {
+        fprintf(stderr, "signbench: out of memory\n");
+        goto out;
+    }
     for (long i = 0; i < threads; i++) {
         total += workers[i].signs;
+        lat_merge(&all, &workers[i].lat);
+        lat_free(&workers[i].lat);
         if (workers[i].rv != CKR_OK) {
             fprintf(stderr, "signbench: thread %ld: %s failed: %s (0x%lx)\n", i, workers[i].failed,
                     custody_ckr_name(workers[i].rv), workers[i].rv);
@@ -477,13 +496,16 @@ static int run(const char *token_label, long threads, long seconds, const char *
     }
     if (rc == 0) {
         double elapsed = seconds_between(&start, &end);
-        printf("threads=%ld seconds=%ld signs=%llu signs_per_sec=%.1f elapsed_sec=%.3f key=%s\n",
+        printf("threads=%ld seconds=%ld signs=%llu signs_per_sec=%.1f elapsed_sec=%.3f key=%s"
+               " p50_us=%.0f p99_us=%.0f\n",
                threads, seconds, total, (double) total / elapsed, elapsed,
-               key_label == NULL ? "session" : "token");
+               key_label == NULL ? "session" : "token",
+               lat_percentile_us(&all, 0.50), lat_percentile_us(&all, 0.99));
         if (fflush(stdout) != 0) {
             rc = 1;
         }
     }
+    lat_free(&all);
 out:
     free(workers);
     if (key_label == NULL) {

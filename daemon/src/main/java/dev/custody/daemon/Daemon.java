@@ -6,9 +6,11 @@ import dev.custody.daemon.audit.AuditHead;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditMethods;
 import dev.custody.daemon.audit.AuditRecord;
+import dev.custody.daemon.audit.DeniedCoalescer;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.policy.Policy;
 import dev.custody.daemon.policy.UnixAccounts;
+import dev.custody.daemon.rpc.CallerTier;
 import dev.custody.daemon.rpc.Dispatcher;
 import dev.custody.daemon.rpc.ListenSocket;
 import dev.custody.daemon.rpc.MethodRegistry;
@@ -22,11 +24,13 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -51,6 +55,13 @@ public final class Daemon implements Closeable {
   private final Optional<SdNotify> notify;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private boolean stopping; // guarded by this
+  /** Denied requests counted per caller and interval; flushed at stop, before the audit log closes. */
+  private volatile DeniedCoalescer denied;
+  /** Gives memory back after a burst of requests (a full collection once the socket is quiet). */
+  private volatile IdleTrim idleTrim;
+  static final long IDLE_TRIM_SECONDS = 15;
+  /** The interval over which a caller's denied requests share one audit line (the first has its own). */
+  static final Duration DENIED_AUDIT_INTERVAL = Duration.ofSeconds(10);
 
   private Daemon(DaemonContext context, RpcServer server, List<DaemonExtension> extensions, Optional<SdNotify> notify) {
     this.context = context;
@@ -103,8 +114,10 @@ public final class Daemon implements Closeable {
           : ListenSocket.bind(config.socket().path(), config.socket().mode(), config.socket().findGroup());
       listenerRef[0] = listener;
       opened.add(listener);
-      RpcServer server = new RpcServer(listener, new Dispatcher(methods, new PolicyAuditHook(policy, audit)),
-          config.limits());
+      DeniedCoalescer denied = new DeniedCoalescer(audit, clock, DENIED_AUDIT_INTERVAL);
+      opened.add(denied);
+      RpcServer server = new RpcServer(listener, new Dispatcher(methods, new PolicyAuditHook(policy, audit, denied)),
+          config.limits(), tiers(policy, UnixAccounts.selfUid(), UnixAccounts.gidOf(config.policy().custodianGroup())));
       server.start();
       opened.add(server);
       String where = listener.activated() ? "socket from systemd" : listener.path().map(Object::toString).orElse("?");
@@ -115,6 +128,8 @@ public final class Daemon implements Closeable {
           ProcessHandle.current().pid()).result("ok").details(d).build());
       Optional<SdNotify> notify = SdNotify.fromEnvironment(env);
       Daemon daemon = new Daemon(ctx, server, List.copyOf(installed), notify);
+      daemon.denied = denied;
+      daemon.idleTrim = new IdleTrim(server::requestsServed, IDLE_TRIM_SECONDS);
       LOG.log(Level.INFO, "custodyd " + Version.get() + " serving on " + where + " (pid "
           + ProcessHandle.current().pid() + ")");
       if (notify.isPresent()) {
@@ -169,6 +184,20 @@ public final class Daemon implements Closeable {
     return server;
   }
 
+  /**
+   * The socket server's tiers: the daemon's uid and the custodian group's members are kept capacity,
+   * a uid that no rule grants anything gets the small no-grant share.
+   */
+  static CallerTier.Classifier tiers(Policy policy, long daemonUid, OptionalLong custodianGid) {
+    return c -> {
+      if (c.uid() == daemonUid || (custodianGid.isPresent() && (c.gid() == custodianGid.getAsLong()
+          || c.groups().contains(custodianGid.getAsLong())))) {
+        return CallerTier.RESERVED;
+      }
+      return policy.grantsAnything(c.subject()) ? CallerTier.GRANTED : CallerTier.NO_GRANT;
+    };
+  }
+
   /** Stops the daemon (idempotent; a second caller waits for the first). */
   public void stop() {
     synchronized (this) {
@@ -191,6 +220,14 @@ public final class Daemon implements Closeable {
       server.stop(context.config().limits().shutdownGrace());
       for (int i = extensions.size() - 1; i >= 0; i--) {
         closeQuietly(extensions.get(i));
+      }
+      IdleTrim trim = this.idleTrim;
+      if (trim != null) {
+        trim.close();
+      }
+      DeniedCoalescer denied = this.denied;
+      if (denied != null) {
+        denied.close(); // the counts of denied requests not yet written
       }
       try {
         context.audit().append(AuditRecord.builder("daemon.stop").caller(UnixAccounts.selfUid(),

@@ -8,6 +8,7 @@ import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.audit.AuditDetails;
 import dev.custody.daemon.audit.AuditLog;
+import dev.custody.daemon.audit.DeniedCoalescer;
 import dev.custody.daemon.audit.AuditLogException;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.policy.Action;
@@ -28,16 +29,28 @@ import java.util.Objects;
  * result has top-level {@code keyId}, {@code version} or {@code metadataHash} members, they are
  * recorded too, and {@code tokenSerial} goes into {@code details}, beside what the handler put into
  * {@link AuditDetails} (kept on failure too; its {@code keyId} becomes the line's). Nothing else from params or result is recorded.
+ * Denied calls are coalesced per caller and interval when a {@link DeniedCoalescer} is given: the first
+ * of an interval has its own line, the rest one line with their count.
  */
 public final class PolicyAuditHook implements DispatchHook {
   private static final System.Logger LOG = System.getLogger(PolicyAuditHook.class.getName());
 
   private final Policy policy;
   private final AuditLog audit;
+  private final DeniedCoalescer denied;
 
   public PolicyAuditHook(Policy policy, AuditLog audit) {
+    this(policy, audit, null);
+  }
+
+  /**
+   * @param denied coalesces denied requests per caller and interval (see {@link DeniedCoalescer}); null:
+   *     every denied request gets its own line
+   */
+  public PolicyAuditHook(Policy policy, AuditLog audit, DeniedCoalescer denied) {
     this.policy = Objects.requireNonNull(policy, "policy");
     this.audit = Objects.requireNonNull(audit, "audit");
+    this.denied = denied;
   }
 
   @Override
@@ -60,6 +73,10 @@ public final class PolicyAuditHook implements DispatchHook {
   @Override
   public void record(CallerIdentity caller, String method, Action action, Decision decision, JsonNode result,
       CustodyException error) throws IOException {
+    if (denied != null && decision == null && error instanceof PolicyDeniedException
+        && !denied.admit(caller.uid(), caller.gid(), caller.pid(), method)) {
+      return; // counted into this caller's coalesced line of the interval
+    }
     String rule = decision != null ? decision.ruleOrNone()
         : error instanceof PolicyDeniedException p ? p.rule().orElse("no rule matched") : null;
     AuditRecord.Builder b = AuditRecord.builder(method)

@@ -2,10 +2,12 @@ package dev.custody.daemon;
 
 import dev.custody.daemon.ceremony.CeremonyExtension;
 import dev.custody.daemon.keys.KeysExtension;
+import dev.custody.daemon.keys.Pkcs11FrontDoor;
 import dev.custody.daemon.repo.RepoExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /**
@@ -17,7 +19,8 @@ public final class StandardExtensions {
   private StandardExtensions() {}
 
   /**
-   * Keys ({@code token.*}, {@code key.*}, …), repositories ({@code repo.*}, …) and ceremonies, in that order.
+   * Keys ({@code token.*}, {@code key.*}, …), repositories ({@code repo.*}, …), ceremonies and the PKCS#11
+   * front door ({@code pkcs11.*}), in that order.
    *
    * @param env where the repository extension's debug crash hook reads {@code CUSTODY_DEBUG*}
    */
@@ -25,7 +28,8 @@ public final class StandardExtensions {
     KeysExtension keys = new KeysExtension();
     RepoExtension repo = new RepoExtension(keys::keyService, env);
     CeremonyExtension ceremony = new CeremonyExtension(keys::keyService, repo::shared);
-    return List.of(keys, repo, ceremony);
+    Pkcs11FrontDoor frontDoor = new Pkcs11FrontDoor(keys, () -> Optional.of(repo.shared()));
+    return List.of(keys, repo, ceremony, frontDoor);
   }
 
   /** {@link #create} followed by every extension {@link ServiceLoader} finds. */

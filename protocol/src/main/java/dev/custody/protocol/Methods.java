@@ -19,6 +19,10 @@ public final class Methods {
   public static final String SIGN_RAW = "sign.raw";
   /** Many payloads, one key, one audit line; policy operation {@code sign.raw}. */
   public static final String SIGN_BATCH = "sign.batch";
+  /** The keys the caller may sign with, with public keys (open; for libcustody-pkcs11.so). */
+  public static final String PKCS11_KEYS = "pkcs11.keys";
+  /** A PKCS#11 C_Sign: {@code {keyId, mechanism, data}}; policy operation {@code sign.raw}, audited {@code via: pkcs11}. */
+  public static final String PKCS11_SIGN = "pkcs11.sign";
   public static final String REPO_INIT = "repo.init";
   public static final String REPO_ADD = "repo.add";
   public static final String REPO_ADD_BATCH = "repo.addBatch";

@@ -45,7 +45,7 @@ public final class SignBench {
     /** The compiled bench in the build cache (gcc runs once per source version). */
     public static Path executable() throws IOException {
         return NativeBuild.build(NativeBuild.Kind.EXECUTABLE, "signbench.c", "custody-signbench",
-                List.of("custody_ckr.h"));
+                List.of("custody_ckr.h", "benchlat.h"));
     }
 
     /** Runs the bench with a session key it generates, in this JVM's environment. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What a CI job sees when custodyd says no, with real causes: a policy rule that denies, a rule that needs an
  * approval, a configured token that is not plugged in, a wrong PIN; the exit status of each (README's table)
- * and its one line on stderr. Also the approval a custodian gives from a second terminal, and --socket.
+ * and its one line on stderr. Also the approval a second custodian (another uid: four eyes) gives, and --socket.
  */
 class CliDaemonErrorsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,6 +27,8 @@ class CliDaemonErrorsTest {
   static DaemonFixture daemon;
   static Custody custody;
   static long uid;
+  /** The second custodian of the approval test: four eyes, the requester's uid never approves. */
+  static final int NOBODY = 65534;
 
   @BeforeAll
   static void start() throws Exception {
@@ -57,7 +59,10 @@ class CliDaemonErrorsTest {
               approval: required
             - name: me
               uids: [%d]
-        """.formatted(uid, uid, uid, uid);
+            - name: second-custodian
+              uids: [%d]
+              operations: [approve]
+        """.formatted(uid, uid, uid, uid, NOBODY);
     daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, ghost, policy);
     custody = new Custody(daemon.socket, dir.resolve("cds"));
   }
@@ -172,13 +177,30 @@ class CliDaemonErrorsTest {
     assertThat(noYes.err()).isEqualTo("custody: not on a terminal: read 'custody pending " + id
         + "' and approve with --yes\n");
     assertThat(publish).isNotDone();
-    Custody.Result yes = custody.run("approve", id, "--yes").ok();
+    Custody.Result own = custody.run("approve", id, "--yes");
+    assertThat(own.status()).as(own.err()).isEqualTo(10);
+    assertThat(own.err()).contains("the requester of a request cannot approve it");
+    assertThat(publish).isNotDone();
+    Custody.Result yes = secondCustodian().run("approve", id, "--yes").ok();
     assertThat(yes.out()).isEqualTo("Approved " + id + ": " + waiting.path("summary").asText() + "\n");
     Custody.Result published = publish.get(90, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(published.status()).as(published.err()).isZero();
     assertThat(published.out()).isEqualTo("Pushing changes to " + gun + "\nSuccessfully published changes for"
         + " repository " + gun + "\n");
     assertThat(custody.run("lookup", gun, "v1").ok().out()).startsWith("v1 sha256:5891b5b5");
+  }
+
+  /** {@code custody} as uid 65534 (nobody), which reaches the socket once it and its directories are open. */
+  private static Custody secondCustodian() throws Exception {
+    for (Path p = daemon.socket.getParent(); p.startsWith(dir); p = p.getParent()) {
+      java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+      perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+      Files.setPosixFilePermissions(p, perms);
+    }
+    Files.setPosixFilePermissions(daemon.socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+    Path copy = dir.resolve("nobody-install");
+    Path launcher = Files.exists(copy) ? copy.resolve("bin/custody") : Custody.installCopy(copy);
+    return new Custody(daemon.socket, dir.resolve("cds-nobody")).as(NOBODY, NOBODY, launcher);
   }
 
   @Test

@@ -270,6 +270,55 @@ class CliRepoTest {
     assertThat(install.path("role").asText()).isEqualTo("targets");
   }
 
+  /**
+   * Issue #11 property 4: a CI runner's parallel jobs of one uid wait, they do not fail. 16 loops of
+   * {@code custody addhash} at once (each a JVM and a connection); custodyd queues what is beyond
+   * limits.maxInFlightPerCaller instead of answering BUSY, and the CLI would retry a BUSY anyway.
+   * Every run exits 0 and every target is staged. (With maxInFlightPerCaller 4 and no queue, as before,
+   * runs exited 9.)
+   */
+  @Test
+  @Order(16)
+  void addhash_sixteenParallelLoops_noFailures() throws Exception {
+    int loops = 16;
+    int each = 2;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(loops);
+    try {
+      java.util.List<java.util.concurrent.Future<java.util.List<Custody.Result>>> jobs = new java.util.ArrayList<>();
+      for (int l = 0; l < loops; l++) {
+        int loop = l;
+        jobs.add(pool.submit(() -> {
+          java.util.List<Custody.Result> rs = new java.util.ArrayList<>();
+          for (int i = 0; i < each; i++) {
+            rs.add(custody.run("addhash", GUN, "ci/job-" + loop + "-" + i, "10", "--sha256",
+                String.format("%064x", loop * 100 + i)));
+          }
+          return rs;
+        }));
+      }
+      int failures = 0;
+      StringBuilder why = new StringBuilder();
+      for (var j : jobs) {
+        for (Custody.Result r : j.get(5, java.util.concurrent.TimeUnit.MINUTES)) {
+          if (r.status() != 0) {
+            failures++;
+            why.append(r.status()).append(": ").append(r.err()).append('\n');
+          }
+        }
+      }
+      assertThat(failures).as("failed addhash runs:\n%s", why).isZero();
+    } finally {
+      pool.shutdownNow();
+    }
+    String status = custody.run("status", GUN).ok().out();
+    for (int l = 0; l < loops; l++) {
+      for (int i = 0; i < each; i++) {
+        assertThat(status).contains("ci/job-" + l + "-" + i);
+      }
+    }
+    custody.run("reset", GUN, "--all").ok();
+  }
+
   /** The field names of a JSON object, in order. */
   private static final class ImmutableFields {
     static java.util.List<String> of(JsonNode o) {

@@ -1,6 +1,7 @@
 package dev.custody.client.cli;
 
 import dev.custody.client.api.CustodyApi;
+import dev.custody.client.protocol.CustodyClient;
 import dev.custody.protocol.DaemonUnavailableException;
 import dev.custody.protocol.Protocol;
 import java.io.IOException;
@@ -115,6 +116,11 @@ final class CustodyCommand {
       api = opener.open(socketPath());
       StartupTrace.mark("connected");
       api.protocol().onNotice(new NoticePrinter(terminal));
+      api.protocol().onBusyWait(e -> {
+        terminal.err().println("custody: custodyd is busy (" + e.getMessage() + "); waiting and retrying for up to "
+            + CustodyClient.busyWaitFromEnvironment().toSeconds() + " s ($CUSTODY_BUSY_WAIT)");
+        terminal.err().flush();
+      });
     }
     return api;
   }

@@ -49,7 +49,7 @@ record Failure(int exitCode, String line) {
       return new Failure(c.exitCode(), c.getMessage());
     }
     if (t instanceof DaemonUnavailableException d) {
-      return unreachable(d.socket() == null ? socket : d.socket(), d.getCause(), group);
+      return unreachable(d.socket() == null ? socket : d.socket(), d.reason(), group);
     }
     if (t instanceof CustodyException c) {
       return new Failure(ExitCodes.forCode(c.code()), daemonError(c, socket));
@@ -68,11 +68,13 @@ record Failure(int exitCode, String line) {
         + " (run again with -D for details)");
   }
 
-  static Failure unreachable(Path socket, Throwable cause, String group) {
-    // told apart by what the file system says, not by the words of the connect error
+  static Failure unreachable(Path socket, DaemonUnavailableException.Reason reason, String group) {
+    boolean denied = reason == DaemonUnavailableException.Reason.PERMISSION_DENIED;
     Path dir = socket.toAbsolutePath().getParent();
-    boolean hidden = dir != null && Files.isDirectory(dir) && !Files.isExecutable(dir);
-    boolean denied = hidden || Files.exists(socket) && !Files.isWritable(socket);
+    if (reason == DaemonUnavailableException.Reason.NO_SOCKET && dir != null && Files.isDirectory(dir)
+        && !Files.isExecutable(dir)) {
+      denied = true; // the directory hides the socket from us
+    }
     if (denied) {
       return new Failure(ExitCodes.DAEMON_UNAVAILABLE, "cannot reach custodyd at " + socket
           + ": permission denied: add yourself to group " + group + " (sudo usermod -aG " + group

@@ -1,6 +1,7 @@
 package dev.custody.client.protocol;
 
 import dev.custody.protocol.BoundedLineReader;
+import dev.custody.protocol.BusyException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.DaemonUnavailableException;
 import dev.custody.protocol.Methods;
@@ -31,6 +32,8 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
@@ -49,12 +52,26 @@ public final class CustodyClient implements Closeable {
   /** Largest response line accepted (responses carry listings of many targets). */
   public static final int DEFAULT_MAX_RESPONSE_BYTES = 256 << 20;
 
+  /** How long a call retries BUSY by default; {@code $CUSTODY_BUSY_WAIT} (seconds, 0 = never) overrides it. */
+  public static final Duration DEFAULT_BUSY_WAIT = Duration.ofSeconds(120);
+  static final String BUSY_WAIT_ENV = "CUSTODY_BUSY_WAIT";
+
+  /** Opens a fresh connection to the same socket (after the daemon refused one with BUSY and closed it). */
+  @FunctionalInterface
+  private interface Reconnect {
+    CustodyClient open() throws DaemonUnavailableException;
+  }
+
   private final Path socketPath;
-  private final Closeable socket;
-  private final OutputStream out;
-  private final BoundedLineReader in;
+  private Closeable socket; // these three are replaced by a reconnect after a connection-level BUSY
+  private OutputStream out;
+  private BoundedLineReader in;
+  private final int maxResponseBytes;
+  private Reconnect reconnect;
   private long nextId = 1;
   private volatile Consumer<Notice> noticeListener;
+  private volatile Duration busyWait = busyWaitFromEnvironment();
+  private volatile Consumer<BusyException> busyListener;
 
   /**
    * The strict mapper, made on first use: plain requests and success responses are read and written
@@ -73,6 +90,7 @@ public final class CustodyClient implements Closeable {
     this.socket = socket;
     this.out = out;
     this.in = new BoundedLineReader(in, maxResponseBytes);
+    this.maxResponseBytes = maxResponseBytes;
   }
 
   /**
@@ -87,8 +105,10 @@ public final class CustodyClient implements Closeable {
     try {
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
       ch.connect(UnixDomainSocketAddress.of(socketPath));
-      return new CustodyClient(socketPath, ch, Channels.newInputStream(ch), Channels.newOutputStream(ch),
+      CustodyClient c = new CustodyClient(socketPath, ch, Channels.newInputStream(ch), Channels.newOutputStream(ch),
           DEFAULT_MAX_RESPONSE_BYTES);
+      c.reconnect = () -> connectUntimed(socketPath);
+      return c;
     } catch (IOException | UnsupportedOperationException e) {
       if (ch != null) {
         try {
@@ -98,14 +118,14 @@ public final class CustodyClient implements Closeable {
         }
       }
       IOException io = e instanceof IOException x ? x : new IOException(e.getMessage(), e);
-      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, io), io);
+      throw new DaemonUnavailableException(socketPath, reasonOf(io), explainConnectFailure(socketPath, io), io);
     }
   }
 
   private static void requireSocketFile(Path socketPath) throws DaemonUnavailableException {
     if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socketPath)) {
       throw new DaemonUnavailableException(
-          socketPath,
+          socketPath, DaemonUnavailableException.Reason.NO_SOCKET,
           "no custodyd socket at " + socketPath
               + ": is custodyd running? (start it with `systemctl start custodyd.socket`,"
               + " or point --socket / $" + Protocol.SOCKET_ENV + " at its socket)",
@@ -138,24 +158,39 @@ public final class CustodyClient implements Closeable {
       s = AFUNIXSocket.newInstance();
       s.connect(AFUNIXSocketAddress.of(socketPath));
       s.setSoTimeout(Math.toIntExact(Math.min(Integer.MAX_VALUE, responseTimeout.toMillis())));
-      return new CustodyClient(socketPath, s, DEFAULT_MAX_RESPONSE_BYTES);
+      CustodyClient c = new CustodyClient(socketPath, s, DEFAULT_MAX_RESPONSE_BYTES);
+      c.reconnect = () -> connect(socketPath, responseTimeout);
+      return c;
     } catch (IOException e) {
       closeQuietly(s);
-      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, e), e);
+      throw new DaemonUnavailableException(socketPath, reasonOf(e), explainConnectFailure(socketPath, e), e);
     }
   }
 
-  static String explainConnectFailure(Path socketPath, IOException e) {
+  /**
+   * Why a connect failed: the one place that reads the socket library's words (it reports the errno
+   * only as text), so callers tell the cases apart by {@link DaemonUnavailableException#reason()}.
+   */
+  static DaemonUnavailableException.Reason reasonOf(IOException e) {
     String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-    if (m.contains("refused")) {
-      return "custodyd is not running: " + socketPath + " exists but nobody accepts connections on it"
+    if (e instanceof java.net.ConnectException || m.contains("refused")) {
+      return DaemonUnavailableException.Reason.NOT_RUNNING;
+    }
+    if (e instanceof java.nio.file.AccessDeniedException || m.contains("permission denied")
+        || m.contains("access denied") || m.contains("not permitted")) {
+      return DaemonUnavailableException.Reason.PERMISSION_DENIED;
+    }
+    return DaemonUnavailableException.Reason.OTHER;
+  }
+
+  static String explainConnectFailure(Path socketPath, IOException e) {
+    return switch (reasonOf(e)) {
+      case NOT_RUNNING -> "custodyd is not running: " + socketPath + " exists but nobody accepts connections on it"
           + " (start custodyd, e.g. `systemctl start custodyd.socket`)";
-    }
-    if (m.contains("permission denied") || m.contains("access denied") || m.contains("not permitted")) {
-      return "permission denied on " + socketPath
+      case PERMISSION_DENIED -> "permission denied on " + socketPath
           + ": your user must be in the socket's group (usually `custody`); log in again after being added";
-    }
-    return "cannot connect to custodyd at " + socketPath + ": " + e.getMessage();
+      default -> "cannot connect to custodyd at " + socketPath + ": " + e.getMessage();
+    };
   }
 
   /** The socket this client is connected to. */
@@ -164,10 +199,92 @@ public final class CustodyClient implements Closeable {
   }
 
   /**
+   * How long a call keeps retrying while custodyd answers BUSY (it did nothing: its queue for this
+   * uid, or its connections, are full), with backoff from 50 ms to 2 s; {@link Duration#ZERO}: never.
+   * Default {@link #DEFAULT_BUSY_WAIT}, or {@code $CUSTODY_BUSY_WAIT} seconds.
+   */
+  public void retryBusyFor(Duration wait) {
+    this.busyWait = Objects.requireNonNull(wait, "wait");
+  }
+
+  /** Told once per call when custodyd first answers BUSY and the call starts waiting (e.g. to say so). */
+  public void onBusyWait(Consumer<BusyException> listener) {
+    this.busyListener = listener;
+  }
+
+  /** {@link #DEFAULT_BUSY_WAIT}, or {@code $CUSTODY_BUSY_WAIT} seconds (0..3600). */
+  public static Duration busyWaitFromEnvironment() {
+    String v = System.getenv(BUSY_WAIT_ENV);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_BUSY_WAIT;
+    }
+    try {
+      return Duration.ofSeconds(Math.max(0, Math.min(3600, Long.parseLong(v.trim()))));
+    } catch (NumberFormatException e) {
+      return DEFAULT_BUSY_WAIT;
+    }
+  }
+
+  /**
    * Calls {@code method} with {@code params} (any Jackson-serialisable object, a JsonNode, or null)
-   * and returns the raw result.
+   * and returns the raw result. While custodyd answers BUSY, retries for {@link #retryBusyFor} (BUSY
+   * means nothing was done, so a retry cannot do anything twice).
    */
   public synchronized JsonNode call(String method, Object params) throws CustodyException, IOException {
+    long deadline = System.nanoTime() + busyWait.toNanos();
+    long pause = 50;
+    boolean told = false;
+    while (true) {
+      try {
+        return callOnce(method, params);
+      } catch (BusyException e) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || busyWait.isZero()) {
+          throw e;
+        }
+        if (!told) {
+          told = true;
+          Consumer<BusyException> l = busyListener;
+          if (l != null) {
+            l.accept(e);
+          }
+        }
+        long sleep = Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1,
+            pause / 2 + ThreadLocalRandom.current().nextLong(pause / 2 + 1));
+        try {
+          Thread.sleep(sleep);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        pause = Math.min(2_000, pause * 2);
+        if (connectionRefused) {
+          reopen();
+        }
+      }
+    }
+  }
+
+  /** The daemon answered a connection-level BUSY (id null) and closed the connection. */
+  private boolean connectionRefused;
+
+  private void reopen() throws IOException {
+    if (reconnect == null) {
+      throw new IOException("custodyd closed the connection (BUSY) and this client cannot reconnect");
+    }
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // already closed by the daemon
+    }
+    CustodyClient fresh = reconnect.open();
+    socket = fresh.socket;
+    out = fresh.out;
+    in = fresh.in;
+    connectionRefused = false;
+  }
+
+  private JsonNode callOnce(String method, Object params) throws CustodyException, IOException {
     Objects.requireNonNull(method, "method");
     long id = nextId++;
     byte[] json;
@@ -180,8 +297,19 @@ public final class CustodyClient implements Closeable {
     // One write, newline included: two writes cost the daemon a second read and two timeout changes.
     byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
     line[json.length] = '\n';
-    out.write(line);
-    out.flush();
+    try {
+      out.write(line);
+      out.flush();
+    } catch (IOException writeFailed) {
+      // The daemon may have refused the connection (BUSY, one line, then close) before this request:
+      // that line is still there to read.
+      JsonNode refused = readRefusal();
+      if (refused != null) {
+        connectionRefused = true;
+        throw CustodyException.fromRpcError(Strict.MAPPER.treeToValue(refused, RpcResponse.class).error());
+      }
+      throw writeFailed;
+    }
     RpcResponse response;
     while (true) {
       byte[] reply;
@@ -218,12 +346,25 @@ public final class CustodyClient implements Closeable {
       if (!response.id().isNull() && response.id().asLong(-1) != id) {
         throw new IOException("custodyd answered request " + response.id() + " but " + id + " was sent");
       }
-      throw CustodyException.fromRpcError(response.error());
+      CustodyException e = CustodyException.fromRpcError(response.error());
+      connectionRefused = e instanceof BusyException && response.id().isNull();
+      throw e;
     }
     if (response.id().asLong(-1) != id || !response.id().isIntegralNumber()) {
       throw new IOException("custodyd answered request " + response.id() + " but " + id + " was sent");
     }
     return response.result();
+  }
+
+  /** The error line of a connection custodyd refused at accept (id null), if one can be read; else null. */
+  private JsonNode readRefusal() {
+    try {
+      byte[] reply = in.readLine();
+      JsonNode tree = reply == null ? null : Strict.MAPPER.readTree(reply);
+      return tree != null && tree.has("error") && tree.path("id").isNull() ? tree : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BoundedLineReader;
 import dev.custody.protocol.LineTooLongException;
 import dev.custody.daemon.state.AtomicFiles;
+import dev.custody.daemon.state.OwnedFiles;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -112,13 +114,20 @@ public final class AuditLog implements Closeable {
    *
    * @throws AuditLogException the file's last complete line is not an audit record, the file is
    *     shorter than the head recorded at the last clean close, or another process has it open
+   * @throws dev.custody.daemon.state.UntrustedFileException the log, its directory or its head file is
+   *     a symbolic link, not owned by this uid, or writable by group or others
    */
   public static AuditLog open(Path file, Clock clock) throws IOException {
     Path abs = file.toAbsolutePath();
     AtomicFiles.createDirectories(abs.getParent());
-    boolean created = !Files.exists(abs);
+    // the log, its directory and its recorded head are custodyd's own; no link is followed (O_NOFOLLOW)
+    OwnedFiles.requireOwnIfPresent(abs.getParent());
+    OwnedFiles.requireOwnIfPresent(abs);
+    OwnedFiles.requireOwnIfPresent(headFileOf(abs));
+    boolean created = !Files.exists(abs, LinkOption.NOFOLLOW_LINKS);
     FileChannel ch = FileChannel.open(abs, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+        PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
     try {
       FileLock lock;
       try {

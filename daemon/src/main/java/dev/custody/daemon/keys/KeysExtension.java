@@ -51,6 +51,11 @@ public final class KeysExtension implements DaemonExtension {
     status.set("tokens", km.tokenStatuses());
   }
 
+  /** The token key service, once installed. */
+  Optional<TokenKeyService> findTokenKeyService() {
+    return Optional.ofNullable(service);
+  }
+
   /** The key service, once installed. */
   public Optional<KeyService> findKeyService() {
     return Optional.ofNullable(service);

@@ -404,6 +404,23 @@ public final class TokenKeyService implements KeyService {
   }
 
   /**
+   * Signs a SHA-256 digest the caller computed with a recorded ECDSA key (raw r‖s), on its token; touch
+   * notices as {@link #sign}. For the PKCS#11 front door's {@code CKM_ECDSA}.
+   */
+  public byte[] signDigest(KeyInventory.Entry e, byte[] sha256) throws CustodyException {
+    ManagedToken token = tokenOf(e);
+    HsmToken t = tokens.ready(token);
+    TouchNotice notice = new TouchNotice(token, e);
+    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
+      return t.signDigest(e.ckaIdBytes(), sha256, SignatureFormat.RAW);
+    } catch (TokenException ex) {
+      throw TokenErrors.toCustody(token.name(), ex);
+    } finally {
+      notice.finished();
+    }
+  }
+
+  /**
    * Signs several messages with one recorded key, in order, on one token session ({@code sign.batch});
    * the first token failure fails the whole batch. A YubiKey that waits for a touch notifies as
    * {@link #sign} does.

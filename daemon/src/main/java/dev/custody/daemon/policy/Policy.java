@@ -60,6 +60,20 @@ public final class Policy {
     return defaults;
   }
 
+  /**
+   * Whether some rule could allow {@code subject} something (an allow rule names its uid or one of
+   * its groups). A subject for which this is false can only be denied; the socket server gives it a
+   * small share ({@code limits.noGrant}).
+   */
+  public boolean grantsAnything(Subject subject) {
+    for (Rule r : rules) {
+      if (r.effect() != Rule.Effect.DENY && r.appliesTo(subject)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Decides {@code action} for {@code subject}: the first applicable rule wins. */
   public Decision decide(Subject subject, Action action) {
     Objects.requireNonNull(subject, "subject");

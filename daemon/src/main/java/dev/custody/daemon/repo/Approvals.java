@@ -39,6 +39,8 @@ import java.util.function.Predicate;
  * holders (anyone else is refused with POLICY_DENIED, audited as {@code approval.refused}). The request
  * goes on as soon as enough tokens are approved; the entries still open are then withdrawn. One denial,
  * or the timeout, ends the whole request with APPROVAL_DENIED before anything is signed.
+ *
+ * <p>Four eyes ({@link #decide}): the uid that requested an operation never approves it.
  */
 final class Approvals {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -267,6 +269,14 @@ final class Approvals {
     return require(id).toJson();
   }
 
+  /** What a requester who tries to approve its own request is told (and the audit line says). */
+  static final String SELF_APPROVAL = "the requester of a request cannot approve it";
+
+  /**
+   * Approves or denies entry {@code id}. Four eyes: the uid that made the request never approves it,
+   * whatever connection, terminal or role (custodian, token holder) it comes with; it may deny
+   * (withdraw) it. A refusal is audited as {@code approval.refused} and the entry stays pending.
+   */
   void decide(String id, boolean approve, CallerIdentity custodian, String reason) throws CustodyException {
     Pending p = require(id);
     if (p.token != null && !p.token.holders().includes(custodian.subject())) {
@@ -276,6 +286,13 @@ final class Approvals {
       audit(p, "approval.refused", "POLICY_DENIED", custodian, why);
       throw new PolicyDeniedException("holders of token " + p.token.token(), "approve", p.gun, p.role, why
           + "; approval " + id + " stays pending");
+    }
+    if (approve && custodian.uid() == p.requestedBy.uid()) {
+      String why = SELF_APPROVAL + ": uid " + custodian.uid() + " requested approval " + id;
+      audit(p, "approval.refused", "POLICY_DENIED", custodian, why);
+      throw new PolicyDeniedException("four eyes", "approve", p.gun, p.role, why + "; another custodian"
+          + (p.token == null ? "" : " among the token's holders (" + p.token.holders().describe() + ")")
+          + " must approve it; approval " + id + " stays pending");
     }
     synchronized (p) {
       if (!"pending".equals(p.state)) {

@@ -122,17 +122,16 @@ public record Change(long seq, String action, String scope, String type, String 
   }
 
   /** How {@code repo.status} shows it. */
-  public ObjectNode toStatus() {
-    ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope).put("type", type)
-        .put("path", path);
-    if (stagedBy != null) {
-      o.put("stagedBy", stagedBy);
-    }
-    return o;
+  public dev.custody.protocol.Change toStatus() {
+    return new dev.custody.protocol.Change(action, scope, type, path, stagedBy);
   }
 
   public ObjectNode toJson() {
-    ObjectNode o = toStatus();
+    ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope)
+        .put("type", type).put("path", path);
+    if (stagedBy != null) {
+      o.put("stagedBy", stagedBy);
+    }
     o.put("seq", seq);
     o.set("content", content);
     return o;

@@ -1,10 +1,12 @@
 package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.Protocol;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.keys.KeyService;
@@ -30,6 +32,7 @@ import java.util.function.Supplier;
  * so the order of installation does not matter).
  */
 public final class RepoExtension implements DaemonExtension {
+  private static final ObjectMapper MAPPER = Protocol.newMapper();
   private final Supplier<KeyService> keys;
   private final Map<String, String> env;
   private volatile Repos service;
@@ -119,16 +122,16 @@ public final class RepoExtension implements DaemonExtension {
         call -> stage(s, staging, call, bind(call, RepoParams.Witness.class)));
     m.registerCall("repo.list", ActionResolver.of(Operation.READ), call -> {
       RepoParams.ListTargets p = bind(call, RepoParams.ListTargets.class);
-      return reads.list(p.requiredGun(), p.role(), server(s, p));
+      return json(reads.list(p.requiredGun(), p.role(), server(s, p)));
     });
     m.registerCall("repo.lookup", ActionResolver.of(Operation.READ), call -> {
       RepoParams.Lookup p = bind(call, RepoParams.Lookup.class);
-      return reads.lookup(p.requiredGun(), RepoParams.required(p.target(), "target"), server(s, p));
+      return json(reads.lookup(p.requiredGun(), RepoParams.required(p.target(), "target"), server(s, p)));
     });
     m.registerCall("repo.status", ActionResolver.of(Operation.READ),
-        call -> staging.status(bind(call, RepoParams.Gun.class).requiredGun()));
+        call -> json(staging.status(bind(call, RepoParams.Gun.class).requiredGun())));
     m.registerCall("repo.reset", ActionResolver.of(Operation.RESET),
-        call -> staging.reset(bind(call, RepoParams.Gun.class).requiredGun()));
+        call -> json(staging.reset(bind(call, RepoParams.Gun.class).requiredGun())));
     m.registerCall("repo.publish", params -> publishAction(staging, params), call -> {
       RepoParams.Gun p = bind(call, RepoParams.Gun.class);
       return publishing.publish(caller(call), p.requiredGun(), server(s, p));
@@ -136,7 +139,7 @@ public final class RepoExtension implements DaemonExtension {
     m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
       RepoParams.Delete p = bind(call, RepoParams.Delete.class);
       boolean remote = RepoParams.flag(p.remote());
-      return setup.delete(p.requiredGun(), remote, remote ? server(s, p) : null);
+      return json(setup.delete(p.requiredGun(), remote, remote ? server(s, p) : null));
     });
     m.registerCall("delegation.add", ActionResolver.of(Operation.DELEGATION), call -> {
       RepoParams.DelegationAdd p = bind(call, RepoParams.DelegationAdd.class);
@@ -155,7 +158,7 @@ public final class RepoExtension implements DaemonExtension {
       return out;
     });
     m.registerCall("delegation.list", ActionResolver.of(Operation.READ),
-        call -> reads.delegations(bind(call, RepoParams.Gun.class).requiredGun()));
+        call -> json(reads.delegations(bind(call, RepoParams.Gun.class).requiredGun())));
     m.registerCall("key.rotate", ActionResolver.of(Operation.ROTATE),
         call -> rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class)));
     registerApprovals(m, s.approvals());
@@ -180,6 +183,11 @@ public final class RepoExtension implements DaemonExtension {
       approvals.decide(id, false, call.caller(), p.reason());
       return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "denied");
     });
+  }
+
+  /** A result record as the socket sends it. */
+  private static JsonNode json(Object result) {
+    return MAPPER.valueToTree(result);
   }
 
   private static <P> P bind(Call call, Class<P> type) throws BadRequestException {

@@ -1,10 +1,11 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.DelegationInfo;
+import dev.custody.protocol.DelegationList;
 import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.TargetInfo;
+import dev.custody.protocol.TargetList;
 import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Root;
@@ -25,7 +26,7 @@ final class RepoReads {
     this.servers = repos.servers();
   }
 
-  ObjectNode list(String gun, String role, String server) throws CustodyException {
+  TargetList list(String gun, String role, String server) throws CustodyException {
     NotaryServers.Server srv = servers.get(server);
     return repos.locked(gun, srv, () -> {
       Repository repo = repos.update(repos.state(gun), srv);
@@ -33,51 +34,44 @@ final class RepoReads {
       if (repo.targetsRole(start).isEmpty()) {
         throw new NotFoundException("role", start, gun + " has no role " + start);
       }
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      ArrayNode arr = out.putArray("targets");
-      for (Repository.Target t : repo.listTargets(start)) {
-        arr.add(targetJson(t));
-      }
-      return out;
+      return new TargetList(gun, repo.listTargets(start).stream().map(RepoReads::info).toList());
     });
   }
 
-  ObjectNode lookup(String gun, String target, String server) throws CustodyException {
+  TargetInfo lookup(String gun, String target, String server) throws CustodyException {
     NotaryServers.Server srv = servers.get(server);
     return repos.locked(gun, srv, () -> {
       Repository repo = repos.update(repos.state(gun), srv);
       for (Repository.Target t : repo.listTargets("targets")) {
         if (t.name().equals(target)) {
-          return targetJson(t);
+          return info(t);
         }
       }
       throw new NotFoundException("target", target, gun + " has no target " + target);
     });
   }
 
-  private static ObjectNode targetJson(Repository.Target t) {
-    return JsonNodeFactory.instance.objectNode().put("name", t.name())
-        .put("sha256", t.meta().hash("sha256").map(HexFormat.of()::formatHex).orElse(""))
-        .put("length", t.meta().length()).put("role", t.role());
+  private static TargetInfo info(Repository.Target t) {
+    return new TargetInfo(t.name(), t.meta().hash("sha256").map(HexFormat.of()::formatHex).orElse(""),
+        t.meta().length(), t.role());
   }
 
-  ObjectNode delegations(String gun) throws CustodyException {
+  DelegationList delegations(String gun) throws CustodyException {
     return repos.locked(gun, null, () -> {
       RepoState st = repos.state(gun);
       if (!st.hasTrustedRoot()) {
         throw new NotFoundException("repository", gun, gun + " has no trusted metadata here: repo.list it first");
       }
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      ArrayNode arr = out.putArray("delegations");
       // the administrative keys as root.json lists them (docker trust inspect shows these IDs)
+      List<String> rootIds = null;
+      List<String> targetsIds = null;
       Optional<byte[]> rootRaw = st.store().find(gun, "root");
       if (rootRaw.isPresent()) {
         Root root = (Root) Signed.parse(rootRaw.get(), "root").signed();
-        ArrayNode rootIds = out.putArray("rootKeyIds");
-        root.role("root").keyIds().forEach(rootIds::add);
-        ArrayNode targetsIds = out.putArray("targetsKeyIds");
-        root.role("targets").keyIds().forEach(targetsIds::add);
+        rootIds = root.role("root").keyIds();
+        targetsIds = root.role("targets").keyIds();
       }
+      List<DelegationInfo> out = new ArrayList<>();
       List<String> todo = new ArrayList<>(List.of("targets"));
       while (!todo.isEmpty()) {
         String role = todo.remove(0);
@@ -87,17 +81,11 @@ final class RepoReads {
         }
         Targets t = (Targets) Signed.parse(raw.get(), role).signed();
         for (DelegatedRole d : t.delegationsOrEmpty().roles()) {
-          ObjectNode o = arr.addObject().put("role", d.name()).put("threshold", d.threshold());
-          ArrayNode ids = o.putArray("keyIds");
-          d.keyIds().forEach(ids::add);
-          ArrayNode ps = o.putArray("paths");
-          if (d.paths() != null) {
-            d.paths().forEach(ps::add);
-          }
+          out.add(new DelegationInfo(d.name(), d.threshold(), d.keyIds(), d.paths()));
           todo.add(d.name());
         }
       }
-      return out;
+      return new DelegationList(gun, out, rootIds, targetsIds);
     });
   }
 }

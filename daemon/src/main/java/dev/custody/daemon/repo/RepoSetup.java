@@ -8,6 +8,7 @@ import dev.custody.daemon.keys.KeyService;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.DeleteResult;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
 import dev.custody.tuf.keys.PublicKeys;
@@ -252,7 +253,7 @@ final class RepoSetup {
     return mine;
   }
 
-  ObjectNode delete(String gun, boolean remote, String server) throws CustodyException {
+  DeleteResult delete(String gun, boolean remote, String server) throws CustodyException {
     NotaryServers.Server srv = remote ? servers.get(server) : null;
     return repos.locked(gun, srv, () -> {
       RepoState st = repos.state(gun);
@@ -262,7 +263,7 @@ final class RepoSetup {
         throw new NotFoundException("repository", gun, gun + " is not known here");
       }
       st.deleteAll();
-      return JsonNodeFactory.instance.objectNode().put("gun", gun).put("local", true).put("remote", remote);
+      return new DeleteResult(gun, true, remote);
     });
   }
 }

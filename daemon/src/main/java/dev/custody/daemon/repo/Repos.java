@@ -1,6 +1,5 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
@@ -139,15 +138,15 @@ final class Repos {
 
   /** Work on one GUN while its lock is held. */
   @FunctionalInterface
-  interface Body {
-    ObjectNode run() throws Exception;
+  interface Body<T> {
+    T run() throws Exception;
   }
 
   /**
    * Runs {@code body} holding the GUN lock; with a server, what a crash or an unreachable server left
    * unfinished on the GUN is settled first. Failures become socket errors ({@link RepoErrors}).
    */
-  ObjectNode locked(String gun, NotaryServers.Server srv, Body body) throws CustodyException {
+  <T> T locked(String gun, NotaryServers.Server srv, Body<T> body) throws CustodyException {
     try {
       checkGun(gun);
     } catch (IllegalArgumentException e) {

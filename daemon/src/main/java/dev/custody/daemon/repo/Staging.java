@@ -1,6 +1,5 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.keys.KeyService;
@@ -10,6 +9,8 @@ import dev.custody.daemon.policy.Operation;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.RepoStatus;
+import dev.custody.protocol.ResetResult;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.sign.Signer;
 import java.io.IOException;
@@ -69,26 +70,23 @@ final class Staging {
         "no key " + keyId + " in the inventory (key.list shows them)"));
   }
 
-  ObjectNode status(String gun) throws CustodyException {
+  RepoStatus status(String gun) throws CustodyException {
     return repos.locked(gun, null, () -> {
       RepoState st = repos.state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");
       }
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      ArrayNode arr = out.putArray("changes");
-      st.changes().forEach(ch -> arr.add(ch.toStatus()));
-      return out;
+      return new RepoStatus(gun, st.changes().stream().map(Change::toStatus).toList());
     });
   }
 
-  ObjectNode reset(String gun) throws CustodyException {
+  ResetResult reset(String gun) throws CustodyException {
     return repos.locked(gun, null, () -> {
       RepoState st = repos.state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");
       }
-      return JsonNodeFactory.instance.objectNode().put("gun", gun).put("dropped", st.dropChanges(Long.MAX_VALUE));
+      return new ResetResult(gun, st.dropChanges(Long.MAX_VALUE));
     });
   }
 

@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -37,9 +36,16 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
 /**
  * The Unix-socket JSON-RPC server: newline-delimited JSON-RPC 2.0, one thread per connection
  * (bounded by {@link ServerLimits#maxConnections()}). A method runs on its connection's thread once
- * it holds one of {@link ServerLimits#workerThreads()} execution permits (the others wait, first
- * come first served): no hand-off to another thread per request, which cost more than a
- * {@code ping} itself.
+ * it holds one of {@link ServerLimits#workerThreads()} execution permits, shared fairly between uids
+ * by {@link CallerScheduler} (a uid's requests beyond {@code maxInFlightPerCaller} wait in its queue;
+ * BUSY only beyond {@code maxQueuedPerCaller}): no hand-off to another thread per request, which cost
+ * more than a {@code ping} itself.
+ *
+ * <p>Fair share of connections ({@link CallerTier}): a uid that no policy rule grants anything gets
+ * {@link ServerLimits.NoGrant} (a few connections, one request at a time, idle connections closed
+ * within seconds); any other uid at most {@code maxConnectionsPerCaller}; the last
+ * {@link ServerLimits#reservedConnections()} connections are kept for the daemon's uid and the
+ * custodians, so no other local user can lock them out.
  *
  * <p>Call sequence: construct → {@link #start()} → … → {@link #stop(Duration)} (or
  * {@link #close()}). Requests on one connection are answered in order, one at a time; while a
@@ -62,15 +68,24 @@ public final class RpcServer implements Closeable {
   private final Dispatcher dispatcher;
   private final ServerLimits limits;
   private final ThreadPoolExecutor connectionThreads;
-  /** Methods executing at once: {@link ServerLimits#workerThreads()}; fair, so waiters go in order. */
-  private final Semaphore executing;
+  /** Methods executing at once: {@link ServerLimits#workerThreads()}, shared round robin between uids. */
+  private final CallerScheduler scheduler;
+  private final CallerTier.Classifier tiers;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-  private final Map<Long, Integer> inFlight = new ConcurrentHashMap<>();
+  /** Open connections per uid (written by the acceptor and by closing connections). */
+  private final Map<Long, Integer> connectionsByUid = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.LongAdder served = new java.util.concurrent.atomic.LongAdder();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopping;
   private Thread acceptor;
 
   public RpcServer(ListenSocket listener, Dispatcher dispatcher, ServerLimits limits) {
+    this(listener, dispatcher, limits, CallerTier.Classifier.ALL_GRANTED);
+  }
+
+  /** @param tiers decides each caller's share (custodyd: from the policy; see {@link CallerTier}) */
+  public RpcServer(ListenSocket listener, Dispatcher dispatcher, ServerLimits limits, CallerTier.Classifier tiers) {
+    this.tiers = Objects.requireNonNull(tiers, "tiers");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
     this.limits = Objects.requireNonNull(limits, "limits");
@@ -78,7 +93,7 @@ public final class RpcServer implements Closeable {
     // The connection limit itself is enforced by the count in acceptLoop.
     this.connectionThreads = new ThreadPoolExecutor(0, limits.maxConnections() + 4, 30, TimeUnit.SECONDS,
         new SynchronousQueue<>(), threads("custodyd-conn-"));
-    this.executing = new Semaphore(limits.workerThreads(), true);
+    this.scheduler = new CallerScheduler(limits.workerThreads());
   }
 
   private static ThreadFactory threads(String prefix) {
@@ -148,15 +163,61 @@ public final class RpcServer implements Closeable {
         reject(s, Incidents.internal("custodyd cannot determine who you are (SO_PEERCRED)", e));
         continue;
       }
-      Connection c = new Connection(s, caller);
+      CallerTier tier;
+      try {
+        tier = tiers.of(caller);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "cannot classify " + caller + "; treating it as a caller without grants", e);
+        tier = CallerTier.NO_GRANT;
+      }
+      BusyException refused = admit(caller, tier);
+      if (refused != null) {
+        reject(s, refused);
+        continue;
+      }
+      Connection c = new Connection(s, caller, tier);
       connections.add(c);
       try {
         connectionThreads.execute(c);
       } catch (RejectedExecutionException e) {
         connections.remove(c);
+        leave(caller.uid());
         reject(s, new BusyException("custodyd has no free connection thread; retry later", "maxConnections"));
       }
     }
+  }
+
+  /** Counts a new connection of {@code caller} against its share, or says which limit refuses it. */
+  private BusyException admit(CallerIdentity caller, CallerTier tier) {
+    int open = connections.size();
+    if (tier != CallerTier.RESERVED && open >= limits.maxConnections() - limits.reservedConnections()) {
+      return new BusyException("custodyd keeps its last " + limits.reservedConnections() + " connections for its own"
+          + " uid and the custodians (limits.maxConnections " + limits.maxConnections() + "); retry later",
+          "maxConnections");
+    }
+    int perUid = switch (tier) {
+      case NO_GRANT -> limits.noGrant().maxConnections();
+      case GRANTED -> limits.maxConnectionsPerCaller();
+      case RESERVED -> limits.maxConnections();
+    };
+    boolean[] ok = new boolean[1];
+    connectionsByUid.compute(caller.uid(), (k, v) -> {
+      int n = v == null ? 0 : v;
+      ok[0] = n < perUid;
+      return ok[0] ? n + 1 : v;
+    });
+    if (ok[0]) {
+      return null;
+    }
+    return tier == CallerTier.NO_GRANT
+        ? new BusyException("uid " + caller.uid() + " has " + perUid + " connections open and no policy rule grants"
+            + " it anything (limits.noGrant.maxConnections); close one first", "noGrant.maxConnections")
+        : new BusyException("uid " + caller.uid() + " has " + perUid + " connections open"
+            + " (limits.maxConnectionsPerCaller); close one first", "maxConnectionsPerCaller");
+  }
+
+  private void leave(long uid) {
+    connectionsByUid.compute(uid, (k, v) -> v == null || v <= 1 ? null : v - 1);
   }
 
   static CallerIdentity identify(AFUNIXSocket s) throws IOException {
@@ -185,23 +246,24 @@ public final class RpcServer implements Closeable {
     out.flush();
   }
 
-  private boolean acquire(long uid) {
-    boolean[] ok = new boolean[1];
-    inFlight.compute(uid, (k, v) -> {
-      int n = v == null ? 0 : v;
-      ok[0] = n < limits.maxInFlightPerCaller();
-      return ok[0] ? n + 1 : v;
-    });
-    return ok[0];
-  }
-
-  private void release(long uid) {
-    inFlight.compute(uid, (k, v) -> v == null || v <= 1 ? null : v - 1);
+  /** Requests answered since start (any outcome). */
+  public long requestsServed() {
+    return served.sum();
   }
 
   /** Requests of {@code uid} executing right now. */
   public int inFlight(long uid) {
-    return inFlight.getOrDefault(uid, 0);
+    return scheduler.running(uid);
+  }
+
+  /** Requests of {@code uid} waiting for an execution permit right now. */
+  public int queued(long uid) {
+    return scheduler.waiting(uid);
+  }
+
+  /** Connections of {@code uid} open right now. */
+  public int connectionCount(long uid) {
+    return connectionsByUid.getOrDefault(uid, 0);
   }
 
   /**
@@ -281,6 +343,7 @@ public final class RpcServer implements Closeable {
   private final class Connection implements Runnable {
     private final AFUNIXSocket socket;
     private final CallerIdentity caller;
+    private final CallerTier tier;
     /** Serialises the reply of a call with the notices sent during it (from other threads too). */
     private final Object writeLock = new Object();
     private boolean busy; // guarded by this
@@ -289,9 +352,10 @@ public final class RpcServer implements Closeable {
     private long lineDeadline;
     private int soTimeout = -1;
 
-    Connection(AFUNIXSocket socket, CallerIdentity caller) {
+    Connection(AFUNIXSocket socket, CallerIdentity caller, CallerTier tier) {
       this.socket = socket;
       this.caller = caller;
+      this.tier = tier;
     }
 
     @Override
@@ -305,6 +369,7 @@ public final class RpcServer implements Closeable {
         LOG.log(Level.ERROR, "connection from " + caller + " failed", e);
       } finally {
         connections.remove(this);
+        leave(caller.uid());
         forceClose();
       }
     }
@@ -374,33 +439,32 @@ public final class RpcServer implements Closeable {
     }
 
     private RpcResponse execute(Dispatcher.Request request) {
-      if (!acquire(caller.uid())) {
-        return RpcResponse.failure(request.id(), new BusyException("uid " + caller.uid() + " already has "
-            + limits.maxInFlightPerCaller() + " requests in flight (limits.maxInFlightPerCaller); retry when one"
-            + " finishes", "maxInFlightPerCaller").toRpcError());
+      boolean noGrant = tier == CallerTier.NO_GRANT;
+      try {
+        scheduler.enter(caller.uid(), noGrant ? limits.noGrant().maxInFlight() : limits.maxInFlightPerCaller(),
+            noGrant ? limits.noGrant().maxQueued() : limits.maxQueuedPerCaller());
+      } catch (BusyException e) {
+        return RpcResponse.failure(request.id(), e.toRpcError());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return RpcResponse.failure(request.id(), new ShuttingDownException("custodyd is stopping; nothing was"
+            + " done").toRpcError());
       }
       try {
-        try {
-          executing.acquire();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return RpcResponse.failure(request.id(), new ShuttingDownException("custodyd is stopping; nothing was"
-              + " done").toRpcError());
-        }
         try {
           return dispatcher.execute(caller, request); // on this connection's thread: no hand-off
         } catch (RuntimeException | Error e) {
           return RpcResponse.failure(request.id(), Incidents.internal("internal error in " + request.method(),
               request.method() + " failed", e).toRpcError());
         } finally {
-          executing.release();
           // An interrupt outside a stop (a method left it behind) must not break this connection's next read.
           if (Thread.interrupted() && stopping) {
             Thread.currentThread().interrupt();
           }
         }
       } finally {
-        release(caller.uid());
+        scheduler.exit(caller.uid());
+        served.increment();
       }
     }
 
@@ -409,12 +473,16 @@ public final class RpcServer implements Closeable {
       if (!lineStarted) {
         midLine = false;
         lineDeadline = 0;
-        timeout = (int) limits.idleTimeout().toMillis();
+        timeout = (int) (tier == CallerTier.NO_GRANT ? limits.noGrant().idleTimeout() : limits.idleTimeout()).toMillis();
       } else {
         midLine = true;
         long now = System.nanoTime();
         if (lineDeadline == 0) {
-          lineDeadline = now + limits.requestReadTimeout().toNanos();
+          Duration read = limits.requestReadTimeout();
+          if (tier == CallerTier.NO_GRANT && limits.noGrant().idleTimeout().compareTo(read) < 0) {
+            read = limits.noGrant().idleTimeout(); // no slow lines from a caller that can only be denied
+          }
+          lineDeadline = now + read.toNanos();
         }
         long remaining = TimeUnit.NANOSECONDS.toMillis(lineDeadline - now);
         if (remaining <= 0) {

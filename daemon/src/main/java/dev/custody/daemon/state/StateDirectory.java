@@ -8,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -38,20 +39,27 @@ public final class StateDirectory implements Closeable {
   }
 
   /**
-   * Creates the directory (mode 0700) if missing, refuses one that others may write to, and takes
-   * the lock.
+   * Creates the directory (mode 0700) if missing, refuses one that others may write to, refuses it
+   * unless it and everything in it is custodyd's own ({@link OwnedFiles}: owner, no group/other
+   * write, no symbolic link), and takes the lock.
+   *
+   * @throws UntrustedFileException naming the first path that is not custodyd's own
    */
   public static StateDirectory open(Path root) throws IOException {
     Path abs = root.toAbsolutePath().normalize();
     AtomicFiles.createDirectories(abs);
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(abs);
+    if (Files.isSymbolicLink(abs)) {
+      OwnedFiles.requireOwnIfPresent(abs); // names the link
+    }
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS);
     if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
       throw new IOException("state directory " + abs + " is writable by group or others (mode "
           + PosixFilePermissions.toString(perms) + "): run `chmod 0700 " + abs + "`");
     }
+    OwnedFiles.requireOwnTree(abs);
     Path lockFile = abs.resolve("custodyd.lock");
     FileChannel ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
     FileLock lock;
     try {
       lock = ch.tryLock();

@@ -19,6 +19,7 @@ import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.daemon.testing.TestUser;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.model.Root;
@@ -256,8 +257,18 @@ class OfflineCeremonyDaemonTest {
 
 
   @Test
+  @Requires({Capability.ROOT, Capability.LINUX, Capability.SETPRIV})
   void ceremony_rotateTargets_trustBaseAndApprovalOnTheOfflineDaemon() {
     assertTimeoutPreemptively(LIMIT, () -> {
+      try (TestUser second = TestUser.create("custody-test-cer2", dir)) {
+        rotateTargetsWithApproval(second);
+      }
+    });
+  }
+
+  /** The ceremony's signature waits for a second custodian ({@code second}, another uid: four eyes). */
+  private void rotateTargetsWithApproval(TestUser second) throws Exception {
+    {
       String gun = RepoTestbed.newGun("ceremony-targets");
       SoftHsm.Token alice = token("alice");
       SoftHsm.Token onlineToken = token("online");
@@ -275,8 +286,12 @@ class OfflineCeremonyDaemonTest {
                 approval: required
               - name: custodians
                 uids: [%d]
-          """.formatted(uid, uid);
+              - name: second-custodian
+                uids: [%d]
+                operations: [approve]
+          """.formatted(uid, uid, second.uid());
       DaemonConfig offConfig = start(off, Map.of("alice", alice), null, policy);
+      TestUser.openSocket(offConfig.socket().path());
       try (CustodyClient offline = CustodyClient.connect(offConfig.socket().path());
            CustodyClient custodian = CustodyClient.connect(offConfig.socket().path())) {
         String root = offline.call("key.generate", params("role", "root", "gun", gun, "token", "alice"))
@@ -321,7 +336,11 @@ class OfflineCeremonyDaemonTest {
           List<String> lines = new ArrayList<>();
           prepared.get("summary").forEach(l -> lines.add(l.asText()));
           assertThat(pending.get("summary").asText()).isEqualTo(String.join("\n", lines));
-          custodian.call("pending.approve", params("id", pending.get("id").asText()));
+          String pendingId = pending.get("id").asText();
+          assertThatThrownBy(() -> custodian.call("pending.approve", params("id", pendingId)))
+              .hasMessageContaining("the requester of a request cannot approve it");
+          JsonNode approved = second.call(offConfig.socket().path(), "pending.approve", params("id", pendingId));
+          assertThat(approved.path("ok").asBoolean()).as(approved.toString()).isTrue();
           JsonNode signed = signing.get();
           assertThat(signed.get("signedBy")).hasSize(1);
           assertThat(signed.get("missing")).isEmpty();
@@ -336,6 +355,6 @@ class OfflineCeremonyDaemonTest {
           assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
         }
       }
-    });
+    }
   }
 }

@@ -15,6 +15,7 @@ import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.daemon.testing.TestUser;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Root signatures under a rule with {@code approval: required}: the request waits as pending with a
- * summary in words; a custodian approves from another connection, or the timeout denies it.
+ * summary in words; a second custodian (another uid) approves, or the timeout denies it.
  */
 @Requires(Capability.LINUX)
 class ApprovalTest {
@@ -36,9 +37,14 @@ class ApprovalTest {
   @TempDir Path dir;
 
   private static String policy() {
+    return policy(4_000_000_000L, "4s");
+  }
+
+  /** @param approver a second custodian's uid: the requester never approves its own request (four eyes) */
+  private static String policy(long approver, String timeout) {
     long uid = UnixAccounts.selfUid();
     return """
-        approvalTimeout: 4s
+        approvalTimeout: %s
         policy:
           rules:
             - name: root-needs-approval
@@ -48,7 +54,10 @@ class ApprovalTest {
               approval: required
             - name: custodians
               uids: [%d]
-        """.formatted(uid, uid);
+            - name: second-custodian
+              uids: [%d]
+              operations: [approve]
+        """.formatted(timeout, uid, uid, approver);
   }
 
   private static int rootVersion(String gun) throws Exception {
@@ -67,10 +76,13 @@ class ApprovalTest {
   }
 
   @Test
-  void rotateRoot_approvedFromAnotherConnection_published() {
+  @Requires({Capability.ROOT, Capability.LINUX, Capability.SETPRIV})
+  void rotateRoot_approvedByAnotherUid_published() {
     assertTimeoutPreemptively(LIMIT, () -> {
-      try (RepoTestbed t = RepoTestbed.start(dir, policy()); CustodyClient requester = t.client();
+      try (TestUser second = TestUser.create("custody-test-apr2", dir);
+           RepoTestbed t = RepoTestbed.start(dir, policy(second.uid(), "90s")); CustodyClient requester = t.client();
            CustodyClient custodian = t.client()) {
+        TestUser.openSocket(t.config().socket().path());
         String gun = RepoTestbed.newGun("approve");
         requester.call("repo.init", params("gun", gun));
         requester.call("repo.add", target(gun, "v1", "one").put("publish", true));
@@ -93,7 +105,12 @@ class ApprovalTest {
             .isEqualTo(pending.get("summary"));
         assertThat(rootVersion(gun)).as("nothing signed while pending").isEqualTo(1);
 
-        custodian.call("pending.approve", params("id", pending.get("id").asText()));
+        assertThatThrownBy(() -> custodian.call("pending.approve", params("id", pending.get("id").asText())))
+            .as("four eyes: not the requester's uid, not even from another connection")
+            .hasMessageContaining("the requester of a request cannot approve it");
+        JsonNode approved = second.call(t.config().socket().path(), "pending.approve",
+            params("id", pending.get("id").asText()));
+        assertThat(approved.path("ok").asBoolean()).as(approved.toString()).isTrue();
         JsonNode r = rotation.get();
         assertThat(r.get("rootVersion").asInt()).isEqualTo(2);
         assertThat(rootVersion(gun)).isEqualTo(2);

@@ -50,8 +50,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Approvals per token holder across two real uids. A 2-of-3 root whose keys sit on three SoftHSM2 tokens:
  * {@code tok1} held by a second user (made with useradd, run through setpriv), {@code tok2} held by this
- * test's uid, {@code tok3} by a uid nobody uses. {@code repo.init} waits with one pending entry per token
- * and publishes only after both holders approved (this uid's approve of tok1's entry is refused, audited),
+ * test's uid and the second user, {@code tok3} by a uid nobody uses. {@code repo.init} (requested by this
+ * uid) waits with one pending entry per token and publishes only after both tokens were approved by the
+ * second user (this uid's approve of tok1's entry is refused, and of tok2's too: four eyes; both audited),
  * tok3's entry is withdrawn; a targets rotation (which re-signs the root) is denied by tok1's holder and
  * publishes nothing; a ceremony replacing tok3's root key is signed only after both holders approved, and
  * published.
@@ -116,7 +117,7 @@ class TokenHolderApprovalTest {
         assertThat(other.uid()).isNotEqualTo(self);
         Path run = Files.createDirectory(dir.resolve("run"));
         Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Map<String, String> holders = Map.of("tok1", "{users: [" + USER + "]}", "tok2", "{uids: [" + self + "]}",
+        Map<String, String> holders = Map.of("tok1", "{users: [" + USER + "]}", "tok2", "{uids: [" + self + ", " + other.uid() + "]}",
             "tok3", "{gids: [4000000]}");
         StringBuilder t = new StringBuilder();
         for (Map.Entry<String, SoftHsm.Token> e : tokens.entrySet()) {
@@ -193,7 +194,13 @@ class TokenHolderApprovalTest {
           assertThat(granted.path("ok").asBoolean()).as(granted.toString()).isTrue();
           Thread.sleep(300);
           assertThat(init).as("one token approved of a 2-of-3 root: still waiting").isNotDone();
-          custodian.call("pending.approve", params("id", entries.get("tok2").get("id").asText()));
+          // four eyes: this uid holds tok2 but requested the init, so tok2 is approved by its other holder
+          String tok2 = entries.get("tok2").get("id").asText();
+          assertThatThrownBy(() -> custodian.call("pending.approve", params("id", tok2)))
+              .isInstanceOfSatisfying(CustodyException.class, e -> assertThat(e.code())
+                  .isEqualTo(ErrorCode.POLICY_DENIED))
+              .hasMessageContaining("the requester of a request cannot approve it");
+          assertThat(asUser(other, socket, "pending.approve", params("id", tok2)).path("ok").asBoolean()).isTrue();
           JsonNode initDone = init.get(120, TimeUnit.SECONDS);
           assertThat(initDone.get("published").asBoolean()).isTrue();
           assertThat(custodian.call("pending.list", params()).get("pending")).isEmpty();
@@ -236,7 +243,8 @@ class TokenHolderApprovalTest {
               .path("ok").asBoolean()).isTrue();
           Thread.sleep(300);
           assertThat(sign).as("the current root needs 2 of its 3 keys").isNotDone();
-          custodian.call("pending.approve", params("id", entries.get("tok2").get("id").asText()));
+          assertThat(asUser(other, socket, "pending.approve", params("id", entries.get("tok2").get("id").asText()))
+              .path("ok").asBoolean()).isTrue();
           JsonNode signed = sign.get(120, TimeUnit.SECONDS);
           assertThat(signed.get("missing")).isEmpty();
           assertThat(signed.get("signedBy")).hasSize(3); // tok1, tok2 and the new key on main
@@ -255,13 +263,12 @@ class TokenHolderApprovalTest {
           assertThat(a.verify().intact()).isTrue();
           records = a.tail(2000).stream().map(AuditEntry::record).filter(r -> gun.equals(r.gun())).toList();
         }
-        assertThat(byMethod(records, "approval.refused")).hasSize(2).allSatisfy(r -> {
+        assertThat(byMethod(records, "approval.refused")).hasSize(3).allSatisfy(r -> {
           assertThat(r.uid()).isEqualTo(self);
-          assertThat(r.details().get("token").asText()).isEqualTo("tok1");
           assertThat(r.result()).isEqualTo("POLICY_DENIED");
-        });
+        }).extracting(r -> r.details().get("token").asText()).containsExactly("tok1", "tok1", "tok2");
         assertThat(byMethod(records, "approval.granted")).hasSize(4).allSatisfy(r -> assertThat(r.uid())
-            .isEqualTo(r.details().get("token").asText().equals("tok1") ? other.uid() : self));
+            .isEqualTo(other.uid()));
         assertThat(byMethod(records, "approval.denied")).singleElement()
             .satisfies(r -> assertThat(r.uid()).isEqualTo(other.uid()));
         assertThat(byMethod(records, "approval.withdrawn")).extracting(r -> r.details().get("token").asText())

@@ -207,10 +207,50 @@ class RpcServerTest {
   }
 
   @Test
-  void inFlightPerCaller_oneMoreGetsBusy_untilOneFinishes() {
+  void inFlightPerCaller_moreWaitInQueue_busyOnlyBeyondIt() {
     assertTimeoutPreemptively(LIMIT, () -> {
-      start(TestServer.limits(1 << 20, 8, 1, Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofSeconds(5)));
+      start(TestServer.limits(1 << 20, 8, 1, Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofSeconds(5))
+          .withMaxQueuedPerCaller(1));
       long uid = UnixAccounts.selfUid();
+      try (CustodyClient a = CustodyClient.connect(server.socket);
+          CustodyClient b = CustodyClient.connect(server.socket);
+          CustodyClient c = CustodyClient.connect(server.socket)) {
+        c.retryBusyFor(Duration.ZERO);
+        CompletableFuture<JsonNode> blocked = CompletableFuture.supplyAsync(() -> {
+          try {
+            return a.call("block", null);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThat(blockedEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.server.inFlight(uid)).isEqualTo(1);
+        CompletableFuture<Boolean> queued = CompletableFuture.supplyAsync(() -> {
+          try {
+            return b.ping().pong();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        await(() -> server.server.queued(uid) == 1);
+        assertThat(queued).as("the second request waits, it does not fail").isNotDone();
+        assertThatThrownBy(c::ping).isInstanceOf(BusyException.class)
+            .hasMessageContaining("uid " + uid)
+            .satisfies(e -> assertThat(((BusyException) e).limit()).contains("maxQueuedPerCaller"));
+        release.countDown();
+        assertThat(blocked.get(10, TimeUnit.SECONDS).get("released").asBoolean()).isTrue();
+        assertThat(queued.get(10, TimeUnit.SECONDS)).isTrue();
+        await(() -> server.server.inFlight(uid) == 0 && server.server.queued(uid) == 0);
+        assertThat(c.ping().pong()).isTrue();
+      }
+    });
+  }
+
+  @Test
+  void busy_clientRetriesWithBackoff_untilServed() {
+    assertTimeoutPreemptively(LIMIT, () -> {
+      start(TestServer.limits(1 << 20, 8, 1, Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofSeconds(5))
+          .withMaxQueuedPerCaller(0));
       try (CustodyClient a = CustodyClient.connect(server.socket);
           CustodyClient b = CustodyClient.connect(server.socket)) {
         CompletableFuture<JsonNode> blocked = CompletableFuture.supplyAsync(() -> {
@@ -221,14 +261,23 @@ class RpcServerTest {
           }
         });
         assertThat(blockedEntered.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(server.server.inFlight(uid)).isEqualTo(1);
-        assertThatThrownBy(b::ping).isInstanceOf(BusyException.class)
-            .hasMessageContaining("uid " + uid)
-            .satisfies(e -> assertThat(((BusyException) e).limit()).contains("maxInFlightPerCaller"));
+        AtomicInteger told = new AtomicInteger();
+        b.onBusyWait(e -> told.incrementAndGet());
+        b.retryBusyFor(Duration.ofSeconds(20));
+        CompletableFuture<Boolean> retried = CompletableFuture.supplyAsync(() -> {
+          try {
+            return b.ping().pong();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        await(() -> told.get() == 1);
+        Thread.sleep(300);
+        assertThat(retried).as("still retrying while the daemon says BUSY").isNotDone();
         release.countDown();
-        assertThat(blocked.get(10, TimeUnit.SECONDS).get("released").asBoolean()).isTrue();
-        await(() -> server.server.inFlight(uid) == 0);
-        assertThat(b.ping().pong()).isTrue();
+        assertThat(retried.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(told.get()).as("told once per call").isEqualTo(1);
+        blocked.get(10, TimeUnit.SECONDS);
       }
     });
   }

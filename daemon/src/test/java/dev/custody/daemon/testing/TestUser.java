@@ -101,6 +101,35 @@ public final class TestUser implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Calls {@code method} as this user from a child JVM (its own process and connection) and returns
+   * {@link dev.custody.daemon.PeerClientMain}'s outcome: {@code {"ok":true,"result":…}} or
+   * {@code {"ok":false,"code":…,"message":…}}.
+   */
+  public com.fasterxml.jackson.databind.JsonNode call(Path socket, String method,
+      com.fasterxml.jackson.databind.JsonNode params) throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+    Process p = start(dev.custody.daemon.PeerClientMain.class, socket.toString(), method, m.writeValueAsString(params));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(90, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("the client of " + name + " did not finish");
+    }
+    if (p.exitValue() != 0) {
+      throw new IllegalStateException("the client of " + name + " failed: " + out);
+    }
+    return m.readTree(out);
+  }
+
+  /**
+   * Lets other uids reach a daemon's {@code socket} (a test daemon binds it 0660 for its own group):
+   * the socket 0666 and its directory 0755. The directories above must be traversable already.
+   */
+  public static void openSocket(Path socket) throws IOException {
+    Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+  }
+
   /** Removes the user if {@link #create} made it. */
   @Override
   public void close() throws Exception {

@@ -51,7 +51,12 @@ import org.xipki.pkcs11.wrapper.Token;
  * fails fast with {@link TokenAbsentException}.
  */
 final class XipkiToken implements HsmToken {
-    private static final int POOL_SIZE = Integer.getInteger("custody.pkcs11.sessions", 8);
+    /**
+     * Sessions per token at most ({@code -Dcustody.pkcs11.sessions}, default 16): signatures on one token
+     * run concurrently, one per session. Capped by what the token says it allows
+     * ({@code ulMaxRwSessionCount}, less one for other applications), see {@link #poolSize}.
+     */
+    static final int POOL_SIZE = Integer.getInteger("custody.pkcs11.sessions", 16);
     private static final long BORROW_TIMEOUT_SECONDS = 60;
 
     private final XipkiBackend backend;
@@ -71,8 +76,9 @@ final class XipkiToken implements HsmToken {
         final long number;
         final Slot slot;
         final Token token;
-        final BlockingQueue<Session> idle = new ArrayBlockingQueue<>(POOL_SIZE);
-        final java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(POOL_SIZE, true);
+        final int poolSize;
+        final BlockingQueue<Session> idle;
+        final java.util.concurrent.Semaphore permits;
         volatile boolean loggedIn;
         volatile boolean dead;
         /** CKA_ID (hex) → private key handle and type; handles are valid for this connection only. */
@@ -82,7 +88,32 @@ final class XipkiToken implements HsmToken {
             this.number = number;
             this.slot = slot;
             this.token = slot.getToken();
+            this.poolSize = poolSize(token);
+            this.idle = new ArrayBlockingQueue<>(poolSize);
+            this.permits = new java.util.concurrent.Semaphore(poolSize, true);
         }
+    }
+
+    /**
+     * The session pool's size for this token: {@link #POOL_SIZE}, but no more than the token's
+     * {@code ulMaxRwSessionCount} less one (another application may need one), when it gives a number
+     * (not CK_UNAVAILABLE_INFORMATION or CK_EFFECTIVELY_INFINITE).
+     */
+    static int poolSize(Token token) {
+        long max;
+        try {
+            max = token.getTokenInfo().getMaxRwSessionCount(); // C_GetTokenInfo
+        } catch (PKCS11Exception | RuntimeException e) {
+            return POOL_SIZE;
+        }
+        return poolSize(POOL_SIZE, max);
+    }
+
+    static int poolSize(int configured, long maxRwSessions) {
+        if (maxRwSessions <= 0 || maxRwSessions >= 0xFFFFFFFFL || maxRwSessions == Long.MAX_VALUE) {
+            return Math.max(1, configured); // 0 = CK_EFFECTIVELY_INFINITE, ~0 = CK_UNAVAILABLE_INFORMATION
+        }
+        return (int) Math.max(1, Math.min(configured, maxRwSessions - 1));
     }
 
     @FunctionalInterface
@@ -164,7 +195,7 @@ final class XipkiToken implements HsmToken {
         try {
             if (!g.permits.tryAcquire(BORROW_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 throw new TokenException(TokenErrorCode.TOKEN_ERROR, "no free session on token " + name
-                        + " after " + BORROW_TIMEOUT_SECONDS + " s (pool of " + POOL_SIZE + ")");
+                        + " after " + BORROW_TIMEOUT_SECONDS + " s (pool of " + g.poolSize + ")");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -59,7 +59,7 @@ public final class CanonicalJson {
     /**
      * Parses JSON text (UTF-8).
      *
-     * @throws JsonProcessingException on malformed JSON, duplicate keys or trailing data
+     * @throws JsonProcessingException on malformed JSON, duplicate keys, trailing data or a number out of range
      */
     public static JsonNode parse(byte[] json) throws JsonProcessingException {
         try {
@@ -72,6 +72,10 @@ public final class CanonicalJson {
             throw e;
         } catch (IOException e) {
             throw new JsonProcessingException(e.getMessage(), e) { };
+        } catch (NumberFormatException e) {
+            // Jackson's BigDecimal parser throws this (not a JsonProcessingException) for a number such as
+            // 4e-99999999999999999999: too many exponent digits.
+            throw new JsonProcessingException("number out of range", e) { };
         }
     }
 
@@ -90,6 +94,23 @@ public final class CanonicalJson {
     /** Parse then encode: the canonical form of JSON text. */
     public static byte[] canonicalize(byte[] json) throws JsonProcessingException {
         return encode(parse(json));
+    }
+
+    /**
+     * Canonical bytes with each control character (U+0000 to U+001F, which canonical JSON writes raw and JSON
+     * parsers, this one's included, refuse) written as {@code &#92;u00XX}: JSON text that {@link #parse} reads
+     * back to the same tree. In canonical JSON these bytes occur only inside strings.
+     */
+    public static byte[] escapeControlCharacters(byte[] canonical) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(canonical.length + 16);
+        for (byte b : canonical) {
+            if ((b & 0xff) < 0x20) {
+                writeAscii(String.format("\\u%04x", b & 0xff), out);
+            } else {
+                out.write(b);
+            }
+        }
+        return out.toByteArray();
     }
 
     private static void write(JsonNode node, ByteArrayOutputStream out) {
@@ -141,13 +162,16 @@ public final class CanonicalJson {
         if (node.isIntegralNumber()) {
             value = node.bigIntegerValue();
         } else if (node.isBigDecimal()) {
-            BigDecimal d = node.decimalValue();
-            try {
-                value = d.stripTrailingZeros().toBigIntegerExact();
-            } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("floating point number " + d.toPlainString()
-                        + " cannot be encoded as canonical JSON");
+            // Decided on precision and scale before expanding: 1e99999999 (11 bytes) would otherwise take
+            // minutes and hundreds of MB to turn into a BigInteger or a plain string.
+            BigDecimal d = node.decimalValue().stripTrailingZeros();
+            if (d.scale() > 0) {
+                throw new IllegalArgumentException("floating point number " + d + " cannot be encoded as canonical JSON");
             }
+            if (d.precision() - d.scale() > MAX_EXACT.toString().length()) {
+                throw new IllegalArgumentException("integer " + d + " is beyond ±2^53, which Notary cannot verify");
+            }
+            value = d.toBigIntegerExact();
         } else {
             double d = node.doubleValue();
             if (Double.isNaN(d) || Double.isInfinite(d) || Math.floor(d) != d) {

@@ -119,7 +119,7 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
         return s == null ? List.of() : s.signatures().stream().map(Signature::keyId).toList();
     }
 
-    /** The bundle file: canonical JSON. */
+    /** The bundle file: canonical JSON (control characters, if any, escaped so that it can be read back). */
     public byte[] toBytes() {
         ObjectNode o = CanonicalJson.object();
         o.put("format", FORMAT);
@@ -153,7 +153,7 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
         });
         ArrayNode sum = o.putArray("summary");
         summary.forEach(sum::add);
-        return CanonicalJson.encode(o);
+        return CanonicalJson.escapeControlCharacters(CanonicalJson.encode(o));
     }
 
     /**
@@ -245,7 +245,8 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
             file.set("signed", signedNode);
             JsonNode roleSigs = sigs.get(role);
             file.set("signatures", roleSigs == null ? CanonicalJson.nodes().arrayNode() : roleSigs);
-            Signed<? extends Metadata> s = parseFile(CanonicalJson.encode(file), role, f);
+            Signed<? extends Metadata> s = parseFile(CanonicalJson.escapeControlCharacters(CanonicalJson.encode(file)),
+                    role, f);
             if (s.version() != integer(n, "version")) {
                 throw new BundleTamperedException(BundleTamperedException.Kind.NEW_HASH, role,
                         "new version field says " + integer(n, "version") + ", the metadata is version " + s.version());

@@ -80,7 +80,7 @@ public record Signed<T extends Metadata>(String role, T signed, byte[] canonical
             // keyid, method, sig first (Go struct order), then anything unknown in canonical form
             sb.append(q(s.keyId())).append(",\"method\":").append(q(s.method())).append(",\"sig\":")
                     .append(q(o.get("sig").textValue()));
-            out.writeBytes(sb.toString().getBytes(StandardCharsets.UTF_8));
+            goEscape(sb.toString().getBytes(StandardCharsets.UTF_8), out); // a control character in a keyid too
             o.remove(List.of("keyid", "method", "sig"));
             ByteArrayOutputStream restOut = new ByteArrayOutputStream();
             goEscape(CanonicalJson.encode(o), restOut);
