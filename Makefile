@@ -24,6 +24,7 @@ fuzz: build
 
 bench: build
 	./scripts/bench.sh
+	./scripts/bench-pkcs11-module.sh
 	./client/scripts/bench-startup.sh
 	./scripts/bench-converge.sh
 

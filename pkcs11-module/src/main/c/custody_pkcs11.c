@@ -112,6 +112,7 @@ static struct key *keys;
 static size_t n_keys;
 static struct timespec refreshed;
 static int ever_refreshed;
+static int told_unreachable;
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static int pool[MAX_POOL];
@@ -577,9 +578,18 @@ static CK_RV refresh_keys(void)
     st = rpc_call("pkcs11.keys", "{}", 30000, &r);
     pthread_mutex_lock(&lock);
     if (st != RPC_OK) {
-        report("listing keys", st, &r);
+        /*
+         * custodyd unreachable (not running, or this user may not open its socket): an empty token and
+         * one line on stderr, so that programs going through p11-kit-proxy, which load every module,
+         * are not disturbed; the keys listed before stay listed.
+         */
+        if (!__atomic_exchange_n(&told_unreachable, 1, __ATOMIC_RELAXED)) {
+            report("listing keys", st, &r);
+        }
         rpc_done(&r);
-        return ckr_of(st, &r) == CKR_FUNCTION_FAILED ? CKR_DEVICE_ERROR : CKR_DEVICE_ERROR;
+        clock_gettime(CLOCK_MONOTONIC, &refreshed);
+        ever_refreshed = 1;
+        return CKR_OK;
     }
     list = json_get(r.result, "keys");
     for (size_t i = 0; i < n_keys; i++) {

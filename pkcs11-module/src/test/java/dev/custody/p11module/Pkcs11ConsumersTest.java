@@ -74,6 +74,16 @@ class Pkcs11ConsumersTest {
   }
 
   @Test
+  void listObjects_custodydUnreachable_emptyTokenAndOneLineOnStderr() throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(h.env(null));
+    env.put("CUSTODY_SOCKET", dir.resolve("no-such.sock").toString());
+    FrontDoorHarness.Run r = h.run(env, List.of("pkcs11-tool", "--module", module(), "--list-objects"));
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).doesNotContain("Private Key Object");
+    assertThat(r.err()).contains("custody: listing keys: cannot talk to custodyd at " + dir.resolve("no-such.sock"));
+  }
+
+  @Test
   void pkcs11Tool_signEcdsaDigestAndSha256_verifiedWithOpenssl() throws Exception {
     Path msg = write("msg", "hello from pkcs11-tool".getBytes(StandardCharsets.UTF_8));
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(msg));
@@ -216,6 +226,20 @@ class Pkcs11ConsumersTest {
     JsonNode line = h.lastAudit("pkcs11.sign");
     assertThat(line.path("keyId").asText()).isEqualTo(ecKeyId);
     assertThat(line.path("details").path("exe").asText()).contains("python3");
+  }
+
+  /** test-hsm's C sign bench, four threads with a session each: thread-safe, and every signature verifies. */
+  @Test
+  void signBench_fourThreads_signConcurrently_selfCheckVerifies() throws Exception {
+    long before = h.audit().stream().filter(l -> l.path("method").asText().equals("pkcs11.sign")
+        && l.path("result").asText().equals("ok")).count();
+    dev.custody.testhsm.SignBench.Result r = dev.custody.testhsm.SignBench.run(h.module, "custody", LABEL, 4, 2,
+        "ignored".toCharArray(), h.env(null));
+    assertThat(r.threads()).isEqualTo(4);
+    assertThat(r.signs()).isPositive();
+    long after = h.audit().stream().filter(l -> l.path("method").asText().equals("pkcs11.sign")
+        && l.path("result").asText().equals("ok")).count();
+    assertThat(after - before).as("one audit line per signature (and the self-check's)").isGreaterThan(r.signs());
   }
 
   @Test

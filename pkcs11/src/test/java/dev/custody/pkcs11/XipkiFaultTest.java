@@ -58,6 +58,38 @@ class XipkiFaultTest {
         return id;
     }
 
+    /**
+     * One signature, one C_Sign (issue #13): ipkcs11wrapper asks for the length with a second C_Sign, which
+     * on a slow token (1–100 ms per call) halves the rate; the JDK wrapper's C_Sign (DirectSign) does not.
+     * Concurrent signers on one token each get their own session and all verify.
+     */
+    @Test
+    void sign_oneCSignPerSignature_concurrentOnOneToken() throws Exception {
+        try (HsmToken token = open(tokenInfo.userPin())) {
+            token.login();
+            byte[] id = newId();
+            TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, id, "one-call");
+            token.sign(id, new byte[] {0}, SignatureFormat.RAW); // the key handle is looked up and cached
+            long before = shim.calls("C_Sign");
+            java.util.List<java.util.concurrent.Future<Boolean>> all = new java.util.ArrayList<>();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                for (int i = 0; i < 40; i++) {
+                    byte[] msg = ("message " + i).getBytes(StandardCharsets.UTF_8);
+                    all.add(pool.submit(() -> TokenContractTest.verify(key.publicKey(), msg,
+                            token.sign(id, msg, SignatureFormat.DER))));
+                }
+                for (var f : all) {
+                    assertThat(f.get()).isTrue();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(shim.calls("C_Sign") - before).as("C_Sign calls for 40 signatures").isEqualTo(40);
+            token.deleteKey(id);
+        }
+    }
+
     @Test
     void removalAndReinsert_failsFastWhileAbsent_thenRecoversWithoutRestart() throws Exception {
         try (HsmToken token = open(tokenInfo.userPin())) {

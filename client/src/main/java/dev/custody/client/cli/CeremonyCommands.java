@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.protocol.CustodyException;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,22 +36,15 @@ public final class CeremonyCommands implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getOut());
-    return 2;
+    return ExitCodes.USAGE;
   }
 
-  /** Runs one socket call, printing a daemon error as {@code custody: CODE: message} (exit 1). */
-  abstract static class Base implements Callable<Integer> {
-    @Spec CommandLine.Model.CommandSpec spec;
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    /** The {@code custody} root: its inherited {@code --socket} and {@code -s} apply here too. */
-    CustodyCommand root() {
-      return (CustodyCommand) spec.root().userObject();
-    }
-
+  /**
+   * One ceremony subcommand: a socket call whose failures go through {@link Failure} and {@link ExitCodes}
+   * like every other command's; with {@code -o json} it prints custodyd's result (a bundle is still written
+   * to its file and left out of the printed JSON).
+   */
+  abstract static class Base extends CommandBase {
     JsonNode call(String method, ObjectNode params) throws Exception {
       return root().api().protocol().call(method, params);
     }
@@ -74,16 +65,14 @@ public final class CeremonyCommands implements Callable<Integer> {
       }
     }
 
-    abstract Integer run() throws Exception;
-
-    @Override
-    public Integer call() throws Exception {
-      try {
-        return run();
-      } catch (CustodyException e) {
-        spec.commandLine().getErr().println("custody: " + e.code().name() + ": " + e.getMessage());
-        return 1;
+    /** Prints {@code result} as JSON without its base64 bundle, adding where the bundle went. */
+    void printResult(JsonNode result, Path bundleFile) {
+      ObjectNode o = result.deepCopy();
+      o.remove("bundle");
+      if (bundleFile != null) {
+        o.put("file", bundleFile.toString());
       }
+      printJson(o);
     }
 
     void printSummary(JsonNode result) {
@@ -107,7 +96,10 @@ public final class CeremonyCommands implements Callable<Integer> {
           "  --rotate root --root-keys K1,K2,K3 --threshold 2   new root keys (IDs, or files with a root certificate)",
           "  --rotate root --replace-lost KEYID --new-key KEY   replace a lost root key (KEY: ID or certificate file)",
           "  --rotate targets|snapshot [--new-key KEYID] [--server-managed]",
-          "  --resign-root [--expires-in-days N]                 extend the root's expiry, nothing else"})
+          "  --resign-root [--expires-in-days N]                 extend the root's expiry, nothing else",
+          "  --init --root-keys CERT1,CERT2 [--threshold K] [--server-managed]",
+          "                                        a new repository whose root keys never come online: CERTs from",
+          "                                        `ceremony root-cert` on the offline machine"})
   static final class Prepare extends Base {
     @Parameters(index = "0", paramLabel = "GUN") String gun;
     @Option(names = "--rotate", paramLabel = "ROLE", description = "root, targets or snapshot") String rotate;
@@ -117,6 +109,7 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Option(names = "--new-key", paramLabel = "KEY") String newKey;
     @Option(names = "--server-managed", description = "snapshot: hand the key to the server (-r)") boolean serverManaged;
     @Option(names = "--resign-root") boolean resignRoot;
+    @Option(names = "--init", description = "start GUN with root certificates made offline") boolean init;
     @Option(names = "--expires-in-days", paramLabel = "N") Integer expiresInDays;
     @Option(names = "--chain-from", paramLabel = "VERSION",
         description = "oldest root version the offline side may trust (default 1)") Integer chainFrom;
@@ -124,24 +117,38 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Option(names = {"--out"}, required = true, paramLabel = "BUNDLE") Path output;
 
     @Override
-    Integer run() throws Exception {
+    int run() throws Exception {
       ObjectNode p = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      if (resignRoot) {
+      if (init) {
+        if (rotate != null || resignRoot) {
+          throw new Failure.UsageException("--init goes with neither --rotate nor --resign-root");
+        }
+        if (rootKeys == null || rootKeys.isEmpty()) {
+          throw new Failure.UsageException("--init needs --root-keys CERT,… (files from custody ceremony root-cert)");
+        }
+        p.put("operation", "init");
+        ArrayNode pems = p.putArray("newRootKeys");
+        for (String k : rootKeys) {
+          pems.add(Files.readString(RepoCommands.checkReadable(Path.of(k)), StandardCharsets.US_ASCII));
+        }
+        if (serverManaged) {
+          p.put("serverManaged", true);
+        }
+      } else if (resignRoot) {
         if (rotate != null) {
-          throw new CommandLine.ParameterException(spec.commandLine(), "--resign-root and --rotate do not go together");
+          throw new Failure.UsageException("--resign-root and --rotate do not go together");
         }
         p.put("operation", "resign-root");
       } else if ("root".equals(rotate)) {
         if (lost != null) {
           p.put("operation", "replace-root-key").put("lostKeyId", lost);
           if (newKey == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--replace-lost needs --new-key");
+            throw new Failure.UsageException("--replace-lost needs --new-key");
           }
           putKey(p, newKey, "newKeyId", "newKey");
         } else {
           if (rootKeys == null || rootKeys.isEmpty()) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                "--rotate root needs --root-keys (or --replace-lost and --new-key)");
+            throw new Failure.UsageException("--rotate root needs --root-keys (or --replace-lost and --new-key)");
           }
           p.put("operation", "rotate-root");
           ArrayNode ids = p.putArray("newRootKeyIds");
@@ -164,8 +171,7 @@ public final class CeremonyCommands implements Callable<Integer> {
           p.put("serverManaged", true);
         }
       } else {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "give --rotate root|targets|snapshot or --resign-root");
+        throw new Failure.UsageException("give --rotate root|targets|snapshot or --resign-root");
       }
       if (threshold != null) {
         p.put("rootThreshold", threshold);
@@ -182,11 +188,16 @@ public final class CeremonyCommands implements Callable<Integer> {
       putServer(p);
       JsonNode r = call("ceremony.prepare", p);
       Files.write(output, bundleBytes(r));
-      out().println("Wrote " + output + " (" + r.path("operation").asText() + ", root v"
-          + r.path("baseRootVersion").asInt() + " → v" + r.path("newRootVersion").asInt() + "):");
+      if (json()) {
+        printResult(r, output);
+        return ExitCodes.OK;
+      }
+      out().println("Wrote " + output + " (" + r.path("operation").asText() + (init ? ", a new repository, root v"
+          + r.path("newRootVersion").asInt() : ", root v" + r.path("baseRootVersion").asInt() + " → v"
+          + r.path("newRootVersion").asInt()) + "):");
       printSummary(r);
       out().println("Carry it to the offline machine: custody ceremony sign " + output.getFileName());
-      return 0;
+      return ExitCodes.OK;
     }
 
     private static void putKey(ObjectNode p, String key, String idField, String pemField) throws IOException {
@@ -211,7 +222,7 @@ public final class CeremonyCommands implements Callable<Integer> {
         + " (check its key IDs out of band first)") boolean trustBase;
 
     @Override
-    Integer run() throws Exception {
+    int run() throws Exception {
       ObjectNode p = JsonNodeFactory.instance.objectNode().put("bundle", readBundle(bundle));
       if (gun != null) {
         p.put("gun", gun);
@@ -220,10 +231,16 @@ public final class CeremonyCommands implements Callable<Integer> {
         p.put("trustBase", true);
       }
       JsonNode r = call("ceremony.sign", p);
-      out().println("Checked against trusted root v" + r.path("trustedRootVersion").asInt() + ":");
-      printSummary(r);
       Path to = output == null ? bundle : output;
       Files.write(to, bundleBytes(r));
+      if (json()) {
+        printResult(r, to);
+        return ExitCodes.OK;
+      }
+      out().println("init".equals(r.path("operation").asText())
+          ? "Checked (a new repository: no root is trusted for it yet; check the root keys below are yours):"
+          : "Checked against trusted root v" + r.path("trustedRootVersion").asInt() + ":");
+      printSummary(r);
       out().println("Signed by: " + (r.path("signedBy").isEmpty() ? "(no key of this daemon counts)"
           : String.join(", ", texts(r.path("signedBy")))));
       for (JsonNode s : r.path("skipped")) {
@@ -235,7 +252,7 @@ public final class CeremonyCommands implements Callable<Integer> {
         out().println("Still missing:");
         texts(r.path("missing")).forEach(m -> out().println("  " + m));
       }
-      return 0;
+      return ExitCodes.OK;
     }
   }
 
@@ -246,18 +263,22 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Option(names = "--gun", description = "the repository this bundle must be for") String gun;
 
     @Override
-    Integer run() throws Exception {
+    int run() throws Exception {
       ObjectNode p = JsonNodeFactory.instance.objectNode().put("bundle", readBundle(bundle));
       if (gun != null) {
         p.put("gun", gun);
       }
       putServer(p);
       JsonNode r = call("ceremony.publish", p);
+      if (json()) {
+        printResult(r, null);
+        return ExitCodes.OK;
+      }
       StringBuilder sb = new StringBuilder("Published " + r.path("gun").asText() + ":");
       r.path("roles").fields().forEachRemaining(e -> sb.append(' ').append(e.getKey()).append(" v")
           .append(e.getValue().asInt()));
       out().println(sb);
-      return 0;
+      return ExitCodes.OK;
     }
   }
 
@@ -268,13 +289,17 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "ROOT") Path root;
 
     @Override
-    Integer run() throws Exception {
+    int run() throws Exception {
       JsonNode r = call("ceremony.trust", JsonNodeFactory.instance.objectNode().put("gun", gun)
           .put("root", readBundle(root)));
+      if (json()) {
+        printResult(r, null);
+        return ExitCodes.OK;
+      }
       out().println("Trusting " + gun + " root v" + r.path("rootVersion").asInt() + ": "
           + r.path("rootThreshold").asInt() + " of " + String.join(", ", texts(r.path("rootKeyIds")))
           + "; expires " + r.path("expires").asText());
-      return 0;
+      return ExitCodes.OK;
     }
   }
 
@@ -287,16 +312,20 @@ public final class CeremonyCommands implements Callable<Integer> {
     @Option(names = {"--out"}, paramLabel = "FILE") Path output;
 
     @Override
-    Integer run() throws Exception {
+    int run() throws Exception {
       JsonNode r = call("ceremony.rootCert", JsonNodeFactory.instance.objectNode().put("keyId", keyId)
           .put("gun", gun));
       if (output != null) {
         Files.writeString(output, r.path("certificate").asText(), StandardCharsets.US_ASCII);
+      }
+      if (json()) {
+        printResult(r, output);
+      } else if (output != null) {
         out().println("Wrote " + output + ": root key " + r.path("keyId").asText());
       } else {
         out().print(r.path("certificate").asText());
       }
-      return 0;
+      return ExitCodes.OK;
     }
   }
 
@@ -304,10 +333,5 @@ public final class CeremonyCommands implements Callable<Integer> {
     java.util.ArrayList<String> out = new java.util.ArrayList<>();
     array.forEach(n -> out.add(n.asText()));
     return out;
-  }
-
-  /** {@code java … CeremonyCommands prepare …} until it is part of {@code custody}'s command tree. */
-  public static void main(String[] args) {
-    System.exit(new CommandLine(new CeremonyCommands()).execute(args));
   }
 }

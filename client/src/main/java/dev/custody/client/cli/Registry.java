@@ -2,11 +2,12 @@ package dev.custody.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.http.AuthRefusedException;
+import dev.custody.http.TokenAuth;
+import dev.custody.http.TrustedCas;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,29 +15,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.MessageDigest;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The part of the Registry HTTP API v2 that {@code trust sign} needs: the manifest of a tag, its
  * digest (SHA-256 of the bytes served) and size. Authentication: anonymous, Basic, or the bearer
- * token flow a {@code WWW-Authenticate: Bearer realm=…} challenge asks for. HTTPS with the system
- * CAs or a given CA; plain HTTP only for loopback registries (as docker allows 127.0.0.0/8), or
- * when asked.
+ * token flow a {@code WWW-Authenticate: Bearer realm=…} challenge asks for, answered by the Notary
+ * client's {@link TokenAuth} with its rules (Basic credentials never go in clear text to a realm on
+ * another host). HTTPS with the system CAs or a given CA ({@link TrustedCas}); plain HTTP only for
+ * loopback registries (as docker allows 127.0.0.0/8), or when asked.
  */
 final class Registry {
   static final String ACCEPT = String.join(", ",
@@ -44,8 +37,8 @@ final class Registry {
       "application/vnd.docker.distribution.manifest.list.v2+json",
       "application/vnd.oci.image.manifest.v1+json",
       "application/vnd.oci.image.index.v1+json");
-  private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
   private static final int MAX_MANIFEST = 4 << 20;
+  private static final int MAX_TOKEN = 1 << 20;
 
   /** A resolved manifest: hex SHA-256 and size in bytes. */
   record Manifest(String sha256, long size, String mediaType) {}
@@ -60,6 +53,8 @@ final class Registry {
   private final HttpClient http;
   /** For the HTTPS attempt on a loopback registry, which may well speak plain HTTP and never answer a handshake. */
   private final HttpClient probe;
+  /** For the token realm: never follows a redirect, so credentials go to the realm's URL only. */
+  private final HttpClient tokens;
   private final Optional<Credentials> credentials;
   private final boolean plainHttp;
 
@@ -67,10 +62,15 @@ final class Registry {
     HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
         .followRedirects(HttpClient.Redirect.NORMAL);
     if (caFile.isPresent()) {
-      b.sslContext(sslContext(caFile.get()));
+      try {
+        b.sslContext(TrustedCas.sslContext(caFile.get()));
+      } catch (IOException e) {
+        throw new Failure.UsageException("--registry-ca " + caFile.get() + ": " + e.getMessage());
+      }
     }
     this.http = b.build();
-    this.probe = b.connectTimeout(Duration.ofSeconds(2)).build();
+    this.tokens = b.followRedirects(HttpClient.Redirect.NEVER).build();
+    this.probe = b.followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(2)).build();
     this.credentials = credentials;
     this.plainHttp = plainHttp;
   }
@@ -102,9 +102,19 @@ final class Registry {
   private Manifest fetch(HttpClient client, URI uri, ImageReference ref) throws IOException, InterruptedException {
     HttpResponse<byte[]> r = get(client, uri, null);
     if (r.statusCode() == 401) {
-      String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
-      String auth = authorize(challenge, ref);
-      r = get(client, uri, auth);
+      // the token flow and the credential rules are the Notary client's (dev.custody.http.TokenAuth)
+      TokenAuth auth = new TokenAuth(uri, credentials.map(Credentials::user).orElse(null),
+          credentials.map(Credentials::password).orElse(null), null);
+      boolean again;
+      try {
+        again = auth.answer(r.headers().allValues("WWW-Authenticate"), "repository:" + ref.path() + ":pull",
+            (realm, authorization) -> token(realm, authorization, ref));
+      } catch (AuthRefusedException e) {
+        throw new Failure.CommandException(ExitCodes.ERROR, "registry " + ref.apiHost() + ": " + e.getMessage());
+      }
+      if (again) {
+        r = get(client, uri, auth.authorization());
+      }
     }
     if (r.statusCode() == 404) {
       throw new Failure.CommandException(ExitCodes.NOT_FOUND, "no manifest for " + ref.original() + " in registry "
@@ -141,53 +151,28 @@ final class Registry {
     return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  /** The Authorization header that answers {@code challenge}. */
-  String authorize(String challenge, ImageReference ref) throws IOException, InterruptedException {
-    String scheme = challenge.isBlank() ? "" : challenge.split(" ", 2)[0].toLowerCase(Locale.ROOT);
-    if (scheme.equals("basic")) {
-      return credentials.map(Credentials::basic).orElseThrow(() -> new Failure.CommandException(ExitCodes.ERROR,
-          "registry " + ref.apiHost() + " needs a login: docker login " + ref.registry()
-              + ", or --registry-user with --registry-password-stdin"));
+  /** GETs a token from the realm {@link TokenAuth} chose, with what it chose to send. */
+  private byte[] token(URI realm, String authorization, ImageReference ref) throws IOException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(realm).timeout(Duration.ofSeconds(30)).GET();
+    if (authorization != null) {
+      b.header("Authorization", authorization);
     }
-    if (!scheme.equals("bearer")) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "registry " + ref.apiHost()
-          + " asks for an authentication scheme custody does not speak: " + challenge);
+    HttpResponse<byte[]> r;
+    try {
+      r = tokens.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while asking " + realm.getHost() + " for a token", e);
     }
-    Map<String, String> p = challengeParams(challenge);
-    String realm = p.get("realm");
-    if (realm == null) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "registry " + ref.apiHost() + " sent a Bearer challenge"
-          + " without realm");
-    }
-    StringBuilder q = new StringBuilder();
-    if (p.containsKey("service")) {
-      q.append("service=").append(URLEncoder.encode(p.get("service"), StandardCharsets.UTF_8));
-    }
-    String scope = p.getOrDefault("scope", "repository:" + ref.path() + ":pull");
-    q.append(q.length() == 0 ? "" : "&").append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(realm + (realm.contains("?") ? "&" : "?") + q))
-        .timeout(Duration.ofSeconds(30)).GET();
-    credentials.ifPresent(c -> b.header("Authorization", c.basic()));
-    HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "token service " + URI.create(realm).getHost()
+      throw new Failure.CommandException(ExitCodes.ERROR, "token service " + realm.getHost()
           + " answered HTTP " + r.statusCode() + " for " + ref.path() + ": check the registry credentials");
     }
-    JsonNode t = new ObjectMapper().readTree(r.body());
-    String token = t.path("token").asText(t.path("access_token").asText(""));
-    if (token.isEmpty()) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "token service " + realm + " sent no token");
+    if (r.body().length > MAX_TOKEN) {
+      throw new Failure.CommandException(ExitCodes.ERROR, "token service " + realm.getHost()
+          + " sent more than 1 MiB");
     }
-    return "Bearer " + token;
-  }
-
-  static Map<String, String> challengeParams(String challenge) {
-    Map<String, String> m = new LinkedHashMap<>();
-    Matcher x = PARAM.matcher(challenge);
-    while (x.find()) {
-      m.put(x.group(1).toLowerCase(Locale.ROOT), x.group(2));
-    }
-    return m;
+    return r.body();
   }
 
   /**
@@ -225,27 +210,6 @@ final class Registry {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static SSLContext sslContext(Path caFile) throws IOException {
-    try (InputStream in = Files.newInputStream(caFile)) {
-      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-      ks.load(null, null);
-      int i = 0;
-      for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        ks.setCertificateEntry("ca" + i++, (X509Certificate) c);
-      }
-      if (i == 0) {
-        throw new Failure.UsageException(caFile + " holds no PEM certificate");
-      }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ks);
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return ctx;
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot use " + caFile + " as CA: " + e.getMessage(), e);
     }
   }
 }

@@ -60,11 +60,13 @@ final class CeremonyService {
   private final DaemonContext ctx;
   private final Supplier<KeyService> keys;
   private final Supplier<RepoShared> repo;
+  private final CeremonyInit init;
 
   CeremonyService(DaemonContext ctx, Supplier<KeyService> keys, Supplier<RepoShared> repo) {
     this.ctx = ctx;
     this.keys = keys;
     this.repo = repo;
+    this.init = new CeremonyInit(ctx, keys, repo, this);
   }
 
   // ---------------------------------------------------------------- prepare (online)
@@ -72,10 +74,13 @@ final class CeremonyService {
   ObjectNode prepare(Call call, CeremonyParams.Prepare p) throws CustodyException {
     String gun = required(p.gun(), "gun");
     String word = required(p.operation(), "operation");
-    if (!List.of("rotate-root", "replace-root-key", "rotate-targets", "rotate-snapshot", "resign-root")
+    if (!List.of("rotate-root", "replace-root-key", "rotate-targets", "rotate-snapshot", "resign-root", "init")
         .contains(word)) {
       throw new BadRequestException("params.operation: one of rotate-root, replace-root-key, rotate-targets,"
-          + " rotate-snapshot, resign-root", "params.operation");
+          + " rotate-snapshot, resign-root, init", "params.operation");
+    }
+    if (word.equals("init")) {
+      return guarded(gun, () -> init.prepare(call, p, gun));
     }
     return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
       Repository current = repo.get().update(st, srv, word.equals("resign-root"));
@@ -158,7 +163,7 @@ final class CeremonyService {
     return Optional.empty();
   }
 
-  private static String bareId(TufKey k) {
+  static String bareId(TufKey k) {
     try {
       return PublicKeys.canonicalKeyId(k);
     } catch (UnsupportedKeyTypeException e) {
@@ -166,7 +171,7 @@ final class CeremonyService {
     }
   }
 
-  private static TufKey certificateKey(String gun, String pem, String field) throws BadRequestException {
+  static TufKey certificateKey(String gun, String pem, String field) throws BadRequestException {
     X509Certificate cert;
     try {
       List<X509Certificate> certs = PublicKeys.certificates(pem.getBytes(StandardCharsets.US_ASCII));
@@ -285,6 +290,10 @@ final class CeremonyService {
     boolean trustBase = Boolean.TRUE.equals(p.trustBase());
     return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
       Optional<byte[]> pinned = st.store().find(gun, "root");
+      if (parsed.operation() == Operation.INIT) {
+        init.checkSignable(st, parsed, gun);
+        return signReviewed(call, gun, parsed, Ceremony.verifyInitForSigning(parsed, ctx.clock()), 0);
+      }
       byte[] trustedRoot;
       if (pinned.isPresent()) {
         trustedRoot = pinned.get();
@@ -301,120 +310,67 @@ final class CeremonyService {
       }
       TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, trustedRoot, TrustPinning.TOFU, ctx.clock());
       Review review = Ceremony.verifyForSigning(parsed, trusted, ctx.clock());
-      String summary = String.join("\n", review.summary());
-      if (call.decision() != null && call.decision().approvalRequired()) {
-        repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
-      }
-      // token holders approve each token's signatures first (as many as this bundle can still use)
-      KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(),
-          needs(review, parsed));
-      // sign with every key this daemon holds that counts; a key whose token is absent is skipped
-      Set<String> excluded = new HashSet<>();
-      Map<String, String> skipped = new LinkedHashMap<>();
-      Bundle signed;
-      while (true) {
-        KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
-        try {
-          signed = Ceremony.addSignatures(review, ring);
-          break;
-        } catch (SigningException e) {
-          String bad = badKey(review, e.keyId());
-          if (bad == null || !excluded.add(bad)) {
-            throw e;
-          }
-          skipped.put(bad, e.getMessage());
-        }
-      }
+      ObjectNode r = signReviewed(call, gun, parsed, review,
+          Math.max(trusted.root().version(), review.baseRoot().version()));
       if (pinned.isEmpty() || review.baseRoot().version() > trusted.root().version()) {
         st.store().commit(gun, Map.of("root", review.baseRoot().toBytes()), Set.of());
       }
-      byte[] out = signed.toBytes();
-      List<String> now = new ArrayList<>();
-      for (String role : signed.changes().keySet()) {
-        Set<String> before = new HashSet<>(parsed.signedBy(role));
-        for (String id : signed.signedBy(role)) {
-          if (!before.contains(id) && !now.contains(id)) {
-            now.add(id);
-          }
-        }
-        audit("ceremony.sign", call, gun, role, null, (long) signed.changes().get(role).version(),
-            signed.changes().get(role).canonical(), signed.operation().word());
-      }
-      ObjectNode r = JsonNodeFactory.instance.objectNode().put("gun", gun).put("operation", signed.operation().word())
-          .put("bundle", Base64.getEncoder().encodeToString(out));
-      ArrayNode sum = r.putArray("summary");
-      review.summary().forEach(sum::add);
-      ArrayNode by = r.putArray("signedBy");
-      now.forEach(by::add);
-      ArrayNode miss = r.putArray("missing");
-      missing(review, signed).forEach(miss::add);
-      ArrayNode sk = r.putArray("skipped");
-      skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
-      r.put("trustedRootVersion", Math.max(trusted.root().version(), review.baseRoot().version()));
       return r;
     })));
   }
 
   /**
-   * What the offline side may sign, for the token-holder gate: a new root by a threshold of the base root's
-   * root keys and of its own; any other role by a threshold of its keys in the new root. Signatures already
-   * in the bundle count; the rest may come from another daemon (partial).
+   * Approvals, then signatures by every key of this daemon that counts (a key whose token is absent is
+   * skipped), audit lines, and the result: the bundle, who signed now, what is still missing.
    */
-  private static List<TokenHolderGate.Need> needs(Review review, Bundle parsed) throws TufException {
-    List<TokenHolderGate.Need> out = new ArrayList<>();
-    Root base = review.baseRoot().signed();
-    Signed<?> newRootSigned = parsed.changes().get("root");
-    Root next = newRootSigned == null ? base : (Root) newRootSigned.signed();
-    for (String role : review.signingKeys().keySet()) {
-      Set<String> signedBy = Set.copyOf(parsed.signedBy(role));
-      if (role.equals("root")) {
-        out.add(new TokenHolderGate.Need("root", next.keysOf("root").values(), next.role("root").threshold(),
-            signedBy, true));
-        out.add(new TokenHolderGate.Need("root", base.keysOf("root").values(), base.role("root").threshold(),
-            signedBy, true));
-      } else {
-        out.add(new TokenHolderGate.Need(role, review.signingKeys().get(role), next.role(role).threshold(), signedBy,
-            true));
+  private ObjectNode signReviewed(Call call, String gun, Bundle parsed, Review review, int trustedRootVersion)
+      throws Exception {
+    String summary = String.join("\n", review.summary());
+    if (call.decision() != null && call.decision().approvalRequired()) {
+      repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
+    }
+    // token holders approve each token's signatures first (as many as this bundle can still use)
+    KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(), SignatureNeeds.of(review, parsed));
+    Set<String> excluded = new HashSet<>();
+    Map<String, String> skipped = new LinkedHashMap<>();
+    Bundle signed;
+    while (true) {
+      KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
+      try {
+        signed = Ceremony.addSignatures(review, ring);
+        break;
+      } catch (SigningException e) {
+        String bad = SignatureNeeds.badKey(review, e.keyId());
+        if (bad == null || !excluded.add(bad)) {
+          throw e;
+        }
+        skipped.put(bad, e.getMessage());
       }
     }
-    return out;
-  }
-
-  /** The listed key a signing failure is about ({@code keyId} may be the bare key's ID). */
-  private static String badKey(Review review, String keyId) {
-    if (keyId == null) {
-      return null;
-    }
-    for (List<TufKey> ks : review.signingKeys().values()) {
-      for (TufKey k : ks) {
-        if (k.id().equals(keyId) || bareId(k).equals(keyId)) {
-          return k.id();
+    byte[] out = signed.toBytes();
+    List<String> now = new ArrayList<>();
+    for (String role : signed.changes().keySet()) {
+      Set<String> before = new HashSet<>(parsed.signedBy(role));
+      for (String id : signed.signedBy(role)) {
+        if (!before.contains(id) && !now.contains(id)) {
+          now.add(id);
         }
       }
+      audit("ceremony.sign", call, gun, role, null, (long) signed.changes().get(role).version(),
+          signed.changes().get(role).canonical(), signed.operation().word());
     }
-    return null;
-  }
-
-  /** What the bundle still lacks before it can be published, in words. */
-  private static List<String> missing(Review review, Bundle signed) throws TufException {
-    List<String> out = new ArrayList<>();
-    Set<String> have = new HashSet<>(signed.signedBy("root"));
-    Root base = review.baseRoot().signed();
-    Root next = (Root) signed.changes().get("root").signed();
-    need(out, "root", "current", base.keysOf("root").keySet(), base.role("root").threshold(), have);
-    need(out, "root", "new", next.keysOf("root").keySet(), next.role("root").threshold(), have);
-    return out;
-  }
-
-  private static void need(List<String> out, String role, String which, Set<String> keyIds, int threshold,
-      Set<String> have) {
-    List<String> yet = keyIds.stream().filter(k -> !have.contains(k)).sorted().toList();
-    int got = keyIds.size() - yet.size();
-    if (got < threshold) {
-      out.add(role + ": " + (threshold - got) + " more of the " + which + " root keys (" + threshold + " of "
-          + keyIds.size() + " needed, " + got + " signed; not yet: " + String.join(", ", yet.stream()
-              .map(k -> k.substring(0, Math.min(16, k.length())) + "…").toList()) + ")");
-    }
+    ObjectNode r = JsonNodeFactory.instance.objectNode().put("gun", gun).put("operation", signed.operation().word())
+        .put("bundle", Base64.getEncoder().encodeToString(out));
+    ArrayNode sum = r.putArray("summary");
+    review.summary().forEach(sum::add);
+    ArrayNode by = r.putArray("signedBy");
+    now.forEach(by::add);
+    ArrayNode miss = r.putArray("missing");
+    SignatureNeeds.missing(review, signed).forEach(miss::add);
+    ArrayNode sk = r.putArray("skipped");
+    skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
+    r.put("trustedRootVersion", trustedRootVersion);
+    return r;
   }
 
   // ---------------------------------------------------------------- publish (online)
@@ -429,6 +385,9 @@ final class CeremonyService {
     }
     String gun = p.gun() != null ? p.gun() : bundle.gun();
     return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
+      if (bundle.operation() == Operation.INIT) {
+        return init.publish(call, bundle, gun, st, srv);
+      }
       Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
       Signed<? extends dev.custody.tuf.model.Metadata> newRoot = bundle.changes().get("root");
       if (newRoot != null && current.root().version() == newRoot.version()
@@ -484,7 +443,7 @@ final class CeremonyService {
   // ---------------------------------------------------------------- plumbing
 
   /** Signers of this daemon's key service, found by the key a role lists (a root certificate signs as its key). */
-  private KeyRing ring() {
+  KeyRing ring() {
     KeyService ks = keys.get();
     return key -> ks.findSigner(bareId(key)).map(s -> s.keyId().equals(key.id()) ? s : s.as(key));
   }
@@ -572,7 +531,7 @@ final class CeremonyService {
     }
   }
 
-  private void audit(String event, Call call, String gun, String role, String keyId, Long version, byte[] hashOf,
+  void audit(String event, Call call, String gun, String role, String keyId, Long version, byte[] hashOf,
       String message) throws java.io.IOException {
     ctx.audit().append(AuditRecord.builder(event).caller(call.caller().uid(), call.caller().gid(), call.caller().pid())
         .gun(gun).role(role).keyId(keyId).version(version).metadataHash(hashOf == null ? null : sha256Hex(hashOf))

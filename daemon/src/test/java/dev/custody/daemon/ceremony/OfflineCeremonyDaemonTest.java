@@ -242,8 +242,8 @@ class OfflineCeremonyDaemonTest {
           Path staleFile = dir.resolve("stale.bundle");
           Files.write(staleFile, Base64.getDecoder().decode(prepared.get("bundle").asText()));
           Cli staleCli = cli("sign", staleFile.toString(), "--socket", offConfig.socket().path().toString());
-          assertThat(staleCli.exit()).isEqualTo(1);
-          assertThat(staleCli.err()).startsWith("custody: CONFLICT: [stale-bundle] ");
+          assertThat(staleCli.exit()).isEqualTo(7); // CONFLICT in the exit table (issue 14: it was 1)
+          assertThat(staleCli.err()).startsWith("custody: [stale-bundle] ");
           assertThatThrownBy(() -> online.call("ceremony.publish", params("bundle", signed.get("bundle").asText())))
               .isInstanceOfSatisfying(CustodyException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT))
               .hasMessageContaining("[server-moved]");

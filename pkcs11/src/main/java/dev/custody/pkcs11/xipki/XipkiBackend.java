@@ -11,6 +11,7 @@ import dev.custody.pkcs11.TokenNotFoundException;
 import dev.custody.pkcs11.TokenSelector;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
 import org.xipki.pkcs11.wrapper.PKCS11Constants;
@@ -75,6 +76,21 @@ public final class XipkiBackend implements Pkcs11Backend {
     PKCS11Module module() {
         return module;
     }
+
+    /** One-call signing through the JDK's wrapper on this module, attached on first use; see {@link DirectSign}. */
+    Optional<DirectSign> directSign() {
+        Optional<DirectSign> d = direct;
+        if (d == null) {
+            synchronized (DIRECT) {
+                d = DIRECT.computeIfAbsent(path, DirectSign::attach);
+            }
+            direct = d;
+        }
+        return d;
+    }
+
+    private volatile Optional<DirectSign> direct;
+    private static final java.util.Map<Path, Optional<DirectSign>> DIRECT = new java.util.HashMap<>();
 
     Path path() {
         return path;

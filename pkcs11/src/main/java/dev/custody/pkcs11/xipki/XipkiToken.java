@@ -617,10 +617,10 @@ final class XipkiToken implements HsmToken {
                     if (isDigest) {
                         throw new TokenException(TokenErrorCode.BAD_INPUT, "Ed25519 signs the message, not a digest");
                     }
-                    return s.signSingle(new Mechanism(PKCS11Constants.CKM_EDDSA), hk[0], data); // C_SignInit + C_Sign
+                    return signOnce(s, PKCS11Constants.CKM_EDDSA, hk[0], data);
                 }
                 byte[] digest = isDigest ? data : sha256(data);
-                byte[] raw = s.signSingle(new Mechanism(PKCS11Constants.CKM_ECDSA), hk[0], digest); // C_SignInit + C_Sign
+                byte[] raw = signOnce(s, PKCS11Constants.CKM_ECDSA, hk[0], digest);
                 return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
             } catch (PKCS11Exception e) {
                 long ckr = e.getErrorCode();
@@ -635,6 +635,15 @@ final class XipkiToken implements HsmToken {
                 // the key was deleted and maybe re-created by another handle: look it up again
             }
         }
+    }
+
+    /** C_SignInit + C_Sign: one C_Sign through the JDK's wrapper when it is there ({@link DirectSign}). */
+    private byte[] signOnce(Session s, long mechanism, long key, byte[] data) throws PKCS11Exception {
+        Optional<DirectSign> direct = backend.directSign();
+        if (direct.isPresent()) {
+            return direct.get().sign(s.getSessionHandle(), mechanism, key, data);
+        }
+        return s.signSingle(new Mechanism(mechanism), key, data); // ipkcs11wrapper: a length query, then C_Sign
     }
 
     private Generation currentOrNull() {

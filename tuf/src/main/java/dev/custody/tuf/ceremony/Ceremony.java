@@ -128,6 +128,103 @@ public final class Ceremony {
     }
 
     /**
+     * {@code init}: a new repository whose root keys are never online. Root v1 lists {@code rootKeys} (root
+     * certificates made where the keys live, e.g. {@code RootCertificates} on the offline machine) with
+     * {@code rootThreshold}, and the online targets, snapshot and timestamp keys; the bundle has no base and
+     * carries only the unsigned root. Targets and snapshot v1 are made and signed at publish
+     * ({@link #verifyInitForPublish}).
+     *
+     * @throws IllegalArgumentException if the keys do not make a valid root (e.g. a root key is no certificate)
+     */
+    public static Bundle prepareInit(String gun, List<TufKey> rootKeys, int rootThreshold, TufKey targetsKey,
+            TufKey snapshotKey, TufKey timestampKey, Clock clock) {
+        RepoEditor editor = RepoEditor.create(gun, rootKeys, rootThreshold, targetsKey, snapshotKey, timestampKey, clock);
+        Signed<Root> newRoot = cast(editor.buildUnsigned().get("root"), Root.class);
+        try {
+            Plan.checkInit(newRoot);
+        } catch (BundleTamperedException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return new Bundle(Bundle.FORMAT_VERSION, gun, Operation.INIT, now(clock), Map.of(), List.of(),
+                Map.of("root", newRoot), Plan.initSummary(gun, newRoot));
+    }
+
+    /**
+     * The offline side's check of an {@code init} bundle before anything is signed: it has no base and no
+     * root chain, its root is what {@link #prepareInit} makes (plan), not expired, described by its summary,
+     * and every signature already in it is by one of its root keys and verifies. There is no trusted root to
+     * check it against: the custodian checks the summary's root keys (their own, from
+     * {@code ceremony root-cert}) before signing.
+     */
+    public static Review verifyInitForSigning(Bundle bundle, Clock clock) throws TufException {
+        Map<String, List<TufKey>> keys = checkInitContents(bundle, clock);
+        return new Review(bundle, null, bundle.summary(), keys);
+    }
+
+    /**
+     * The online side's check of an {@code init} bundle, and the files to publish: the bundle checks out
+     * ({@link #verifyInitForSigning}'s checks); its root is signed by a threshold of its own root keys
+     * ({@code SignatureThresholdException}) and not expired. Targets v1 (empty) and snapshot v1 are signed
+     * with {@code ring}; the snapshot is left to the server when the ring does not hold its key. The server
+     * checks the timestamp key when it gets the files.
+     */
+    public static PublishSet verifyInitForPublish(Bundle bundle, KeyRing ring, Clock clock) throws TufException {
+        checkInitContents(bundle, clock);
+        Signed<Root> root = cast(bundle.changes().get("root"), Root.class);
+        TrustedMetadata check = TrustedMetadata.fromTrustedRoot(bundle.gun(), root.toBytes(), TrustPinning.TOFU, clock);
+        check.checkRootFresh();
+        Root r = root.signed();
+        RepoEditor editor = RepoEditor.create(bundle.gun(), List.copyOf(r.keysOf("root").values()),
+                r.role("root").threshold(), only(r, "targets"), only(r, "snapshot"), only(r, "timestamp"), clock);
+        return editor.buildPublish(ring, Map.of("root", root));
+    }
+
+    private static TufKey only(Root r, String role) throws BundleTamperedException {
+        if (r.role(role).keyIds().size() != 1) {
+            throw new BundleTamperedException(Kind.PLAN, "root", "init makes one " + role + " key, the root lists "
+                    + r.role(role).keyIds().size());
+        }
+        return r.keysOf(role).values().iterator().next();
+    }
+
+    private static Map<String, List<TufKey>> checkInitContents(Bundle bundle, Clock clock) throws TufException {
+        if (bundle.operation() != Operation.INIT) {
+            throw new BundleTamperedException(Kind.PLAN, null, bundle.operation().word() + " is not an init bundle");
+        }
+        if (!bundle.base().isEmpty() || !bundle.rootChain().isEmpty()) {
+            throw new BundleTamperedException(Kind.PLAN, null, "an init bundle has no base and no root chain");
+        }
+        if (!bundle.changes().keySet().equals(Plan.roles(Operation.INIT))) {
+            throw new BundleTamperedException(Kind.PLAN, null, "init signs " + Plan.roles(Operation.INIT)
+                    + ", the bundle has " + bundle.changes().keySet());
+        }
+        Signed<Root> newRoot = cast(bundle.changes().get("root"), Root.class);
+        Plan.checkInit(newRoot);
+        if (!newRoot.signed().expires().isAfter(now(clock))) {
+            throw new BundleTamperedException(Kind.PLAN, "root", "the new root expires " + newRoot.signed().expires()
+                    + ", which is not after now");
+        }
+        List<String> expected = Plan.initSummary(bundle.gun(), newRoot);
+        if (!expected.equals(bundle.summary())) {
+            throw new BundleTamperedException(Kind.SUMMARY, null,
+                    "the summary does not describe the new metadata; it should read: " + String.join(" | ", expected));
+        }
+        Map<String, TufKey> rootKeys = newRoot.signed().keysOf("root");
+        for (Signature sig : newRoot.signatures()) {
+            TufKey k = rootKeys.get(sig.keyId());
+            if (k == null) {
+                throw new BundleTamperedException(Kind.SIGNATURE, "root", "signature by " + sig.keyId()
+                        + ", which is not a root key of the new root");
+            }
+            if (!SignatureVerifier.verify(k, sig, newRoot.canonical(), "root")) {
+                throw new BundleTamperedException(Kind.SIGNATURE, "root", "signature by " + sig.keyId()
+                        + " does not verify over the new root");
+            }
+        }
+        return Map.of("root", List.copyOf(rootKeys.values()));
+    }
+
+    /**
      * The offline side's check before anything is signed. In order: the GUN is the trusted one's
      * ({@link WrongGunException}); the base root is not older than the trusted root
      * ({@link StaleBundleException}) and is the trusted root or follows from it through the bundle's root
@@ -139,6 +236,7 @@ public final class Ceremony {
      * @param trusted the signer's trusted state for the repository (at least its root)
      */
     public static Review verifyForSigning(Bundle bundle, TrustedMetadata trusted, Clock clock) throws TufException {
+        refuseInit(bundle);
         if (!bundle.gun().equals(trusted.gun())) {
             throw new WrongGunException(trusted.gun(), bundle.gun());
         }
@@ -204,6 +302,7 @@ public final class Ceremony {
      */
     public static PublishSet verifyForPublish(Bundle bundle, Repository current, KeyRing ring, Clock clock)
             throws TufException {
+        refuseInit(bundle);
         if (!bundle.gun().equals(current.gun())) {
             throw new WrongGunException(current.gun(), bundle.gun());
         }
@@ -304,6 +403,13 @@ public final class Ceremony {
             }
         }
         return keys;
+    }
+
+    private static void refuseInit(Bundle bundle) throws BundleTamperedException {
+        if (bundle.operation() == Operation.INIT) {
+            throw new BundleTamperedException(Kind.PLAN, "root", "an init bundle starts " + bundle.gun()
+                    + " and builds on no existing repository (verifyInitForSigning / verifyInitForPublish)");
+        }
     }
 
     /** Root by root from the trusted one through the bundle's chain to its base (TUF 5.3 for each step). */

@@ -11,7 +11,12 @@ public enum Operation {
     /** A new snapshot key in root (local, or the server's after {@code -r}). */
     ROTATE_SNAPSHOT("rotate-snapshot"),
     /** Root re-signed with a new expiry; keys and thresholds unchanged. */
-    RESIGN_ROOT("resign-root");
+    RESIGN_ROOT("resign-root"),
+    /**
+     * A new repository whose root keys never come online: root v1 over root certificates made offline, signed
+     * offline; targets and snapshot are made and signed online at publish. The bundle has no base.
+     */
+    INIT("init");
 
     private final String word;
 

@@ -43,7 +43,7 @@ final class Plan {
             case ROTATE_ROOT -> "root";
             case ROTATE_TARGETS -> "targets";
             case ROTATE_SNAPSHOT -> "snapshot";
-            case RESIGN_ROOT -> null;
+            case RESIGN_ROOT, INIT -> null;
         };
     }
 
@@ -54,6 +54,9 @@ final class Plan {
      */
     static void check(Operation op, Signed<Root> baseRoot, Signed<Targets> baseTargets, Signed<Root> newRoot,
             Signed<Targets> newTargets) throws BundleTamperedException {
+        if (op == Operation.INIT) {
+            throw plan("root", "init starts a repository and has no base to check against");
+        }
         Root b = baseRoot.signed();
         Root n = newRoot.signed();
         if (n.version() != b.version() + 1) {
@@ -100,6 +103,60 @@ final class Plan {
         } else if (newTargets != null) {
             throw plan("targets", op.word() + " does not re-sign targets");
         }
+    }
+
+    /**
+     * Checks a new repository's root ({@link Operation#INIT}): version 1; exactly the four top-level roles,
+     * each with a threshold it can meet; every listed key used by a role and listed under its own ID; the
+     * root keys are certificates (Notary counts nothing else for root).
+     */
+    static void checkInit(Signed<Root> newRoot) throws BundleTamperedException {
+        Root n = newRoot.signed();
+        if (n.version() != 1) {
+            throw plan("root", "a new repository's root is version 1, this one is version " + n.version());
+        }
+        if (!n.roles().keySet().equals(Set.copyOf(Root.BASE_ROLES))) {
+            throw plan("root", "the roles are " + n.roles().keySet() + ", not " + Root.BASE_ROLES);
+        }
+        for (String role : Root.BASE_ROLES) {
+            RoleKeys r = n.role(role);
+            if (r.threshold() < 1 || r.threshold() > r.keyIds().size()) {
+                throw plan("root", role + " threshold " + r.threshold() + " of " + r.keyIds().size() + " keys");
+            }
+        }
+        Set<String> used = n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
+        if (!used.equals(n.keys().keySet())) {
+            throw plan("root", "the key list holds keys no role uses, or misses some");
+        }
+        for (Map.Entry<String, TufKey> e : n.keys().entrySet()) {
+            if (!e.getKey().equals(e.getValue().id())) {
+                throw plan("root", "key " + e.getKey() + " is listed under another ID than its own");
+            }
+        }
+        for (TufKey k : n.keysOf("root").values()) {
+            if (!KeyTypes.isX509(k.keyType())) {
+                throw plan("root", "root key " + k.id() + " is " + k.keyType() + ", not a certificate");
+            }
+        }
+    }
+
+    /** The summary lines of {@link Operation#INIT}: the new root's keys, and whose signatures it needs. */
+    static List<String> initSummary(String gun, Signed<Root> newRoot) {
+        Root n = newRoot.signed();
+        List<String> out = new ArrayList<>();
+        out.add(gun + ": " + Operation.INIT.word());
+        out.add("root v" + n.version() + " (a new repository); expires " + GoTime.format(n.expires()));
+        for (String role : Root.BASE_ROLES) {
+            RoleKeys r = n.role(role);
+            out.add(role + " keys: " + ids(new LinkedHashSet<>(r.keyIds())) + "; threshold " + r.threshold() + " of "
+                    + r.keyIds().size());
+        }
+        for (TufKey k : n.keysOf("root").values()) {
+            out.add(certificateLine(k, n));
+        }
+        out.add("needs signatures: " + n.role("root").threshold() + " of the new root keys ("
+                + ids(n.keysOf("root").keySet()) + ")");
+        return out;
     }
 
     /** The summary lines: what changes, and whose signatures the new metadata needs. */

@@ -2,26 +2,23 @@ package dev.custody.tuf.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.http.AuthRefusedException;
+import dev.custody.http.TokenAuth;
+import dev.custody.http.TrustedCas;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -30,7 +27,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * HTTP client for the Notary server API (notary-server 0.7), in raw bytes: it fetches and sends
@@ -77,14 +73,14 @@ public final class NotaryClient {
     private final Duration requestTimeout;
     private final long maxResponseBytes;
     private final String userAgent;
-    private final RegistryAuth auth;
+    private final TokenAuth auth;
 
     private NotaryClient(Builder b, SSLContext ssl) {
         this.base = b.baseUrl;
         this.requestTimeout = b.requestTimeout;
         this.maxResponseBytes = b.maxResponseBytes;
         this.userAgent = b.userAgent;
-        this.auth = new RegistryAuth(b.baseUrl, b.user, b.password, b.bearerToken);
+        this.auth = new TokenAuth(b.baseUrl, b.user, b.password, b.bearerToken);
         HttpClient.Builder hb = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -204,13 +200,29 @@ public final class NotaryClient {
             throws NotaryServerException {
         String request = method + " " + uri;
         Response r = send(method, uri, body, contentType, auth.authorization(), limit, request);
-        if (r.status() == 401 && auth.answer(request, r.headers(), this::fetchToken)) {
+        if (r.status() == 401 && answer(request, r.headers())) {
             r = send(method, uri, body, contentType, auth.authorization(), limit, request);
         }
         if (r.status() / 100 != 2) {
             throw ServerErrors.forStatus(request, r.status(), r.body(), r.truncated(), r.headers());
         }
         return r;
+    }
+
+    /** The token flow's answer to a 401 ({@link TokenAuth}); its refusals become this client's exceptions. */
+    private boolean answer(String request, HttpHeaders headers) throws NotaryServerException {
+        try {
+            return auth.answer(headers.allValues("WWW-Authenticate"), null, this::fetchToken);
+        } catch (AuthRefusedException e) {
+            if (e.reason() == AuthRefusedException.Reason.BAD_TOKEN) {
+                throw new MalformedResponseException(request, 200, e.getMessage(), e);
+            }
+            throw new AuthRequiredException(request, 401, "", List.of(), e.getMessage());
+        } catch (NotaryServerException e) {
+            throw e;
+        } catch (IOException e) {
+            throw ServerErrors.forTransport(request, e);
+        }
     }
 
     private byte[] fetchToken(URI uri, String authorization) throws NotaryServerException {
@@ -377,25 +389,7 @@ public final class NotaryClient {
         }
 
         private static SSLContext trusting(Path pem) throws IOException {
-            try (InputStream in = Files.newInputStream(pem)) {
-                Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
-                if (certs.isEmpty()) {
-                    throw new IOException("no certificate in " + pem);
-                }
-                KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-                ks.load(null, null);
-                int i = 0;
-                for (Certificate c : certs) {
-                    ks.setCertificateEntry("ca-" + i++, c);
-                }
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(ks);
-                SSLContext ctx = SSLContext.getInstance("TLS");
-                ctx.init(null, tmf.getTrustManagers(), null);
-                return ctx;
-            } catch (GeneralSecurityException e) {
-                throw new IOException("cannot use " + pem + " as CA file: " + e.getMessage(), e);
-            }
+            return TrustedCas.sslContext(pem);
         }
 
         private static Duration positive(Duration d) {

@@ -1,4 +1,4 @@
-package dev.custody.tuf.server;
+package dev.custody.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

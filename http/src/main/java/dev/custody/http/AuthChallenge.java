@@ -1,4 +1,4 @@
-package dev.custody.tuf.server;
+package dev.custody.http;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,18 +13,18 @@ import java.util.Optional;
  * {@code Bearer realm="https://auth.example/token",service="notary",scope="repository:app:pull,push"}.
  * Scheme and parameter names are lower-cased; quoted values keep commas and lose their escapes.
  */
-record AuthChallenge(String scheme, Map<String, String> params) {
+public record AuthChallenge(String scheme, Map<String, String> params) {
 
-    AuthChallenge {
+    public AuthChallenge {
         params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
     }
 
-    Optional<String> param(String name) {
+    public Optional<String> param(String name) {
         return Optional.ofNullable(params.get(name));
     }
 
     /** All challenges of all given header values, in order. Unparseable pieces are skipped. */
-    static List<AuthChallenge> parse(List<String> headerValues) {
+    public static List<AuthChallenge> parse(List<String> headerValues) {
         List<AuthChallenge> out = new ArrayList<>();
         for (String value : headerValues) {
             parseOne(value, out);
