@@ -78,8 +78,10 @@ public final class AuditLog implements Closeable {
 
   // guarded by this
   private AuditHead head;
-  private IOException failure;
-  private boolean closed;
+  // volatile as well: checkUsable() reads them without the lock (every request calls it, and a
+  // contended monitor there was the daemon's most waited-on lock in a JFR profile)
+  private volatile IOException failure;
+  private volatile boolean closed;
   /** Where the next line goes (the file's length), or -1 to ask the file. */
   private long end = -1;
   /** SHA-256 of the lines appended; used under this only. */
@@ -172,7 +174,7 @@ public final class AuditLog implements Closeable {
   }
 
   /** Throws if appends would fail (closed, or an earlier write failed). */
-  public synchronized void checkUsable() throws AuditLogException {
+  public void checkUsable() throws AuditLogException {
     if (closed) {
       throw new AuditLogException("audit log " + file + " is closed");
     }
