@@ -348,14 +348,14 @@ final class RepoCommands {
 
   static String changesTable(RepoStatus r) {
     if (r.changes().isEmpty()) {
-      return "No unpublished changes for " + r.gun() + "\n";
+      return "No unpublished changes for " + Table.escape(r.gun()) + "\n";
     }
     Table t = new Table("#", "ACTION", "SCOPE", "TYPE", "PATH");
     int i = 0;
     for (Change c : r.changes()) {
       t.row(i++, c.action(), c.scope(), c.type(), c.path());
     }
-    return "Unpublished changes for " + r.gun() + ":\n\n" + t.render();
+    return "Unpublished changes for " + Table.escape(r.gun()) + ":\n\n" + t.render();
   }
 
   @Command(name = "reset", sortOptions = false,

@@ -24,8 +24,41 @@ final class Table {
     if (cells.length != columns) {
       throw new IllegalArgumentException("expected " + columns + " cells, got " + cells.length);
     }
-    rows.add(Arrays.stream(cells).map(c -> c == null ? "" : String.valueOf(c)).toArray(String[]::new));
+    rows.add(Arrays.stream(cells).map(c -> c == null ? "" : escape(String.valueOf(c))).toArray(String[]::new));
     return this;
+  }
+
+  /**
+   * {@code s} with every control character (C0, DEL, C1) and lone surrogate written as {@code \xNN} or
+   * a backslash-u escape: a cell from a server or another caller never moves the cursor, colours the terminal
+   * or starts a fake row.
+   */
+  static String escape(String s) {
+    if (s == null) {
+      return null;
+    }
+    StringBuilder sb = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean pair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+      boolean bad = c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || (Character.isSurrogate(c) && !pair);
+      if (bad && sb == null) {
+        sb = new StringBuilder(s.length() + 8).append(s, 0, i);
+      }
+      if (sb != null) {
+        if (bad) {
+          sb.append(c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+        } else {
+          sb.append(c);
+          if (pair) {
+            sb.append(s.charAt(++i));
+          }
+        }
+      } else if (pair) {
+        i++;
+      }
+    }
+    return sb == null ? s : sb.toString();
   }
 
   /** True when no data row was added. */

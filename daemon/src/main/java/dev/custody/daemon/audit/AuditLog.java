@@ -33,6 +33,7 @@ import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
@@ -196,7 +197,11 @@ public final class AuditLog implements Closeable {
       String hash = HexFormat.of().formatHex(digest.digest(line));
       ByteBuffer buf = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
       try {
-        long pos = end >= 0 ? end : channel.size();
+        long size = channel.size();
+        if (end >= 0 && size != end) {
+          throw new IOException(truncatedUnder(size)); // cut or grown by someone else: never write a hole
+        }
+        long pos = end >= 0 ? end : size;
         while (buf.hasRemaining()) {
           pos += channel.write(buf, pos);
         }
@@ -211,6 +216,7 @@ public final class AuditLog implements Closeable {
       writtenSeq = seq;
     }
     syncUpTo(entry.seq());
+    maybeCheckpoint(entry.seq());
     return entry;
   }
 
@@ -315,7 +321,143 @@ public final class AuditLog implements Closeable {
    * lines cut off the end, or an edited last line, are found too).
    */
   public AuditVerification verify() throws IOException {
-    return verify(file, head());
+    AuditVerification v = verify(file, head());
+    Checkpointing c = checkpointing;
+    if (!v.intact() || c == null) {
+      return v;
+    }
+    AuditVerification cv = AuditCheckpoints.verify(file, c.key(), c.every());
+    return cv.intact() ? v : new AuditVerification(cv.linesChecked(), v.head(), cv.brokenLine(), cv.problem(),
+        cv.reason());
+  }
+
+  // ---- signed checkpoints (AuditCheckpoints) ----
+
+  private record Checkpointing(AuditCheckpoints.Key key, int every) {}
+
+  private volatile Checkpointing checkpointing;
+  /** Sequence number the last checkpoint covered; read and written under checkpointLock. */
+  private long lastCheckpointSeq;
+  private final java.util.concurrent.locks.ReentrantLock checkpointLock = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Anchors this log to {@code key}: checks the chain and its checkpoints (refusing a log that fails),
+   * then signs a checkpoint now and every {@code every} records from here on, and at {@link #checkpoint}
+   * calls (shutdown). A checkpoint that cannot be signed (token absent or locked) is logged as a warning
+   * and tried again {@code every} records later.
+   *
+   * @throws AuditLogException the log's chain or checkpoints are broken
+   */
+  public void anchor(AuditCheckpoints.Key key, int every) throws IOException {
+    if (every < 1) {
+      throw new IllegalArgumentException("every must be at least 1");
+    }
+    AuditVerification v = verify(file, head());
+    if (v.intact()) {
+      v = AuditCheckpoints.verify(file, key, every);
+    }
+    if (!v.intact()) {
+      throw new AuditLogException("audit log " + file + " is broken at line " + v.brokenLine() + " (" + v.problem()
+          + "): " + v.reason() + "; keep it as evidence, move it aside, and start custodyd again");
+    }
+    checkpointing = new Checkpointing(key, every);
+    tryCheckpoint("start");
+  }
+
+  /**
+   * Signs a checkpoint of the current head now (at shutdown: before the token is closed).
+   *
+   * @return the checkpoint's line, or empty when the log is not anchored or the signature failed
+   */
+  public java.util.Optional<AuditEntry> checkpoint(String reason) {
+    return Optional.ofNullable(checkpointing == null ? null : tryCheckpoint(reason));
+  }
+
+  private AuditEntry tryCheckpoint(String reason) {
+    Checkpointing c = checkpointing;
+    checkpointLock.lock();
+    try {
+      AuditHead h = head();
+      Instant t = clock.instant();
+      try {
+        byte[] sig = c.key().sign(AuditCheckpoints.message(h.seq(), h.hash(), t));
+        AuditEntry e = append(AuditCheckpoints.record(h.seq(), h.hash(), t, c.key().keyId(), sig, reason,
+            selfId("unix:uid"), selfId("unix:gid")));
+        return e;
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "audit log " + file + ": cannot sign a checkpoint of line " + h.seq()
+            + " with audit key " + c.key().keyId() + " (" + e.getMessage() + "); trying again in " + c.every()
+            + " records");
+        return null;
+      } finally {
+        lastCheckpointSeq = h.seq();
+      }
+    } finally {
+      checkpointLock.unlock();
+    }
+  }
+
+  /** After an append: a checkpoint when {@code every} records passed since the last (one thread makes it). */
+  private void maybeCheckpoint(long seq) {
+    Checkpointing c = checkpointing;
+    if (c == null || checkpointLock.isHeldByCurrentThread() || !checkpointLock.tryLock()) {
+      return;
+    }
+    try {
+      if (seq - lastCheckpointSeq >= c.every()) {
+        tryCheckpoint("every " + c.every() + " records");
+      }
+    } finally {
+      checkpointLock.unlock();
+    }
+  }
+
+  /** Why the file's size is not where this instance's last line ended. Called under this. */
+  private String truncatedUnder(long size) {
+    String what;
+    if (size < end) {
+      long complete = completeLinesIn(size);
+      what = "it was cut to " + size + " bytes: the log now ends after line " + complete + ", lines " + (complete + 1)
+          + ".." + head.seq() + " are gone";
+    } else {
+      what = "it grew to " + size + " bytes after line " + head.seq() + " (which ended at byte " + end
+          + "): something else wrote to it";
+    }
+    return "audit log " + file + " was changed under custodyd: " + what + "; nothing more is written to it (no"
+        + " hole at the old end); keep it as evidence and restart custodyd";
+  }
+
+  /** Newlines in the first {@code size} bytes: complete lines left after a truncation (a failure path). */
+  private long completeLinesIn(long size) {
+    long lines = 0;
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    try {
+      for (long pos = 0; pos < size; ) {
+        buf.clear();
+        int r = channel.read(buf, pos);
+        if (r <= 0) {
+          break;
+        }
+        for (int i = 0; i < r && pos + i < size; i++) {
+          if (buf.get(i) == '\n') {
+            lines++;
+          }
+        }
+        pos += r;
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return lines;
+  }
+
+  private static boolean zeroFilled(byte[] line) {
+    for (byte b : line) {
+      if (b == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -356,10 +498,17 @@ public final class AuditLog implements Closeable {
           break;
         }
         long i = n + 1;
+        if (zeroFilled(line)) {
+          if (anomalyLine > 0) {
+            break; // report the earlier sequence anomaly
+          }
+          return AuditVerification.broken(n, new AuditHead(n, prevHash), i, AuditVerification.Problem.ZEROED,
+              "line " + i + " was overwritten with zero bytes (" + line.length + " bytes)");
+        }
         JsonNode node;
         try {
-          node = m.readTree(line);
-        } catch (JsonProcessingException e) {
+          node = m.readTree(new String(line, java.nio.charset.StandardCharsets.UTF_8)); // UTF-8 only
+        } catch (IOException e) {
           node = null;
         }
         if (node == null || !node.isObject() || !node.path("seq").canConvertToExactIntegral()
@@ -436,6 +585,7 @@ public final class AuditLog implements Closeable {
     try (InputStream in = Files.newInputStream(file)) {
       BoundedLineReader r = new BoundedLineReader(in, MAX_LINE_BYTES);
       byte[] line;
+      long lineNo = 0;
       while (true) {
         try {
           line = r.readLine();
@@ -445,7 +595,13 @@ public final class AuditLog implements Closeable {
         if (line == null) {
           break;
         }
-        out.addLast(decode(line));
+        lineNo++;
+        try {
+          out.addLast(decode(line));
+        } catch (IOException e) {
+          throw new AuditLogException("line " + lineNo + " of audit log " + file + " is not an audit record"
+              + (zeroFilled(line) ? " (it was overwritten with zero bytes)" : "") + "; run `custody audit verify`");
+        }
         if (out.size() > max) {
           out.removeFirst();
         }
@@ -514,7 +670,10 @@ public final class AuditLog implements Closeable {
   }
 
   private AuditEntry decode(byte[] line) throws IOException {
-    JsonNode n = mapper.readTree(line);
+    JsonNode n = mapper.readTree(new String(line, java.nio.charset.StandardCharsets.UTF_8));
+    if (n == null || !n.isObject()) {
+      throw new IOException("not a JSON object");
+    }
     AuditRecord r = new AuditRecord(n.path("method").asText(), longOrNull(n, "uid"), longOrNull(n, "gid"),
         longOrNull(n, "pid"), textOrNull(n, "gun"), textOrNull(n, "role"), textOrNull(n, "keyId"),
         longOrNull(n, "version"), textOrNull(n, "metadataHash"), n.path("result").asText(), textOrNull(n, "rule"),
@@ -595,9 +754,9 @@ public final class AuditLog implements Closeable {
     byte[] last = java.util.Arrays.copyOfRange(b, prevNl + 1, lastNl);
     JsonNode n;
     try {
-      n = JsonMapper.builder().build().readTree(last);
-    } catch (JsonProcessingException e) {
-      n = null;
+      n = JsonMapper.builder().build().readTree(new String(last, java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      n = null; // not JSON, or zero bytes (which Jackson would take for UTF-32)
     }
     if (n == null || !n.path("seq").canConvertToExactIntegral() || n.get("seq").asLong() < 1) {
       throw new AuditLogException("the last complete line of audit log " + file

@@ -24,7 +24,11 @@ public record AuditVerification(long linesChecked, AuditHead head, long brokenLi
     /** Lines appear out of order or twice. */
     REORDERED,
     /** The last line is incomplete, or lines at the end are missing compared to a known head. */
-    TRUNCATED
+    TRUNCATED,
+    /** The line's bytes were overwritten with zeros (NUL bytes). */
+    ZEROED,
+    /** A signed checkpoint does not verify, does not match the chain, or checkpoints are missing. */
+    CHECKPOINT
   }
 
   public boolean intact() {

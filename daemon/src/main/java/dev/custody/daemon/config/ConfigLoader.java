@@ -142,15 +142,31 @@ public final class ConfigLoader {
     PolicyConfig policy = policy(root.child("policy"));
     ConfigNode audit = root.child("audit");
     audit.objectOrAbsent();
-    audit.allowOnly("path");
+    audit.allowOnly("path", "checkpoint");
     Path auditLog = audit.absolutePath("path", stateDir.resolve("audit.log"));
+    AuditCheckpointConfig checkpoint = auditCheckpoint(audit.child("checkpoint"));
     ServerLimits limits = limits(root.child("limits"));
     Duration approvalTimeout = root.duration("approvalTimeout", DEFAULT_APPROVAL_TIMEOUT);
     Duration pinCacheTime = root.duration("pinCacheTime", DEFAULT_PIN_CACHE_TIME);
     Duration convergeTimeout = root.durationIn("publishConvergeTimeout", DaemonConfig.DEFAULT_PUBLISH_CONVERGE_TIMEOUT,
         Duration.ZERO, Duration.ofHours(1));
     return new DaemonConfig(file, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout,
-        pinCacheTime, convergeTimeout);
+        pinCacheTime, java.util.Optional.ofNullable(checkpoint), convergeTimeout);
+  }
+
+  /** {@code audit.checkpoint: {key: KEYID, every: 1000}}, or null when absent. */
+  private AuditCheckpointConfig auditCheckpoint(ConfigNode n) throws ConfigException {
+    n.objectOrAbsent();
+    if (!n.present() || n.isNull()) {
+      return null;
+    }
+    n.allowOnly("key", "every");
+    ConfigNode key = n.field("key");
+    String id = key.text();
+    if (!id.matches("[0-9a-f]{64}")) {
+      throw key.fail("must be a key ID (64 lower-case hex digits, as `custody key list` shows it)");
+    }
+    return new AuditCheckpointConfig(id, n.intIn("every", AuditCheckpointConfig.DEFAULT_EVERY, 1, 1_000_000));
   }
 
   private SocketConfig socket(ConfigNode n) throws ConfigException {

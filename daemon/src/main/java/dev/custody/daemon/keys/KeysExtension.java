@@ -34,8 +34,26 @@ public final class KeysExtension implements DaemonExtension {
     km.register();
     methods = km;
     this.context = context;
+    anchorAuditLog(context, inventory);
     LOG.log(Level.INFO, context.config().tokens().size() + " token(s) configured, " + inventory.all().size()
         + " key(s) in " + inventory.file());
+  }
+
+  /**
+   * With {@code audit.checkpoint} configured: checks the audit log's signed checkpoints with the audit
+   * key (custodyd does not start on a log that fails) and signs checkpoints from now on.
+   */
+  private void anchorAuditLog(DaemonContext context, KeyInventory inventory) throws java.io.IOException {
+    java.util.Optional<dev.custody.daemon.config.AuditCheckpointConfig> cp = context.config().auditCheckpoint();
+    if (cp.isEmpty()) {
+      return;
+    }
+    KeyInventory.Entry e = inventory.find(cp.get().keyId()).orElseThrow(() -> new IllegalStateException(
+        "audit.checkpoint.key " + cp.get().keyId() + " is not in the key inventory " + inventory.file()
+            + " (make it with `custody key generate --role audit --token NAME`)"));
+    context.audit().anchor(new AuditKey(service, e), cp.get().every());
+    LOG.log(Level.INFO, "audit log anchored: checkpoints signed with key " + e.keyId() + " on token " + e.tokenName()
+        + " every " + cp.get().every() + " records");
   }
 
   /** {@code status} shows the tokens (as {@code token.list} does) to callers allowed to list keys. */
@@ -68,6 +86,10 @@ public final class KeysExtension implements DaemonExtension {
 
   @Override
   public void close() {
+    DaemonContext c = context;
+    if (c != null) {
+      c.audit().checkpoint("shutdown"); // while the audit key's token is still open
+    }
     TokenManager tm = tokens;
     if (tm != null) {
       tm.close();

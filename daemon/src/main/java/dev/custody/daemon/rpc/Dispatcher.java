@@ -56,6 +56,11 @@ public final class Dispatcher {
   public Parsed parse(byte[] line) {
     JsonNode n;
     try {
+      Names.requireUtf8(line); // Jackson would also take UTF-16 and UTF-32
+    } catch (BadRequestException e) {
+      return fail(null, e);
+    }
+    try {
       n = mapper.readTree(line);
     } catch (JsonProcessingException e) {
       return fail(null, new BadRequestException("request is not valid JSON: " + e.getOriginalMessage()
@@ -96,6 +101,11 @@ public final class Dispatcher {
     MethodRegistry.Method target = registry.find(name).orElse(null);
     if (target == null) {
       return fail(replyId, new MethodNotFoundException(name));
+    }
+    try {
+      Names.checkParams(params); // names at the door, for every method
+    } catch (BadRequestException e) {
+      return fail(replyId, e);
     }
     return new Parsed(new Request(replyId, name, params == null ? NullNode.getInstance() : params, target), null);
   }
