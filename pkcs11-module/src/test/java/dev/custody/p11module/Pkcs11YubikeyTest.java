@@ -7,8 +7,6 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.keys.KeysExtension;
-import dev.custody.daemon.keys.Pkcs11FrontDoor;
 import dev.custody.testhsm.piv.PivCard;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.nio.file.Files;
