@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.keys.KeysExtension;
+import dev.custody.daemon.keys.Pkcs11FrontDoor;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.testhsm.piv.PivCard;
