@@ -118,7 +118,7 @@ public final class ConfigLoader {
   private DaemonConfig read(ConfigNode root) throws ConfigException {
     root.object();
     root.allowOnly("stateDir", "socket", "tokens", "servers", "policy", "audit", "limits", "approvalTimeout",
-        "pinCacheTime");
+        "pinCacheTime", "publishConvergeTimeout");
     Path stateDir = root.absolutePath("stateDir", DEFAULT_STATE_DIR);
     SocketConfig socket = socket(root.child("socket"));
     List<TokenConfig> tokens = new ArrayList<>();
@@ -148,8 +148,10 @@ public final class ConfigLoader {
     ServerLimits limits = limits(root.child("limits"));
     Duration approvalTimeout = root.duration("approvalTimeout", DEFAULT_APPROVAL_TIMEOUT);
     Duration pinCacheTime = root.duration("pinCacheTime", DEFAULT_PIN_CACHE_TIME);
+    Duration convergeTimeout = root.durationIn("publishConvergeTimeout", DaemonConfig.DEFAULT_PUBLISH_CONVERGE_TIMEOUT,
+        Duration.ZERO, Duration.ofHours(1));
     return new DaemonConfig(file, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout,
-        pinCacheTime, java.util.Optional.ofNullable(checkpoint));
+        pinCacheTime, java.util.Optional.ofNullable(checkpoint), convergeTimeout);
   }
 
   /** {@code audit.checkpoint: {key: KEYID, every: 1000}}, or null when absent. */

@@ -26,8 +26,12 @@ import java.util.Objects;
  * </ul>
  *
  * @param seq position in the changelist, increasing, never reused
+ * @param stagedBy the uid of the caller who staged it (null: staged before changelists were per caller);
+ *     a publish carries only the publishing caller's own changes (README-repo.md, "Whose changes a
+ *     publish carries")
  */
-public record Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+public record Change(long seq, String action, String scope, String type, String path, JsonNode content,
+    Long stagedBy) {
   public static final String TARGET = "target";
   public static final String DELEGATION = "delegation";
   public static final String WITNESS = "witness";
@@ -38,6 +42,10 @@ public record Change(long seq, String action, String scope, String type, String 
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(path, "path");
     content = content == null ? JsonNodeFactory.instance.objectNode() : content;
+  }
+
+  public Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+    this(seq, action, scope, type, path, content, null);
   }
 
   /** {@code create target}: a target added to {@code role} (null: {@code targets}) with its hashes. */
@@ -101,17 +109,29 @@ public record Change(long seq, String action, String scope, String type, String 
   }
 
   public Change withSeq(long s) {
-    return new Change(s, action, scope, type, path, content);
+    return new Change(s, action, scope, type, path, content, stagedBy);
+  }
+
+  public Change stagedBy(long uid) {
+    return new Change(seq, action, scope, type, path, content, uid);
+  }
+
+  /** Whether a publish by {@code uid} carries this change: its own, or one staged before changes had owners. */
+  public boolean belongsTo(long uid) {
+    return stagedBy == null || stagedBy == uid;
   }
 
   /** How {@code repo.status} shows it. */
   public dev.custody.protocol.Change toStatus() {
-    return new dev.custody.protocol.Change(action, scope, type, path);
+    return new dev.custody.protocol.Change(action, scope, type, path, stagedBy);
   }
 
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope)
         .put("type", type).put("path", path);
+    if (stagedBy != null) {
+      o.put("stagedBy", stagedBy);
+    }
     o.put("seq", seq);
     o.set("content", content);
     return o;
@@ -119,7 +139,8 @@ public record Change(long seq, String action, String scope, String type, String 
 
   public static Change fromJson(JsonNode n) {
     return new Change(n.path("seq").asLong(), n.path("action").asText(), n.path("scope").asText(),
-        n.path("type").asText(), n.path("path").asText(), n.get("content"));
+        n.path("type").asText(), n.path("path").asText(), n.get("content"),
+        n.hasNonNull("stagedBy") ? n.get("stagedBy").asLong() : null);
   }
 
   @Override

@@ -76,7 +76,9 @@ final class PublishPipeline {
     String gun = st.gun();
     // property 6: nothing that could not be read back; refused before any approval or signature
     RoleSizes.checkUnsigned(gun, ed);
-    boolean needsApproval = c.decision() != null && c.decision().approvalRequired();
+    // a policy approval covers the whole publish: an attempt after another writer's does not ask again
+    boolean needsApproval = c.decision() != null && c.decision().approvalRequired()
+        && plan.path("attempt").asInt(1) == 1;
     if (needsApproval) {
       String summary = rootSummary != null ? rootSummary
           : gun + ": sign " + String.join(", ", ed.changedRoles()) + " (" + changes.size() + " staged changes)";
@@ -209,15 +211,16 @@ final class PublishPipeline {
     String gun = st.gun();
     Map<String, byte[]> files = st.readInflight(opId);
     boolean posted = false;
+    int baseTs = plan.path("baseTimestamp").asInt(-1);
     if (postMayHaveHappened) {
-      Optional<Boolean> onServer = alreadyOnServer(gun, srv, files);
-      if (onServer.isEmpty()) {
-        ctx.journal().abort(opId, "the server moved past this publish; nothing of it was sent twice, staged changes"
-            + " are kept");
+      ReadBack.Result rb = readBack(st, srv, files, baseTs);
+      if (rb.verdict() == ReadBack.Verdict.SUPERSEDED) {
+        ctx.journal().abort(opId, "superseded: another writer published first (" + rb.detail() + "); nothing of"
+            + " this publish is on the server, staged changes are kept");
         st.deleteInflight(opId);
-        throw new ConflictException(gun, "the server has a newer version than this publish; staged changes are kept");
+        throw new SupersededException(rb.detail(), null);
       }
-      posted = onServer.get();
+      posted = rb.verdict() == ReadBack.Verdict.STORED;
     }
     if (!posted) {
       ctx.journal().step(opId, "posting", null);
@@ -228,20 +231,10 @@ final class PublishPipeline {
         LOG.log(Level.INFO, gun + ": " + opType + " " + opId + " POST accepted in " + (System.nanoTime() - t0) / 1_000_000
             + " ms");
       } catch (IOException e) {
-        Optional<Boolean> onServer;
-        try {
-          onServer = alreadyOnServer(gun, srv, files);
-        } catch (IOException again) {
-          // cannot tell whether it arrived: stays pending in the journal, resolved by the next operation or start
-          throw e;
-        }
-        if (onServer.isEmpty() || !onServer.get()) {
-          ctx.journal().abort(opId, "the server refused the publish: " + e.getMessage());
-          st.deleteInflight(opId);
-          throw e;
-        }
+        refused(opType, opId, st, srv, files, baseTs, e);
       }
       crash.reached(opType, "after-post");
+      verifyStored(opId, st, srv, files, baseTs);
     }
     ctx.journal().step(opId, "posted", null);
     crash.reached(opType, "posted");
@@ -249,32 +242,88 @@ final class PublishPipeline {
   }
 
   /**
-   * Whether the server already serves what we signed: true (same bytes), false (still the version
-   * before ours), empty (someone else published a version at or above ours).
+   * The POST failed: a VERSION refusal, or any failure after which the server shows another writer's
+   * version, closes this attempt as superseded (the caller may build it again); a failure after which
+   * the server shows ours counts as sent; otherwise the attempt ends with the server's error. When
+   * the server cannot be read either, the operation stays open in the journal and the next operation
+   * on the GUN (or the next start) settles it.
    */
-  private Optional<Boolean> alreadyOnServer(String gun, NotaryServers.Server srv, Map<String, byte[]> files)
-      throws IOException {
-    String role = files.keySet().iterator().next();
-    byte[] ours = files.get(role);
-    byte[] theirs;
+  private void refused(String opType, String opId, RepoState st, NotaryServers.Server srv, Map<String, byte[]> files,
+      int baseTs, IOException e) throws Exception {
+    ReadBack.Result rb;
     try {
-      theirs = srv.client().getRole(gun, role);
-    } catch (dev.custody.tuf.server.NotaryServerException e) {
-      if (e.code() == dev.custody.tuf.server.NotaryServerException.Code.NOT_FOUND) {
-        return Optional.of(false);
-      }
+      rb = readBack(st, srv, files, baseTs);
+    } catch (IOException again) {
       throw e;
     }
-    if (Arrays.equals(Repos.sha256(ours), Repos.sha256(theirs))) {
-      return Optional.of(true);
+    boolean versionRefusal = e instanceof dev.custody.tuf.server.NotaryServerException n
+        && n.code() == dev.custody.tuf.server.NotaryServerException.Code.CONFLICT;
+    if (rb.verdict() == ReadBack.Verdict.STORED) {
+      return;
     }
+    if (rb.verdict() == ReadBack.Verdict.SUPERSEDED || versionRefusal) {
+      ctx.journal().abort(opId, "superseded: the server refused this " + opType + " (" + e.getMessage() + ")"
+          + (rb.detail().isEmpty() ? "" : " and serves " + rb.detail()) + "; staged changes are kept");
+      st.deleteInflight(opId);
+      throw new SupersededException("the server refused it as out of date" + (rb.detail().isEmpty() ? ""
+          : ": " + rb.detail()), e);
+    }
+    ctx.journal().abort(opId, "the server refused the " + opType + ": " + e.getMessage() + "; staged changes are"
+        + " kept");
+    st.deleteInflight(opId);
+    throw e;
+  }
+
+  /**
+   * After the server answered the POST with success: a publish is done only when the server serves
+   * it. Read back (timestamp → snapshot → the roles sent); another writer's version supersedes this
+   * attempt, the old state means the server did not store it (METADATA_INVALID, staged changes kept,
+   * the journal says so), an unreadable server leaves the operation open (SERVER_UNREACHABLE).
+   */
+  private void verifyStored(String opId, RepoState st, NotaryServers.Server srv, Map<String, byte[]> files,
+      int baseTs) throws Exception {
+    String gun = st.gun();
+    ReadBack.Result rb;
     try {
-      int oursV = Signed.parse(ours, role).version();
-      int theirsV = Signed.parse(theirs, role).version();
-      return theirsV < oursV ? Optional.of(false) : Optional.empty();
-    } catch (TufException e) {
-      return Optional.empty();
+      rb = readBack(st, srv, files, baseTs);
+    } catch (IOException e) {
+      throw new dev.custody.protocol.ServerUnreachableException(srv.name(), gun + ": the server accepted the"
+          + " publish but cannot be read back (" + e.getMessage() + "); it stays open in the journal and the next"
+          + " command on " + gun + " (or custodyd's next start) checks the server and finishes or undoes it");
     }
+    switch (rb.verdict()) {
+      case STORED -> { }
+      case SUPERSEDED -> {
+        ctx.journal().abort(opId, "superseded: the server answered the POST with success but serves another"
+            + " writer's version (" + rb.detail() + "); staged changes are kept");
+        st.deleteInflight(opId);
+        throw new SupersededException("the server took another writer's version: " + rb.detail(), null);
+      }
+      case NOT_STORED -> {
+        ctx.journal().abort(opId, "not stored: the server answered the POST with success but serves what it served"
+            + " before (" + rb.detail() + "); nothing was published, staged changes are kept");
+        st.deleteInflight(opId);
+        throw new dev.custody.protocol.MetadataInvalidException(null, gun + ": " + srv.name() + " answered the"
+            + " publish with success but did not store it: it still serves " + rb.detail() + ". Nothing was"
+            + " published; the changes stay staged (custody status " + gun + ")");
+      }
+      default -> throw new IllegalStateException();
+    }
+  }
+
+  /** {@link ReadBack} against {@code srv}; the base timestamp from the plan, or the trusted copy's. */
+  private ReadBack.Result readBack(RepoState st, NotaryServers.Server srv, Map<String, byte[]> files, int baseTs)
+      throws IOException {
+    int base = baseTs;
+    if (base < 0) {
+      try {
+        Optional<byte[]> ts = st.store().find(st.gun(), "timestamp");
+        base = ts.isEmpty() ? 0 : Signed.parse(ts.get(), "timestamp").version();
+      } catch (TufException e) {
+        base = 0;
+      }
+    }
+    return new ReadBack(srv.client(), st.gun()).check(files, base);
   }
 
   private ObjectNode commit(String opType, String opId, RepoState st, NotaryServers.Server srv, JsonNode plan,
@@ -298,7 +347,11 @@ final class PublishPipeline {
       assignOnlineKeys(gun, now.root().signed());
     }
     long maxSeq = plan.path("maxSeq").asLong(-1);
-    if (maxSeq > 0) {
+    if (plan.has("seqs")) {
+      Set<Long> seqs = new java.util.HashSet<>();
+      plan.get("seqs").forEach(n -> seqs.add(n.asLong()));
+      st.dropChanges(seqs);
+    } else if (maxSeq > 0) {
       st.dropChanges(maxSeq);
     }
     if (plan.path("init").asBoolean()) {
@@ -368,7 +421,13 @@ final class PublishPipeline {
     if (posted) {
       commit(op.type(), op.id(), st, srv, op.plan(), st.readInflight(op.id()));
     } else {
-      sendAndCommit(op.type(), op.id(), st, srv, op.plan(), posting);
+      try {
+        sendAndCommit(op.type(), op.id(), st, srv, op.plan(), posting);
+      } catch (SupersededException e) {
+        // another writer got there first: the attempt is closed, its changes stay staged for the next publish
+        auditRecovery(op, "superseded");
+        return;
+      }
     }
     auditRecovery(op, "completed");
   }

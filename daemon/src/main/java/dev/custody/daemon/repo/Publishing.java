@@ -8,7 +8,9 @@ import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.Decision;
 import dev.custody.daemon.policy.Operation;
+import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PolicyDeniedException;
@@ -18,6 +20,7 @@ import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.repo.RepoEditor;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -77,10 +80,53 @@ final class Publishing {
     return new PublishPipeline.Base(RepoEditor.load(repo, ctx.clock()), repo, false);
   }
 
+  /**
+   * One publish of the caller's own staged changes, converging: an attempt that another writer beat
+   * (the server's VERSION refusal, or a read-back showing another writer's version) is built again on
+   * the server's new state and sent again, with a jittered backoff, until {@code publishConvergeTimeout};
+   * only then CONFLICT, saying what is still staged. Each attempt is its own journaled operation and
+   * is audited ({@code repo.publish.attempt}).
+   */
   ObjectNode publishLocked(Repos.Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
+    Convergence conv = new Convergence(ctx.config().publishConvergeTimeout());
+    while (true) {
+      try {
+        ObjectNode r = publishOnce(c, st, srv, conv.attempt());
+        r.put("attempts", conv.attempt());
+        return r;
+      } catch (SupersededException e) {
+        auditAttempt(c, st.gun(), conv.attempt(), e.getMessage());
+        if (!conv.pauseBeforeNext()) {
+          List<Change> left = st.changes().stream().filter(ch -> ch.belongsTo(c.identity().uid())).toList();
+          throw new ConflictException(st.gun(), "another writer kept publishing " + st.gun() + " first: "
+              + conv.attempt() + " attempts in " + ctx.config().publishConvergeTimeout().toSeconds()
+              + " s (publishConvergeTimeout) did not get in (last: " + e.getMessage() + "); nothing of it is on"
+              + " the server and your " + left.size() + " change(s) stay staged (" + describe(left) + "):"
+              + " `custody publish " + st.gun() + "` sends them again, `custody status " + st.gun()
+              + "` lists them");
+        }
+      }
+    }
+  }
+
+  private static String describe(List<Change> changes) {
+    List<String> some = changes.stream().limit(3).map(Change::toString).toList();
+    return String.join("; ", some) + (changes.size() > 3 ? "; and " + (changes.size() - 3) + " more" : "");
+  }
+
+  private void auditAttempt(Repos.Caller c, String gun, int attempt, String what) throws IOException {
+    ctx.audit().append(AuditRecord.builder("repo.publish.attempt").caller(c.identity().uid(), c.identity().gid(),
+        c.identity().pid()).gun(gun).rule(c.decision() == null ? null : c.decision().ruleOrNone())
+        .result("superseded").message("attempt " + attempt + " superseded by another writer: " + what
+            + "; nothing of it is on the server, the changes stay staged").build());
+  }
+
+  private ObjectNode publishOnce(Repos.Caller c, RepoState st, NotaryServers.Server srv, int attempt)
+      throws Exception {
     String gun = st.gun();
     long t0 = System.nanoTime();
-    List<Change> changes = st.changes();
+    // a caller publishes the changes it staged; other callers' changes stay staged for them
+    List<Change> changes = st.changes().stream().filter(ch -> ch.belongsTo(c.identity().uid())).toList();
     PublishPipeline.Base base = base(st, srv);
     LOG.log(Level.INFO, gun + ": " + changes.size() + " staged changes read and trusted metadata updated in "
         + (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -133,9 +179,16 @@ final class Publishing {
     }
     long maxSeq = changes.stream().mapToLong(Change::seq).max().orElse(0);
     ObjectNode plan = JsonNodeFactory.instance.objectNode().put("server", srv.name()).put("maxSeq", maxSeq)
-        .put("init", base.init()).put("changes", changes.size());
+        .put("init", base.init()).put("changes", changes.size()).put("attempt", attempt)
+        .put("baseTimestamp", baseTimestamp(base));
+    com.fasterxml.jackson.databind.node.ArrayNode seqs = plan.putArray("seqs");
+    changes.forEach(ch -> seqs.add(ch.seq()));
     String summary = ed.changedRoles().contains("root") ? repos.checks().rootSummary(gun, base.trusted(), ed) : null;
     return pipeline.signAndSend(PublishPipeline.OP_PUBLISH, c, st, srv, base, ed, plan, changes, summary, null);
+  }
+
+  private static int baseTimestamp(PublishPipeline.Base base) {
+    return base.trusted() == null || base.trusted().timestamp() == null ? 0 : base.trusted().timestamp().version();
   }
 
   private void checkChangeAllowed(Repos.Caller c, String gun, Change ch) throws PolicyDeniedException {

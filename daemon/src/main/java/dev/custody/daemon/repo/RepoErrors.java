@@ -32,6 +32,10 @@ final class RepoErrors {
     if (refusal != null) {
       return refusal;
     }
+    if (e instanceof SupersededException s) {
+      return new ConflictException(gun, "another writer published " + gun + " first: " + s.getMessage()
+          + "; nothing of this operation is on the server");
+    }
     if (e instanceof KeySigningException k) {
       return k.error();
     }

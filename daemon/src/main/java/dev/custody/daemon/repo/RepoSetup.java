@@ -168,6 +168,9 @@ final class RepoSetup {
       ArrayNode notes = JsonNodeFactory.instance.arrayNode();
       for (String role : Root.BASE_ROLES) {
         List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
+        if (!mine.isEmpty()) {
+          ((ObjectNode) roles.get(role)).put("location", "tokens");
+        }
         if (role.equals("root")) {
           anchors.stream().filter(mine::contains).findFirst().or(() -> mine.stream().findFirst())
               .ifPresent(id -> out.put("keyId", id));
@@ -181,8 +184,10 @@ final class RepoSetup {
         if (mine.isEmpty() && role.equals("targets")) {
           notes.add("targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
         } else if (mine.isEmpty() && role.equals("snapshot")) {
-          notes.add("snapshot: its key is not on this daemon's tokens; publishing works only if the server holds it"
-              + " (`custody key rotate " + gun + " snapshot -r` hands it to the server)");
+          String note = snapshotKeyNote(gun, srv, root);
+          ((ObjectNode) roles.get("snapshot")).put("location", note.startsWith("snapshot: the server signs")
+              ? "server" : "elsewhere");
+          notes.add(note);
         } else if (mine.isEmpty() && role.equals("root")) {
           notes.add("root: no root key on this daemon's tokens; root rotations need one");
         }
@@ -203,6 +208,28 @@ final class RepoSetup {
       st.writeInfo(info);
       return out;
     });
+  }
+
+  /**
+   * Where the snapshot key of {@code root} really is when this daemon does not hold it: on the server
+   * (notary-server hands out the public key it signs with; it matches root's), or nowhere we can use.
+   */
+  private static String snapshotKeyNote(String gun, NotaryServers.Server srv, Root root) {
+    Set<String> rootIds = root.keysOf("snapshot").keySet();
+    String serverId;
+    try {
+      serverId = ServerKeys.of(srv.client()).get(gun, "snapshot").id();
+    } catch (Exception e) {
+      return "snapshot: its key is not on this daemon's tokens, and " + srv.name() + " could not be asked whether it"
+          + " holds it (" + e.getMessage() + ")";
+    }
+    if (rootIds.contains(serverId)) {
+      return "snapshot: the server signs it (its key " + serverId.substring(0, 8) + "… is the one root lists):"
+          + " publishing works from this daemon";
+    }
+    return "snapshot: its key is not on this daemon's tokens and not on the server (the server's is "
+        + serverId.substring(0, 8) + "…, root lists " + PublishChecks.short12(rootIds) + "): only the host holding it can publish;"
+        + " `custody key rotate " + gun + " snapshot -r` there hands it to the server";
   }
 
   /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */

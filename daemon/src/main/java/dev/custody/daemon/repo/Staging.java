@@ -56,7 +56,8 @@ final class Staging {
         throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
             + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
       }
-      int staged = st.stage(changes);
+      long uid = c.identity().uid();
+      int staged = st.stage(changes.stream().map(ch -> ch.stagedBy(uid)).toList());
       ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
       if (publish) {
         Action publishing = new Action(Operation.PUBLISH, gun, changes.isEmpty() ? null : changes.get(0).scope());
