@@ -7,8 +7,6 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.keys.KeysExtension;
-import dev.custody.daemon.keys.Pkcs11FrontDoor;
 import dev.custody.testhsm.piv.PivCard;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.nio.file.Files;
@@ -16,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -55,7 +52,7 @@ class Pkcs11YubikeyTest {
               managementKey: default
           """.formatted(dir, YubikeyEmulator.YKCS11, SERIAL, pin), dir.resolve("custodyd.yaml"),
           ConfigLoader.Accounts.SYSTEM);
-      Daemon daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension(), new Pkcs11FrontDoor()),
+      Daemon daemon = Daemon.start(config, Map.of(), dev.custody.daemon.StandardExtensions.create(Map.of()),
           Clock.systemUTC());
       try (CustodyClient client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(120))) {
         JsonNode k = client.call("key.generate", Map.of("role", "targets", "gun", "example.com/yk", "token", "yk",

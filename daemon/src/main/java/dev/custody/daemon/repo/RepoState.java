@@ -118,6 +118,19 @@ public final class RepoState {
     return all.size() - keep.size();
   }
 
+  /** Drops exactly the changes numbered {@code seqs} (what one publish carried); returns how many. */
+  public int dropChanges(java.util.Set<Long> seqs) throws IOException {
+    Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
+    if (o.isEmpty()) {
+      return 0;
+    }
+    long next = o.get().path("nextSeq").asLong(1);
+    List<Change> all = changes();
+    List<Change> keep = all.stream().filter(c -> !seqs.contains(c.seq())).toList();
+    writeChanges(keep, next);
+    return all.size() - keep.size();
+  }
+
   private void writeChanges(List<Change> all, long nextSeq) throws IOException {
     ObjectNode root = MAPPER.createObjectNode().put("gun", gun).put("nextSeq", nextSeq);
     ArrayNode arr = root.putArray("changes");
