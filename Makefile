@@ -1,7 +1,7 @@
 # The two set-up commands (see README): `make demo` and `make test`.
 MVN ?= mvn -B -ntp
 
-.PHONY: deps build demo test fuzz bench bench-startup clean
+.PHONY: deps build demo test fuzz bench bench-startup bench-converge clean
 
 deps:
 	./scripts/install-deps.sh
@@ -26,6 +26,11 @@ bench: build
 	./scripts/bench.sh
 	./scripts/bench-pkcs11-module.sh
 	./client/scripts/bench-startup.sh
+	./scripts/bench-converge.sh
+
+# several custodyd publishing to one notary-server (memory and PostgreSQL): scripts/bench-converge.sh
+bench-converge: build
+	./scripts/bench-converge.sh
 
 # `custody status` / `--version` start-up against `notary list` (client/scripts/bench-startup.sh [RUNS])
 bench-startup: build

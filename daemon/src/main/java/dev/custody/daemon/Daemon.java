@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.audit.AuditHead;
 import dev.custody.daemon.audit.AuditLog;
+import dev.custody.daemon.audit.AuditMethods;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.audit.DeniedCoalescer;
 import dev.custody.daemon.config.DaemonConfig;
@@ -100,6 +101,8 @@ public final class Daemon implements Closeable {
           clock.instant());
       ListenSocket[] listenerRef = new ListenSocket[1];
       new BuiltinMethods(ctx, () -> listenerRef[0] != null && listenerRef[0].activated(), installed).register();
+      new AuditMethods(audit).register(methods);
+      new PolicyMethods(ctx).register();
       for (DaemonExtension e : extensions) {
         e.install(ctx);
         installed.add(e);

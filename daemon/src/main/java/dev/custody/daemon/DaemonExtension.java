@@ -5,7 +5,8 @@ import dev.custody.daemon.state.PendingOperation;
 /**
  * The extension point for what custodyd serves beyond its built-in methods: token methods
  * ({@code token.*}, {@code key.*}), repository operations ({@code repo.*}, {@code delegation.*}),
- * approvals. Extensions are found with {@link java.util.ServiceLoader} (a
+ * approvals. custodyd's own are made by {@link StandardExtensions}; others are found with
+ * {@link java.util.ServiceLoader} (a
  * {@code META-INF/services/dev.custody.daemon.DaemonExtension} entry) or passed to
  * {@link Daemon#start} directly.
  *

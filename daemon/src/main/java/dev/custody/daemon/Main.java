@@ -6,9 +6,7 @@ import dev.custody.daemon.config.DaemonConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 
 /**
  * {@code custodyd --config FILE}: the daemon's entry point.
@@ -83,8 +81,7 @@ public final class Main {
     }
     DaemonLogging.install(System.getenv("JOURNAL_STREAM") != null, debug);
     System.Logger log = System.getLogger(Main.class.getName());
-    List<DaemonExtension> extensions = new ArrayList<>();
-    ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
+    List<DaemonExtension> extensions = StandardExtensions.withServiceLoader(System.getenv());
     Daemon daemon;
     try {
       daemon = Daemon.start(cfg, System.getenv(), extensions, Clock.systemUTC());

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.InternalErrorException;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.audit.AuditDetails;
 import dev.custody.daemon.audit.AuditLog;
@@ -59,7 +59,7 @@ public final class PolicyAuditHook implements DispatchHook {
     try {
       audit.checkUsable();
     } catch (AuditLogException e) {
-      throw new InternalErrorException("custodyd cannot audit right now, so it does nothing: " + e.getMessage(), null);
+      throw Incidents.internal("custodyd cannot audit right now, so it does nothing: " + e.getMessage(), e);
     }
     Decision d = policy.decide(caller.subject(), action);
     if (!d.allowed()) {

@@ -108,7 +108,7 @@ class DaemonTest {
         assertThat(s.pid()).isEqualTo(ProcessHandle.current().pid());
         assertThat(s.version()).isNotBlank();
         assertThat(s.socketActivated()).isFalse();
-        assertThat(s.methods()).containsExactly("add", "ping", "status");
+        assertThat(s.methods()).containsExactly("add", "audit.tail", "audit.verify", "ping", "policy.show", "status");
         assertThat(s.pendingOperations()).singleElement().satisfies(p -> {
           assertThat(p.id()).isEqualTo(publishId);
           assertThat(p.lastStep()).isEqualTo("signed-targets");

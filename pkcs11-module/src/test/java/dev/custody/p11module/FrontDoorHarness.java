@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.keys.KeysExtension;
-import dev.custody.daemon.keys.Pkcs11FrontDoor;
-import dev.custody.daemon.repo.RepoExtension;
 import dev.custody.testhsm.FaultShim;
 import dev.custody.testhsm.SoftHsm;
 import java.io.Closeable;
@@ -86,7 +84,7 @@ final class FrontDoorHarness implements Closeable {
         %s
         """.formatted(dir, socket(), shim.modulePath(), token.label(), pinFile, extra), dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
-    daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension(), new RepoExtension(), new Pkcs11FrontDoor()),
+    daemon = Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()),
         Clock.systemUTC());
     client = CustodyClient.connect(socket(), Duration.ofSeconds(120));
     return this;

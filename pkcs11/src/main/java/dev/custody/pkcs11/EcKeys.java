@@ -37,10 +37,6 @@ public final class EcKeys {
         }
     }
 
-    public static ECParameterSpec p256Spec() {
-        return P256;
-    }
-
     /**
      * A P-256 public key from CKA_EC_POINT: either the DER OCTET STRING wrapping the uncompressed point
      * (PKCS#11 standard) or the bare point (some modules).

@@ -74,17 +74,13 @@ public interface PinSource {
      * absolute path, as RFC 7512 allows).
      */
     static PinSource parse(String spec) throws TokenException {
-        if (spec.startsWith("env:")) {
-            return env(spec.substring(4));
+        Optional<SecretLocation> at = SecretLocation.find(spec, true)
+                .filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
+        if (at.isEmpty()) {
+            throw new TokenException(TokenErrorCode.BAD_INPUT,
+                    "unknown pin-source '" + spec + "': use env:VARIABLE or file:/path");
         }
-        if (spec.startsWith("file:")) {
-            return file(Path.of(spec.substring(5)));
-        }
-        if (spec.startsWith("/")) {
-            return file(Path.of(spec));
-        }
-        throw new TokenException(TokenErrorCode.BAD_INPUT,
-                "unknown pin-source '" + spec + "': use env:VARIABLE or file:/path");
+        return t -> at.get().read("PIN");
     }
 
     static void wipe(char[] pin) {

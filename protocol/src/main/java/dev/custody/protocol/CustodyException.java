@@ -68,8 +68,9 @@ public class CustodyException extends Exception {
       case REQUEST_TIMEOUT -> new RequestTimeoutException(m, d.path("timeoutMillis").asLong(-1));
       case SHUTTING_DOWN -> new ShuttingDownException(m);
       case PIN_REQUIRED -> new PinRequiredException(text(d, "token"), m);
-      case PIN_INCORRECT -> new PinIncorrectException(
-          text(d, "token"), d.path("triesLeft").isInt() ? d.get("triesLeft").asInt() : null,
+      case PIN_INCORRECT -> new PinIncorrectException(text(d, "token"),
+          PinIncorrectException.Credential.fromWire(text(d, "credential")),
+          d.path("triesLeft").isInt() ? d.get("triesLeft").asInt() : null,
           d.path("countLow").asBoolean(false), d.path("finalTry").asBoolean(false), m);
       case PIN_LOCKED -> new PinLockedException(text(d, "token"), m);
       case TOKEN_ABSENT -> new TokenAbsentException(text(d, "token"), m);

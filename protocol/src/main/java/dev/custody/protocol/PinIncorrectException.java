@@ -10,7 +10,31 @@ import java.util.OptionalInt;
  */
 public final class PinIncorrectException extends CustodyException {
   private static final long serialVersionUID = 1L;
+
+  /** Which credential the token refused ({@code data.credential} on the wire; absent means the PIN). */
+  public enum Credential {
+    /** The user PIN, from {@code custody token unlock} or custodyd's config. */
+    PIN("pin"),
+    /** A YubiKey's management key, from custodyd's config. */
+    MANAGEMENT_KEY("managementKey");
+
+    private final String wireName;
+
+    Credential(String wireName) {
+      this.wireName = wireName;
+    }
+
+    public String wireName() {
+      return wireName;
+    }
+
+    static Credential fromWire(String name) {
+      return MANAGEMENT_KEY.wireName.equals(name) ? MANAGEMENT_KEY : PIN;
+    }
+  }
+
   private final String token;
+  private final Credential credential;
   private final Integer triesLeft;
   private final boolean countLow;
   private final boolean finalTry;
@@ -21,8 +45,14 @@ public final class PinIncorrectException extends CustodyException {
   }
 
   public PinIncorrectException(String token, Integer triesLeft, boolean countLow, boolean finalTry, String message) {
+    this(token, Credential.PIN, triesLeft, countLow, finalTry, message);
+  }
+
+  public PinIncorrectException(String token, Credential credential, Integer triesLeft, boolean countLow,
+      boolean finalTry, String message) {
     super(ErrorCode.PIN_INCORRECT, message);
     this.token = token;
+    this.credential = credential == null ? Credential.PIN : credential;
     this.triesLeft = triesLeft;
     this.countLow = countLow;
     this.finalTry = finalTry;
@@ -30,6 +60,11 @@ public final class PinIncorrectException extends CustodyException {
 
   public String token() {
     return token;
+  }
+
+  /** Which credential was refused: the PIN, or a YubiKey's management key. */
+  public Credential credential() {
+    return credential;
   }
 
   public OptionalInt triesLeft() {
@@ -49,6 +84,9 @@ public final class PinIncorrectException extends CustodyException {
   @Override
   protected ObjectNode fields() {
     ObjectNode n = putIfPresent(super.fields(), "token", token);
+    if (credential != Credential.PIN) {
+      n.put("credential", credential.wireName());
+    }
     if (triesLeft != null) {
       n.put("triesLeft", triesLeft);
     }

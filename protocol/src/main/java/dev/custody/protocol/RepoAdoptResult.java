@@ -15,11 +15,19 @@ public record RepoAdoptResult(String gun, String server, int rootVersion, String
     notes = notes == null ? List.of() : List.copyOf(notes);
   }
 
-  /** The keys a role lists ({@code keyIds}, as the metadata names them) and those on tokens (bare key IDs). */
-  public record RoleKeys(List<String> keyIds, List<String> onTokens) {
+  /**
+   * The keys a role lists ({@code keyIds}, as the metadata names them) and those on tokens (bare key IDs);
+   * {@code location} for a base role: {@code tokens} (this daemon holds one), {@code server} (the snapshot
+   * key the Notary server holds and signs with) or {@code elsewhere}; null for delegations and older daemons.
+   */
+  public record RoleKeys(List<String> keyIds, List<String> onTokens, String location) {
     public RoleKeys {
       keyIds = keyIds == null ? List.of() : List.copyOf(keyIds);
       onTokens = onTokens == null ? List.of() : List.copyOf(onTokens);
+    }
+
+    public RoleKeys(List<String> keyIds, List<String> onTokens) {
+      this(keyIds, onTokens, null);
     }
   }
 }

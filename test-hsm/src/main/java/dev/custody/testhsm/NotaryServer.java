@@ -17,8 +17,8 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 
 /**
- * A real {@code notary-server} (Debian's notary 0.7) on 127.0.0.1 with memory storage and a local
- * trust service, for tests and the demo.
+ * A real {@code notary-server} (Debian's notary 0.7) on 127.0.0.1 with memory storage (or PostgreSQL,
+ * {@link #startHttpPostgres}) and a local trust service, for tests and the demo.
  *
  * <p>Call sequence: {@link #startHttp(Path)} or {@link #startTls(Path)} → {@link #url()} (and
  * {@link #caCert()} for TLS) → {@link #close()}. The server's log goes to {@code dir/notary-server.log}.
@@ -46,7 +46,19 @@ public final class NotaryServer implements AutoCloseable {
         return start(dir, true);
     }
 
+    /**
+     * A plain-HTTP notary-server storing in PostgreSQL ({@code "backend": "postgres"}) at {@code dbUrl},
+     * e.g. {@link Postgres#notaryServerUrl()}: several servers on one database behave as one.
+     */
+    public static NotaryServer startHttpPostgres(Path dir, String dbUrl) throws IOException {
+        return start(dir, false, "{\"backend\":\"postgres\",\"db_url\":\"" + dbUrl + "\"}");
+    }
+
     private static NotaryServer start(Path dir, boolean tls) throws IOException {
+        return start(dir, tls, "{\"backend\":\"memory\"}");
+    }
+
+    private static NotaryServer start(Path dir, boolean tls, String storage) throws IOException {
         Files.createDirectories(dir);
         if (tls) {
             makeTlsMaterial(dir);
@@ -54,7 +66,7 @@ public final class NotaryServer implements AutoCloseable {
         // the free port is released before notary-server binds it; under load another process can take
         // the port in between, so a bind failure is retried on a fresh port.
         for (int attempt = 1; ; attempt++) {
-            NotaryServer server = launch(dir, tls, Processes.freeLoopbackPort());
+            NotaryServer server = launch(dir, tls, Processes.freeLoopbackPort(), storage);
             try {
                 server.awaitHealthy(Duration.ofSeconds(20));
                 return server;
@@ -68,7 +80,7 @@ public final class NotaryServer implements AutoCloseable {
         }
     }
 
-    private static NotaryServer launch(Path dir, boolean tls, int port) throws IOException {
+    private static NotaryServer launch(Path dir, boolean tls, int port, String storage) throws IOException {
         String tlsPart = "";
         if (tls) {
             tlsPart = ",\"tls_cert_file\":\"" + dir.resolve("server.crt") + "\",\"tls_key_file\":\""
@@ -76,7 +88,7 @@ public final class NotaryServer implements AutoCloseable {
         }
         String config = "{\"server\":{\"http_addr\":\"127.0.0.1:" + port + "\"" + tlsPart + "},"
                 + "\"trust_service\":{\"type\":\"local\",\"key_algorithm\":\"ecdsa\"},"
-                + "\"storage\":{\"backend\":\"memory\"},"
+                + "\"storage\":" + storage + ","
                 + "\"logging\":{\"level\":\"info\"}}";
         Path configFile = dir.resolve("notary-server.json");
         Files.writeString(configFile, config, StandardCharsets.UTF_8);

@@ -1,7 +1,10 @@
 package dev.custody.tuf;
 
-/** A {@code Signer} could not sign; the cause is the token's (or key's) own exception. */
-public final class SigningException extends TufException {
+/**
+ * A {@code Signer} could not sign; the cause is the token's (or key's) own exception. A signer may throw
+ * a subclass that says more (custodyd's signers carry the error they answer on the socket).
+ */
+public class SigningException extends TufException {
     private final String keyId;
 
     public SigningException(String keyId, String message, Throwable cause) {

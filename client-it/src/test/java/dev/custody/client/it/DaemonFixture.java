@@ -1,6 +1,7 @@
 package dev.custody.client.it;
 
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
@@ -12,12 +13,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.UUID;
 
 /**
  * A real custodyd in the test JVM: the built-in methods plus (unless asked not to) every extension on
- * the class path, found as custodyd finds them through ServiceLoader; one fresh SoftHSM2 token "main".
+ * the class path, made as custodyd makes them (StandardExtensions); one fresh SoftHSM2 token "main".
  */
 final class DaemonFixture implements Closeable {
   /** The token's user PIN: distinctive, so a leak into output would be found. */
@@ -111,7 +111,7 @@ final class DaemonFixture implements Closeable {
         ConfigLoader.Accounts.SYSTEM);
     List<DaemonExtension> extensions = new ArrayList<>();
     if (withExtensions) {
-      ServiceLoader.load(DaemonExtension.class).forEach(extensions::add);
+      extensions.addAll(StandardExtensions.withServiceLoader(Map.of()));
     }
     this.daemon = Daemon.start(config, Map.of(), extensions, Clock.systemUTC());
   }

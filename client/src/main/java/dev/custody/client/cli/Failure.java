@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * What {@code custody} prints and returns when a command fails: one line for stderr that says what
@@ -50,7 +49,7 @@ record Failure(int exitCode, String line) {
       return new Failure(c.exitCode(), c.getMessage());
     }
     if (t instanceof DaemonUnavailableException d) {
-      return unreachable(d.socket() == null ? socket : d.socket(), d.getCause(), group);
+      return unreachable(d.socket() == null ? socket : d.socket(), d.reason(), group);
     }
     if (t instanceof CustodyException c) {
       return new Failure(ExitCodes.forCode(c.code()), daemonError(c, socket));
@@ -69,11 +68,11 @@ record Failure(int exitCode, String line) {
         + " (run again with -D for details)");
   }
 
-  static Failure unreachable(Path socket, Throwable cause, String group) {
-    String m = cause == null ? "" : String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
-    boolean denied = m.contains("permission denied") || m.contains("access denied") || m.contains("not permitted");
+  static Failure unreachable(Path socket, DaemonUnavailableException.Reason reason, String group) {
+    boolean denied = reason == DaemonUnavailableException.Reason.PERMISSION_DENIED;
     Path dir = socket.toAbsolutePath().getParent();
-    if (cause == null && dir != null && Files.isDirectory(dir) && !Files.isExecutable(dir)) {
+    if (reason == DaemonUnavailableException.Reason.NO_SOCKET && dir != null && Files.isDirectory(dir)
+        && !Files.isExecutable(dir)) {
       denied = true; // the directory hides the socket from us
     }
     if (denied) {
@@ -93,7 +92,7 @@ record Failure(int exitCode, String line) {
       case PIN_REQUIRED -> hint(m, "unlock the token first: custody token unlock");
       case PIN_INCORRECT -> {
         PinIncorrectException p = (PinIncorrectException) c;
-        if (m.contains("management key")) { // a YubiKey's security-officer credential, from custodyd's config
+        if (p.credential() == PinIncorrectException.Credential.MANAGEMENT_KEY) { // from custodyd's config
           yield hint(m, "fix managementKey: of this token in custodyd's config (it is never retried automatically)");
         }
         String left = p.finalTry() ? "the next wrong PIN locks the token; "

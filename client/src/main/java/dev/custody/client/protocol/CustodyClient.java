@@ -118,14 +118,14 @@ public final class CustodyClient implements Closeable {
         }
       }
       IOException io = e instanceof IOException x ? x : new IOException(e.getMessage(), e);
-      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, io), io);
+      throw new DaemonUnavailableException(socketPath, reasonOf(io), explainConnectFailure(socketPath, io), io);
     }
   }
 
   private static void requireSocketFile(Path socketPath) throws DaemonUnavailableException {
     if (!Files.exists(socketPath, LinkOption.NOFOLLOW_LINKS) && !Files.exists(socketPath)) {
       throw new DaemonUnavailableException(
-          socketPath,
+          socketPath, DaemonUnavailableException.Reason.NO_SOCKET,
           "no custodyd socket at " + socketPath
               + ": is custodyd running? (start it with `systemctl start custodyd.socket`,"
               + " or point --socket / $" + Protocol.SOCKET_ENV + " at its socket)",
@@ -163,21 +163,34 @@ public final class CustodyClient implements Closeable {
       return c;
     } catch (IOException e) {
       closeQuietly(s);
-      throw new DaemonUnavailableException(socketPath, explainConnectFailure(socketPath, e), e);
+      throw new DaemonUnavailableException(socketPath, reasonOf(e), explainConnectFailure(socketPath, e), e);
     }
   }
 
-  static String explainConnectFailure(Path socketPath, IOException e) {
+  /**
+   * Why a connect failed: the one place that reads the socket library's words (it reports the errno
+   * only as text), so callers tell the cases apart by {@link DaemonUnavailableException#reason()}.
+   */
+  static DaemonUnavailableException.Reason reasonOf(IOException e) {
     String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-    if (m.contains("refused")) {
-      return "custodyd is not running: " + socketPath + " exists but nobody accepts connections on it"
+    if (e instanceof java.net.ConnectException || m.contains("refused")) {
+      return DaemonUnavailableException.Reason.NOT_RUNNING;
+    }
+    if (e instanceof java.nio.file.AccessDeniedException || m.contains("permission denied")
+        || m.contains("access denied") || m.contains("not permitted")) {
+      return DaemonUnavailableException.Reason.PERMISSION_DENIED;
+    }
+    return DaemonUnavailableException.Reason.OTHER;
+  }
+
+  static String explainConnectFailure(Path socketPath, IOException e) {
+    return switch (reasonOf(e)) {
+      case NOT_RUNNING -> "custodyd is not running: " + socketPath + " exists but nobody accepts connections on it"
           + " (start custodyd, e.g. `systemctl start custodyd.socket`)";
-    }
-    if (m.contains("permission denied") || m.contains("access denied") || m.contains("not permitted")) {
-      return "permission denied on " + socketPath
+      case PERMISSION_DENIED -> "permission denied on " + socketPath
           + ": your user must be in the socket's group (usually `custody`); log in again after being added";
-    }
-    return "cannot connect to custodyd at " + socketPath + ": " + e.getMessage();
+      default -> "cannot connect to custodyd at " + socketPath + ": " + e.getMessage();
+    };
   }
 
   /** The socket this client is connected to. */

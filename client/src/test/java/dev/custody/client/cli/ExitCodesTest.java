@@ -3,7 +3,7 @@ package dev.custody.client.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.custody.protocol.ErrorCode;
-import java.io.IOException;
+import dev.custody.protocol.DaemonUnavailableException;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -38,8 +38,9 @@ class ExitCodesTest {
 
   @Test
   void managementKeyRefused_hintNamesTheConfigNotThePin() {
-    Failure f = Failure.of(new dev.custody.protocol.PinIncorrectException("yk1", null, "token yk1: the YubiKey"
-        + " with serial 10000001 refused the PIV management key (3DES challenge-response failed)"),
+    Failure f = Failure.of(new dev.custody.protocol.PinIncorrectException("yk1",
+        dev.custody.protocol.PinIncorrectException.Credential.MANAGEMENT_KEY, null, false, false, "token yk1: the"
+        + " YubiKey with serial 10000001 refused the PIV management key (3DES challenge-response failed)"),
         Path.of("/run/custody/custody.sock"), "custody");
     assertThat(f.exitCode()).isEqualTo(ExitCodes.PIN_INCORRECT);
     assertThat(f.line()).contains("refused the PIV management key").contains("managementKey:")
@@ -63,7 +64,7 @@ class ExitCodesTest {
   @Test
   void permissionDenied_saysJoinTheGroup() {
     Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"),
-        new IOException("Permission denied"), "custody");
+        DaemonUnavailableException.Reason.PERMISSION_DENIED, "custody");
     assertThat(f.exitCode()).isEqualTo(3);
     assertThat(f.line()).isEqualTo("cannot reach custodyd at /run/custody/custody.sock: permission denied: add yourself"
         + " to group custody (sudo usermod -aG custody $USER, then log in again)");
@@ -71,8 +72,8 @@ class ExitCodesTest {
 
   @Test
   void connectionRefused_saysIsItRunning() {
-    Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"), new IOException("Connection refused"),
-        "custody");
+    Failure f = Failure.unreachable(Path.of("/run/custody/custody.sock"),
+        DaemonUnavailableException.Reason.NOT_RUNNING, "custody");
     assertThat(f.line()).startsWith("cannot reach custodyd at /run/custody/custody.sock: is it running?"
         + " (systemctl status custodyd");
   }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.keys.KeyService;
-import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.ActionResolver;
 import dev.custody.daemon.policy.Operation;
@@ -18,11 +17,23 @@ import java.util.function.Supplier;
 /**
  * Air-gapped ceremonies on the socket: {@code ceremony.prepare} and {@code ceremony.publish} on the online
  * daemon, {@code ceremony.sign}, {@code ceremony.trust} and {@code ceremony.rootCert} on the offline one
- * (any daemon serves all five; the offline ones need no server). Keys come from the keys extension
- * ({@link KeysExtension#forContext}), repository state, locks, servers and approvals from the repository
- * extension ({@link RepoShared#forContext}); both are looked up on first use.
+ * (any daemon serves all five; the offline ones need no server). Keys come from the keys extension,
+ * repository state, locks, servers and approvals from the repository extension, both given at
+ * construction ({@link dev.custody.daemon.StandardExtensions}) and asked on first use.
  */
 public final class CeremonyExtension implements DaemonExtension {
+  private final Supplier<KeyService> keys;
+  private final Supplier<RepoShared> repo;
+
+  /**
+   * @param keys the keys extension's key service
+   * @param repo the repository extension's shared part ({@link dev.custody.daemon.repo.RepoExtension#shared})
+   */
+  public CeremonyExtension(Supplier<KeyService> keys, Supplier<RepoShared> repo) {
+    this.keys = keys;
+    this.repo = repo;
+  }
+
   @Override
   public String name() {
     return "ceremony";
@@ -30,10 +41,6 @@ public final class CeremonyExtension implements DaemonExtension {
 
   @Override
   public void install(DaemonContext ctx) {
-    Supplier<KeyService> keys = () -> KeysExtension.forContext(ctx).orElseThrow(() -> new IllegalStateException(
-        "no key service: the keys extension is not installed in this daemon"));
-    Supplier<RepoShared> repo = () -> RepoShared.forContext(ctx).orElseThrow(() -> new IllegalStateException(
-        "the repository extension is not installed in this daemon"));
     CeremonyService s = new CeremonyService(ctx, keys, repo);
     MethodRegistry m = ctx.methods();
     m.registerCall("ceremony.prepare", params -> new Action(Operation.ROTATE,

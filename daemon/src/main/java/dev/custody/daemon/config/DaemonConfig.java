@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param approvalTimeout how long an operation waits for a custodian's approval (10m)
  * @param pinCacheTime how long a PIN given with {@code custody token unlock} is kept (15m)
  * @param auditCheckpoint the audit key that signs checkpoints of the audit chain, if configured
+ * @param publishConvergeTimeout how long a publish the server refused because another writer got there
+ *     first is rebuilt on the server's new state and sent again before it fails CONFLICT (30s)
  */
 public record DaemonConfig(
     Path source,
@@ -34,7 +36,18 @@ public record DaemonConfig(
     ServerLimits limits,
     Duration approvalTimeout,
     Duration pinCacheTime,
-    Optional<AuditCheckpointConfig> auditCheckpoint) {
+    Optional<AuditCheckpointConfig> auditCheckpoint,
+    Duration publishConvergeTimeout) {
+
+  public static final Duration DEFAULT_PUBLISH_CONVERGE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** A configuration with signed audit checkpoints as given and the default convergence time. */
+  public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
+      List<ServerConfig> servers, PolicyConfig policy, Path auditLog, ServerLimits limits, Duration approvalTimeout,
+      Duration pinCacheTime, Optional<AuditCheckpointConfig> auditCheckpoint) {
+    this(source, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout, pinCacheTime,
+        auditCheckpoint, DEFAULT_PUBLISH_CONVERGE_TIMEOUT);
+  }
 
   /** A configuration without signed audit checkpoints. */
   public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
@@ -55,6 +68,7 @@ public record DaemonConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(approvalTimeout, "approvalTimeout");
     Objects.requireNonNull(pinCacheTime, "pinCacheTime");
+    Objects.requireNonNull(publishConvergeTimeout, "publishConvergeTimeout");
   }
 
   public Optional<TokenConfig> findToken(String name) {

@@ -1,11 +1,9 @@
 package dev.custody.daemon.config;
 
-import dev.custody.pkcs11.TokenErrorCode;
-import dev.custody.pkcs11.TokenException;
+import dev.custody.pkcs11.SecretLocation;
 import dev.custody.pkcs11.yubikey.ManagementKeySource;
-import java.nio.file.Path;
 import java.util.Objects;
-import java.util.regex.Pattern;
+import java.util.Optional;
 
 /**
  * Where a {@code profile: yubikey} token's PIV management key comes from, as written in the config:
@@ -18,8 +16,6 @@ import java.util.regex.Pattern;
  * @param source the token layer's source
  */
 public record TokenManagementKey(String spec, ManagementKeySource source) {
-  private static final Pattern ENV_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
-  private static final Pattern CREDENTIAL_NAME = Pattern.compile("^[A-Za-z0-9_][A-Za-z0-9_.-]*$");
 
   public TokenManagementKey {
     Objects.requireNonNull(spec, "spec");
@@ -42,34 +38,10 @@ public record TokenManagementKey(String spec, ManagementKeySource source) {
     if (s.equals("default")) {
       return new TokenManagementKey(s, ManagementKeySource.wellKnownDefault());
     }
-    if (s.startsWith("file:")) {
-      Path p = Path.of(s.substring(5));
-      if (!p.isAbsolute()) {
-        throw new IllegalArgumentException("\"" + s + "\": the management key file path must be absolute");
-      }
-      return new TokenManagementKey(s, ManagementKeySource.file(p));
-    }
-    if (s.startsWith("env:")) {
-      String v = s.substring(4);
-      if (!ENV_NAME.matcher(v).matches()) {
-        throw new IllegalArgumentException("\"" + s + "\": '" + v + "' is not an environment variable name");
-      }
-      return new TokenManagementKey(s, ManagementKeySource.env(v));
-    }
-    if (s.startsWith("credential:")) {
-      String v = s.substring(11);
-      if (!CREDENTIAL_NAME.matcher(v).matches()) {
-        throw new IllegalArgumentException("\"" + s + "\": '" + v + "' is not a credential name");
-      }
-      // resolved at use: $CREDENTIALS_DIRECTORY is set by systemd for the service process only
-      return new TokenManagementKey(s, token -> {
-        String dir = System.getenv("CREDENTIALS_DIRECTORY");
-        if (dir == null) {
-          throw new TokenException(TokenErrorCode.PIN_REQUIRED, "the management key source " + s
-              + " needs $CREDENTIALS_DIRECTORY (LoadCredential= in custodyd.service)");
-        }
-        return ManagementKeySource.file(Path.of(dir, v)).managementKey(token);
-      });
+    Optional<SecretLocation> at = SecretLocation.find(s, false);
+    if (at.isPresent()) {
+      SecretLocation l = at.get().checked(s, "management key");
+      return new TokenManagementKey(s, token -> l.read("management key"));
     }
     throw new IllegalArgumentException("this is not a management key source (value not shown): use file:/path,"
         + " env:VAR, credential:NAME or default (never the key itself)");

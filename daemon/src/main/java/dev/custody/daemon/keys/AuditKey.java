@@ -44,7 +44,7 @@ final class AuditKey implements AuditCheckpoints.Key {
   @Override
   public boolean verify(byte[] message, byte[] signature) {
     try {
-      String method = dev.custody.tuf.keys.KeyTypes.signingMethod(publicKey.keyType()).orElse("ecdsa");
+      String method = dev.custody.tuf.model.KeyTypes.signingMethod(publicKey.keyType()).orElse("ecdsa");
       return SignatureVerifier.verify(publicKey, new Signature(publicKey.id(), method, signature, Map.of()), message,
           "audit");
     } catch (UnsupportedKeyTypeException e) {

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.InternalErrorException;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.Protocol;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditDetails;
@@ -40,10 +40,9 @@ import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemReader;
 
 /**
- * The token, key, audit and policy socket methods ({@code docs/protocol-methods.md}): {@code token.list},
+ * The token and key socket methods ({@code docs/protocol-methods.md}): {@code token.list},
  * {@code token.unlock}, {@code token.lock}, {@code key.list}, {@code key.generate}, {@code key.import},
- * {@code key.scan}, {@code key.adopt}, {@code key.remove}, {@code sign.raw}, {@code sign.batch}, {@code audit.tail},
- * {@code audit.verify}, {@code policy.show}.
+ * {@code key.scan}, {@code key.adopt}, {@code key.remove}, {@code sign.raw}, {@code sign.batch}.
  *
  * <p>All are guarded by policy and audited by the dispatch hook. {@code key.remove},
  * {@code sign.raw} and {@code sign.batch} (policy operation {@code sign.raw}) resolve their policy action from the key's inventory record (its GUN and role), so
@@ -76,9 +75,6 @@ final class KeyMethods {
     m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
     m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
     m.register("sign.batch", p -> keyAction(Operation.SIGN_RAW, p), this::signBatch);
-    m.register("audit.tail", ActionResolver.of(Operation.AUDIT_READ), this::auditTail);
-    m.register("audit.verify", ActionResolver.of(Operation.AUDIT_READ), this::auditVerify);
-    m.register("policy.show", ActionResolver.of(Operation.POLICY_READ), this::policyShow);
   }
 
   // ---- params ---------------------------------------------------------------------------------
@@ -104,8 +100,6 @@ final class KeyMethods {
 
   /** The most payloads one {@code sign.batch} signs; the request line limit (1 MiB) bounds their size. */
   static final int MAX_BATCH_ITEMS = 1024;
-
-  record TailParams(Integer lines) {}
 
   private static String required(String value, String field) throws BadRequestException {
     if (value == null || value.isEmpty()) {
@@ -499,77 +493,5 @@ final class KeyMethods {
     } catch (NoSuchAlgorithmException ex) {
       throw new IllegalStateException(ex);
     }
-  }
-
-  // ---- audit and policy -----------------------------------------------------------------------
-
-  private JsonNode auditTail(CallerIdentity caller, JsonNode params) throws CustodyException {
-    TailParams p = Params.bind(params, TailParams.class);
-    int lines = p.lines() == null ? 20 : p.lines();
-    if (lines < 1 || lines > 10_000) {
-      throw new BadRequestException("params.lines must be 1..10000", "params.lines");
-    }
-    List<AuditEntry> entries;
-    try {
-      entries = ctx.audit().tail(lines);
-    } catch (IOException e) {
-      throw new InternalErrorException("cannot read the audit log: " + e.getMessage(), null);
-    }
-    ArrayNode out = mapper.createArrayNode();
-    for (AuditEntry a : entries) {
-      ObjectNode n = mapper.createObjectNode();
-      n.put("seq", a.seq()).put("time", a.time().toString()).put("prev", a.prev()).put("hash", a.hash());
-      ObjectNode rec = mapper.valueToTree(a.record());
-      rec.fields().forEachRemaining(f -> {
-        if (!f.getValue().isNull()) {
-          n.set(f.getKey(), f.getValue());
-        }
-      });
-      out.add(n);
-    }
-    ObjectNode r = mapper.createObjectNode();
-    r.set("entries", out);
-    return r;
-  }
-
-  private JsonNode auditVerify(CallerIdentity caller, JsonNode params) throws CustodyException {
-    Params.bind(params, NoParams.class);
-    AuditVerification v;
-    try {
-      v = ctx.audit().verify();
-    } catch (IOException e) {
-      throw new InternalErrorException("cannot read the audit log: " + e.getMessage(), null);
-    }
-    ObjectNode r = mapper.createObjectNode().put("ok", v.intact()).put("lines", v.linesChecked());
-    v.firstBrokenLine().ifPresent(l -> r.put("firstBadLine", l));
-    if (!v.intact()) {
-      r.put("reason", v.reason());
-    }
-    return r;
-  }
-
-  private JsonNode policyShow(CallerIdentity caller, JsonNode params) throws CustodyException {
-    Params.bind(params, NoParams.class);
-    ArrayNode rules = mapper.createArrayNode();
-    for (Rule rule : ctx.policy().rules()) {
-      ObjectNode n = mapper.createObjectNode();
-      n.put("name", rule.name());
-      rule.uids().stream().sorted().forEach(n.putArray("uids")::add);
-      rule.gids().stream().sorted().forEach(n.putArray("gids")::add);
-      ArrayNode guns = n.putArray("guns");
-      rule.guns().stream().map(Glob::pattern).forEach(guns::add);
-      ArrayNode roles = n.putArray("roles");
-      rule.roles().stream().map(Glob::pattern).forEach(roles::add);
-      ArrayNode ops = n.putArray("operations");
-      rule.operations().stream().map(Operation::wireName).sorted().forEach(ops::add);
-      n.put("effect", rule.effect().name().toLowerCase(java.util.Locale.ROOT));
-      n.put("approval", rule.approvalRequired() ? "required" : "none");
-      rules.add(n);
-    }
-    ObjectNode r = mapper.createObjectNode();
-    r.set("rules", rules);
-    r.put("defaultRule", "deny (no rule matched)");
-    r.put("isDefaultPolicy", ctx.policy().isDefault());
-    return r;
   }
 }

@@ -3,9 +3,6 @@ package dev.custody.daemon.keys;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import java.lang.System.Logger.Level;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -16,8 +13,6 @@ import java.util.Optional;
  */
 public final class KeysExtension implements DaemonExtension {
   private static final System.Logger LOG = System.getLogger(KeysExtension.class.getName());
-
-  private static final Map<DaemonContext, KeyService> BY_CONTEXT = Collections.synchronizedMap(new IdentityHashMap<>());
 
   private volatile DaemonContext context;
   private volatile TokenManager tokens;
@@ -39,7 +34,6 @@ public final class KeysExtension implements DaemonExtension {
     km.register();
     methods = km;
     this.context = context;
-    BY_CONTEXT.put(context, service);
     anchorAuditLog(context, inventory);
     LOG.log(Level.INFO, context.config().tokens().size() + " token(s) configured, " + inventory.all().size()
         + " key(s) in " + inventory.file());
@@ -75,12 +69,9 @@ public final class KeysExtension implements DaemonExtension {
     status.set("tokens", km.tokenStatuses());
   }
 
-  /**
-   * The key service of the daemon that runs with {@code context}: how repository operations (another
-   * extension, installed after this one) reach it.
-   */
-  public static Optional<KeyService> forContext(DaemonContext context) {
-    return Optional.ofNullable(BY_CONTEXT.get(context));
+  /** The token key service, once installed. */
+  Optional<TokenKeyService> findTokenKeyService() {
+    return Optional.ofNullable(service);
   }
 
   /** The key service, once installed. */
@@ -96,9 +87,6 @@ public final class KeysExtension implements DaemonExtension {
   @Override
   public void close() {
     DaemonContext c = context;
-    if (c != null) {
-      BY_CONTEXT.remove(c);
-    }
     if (c != null) {
       c.audit().checkpoint("shutdown"); // while the audit key's token is still open
     }

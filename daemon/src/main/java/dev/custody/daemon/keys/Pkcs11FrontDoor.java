@@ -29,6 +29,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The socket methods behind {@code libcustody-pkcs11.so} (the PKCS#11 front door, {@code pkcs11-module/}):
@@ -44,7 +45,18 @@ public final class Pkcs11FrontDoor implements DaemonExtension {
   static final int MAX_DIGEST = 64;
 
   private final ObjectMapper mapper = Protocol.newMapper();
+  private final KeysExtension keysExtension;
+  private final Supplier<Optional<RepoShared>> repoShared;
   private volatile DaemonContext ctx;
+
+  /**
+   * @param keys the keys extension whose keys it signs with
+   * @param repo the repository extension's shared part (for approvals), empty when it is not installed
+   */
+  public Pkcs11FrontDoor(KeysExtension keys, Supplier<Optional<RepoShared>> repo) {
+    this.keysExtension = keys;
+    this.repoShared = repo;
+  }
 
   record NoParams() {}
 
@@ -64,9 +76,8 @@ public final class Pkcs11FrontDoor implements DaemonExtension {
   }
 
   private TokenKeyService service() throws CustodyException {
-    return KeysExtension.forContext(ctx).filter(TokenKeyService.class::isInstance).map(TokenKeyService.class::cast)
-        .orElseThrow(() -> new dev.custody.protocol.InternalErrorException(
-            "the PKCS#11 front door needs the keys extension", null));
+    return keysExtension.findTokenKeyService().orElseThrow(() -> dev.custody.daemon.rpc.Incidents.internal(
+        "the PKCS#11 front door needs the keys extension installed", null));
   }
 
   private Action signAction(JsonNode params) throws BadRequestException {
@@ -74,8 +85,7 @@ public final class Pkcs11FrontDoor implements DaemonExtension {
     if (keyId == null || keyId.isEmpty()) {
       throw new BadRequestException("params.keyId is required (a non-empty string)", "params.keyId");
     }
-    Optional<KeyInventory.Entry> e = KeysExtension.forContext(ctx).filter(TokenKeyService.class::isInstance)
-        .flatMap(s -> ((TokenKeyService) s).inventory().find(keyId));
+    Optional<KeyInventory.Entry> e = keysExtension.findTokenKeyService().flatMap(s -> s.inventory().find(keyId));
     return new Action(Operation.SIGN_RAW, e.map(KeyInventory.Entry::gun).orElse(null),
         e.map(KeyInventory.Entry::role).orElse(null));
   }
@@ -157,7 +167,7 @@ public final class Pkcs11FrontDoor implements DaemonExtension {
   }
 
   private void awaitApproval(Call call, KeyInventory.Entry e, String mech) throws CustodyException {
-    Optional<RepoShared> repo = RepoShared.forContext(ctx);
+    Optional<RepoShared> repo = repoShared.get();
     if (repo.isEmpty()) {
       throw new ApprovalRequiredException(null, "rule '" + call.decision().ruleOrNone() + "' requires an approval,"
           + " and this daemon serves no approvals (the repository extension is not installed)");

@@ -3,7 +3,7 @@ package dev.custody.daemon.keys;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ConflictException;
-import dev.custody.protocol.InternalErrorException;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PinIncorrectException;
 import dev.custody.protocol.PinLockedException;
@@ -32,7 +32,8 @@ public final class TokenErrors {
           "token " + tokenName + " is not present: " + m);
       case PIN_REQUIRED -> new PinRequiredException(tokenName, "token " + tokenName + " needs its PIN: " + m);
       case PIN_INCORRECT -> e instanceof dev.custody.pkcs11.yubikey.ManagementKeyIncorrectException
-          ? new PinIncorrectException(tokenName, null, "token " + tokenName + ": " + m)
+          ? new PinIncorrectException(tokenName, PinIncorrectException.Credential.MANAGEMENT_KEY, null, false, false,
+              "token " + tokenName + ": " + m)
           : e instanceof dev.custody.pkcs11.PinIncorrectException p
           ? new PinIncorrectException(tokenName, null, p.countLow(), p.finalTry(), m)
           : new PinIncorrectException(tokenName, null, m);
@@ -40,7 +41,7 @@ public final class TokenErrors {
       case KEY_NOT_FOUND -> new NotFoundException("key", null, m);
       case BAD_INPUT -> new BadRequestException(m, null);
       case UNSUPPORTED -> new ConflictException(null, "token " + tokenName + ": " + m);
-      case MODULE_ERROR, TOKEN_ERROR -> new InternalErrorException("token " + tokenName + ": " + m, null);
+      case MODULE_ERROR, TOKEN_ERROR -> Incidents.internal("token " + tokenName + ": " + m, e);
     };
   }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.InternalErrorException;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
@@ -356,8 +356,8 @@ public final class TokenKeyService implements KeyService {
     try {
       inventory.put(e);
     } catch (IOException ex) {
-      throw new InternalErrorException("key " + keyId + " is on token " + token.name() + " but the inventory "
-          + inventory.file() + " could not be written: " + ex.getMessage(), null);
+      throw Incidents.internal("key " + keyId + " is on token " + token.name() + " but the inventory "
+          + inventory.file() + " could not be written: " + ex.getMessage(), ex);
     }
     return e;
   }
@@ -379,8 +379,8 @@ public final class TokenKeyService implements KeyService {
     try {
       inventory.remove(keyId);
     } catch (IOException ex) {
-      throw new InternalErrorException("key " + keyId + " was deleted from token " + token.name()
-          + " but the inventory " + inventory.file() + " could not be written: " + ex.getMessage(), null);
+      throw Incidents.internal("key " + keyId + " was deleted from token " + token.name()
+          + " but the inventory " + inventory.file() + " could not be written: " + ex.getMessage(), ex);
     }
     return e;
   }
@@ -528,7 +528,7 @@ public final class TokenKeyService implements KeyService {
         e = generate(token, role, gun, KeyAlgorithm.EC_P256);
       } catch (CustodyException ex) {
         auditKeyEvent("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
-        throw new SigningException("(new " + role + " key)", ex.getMessage(), ex);
+        throw new KeySigningException("(new " + role + " key)", ex);
       }
       auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
       return new InventorySigner(e);
@@ -556,14 +556,6 @@ public final class TokenKeyService implements KeyService {
     KeyInventory.Entry updated = e.withAssignment(role, gun);
     inventory.put(updated);
     auditKeyEvent("key.assign", keyId, role, gun, updated, "ok", null);
-  }
-
-  /**
-   * The wire error behind a {@link SigningException} from one of this service's signers (the token
-   * layer's error, already mapped), or empty if it has none.
-   */
-  public static Optional<CustodyException> custodyCause(SigningException e) {
-    return e.getCause() instanceof CustodyException c ? Optional.of(c) : Optional.empty();
   }
 
   private void auditKeyEvent(String event, String keyId, String role, String gun, KeyInventory.Entry e,
@@ -618,7 +610,7 @@ public final class TokenKeyService implements KeyService {
         sig = TokenKeyService.this.sign(entry, message);
       } catch (CustodyException ex) {
         auditSignature(ex.code().name(), ex.getMessage());
-        throw new SigningException(entry.keyId(), ex.getMessage(), ex);
+        throw new KeySigningException(entry.keyId(), ex);
       }
       try {
         auditSignature("ok", null);

@@ -59,11 +59,6 @@ public final class Glob {
     return pattern.chars().allMatch(c -> c == '*') && pattern.length() >= 2;
   }
 
-  /** Literal characters in the pattern: a longer literal part is a more specific pattern. */
-  public int literalLength() {
-    return (int) pattern.chars().filter(c -> c != '*' && c != '?').count();
-  }
-
   public String pattern() {
     return pattern;
   }

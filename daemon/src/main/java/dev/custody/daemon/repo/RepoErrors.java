@@ -3,46 +3,43 @@ package dev.custody.daemon.repo;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.ErrorCode;
 import dev.custody.protocol.InternalErrorException;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.protocol.MetadataInvalidException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.ServerUnreachableException;
-import dev.custody.pkcs11.TokenException;
+import dev.custody.daemon.keys.KeySigningException;
 import dev.custody.tuf.MissingMetadataException;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.server.NotaryServerException;
-import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.util.UUID;
 
 /**
- * The one place where failures of the TUF library, the Notary client and the token layer become
- * socket errors: bad metadata → METADATA_INVALID, no trust data → NOT_FOUND, server down →
- * SERVER_UNREACHABLE, token errors keep their code (TOKEN_ABSENT, PIN_REQUIRED, …).
+ * The one place where failures of the TUF library (ceremony refusals included: {@link CeremonyRefusals})
+ * and the Notary client become socket errors: bad metadata → METADATA_INVALID, no trust data →
+ * NOT_FOUND, server down → SERVER_UNREACHABLE; a signer's token error keeps the code
+ * {@code keys.TokenErrors} gave it (TOKEN_ABSENT, PIN_REQUIRED, …); anything else is INTERNAL with an
+ * incident id.
  */
 final class RepoErrors {
-  private static final System.Logger LOG = System.getLogger(RepoErrors.class.getName());
-
   private RepoErrors() {}
 
   static CustodyException of(String gun, String server, Exception e) {
     if (e instanceof CustodyException c) {
       return c;
     }
+    CustodyException refusal = CeremonyRefusals.of(gun, e);
+    if (refusal != null) {
+      return refusal;
+    }
+    if (e instanceof SupersededException s) {
+      return new ConflictException(gun, "another writer published " + gun + " first: " + s.getMessage()
+          + "; nothing of this operation is on the server");
+    }
+    if (e instanceof KeySigningException k) {
+      return k.error();
+    }
     if (e instanceof SigningException s) {
-      Throwable cause = s.getCause();
-      while (cause != null) {
-        if (cause instanceof CustodyException c) {
-          return c;
-        }
-        if (cause instanceof TokenException t) {
-          ErrorCode code = ErrorCode.findByName(t.code().name()).orElse(ErrorCode.INTERNAL);
-          return new CustodyException(code, "signing with key " + s.keyId() + " failed: " + t.getMessage(), t);
-        }
-        cause = cause.getCause();
-      }
       return internal("signing failed: " + s.getMessage(), e);
     }
     if (e instanceof MissingMetadataException m) {
@@ -54,16 +51,17 @@ final class RepoErrors {
     }
     if (e instanceof NotaryServerException n) {
       return switch (n.code()) {
-        case NotaryServerException.SERVER_UNREACHABLE -> new ServerUnreachableException(server,
+        case SERVER_UNREACHABLE -> new ServerUnreachableException(server,
             "Notary server " + server + " is unreachable: " + n.getMessage());
-        case NotaryServerException.NOT_FOUND -> new NotFoundException("repository", gun,
+        case NOT_FOUND -> new NotFoundException("repository", gun,
             gun + " has no trust data on " + server + ": " + n.getMessage());
-        case NotaryServerException.CONFLICT -> new ConflictException(gun,
+        case CONFLICT -> new ConflictException(gun,
             "the server refused the update as out of date (someone else published?): " + n.getMessage());
-        case NotaryServerException.METADATA_INVALID, NotaryServerException.RESPONSE_TOO_LARGE ->
+        case METADATA_INVALID, RESPONSE_TOO_LARGE ->
             new MetadataInvalidException(null, gun + ": " + n.getMessage());
-        case NotaryServerException.BAD_REQUEST -> new BadRequestException("the server refused it: " + n.getMessage());
-        default -> new ServerUnreachableException(server, "Notary server " + server + ": " + n.getMessage());
+        case BAD_REQUEST -> new BadRequestException("the server refused it: " + n.getMessage());
+        case AUTH_REQUIRED, AUTH_DENIED -> new ServerUnreachableException(server,
+            "Notary server " + server + ": " + n.getMessage());
       };
     }
     if (e instanceof IllegalArgumentException) {
@@ -73,12 +71,6 @@ final class RepoErrors {
   }
 
   static InternalErrorException internal(String message, Throwable e) {
-    String incident = UUID.randomUUID().toString().substring(0, 8);
-    LOG.log(Level.ERROR, "incident " + incident + ": " + message, e);
-    return new InternalErrorException(message + " (incident " + incident + ")", incident);
-  }
-
-  static IOException io(String message, Throwable cause) {
-    return new IOException(message, cause);
+    return Incidents.internal(message, e);
   }
 }

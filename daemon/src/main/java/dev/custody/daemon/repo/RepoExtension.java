@@ -1,14 +1,15 @@
 package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.Protocol;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.keys.KeyService;
-import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.ActionResolver;
 import dev.custody.daemon.policy.Operation;
@@ -17,43 +18,47 @@ import dev.custody.daemon.rpc.MethodRegistry;
 import dev.custody.daemon.rpc.Params;
 import dev.custody.daemon.state.PendingOperation;
 import dev.custody.tuf.model.TufKey;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.function.Supplier;
 
 /**
  * Repository operations on the socket: {@code repo.*}, {@code delegation.*}, {@code key.rotate} and
  * the approvals ({@code pending.*}), as {@code docs/protocol-methods.md} lists them.
  *
- * <p>Keys come from a {@link KeyService}: the one passed to {@link #RepoExtension(KeyService)}, or
- * the one the keys extension of the same daemon offers (looked up when a key is first needed, so the
- * order of installation does not matter).
+ * <p>Keys come from the {@link KeyService} it is constructed with (asked when a key is first needed,
+ * so the order of installation does not matter).
  */
 public final class RepoExtension implements DaemonExtension {
-  private final KeyService explicitKeys;
+  private static final ObjectMapper MAPPER = Protocol.newMapper();
+  private final Supplier<KeyService> keys;
   private final Map<String, String> env;
-  private RepoService service;
-
-  /** For {@link ServiceLoader}: keys come from the keys extension of the same daemon. */
-  public RepoExtension() {
-    this(null, System.getenv());
-  }
+  private volatile Repos service;
+  private volatile RepoShared shared;
 
   public RepoExtension(KeyService keys) {
-    this(keys, System.getenv());
+    this(() -> keys, System.getenv());
   }
 
   /**
-   * @param keys the key service, or null for the keys extension's ({@link KeysExtension#forContext})
+   * @param keys the key service (asked when a key is first needed, so it may be installed after this
+   *     extension; {@link dev.custody.daemon.StandardExtensions} passes the keys extension's)
    * @param env where the debug crash hook reads {@code CUSTODY_DEBUG} and {@code CUSTODY_DEBUG_CRASH_AT}
    */
-  public RepoExtension(KeyService keys, Map<String, String> env) {
-    this.explicitKeys = keys;
+  public RepoExtension(Supplier<KeyService> keys, Map<String, String> env) {
+    this.keys = keys;
     this.env = Map.copyOf(env);
+  }
+
+  /** What the ceremony extension uses of this one; throws before {@link #install}. */
+  public RepoShared shared() {
+    RepoShared s = shared;
+    if (s == null) {
+      throw new IllegalStateException("the repository extension is not installed in this daemon");
+    }
+    return s;
   }
 
   @Override
@@ -68,7 +73,7 @@ public final class RepoExtension implements DaemonExtension {
   @Override
   public void contributeStatus(dev.custody.daemon.rpc.CallerIdentity caller,
       com.fasterxml.jackson.databind.node.ObjectNode status) {
-    RepoService s = service;
+    Repos s = service;
     if (s == null) {
       return;
     }
@@ -93,186 +98,172 @@ public final class RepoExtension implements DaemonExtension {
 
   @Override
   public void install(DaemonContext ctx) {
-    Supplier<KeyService> keys = explicitKeys != null ? () -> explicitKeys
-        : () -> KeysExtension.forContext(ctx).orElseThrow(() -> new IllegalStateException(
-            "no key service: the keys extension is not installed in this daemon"));
-    RepoService s = new RepoService(ctx, keys, env);
+    Repos s = new Repos(ctx, keys, env);
     this.service = s;
-    RepoShared.register(ctx, s);
+    this.shared = new RepoShared(s);
+    Publishing publishing = new Publishing(s);
+    Staging staging = new Staging(s, publishing);
+    RepoSetup setup = new RepoSetup(s, publishing);
+    RepoReads reads = new RepoReads(s);
+    Rotations rotations = new Rotations(s);
     MethodRegistry m = ctx.methods();
 
-    m.registerCall("repo.init", ActionResolver.of(Operation.INIT), call -> s.init(caller(call),
-        Params.bind(call.params(), RepoParams.Init.class)));
-    m.registerCall("repo.adopt", ActionResolver.of(Operation.INIT), call -> s.adopt(caller(call),
-        Params.bind(call.params(), RepoParams.Adopt.class)));
-    m.registerCall("repo.add", roleOrTargets(Operation.ADD), call -> {
-      RepoParams.Add p = Params.bind(call.params(), RepoParams.Add.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      Change c = RepoService.targetChange(p.role(), RepoParams.required(p.target(), "target"), p.length(),
-          p.sha256(), p.sha512(), p.custom());
-      return s.stage(caller(call), gun, server(s, p), List.of(c), RepoParams.flag(p.publish()));
-    });
-    m.registerCall("repo.addBatch", roleOrTargets(Operation.ADD), call -> {
-      RepoParams.AddBatch p = Params.bind(call.params(), RepoParams.AddBatch.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      if (p.targets() == null || p.targets().isEmpty()) {
-        throw new BadRequestException("params.targets must be a non-empty array", "params.targets");
-      }
-      List<Change> changes = new ArrayList<>(p.targets().size());
-      for (RepoParams.BatchTarget t : p.targets()) {
-        changes.add(RepoService.targetChange(p.role(), t.name(), t.length(), t.sha256(), t.sha512(), t.custom()));
-      }
-      return s.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
-    });
-    m.registerCall("repo.remove", roleOrTargets(Operation.REMOVE), call -> {
-      RepoParams.Remove p = Params.bind(call.params(), RepoParams.Remove.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      Change c = new Change(0, "delete", p.role() == null ? "targets" : p.role(), Change.TARGET,
-          RepoParams.required(p.target(), "target"), null);
-      return s.stage(caller(call), gun, server(s, p), List.of(c), RepoParams.flag(p.publish()));
-    });
+    m.registerCall("repo.init", ActionResolver.of(Operation.INIT),
+        call -> setup.init(caller(call), bind(call, RepoParams.Init.class)));
+    m.registerCall("repo.adopt", ActionResolver.of(Operation.INIT),
+        call -> setup.adopt(caller(call), bind(call, RepoParams.Adopt.class)));
+    m.registerCall("repo.add", roleOrTargets(Operation.ADD),
+        call -> stage(s, staging, call, bind(call, RepoParams.Add.class)));
+    m.registerCall("repo.addBatch", roleOrTargets(Operation.ADD),
+        call -> addBatch(s, staging, call, bind(call, RepoParams.AddBatch.class)));
+    m.registerCall("repo.remove", roleOrTargets(Operation.REMOVE),
+        call -> stage(s, staging, call, bind(call, RepoParams.Remove.class)));
+    m.registerCall("repo.witness", RepoExtension::witnessAction,
+        call -> stage(s, staging, call, bind(call, RepoParams.Witness.class)));
     m.registerCall("repo.list", ActionResolver.of(Operation.READ), call -> {
-      RepoParams.ListTargets p = Params.bind(call.params(), RepoParams.ListTargets.class);
-      return s.list(RepoParams.required(p.gun(), "gun"), p.role(), server(s, p));
+      RepoParams.ListTargets p = bind(call, RepoParams.ListTargets.class);
+      return json(reads.list(p.requiredGun(), p.role(), server(s, p)));
     });
     m.registerCall("repo.lookup", ActionResolver.of(Operation.READ), call -> {
-      RepoParams.Lookup p = Params.bind(call.params(), RepoParams.Lookup.class);
-      return s.lookup(RepoParams.required(p.gun(), "gun"), RepoParams.required(p.target(), "target"), server(s, p));
+      RepoParams.Lookup p = bind(call, RepoParams.Lookup.class);
+      return json(reads.lookup(p.requiredGun(), RepoParams.required(p.target(), "target"), server(s, p)));
     });
-    m.registerCall("repo.status", ActionResolver.of(Operation.READ), call -> {
-      RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
-      return s.status(RepoParams.required(p.gun(), "gun"));
-    });
-    m.registerCall("repo.reset", ActionResolver.of(Operation.RESET), call -> {
-      RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
-      return s.reset(RepoParams.required(p.gun(), "gun"));
-    });
-    m.registerCall("repo.publish", params -> {
-      String gun = ActionResolver.optionalText(params, "gun");
-      return new Action(Operation.PUBLISH, gun, gun == null ? null : safeRole(s, gun));
-    }, call -> {
-      RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
-      return s.publish(caller(call), RepoParams.required(p.gun(), "gun"), server(s, p));
-    });
-    m.registerCall("repo.witness", params -> {
-      JsonNode roles = params == null ? null : params.get("roles");
-      String role = roles != null && roles.isArray() && roles.size() > 0 ? roles.get(0).asText(null) : null;
-      return new Action(Operation.WITNESS, ActionResolver.optionalText(params, "gun"), role);
-    }, call -> {
-      RepoParams.Witness p = Params.bind(call.params(), RepoParams.Witness.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      if (p.roles() == null || p.roles().isEmpty()) {
-        throw new BadRequestException("params.roles must name at least one role", "params.roles");
-      }
-      List<Change> changes = new ArrayList<>();
-      for (String r : p.roles()) {
-        if ("timestamp".equals(r)) {
-          throw new BadRequestException("the timestamp is the server's to sign", "params.roles");
-        }
-        changes.add(new Change(0, "update", r, Change.WITNESS, r, null));
-      }
-      return s.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
+    m.registerCall("repo.status", ActionResolver.of(Operation.READ),
+        call -> json(staging.status(bind(call, RepoParams.Gun.class).requiredGun())));
+    m.registerCall("repo.reset", ActionResolver.of(Operation.RESET),
+        call -> json(staging.reset(bind(call, RepoParams.Gun.class).requiredGun())));
+    m.registerCall("repo.publish", params -> publishAction(staging, params), call -> {
+      RepoParams.Gun p = bind(call, RepoParams.Gun.class);
+      return publishing.publish(caller(call), p.requiredGun(), server(s, p));
     });
     m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
-      RepoParams.Delete p = Params.bind(call.params(), RepoParams.Delete.class);
+      RepoParams.Delete p = bind(call, RepoParams.Delete.class);
       boolean remote = RepoParams.flag(p.remote());
-      return s.delete(RepoParams.required(p.gun(), "gun"), remote, remote ? server(s, p) : null);
+      return json(setup.delete(p.requiredGun(), remote, remote ? server(s, p) : null));
     });
     m.registerCall("delegation.add", ActionResolver.of(Operation.DELEGATION), call -> {
-      RepoParams.DelegationAdd p = Params.bind(call.params(), RepoParams.DelegationAdd.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      String role = delegationRole(p.role());
-      List<TufKey> ks = new ArrayList<>();
-      for (String pem : p.keys() == null ? List.<String>of() : p.keys()) {
-        ks.add(RepoService.parseKey(pem));
-      }
-      for (String id : p.keyIds() == null ? List.<String>of() : p.keyIds()) {
-        ks.add(s.inventoryKey(id));
-      }
-      List<String> paths = RepoParams.flag(p.allPaths()) ? List.of("") : p.paths() == null ? List.of() : p.paths();
-      if (ks.isEmpty() && paths.isEmpty()) {
-        throw new BadRequestException("give keys and/or paths (or allPaths: true) to delegate", "params.keys");
-      }
-      int threshold = p.threshold() == null ? 1 : p.threshold();
-      if (threshold < 1) {
-        throw new BadRequestException("params.threshold must be at least 1", "params.threshold");
-      }
-      ObjectNode out = s.stage(caller(call), gun, server(s, p), List.of(RepoService.delegationAdd(role, ks, paths,
-          threshold)), RepoParams.flag(p.publish()));
-      out.put("role", role);
+      RepoParams.DelegationAdd p = bind(call, RepoParams.DelegationAdd.class);
+      String gun = p.requiredGun();
+      List<TufKey> ks = p.delegationKeys(staging::inventoryKey);
+      ObjectNode out = staging.stage(caller(call), gun, server(s, p), List.of(p.change(ks)),
+          RepoParams.flag(p.publish()));
+      out.put("role", p.role());
       out.putArray("keyIds").addAll(ks.stream().map(k -> JsonNodeFactory.instance.textNode(k.id())).toList());
       return out;
     });
     m.registerCall("delegation.remove", ActionResolver.of(Operation.DELEGATION), call -> {
-      RepoParams.DelegationRemove p = Params.bind(call.params(), RepoParams.DelegationRemove.class);
-      String gun = RepoParams.required(p.gun(), "gun");
-      String role = delegationRole(p.role());
-      if (p.paths() != null && !p.paths().isEmpty()) {
-        throw new BadRequestException("removing single paths is not supported yet: remove keys, or the whole role",
-            "params.paths");
-      }
-      ObjectNode out = s.stage(caller(call), gun, server(s, p), List.of(RepoService.delegationRemove(role,
-          p.keyIds() == null ? List.of() : p.keyIds())), RepoParams.flag(p.publish()));
-      out.put("role", role);
+      RepoParams.DelegationRemove p = bind(call, RepoParams.DelegationRemove.class);
+      ObjectNode out = stage(s, staging, call, p);
+      out.put("role", p.role());
       return out;
     });
-    m.registerCall("delegation.list", ActionResolver.of(Operation.READ), call -> {
-      RepoParams.Gun p = Params.bind(call.params(), RepoParams.Gun.class);
-      return s.delegations(RepoParams.required(p.gun(), "gun"));
-    });
-    m.registerCall("key.rotate", ActionResolver.of(Operation.ROTATE), call -> s.rotate(caller(call),
-        Params.bind(call.params(), RepoParams.Rotate.class)));
+    m.registerCall("delegation.list", ActionResolver.of(Operation.READ),
+        call -> json(reads.delegations(bind(call, RepoParams.Gun.class).requiredGun())));
+    m.registerCall("key.rotate", ActionResolver.of(Operation.ROTATE),
+        call -> rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class)));
+    registerApprovals(m, s.approvals());
+  }
 
-    // approvals
+  /** {@code pending.*}: the approvals queue. */
+  private static void registerApprovals(MethodRegistry m, Approvals approvals) {
     ActionResolver approve = params -> new Action(Operation.APPROVE,
-        s.approvals().gunOf(ActionResolver.optionalText(params, "id")).orElse(null), null);
+        approvals.gunOf(ActionResolver.optionalText(params, "id")).orElse(null), null);
     m.registerCall("pending.list", approve, call -> JsonNodeFactory.instance.objectNode()
-        .set("pending", s.approvals().list()));
-    m.registerCall("pending.show", approve, call -> s.approvals().show(
-        RepoParams.required(Params.bind(call.params(), RepoParams.Id.class).id(), "id")));
+        .set("pending", approvals.list()));
+    m.registerCall("pending.show", approve, call -> approvals.show(
+        RepoParams.required(bind(call, RepoParams.Id.class).id(), "id")));
     m.registerCall("pending.approve", approve, call -> {
-      String id = RepoParams.required(Params.bind(call.params(), RepoParams.Id.class).id(), "id");
-      s.approvals().decide(id, true, call.caller(), null);
+      String id = RepoParams.required(bind(call, RepoParams.Id.class).id(), "id");
+      approvals.decide(id, true, call.caller(), null);
       return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "approved");
     });
     m.registerCall("pending.deny", approve, call -> {
-      RepoParams.Deny p = Params.bind(call.params(), RepoParams.Deny.class);
+      RepoParams.Deny p = bind(call, RepoParams.Deny.class);
       String id = RepoParams.required(p.id(), "id");
-      s.approvals().decide(id, false, call.caller(), p.reason());
+      approvals.decide(id, false, call.caller(), p.reason());
       return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "denied");
     });
   }
 
-  @Override
-  public void close() {
-    RepoShared.unregister(service);
+  /** A result record as the socket sends it. */
+  private static JsonNode json(Object result) {
+    return MAPPER.valueToTree(result);
+  }
+
+  private static <P> P bind(Call call, Class<P> type) throws BadRequestException {
+    return Params.bind(call.params(), type);
+  }
+
+  private static ObjectNode stage(Repos s, Staging staging, Call call, RepoParams.Staged p)
+      throws CustodyException {
+    String gun = p.requiredGun();
+    List<Change> changes = p.changes();
+    return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
+  }
+
+  /**
+   * One staging transaction per batch: parts sent with {@code more} are kept aside ({@link BatchStaging}),
+   * the last part stages the whole batch in one changelist write (and publishes with {@code publish}).
+   */
+  private static ObjectNode addBatch(Repos s, Staging staging, Call call, RepoParams.AddBatch p)
+      throws CustodyException {
+    String gun = p.requiredGun();
+    List<Change> changes = p.changes();
+    if (RepoParams.flag(p.more())) {
+      if (RepoParams.flag(p.publish())) {
+        throw new BadRequestException("publish goes with the last part of a batch (without more)", "params.publish");
+      }
+      try {
+        Repos.checkGun(gun);
+      } catch (IllegalArgumentException e) {
+        throw new BadRequestException(e.getMessage(), "params.gun");
+      }
+      return s.batches().receive(call.caller(), gun, p.role(), p.batchId(), changes);
+    }
+    if (p.batchId() != null) {
+      changes = s.batches().finish(call.caller(), gun, p.role(), p.batchId(), changes);
+    }
+    return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
   }
 
   @Override
   public boolean recover(DaemonContext context, PendingOperation op) throws Exception {
-    return Objects.requireNonNull(service, "install first").recover(op);
+    return Objects.requireNonNull(service, "install first").pipeline().recover(op);
   }
 
-  private static RepoService.Caller caller(Call call) {
-    return new RepoService.Caller(call.caller(), call.method(), call.decision());
+  private static Repos.Caller caller(Call call) {
+    return new Repos.Caller(call.caller(), call.method(), call.action(), call.decision());
   }
 
   /**
    * The configured name of the server a request names by name or URL (checking the CA it expects), or
    * null for the default server when it names none.
    */
-  private static String server(RepoService s, RepoParams.OnServer p) throws CustodyException {
+  private static String server(Repos s, RepoParams.OnServer p) throws CustodyException {
     return p.server() == null && p.serverCaSha256() == null ? null
         : s.servers().get(p.server(), p.serverCaSha256()).name();
   }
 
-  private static String safeRole(RepoService s, String gun) {
-    try {
-      RepoService.checkGun(gun);
-      return s.publishRole(gun);
-    } catch (IllegalArgumentException e) {
-      return null;
+  /** {@code repo.publish}: policy sees the role of the first staged change. */
+  private static Action publishAction(Staging s, JsonNode params) throws BadRequestException {
+    String gun = ActionResolver.optionalText(params, "gun");
+    String role = null;
+    if (gun != null) {
+      try {
+        Repos.checkGun(gun);
+        role = s.publishRole(gun);
+      } catch (IllegalArgumentException e) {
+        role = null;
+      }
     }
+    return new Action(Operation.PUBLISH, gun, role);
+  }
+
+  /** {@code repo.witness}: policy sees the first role to re-sign. */
+  private static Action witnessAction(JsonNode params) throws BadRequestException {
+    JsonNode roles = params == null ? null : params.get("roles");
+    String role = roles != null && roles.isArray() && roles.size() > 0 ? roles.get(0).asText(null) : null;
+    return new Action(Operation.WITNESS, ActionResolver.optionalText(params, "gun"), role);
   }
 
   /** Target edits name their role; without one they go to {@code targets}, and policy sees that. */
@@ -280,14 +271,4 @@ public final class RepoExtension implements DaemonExtension {
     return params -> new Action(op, ActionResolver.optionalText(params, "gun"),
         Optional.ofNullable(ActionResolver.optionalText(params, "role")).orElse("targets"));
   }
-
-  private static String delegationRole(String role) throws BadRequestException {
-    String r = RepoParams.required(role, "role");
-    if (!dev.custody.tuf.model.DelegatedRole.isDelegationName(r)) {
-      throw new BadRequestException("params.role: a delegation is named targets/<name>", "params.role");
-    }
-    return r;
-  }
-
-
 }

@@ -2,47 +2,23 @@ package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.CustodyException;
-import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.rpc.CallerIdentity;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.server.NotaryClient;
-import dev.custody.tuf.update.NotaryMetaFetcher;
-import dev.custody.tuf.update.Updater;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What the repository extension shares with other extensions of the same daemon (the ceremony methods):
  * per-repository state and locks, the configured servers, the verified update, the key ring over the
- * key service, and the approvals queue that {@code pending.*} serves. Reached with {@link #forContext}.
+ * key service, and the approvals queue that {@code pending.*} serves. Reached with
+ * {@link RepoExtension#shared()}.
  */
 public final class RepoShared {
-  private static final Map<DaemonContext, RepoShared> BY_CONTEXT = Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Repos service;
 
-  private final DaemonContext ctx;
-  private final RepoService service;
-
-  private RepoShared(DaemonContext ctx, RepoService service) {
-    this.ctx = ctx;
+  RepoShared(Repos service) {
     this.service = service;
-  }
-
-  static void register(DaemonContext ctx, RepoService service) {
-    BY_CONTEXT.put(ctx, new RepoShared(ctx, service));
-  }
-
-  static void unregister(RepoService service) {
-    synchronized (BY_CONTEXT) {
-      BY_CONTEXT.values().removeIf(r -> r.service == service);
-    }
-  }
-
-  /** The repository side of the daemon that runs with {@code context}, once its extension is installed. */
-  public static Optional<RepoShared> forContext(DaemonContext context) {
-    return Optional.ofNullable(BY_CONTEXT.get(context));
   }
 
   /** A configured Notary server. */
@@ -64,11 +40,6 @@ public final class RepoShared {
   @FunctionalInterface
   public interface SignedFiles {
     Map<String, byte[]> build() throws Exception;
-  }
-
-  /** Whether any Notary server is configured (an offline daemon has none). */
-  public boolean hasServers() {
-    return !ctx.config().servers().isEmpty();
   }
 
   /**
@@ -100,12 +71,7 @@ public final class RepoShared {
    * {@code allowExpiredRoot}, a root that has expired is accepted (only to prepare its re-signing).
    */
   public Repository update(RepoState st, Server srv, boolean allowExpiredRoot) throws Exception {
-    Updater.Builder b = Updater.builder().gun(st.gun()).fetcher(new NotaryMetaFetcher(srv.client(), st.gun()))
-        .store(st.store()).clock(ctx.clock());
-    if (allowExpiredRoot) {
-      b.allowExpiredRoot();
-    }
-    return b.build().update();
+    return service.update(st, new NotaryServers.Server(srv.name(), srv.client()), allowExpiredRoot);
   }
 
   /**
@@ -118,8 +84,16 @@ public final class RepoShared {
    */
   public ObjectNode journaledPublish(RepoState state, Server server, ObjectNode plan, SignedFiles build)
       throws Exception {
-    return service.journaledPublish(RepoService.OP_CEREMONY, state, service.servers().get(server.name()), plan,
-        build);
+    return service.pipeline().journaledPublish(PublishPipeline.OP_CEREMONY, state,
+        service.servers().get(server.name()), plan, build);
+  }
+
+  /**
+   * A failure of the TUF library (a ceremony refusal included) or the Notary client as the socket error
+   * the repository methods answer with: the one converter of that family ({@link RepoErrors}).
+   */
+  public static CustodyException toCustody(String gun, Exception e) {
+    return RepoErrors.of(gun, null, e);
   }
 
   /** Signers from the key service, found by the key a role lists (a root certificate signs as its bare key). */

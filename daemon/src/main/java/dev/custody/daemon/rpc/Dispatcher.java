@@ -15,8 +15,6 @@ import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.Decision;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
@@ -30,7 +28,6 @@ import java.util.Set;
 public final class Dispatcher {
   private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
   private static final Set<String> MEMBERS = Set.of("jsonrpc", "id", "method", "params");
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** A validated request envelope, ready for {@link #execute}. */
   public record Request(JsonNode id, String method, JsonNode params, MethodRegistry.Method target) {}
@@ -144,12 +141,9 @@ public final class Dispatcher {
       try {
         hook.record(caller, m.name(), action, decision, error == null ? result : null, error);
       } catch (IOException | RuntimeException e) {
-        String incident = incidentId();
-        LOG.log(Level.ERROR, "incident " + incident + ": audit record for " + m.name() + " by " + caller
-            + " failed; the caller gets INTERNAL", e);
-        return RpcResponse.failure(request.id(), new InternalErrorException("the audit log could not record this "
-            + m.name() + " (incident " + incident + "); custodyd refuses to answer without an audit record,"
-            + " see its log", incident).toRpcError());
+        return RpcResponse.failure(request.id(), Incidents.internal("the audit log could not record this "
+            + m.name() + "; custodyd refuses to answer without an audit record", "audit record for " + m.name()
+            + " by " + caller + " failed; the caller gets INTERNAL", e).toRpcError());
       }
     }
     return error == null ? RpcResponse.success(request.id(), result) : RpcResponse.failure(request.id(), error.toRpcError());
@@ -162,16 +156,7 @@ public final class Dispatcher {
   }
 
   private static InternalErrorException internal(CallerIdentity caller, String method, Throwable e) {
-    String incident = incidentId();
-    LOG.log(Level.ERROR, "incident " + incident + ": " + method + " for " + caller + " failed unexpectedly", e);
-    return new InternalErrorException("internal error in " + method + " (incident " + incident
-        + "): see custodyd's log", incident);
-  }
-
-  static String incidentId() {
-    byte[] b = new byte[4];
-    RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    return Incidents.internal("internal error in " + method, method + " for " + caller + " failed unexpectedly", e);
   }
 
   private static Parsed fail(JsonNode id, CustodyException e) {

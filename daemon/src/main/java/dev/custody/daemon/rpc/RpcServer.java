@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.protocol.BoundedLineReader;
 import dev.custody.protocol.BusyException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.InternalErrorException;
 import dev.custody.protocol.LineTooLongException;
 import dev.custody.protocol.Protocol;
 import dev.custody.protocol.RequestTimeoutException;
@@ -161,7 +160,7 @@ public final class RpcServer implements Closeable {
         caller = identify(s);
       } catch (IOException e) {
         LOG.log(Level.WARNING, "refusing a connection without peer credentials: " + e.getMessage());
-        reject(s, new InternalErrorException("custodyd cannot determine who you are (SO_PEERCRED)", null));
+        reject(s, Incidents.internal("custodyd cannot determine who you are (SO_PEERCRED)", e));
         continue;
       }
       CallerTier tier;
@@ -455,10 +454,8 @@ public final class RpcServer implements Closeable {
         try {
           return dispatcher.execute(caller, request); // on this connection's thread: no hand-off
         } catch (RuntimeException | Error e) {
-          String incident = Dispatcher.incidentId();
-          LOG.log(Level.ERROR, "incident " + incident + ": " + request.method() + " failed", e);
-          return RpcResponse.failure(request.id(), new InternalErrorException("internal error in "
-              + request.method() + " (incident " + incident + "): see custodyd's log", incident).toRpcError());
+          return RpcResponse.failure(request.id(), Incidents.internal("internal error in " + request.method(),
+              request.method() + " failed", e).toRpcError());
         } finally {
           // An interrupt outside a stop (a method left it behind) must not break this connection's next read.
           if (Thread.interrupted() && stopping) {

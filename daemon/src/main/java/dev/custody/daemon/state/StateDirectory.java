@@ -99,10 +99,6 @@ public final class StateDirectory implements Closeable {
     return root.resolve("staged");
   }
 
-  public Path defaultAuditLog() {
-    return root.resolve("audit.log");
-  }
-
   @Override
   public void close() throws IOException {
     try {

@@ -12,11 +12,10 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ErrorCode;
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.policy.UnixAccounts;
-import dev.custody.daemon.repo.RepoExtension;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
@@ -88,8 +87,7 @@ class OfflineCeremonyDaemonTest {
           maxRequestBytes: 16MiB
         %s""".formatted(home, home, t, servers, extra);
     DaemonConfig config = ConfigLoader.parse(yaml, home.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
-    daemons.add(Daemon.start(config, Map.of(), List.of(new KeysExtension(), new RepoExtension(null, Map.of()),
-        new CeremonyExtension()), Clock.systemUTC()));
+    daemons.add(Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()), Clock.systemUTC()));
     return config;
   }
 

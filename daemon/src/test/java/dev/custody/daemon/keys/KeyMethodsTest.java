@@ -295,7 +295,7 @@ class KeyMethodsTest {
         h.client.call("sign.raw", params("keyId", keyId, "data", "AQID"));
         h.client.call("key.remove", params("keyId", keyId));
         // a repository operation's signer (KeyService) audits by itself
-        KeyService ks = KeysExtension.forContext(h.daemon.context()).orElseThrow();
+        KeyService ks = h.keys.keyService();
         var signer = ks.signerFactory(java.util.Optional.empty()).generate("r.example/app", "snapshot");
         signer.sign("metadata".getBytes(StandardCharsets.UTF_8));
         assertThat(ks.keysFor("r.example/app")).extracting(KeyService.KeyRecord::keyId).containsExactly(signer.keyId());

@@ -36,6 +36,7 @@ final class KeysHarness implements Closeable {
   final List<String> logLines = new CopyOnWriteArrayList<>();
   private final Handler logHandler;
   Daemon daemon;
+  KeysExtension keys;
   CustodyClient client;
 
   KeysHarness(Path dir) throws IOException {
@@ -75,7 +76,8 @@ final class KeysHarness implements Closeable {
         %s
         """.formatted(dir, dir, shim.modulePath(), token.label(), pin, extra), dir.resolve("custodyd.yaml"),
         ConfigLoader.Accounts.SYSTEM);
-    daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension()), Clock.systemUTC());
+    keys = new KeysExtension();
+    daemon = Daemon.start(config, Map.of(), List.of(keys), Clock.systemUTC());
     client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(60));
     return this;
   }

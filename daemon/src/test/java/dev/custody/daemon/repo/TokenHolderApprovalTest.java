@@ -11,14 +11,13 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ErrorCode;
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.PeerClientMain;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
-import dev.custody.daemon.ceremony.CeremonyExtension;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
@@ -154,8 +153,7 @@ class TokenHolderApprovalTest {
             """.formatted(dir, dir, other.gid(), t, RepoTestbed.server().url(), self, other.uid());
         DaemonConfig config = ConfigLoader.parse(yaml, dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
         assertThat(config.tokens().get(1).holders().uids()).containsExactly(other.uid());
-        daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension(), new RepoExtension(null, Map.of()),
-            new CeremonyExtension()), Clock.systemUTC());
+        daemon = Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()), Clock.systemUTC());
         Path socket = config.socket().path();
 
         try (CustodyClient me = CustodyClient.connect(socket, Duration.ofSeconds(120));

@@ -1,6 +1,7 @@
 package dev.custody.pkcs11.yubikey;
 
 import dev.custody.pkcs11.PinSource;
+import dev.custody.pkcs11.SecretLocation;
 import dev.custody.pkcs11.TokenErrorCode;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
@@ -53,21 +54,17 @@ public interface ManagementKeySource {
 
     /** Parses {@code env:VAR}, {@code file:/path} (or a bare absolute path), or {@code default}. */
     static ManagementKeySource parse(String spec) throws TokenException {
-        if (spec.startsWith("env:")) {
-            return env(spec.substring(4));
-        }
-        if (spec.startsWith("file:")) {
-            return file(Path.of(spec.substring(5)));
-        }
-        if (spec.startsWith("/")) {
-            return file(Path.of(spec));
-        }
         if (spec.equals("default")) {
             return wellKnownDefault();
         }
-        // the spec is not echoed: a key pasted in by mistake must not end up in a log
-        throw new TokenException(TokenErrorCode.BAD_INPUT, "unknown management key source (not shown):"
-                + " use env:VARIABLE, file:/path or default");
+        Optional<SecretLocation> at = SecretLocation.find(spec, true)
+                .filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
+        if (at.isEmpty()) {
+            // the spec is not echoed: a key pasted in by mistake must not end up in a log
+            throw new TokenException(TokenErrorCode.BAD_INPUT, "unknown management key source (not shown):"
+                    + " use env:VARIABLE, file:/path or default");
+        }
+        return t -> at.get().read("management key");
     }
 
     /** True if the key is the factory default (case-insensitive). Does not copy the key. */

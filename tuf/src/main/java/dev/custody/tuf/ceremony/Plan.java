@@ -2,7 +2,7 @@ package dev.custody.tuf.ceremony;
 
 import dev.custody.tuf.UnsupportedKeyTypeException;
 import dev.custody.tuf.ceremony.BundleTamperedException.Kind;
-import dev.custody.tuf.keys.KeyTypes;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.GoTime;
 import dev.custody.tuf.model.RoleKeys;

@@ -1,6 +1,7 @@
 package dev.custody.tuf.keys;
 
 import dev.custody.tuf.UnsupportedKeyTypeException;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.model.TufKey;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;

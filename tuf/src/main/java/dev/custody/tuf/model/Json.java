@@ -9,7 +9,6 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -145,9 +144,5 @@ final class Json {
 
     static <V> Map<String, V> sortedCopy(Map<String, V> m) {
         return Collections.unmodifiableMap(new TreeMap<>(m));
-    }
-
-    static <V> Map<String, V> orderedCopy(Map<String, V> m) {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }
 }

@@ -425,20 +425,8 @@ public final class RepoEditor {
         OffsetDateTime now = now(clock);
         Map<String, byte[]> out = new LinkedHashMap<>();
         Signed<Root> signedRoot = publishedRoot;
-        if (rootDirty && presigned.containsKey("root")) {
-            signedRoot = cast(presigned.get("root"), Root.class);
-            out.put("root", signedRoot.toBytes());
-        } else if (rootDirty) {
-            Root r = nextRoot(now);
-            List<Signer> signers = new ArrayList<>(signersFor("root", r.keysOf("root").values(), r.role("root").threshold(), ring));
-            if (!crossSigningKeys.isEmpty()) {
-                for (Signer s : signersFor("root", crossSigningKeys, crossSigningThreshold, ring)) {
-                    if (signers.stream().noneMatch(x -> x.keyId().equals(s.keyId()))) {
-                        signers.add(s);
-                    }
-                }
-            }
-            signedRoot = Signing.sign("root", r, signers);
+        if (rootDirty) {
+            signedRoot = presigned.containsKey("root") ? PublishSigning.cast(presigned.get("root"), Root.class) : signRoot(now, ring);
             out.put("root", signedRoot.toBytes());
         }
         Root effectiveRoot = signedRoot.signed();
@@ -448,30 +436,12 @@ public final class RepoEditor {
         List<String> order = dirtyInOrder();
         for (String role : order) {
             if (presigned.containsKey(role)) {
-                Signed<Targets> s = cast(presigned.get(role), Targets.class);
+                Signed<Targets> s = PublishSigning.cast(presigned.get(role), Targets.class);
                 out.put(role, s.toBytes());
                 newTargets.put(role, s);
                 continue;
             }
-            Targets t = nextTargets(role, now);
-            Map<String, TufKey> keys;
-            int threshold;
-            if ("targets".equals(role)) {
-                keys = effectiveRoot.keysOf("targets");
-                threshold = effectiveRoot.role("targets").threshold();
-            } else {
-                Targets parent = targets.get(DelegatedRole.parentOf(role));
-                DelegatedRole entry = parent.delegationsOrEmpty().role(role).orElseThrow();
-                keys = new LinkedHashMap<>();
-                for (String id : entry.keyIds()) {
-                    TufKey k = parent.delegationsOrEmpty().keys().get(id);
-                    if (k != null) {
-                        keys.put(id, k);
-                    }
-                }
-                threshold = entry.threshold();
-            }
-            Signed<Targets> s = Signing.sign(role, t, signersFor(role, keys.values(), threshold, ring));
+            Signed<Targets> s = signTargets(role, effectiveRoot, now, ring);
             out.put(role, s.toBytes());
             newTargets.put(role, s);
         }
@@ -484,35 +454,52 @@ public final class RepoEditor {
         Signed<Snapshot> snapshot = publishedSnapshot;
         boolean snapshotNeeded = snapshotDirty || rootDirty || !dirty.isEmpty() || !removed.isEmpty();
         if (snapshotNeeded) {
-            Map<String, TufKey> keys = effectiveRoot.keysOf("snapshot");
-            int threshold = effectiveRoot.role("snapshot").threshold();
-            List<Signer> available = new ArrayList<>();
-            for (TufKey k : keys.values()) {
-                ring.find(k).ifPresent(available::add);
-            }
-            if (!available.isEmpty()) {
-                if (available.size() < threshold) {
-                    throw new SignatureThresholdException("snapshot", threshold, available.size(), List.copyOf(keys.keySet()));
-                }
-                Snapshot base = publishedSnapshot != null ? publishedSnapshot.signed()
-                        : new Snapshot(0, now, Map.of(), Map.of());
-                Snapshot s = base;
-                byte[] rootBytes = out.containsKey("root") ? out.get("root") : null;
-                if (rootBytes != null || s.metaFor("root").isEmpty()) {
-                    s = s.withMeta("root", FileMeta.of(rootBytes != null ? rootBytes : signedRoot.toBytes()));
-                }
-                for (String role : order) {
-                    s = s.withMeta(role, FileMeta.of(out.get(role)));
-                }
-                for (String role : removed) {
-                    s = s.withoutMeta(role);
-                }
-                s = s.withVersion(base.version() + 1).withExpires(now.plus(expiry.getOrDefault("snapshot", SNAPSHOT_EXPIRY)));
-                snapshot = Signing.sign("snapshot", s, available);
+            Signed<Snapshot> signed = PublishSigning.signSnapshot(effectiveRoot, signedRoot, out, order, removed,
+                    publishedSnapshot, now.plus(expiry.getOrDefault("snapshot", SNAPSHOT_EXPIRY)), now, ring);
+            if (signed != null) {
+                snapshot = signed;
                 out.put("snapshot", snapshot.toBytes());
             }
         }
         return new PublishSet(out, new Repository(gun, signedRoot, timestamp, snapshot, ordered));
+    }
+
+    /** The next root, signed by its root keys and, during a rotation, by the keys that cross-sign it. */
+    private Signed<Root> signRoot(OffsetDateTime now, KeyRing ring) throws TufException {
+        Root r = nextRoot(now);
+        List<Signer> signers = new ArrayList<>(PublishSigning.signersFor("root", r.keysOf("root").values(), r.role("root").threshold(), ring));
+        if (!crossSigningKeys.isEmpty()) {
+            for (Signer s : PublishSigning.signersFor("root", crossSigningKeys, crossSigningThreshold, ring)) {
+                if (signers.stream().noneMatch(x -> x.keyId().equals(s.keyId()))) {
+                    signers.add(s);
+                }
+            }
+        }
+        return Signing.sign("root", r, signers);
+    }
+
+    /** The next version of a targets role, signed by the keys {@code effectiveRoot} or its parent delegation names. */
+    private Signed<Targets> signTargets(String role, Root effectiveRoot, OffsetDateTime now, KeyRing ring)
+            throws TufException {
+        Targets t = nextTargets(role, now);
+        Map<String, TufKey> keys;
+        int threshold;
+        if ("targets".equals(role)) {
+            keys = effectiveRoot.keysOf("targets");
+            threshold = effectiveRoot.role("targets").threshold();
+        } else {
+            Targets parent = targets.get(DelegatedRole.parentOf(role));
+            DelegatedRole entry = parent.delegationsOrEmpty().role(role).orElseThrow();
+            keys = new LinkedHashMap<>();
+            for (String id : entry.keyIds()) {
+                TufKey k = parent.delegationsOrEmpty().keys().get(id);
+                if (k != null) {
+                    keys.put(id, k);
+                }
+            }
+            threshold = entry.threshold();
+        }
+        return Signing.sign(role, t, PublishSigning.signersFor(role, keys.values(), threshold, ring));
     }
 
     private Root nextRoot(OffsetDateTime now) {
@@ -532,14 +519,6 @@ public final class RepoEditor {
         return order;
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T extends Metadata> Signed<T> cast(Signed<? extends Metadata> s, Class<T> type) {
-        if (!type.isInstance(s.signed())) {
-            throw new IllegalArgumentException(s.role() + " is not " + type.getSimpleName() + " metadata");
-        }
-        return (Signed<T>) s;
-    }
-
     private static void requireThreshold(List<TufKey> keys, int threshold) {
         if (keys.isEmpty()) {
             throw new IllegalArgumentException("a root role needs at least one key");
@@ -550,24 +529,6 @@ public final class RepoEditor {
         if (threshold < 1 || threshold > keys.size()) {
             throw new IllegalArgumentException("root threshold must be 1 to " + keys.size() + ", not " + threshold);
         }
-    }
-
-    private List<Signer> signersFor(String role, Iterable<TufKey> keys, int threshold, KeyRing ring)
-            throws SignatureThresholdException {
-        List<Signer> signers = new ArrayList<>();
-        List<String> missing = new ArrayList<>();
-        for (TufKey k : keys) {
-            Optional<Signer> s = ring.find(k);
-            if (s.isPresent()) {
-                signers.add(s.get());
-            } else {
-                missing.add(k.id());
-            }
-        }
-        if (signers.size() < threshold) {
-            throw new SignatureThresholdException(role, threshold, signers.size(), missing);
-        }
-        return signers;
     }
 
     private Targets targetsForEdit(String role) throws TufException {

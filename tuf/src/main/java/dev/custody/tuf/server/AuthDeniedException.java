@@ -7,6 +7,6 @@ public final class AuthDeniedException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
     public AuthDeniedException(String request, String serverBody, List<String> serverCodes) {
-        super(AUTH_DENIED, request, 403, serverBody, serverCodes, "access denied by the server (HTTP 403)", null);
+        super(Code.AUTH_DENIED, request, 403, serverBody, serverCodes, "access denied by the server (HTTP 403)", null);
     }
 }

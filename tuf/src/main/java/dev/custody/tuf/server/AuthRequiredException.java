@@ -11,6 +11,6 @@ public final class AuthRequiredException extends NotaryServerException {
 
     public AuthRequiredException(String request, int status, String serverBody, List<String> serverCodes,
             String message) {
-        super(AUTH_REQUIRED, request, status, serverBody, serverCodes, message, null);
+        super(Code.AUTH_REQUIRED, request, status, serverBody, serverCodes, message, null);
     }
 }

@@ -10,6 +10,6 @@ public final class MalformedResponseException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
     public MalformedResponseException(String request, int status, String message, Throwable cause) {
-        super(METADATA_INVALID, request, status, "", List.of(), message, cause);
+        super(Code.METADATA_INVALID, request, status, "", List.of(), message, cause);
     }
 }

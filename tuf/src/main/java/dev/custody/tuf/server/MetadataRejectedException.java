@@ -17,7 +17,7 @@ public final class MetadataRejectedException extends NotaryServerException {
 
     public MetadataRejectedException(String request, int status, String serverBody, List<String> serverCodes,
             String validationError, String validationMessage) {
-        super(METADATA_INVALID, request, status, serverBody, serverCodes,
+        super(Code.METADATA_INVALID, request, status, serverBody, serverCodes,
                 "the server rejected the metadata (HTTP " + status + ")", null);
         this.validationError = validationError;
         this.validationMessage = validationMessage;

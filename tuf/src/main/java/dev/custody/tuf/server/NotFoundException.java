@@ -7,6 +7,6 @@ public final class NotFoundException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
     public NotFoundException(String request, String serverBody, List<String> serverCodes) {
-        super(NOT_FOUND, request, 404, serverBody, serverCodes, "not found on the server (HTTP 404)", null);
+        super(Code.NOT_FOUND, request, 404, serverBody, serverCodes, "not found on the server (HTTP 404)", null);
     }
 }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A call to a Notary server failed. Every failure of {@link NotaryClient} is one subclass of this;
- * each names what happened, carries a stable {@link #code()} (the names of the daemon's error
+ * each names what happened, carries a stable {@link #code()} (named as in the daemon's error
  * protocol), the HTTP status ({@code 0} when no response arrived), and the server's error body
  * exactly as it was sent.
  *
@@ -17,38 +17,41 @@ import java.util.List;
 public class NotaryServerException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    /** No answer: connection refused, timeout, TLS failure, or a 5xx from the server. */
-    public static final String SERVER_UNREACHABLE = "SERVER_UNREACHABLE";
-    /** The repository, role, version or checksum does not exist on the server. */
-    public static final String NOT_FOUND = "NOT_FOUND";
-    /** Metadata was refused: by the server's validation on publish, or by us on download. */
-    public static final String METADATA_INVALID = "METADATA_INVALID";
-    /** The server already holds a newer version, or reports a conflicting update. */
-    public static final String CONFLICT = "CONFLICT";
-    /** The server (or its token realm) wants credentials we do not have or that it refused. */
-    public static final String AUTH_REQUIRED = "AUTH_REQUIRED";
-    /** The server knows who we are and refuses the operation (HTTP 403). */
-    public static final String AUTH_DENIED = "AUTH_DENIED";
-    /** The server could not make sense of the request itself. */
-    public static final String BAD_REQUEST = "BAD_REQUEST";
-    /** The response was larger than the client's limit and was not read. */
-    public static final String RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE";
+    /** What kind of failure it is; the names are those of the daemon's error protocol. */
+    public enum Code {
+        /** No answer: connection refused, timeout, TLS failure, or a 5xx from the server. */
+        SERVER_UNREACHABLE,
+        /** The repository, role, version or checksum does not exist on the server. */
+        NOT_FOUND,
+        /** Metadata was refused: by the server's validation on publish, or by us on download. */
+        METADATA_INVALID,
+        /** The server already holds a newer version, or reports a conflicting update. */
+        CONFLICT,
+        /** The server (or its token realm) wants credentials we do not have or that it refused. */
+        AUTH_REQUIRED,
+        /** The server knows who we are and refuses the operation (HTTP 403). */
+        AUTH_DENIED,
+        /** The server could not make sense of the request itself. */
+        BAD_REQUEST,
+        /** The response was larger than the client's limit and was not read. */
+        RESPONSE_TOO_LARGE
+    }
 
-    private final String code;
+    private final Code code;
     private final String request;
     private final int status;
     private final String serverBody;
     private final List<String> serverCodes;
 
     /**
-     * @param code        one of the code constants of this class
+     * @param code        what kind of failure it is
      * @param request     method and URI, e.g. {@code GET https://notary:4443/v2/example.com/app/_trust/tuf/root.json}
      * @param status      HTTP status, or 0 when no response arrived
      * @param serverBody  the server's body verbatim ("" when none)
      * @param serverCodes the {@code errors[].code} values of notary's error JSON, in order (may be empty)
      * @param message     what happened, in words; the server body is appended
      */
-    protected NotaryServerException(String code, String request, int status, String serverBody,
+    protected NotaryServerException(Code code, String request, int status, String serverBody,
             List<String> serverCodes, String message, Throwable cause) {
         super(compose(request, message, serverBody), cause);
         this.code = code;
@@ -66,8 +69,8 @@ public class NotaryServerException extends IOException {
         return sb.toString();
     }
 
-    /** Stable error name, e.g. {@link #NOT_FOUND}. */
-    public String code() {
+    /** What kind of failure it is, e.g. {@link Code#NOT_FOUND}. */
+    public Code code() {
         return code;
     }
 

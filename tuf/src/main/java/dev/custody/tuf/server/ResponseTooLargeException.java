@@ -21,7 +21,7 @@ public final class ResponseTooLargeException extends NotaryServerException {
      */
     public ResponseTooLargeException(String request, int status, long limit, long declaredLength,
             long receivedBytes) {
-        super(RESPONSE_TOO_LARGE, request, status, "", List.of(), describe(limit, declaredLength, receivedBytes),
+        super(Code.RESPONSE_TOO_LARGE, request, status, "", List.of(), describe(limit, declaredLength, receivedBytes),
                 null);
         this.limit = limit;
         this.declaredLength = declaredLength;

@@ -12,6 +12,6 @@ public final class ServerErrorException extends NotaryServerException {
 
     public ServerErrorException(String request, int status, String serverBody, List<String> serverCodes,
             String message) {
-        super(SERVER_UNREACHABLE, request, status, serverBody, serverCodes, message, null);
+        super(Code.SERVER_UNREACHABLE, request, status, serverBody, serverCodes, message, null);
     }
 }

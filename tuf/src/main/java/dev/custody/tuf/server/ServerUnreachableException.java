@@ -20,7 +20,7 @@ public final class ServerUnreachableException extends NotaryServerException {
     private final Reason reason;
 
     public ServerUnreachableException(String request, Reason reason, String message, Throwable cause) {
-        super(SERVER_UNREACHABLE, request, 0, "", List.of(), message, cause);
+        super(Code.SERVER_UNREACHABLE, request, 0, "", List.of(), message, cause);
         this.reason = reason;
     }
 

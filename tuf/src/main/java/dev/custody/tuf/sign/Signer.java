@@ -1,7 +1,7 @@
 package dev.custody.tuf.sign;
 
 import dev.custody.tuf.SigningException;
-import dev.custody.tuf.keys.KeyTypes;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.model.TufKey;
 import java.security.PublicKey;
 

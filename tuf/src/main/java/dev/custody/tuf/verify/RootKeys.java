@@ -2,7 +2,7 @@ package dev.custody.tuf.verify;
 
 import dev.custody.tuf.TrustPinException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
-import dev.custody.tuf.keys.KeyTypes;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
 import dev.custody.tuf.model.Root;

@@ -3,7 +3,7 @@ package dev.custody.tuf.verify;
 import dev.custody.tuf.InvalidSignatureException;
 import dev.custody.tuf.SignatureThresholdException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
-import dev.custody.tuf.keys.KeyTypes;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.Signature;
 import dev.custody.tuf.model.TufKey;

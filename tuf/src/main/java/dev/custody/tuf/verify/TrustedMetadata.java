@@ -8,7 +8,6 @@ import dev.custody.tuf.MissingMetadataException;
 import dev.custody.tuf.RollbackException;
 import dev.custody.tuf.RootRotationException;
 import dev.custody.tuf.SignatureThresholdException;
-import dev.custody.tuf.TrustPinException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.FileMeta;
@@ -417,10 +416,5 @@ public final class TrustedMetadata {
         if (snapshot == null) {
             throw new IllegalStateException("load the snapshot before " + what);
         }
-    }
-
-    /** Whether {@code pinning} would accept this first root (used by tooling; same rule as bootstrap). */
-    static void checkPinned(Root root, String gun, TrustPinning pinning, Instant now) throws TrustPinException {
-        RootKeys.pinned(RootKeys.usable(root, gun, now), gun, pinning, true, now);
     }
 }

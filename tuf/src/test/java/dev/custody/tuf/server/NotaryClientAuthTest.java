@@ -113,7 +113,7 @@ class NotaryClientAuthTest {
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(AuthRequiredException.class, e -> {
-                    assertThat(e.code()).isEqualTo("AUTH_REQUIRED");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_REQUIRED);
                     assertThat(e.request()).startsWith("GET " + fake.url() + "/token?");
                     assertThat(e.serverBody()).isEqualTo("{\"details\":\"incorrect username or password\"}");
                 });
@@ -221,7 +221,7 @@ class NotaryClientAuthTest {
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(AuthDeniedException.class, e -> {
-                    assertThat(e.code()).isEqualTo("AUTH_DENIED");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_DENIED);
                     assertThat(e.serverCodes()).containsExactly("DENIED");
                 });
     }

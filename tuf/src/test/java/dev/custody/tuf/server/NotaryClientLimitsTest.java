@@ -51,7 +51,7 @@ class NotaryClientLimitsTest {
                 .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
                     assertThat(e.declaredLength()).isEmpty();
                     assertThat(e.receivedBytes()).isGreaterThan(64 * 1024).isLessThan(1024 * 1024);
-                    assertThat(e.code()).isEqualTo("RESPONSE_TOO_LARGE");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.RESPONSE_TOO_LARGE);
                 }));
     }
 
@@ -106,7 +106,7 @@ class NotaryClientLimitsTest {
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(ServerErrorException.class, e -> {
-                    assertThat(e.code()).isEqualTo("SERVER_UNREACHABLE");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
                     assertThat(e.status()).isEqualTo(500);
                     assertThat(e.serverBody()).isEqualTo(body);
                     assertThat(e.getMessage()).endsWith(body);
@@ -151,7 +151,7 @@ class NotaryClientLimitsTest {
 
         assertThatThrownBy(() -> client.getRoleByChecksum(GUN, "snapshot", checksum))
                 .isInstanceOfSatisfying(MalformedResponseException.class,
-                        e -> assertThat(e.code()).isEqualTo("METADATA_INVALID"));
+                        e -> assertThat(e.code()).isEqualTo(NotaryServerException.Code.METADATA_INVALID));
         assertThat(fake.seen.get(0).path()).isEqualTo("/v2/" + GUN + "/_trust/tuf/snapshot." + checksum + ".json");
     }
 

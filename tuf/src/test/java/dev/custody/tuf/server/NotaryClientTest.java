@@ -103,7 +103,7 @@ class NotaryClientTest {
     void getRoleByChecksum_unknownChecksum_throwsNotFound() {
         assertThatThrownBy(() -> client.getRoleByChecksum(GUN, "targets", "00".repeat(32)))
                 .isInstanceOfSatisfying(NotFoundException.class, e -> {
-                    assertThat(e.code()).isEqualTo("NOT_FOUND");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.NOT_FOUND);
                     assertThat(e.serverCodes()).containsExactly("METADATA_NOT_FOUND");
                 });
     }
@@ -221,7 +221,7 @@ class NotaryClientTest {
 
         assertThatThrownBy(() -> client.publish(GUN, Map.of("targets", tampered)))
                 .isInstanceOfSatisfying(MetadataRejectedException.class, e -> {
-                    assertThat(e.code()).isEqualTo("METADATA_INVALID");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.METADATA_INVALID);
                     assertThat(e.status()).isEqualTo(400);
                     assertThat(e.serverCodes()).containsExactly("INVALID_UPDATE");
                     assertThat(e.validationError()).contains("ErrBadTargets");
@@ -245,7 +245,7 @@ class NotaryClientTest {
 
         assertThatThrownBy(() -> client.publish(GUN, roles))
                 .isInstanceOfSatisfying(ConflictException.class, e -> {
-                    assertThat(e.code()).isEqualTo("CONFLICT");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.CONFLICT);
                     assertThat(e.status()).isEqualTo(400);
                     assertThat(e.serverCodes()).containsExactly("VERSION");
                     assertThat(e.getMessage()).contains("A newer version of metadata is already available.");
@@ -327,7 +327,7 @@ class NotaryClientTest {
 
         assertThatThrownBy(() -> small.getRole(GUN, "timestamp"))
                 .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
-                    assertThat(e.code()).isEqualTo("RESPONSE_TOO_LARGE");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.RESPONSE_TOO_LARGE);
                     assertThat(e.limit()).isEqualTo(100);
                     assertThat(e.declaredLength()).hasValue(timestampLength);
                     assertThat(e.receivedBytes()).isZero();
@@ -359,7 +359,7 @@ class NotaryClientTest {
         assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
             assertThatThrownBy(() -> nowhere.getRole(GUN, "root"))
                     .isInstanceOfSatisfying(ServerUnreachableException.class, e -> {
-                        assertThat(e.code()).isEqualTo("SERVER_UNREACHABLE");
+                        assertThat(e.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
                         assertThat(e.reason()).isEqualTo(ServerUnreachableException.Reason.CONNECTION_REFUSED);
                         assertThat(e.status()).isZero();
                     });

@@ -59,7 +59,7 @@ class NotaryClientTlsTest {
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(ServerUnreachableException.class, e -> {
-                    assertThat(e.code()).isEqualTo("SERVER_UNREACHABLE");
+                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
                     assertThat(e.reason()).isEqualTo(ServerUnreachableException.Reason.TLS_FAILURE);
                 });
         assertThat(client.healthy()).isFalse();

@@ -59,7 +59,7 @@ class ServerErrorsTest {
                 body.getBytes(StandardCharsets.UTF_8), false, NO_HEADERS);
 
         assertThat(e).isExactlyInstanceOf(type);
-        assertThat(e.code()).isEqualTo(code);
+        assertThat(e.code().name()).isEqualTo(code);
         assertThat(e.status()).isEqualTo(status);
         assertThat(e.serverBody()).isEqualTo(body);
         assertThat(e.getMessage()).startsWith("GET http://h/x: ").endsWith(body.strip());
@@ -118,7 +118,7 @@ class ServerErrorsTest {
 
         assertThat(e).isInstanceOfSatisfying(ServerUnreachableException.class, u -> {
             assertThat(u.reason()).isEqualTo(reason);
-            assertThat(u.code()).isEqualTo("SERVER_UNREACHABLE");
+            assertThat(u.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
             assertThat(u.status()).isZero();
         });
     }

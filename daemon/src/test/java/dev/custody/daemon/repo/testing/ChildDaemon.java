@@ -25,9 +25,14 @@ public final class ChildDaemon implements AutoCloseable {
   private int starts;
 
   public ChildDaemon(Path dir, String yaml) throws IOException {
-    this.dir = dir;
+    this(dir, yaml, RepoTestbed.server().url());
+  }
+
+  /** A daemon of its own token and state in {@code dir}, whose server {@code default} is {@code serverUrl}. */
+  public ChildDaemon(Path dir, String yaml, String serverUrl) throws IOException {
+    this.dir = Files.createDirectories(dir);
     this.token = SoftHsm.forThisProcess().createToken("child-" + UUID.randomUUID().toString().substring(0, 8));
-    Files.writeString(dir.resolve("custodyd.yaml"), RepoTestbed.configText(dir, RepoTestbed.server().url(),
+    Files.writeString(dir.resolve("custodyd.yaml"), RepoTestbed.configText(dir, serverUrl,
         token.label(), "env:CUSTODY_TEST_PIN", yaml, ""));
   }
 
@@ -76,6 +81,18 @@ public final class ChildDaemon implements AutoCloseable {
       throw new IllegalStateException("custodyd did not stop");
     }
     return process.exitValue();
+  }
+
+  /** SIGKILL, as {@code kill -9}: no shutdown hook runs; waits until the process is gone. */
+  public void kill9() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  public boolean isAlive() {
+    return process != null && process.isAlive();
   }
 
   public void stop() throws InterruptedException {

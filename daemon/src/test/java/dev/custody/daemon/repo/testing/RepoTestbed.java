@@ -124,7 +124,7 @@ public final class RepoTestbed implements AutoCloseable {
     config = ConfigLoader.parse(configText(dir, server().url(), token.label(), "file:" + dir.resolve("pin"), yaml,
         extraServers, socketLines), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
     keysExtension = new KeysExtension();
-    daemon = Daemon.start(config, Map.of(), List.of(keysExtension, new RepoExtension(null, Map.of())),
+    daemon = Daemon.start(config, Map.of(), List.of(keysExtension, new RepoExtension(keysExtension::keyService, Map.of())),
         Clock.systemUTC());
   }
 

@@ -1,4 +1,4 @@
-package dev.custody.tuf.keys;
+package dev.custody.tuf.model;
 
 import java.util.Optional;
 
