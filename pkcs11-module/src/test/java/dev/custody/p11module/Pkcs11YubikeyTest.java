@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
+import dev.custody.daemon.keys.KeysExtension;
+import dev.custody.daemon.keys.Pkcs11FrontDoor;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.testhsm.piv.PivCard;
@@ -14,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +56,9 @@ class Pkcs11YubikeyTest {
               managementKey: default
           """.formatted(dir, YubikeyEmulator.YKCS11, SERIAL, pin), dir.resolve("custodyd.yaml"),
           ConfigLoader.Accounts.SYSTEM);
-      Daemon daemon = Daemon.start(config, Map.of(), dev.custody.daemon.StandardExtensions.create(Map.of()),
+      KeysExtension keys = new KeysExtension();
+      // no repository extension: the front door serves no approvals
+      Daemon daemon = Daemon.start(config, Map.of(), List.of(keys, new Pkcs11FrontDoor(keys, Optional::empty)),
           Clock.systemUTC());
       try (CustodyClient client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(120))) {
         JsonNode k = client.call("key.generate", Map.of("role", "targets", "gun", "example.com/yk", "token", "yk",

@@ -35,11 +35,13 @@ import java.util.regex.Pattern;
  *     proxy.dropPublishes();                         // POST /v2/GUN/_trust/tuf/ → 200, nothing stored
  *     proxy.replayFromNow();                         // GETs answered with the bodies served before this call
  *     proxy.stall("GET", ".*timestamp\\.json");      // hold matching requests until release()/reset()/close()
+ *     proxy.delay("GET", ".*\\.json", Duration.ofSeconds(1)); // each matching request answered 1 s late
  *     proxy.stallMidBody("GET", ".*timestamp\\.json"); // headers and half the body, then nothing
  *     proxy.endlessBody("GET", ".*\\.json");         // 200, chunked, bytes for ever
  *     proxy.oversizedBody("GET", ".*\\.json", 11 << 20); // 200 with a Content-Length of 11 MiB, all sent
  *     proxy.awaitStalled(1, Duration.ofSeconds(10)); // a matching request is being held now
- *     proxy.reset();                                 // forward everything again; stalled requests go on
+ *     proxy.release();                               // held requests go on to the server
+ *     proxy.reset();                                 // forward everything again; held requests are abandoned
  * }
  * </pre>
  *
@@ -58,7 +60,9 @@ public final class HostileNotary implements AutoCloseable {
         FORWARD,
         /** Answered 200 with an empty body; upstream never sees it. */
         DROP,
-        /** Held without an answer until {@link #release()}, {@link #reset()} or {@link #close()}, then forwarded. */
+        /** Forwarded after a pause of {@link Rule#bytes} milliseconds: a slow server. */
+        DELAY,
+        /** Held without an answer until {@link #release()} (then forwarded), {@link #reset()} or {@link #close()}. */
         STALL,
         /** Forwarded; the client gets the status, the full Content-Length and half the body, then nothing. */
         STALL_MID_BODY,
@@ -68,7 +72,10 @@ public final class HostileNotary implements AutoCloseable {
         OVERSIZED_BODY
     }
 
-    /** A misbehaviour: {@code action} for requests whose method and raw path match. */
+    /**
+     * A misbehaviour: {@code action} for requests whose method ({@code *}: any) and raw path match;
+     * {@code bytes} is the body size of {@link Action#OVERSIZED_BODY} and the pause (ms) of {@link Action#DELAY}.
+     */
     public record Rule(String method, Pattern path, Action action, long bytes) {
         public Rule {
             Objects.requireNonNull(method, "method");
@@ -97,7 +104,7 @@ public final class HostileNotary implements AutoCloseable {
     private final Map<String, byte[]> served = new ConcurrentHashMap<>();
     private volatile Map<String, byte[]> replay;
     private volatile Rule rule = NONE;
-    private volatile CountDownLatch release = new CountDownLatch(1);
+    private volatile Gate gate = new Gate();
     private final AtomicInteger stalled = new AtomicInteger();
     private final AtomicInteger dropped = new AtomicInteger();
     private volatile boolean closed;
@@ -136,6 +143,11 @@ public final class HostileNotary implements AutoCloseable {
         return set(new Rule(method, Pattern.compile(pathRegex), Action.STALL, 0));
     }
 
+    /** Matching requests are forwarded after a pause of {@code pause}: a slow server, each answer in time. */
+    public HostileNotary delay(String method, String pathRegex, Duration pause) {
+        return set(new Rule(method, Pattern.compile(pathRegex), Action.DELAY, pause.toMillis()));
+    }
+
     /** Matching requests get the status, the full Content-Length and half the upstream body, then silence. */
     public HostileNotary stallMidBody(String method, String pathRegex) {
         return set(new Rule(method, Pattern.compile(pathRegex), Action.STALL_MID_BODY, 0));
@@ -170,19 +182,33 @@ public final class HostileNotary implements AutoCloseable {
         return this;
     }
 
-    /** Forward everything again: no rule, no replay; stalled requests are released (and forwarded). */
+    /**
+     * Forward everything again: no rule, no replay. Requests still held are abandoned: their connections
+     * are closed and the upstream never sees them (use {@link #release()} first to let them through).
+     */
     public synchronized HostileNotary reset() {
         rule = NONE;
         replay = null;
-        release();
+        open(false);
         return this;
     }
 
-    /** Lets every request held by {@link Action#STALL} or {@link Action#STALL_MID_BODY} go on. */
+    /** Lets every request held by {@link Action#STALL} or {@link Action#STALL_MID_BODY} go on (forwarded). */
     public synchronized void release() {
-        CountDownLatch old = release;
-        release = new CountDownLatch(1);
-        old.countDown();
+        open(true);
+    }
+
+    private void open(boolean forward) {
+        Gate old = gate;
+        gate = new Gate();
+        old.forward = forward;
+        old.latch.countDown();
+    }
+
+    /** One generation of held requests: opened once, either forwarding them or abandoning them. */
+    private static final class Gate {
+        final CountDownLatch latch = new CountDownLatch(1);
+        volatile boolean forward;
     }
 
     /** Waits until at least {@code n} requests are being held; false on timeout. */
@@ -215,7 +241,7 @@ public final class HostileNotary implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        release();
+        open(false);
         http.stop(0);
         workers.shutdownNow();
         try {
@@ -249,7 +275,12 @@ public final class HostileNotary implements AutoCloseable {
                     respond(ex, 200, "application/json", new byte[0]);
                 }
                 case STALL -> {
-                    hold();
+                    if (hold()) {
+                        forward(ex, method, path, body, false);
+                    }
+                }
+                case DELAY -> {
+                    Thread.sleep(r.bytes());
                     forward(ex, method, path, body, false);
                 }
                 case STALL_MID_BODY -> forward(ex, method, path, body, true);
@@ -266,13 +297,15 @@ public final class HostileNotary implements AutoCloseable {
         }
     }
 
-    private void hold() throws InterruptedException {
-        CountDownLatch l = release;
+    /** Holds the request until the gate opens; whether to go on (false: abandon it, close the connection). */
+    private boolean hold() throws InterruptedException {
+        Gate g = gate;
         stalled.incrementAndGet();
         try {
-            while (!closed && !l.await(100, TimeUnit.MILLISECONDS)) {
+            while (!closed && !g.latch.await(100, TimeUnit.MILLISECONDS)) {
                 // wait for release(), reset() or close()
             }
+            return g.forward && !closed;
         } finally {
             stalled.decrementAndGet();
         }
@@ -307,7 +340,9 @@ public final class HostileNotary implements AutoCloseable {
         OutputStream o = ex.getResponseBody();
         o.write(out.length < 2 ? new byte[] {'{'} : Arrays.copyOf(out, out.length / 2));
         o.flush();
-        hold();
+        if (!hold()) {
+            return;
+        }
         // released: the client is gone by now or gets the rest
         o.write(out.length < 2 ? new byte[] {'}'} : Arrays.copyOfRange(out, out.length / 2, out.length));
     }

@@ -161,6 +161,19 @@ class HostileNotaryTest {
     }
 
     @Test
+    void delay_answersLateButAnswers() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(server.url())) {
+                p.delay("GET", ".*/health", Duration.ofMillis(700));
+                long t0 = System.nanoTime();
+                assertThat(get(p.url(), "/_notary_server/health").statusCode()).isEqualTo(200);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(700));
+                assertThat(p.log()).last().asString().endsWith("DELAY");
+            }
+        });
+    }
+
+    @Test
     void stallMidBody_sendsHeadersAndHalfTheBodyThenNothing() {
         assertTimeoutPreemptively(LIMIT, () -> {
             String full = "{\"signed\":{\"_type\":\"Timestamp\",\"version\":7},\"signatures\":[]}";

@@ -128,6 +128,24 @@ class CliRepoTest {
   }
 
   @Test
+  @Order(5)
+  void batch_moreThanOnePart_stagedAndPublishedAsOne() throws Exception {
+    // 4,100 lines: three repo.addBatch parts of at most 2,000, one staging transaction (a GUN of its own)
+    String gun = GUN + "-batch";
+    custody.run("init", gun, "-p").ok();
+    StringBuilder in = new StringBuilder();
+    for (int i = 0; i < 4100; i++) {
+      in.append("many-").append(i).append(".tgz ").append(100 + i).append(' ').append(
+          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(("m" + i).getBytes(
+              StandardCharsets.UTF_8)))).append('\n');
+    }
+    Custody.Result r = custody.runWithInput(in.toString(), "add", gun, "--batch", "-", "-p").ok();
+    assertThat(r.out()).contains("Addition of 4100 targets").contains("Successfully published");
+    assertThat(notary.ok("list", gun)).contains("many-0.tgz").contains("many-2000.tgz").contains("many-4099.tgz");
+    assertThat(custody.run("status", gun).ok().out()).contains("No unpublished changes");
+  }
+
+  @Test
   @Order(6)
   void remove_thenGoneForNotaryToo() throws Exception {
     custody.run("remove", GUN, "tool", "-p").ok();

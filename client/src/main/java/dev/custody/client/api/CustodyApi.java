@@ -2,6 +2,7 @@ package dev.custody.client.api;
 
 import dev.custody.protocol.ApprovalRequiredException;
 import dev.custody.protocol.AuditVerification;
+import dev.custody.protocol.BatchPart;
 import dev.custody.protocol.BatchSignatures;
 import dev.custody.protocol.BatchTarget;
 import dev.custody.protocol.DaemonStatus;
@@ -259,11 +260,35 @@ public final class CustodyApi implements Closeable {
 
   public Staged repoAddBatch(String gun, String role, List<BatchTarget> targets, boolean publish)
       throws CustodyException, IOException {
+    return repoAddBatch(gun, role, targets, null, publish);
+  }
+
+  /**
+   * The last part of a batch sent in parts ({@code batchId} from {@link #repoAddBatchPart}; null: the batch is
+   * this one request): the daemon stages every target of the batch in one atomic write, or none.
+   */
+  public Staged repoAddBatch(String gun, String role, List<BatchTarget> targets, String batchId, boolean publish)
+      throws CustodyException, IOException {
     ObjectNode p = params().put("gun", gun);
     opt(p, "role", role);
     p.set("targets", Lenient.READER.valueToTree(targets));
+    opt(p, "batchId", batchId);
     flag(p, "publish", publish);
     return call(Methods.REPO_ADD_BATCH, withServer(p), Staged.class);
+  }
+
+  /**
+   * A part of a batch that more parts follow ({@code batchId} null for the first): kept aside by the daemon,
+   * nothing staged until {@link #repoAddBatch(String, String, List, String, boolean)} sends the last part.
+   */
+  public BatchPart repoAddBatchPart(String gun, String role, List<BatchTarget> targets, String batchId)
+      throws CustodyException, IOException {
+    ObjectNode p = params().put("gun", gun);
+    opt(p, "role", role);
+    p.set("targets", Lenient.READER.valueToTree(targets));
+    opt(p, "batchId", batchId);
+    p.put("more", true);
+    return call(Methods.REPO_ADD_BATCH, withServer(p), BatchPart.class);
   }
 
   public Staged repoRemove(String gun, String target, String role, boolean publish)

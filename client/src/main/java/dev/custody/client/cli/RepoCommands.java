@@ -154,19 +154,16 @@ final class RepoCommands {
           targets = BatchFile.parse(r, batch);
         }
       }
+      // one staging transaction however many requests carry it: the parts are kept aside by the daemon and
+      // the last one stages them all (and publishes with -p), so a failure or crash in between stages nothing
       List<List<BatchTarget>> chunks = BatchFile.chunks(targets, BATCH_PER_REQUEST);
-      Staged last = null;
-      try (Progress p = progress("staging " + targets.size() + " targets")) {
-        for (int i = 0; i < chunks.size(); i++) {
-          boolean publishNow = publish && i == chunks.size() - 1 && chunks.size() == 1;
-          last = api().repoAddBatch(gun, role, chunks.get(i), publishNow);
+      Staged last;
+      try (Progress p = progress((publish ? "staging and publishing " : "staging ") + targets.size() + " targets")) {
+        String batchId = null;
+        for (int i = 0; i < chunks.size() - 1; i++) {
+          batchId = api().repoAddBatchPart(gun, role, chunks.get(i), batchId).batchId();
         }
-      }
-      PublishResult published = null;
-      if (publish && chunks.size() > 1) {
-        try (Progress p = progress("publishing " + targets.size() + " targets")) {
-          published = api().repoPublish(gun);
-        }
+        last = api().repoAddBatch(gun, role, chunks.get(chunks.size() - 1), batchId, publish);
       }
       if (json()) {
         Map<String, Object> r = new LinkedHashMap<>();
@@ -174,9 +171,6 @@ final class RepoCommands {
         r.put("added", targets.size());
         r.put("staged", last.staged());
         r.put("published", publish);
-        if (published != null) {
-          r.put("roles", published.roles());
-        }
         printJson(r);
         return ExitCodes.OK;
       }

@@ -10,6 +10,7 @@ import dev.custody.daemon.repo.RepoState;
 import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
 import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.tuf.ceremony.Bundle;
 import dev.custody.tuf.ceremony.Ceremony;
@@ -54,7 +55,7 @@ final class CeremonyInit {
     this.service = service;
   }
 
-  ObjectNode prepare(Call call, CeremonyParams.Prepare p, String gun) throws Exception {
+  ObjectNode prepare(Call call, CeremonyParams.Prepare p, String gun) throws CustodyException {
     if (p.newRootKeyIds() != null && !p.newRootKeyIds().isEmpty()) {
       throw new BadRequestException("init takes the root certificates made offline (params.newRootKeys), not key"
           + " IDs: its root keys never come online", "params.newRootKeyIds");

@@ -11,7 +11,6 @@ import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
-import dev.custody.daemon.repo.RepoState;
 import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
 import dev.custody.tuf.SigningException;
@@ -80,9 +79,9 @@ final class CeremonyService {
           + " rotate-snapshot, resign-root, init", "params.operation");
     }
     if (word.equals("init")) {
-      return guarded(gun, () -> init.prepare(call, p, gun));
+      return init.prepare(call, p, gun);
     }
-    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
+    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
       Repository current = repo.get().update(st, srv, word.equals("resign-root"));
       Root root = current.root().signed();
       int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
@@ -135,7 +134,7 @@ final class CeremonyService {
       out.put("baseRootVersion", root.version());
       out.put("newRootVersion", bundle.changes().get("root").version());
       return out;
-    })));
+    });
   }
 
   /**
@@ -210,7 +209,7 @@ final class CeremonyService {
   ObjectNode trust(Call call, CeremonyParams.Trust p) throws CustodyException {
     String gun = required(p.gun(), "gun");
     byte[] raw = base64(required(p.root(), "root"), "root");
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       // the root must stand on its own: signed by a threshold of its own root keys, for this GUN
       TrustedMetadata given = TrustedMetadata.fromTrustedRoot(gun, raw, TrustPinning.TOFU, ctx.clock());
       Optional<byte[]> have = st.store().find(gun, "root");
@@ -244,7 +243,7 @@ final class CeremonyService {
       st.store().commit(gun, Map.of("root", raw), Set.of());
       audit("ceremony.trust", call, gun, "root", null, (long) given.root().version(), raw, null);
       return rootInfo(gun, given.root());
-    })));
+    });
   }
 
   private static ObjectNode rootInfo(String gun, Signed<Root> r) {
@@ -261,7 +260,7 @@ final class CeremonyService {
   ObjectNode rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
     String gun = required(p.gun(), "gun");
     String id = required(p.keyId(), "keyId");
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       KeyService ks = keys.get();
       Signer s = ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
           + " in the inventory (key.list shows them)"));
@@ -273,7 +272,7 @@ final class CeremonyService {
           .put("certificate", "-----BEGIN CERTIFICATE-----\n"
               + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(cert.getEncoded())
               + "\n-----END CERTIFICATE-----\n");
-    })));
+    });
   }
 
   // ---------------------------------------------------------------- sign (offline)
@@ -284,11 +283,11 @@ final class CeremonyService {
     try {
       parsed = Bundle.parse(file);
     } catch (TufException e) {
-      throw refusal(p.gun(), e);
+      throw RepoShared.toCustody(p.gun(), e);
     }
     String gun = p.gun() != null ? p.gun() : parsed.gun();
     boolean trustBase = Boolean.TRUE.equals(p.trustBase());
-    return guarded(gun, () -> repo.get().offline(gun, refusals(gun, st -> {
+    return repo.get().offline(gun, st -> {
       Optional<byte[]> pinned = st.store().find(gun, "root");
       if (parsed.operation() == Operation.INIT) {
         init.checkSignable(st, parsed, gun);
@@ -316,7 +315,7 @@ final class CeremonyService {
         st.store().commit(gun, Map.of("root", review.baseRoot().toBytes()), Set.of());
       }
       return r;
-    })));
+    });
   }
 
   /**
@@ -381,10 +380,10 @@ final class CeremonyService {
     try {
       bundle = Bundle.parse(file);
     } catch (TufException e) {
-      throw refusal(p.gun(), e);
+      throw RepoShared.toCustody(p.gun(), e);
     }
     String gun = p.gun() != null ? p.gun() : bundle.gun();
-    return guarded(gun, () -> repo.get().online(gun, p.server(), p.serverCaSha256(), refusals(gun, (st, srv) -> {
+    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
       if (bundle.operation() == Operation.INIT) {
         return init.publish(call, bundle, gun, st, srv);
       }
@@ -437,83 +436,14 @@ final class CeremonyService {
       out.put("rootVersion", trustedRoot.isPresent() ? Signed.parse(trustedRoot.get(), "root").version()
           : result.path("roles").path("root").asInt());
       return out;
-    })));
+    });
   }
 
   // ---------------------------------------------------------------- plumbing
 
   /** Signers of this daemon's key service, found by the key a role lists (a root certificate signs as its key). */
   KeyRing ring() {
-    KeyService ks = keys.get();
-    return key -> ks.findSigner(bareId(key)).map(s -> s.keyId().equals(key.id()) ? s : s.as(key));
-  }
-
-  @FunctionalInterface
-  private interface Body {
-    ObjectNode run() throws Exception;
-  }
-
-  /** Ceremony refusals as their own socket errors before the repository mapping sees them. */
-  private static RepoShared.OnlineWork refusals(String gun, RepoShared.OnlineWork w) {
-    return (st, srv) -> {
-      try {
-        return w.run(st, srv);
-      } catch (Exception e) {
-        CustodyException c = CeremonyErrors.of(gun, e);
-        if (c != null) {
-          throw c;
-        }
-        throw e;
-      }
-    };
-  }
-
-  private static RepoShared.Work refusals(String gun, RepoShared.Work w) {
-    return st -> {
-      try {
-        return w.run(st);
-      } catch (Exception e) {
-        CustodyException c = CeremonyErrors.of(gun, e);
-        if (c != null) {
-          throw c;
-        }
-        throw e;
-      }
-    };
-  }
-
-  /** Runs {@code body}; a ceremony refusal from the library becomes its own socket error. */
-  private static ObjectNode guarded(String gun, Body body) throws CustodyException {
-    try {
-      return body.run();
-    } catch (CustodyException e) {
-      Throwable c = e.getCause();
-      if (c instanceof Exception ex && CeremonyErrors.refusal(ex).isPresent()) {
-        throw CeremonyErrors.of(gun, ex);
-      }
-      throw e;
-    } catch (Exception e) {
-      throw refusal(gun, e);
-    }
-  }
-
-  private static CustodyException refusal(String gun, Exception e) {
-    CustodyException c = CeremonyErrors.of(gun, e);
-    if (c != null) {
-      return c;
-    }
-    if (e instanceof CustodyException ce) {
-      return ce;
-    }
-    if (e instanceof TufException t) {
-      return new dev.custody.protocol.MetadataInvalidException(t.role().orElse(null),
-          (gun == null ? "" : gun + ": ") + t.getMessage());
-    }
-    if (e instanceof IllegalArgumentException) {
-      return new BadRequestException(e.getMessage());
-    }
-    return new dev.custody.protocol.InternalErrorException(e.getClass().getSimpleName() + ": "
-        + e.getMessage(), null);
+    return repo.get().ring();
   }
 
   private static String required(String v, String field) throws BadRequestException {

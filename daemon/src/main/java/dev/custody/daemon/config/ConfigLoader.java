@@ -194,7 +194,7 @@ public final class ConfigLoader {
     int bits;
     if (m.node.isIntegralNumber()) {
       // YAML 1.1 reads an unquoted 0660 as octal already.
-      bits = m.node.asInt();
+      bits = m.node.canConvertToInt() ? m.node.asInt() : -1;
     } else {
       String s = m.text().toLowerCase(Locale.ROOT);
       s = s.startsWith("0o") ? s.substring(2) : s;
@@ -350,7 +350,7 @@ public final class ConfigLoader {
 
   private ServerConfig server(ConfigNode s, boolean first) throws ConfigException {
     s.object();
-    s.allowOnly("name", "url", "caFile", "credentialsFile");
+    s.allowOnly("name", "url", "caFile", "credentialsFile", "timeout", "deadline");
     String name = s.child("name").present() ? s.name("name") : first ? "default" : s.name("name");
     ConfigNode u = s.field("url");
     URI url;
@@ -386,7 +386,14 @@ public final class ConfigLoader {
         throw s.field("credentialsFile").fail("cannot check " + cred + ": " + e.getMessage());
       }
     }
-    return new ServerConfig(name, url, ca, cred);
+    Duration timeout = s.durationIn("timeout", ServerConfig.DEFAULT_TIMEOUT, Duration.ofMillis(100),
+        Duration.ofMinutes(10));
+    Duration deadline = s.durationIn("deadline", ServerConfig.DEFAULT_DEADLINE, Duration.ofMillis(100),
+        Duration.ofHours(1));
+    if (deadline.compareTo(timeout) < 0) {
+      throw s.field("deadline").fail("must be at least the timeout (" + timeout.toMillis() + "ms)");
+    }
+    return new ServerConfig(name, url, ca, cred, timeout, deadline);
   }
 
   private PolicyConfig policy(ConfigNode n) throws ConfigException {

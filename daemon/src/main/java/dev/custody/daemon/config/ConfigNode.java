@@ -130,7 +130,8 @@ final class ConfigNode {
   }
 
   long nonNegativeLong() throws ConfigException {
-    if (!node.canConvertToExactIntegral() || node.asLong() < 0) {
+    // canConvertToLong: asLong() of 2^64 is 0 (uid root), not an error
+    if (!node.canConvertToExactIntegral() || !node.canConvertToLong() || node.asLong() < 0) {
       throw fail("must be a non-negative integer (got " + node + ")");
     }
     return node.asLong();
@@ -176,6 +177,9 @@ final class ConfigNode {
     if (!c.node.canConvertToExactIntegral()) {
       throw c.fail("must be an integer (got " + c.node + ")");
     }
+    if (!c.node.canConvertToLong()) {
+      throw c.fail("must be between " + min + " and " + max + " (got " + c.node + ")");
+    }
     long v = c.node.asLong();
     if (v < min || v > max) {
       throw c.fail("must be between " + min + " and " + max + " (got " + v + ")");
@@ -208,7 +212,7 @@ final class ConfigNode {
       return dflt;
     }
     long v = c.node.canConvertToExactIntegral() ? c.node.asLong() : parse(c, ConfigNode::parseSize);
-    if (v < min || v > max) {
+    if (v < min || v > max || (c.node.canConvertToExactIntegral() && !c.node.canConvertToLong())) {
       throw c.fail("must be between " + min + " and " + max + " bytes (got " + c.node.asText() + ")");
     }
     return v;

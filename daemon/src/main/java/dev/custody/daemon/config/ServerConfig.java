@@ -3,6 +3,7 @@ package dev.custody.daemon.config;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,11 +15,25 @@ import java.util.Optional;
  * @param url its base URL, http or https
  * @param caFile PEM CA bundle that signs its TLS certificate, or null for the system's
  * @param credentialsFile file with {@code user:password} for its token auth, or null
+ * @param timeout the longest one HTTP exchange with it may take, body included ({@link #DEFAULT_TIMEOUT})
+ * @param deadline the longest all server calls of one operation (a publish: fetches, POST, read-back) may
+ *     take together ({@link #DEFAULT_DEADLINE}); past it the operation fails SERVER_UNREACHABLE
  */
-public record ServerConfig(String name, URI url, Path caFile, Path credentialsFile) {
+public record ServerConfig(String name, URI url, Path caFile, Path credentialsFile, Duration timeout,
+    Duration deadline) {
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(120);
+
   public ServerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(url, "url");
+    timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
+    deadline = deadline == null ? DEFAULT_DEADLINE : deadline;
+  }
+
+  /** A server with the default {@link #timeout} and {@link #deadline}. */
+  public ServerConfig(String name, URI url, Path caFile, Path credentialsFile) {
+    this(name, url, caFile, credentialsFile, null, null);
   }
 
   public Optional<Path> findCaFile() {

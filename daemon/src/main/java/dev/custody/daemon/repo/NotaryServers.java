@@ -37,7 +37,19 @@ import java.util.stream.Collectors;
  */
 final class NotaryServers {
   /** A server as repository operations use it. */
-  record Server(String name, NotaryClient client) {}
+  /**
+   * A configured server's client. {@link #forOperation()} gives the view one operation uses: all its
+   * calls together end within the server's configured {@code deadline}.
+   */
+  record Server(String name, NotaryClient client, java.time.Duration deadline) {
+    Server(String name, NotaryClient client) {
+      this(name, client, ServerConfig.DEFAULT_DEADLINE);
+    }
+
+    Server forOperation() {
+      return new Server(name, client.withDeadline(deadline), deadline);
+    }
+  }
 
   private final List<ServerConfig> configs;
   private final Map<String, Server> clients = new ConcurrentHashMap<>();
@@ -54,7 +66,8 @@ final class NotaryServers {
   /**
    * The server {@code ref} names (a configured name or URL; null: the first configured one), after
    * checking that its CA certificates are exactly {@code caSha256} (SHA-256 fingerprints of DER
-   * certificates; null: no check).
+   * certificates; null: no check). Each call gives a fresh view with its own deadline
+   * ({@link Server#forOperation()}): call it once per operation.
    */
   Server get(String ref, List<String> caSha256) throws CustodyException {
     ServerConfig c = resolve(ref);
@@ -63,10 +76,10 @@ final class NotaryServers {
     }
     Server s = clients.get(c.name());
     if (s != null) {
-      return s;
+      return s.forOperation();
     }
     try {
-      NotaryClient.Builder b = NotaryClient.builder(c.url().toString());
+      NotaryClient.Builder b = NotaryClient.builder(c.url().toString()).requestTimeout(c.timeout());
       if (c.findCaFile().isPresent()) {
         b.caFile(c.findCaFile().get());
       }
@@ -78,9 +91,9 @@ final class NotaryServers {
         }
         b.basicAuth(line.substring(0, colon), line.substring(colon + 1));
       }
-      Server made = new Server(c.name(), b.build());
+      Server made = new Server(c.name(), b.build(), c.deadline());
       Server prev = clients.putIfAbsent(c.name(), made);
-      return prev != null ? prev : made;
+      return (prev != null ? prev : made).forOperation();
     } catch (IOException e) {
       throw RepoErrors.internal("cannot set up the client for server " + c.name() + ": " + e.getMessage(), e);
     }

@@ -74,6 +74,8 @@ final class PublishPipeline {
   ObjectNode signAndSend(String opType, Repos.Caller c, RepoState st, NotaryServers.Server srv, Base base,
       RepoEditor ed, ObjectNode plan, List<Change> changes, String rootSummary, String opId) throws Exception {
     String gun = st.gun();
+    // property 6: nothing that could not be read back; refused before any approval or signature
+    RoleSizes.checkUnsigned(gun, ed);
     // a policy approval covers the whole publish: an attempt after another writer's does not ask again
     boolean needsApproval = c.decision() != null && c.decision().approvalRequired()
         && plan.path("attempt").asInt(1) == 1;
@@ -93,6 +95,7 @@ final class PublishPipeline {
     try {
       long t0 = System.nanoTime();
       PublishSet ps = ed.buildPublish(ring);
+      RoleSizes.checkSigned(gun, ps.files());
       long t1 = System.nanoTime();
       Map<String, Integer> versions = repos.checks().checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
       st.writeInflight(opId, ps.files());
@@ -136,6 +139,7 @@ final class PublishPipeline {
       if (files.isEmpty()) {
         throw new IllegalStateException("nothing to publish");
       }
+      RoleSizes.checkSigned(gun, files);
       st.writeInflight(opId, files);
       ObjectNode signed = JsonNodeFactory.instance.objectNode();
       for (Map.Entry<String, byte[]> e : files.entrySet()) {

@@ -15,9 +15,11 @@ import dev.custody.tuf.TufException;
 import dev.custody.tuf.server.NotaryServerException;
 
 /**
- * The one place where failures of the TUF library, the Notary client and the token layer become
- * socket errors: bad metadata → METADATA_INVALID, no trust data → NOT_FOUND, server down →
- * SERVER_UNREACHABLE, token errors keep their code (TOKEN_ABSENT, PIN_REQUIRED, …).
+ * The one place where failures of the TUF library (ceremony refusals included: {@link CeremonyRefusals})
+ * and the Notary client become socket errors: bad metadata → METADATA_INVALID, no trust data →
+ * NOT_FOUND, server down → SERVER_UNREACHABLE; a signer's token error keeps the code
+ * {@code keys.TokenErrors} gave it (TOKEN_ABSENT, PIN_REQUIRED, …); anything else is INTERNAL with an
+ * incident id.
  */
 final class RepoErrors {
   private RepoErrors() {}
@@ -25,6 +27,10 @@ final class RepoErrors {
   static CustodyException of(String gun, String server, Exception e) {
     if (e instanceof CustodyException c) {
       return c;
+    }
+    CustodyException refusal = CeremonyRefusals.of(gun, e);
+    if (refusal != null) {
+      return refusal;
     }
     if (e instanceof SupersededException s) {
       return new ConflictException(gun, "another writer published " + gun + " first: " + s.getMessage()

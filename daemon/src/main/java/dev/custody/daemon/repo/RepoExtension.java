@@ -115,7 +115,7 @@ public final class RepoExtension implements DaemonExtension {
     m.registerCall("repo.add", roleOrTargets(Operation.ADD),
         call -> stage(s, staging, call, bind(call, RepoParams.Add.class)));
     m.registerCall("repo.addBatch", roleOrTargets(Operation.ADD),
-        call -> stage(s, staging, call, bind(call, RepoParams.AddBatch.class)));
+        call -> addBatch(s, staging, call, bind(call, RepoParams.AddBatch.class)));
     m.registerCall("repo.remove", roleOrTargets(Operation.REMOVE),
         call -> stage(s, staging, call, bind(call, RepoParams.Remove.class)));
     m.registerCall("repo.witness", RepoExtension::witnessAction,
@@ -198,6 +198,31 @@ public final class RepoExtension implements DaemonExtension {
       throws CustodyException {
     String gun = p.requiredGun();
     List<Change> changes = p.changes();
+    return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
+  }
+
+  /**
+   * One staging transaction per batch: parts sent with {@code more} are kept aside ({@link BatchStaging}),
+   * the last part stages the whole batch in one changelist write (and publishes with {@code publish}).
+   */
+  private static ObjectNode addBatch(Repos s, Staging staging, Call call, RepoParams.AddBatch p)
+      throws CustodyException {
+    String gun = p.requiredGun();
+    List<Change> changes = p.changes();
+    if (RepoParams.flag(p.more())) {
+      if (RepoParams.flag(p.publish())) {
+        throw new BadRequestException("publish goes with the last part of a batch (without more)", "params.publish");
+      }
+      try {
+        Repos.checkGun(gun);
+      } catch (IllegalArgumentException e) {
+        throw new BadRequestException(e.getMessage(), "params.gun");
+      }
+      return s.batches().receive(call.caller(), gun, p.role(), p.batchId(), changes);
+    }
+    if (p.batchId() != null) {
+      changes = s.batches().finish(call.caller(), gun, p.role(), p.batchId(), changes);
+    }
     return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
   }
 

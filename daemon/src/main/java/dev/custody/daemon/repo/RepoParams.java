@@ -89,8 +89,9 @@ final class RepoParams {
 
   record BatchTarget(String name, Long length, String sha256, String sha512, JsonNode custom) {}
 
+  /** @param more more parts of this batch follow (kept aside, nothing staged); @param batchId from the first part */
   record AddBatch(String gun, String role, List<BatchTarget> targets, Boolean publish, String server,
-      List<String> serverCaSha256) implements Staged {
+      List<String> serverCaSha256, String batchId, Boolean more) implements Staged {
     @Override
     public List<Change> changes() throws BadRequestException {
       if (targets == null || targets.isEmpty()) {

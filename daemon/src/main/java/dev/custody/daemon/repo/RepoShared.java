@@ -88,6 +88,14 @@ public final class RepoShared {
         service.servers().get(server.name()), plan, build);
   }
 
+  /**
+   * A failure of the TUF library (a ceremony refusal included) or the Notary client as the socket error
+   * the repository methods answer with: the one converter of that family ({@link RepoErrors}).
+   */
+  public static CustodyException toCustody(String gun, Exception e) {
+    return RepoErrors.of(gun, null, e);
+  }
+
   /** Signers from the key service, found by the key a role lists (a root certificate signs as its bare key). */
   public KeyRing ring() {
     return service.ring();

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The local state of one repository, under {@code STATE/repos/<escaped GUN>/}:
@@ -32,10 +33,15 @@ import java.util.Optional;
  *   <li>{@code inflight/<operation id>/} — signed files of a journaled publish until it is committed.</li>
  * </ul>
  *
- * <p>Not thread-safe: callers hold the GUN's lock.
+ * <p>Callers hold the GUN's lock, except for the changelist: {@link #changes()} reads it without any lock
+ * (it is replaced atomically), and {@link #stage}, {@link #dropChanges} and {@link #deleteAll} take a short
+ * lock of their own for their read-modify-write. So staging and {@code repo.status} never wait for a
+ * server call that holds the GUN's lock.
  */
 public final class RepoState {
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+  /** One monitor per repository directory for changelist writes; a handful of bytes per GUN ever seen. */
+  private static final ConcurrentHashMap<Path, Object> CHANGELIST_LOCKS = new ConcurrentHashMap<>();
 
   private final String gun;
   private final Path dir;
@@ -93,8 +99,18 @@ public final class RepoState {
     return out;
   }
 
+  private Object changelistLock() {
+    return CHANGELIST_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new Object());
+  }
+
   /** Appends changes (numbered here) in one atomic write; returns how many are staged now. */
   public int stage(List<Change> add) throws IOException {
+    synchronized (changelistLock()) {
+      return stageLocked(add);
+    }
+  }
+
+  private int stageLocked(List<Change> add) throws IOException {
     Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
     long next = o.map(n -> n.path("nextSeq").asLong(1)).orElse(1L);
     List<Change> all = changes();
@@ -107,6 +123,12 @@ public final class RepoState {
 
   /** Drops the changes numbered up to {@code maxSeq} (all of them with {@code Long.MAX_VALUE}); returns how many. */
   public int dropChanges(long maxSeq) throws IOException {
+    synchronized (changelistLock()) {
+      return dropLocked(maxSeq);
+    }
+  }
+
+  private int dropLocked(long maxSeq) throws IOException {
     Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
     if (o.isEmpty()) {
       return 0;
@@ -167,7 +189,9 @@ public final class RepoState {
 
   /** Removes the whole local state of this repository ({@code repo.delete}). */
   public void deleteAll() throws IOException {
-    deleteTree(dir);
+    synchronized (changelistLock()) {
+      deleteTree(dir);
+    }
   }
 
   private static String fileName(String role) {

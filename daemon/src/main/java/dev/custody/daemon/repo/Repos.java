@@ -48,6 +48,7 @@ final class Repos {
   private final Path reposDir;
   private final PublishChecks checks;
   private final PublishPipeline pipeline;
+  private final BatchStaging batches;
 
   Repos(DaemonContext ctx, Supplier<KeyService> keys, Map<String, String> env) {
     this.ctx = ctx;
@@ -59,6 +60,16 @@ final class Repos {
     this.reposDir = ctx.state().root().resolve("repos");
     this.checks = new PublishChecks(ctx, keys);
     this.pipeline = new PublishPipeline(this);
+    try {
+      this.batches = new BatchStaging(ctx.state().root(), ctx.clock(), crash);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear unfinished batches in " + ctx.state().root(), e);
+    }
+  }
+
+  /** Batches being received in parts ({@code repo.addBatch} with {@code more}). */
+  BatchStaging batches() {
+    return batches;
   }
 
   /**
@@ -140,6 +151,24 @@ final class Repos {
   @FunctionalInterface
   interface Body<T> {
     T run() throws Exception;
+  }
+
+  /**
+   * Runs an offline {@code body} without the GUN lock: it only reads the changelist (replaced atomically)
+   * or changes it under {@link RepoState}'s own short lock, so a server call in progress on the GUN does not
+   * hold it up. Failures become socket errors ({@link RepoErrors}).
+   */
+  <T> T offline(String gun, Body<T> body) throws CustodyException {
+    try {
+      checkGun(gun);
+    } catch (IllegalArgumentException e) {
+      throw new BadRequestException(e.getMessage(), "params.gun");
+    }
+    try {
+      return body.run();
+    } catch (Exception e) {
+      throw RepoErrors.of(gun, null, e);
+    }
   }
 
   /**

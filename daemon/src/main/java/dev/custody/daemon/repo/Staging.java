@@ -38,6 +38,17 @@ final class Staging {
 
   ObjectNode stage(Repos.Caller c, String gun, String server, List<Change> changes, boolean publish)
       throws CustodyException {
+    if (!publish) {
+      // offline: no GUN lock, so a server call in progress on this GUN does not hold it up
+      return repos.offline(gun, () -> {
+        RepoState st = repos.state(gun);
+        if (!st.exists()) {
+          throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
+              + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
+        }
+        return JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", st.stage(changes));
+      });
+    }
     NotaryServers.Server srv = servers.get(server);
     return repos.locked(gun, srv, () -> {
       RepoState st = repos.state(gun);
@@ -71,7 +82,7 @@ final class Staging {
   }
 
   RepoStatus status(String gun) throws CustodyException {
-    return repos.locked(gun, null, () -> {
+    return repos.offline(gun, () -> {
       RepoState st = repos.state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");
@@ -81,7 +92,7 @@ final class Staging {
   }
 
   ResetResult reset(String gun) throws CustodyException {
-    return repos.locked(gun, null, () -> {
+    return repos.offline(gun, () -> {
       RepoState st = repos.state(gun);
       if (!st.exists()) {
         throw new NotFoundException("repository", gun, gun + " is not known here");

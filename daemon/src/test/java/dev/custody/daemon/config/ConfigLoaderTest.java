@@ -195,6 +195,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void parse_integersBeyondLong_refusedNotWrapped() {
+    // asLong() of these is 1, 0, 1024 and 0660: they must not be read as those
+    assertThat(error("limits: {maxConnections: 18446744073709551617}\n").field()).isEqualTo("limits.maxConnections");
+    assertThat(error("policy: {rules: [{name: r, uids: [18446744073709551616]}]}\n").field())
+        .isEqualTo("policy.rules[0].uids[0]");
+    assertThat(error("limits: {maxRequestBytes: 18446744073709552640}\n").field()).isEqualTo("limits.maxRequestBytes");
+    assertThat(error("socket: {mode: 4294967728}\n").field()).isEqualTo("socket.mode");
+  }
+
+  @Test
+  void parse_pathWithNul_isConfigError() {
+    assertThat(error("stateDir: \"/var/lib/\\0custody\"\n").getMessage()).contains("stateDir: is not a path");
+  }
+
+  @Test
   void errors_nameFileAndField() {
     ConfigException e = error("socket:\n  pathh: /x\n");
     assertThat(e.getMessage()).startsWith(dir.resolve("custodyd.yaml") + ": socket.pathh: unknown field")

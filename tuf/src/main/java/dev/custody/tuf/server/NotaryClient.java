@@ -74,8 +74,11 @@ public final class NotaryClient {
     private final long maxResponseBytes;
     private final String userAgent;
     private final TokenAuth auth;
+    /** The server time left to this view's calls together (null: only the per-request timeout). */
+    private final Budget budget;
 
     private NotaryClient(Builder b, SSLContext ssl) {
+        this.budget = null;
         this.base = b.baseUrl;
         this.requestTimeout = b.requestTimeout;
         this.maxResponseBytes = b.maxResponseBytes;
@@ -89,6 +92,53 @@ public final class NotaryClient {
             hb.sslContext(ssl);
         }
         this.http = hb.build();
+    }
+
+    private NotaryClient(NotaryClient c, Budget budget) {
+        this.base = c.base;
+        this.http = c.http;
+        this.requestTimeout = c.requestTimeout;
+        this.maxResponseBytes = c.maxResponseBytes;
+        this.userAgent = c.userAgent;
+        this.auth = c.auth;
+        this.budget = budget;
+    }
+
+    /**
+     * A view of this client (same connections and credentials) whose calls together may wait for the server
+     * at most {@code deadline}: each request's timeout is the smaller of the request timeout and the time
+     * left, and a call made when none is left fails at once ({@link ServerUnreachableException},
+     * {@code RESPONSE_TIMEOUT}, "deadline"). Only time spent in calls counts, not time between them (an
+     * approval, a token). One operation's server work (fetches, POST, read-back) gets one such view.
+     */
+    public NotaryClient withDeadline(Duration deadline) {
+        if (deadline == null || deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("deadline must be positive");
+        }
+        return new NotaryClient(this, new Budget(deadline));
+    }
+
+    /** The server time this view has left, if it has a deadline. */
+    public java.util.Optional<Duration> timeLeft() {
+        return budget == null ? java.util.Optional.empty() : java.util.Optional.of(budget.left());
+    }
+
+    /** Server time of one view: spent by its calls, one after another or at once. */
+    private static final class Budget {
+        private final Duration total;
+        private final java.util.concurrent.atomic.AtomicLong spentNanos = new java.util.concurrent.atomic.AtomicLong();
+
+        Budget(Duration total) {
+            this.total = total;
+        }
+
+        Duration left() {
+            return total.minusNanos(spentNanos.get());
+        }
+
+        void spend(long nanos) {
+            spentNanos.addAndGet(nanos);
+        }
     }
 
     /** @param baseUrl the server, e.g. {@code https://notary.example.com:4443} (a path prefix is kept) */
@@ -236,8 +286,28 @@ public final class NotaryClient {
 
     private Response send(String method, URI uri, byte[] body, String contentType, String authorization, long limit,
             String request) throws NotaryServerException {
+        Duration timeout = requestTimeout;
+        if (budget != null) {
+            Duration left = budget.left();
+            if (left.isNegative() || left.isZero()) {
+                throw ServerErrors.deadline(request, budget.total);
+            }
+            timeout = left.compareTo(timeout) < 0 ? left : timeout;
+        }
+        long started = System.nanoTime();
+        try {
+            return exchange(method, uri, body, contentType, authorization, limit, request, timeout);
+        } finally {
+            if (budget != null) {
+                budget.spend(System.nanoTime() - started);
+            }
+        }
+    }
+
+    private Response exchange(String method, URI uri, byte[] body, String contentType, String authorization,
+            long limit, String request, Duration timeout) throws NotaryServerException {
         HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-                .timeout(requestTimeout)
+                .timeout(timeout)
                 .header("User-Agent", userAgent)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -251,12 +321,19 @@ public final class NotaryClient {
                 http.sendAsync(rb.build(), CappedBody.handler(request, limit, MAX_ERROR_BODY_BYTES));
         try {
             // one deadline for the whole exchange, body included: a server that drips bytes cannot hold us
-            HttpResponse<CappedBody.Body> resp = f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            HttpResponse<CappedBody.Body> resp = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return new Response(resp.statusCode(), resp.headers(), resp.body().bytes(), resp.body().truncated());
         } catch (TimeoutException e) {
             f.cancel(true);
+            if (timeout.compareTo(requestTimeout) < 0) {
+                throw ServerErrors.deadline(request, budget.total);
+            }
             throw ServerErrors.timeout(request, requestTimeout.toMillis());
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.HttpTimeoutException && timeout.compareTo(requestTimeout) < 0) {
+                // the client's own timer, set to what was left of the deadline
+                throw ServerErrors.deadline(request, budget.total);
+            }
             throw ServerErrors.forTransport(request, e.getCause());
         } catch (InterruptedException e) {
             f.cancel(true);

@@ -155,6 +155,12 @@ final class ServerErrors {
                 "no complete response within " + millis + " ms", null);
     }
 
+    static ServerUnreachableException deadline(String request, java.time.Duration deadline) {
+        return new ServerUnreachableException(request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
+                "the operation's deadline passed: its server calls took " + deadline.toMillis()
+                        + " ms together without finishing", null);
+    }
+
     static ServerUnreachableException interrupted(String request, InterruptedException e) {
         return new ServerUnreachableException(request, ServerUnreachableException.Reason.INTERRUPTED,
                 "interrupted while waiting for the server", e);

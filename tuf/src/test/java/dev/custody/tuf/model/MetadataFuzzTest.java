@@ -38,7 +38,8 @@ class MetadataFuzzTest {
             return;
         }
         byte[] canonical = s.canonical();
-        assertArrayEquals(canonical, CanonicalJson.encode(parseJson(canonical)), "canonical bytes are not canonical");
+        assertArrayEquals(canonical, CanonicalJson.encode(parseJson(CanonicalJson.escapeControlCharacters(canonical))),
+                "canonical bytes are not canonical");
 
         byte[] written = s.toBytes();
         Signed<? extends Metadata> back = Signed.parse(written, role);

@@ -1,4 +1,4 @@
-package dev.custody.daemon.ceremony;
+package dev.custody.daemon.repo;
 
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
@@ -14,13 +14,13 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The one place where a ceremony refusal becomes a socket error. The message starts with the refusal's
+ * Ceremony refusals of the TUF library (part of {@link RepoErrors}, the one converter for that family). The message starts with the refusal's
  * name in brackets ({@code [stale-bundle]}, {@code [tampered: new hash]}, …) so a person and a script can
  * tell them apart: the bundle was overtaken (stale base, server moved) → CONFLICT, prepare again; the
  * bundle does not check out (tampered, other GUN, base mismatch, malformed) → METADATA_INVALID.
  */
-final class CeremonyErrors {
-  private CeremonyErrors() {}
+final class CeremonyRefusals {
+  private CeremonyRefusals() {}
 
   /** The refusal's name, for a ceremony exception; empty for any other. */
   static Optional<String> refusal(Exception e) {
@@ -45,7 +45,7 @@ final class CeremonyErrors {
     return Optional.empty();
   }
 
-  /** A ceremony refusal as CONFLICT or METADATA_INVALID; null for anything else (left to the repo mapping). */
+  /** A ceremony refusal as CONFLICT or METADATA_INVALID; null for anything else. */
   static CustodyException of(String gun, Exception e) {
     Optional<String> r = refusal(e);
     if (r.isEmpty()) {
