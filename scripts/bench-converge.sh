@@ -15,7 +15,7 @@ trap 'rm -rf "$WORK"' EXIT
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" -Dmdep.includeScope=runtime \
     -DexcludeGroupIds=dev.custody >/dev/null
 CP="$ROOT/bench/target/classes:$ROOT/test-hsm/target/classes:$ROOT/daemon/target/classes:$ROOT/pkcs11/target/classes"
-CP="$CP:$ROOT/tuf/target/classes:$ROOT/protocol/target/classes:$ROOT/client/target/classes:$(cat "$WORK/cp.txt")"
+CP="$CP:$ROOT/tuf/target/classes:$ROOT/http/target/classes:$ROOT/protocol/target/classes:$ROOT/client/target/classes:$(cat "$WORK/cp.txt")"
 echo
 echo "Several signing hosts, one notary-server 0.7 (snapshot/timestamp keys on the server, one delegation per"
 echo "host): repo.add -p of one target per call, ${SECS}s per point, $(nproc) cores"

@@ -121,6 +121,9 @@ public final class ConvergeBench {
       if (pg != null) {
         pg.close();
       }
+      try (java.util.stream.Stream<Path> all = Files.walk(work)) {
+        all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
