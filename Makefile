@@ -1,7 +1,7 @@
 # The two set-up commands (see README): `make demo` and `make test`.
 MVN ?= mvn -B -ntp
 
-.PHONY: deps build demo test fuzz bench bench-startup bench-converge clean
+.PHONY: deps build demo test fuzz bench bench-startup bench-converge clean format
 
 deps:
 	./scripts/install-deps.sh
@@ -38,3 +38,7 @@ bench-startup: build
 
 clean:
 	$(MVN) -q clean
+
+# every Java source in the one house format (palantir-java-format); `make test` checks it
+format:
+	$(MVN) -q spotless:apply

@@ -28,79 +28,93 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code key.generate} on the daemon's default token (whose PIN comes from the daemon's config).
  */
 public final class SignRawBench {
-  private SignRawBench() {}
+    private SignRawBench() {}
 
-  public static void main(String[] args) throws Exception {
-    int batch = 0;
-    if (args.length >= 2 && args[0].equals("--batch")) {
-      batch = Integer.parseInt(args[1]);
-      args = java.util.Arrays.copyOfRange(args, 2, args.length);
-    }
-    if (args.length < 3 || batch < 0) {
-      System.err.println("usage: SignRawBench [--batch N] SOCKET SECONDS THREADS...");
-      System.exit(2);
-    }
-    Path socket = Path.of(args[0]);
-    int seconds = Integer.parseInt(args[1]);
-    String keyId;
-    try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
-      keyId = c.call("key.generate", Map.of("role", "targets", "gun", "bench.example/app")).get("keyId").asText();
-    }
-    for (int i = 2; i < args.length; i++) {
-      int threads = Integer.parseInt(args[i]);
-      run(socket, keyId, batch, threads, 1); // warm-up
-      long signs = run(socket, keyId, batch, threads, seconds);
-      System.out.printf("threads=%d seconds=%d signs=%d signs_per_sec=%.1f elapsed_sec=%d key=%s%n", threads,
-          seconds, signs, signs / (double) seconds, seconds, batch == 0 ? "sign.raw" : "sign.batch/" + batch);
-    }
-    try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
-      c.call("key.remove", Map.of("keyId", keyId));
-    }
-  }
-
-  private static long run(Path socket, String keyId, int batch, int threads, int seconds) throws Exception {
-    String data = Base64.getEncoder().encodeToString("custody bench payload: 64 bytes of metadata-ish data..."
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Map<String, Object> params = batch == 0 ? Map.of("keyId", keyId, "data", data)
-        : Map.of("keyId", keyId, "data", java.util.Collections.nCopies(batch, data));
-    String method = batch == 0 ? "sign.raw" : "sign.batch";
-    int per = batch == 0 ? 1 : batch;
-    LongAdder count = new LongAdder();
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicReference<Exception> failure = new AtomicReference<>();
-    CountDownLatch ready = new CountDownLatch(threads);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Thread> workers = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      Thread w = new Thread(() -> {
-        try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
-          ready.countDown();
-          go.await();
-          while (!stop.get()) {
-            JsonNode r = c.call(method, params);
-            if (batch == 0 ? !r.has("signature") : r.path("signatures").size() != batch) {
-              throw new IllegalStateException("no signature in " + r);
-            }
-            count.add(per);
-          }
-        } catch (Exception e) {
-          failure.compareAndSet(null, e);
-          ready.countDown();
+    public static void main(String[] args) throws Exception {
+        int batch = 0;
+        if (args.length >= 2 && args[0].equals("--batch")) {
+            batch = Integer.parseInt(args[1]);
+            args = java.util.Arrays.copyOfRange(args, 2, args.length);
         }
-      }, "bench-" + t);
-      workers.add(w);
-      w.start();
+        if (args.length < 3 || batch < 0) {
+            System.err.println("usage: SignRawBench [--batch N] SOCKET SECONDS THREADS...");
+            System.exit(2);
+        }
+        Path socket = Path.of(args[0]);
+        int seconds = Integer.parseInt(args[1]);
+        String keyId;
+        try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
+            keyId = c.call("key.generate", Map.of("role", "targets", "gun", "bench.example/app"))
+                    .get("keyId")
+                    .asText();
+        }
+        for (int i = 2; i < args.length; i++) {
+            int threads = Integer.parseInt(args[i]);
+            run(socket, keyId, batch, threads, 1); // warm-up
+            long signs = run(socket, keyId, batch, threads, seconds);
+            System.out.printf(
+                    "threads=%d seconds=%d signs=%d signs_per_sec=%.1f elapsed_sec=%d key=%s%n",
+                    threads,
+                    seconds,
+                    signs,
+                    signs / (double) seconds,
+                    seconds,
+                    batch == 0 ? "sign.raw" : "sign.batch/" + batch);
+        }
+        try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
+            c.call("key.remove", Map.of("keyId", keyId));
+        }
     }
-    ready.await();
-    go.countDown();
-    Thread.sleep(seconds * 1000L);
-    stop.set(true);
-    for (Thread w : workers) {
-      w.join();
+
+    private static long run(Path socket, String keyId, int batch, int threads, int seconds) throws Exception {
+        String data = Base64.getEncoder()
+                .encodeToString("custody bench payload: 64 bytes of metadata-ish data..."
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Map<String, Object> params = batch == 0
+                ? Map.of("keyId", keyId, "data", data)
+                : Map.of("keyId", keyId, "data", java.util.Collections.nCopies(batch, data));
+        String method = batch == 0 ? "sign.raw" : "sign.batch";
+        int per = batch == 0 ? 1 : batch;
+        LongAdder count = new LongAdder();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(
+                    () -> {
+                        try (CustodyClient c = CustodyClient.connect(socket, Duration.ofSeconds(60))) {
+                            ready.countDown();
+                            go.await();
+                            while (!stop.get()) {
+                                JsonNode r = c.call(method, params);
+                                if (batch == 0
+                                        ? !r.has("signature")
+                                        : r.path("signatures").size() != batch) {
+                                    throw new IllegalStateException("no signature in " + r);
+                                }
+                                count.add(per);
+                            }
+                        } catch (Exception e) {
+                            failure.compareAndSet(null, e);
+                            ready.countDown();
+                        }
+                    },
+                    "bench-" + t);
+            workers.add(w);
+            w.start();
+        }
+        ready.await();
+        go.countDown();
+        Thread.sleep(seconds * 1000L);
+        stop.set(true);
+        for (Thread w : workers) {
+            w.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return count.sum();
     }
-    if (failure.get() != null) {
-      throw failure.get();
-    }
-    return count.sum();
-  }
 }

@@ -23,8 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Usage: {@code SignThroughput MODULE TOKEN SECONDS THREADS...}; PIN from $CUSTODY_BENCH_PIN.
  */
 public final class SignThroughput {
-    private SignThroughput() {
-    }
+    private SignThroughput() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 4) {
@@ -35,7 +34,7 @@ public final class SignThroughput {
         int seconds = Integer.parseInt(args[2]);
         Pkcs11.Backend which = Pkcs11.Backend.valueOf(System.getProperty("custody.bench.backend", "IPKCS11WRAPPER"));
         try (Pkcs11Backend backend = Pkcs11.open(which, module);
-             HsmToken token = backend.open(TokenSelector.parse(args[1]), PinSource.env("CUSTODY_BENCH_PIN"))) {
+                HsmToken token = backend.open(TokenSelector.parse(args[1]), PinSource.env("CUSTODY_BENCH_PIN"))) {
             token.login();
             // One token key, labelled "custody-bench", shared with the C baseline (signbench KEY_LABEL) so
             // both sign with the same kind of object: SoftHSM2 decrypts a private token key on each C_Sign.
@@ -50,7 +49,8 @@ public final class SignThroughput {
                     int threads = Integer.parseInt(args[i]);
                     run(token, id, digest, threads, 1); // warm-up (JIT, session pool)
                     long signs = run(token, id, digest, threads, seconds);
-                    System.out.printf("layer=%s threads=%d seconds=%d signs=%d signs_per_sec=%.0f%n",
+                    System.out.printf(
+                            "layer=%s threads=%d seconds=%d signs=%d signs_per_sec=%.0f%n",
                             backend.name(), threads, seconds, signs, signs / (double) seconds);
                 }
             }

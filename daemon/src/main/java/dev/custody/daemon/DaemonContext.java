@@ -24,12 +24,12 @@ import java.time.Instant;
  * @param startedAt when the daemon started
  */
 public record DaemonContext(
-    DaemonConfig config,
-    StateDirectory state,
-    Journal journal,
-    AuditLog audit,
-    GunLocks locks,
-    Policy policy,
-    MethodRegistry methods,
-    Clock clock,
-    Instant startedAt) {}
+        DaemonConfig config,
+        StateDirectory state,
+        Journal journal,
+        AuditLog audit,
+        GunLocks locks,
+        Policy policy,
+        MethodRegistry methods,
+        Clock clock,
+        Instant startedAt) {}

@@ -14,51 +14,51 @@ import java.util.function.LongSupplier;
  * spell; nothing runs while custodyd is busy or stays idle.
  */
 final class IdleTrim implements Closeable {
-  private static final System.Logger LOG = System.getLogger(IdleTrim.class.getName());
+    private static final System.Logger LOG = System.getLogger(IdleTrim.class.getName());
 
-  static final int SHRINK_COLLECTIONS = 4;
-  private final LongSupplier served;
-  private final long quietNanos;
-  private final ScheduledExecutorService timer;
-  private long lastSeen = -1; // only the timer thread touches these
-  private long lastChange = System.nanoTime();
-  private boolean trimmed = true;
+    static final int SHRINK_COLLECTIONS = 4;
+    private final LongSupplier served;
+    private final long quietNanos;
+    private final ScheduledExecutorService timer;
+    private long lastSeen = -1; // only the timer thread touches these
+    private long lastChange = System.nanoTime();
+    private boolean trimmed = true;
 
-  IdleTrim(LongSupplier served, long quietSeconds) {
-    this.served = served;
-    this.quietNanos = TimeUnit.SECONDS.toNanos(quietSeconds);
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "custodyd-idle-trim");
-      t.setDaemon(true);
-      t.setPriority(Thread.MIN_PRIORITY);
-      return t;
-    });
-    long period = Math.max(1, quietSeconds / 3);
-    timer.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.SECONDS);
-  }
-
-  private void tick() {
-    long n = served.getAsLong();
-    long now = System.nanoTime();
-    if (n != lastSeen) {
-      lastSeen = n;
-      lastChange = now;
-      trimmed = false;
-    } else if (!trimmed && now - lastChange >= quietNanos) {
-      trimmed = true;
-      Runtime rt = Runtime.getRuntime();
-      long before = rt.totalMemory();
-      // SerialGC shrinks the old generation in steps over consecutive full collections (0 %, 10 %, 40 %,
-      // 100 % of the excess): four in a row bring the heap down to MaxHeapFreeRatio at once.
-      for (int i = 0; i < SHRINK_COLLECTIONS; i++) {
-        System.gc(); // NOPMD: the point of this class
-      }
-      LOG.log(Level.DEBUG, "idle: heap " + (before >> 20) + " MiB -> " + (rt.totalMemory() >> 20) + " MiB");
+    IdleTrim(LongSupplier served, long quietSeconds) {
+        this.served = served;
+        this.quietNanos = TimeUnit.SECONDS.toNanos(quietSeconds);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "custodyd-idle-trim");
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY);
+            return t;
+        });
+        long period = Math.max(1, quietSeconds / 3);
+        timer.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.SECONDS);
     }
-  }
 
-  @Override
-  public void close() {
-    timer.shutdownNow();
-  }
+    private void tick() {
+        long n = served.getAsLong();
+        long now = System.nanoTime();
+        if (n != lastSeen) {
+            lastSeen = n;
+            lastChange = now;
+            trimmed = false;
+        } else if (!trimmed && now - lastChange >= quietNanos) {
+            trimmed = true;
+            Runtime rt = Runtime.getRuntime();
+            long before = rt.totalMemory();
+            // SerialGC shrinks the old generation in steps over consecutive full collections (0 %, 10 %, 40 %,
+            // 100 % of the excess): four in a row bring the heap down to MaxHeapFreeRatio at once.
+            for (int i = 0; i < SHRINK_COLLECTIONS; i++) {
+                System.gc(); // NOPMD: the point of this class
+            }
+            LOG.log(Level.DEBUG, "idle: heap " + (before >> 20) + " MiB -> " + (rt.totalMemory() >> 20) + " MiB");
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
 }

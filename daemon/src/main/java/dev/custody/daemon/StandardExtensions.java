@@ -16,26 +16,26 @@ import java.util.ServiceLoader;
  * ceremony's. Further extensions come from {@link ServiceLoader}.
  */
 public final class StandardExtensions {
-  private StandardExtensions() {}
+    private StandardExtensions() {}
 
-  /**
-   * Keys ({@code token.*}, {@code key.*}, …), repositories ({@code repo.*}, …), ceremonies and the PKCS#11
-   * front door ({@code pkcs11.*}), in that order.
-   *
-   * @param env where the repository extension's debug crash hook reads {@code CUSTODY_DEBUG*}
-   */
-  public static List<DaemonExtension> create(Map<String, String> env) {
-    KeysExtension keys = new KeysExtension();
-    RepoExtension repo = new RepoExtension(keys::keyService, env);
-    CeremonyExtension ceremony = new CeremonyExtension(keys::keyService, repo::shared);
-    Pkcs11FrontDoor frontDoor = new Pkcs11FrontDoor(keys, () -> Optional.of(repo.shared()));
-    return List.of(keys, repo, ceremony, frontDoor);
-  }
+    /**
+     * Keys ({@code token.*}, {@code key.*}, …), repositories ({@code repo.*}, …), ceremonies and the PKCS#11
+     * front door ({@code pkcs11.*}), in that order.
+     *
+     * @param env where the repository extension's debug crash hook reads {@code CUSTODY_DEBUG*}
+     */
+    public static List<DaemonExtension> create(Map<String, String> env) {
+        KeysExtension keys = new KeysExtension();
+        RepoExtension repo = new RepoExtension(keys::keyService, env);
+        CeremonyExtension ceremony = new CeremonyExtension(keys::keyService, repo::shared);
+        Pkcs11FrontDoor frontDoor = new Pkcs11FrontDoor(keys, () -> Optional.of(repo.shared()));
+        return List.of(keys, repo, ceremony, frontDoor);
+    }
 
-  /** {@link #create} followed by every extension {@link ServiceLoader} finds. */
-  public static List<DaemonExtension> withServiceLoader(Map<String, String> env) {
-    List<DaemonExtension> all = new ArrayList<>(create(env));
-    ServiceLoader.load(DaemonExtension.class).forEach(all::add);
-    return all;
-  }
+    /** {@link #create} followed by every extension {@link ServiceLoader} finds. */
+    public static List<DaemonExtension> withServiceLoader(Map<String, String> env) {
+        List<DaemonExtension> all = new ArrayList<>(create(env));
+        ServiceLoader.load(DaemonExtension.class).forEach(all::add);
+        return all;
+    }
 }

@@ -6,25 +6,25 @@ import java.util.Properties;
 
 /** custodyd's version, from the build. */
 public final class Version {
-  private static final String VERSION = load();
+    private static final String VERSION = load();
 
-  private Version() {}
+    private Version() {}
 
-  public static String get() {
-    return VERSION;
-  }
-
-  private static String load() {
-    try (InputStream in = Version.class.getResourceAsStream("custodyd-version.properties")) {
-      if (in == null) {
-        return "unknown";
-      }
-      Properties p = new Properties();
-      p.load(in);
-      String v = p.getProperty("version", "unknown");
-      return v.startsWith("${") ? "dev" : v;
-    } catch (IOException e) {
-      return "unknown";
+    public static String get() {
+        return VERSION;
     }
-  }
+
+    private static String load() {
+        try (InputStream in = Version.class.getResourceAsStream("custodyd-version.properties")) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties p = new Properties();
+            p.load(in);
+            String v = p.getProperty("version", "unknown");
+            return v.startsWith("${") ? "dev" : v;
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
 }

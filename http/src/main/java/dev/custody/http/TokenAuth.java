@@ -52,8 +52,10 @@ public final class TokenAuth {
     public TokenAuth(URI server, String user, String password, String bearerToken) {
         this.server = server;
         this.user = user;
-        this.basicHeader = user == null ? null
-                : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        this.basicHeader = user == null
+                ? null
+                : "Basic "
+                        + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
         this.authorization = bearerToken == null ? null : "Bearer " + bearerToken;
     }
 
@@ -98,17 +100,19 @@ public final class TokenAuth {
         try {
             realm = URI.create(challenge.param("realm").get());
         } catch (IllegalArgumentException e) {
-            throw new AuthRefusedException(AuthRefusedException.Reason.BAD_REALM,
+            throw new AuthRefusedException(
+                    AuthRefusedException.Reason.BAD_REALM,
                     "token realm is not a URI: " + challenge.param("realm").get());
         }
         String scheme = realm.getScheme() == null ? "" : realm.getScheme().toLowerCase(Locale.ROOT);
         if ((!scheme.equals("https") && !scheme.equals("http")) || realm.getHost() == null) {
-            throw new AuthRefusedException(AuthRefusedException.Reason.BAD_REALM,
-                    "token realm is not an http(s) URL: " + realm);
+            throw new AuthRefusedException(
+                    AuthRefusedException.Reason.BAD_REALM, "token realm is not an http(s) URL: " + realm);
         }
         boolean sameHost = realm.getHost().equalsIgnoreCase(server.getHost());
         if (basicHeader != null && !scheme.equals("https") && !sameHost) {
-            throw new AuthRefusedException(AuthRefusedException.Reason.CREDENTIALS_WITHHELD,
+            throw new AuthRefusedException(
+                    AuthRefusedException.Reason.CREDENTIALS_WITHHELD,
                     "credentials withheld from token realm " + realm + ": plain http to a host other than "
                             + server.getHost());
         }
@@ -132,7 +136,9 @@ public final class TokenAuth {
         try {
             JsonNode json = JSON.readTree(body);
             for (String field : List.of("token", "access_token")) {
-                if (json != null && json.path(field).isTextual() && !json.path(field).asText().isEmpty()) {
+                if (json != null
+                        && json.path(field).isTextual()
+                        && !json.path(field).asText().isEmpty()) {
                     String token = json.path(field).asText();
                     if (token.chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e)) {
                         break;
@@ -141,10 +147,11 @@ public final class TokenAuth {
                 }
             }
         } catch (IOException e) {
-            throw new AuthRefusedException(AuthRefusedException.Reason.BAD_TOKEN, "token response from " + tokenUri
-                    + " is not JSON");
+            throw new AuthRefusedException(
+                    AuthRefusedException.Reason.BAD_TOKEN, "token response from " + tokenUri + " is not JSON");
         }
-        throw new AuthRefusedException(AuthRefusedException.Reason.BAD_TOKEN, "token response from " + tokenUri
-                + " has no usable \"token\" or \"access_token\"");
+        throw new AuthRefusedException(
+                AuthRefusedException.Reason.BAD_TOKEN,
+                "token response from " + tokenUri + " has no usable \"token\" or \"access_token\"");
     }
 }

@@ -14,13 +14,13 @@ import javax.net.ssl.TrustManagerFactory;
 
 /** TLS that trusts the CA certificates of one PEM file instead of the JDK's trust store. */
 public final class TrustedCas {
-    private TrustedCas() {
-    }
+    private TrustedCas() {}
 
     /** @throws IOException if the file cannot be read, holds no certificate, or cannot be used */
     public static SSLContext sslContext(Path pem) throws IOException {
         try (InputStream in = Files.newInputStream(pem)) {
-            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            Collection<? extends Certificate> certs =
+                    CertificateFactory.getInstance("X.509").generateCertificates(in);
             if (certs.isEmpty()) {
                 throw new IOException("no certificate in " + pem);
             }

@@ -29,7 +29,8 @@ class TokenAuthTest {
     void answer_plainHttpRealmOnAnotherHost_withCredentials_refusedAndNothingFetched() {
         TokenAuth a = new TokenAuth(URI.create("http://127.0.0.1:5000/v2/"), "ci", "pw", null);
         assertThatThrownBy(() -> a.answer(bearer("http://auth.example:80/token"), null, answering(TOKEN)))
-                .isInstanceOfSatisfying(AuthRefusedException.class,
+                .isInstanceOfSatisfying(
+                        AuthRefusedException.class,
                         e -> assertThat(e.reason()).isEqualTo(AuthRefusedException.Reason.CREDENTIALS_WITHHELD))
                 .hasMessageContaining("plain http to a host other than 127.0.0.1");
         assertThat(fetched).isEmpty();
@@ -39,19 +40,23 @@ class TokenAuthTest {
     @Test
     void answer_httpsRealmElsewhere_orHttpOnTheSameHost_getsTheCredentials() throws Exception {
         TokenAuth a = new TokenAuth(URI.create("http://127.0.0.1:5000/v2/"), "ci", "pw", null);
-        assertThat(a.answer(bearer("https://auth.example/token"), "repository:app:pull", answering(TOKEN))).isTrue();
+        assertThat(a.answer(bearer("https://auth.example/token"), "repository:app:pull", answering(TOKEN)))
+                .isTrue();
         assertThat(a.authorization()).isEqualTo("Bearer T0K");
         assertThat(new TokenAuth(URI.create("http://127.0.0.1:5000/v2/"), "ci", "pw", null)
-                .answer(bearer("http://127.0.0.1:5001/token"), null, answering(TOKEN))).isTrue();
-        assertThat(fetched).containsExactly(
-                "https://auth.example/token?service=reg&scope=repository%3Aapp%3Apull&account=ci Basic Y2k6cHc=",
-                "http://127.0.0.1:5001/token?service=reg&account=ci Basic Y2k6cHc=");
+                        .answer(bearer("http://127.0.0.1:5001/token"), null, answering(TOKEN)))
+                .isTrue();
+        assertThat(fetched)
+                .containsExactly(
+                        "https://auth.example/token?service=reg&scope=repository%3Aapp%3Apull&account=ci Basic Y2k6cHc=",
+                        "http://127.0.0.1:5001/token?service=reg&account=ci Basic Y2k6cHc=");
     }
 
     @Test
     void answer_anonymous_plainHttpRealmElsewhere_isAsked_withoutCredentials() throws Exception {
         TokenAuth a = new TokenAuth(URI.create("http://127.0.0.1:5000/v2/"), null, null, null);
-        assertThat(a.answer(bearer("http://auth.example/token"), null, answering(TOKEN))).isTrue();
+        assertThat(a.answer(bearer("http://auth.example/token"), null, answering(TOKEN)))
+                .isTrue();
         assertThat(fetched).containsExactly("http://auth.example/token?service=reg null");
     }
 
@@ -59,15 +64,21 @@ class TokenAuthTest {
     void answer_badRealm_badToken_basicWithoutCredentials() throws Exception {
         TokenAuth a = new TokenAuth(URI.create("https://notary.example/"), "ci", "pw", null);
         assertThatThrownBy(() -> a.answer(bearer("file:///etc/passwd"), null, answering(TOKEN)))
-                .isInstanceOfSatisfying(AuthRefusedException.class,
+                .isInstanceOfSatisfying(
+                        AuthRefusedException.class,
                         e -> assertThat(e.reason()).isEqualTo(AuthRefusedException.Reason.BAD_REALM));
-        assertThatThrownBy(() -> a.answer(bearer("https://notary.example/t"), null,
-                answering("{\"token\":\"a b\"}".getBytes(StandardCharsets.UTF_8))))
-                .isInstanceOfSatisfying(AuthRefusedException.class,
+        assertThatThrownBy(() -> a.answer(
+                        bearer("https://notary.example/t"),
+                        null,
+                        answering("{\"token\":\"a b\"}".getBytes(StandardCharsets.UTF_8))))
+                .isInstanceOfSatisfying(
+                        AuthRefusedException.class,
                         e -> assertThat(e.reason()).isEqualTo(AuthRefusedException.Reason.BAD_TOKEN));
         TokenAuth anonymous = new TokenAuth(URI.create("https://notary.example/"), null, null, null);
-        assertThat(anonymous.answer(List.of("Basic realm=\"x\""), null, answering(TOKEN))).isFalse();
-        assertThat(a.answer(List.of("Basic realm=\"x\""), null, answering(TOKEN))).isTrue();
+        assertThat(anonymous.answer(List.of("Basic realm=\"x\""), null, answering(TOKEN)))
+                .isFalse();
+        assertThat(a.answer(List.of("Basic realm=\"x\""), null, answering(TOKEN)))
+                .isTrue();
         assertThat(a.authorization()).isEqualTo("Basic Y2k6cHc=");
     }
 }

@@ -31,142 +31,156 @@ import java.util.stream.Stream;
  * to {@code OUT} ({@code scripts/install-pkcs11-module.sh} runs the same gcc command itself).
  */
 public final class ModuleBuild {
-  /** The module's file name. */
-  public static final String LIBRARY = "libcustody-pkcs11.so";
-  /** The gcc arguments after the output and before the source (see {@code custody_pkcs11.c}). */
-  public static final List<String> FLAGS = List.of("-shared", "-fPIC", "-fvisibility=hidden", "-O2", "-Wall",
-      "-Wextra", "-Werror", "-I/usr/include/p11-kit-1", "-I.");
-  public static final List<String> LIBS = List.of("-lpthread", "-lcrypto");
+    /** The module's file name. */
+    public static final String LIBRARY = "libcustody-pkcs11.so";
+    /** The gcc arguments after the output and before the source (see {@code custody_pkcs11.c}). */
+    public static final List<String> FLAGS = List.of(
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-I/usr/include/p11-kit-1",
+            "-I.");
 
-  private static final String DIR = "/dev/custody/p11module/c/";
-  private static final List<String> SOURCES = List.of("custody_pkcs11.c", "custody_json.h");
-  private static Path built;
+    public static final List<String> LIBS = List.of("-lpthread", "-lcrypto");
 
-  private ModuleBuild() {}
+    private static final String DIR = "/dev/custody/p11module/c/";
+    private static final List<String> SOURCES = List.of("custody_pkcs11.c", "custody_json.h");
+    private static Path built;
 
-  public static void main(String[] args) throws IOException {
-    if (args.length != 1) {
-      System.err.println("usage: ModuleBuild OUTPUT.so");
-      System.exit(2);
-    }
-    Path out = Path.of(args[0]).toAbsolutePath();
-    Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-    Files.copy(build(), tmp, StandardCopyOption.REPLACE_EXISTING);
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    System.out.println(out);
-  }
+    private ModuleBuild() {}
 
-  /** The compiled module, built on first use. */
-  public static synchronized Path build() throws IOException {
-    if (built != null && Files.isRegularFile(built)) {
-      return built;
-    }
-    List<byte[]> sources = new ArrayList<>();
-    MessageDigest md = sha256();
-    md.update(String.join("\0", command()).getBytes(StandardCharsets.UTF_8));
-    for (String name : SOURCES) {
-      byte[] b = resource(name);
-      sources.add(b);
-      md.update((name + "\0" + b.length + "\0").getBytes(StandardCharsets.UTF_8));
-      md.update(b);
-    }
-    String user = System.getProperty("user.name", "unknown").replaceAll("[^A-Za-z0-9._-]", "_");
-    Path root = privateDir(Path.of(System.getProperty("java.io.tmpdir"), "custody-native-" + user));
-    Path dir = privateDir(root.resolve(HexFormat.of().formatHex(md.digest()).substring(0, 24)));
-    Path target = dir.resolve(LIBRARY);
-    if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-      Path work = Files.createTempDirectory(dir, "build-");
-      try {
-        for (int i = 0; i < SOURCES.size(); i++) {
-          Files.write(work.resolve(SOURCES.get(i)), sources.get(i));
+    public static void main(String[] args) throws IOException {
+        if (args.length != 1) {
+            System.err.println("usage: ModuleBuild OUTPUT.so");
+            System.exit(2);
         }
-        gcc(work);
+        Path out = Path.of(args[0]).toAbsolutePath();
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        Files.copy(build(), tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        System.out.println(out);
+    }
+
+    /** The compiled module, built on first use. */
+    public static synchronized Path build() throws IOException {
+        if (built != null && Files.isRegularFile(built)) {
+            return built;
+        }
+        List<byte[]> sources = new ArrayList<>();
+        MessageDigest md = sha256();
+        md.update(String.join("\0", command()).getBytes(StandardCharsets.UTF_8));
+        for (String name : SOURCES) {
+            byte[] b = resource(name);
+            sources.add(b);
+            md.update((name + "\0" + b.length + "\0").getBytes(StandardCharsets.UTF_8));
+            md.update(b);
+        }
+        String user = System.getProperty("user.name", "unknown").replaceAll("[^A-Za-z0-9._-]", "_");
+        Path root = privateDir(Path.of(System.getProperty("java.io.tmpdir"), "custody-native-" + user));
+        Path dir = privateDir(root.resolve(HexFormat.of().formatHex(md.digest()).substring(0, 24)));
+        Path target = dir.resolve(LIBRARY);
+        if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+            Path work = Files.createTempDirectory(dir, "build-");
+            try {
+                for (int i = 0; i < SOURCES.size(); i++) {
+                    Files.write(work.resolve(SOURCES.get(i)), sources.get(i));
+                }
+                gcc(work);
+                try {
+                    Files.move(work.resolve(LIBRARY), target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException e) {
+                    // another JVM built the same sources first
+                }
+            } finally {
+                deleteTree(work);
+            }
+        }
+        built = target;
+        return target;
+    }
+
+    private static List<String> command() {
+        List<String> c = new ArrayList<>(List.of("gcc"));
+        c.addAll(FLAGS);
+        c.addAll(List.of("-o", LIBRARY, SOURCES.get(0)));
+        c.addAll(LIBS);
+        return c;
+    }
+
+    private static void gcc(Path work) throws IOException {
+        if (!Files.isRegularFile(Path.of("/usr/include/p11-kit-1/p11-kit/pkcs11.h"))
+                || !Files.isRegularFile(Path.of("/usr/include/openssl/evp.h"))) {
+            throw new IOException("libp11-kit-dev and libssl-dev are needed to build " + LIBRARY
+                    + " (scripts/install-deps.sh installs them)");
+        }
+        Process p = new ProcessBuilder(command())
+                .directory(work.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve("gcc.log").toFile())
+                .start();
         try {
-          Files.move(work.resolve(LIBRARY), target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException e) {
-          // another JVM built the same sources first
+            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("gcc timed out building " + LIBRARY);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while building " + LIBRARY, e);
         }
-      } finally {
-        deleteTree(work);
-      }
+        if (p.exitValue() != 0) {
+            throw new IOException("gcc failed building " + LIBRARY + ": " + String.join(" ", command()) + "\n"
+                    + Files.readString(work.resolve("gcc.log")).strip());
+        }
     }
-    built = target;
-    return target;
-  }
 
-  private static List<String> command() {
-    List<String> c = new ArrayList<>(List.of("gcc"));
-    c.addAll(FLAGS);
-    c.addAll(List.of("-o", LIBRARY, SOURCES.get(0)));
-    c.addAll(LIBS);
-    return c;
-  }
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = ModuleBuild.class.getResourceAsStream(DIR + name)) {
+            if (in == null) {
+                throw new IOException("C source " + DIR + name + " is not on the class path");
+            }
+            return in.readAllBytes();
+        }
+    }
 
-  private static void gcc(Path work) throws IOException {
-    if (!Files.isRegularFile(Path.of("/usr/include/p11-kit-1/p11-kit/pkcs11.h"))
-        || !Files.isRegularFile(Path.of("/usr/include/openssl/evp.h"))) {
-      throw new IOException("libp11-kit-dev and libssl-dev are needed to build " + LIBRARY
-          + " (scripts/install-deps.sh installs them)");
+    /** A directory owned by this uid and writable by it alone; refuses one someone else controls. */
+    private static Path privateDir(Path dir) throws IOException {
+        Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(owner));
+        } catch (FileAlreadyExistsException e) {
+            // checked below
+        }
+        Object ownerUid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Object myUid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                || !ownerUid.equals(myUid)
+                || perms.contains(PosixFilePermission.GROUP_WRITE)
+                || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException(dir + " must be a directory owned by uid " + myUid + " and writable only by it");
+        }
+        return dir;
     }
-    Process p = new ProcessBuilder(command()).directory(work.toFile()).redirectErrorStream(true)
-        .redirectOutput(work.resolve("gcc.log").toFile()).start();
-    try {
-      if (!p.waitFor(180, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException("gcc timed out building " + LIBRARY);
-      }
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while building " + LIBRARY, e);
-    }
-    if (p.exitValue() != 0) {
-      throw new IOException("gcc failed building " + LIBRARY + ": " + String.join(" ", command()) + "\n"
-          + Files.readString(work.resolve("gcc.log")).strip());
-    }
-  }
 
-  private static byte[] resource(String name) throws IOException {
-    try (InputStream in = ModuleBuild.class.getResourceAsStream(DIR + name)) {
-      if (in == null) {
-        throw new IOException("C source " + DIR + name + " is not on the class path");
-      }
-      return in.readAllBytes();
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
-  }
 
-  /** A directory owned by this uid and writable by it alone; refuses one someone else controls. */
-  private static Path privateDir(Path dir) throws IOException {
-    Set<PosixFilePermission> owner = PosixFilePermissions.fromString("rwx------");
-    try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(owner));
-    } catch (FileAlreadyExistsException e) {
-      // checked below
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort
+        }
     }
-    Object ownerUid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-    Object myUid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || !ownerUid.equals(myUid)
-        || perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new IOException(dir + " must be a directory owned by uid " + myUid + " and writable only by it");
-    }
-    return dir;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // best effort
-    }
-  }
 }

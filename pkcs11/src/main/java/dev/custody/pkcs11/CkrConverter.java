@@ -25,13 +25,15 @@ public final class CkrConverter {
     public static final long CKR_USER_NOT_LOGGED_IN = 0x101;
     public static final long CKR_CRYPTOKI_ALREADY_INITIALIZED = 0x191;
 
-    private CkrConverter() {
-    }
+    private CkrConverter() {}
 
     /** True for the return values that mean "the token went away or was re-inserted". */
     public static boolean isRemoval(long ckr) {
-        return ckr == CKR_DEVICE_REMOVED || ckr == CKR_TOKEN_NOT_PRESENT || ckr == CKR_SESSION_HANDLE_INVALID
-                || ckr == CKR_SESSION_CLOSED || ckr == CKR_TOKEN_NOT_RECOGNIZED;
+        return ckr == CKR_DEVICE_REMOVED
+                || ckr == CKR_TOKEN_NOT_PRESENT
+                || ckr == CKR_SESSION_HANDLE_INVALID
+                || ckr == CKR_SESSION_CLOSED
+                || ckr == CKR_TOKEN_NOT_RECOGNIZED;
     }
 
     /**
@@ -51,15 +53,19 @@ public final class CkrConverter {
             return new PinLockedException(token, ckr, name);
         }
         if (ckr == CKR_USER_NOT_LOGGED_IN) {
-            return new TokenException(TokenErrorCode.PIN_REQUIRED, function + " on token " + token
-                    + " needs a login", ckr, name, cause);
+            return new TokenException(
+                    TokenErrorCode.PIN_REQUIRED, function + " on token " + token + " needs a login", ckr, name, cause);
         }
         if (ckr == CKR_PIN_INCORRECT || ckr == CKR_PIN_INVALID || ckr == CKR_PIN_LEN_RANGE || ckr == CKR_PIN_EXPIRED) {
             return new PinIncorrectException(token, ckr, name, false, false);
         }
         if (ckr == CKR_MECHANISM_INVALID) {
-            return new TokenException(TokenErrorCode.UNSUPPORTED, function + ": token " + token
-                    + " does not offer this mechanism", ckr, name, cause);
+            return new TokenException(
+                    TokenErrorCode.UNSUPPORTED,
+                    function + ": token " + token + " does not offer this mechanism",
+                    ckr,
+                    name,
+                    cause);
         }
         return new TokenException(TokenErrorCode.TOKEN_ERROR, function + " failed on token " + token, ckr, name, cause);
     }

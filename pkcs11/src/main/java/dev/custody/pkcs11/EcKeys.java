@@ -21,11 +21,11 @@ public final class EcKeys {
     public static final byte[] ED25519_PARAMS = HexFormat.of().parseHex("06032b6570");
     /** DER of the printable string "edwards25519" (the older SoftHSM2 form of CKA_EC_PARAMS). */
     public static final byte[] ED25519_PARAMS_NAME = HexFormat.of().parseHex("130c656477617264733235353139");
+
     private static final byte[] ED25519_SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
     private static final ECParameterSpec P256 = p256();
 
-    private EcKeys() {
-    }
+    private EcKeys() {}
 
     private static ECParameterSpec p256() {
         try {

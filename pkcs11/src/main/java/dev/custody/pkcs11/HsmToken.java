@@ -43,8 +43,9 @@ public interface HsmToken extends AutoCloseable {
      * Puts an existing software private key on the token (C_CreateObject) with the same protection
      * flags as a generated one. The caller still holds (and must delete) its software copy.
      */
-    TokenKey importPrivateKey(java.security.PrivateKey privateKey, java.security.PublicKey publicKey,
-                              byte[] id, String label) throws TokenException;
+    TokenKey importPrivateKey(
+            java.security.PrivateKey privateKey, java.security.PublicKey publicKey, byte[] id, String label)
+            throws TokenException;
 
     /** All private keys on the token that have a matching public key (by CKA_ID). */
     List<TokenKey> listKeys() throws TokenException;

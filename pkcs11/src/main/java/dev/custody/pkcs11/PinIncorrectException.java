@@ -11,9 +11,13 @@ public final class PinIncorrectException extends TokenException {
     private final boolean finalTry;
 
     public PinIncorrectException(String token, long ckr, String ckrName, boolean countLow, boolean finalTry) {
-        super(TokenErrorCode.PIN_INCORRECT, "wrong PIN for token " + token
-                + (finalTry ? "; ONE try left before the PIN locks" : countLow ? "; few tries left" : ""),
-                ckr, ckrName, null);
+        super(
+                TokenErrorCode.PIN_INCORRECT,
+                "wrong PIN for token " + token
+                        + (finalTry ? "; ONE try left before the PIN locks" : countLow ? "; few tries left" : ""),
+                ckr,
+                ckrName,
+                null);
         this.token = token;
         this.countLow = countLow;
         this.finalTry = finalTry;

@@ -45,8 +45,10 @@ public interface PinSource {
         try {
             bytes = Files.readAllBytes(path);
         } catch (IOException e) {
-            throw new TokenException(TokenErrorCode.PIN_REQUIRED,
-                    "cannot read the " + what + " file " + path + " (" + e.getClass().getSimpleName() + ")");
+            throw new TokenException(
+                    TokenErrorCode.PIN_REQUIRED,
+                    "cannot read the " + what + " file " + path + " ("
+                            + e.getClass().getSimpleName() + ")");
         }
         try {
             int end = 0;
@@ -74,11 +76,11 @@ public interface PinSource {
      * absolute path, as RFC 7512 allows).
      */
     static PinSource parse(String spec) throws TokenException {
-        Optional<SecretLocation> at = SecretLocation.find(spec, true)
-                .filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
+        Optional<SecretLocation> at =
+                SecretLocation.find(spec, true).filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
         if (at.isEmpty()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT,
-                    "unknown pin-source '" + spec + "': use env:VARIABLE or file:/path");
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT, "unknown pin-source '" + spec + "': use env:VARIABLE or file:/path");
         }
         return t -> at.get().read("PIN");
     }

@@ -15,13 +15,12 @@ public final class Pkcs11 {
         SUNPKCS11
     }
 
-    private Pkcs11() {
-    }
+    private Pkcs11() {}
 
     public static Pkcs11Backend open(Backend backend, Path modulePath) throws TokenException {
         if (!Files.isReadable(modulePath)) {
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "PKCS#11 module " + modulePath
-                    + " does not exist or is not readable");
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR, "PKCS#11 module " + modulePath + " does not exist or is not readable");
         }
         return switch (backend) {
             case IPKCS11WRAPPER -> XipkiBackend.open(modulePath);

@@ -59,11 +59,12 @@ public record SecretLocation(Kind kind, String value) {
             case CREDENTIAL -> CREDENTIAL_NAME.matcher(value).matches();
         };
         if (!ok) {
-            throw new IllegalArgumentException("\"" + spec + "\": " + switch (kind) {
-                case FILE -> "the " + what + " file path must be absolute";
-                case ENV -> "'" + value + "' is not an environment variable name";
-                case CREDENTIAL -> "'" + value + "' is not a credential name";
-            });
+            throw new IllegalArgumentException("\"" + spec + "\": "
+                    + switch (kind) {
+                        case FILE -> "the " + what + " file path must be absolute";
+                        case ENV -> "'" + value + "' is not an environment variable name";
+                        case CREDENTIAL -> "'" + value + "' is not a credential name";
+                    });
         }
         return this;
     }
@@ -84,8 +85,10 @@ public record SecretLocation(Kind kind, String value) {
                 // resolved at use: $CREDENTIALS_DIRECTORY is set by systemd for the service process only
                 String dir = System.getenv("CREDENTIALS_DIRECTORY");
                 if (dir == null) {
-                    throw new TokenException(TokenErrorCode.PIN_REQUIRED, "the " + what + " source credential:"
-                            + value + " needs $CREDENTIALS_DIRECTORY (LoadCredential= in custodyd.service)");
+                    throw new TokenException(
+                            TokenErrorCode.PIN_REQUIRED,
+                            "the " + what + " source credential:" + value
+                                    + " needs $CREDENTIALS_DIRECTORY (LoadCredential= in custodyd.service)");
                 }
                 yield PinSource.secretFirstLine(Path.of(dir, value), what);
             }

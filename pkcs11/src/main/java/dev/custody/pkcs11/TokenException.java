@@ -27,8 +27,10 @@ public class TokenException extends Exception {
     private static String compose(TokenErrorCode code, String message, Long ckr, String ckrName) {
         StringBuilder sb = new StringBuilder(message);
         if (ckr != null) {
-            sb.append(" (").append(ckrName == null ? "CKR" : ckrName)
-              .append(String.format(" 0x%08X", ckr)).append(')');
+            sb.append(" (")
+                    .append(ckrName == null ? "CKR" : ckrName)
+                    .append(String.format(" 0x%08X", ckr))
+                    .append(')');
         }
         sb.append(": ").append(code.action());
         return sb.toString();

@@ -24,8 +24,11 @@ public record TokenKey(byte[] id, String label, KeyAlgorithm algorithm, PublicKe
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TokenKey k && Arrays.equals(id, k.id) && label.equals(k.label)
-                && algorithm == k.algorithm && publicKey.equals(k.publicKey);
+        return o instanceof TokenKey k
+                && Arrays.equals(id, k.id)
+                && label.equals(k.label)
+                && algorithm == k.algorithm
+                && publicKey.equals(k.publicKey);
     }
 
     @Override

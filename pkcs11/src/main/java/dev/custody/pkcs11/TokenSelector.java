@@ -66,20 +66,34 @@ public record TokenSelector(
         Map<String, String> queryAttrs = new LinkedHashMap<>();
         split(uri, query, '&', queryAttrs);
         if (queryAttrs.containsKey("pin-value")) {
-            throw bad(uri, "pin-value is not accepted (a PIN must never be in a URI or on a command line);"
-                    + " use pin-source=env:VAR or pin-source=file:/path");
+            throw bad(
+                    uri,
+                    "pin-value is not accepted (a PIN must never be in a URI or on a command line);"
+                            + " use pin-source=env:VAR or pin-source=file:/path");
         }
         for (String k : attrs.keySet()) {
             switch (k) {
-                case "token", "serial", "manufacturer", "model", "object", "id", "type", "library-manufacturer",
-                        "library-description", "library-version", "slot-description", "slot-manufacturer",
-                        "slot-id" -> { }
+                case "token",
+                        "serial",
+                        "manufacturer",
+                        "model",
+                        "object",
+                        "id",
+                        "type",
+                        "library-manufacturer",
+                        "library-description",
+                        "library-version",
+                        "slot-description",
+                        "slot-manufacturer",
+                        "slot-id" -> {}
                 default -> throw bad(uri, "unknown path attribute '" + k + "'");
             }
         }
         if (attrs.containsKey("slot-id")) {
-            throw bad(uri, "slot-id is not accepted: slot numbers change (SoftHSM2 renumbers them);"
-                    + " select by token=LABEL or serial=SERIAL");
+            throw bad(
+                    uri,
+                    "slot-id is not accepted: slot numbers change (SoftHSM2 renumbers them);"
+                            + " select by token=LABEL or serial=SERIAL");
         }
         String id = attrs.get("id");
         return new TokenSelector(
@@ -160,14 +174,16 @@ public record TokenSelector(
         StringBuilder sb = new StringBuilder("token[");
         if (label != null) sb.append("label=").append(label).append(' ');
         if (serial != null) sb.append("serial=").append(serial).append(' ');
-        if (manufacturer != null) sb.append("manufacturer=").append(manufacturer).append(' ');
+        if (manufacturer != null)
+            sb.append("manufacturer=").append(manufacturer).append(' ');
         if (model != null) sb.append("model=").append(model).append(' ');
         return sb.toString().strip() + "]";
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TokenSelector s && toString().equals(s.toString())
+        return o instanceof TokenSelector s
+                && toString().equals(s.toString())
                 && java.util.Arrays.equals(objectId, s.objectId)
                 && java.util.Objects.equals(objectLabel, s.objectLabel)
                 && java.util.Objects.equals(modulePath, s.modulePath)

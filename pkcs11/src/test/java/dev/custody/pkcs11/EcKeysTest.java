@@ -39,7 +39,8 @@ class EcKeysTest {
         assertThat(point).hasSize(67);
         assertThat(EcKeys.p256FromEcPoint(point)).isEqualTo(pub);
         // the bare point (some modules omit the OCTET STRING) decodes to the same key
-        assertThat(EcKeys.p256FromEcPoint(java.util.Arrays.copyOfRange(point, 2, 67))).isEqualTo(pub);
+        assertThat(EcKeys.p256FromEcPoint(java.util.Arrays.copyOfRange(point, 2, 67)))
+                .isEqualTo(pub);
     }
 
     @Test
@@ -49,6 +50,7 @@ class EcKeysTest {
 
     @Test
     void derToRaw_notDer_isRejected() {
-        assertThatThrownBy(() -> EcKeys.derToRaw(new byte[] {0x31, 0}, 32)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EcKeys.derToRaw(new byte[] {0x31, 0}, 32))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
  * pkcs11-tool's prompt through a pseudo-terminal ({@code script}), never put on its command line.
  */
 final class Pkcs11Tool {
-    private Pkcs11Tool() {
-    }
+    private Pkcs11Tool() {}
 
-    static String listObjects(SoftHsm hsm, String module, String tokenLabel, String pin) throws IOException, InterruptedException {
+    static String listObjects(SoftHsm hsm, String module, String tokenLabel, String pin)
+            throws IOException, InterruptedException {
         String cmd = "pkcs11-tool --module " + module + " --token-label '" + tokenLabel + "' --login --list-objects";
-        ProcessBuilder pb = new ProcessBuilder(List.of("script", "-q", "-e", "-c", cmd, "/dev/null"))
-                .redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(List.of("script", "-q", "-e", "-c", cmd, "/dev/null")).redirectErrorStream(true);
         pb.environment().putAll(hsm.env());
         Process p = pb.start();
         Thread.sleep(300); // let pkcs11-tool reach its PIN prompt before typing

@@ -13,8 +13,7 @@ import org.xipki.pkcs11.wrapper.Slot;
  * read a private key's CKA_VALUE. Production code has no such path.
  */
 final class RawPkcs11 {
-    private RawPkcs11() {
-    }
+    private RawPkcs11() {}
 
     /** C_GetAttributeValue(CKA_VALUE) on the private key with this CKA_ID; returns the CKR, or 0 if it succeeded. */
     static long readPrivateValue(Path module, String tokenLabel, char[] pin, byte[] keyId) throws Exception {

@@ -46,9 +46,12 @@ abstract class TokenContractTest {
     @BeforeAll
     void openToken() throws Exception {
         hsm = SoftHsm.forThisProcess();
-        tokenInfo = hsm.createToken(getClass().getSimpleName() + "-" + ProcessHandle.current().pid());
+        tokenInfo = hsm.createToken(
+                getClass().getSimpleName() + "-" + ProcessHandle.current().pid());
         backend = Pkcs11.open(backendType(), SoftHsm.MODULE);
-        token = backend.open(TokenSelector.byLabel(tokenInfo.label()), PinSource.of(tokenInfo.userPin().toCharArray()));
+        token = backend.open(
+                TokenSelector.byLabel(tokenInfo.label()),
+                PinSource.of(tokenInfo.userPin().toCharArray()));
         token.login();
     }
 
@@ -76,7 +79,10 @@ abstract class TokenContractTest {
     @Test
     void listTokens_showsTheTokenWithItsFlags() throws Exception {
         List<TokenInfo> tokens = backend.listTokens();
-        TokenInfo mine = tokens.stream().filter(t -> t.label().equals(tokenInfo.label())).findFirst().orElseThrow();
+        TokenInfo mine = tokens.stream()
+                .filter(t -> t.label().equals(tokenInfo.label()))
+                .findFirst()
+                .orElseThrow();
         assertThat(mine.serial()).isEqualTo(tokenInfo.serial());
         assertThat(mine.manufacturer()).isEqualTo("SoftHSM project");
         assertThat(mine.model()).isEqualTo("SoftHSM v2");
@@ -89,8 +95,9 @@ abstract class TokenContractTest {
     @Test
     void open_bySerialAndByUri_findTheSameToken() throws Exception {
         try (HsmToken bySerial = backend.open(TokenSelector.bySerial(tokenInfo.serial()), PinSource.none());
-             HsmToken byUri = backend.open(TokenSelector.parse("pkcs11:token=" + tokenInfo.label()
-                     + ";serial=" + tokenInfo.serial()), PinSource.none())) {
+                HsmToken byUri = backend.open(
+                        TokenSelector.parse("pkcs11:token=" + tokenInfo.label() + ";serial=" + tokenInfo.serial()),
+                        PinSource.none())) {
             assertThat(bySerial.info().label()).isEqualTo(tokenInfo.label());
             assertThat(byUri.info().serial()).isEqualTo(tokenInfo.serial());
         }
@@ -106,7 +113,8 @@ abstract class TokenContractTest {
     @Test
     void login_withoutPin_isPinRequired() throws Exception {
         try (HsmToken t = backend.open(TokenSelector.byLabel(tokenInfo.label()), PinSource.none())) {
-            assertThatThrownBy(t::login).isInstanceOf(PinRequiredException.class)
+            assertThatThrownBy(t::login)
+                    .isInstanceOf(PinRequiredException.class)
                     .hasMessageContaining("custody token unlock");
         }
     }
@@ -123,10 +131,12 @@ abstract class TokenContractTest {
         byte[] der = token.sign(key.id(), msg, SignatureFormat.DER);
         assertThat(der[0]).isEqualTo((byte) 0x30);
         assertThat(verify(key.publicKey(), msg, der)).isTrue();
-        assertThat(verify(key.publicKey(), "tampered".getBytes(StandardCharsets.UTF_8), der)).isFalse();
+        assertThat(verify(key.publicKey(), "tampered".getBytes(StandardCharsets.UTF_8), der))
+                .isFalse();
 
         byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(msg);
-        assertThat(verify(key.publicKey(), msg, EcKeys.rawToDer(token.signDigest(key.id(), digest, SignatureFormat.RAW))))
+        assertThat(verify(
+                        key.publicKey(), msg, EcKeys.rawToDer(token.signDigest(key.id(), digest, SignatureFormat.RAW))))
                 .isTrue();
     }
 
@@ -136,7 +146,8 @@ abstract class TokenContractTest {
         token.generateKeyPair(KeyAlgorithm.EC_P256, newId(), label);
         String listing = Pkcs11Tool.listObjects(hsm, SoftHsm.MODULE.toString(), tokenInfo.label(), tokenInfo.userPin());
         String block = Pkcs11Tool.privateKeyBlock(listing, label);
-        assertThat(block).contains("Access:     sensitive, always sensitive, never extractable, local")
+        assertThat(block)
+                .contains("Access:     sensitive, always sensitive, never extractable, local")
                 .contains("Usage:      sign");
         assertThat(block).doesNotContain("decrypt").doesNotContain("derive");
     }
@@ -144,9 +155,10 @@ abstract class TokenContractTest {
     @Test
     void generateP256_privateValueCannotBeRead() throws Exception {
         TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, newId(), newLabel("noread"));
-        long ckr = RawPkcs11.readPrivateValue(SoftHsm.MODULE, tokenInfo.label(), tokenInfo.userPin().toCharArray(),
-                key.id());
-        assertThat(ckr).as("C_GetAttributeValue(CKA_VALUE) must fail with CKR_ATTRIBUTE_SENSITIVE")
+        long ckr = RawPkcs11.readPrivateValue(
+                SoftHsm.MODULE, tokenInfo.label(), tokenInfo.userPin().toCharArray(), key.id());
+        assertThat(ckr)
+                .as("C_GetAttributeValue(CKA_VALUE) must fail with CKR_ATTRIBUTE_SENSITIVE")
                 .isEqualTo(CkrConverter.CKR_ATTRIBUTE_SENSITIVE);
     }
 
@@ -155,7 +167,8 @@ abstract class TokenContractTest {
         TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, newId(), newLabel("api-attrs"));
         if (!supportsKeyManagement()) {
             assertThatThrownBy(() -> token.privateKeyAttributes(key.id()))
-                    .isInstanceOf(UnsupportedByBackendException.class).hasMessageContaining("pkcs11-tool");
+                    .isInstanceOf(UnsupportedByBackendException.class)
+                    .hasMessageContaining("pkcs11-tool");
             return;
         }
         PrivateKeyAttributes a = token.privateKeyAttributes(key.id());
@@ -201,7 +214,8 @@ abstract class TokenContractTest {
     @Test
     void login_wrongPin_isPinIncorrect_andTheTokenStaysUsable() throws Exception {
         token.logout(); // login state is per process: log out so that C_Login really checks the PIN
-        try (HsmToken wrong = backend.open(TokenSelector.byLabel(tokenInfo.label()), PinSource.of("0000".toCharArray()))) {
+        try (HsmToken wrong =
+                backend.open(TokenSelector.byLabel(tokenInfo.label()), PinSource.of("0000".toCharArray()))) {
             assertThatThrownBy(wrong::login)
                     .isInstanceOf(PinIncorrectException.class)
                     .hasMessageContaining("NOT retried")
@@ -225,11 +239,14 @@ abstract class TokenContractTest {
         if (!supportsKeyManagement()) {
             assertThat(token.supportsEd25519()).isFalse();
             assertThatThrownBy(() -> token.generateKeyPair(KeyAlgorithm.ED25519, newId(), newLabel("ed")))
-                    .isInstanceOf(UnsupportedByBackendException.class).hasMessageContaining("EdDSA");
+                    .isInstanceOf(UnsupportedByBackendException.class)
+                    .hasMessageContaining("EdDSA");
             return;
         }
         // Debian's SoftHSM2 2.6 is built with OpenSSL 3 and offers EdDSA; CI runs on it.
-        assertThat(token.supportsEd25519()).as("SoftHSM2 offers CKM_EC_EDWARDS_KEY_PAIR_GEN").isTrue();
+        assertThat(token.supportsEd25519())
+                .as("SoftHSM2 offers CKM_EC_EDWARDS_KEY_PAIR_GEN")
+                .isTrue();
         TokenKey key = token.generateKeyPair(KeyAlgorithm.ED25519, newId(), newLabel("ed"));
         byte[] msg = "ed25519 message".getBytes(StandardCharsets.UTF_8);
         byte[] sig = token.sign(key.id(), msg, SignatureFormat.RAW);
@@ -248,13 +265,15 @@ abstract class TokenContractTest {
         byte[] id = newId();
         if (!supportsKeyManagement()) {
             assertThatThrownBy(() -> token.importPrivateKey(kp.getPrivate(), kp.getPublic(), id, newLabel("imp")))
-                    .isInstanceOf(UnsupportedByBackendException.class).hasMessageContaining("certificate");
+                    .isInstanceOf(UnsupportedByBackendException.class)
+                    .hasMessageContaining("certificate");
             return;
         }
         TokenKey key = token.importPrivateKey(kp.getPrivate(), kp.getPublic(), id, newLabel("imp"));
         assertThat(token.privateKeyAttributes(id).custodyCompliant()).isTrue();
         byte[] msg = "imported".getBytes(StandardCharsets.UTF_8);
-        assertThat(verify(kp.getPublic(), msg, token.sign(id, msg, SignatureFormat.DER))).isTrue();
+        assertThat(verify(kp.getPublic(), msg, token.sign(id, msg, SignatureFormat.DER)))
+                .isTrue();
         assertThat(token.findKey(id)).get().extracting(TokenKey::publicKey).isEqualTo(kp.getPublic());
         assertThat(key.idHex()).isEqualTo(java.util.HexFormat.of().formatHex(id));
     }
@@ -265,7 +284,8 @@ abstract class TokenContractTest {
         String label = newLabel("inv");
         TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, id, label);
         if (!supportsKeyManagement()) {
-            assertThatThrownBy(token::listKeys).isInstanceOf(UnsupportedByBackendException.class)
+            assertThatThrownBy(token::listKeys)
+                    .isInstanceOf(UnsupportedByBackendException.class)
                     .hasMessageContaining("certificate");
             assertThatThrownBy(() -> token.deleteKey(id)).isInstanceOf(UnsupportedByBackendException.class);
             assertThatThrownBy(() -> token.findKey(newId())).isInstanceOf(UnsupportedByBackendException.class);
@@ -275,13 +295,15 @@ abstract class TokenContractTest {
         assertThat(token.listKeys()).contains(key);
         assertThat(token.findKey(id)).contains(key);
         // a second token object (as after a daemon restart) finds the key by CKA_ID
-        try (HsmToken again = backend.open(TokenSelector.bySerial(tokenInfo.serial()),
+        try (HsmToken again = backend.open(
+                TokenSelector.bySerial(tokenInfo.serial()),
                 PinSource.of(tokenInfo.userPin().toCharArray()))) {
             again.login();
             assertThat(again.findKey(id)).get().extracting(TokenKey::label).isEqualTo(label);
         }
         assertThatThrownBy(() -> token.generateKeyPair(KeyAlgorithm.EC_P256, id, label))
-                .isInstanceOf(TokenException.class).hasMessageContaining("already exists");
+                .isInstanceOf(TokenException.class)
+                .hasMessageContaining("already exists");
         token.deleteKey(id);
         assertThat(token.findKey(id)).isEmpty();
         assertThatThrownBy(() -> token.sign(id, new byte[] {1}, SignatureFormat.RAW))

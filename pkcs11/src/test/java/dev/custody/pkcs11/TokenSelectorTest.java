@@ -30,7 +30,8 @@ class TokenSelectorTest {
     @Test
     void parseUri_slotId_isRefused() {
         assertThatThrownBy(() -> TokenSelector.parse("pkcs11:slot-id=3"))
-                .isInstanceOf(TokenException.class).hasMessageContaining("renumbers");
+                .isInstanceOf(TokenException.class)
+                .hasMessageContaining("renumbers");
     }
 
     @Test
@@ -39,7 +40,8 @@ class TokenSelectorTest {
         assertThatThrownBy(() -> TokenSelector.parse("pkcs11:token=a;token=b")).hasMessageContaining("twice");
         assertThatThrownBy(() -> TokenSelector.parse("pkcs11:id=%Z1")).hasMessageContaining("percent-escape");
         assertThatThrownBy(() -> TokenSelector.parse("pkcs11:id=%1")).hasMessageContaining("truncated");
-        assertThatThrownBy(() -> TokenSelector.parse("pkcs11:colour=red")).hasMessageContaining("unknown path attribute");
+        assertThatThrownBy(() -> TokenSelector.parse("pkcs11:colour=red"))
+                .hasMessageContaining("unknown path attribute");
     }
 
     @Test
@@ -51,9 +53,13 @@ class TokenSelectorTest {
 
     @Test
     void matches_allGivenAttributes() throws Exception {
-        TokenInfo t = new TokenInfo(7, "lbl", "ser", "SoftHSM project", "SoftHSM v2", true, true, true, false, false, false);
-        assertThat(TokenSelector.parse("pkcs11:token=lbl;serial=ser").matches(t)).isTrue();
-        assertThat(TokenSelector.parse("pkcs11:token=lbl;serial=other").matches(t)).isFalse();
-        assertThat(TokenSelector.parse("pkcs11:manufacturer=SoftHSM%20project").matches(t)).isTrue();
+        TokenInfo t =
+                new TokenInfo(7, "lbl", "ser", "SoftHSM project", "SoftHSM v2", true, true, true, false, false, false);
+        assertThat(TokenSelector.parse("pkcs11:token=lbl;serial=ser").matches(t))
+                .isTrue();
+        assertThat(TokenSelector.parse("pkcs11:token=lbl;serial=other").matches(t))
+                .isFalse();
+        assertThat(TokenSelector.parse("pkcs11:manufacturer=SoftHSM%20project").matches(t))
+                .isTrue();
     }
 }

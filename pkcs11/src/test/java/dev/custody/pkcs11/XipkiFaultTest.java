@@ -76,8 +76,8 @@ class XipkiFaultTest {
             try {
                 for (int i = 0; i < 40; i++) {
                     byte[] msg = ("message " + i).getBytes(StandardCharsets.UTF_8);
-                    all.add(pool.submit(() -> TokenContractTest.verify(key.publicKey(), msg,
-                            token.sign(id, msg, SignatureFormat.DER))));
+                    all.add(pool.submit(() ->
+                            TokenContractTest.verify(key.publicKey(), msg, token.sign(id, msg, SignatureFormat.DER))));
                 }
                 for (var f : all) {
                     assertThat(f.get()).isTrue();
@@ -85,7 +85,9 @@ class XipkiFaultTest {
             } finally {
                 pool.shutdownNow();
             }
-            assertThat(shim.calls("C_Sign") - before).as("C_Sign calls for 40 signatures").isEqualTo(40);
+            assertThat(shim.calls("C_Sign") - before)
+                    .as("C_Sign calls for 40 signatures")
+                    .isEqualTo(40);
             token.deleteKey(id);
         }
     }
@@ -97,7 +99,8 @@ class XipkiFaultTest {
             byte[] id = newId();
             TokenKey key = token.generateKeyPair(KeyAlgorithm.EC_P256, id, "removal");
             byte[] msg = "before removal".getBytes(StandardCharsets.UTF_8);
-            assertThat(TokenContractTest.verify(key.publicKey(), msg, token.sign(id, msg, SignatureFormat.DER))).isTrue();
+            assertThat(TokenContractTest.verify(key.publicKey(), msg, token.sign(id, msg, SignatureFormat.DER)))
+                    .isTrue();
             long loginsBefore = shim.calls("C_Login");
 
             shim.setTokenPresent(false);
@@ -106,17 +109,20 @@ class XipkiFaultTest {
                         .isInstanceOf(TokenAbsentException.class)
                         .satisfies(e -> assertThat(((TokenException) e).code()).isEqualTo(TokenErrorCode.TOKEN_ABSENT));
                 // still absent: the next call fails fast too, without touching a session
-                assertThatThrownBy(() -> token.sign(id, msg, SignatureFormat.RAW)).isInstanceOf(TokenAbsentException.class);
+                assertThatThrownBy(() -> token.sign(id, msg, SignatureFormat.RAW))
+                        .isInstanceOf(TokenAbsentException.class);
                 assertThatThrownBy(token::info).isInstanceOf(TokenAbsentException.class);
             });
-            assertThat(backend.listTokens()).noneMatch(t -> t.present() && t.serial().equals(tokenInfo.serial()));
+            assertThat(backend.listTokens())
+                    .noneMatch(t -> t.present() && t.serial().equals(tokenInfo.serial()));
 
             shim.setTokenPresent(true); // the shim closes all sessions, as a real re-insert does
             byte[] again = "after re-insert".getBytes(StandardCharsets.UTF_8);
             byte[] sig = token.sign(id, again, SignatureFormat.DER);
             assertThat(TokenContractTest.verify(key.publicKey(), again, sig)).isTrue();
             assertThat(token.isLoggedIn()).isTrue();
-            assertThat(shim.calls("C_Login")).as("logged in again exactly once, from the PIN source")
+            assertThat(shim.calls("C_Login"))
+                    .as("logged in again exactly once, from the PIN source")
                     .isEqualTo(loginsBefore + 1);
             token.deleteKey(id);
         }
@@ -127,7 +133,9 @@ class XipkiFaultTest {
         try (HsmToken token = open("999999")) {
             long before = shim.calls("C_Login");
             assertThatThrownBy(token::login).isInstanceOf(PinIncorrectException.class);
-            assertThat(shim.calls("C_Login")).as("C_Login calls for one wrong PIN").isEqualTo(before + 1);
+            assertThat(shim.calls("C_Login"))
+                    .as("C_Login calls for one wrong PIN")
+                    .isEqualTo(before + 1);
 
             // a re-insert must not make the layer try the known-wrong PIN again on its own
             shim.setTokenPresent(false);
@@ -143,7 +151,8 @@ class XipkiFaultTest {
         shim.failLogin(FaultShim.CKR_PIN_INCORRECT);
         shim.tokenFlags(FaultShim.CKF_USER_PIN_FINAL_TRY | FaultShim.CKF_USER_PIN_COUNT_LOW, 0);
         try (HsmToken token = open(tokenInfo.userPin())) {
-            assertThatThrownBy(token::login).isInstanceOf(PinIncorrectException.class)
+            assertThatThrownBy(token::login)
+                    .isInstanceOf(PinIncorrectException.class)
                     .hasMessageContaining("ONE try left")
                     .satisfies(e -> {
                         PinIncorrectException p = (PinIncorrectException) e;
@@ -158,7 +167,8 @@ class XipkiFaultTest {
         shim.tokenFlags(FaultShim.CKF_USER_PIN_LOCKED, 0);
         try (HsmToken token = open(tokenInfo.userPin())) {
             long before = shim.calls("C_Login");
-            assertThatThrownBy(token::login).isInstanceOf(PinLockedException.class)
+            assertThatThrownBy(token::login)
+                    .isInstanceOf(PinLockedException.class)
                     .hasMessageContaining("security officer");
             assertThat(shim.calls("C_Login")).isEqualTo(before);
         }

@@ -7,12 +7,12 @@ import java.util.List;
  * is {@code ecdsa} (raw r‖s over SHA-256 of the payload) or {@code eddsa}.
  */
 public record BatchSignatures(String keyId, String method, String tokenSerial, List<String> signatures) {
-  public BatchSignatures {
-    signatures = signatures == null ? List.of() : List.copyOf(signatures);
-  }
+    public BatchSignatures {
+        signatures = signatures == null ? List.of() : List.copyOf(signatures);
+    }
 
-  /** The signature of payload {@code i}, decoded. */
-  public byte[] signature(int i) {
-    return java.util.Base64.getDecoder().decode(signatures.get(i));
-  }
+    /** The signature of payload {@code i}, decoded. */
+    public byte[] signature(int i) {
+        return java.util.Base64.getDecoder().decode(signatures.get(i));
+    }
 }

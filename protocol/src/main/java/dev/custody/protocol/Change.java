@@ -6,7 +6,7 @@ package dev.custody.protocol;
  * were per caller). A publish carries only its caller's own changes.
  */
 public record Change(String action, String scope, String type, String path, Long stagedBy) {
-  public Change(String action, String scope, String type, String path) {
-    this(action, scope, type, path, null);
-  }
+    public Change(String action, String scope, String type, String path) {
+        this(action, scope, type, path, null);
+    }
 }

@@ -11,29 +11,29 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DaemonStatus(
-    String version,
-    long pid,
-    String startedAt,
-    long uptimeSeconds,
-    Boolean socketActivated,
-    List<TokenStatus> tokens,
-    Integer pending,
-    List<RepositoryState> repositories,
-    List<Operation> pendingOperations,
-    List<String> methods) {
+        String version,
+        long pid,
+        String startedAt,
+        long uptimeSeconds,
+        Boolean socketActivated,
+        List<TokenStatus> tokens,
+        Integer pending,
+        List<RepositoryState> repositories,
+        List<Operation> pendingOperations,
+        List<String> methods) {
 
-  public DaemonStatus {
-    tokens = tokens == null ? List.of() : List.copyOf(tokens);
-    repositories = repositories == null ? List.of() : List.copyOf(repositories);
-    pendingOperations = pendingOperations == null ? List.of() : List.copyOf(pendingOperations);
-    methods = methods == null ? List.of() : List.copyOf(methods);
-  }
+    public DaemonStatus {
+        tokens = tokens == null ? List.of() : List.copyOf(tokens);
+        repositories = repositories == null ? List.of() : List.copyOf(repositories);
+        pendingOperations = pendingOperations == null ? List.of() : List.copyOf(pendingOperations);
+        methods = methods == null ? List.of() : List.copyOf(methods);
+    }
 
-  /** Staged changes and an unfinished journaled operation, per repository. */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record RepositoryState(String gun, int staged, String journal) {}
+    /** Staged changes and an unfinished journaled operation, per repository. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RepositoryState(String gun, int staged, String journal) {}
 
-  /** An unfinished journaled operation. */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Operation(String id, String type, String gun, String startedAt, String lastStep, int steps) {}
+    /** An unfinished journaled operation. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Operation(String id, String type, String gun, String startedAt, String lastStep, int steps) {}
 }

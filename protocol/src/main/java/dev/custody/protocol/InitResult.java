@@ -5,9 +5,9 @@ import java.util.List;
 
 /** Result of {@code repo.init}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record InitResult(String gun, List<String> rootKeyIds, String targetsKeyId, String snapshotKeyId,
-    boolean published) {
-  public InitResult {
-    rootKeyIds = rootKeyIds == null ? List.of() : List.copyOf(rootKeyIds);
-  }
+public record InitResult(
+        String gun, List<String> rootKeyIds, String targetsKeyId, String snapshotKeyId, boolean published) {
+    public InitResult {
+        rootKeyIds = rootKeyIds == null ? List.of() : List.copyOf(rootKeyIds);
+    }
 }

@@ -19,15 +19,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record KeyInfo(
-    String keyId,
-    String role,
-    String gun,
-    String algorithm,
-    String token,
-    String tokenSerial,
-    boolean present,
-    String created,
-    String publicKey,
-    String softwareCopyNote,
-    Boolean alreadyImported,
-    String slot) {}
+        String keyId,
+        String role,
+        String gun,
+        String algorithm,
+        String token,
+        String tokenSerial,
+        boolean present,
+        String created,
+        String publicKey,
+        String softwareCopyNote,
+        Boolean alreadyImported,
+        String slot) {}

@@ -4,7 +4,7 @@ import java.util.List;
 
 /** Result of {@code key.rotate}. */
 public record KeyRotateResult(String gun, String role, List<String> oldKeyIds, String newKeyId, Integer rootVersion) {
-  public KeyRotateResult {
-    oldKeyIds = oldKeyIds == null ? List.of() : List.copyOf(oldKeyIds);
-  }
+    public KeyRotateResult {
+        oldKeyIds = oldKeyIds == null ? List.of() : List.copyOf(oldKeyIds);
+    }
 }

@@ -18,27 +18,27 @@ import java.util.Optional;
  * @param params the whole {@code params} object, {@code kind} included
  */
 public record Notice(String kind, JsonNode params) {
-  /** The JSON-RPC method of a notice. */
-  public static final String METHOD = "notice";
-  /** Touch the YubiKey named in the notice. */
-  public static final String TOUCH = "touch";
-  /** The signature that asked for a touch has returned. */
-  public static final String TOUCH_DONE = "touch.done";
+    /** The JSON-RPC method of a notice. */
+    public static final String METHOD = "notice";
+    /** Touch the YubiKey named in the notice. */
+    public static final String TOUCH = "touch";
+    /** The signature that asked for a touch has returned. */
+    public static final String TOUCH_DONE = "touch.done";
 
-  public Notice {
-    Objects.requireNonNull(kind, "kind");
-    Objects.requireNonNull(params, "params");
-  }
+    public Notice {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(params, "params");
+    }
 
-  /** The human-readable {@code message}, if the notice has one. */
-  public Optional<String> message() {
-    JsonNode m = params.get("message");
-    return m != null && m.isTextual() && !m.asText().isBlank() ? Optional.of(m.asText()) : Optional.empty();
-  }
+    /** The human-readable {@code message}, if the notice has one. */
+    public Optional<String> message() {
+        JsonNode m = params.get("message");
+        return m != null && m.isTextual() && !m.asText().isBlank() ? Optional.of(m.asText()) : Optional.empty();
+    }
 
-  /** A text member of {@code params}, e.g. {@code serial}. */
-  public Optional<String> text(String field) {
-    JsonNode m = params.get(field);
-    return m != null && m.isTextual() ? Optional.of(m.asText()) : Optional.empty();
-  }
+    /** A text member of {@code params}, e.g. {@code serial}. */
+    public Optional<String> text(String field) {
+        JsonNode m = params.get(field);
+        return m != null && m.isTextual() ? Optional.of(m.asText()) : Optional.empty();
+    }
 }

@@ -1,7 +1,6 @@
 package dev.custody.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-
 import java.util.List;
 
 /**
@@ -11,16 +10,33 @@ import java.util.List;
  * with; these are null for an approval of the whole operation by any custodian.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record PendingApproval(String id, String method, String gun, String role, Caller requestedBy,
-    String createdAt, String expiresAt, String summary, String token, String tokenSerial, String holders,
-    List<String> keyIds) {
+public record PendingApproval(
+        String id,
+        String method,
+        String gun,
+        String role,
+        Caller requestedBy,
+        String createdAt,
+        String expiresAt,
+        String summary,
+        String token,
+        String tokenSerial,
+        String holders,
+        List<String> keyIds) {
 
-  /** An approval of the whole operation (no token). */
-  public PendingApproval(String id, String method, String gun, String role, Caller requestedBy, String createdAt,
-      String expiresAt, String summary) {
-    this(id, method, gun, role, requestedBy, createdAt, expiresAt, summary, null, null, null, null);
-  }
+    /** An approval of the whole operation (no token). */
+    public PendingApproval(
+            String id,
+            String method,
+            String gun,
+            String role,
+            Caller requestedBy,
+            String createdAt,
+            String expiresAt,
+            String summary) {
+        this(id, method, gun, role, requestedBy, createdAt, expiresAt, summary, null, null, null, null);
+    }
 
-  /** Who asked: kernel-reported uid and pid. */
-  public record Caller(long uid, long pid) {}
+    /** Who asked: kernel-reported uid and pid. */
+    public record Caller(long uid, long pid) {}
 }

@@ -8,11 +8,11 @@ import java.util.Map;
  * publish on the server's new state; absent from older daemons, read as 1).
  */
 public record PublishResult(String gun, Map<String, Integer> roles, int targets, Integer attempts) {
-  public PublishResult {
-    roles = roles == null ? Map.of() : Map.copyOf(roles);
-  }
+    public PublishResult {
+        roles = roles == null ? Map.of() : Map.copyOf(roles);
+    }
 
-  public PublishResult(String gun, Map<String, Integer> roles, int targets) {
-    this(gun, roles, targets, null);
-  }
+    public PublishResult(String gun, Map<String, Integer> roles, int targets) {
+        this(gun, roles, targets, null);
+    }
 }

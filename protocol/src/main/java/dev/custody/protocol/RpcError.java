@@ -14,26 +14,26 @@ import java.util.Objects;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RpcError(int code, String message, JsonNode data) {
-  public RpcError {
-    Objects.requireNonNull(message, "message");
-  }
-
-  /** The error name from {@code data.name}, or {@code null} if the peer did not send one. */
-  public String name() {
-    return data != null && data.path("name").isTextual() ? data.get("name").asText() : null;
-  }
-
-  /** An error for {@code code} with extra typed fields (may be null); {@code data.name} is set. */
-  public static RpcError of(ErrorCode code, String message, ObjectNode fields) {
-    ObjectNode data = JsonNodeFactory.instance.objectNode();
-    data.put("name", code.name());
-    if (fields != null) {
-      for (var e : fields.properties()) {
-        if (!"name".equals(e.getKey())) {
-          data.set(e.getKey(), e.getValue());
-        }
-      }
+    public RpcError {
+        Objects.requireNonNull(message, "message");
     }
-    return new RpcError(code.number(), message, data);
-  }
+
+    /** The error name from {@code data.name}, or {@code null} if the peer did not send one. */
+    public String name() {
+        return data != null && data.path("name").isTextual() ? data.get("name").asText() : null;
+    }
+
+    /** An error for {@code code} with extra typed fields (may be null); {@code data.name} is set. */
+    public static RpcError of(ErrorCode code, String message, ObjectNode fields) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode();
+        data.put("name", code.name());
+        if (fields != null) {
+            for (var e : fields.properties()) {
+                if (!"name".equals(e.getKey())) {
+                    data.set(e.getKey(), e.getValue());
+                }
+            }
+        }
+        return new RpcError(code.number(), message, data);
+    }
 }

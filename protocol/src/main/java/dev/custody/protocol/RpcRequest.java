@@ -13,17 +13,14 @@ import java.util.Objects;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RpcRequest(String jsonrpc, JsonNode id, String method, JsonNode params) {
-  public RpcRequest {
-    Objects.requireNonNull(jsonrpc, "jsonrpc");
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(method, "method");
-  }
+    public RpcRequest {
+        Objects.requireNonNull(jsonrpc, "jsonrpc");
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(method, "method");
+    }
 
-  public static RpcRequest of(long id, String method, JsonNode params) {
-    return new RpcRequest(
-        Protocol.JSONRPC_VERSION,
-        com.fasterxml.jackson.databind.node.LongNode.valueOf(id),
-        method,
-        params);
-  }
+    public static RpcRequest of(long id, String method, JsonNode params) {
+        return new RpcRequest(
+                Protocol.JSONRPC_VERSION, com.fasterxml.jackson.databind.node.LongNode.valueOf(id), method, params);
+    }
 }

@@ -12,25 +12,25 @@ import com.fasterxml.jackson.databind.node.NullNode;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RpcResponse(String jsonrpc, JsonNode id, JsonNode result, RpcError error) {
-  public RpcResponse {
-    if ((result == null) == (error == null)) {
-      throw new IllegalArgumentException("exactly one of result and error must be set");
+    public RpcResponse {
+        if ((result == null) == (error == null)) {
+            throw new IllegalArgumentException("exactly one of result and error must be set");
+        }
+        if (id == null) {
+            id = NullNode.getInstance();
+        }
     }
-    if (id == null) {
-      id = NullNode.getInstance();
+
+    public static RpcResponse success(JsonNode id, JsonNode result) {
+        return new RpcResponse(Protocol.JSONRPC_VERSION, id, result == null ? NullNode.getInstance() : result, null);
     }
-  }
 
-  public static RpcResponse success(JsonNode id, JsonNode result) {
-    return new RpcResponse(Protocol.JSONRPC_VERSION, id, result == null ? NullNode.getInstance() : result, null);
-  }
+    public static RpcResponse failure(JsonNode id, RpcError error) {
+        return new RpcResponse(Protocol.JSONRPC_VERSION, id, null, error);
+    }
 
-  public static RpcResponse failure(JsonNode id, RpcError error) {
-    return new RpcResponse(Protocol.JSONRPC_VERSION, id, null, error);
-  }
-
-  @JsonIgnore
-  public boolean isError() {
-    return error != null;
-  }
+    @JsonIgnore
+    public boolean isError() {
+        return error != null;
+    }
 }

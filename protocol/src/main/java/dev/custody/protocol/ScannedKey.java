@@ -13,6 +13,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param publicKey the public key as PEM
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ScannedKey(String keyId, String ckaId, String label, String algorithm, boolean sensitive,
-    boolean extractable, boolean adoptable, boolean known, String role, String gun, String knownToken,
-    String publicKey) {}
+public record ScannedKey(
+        String keyId,
+        String ckaId,
+        String label,
+        String algorithm,
+        boolean sensitive,
+        boolean extractable,
+        boolean adoptable,
+        boolean known,
+        String role,
+        String gun,
+        String knownToken,
+        String publicKey) {}

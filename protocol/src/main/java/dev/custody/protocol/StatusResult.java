@@ -22,30 +22,30 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
 public record StatusResult(
-    String version,
-    long pid,
-    String startedAt,
-    long uptimeSeconds,
-    boolean socketActivated,
-    List<PendingOperationInfo> pendingOperations,
-    List<String> methods) {
+        String version,
+        long pid,
+        String startedAt,
+        long uptimeSeconds,
+        boolean socketActivated,
+        List<PendingOperationInfo> pendingOperations,
+        List<String> methods) {
 
-  public StatusResult {
-    pendingOperations = pendingOperations == null ? List.of() : List.copyOf(pendingOperations);
-    methods = methods == null ? List.of() : List.copyOf(methods);
-  }
+    public StatusResult {
+        pendingOperations = pendingOperations == null ? List.of() : List.copyOf(pendingOperations);
+        methods = methods == null ? List.of() : List.copyOf(methods);
+    }
 
-  /**
-   * One unfinished journaled operation.
-   *
-   * @param id the journal id
-   * @param type the operation type, e.g. {@code publish}
-   * @param gun the repository
-   * @param startedAt ISO-8601 UTC
-   * @param lastStep the name of the last recorded step, or null if none
-   * @param steps how many steps were recorded
-   */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record PendingOperationInfo(
-      String id, String type, String gun, String startedAt, String lastStep, int steps) {}
+    /**
+     * One unfinished journaled operation.
+     *
+     * @param id the journal id
+     * @param type the operation type, e.g. {@code publish}
+     * @param gun the repository
+     * @param startedAt ISO-8601 UTC
+     * @param lastStep the name of the last recorded step, or null if none
+     * @param steps how many steps were recorded
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PendingOperationInfo(
+            String id, String type, String gun, String startedAt, String lastStep, int steps) {}
 }

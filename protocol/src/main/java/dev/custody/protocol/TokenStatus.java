@@ -15,26 +15,26 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record TokenStatus(
-    String name,
-    String label,
-    String serial,
-    String manufacturer,
-    String model,
-    boolean present,
-    boolean unlocked,
-    String unlockedUntil,
-    String pinSource,
-    boolean pinCountLow,
-    boolean pinFinalTry,
-    boolean pinLocked,
-    int keys,
-    String profile,
-    String managementKey,
-    java.util.List<String> warnings) {
+        String name,
+        String label,
+        String serial,
+        String manufacturer,
+        String model,
+        boolean present,
+        boolean unlocked,
+        String unlockedUntil,
+        String pinSource,
+        boolean pinCountLow,
+        boolean pinFinalTry,
+        boolean pinLocked,
+        int keys,
+        String profile,
+        String managementKey,
+        java.util.List<String> warnings) {
 
-  /** Where the token is, as {@code key list} prints it: {@code label (serial S)}. */
-  public String location() {
-    String l = label != null && !label.isBlank() ? label : name;
-    return serial == null || serial.isBlank() ? String.valueOf(l) : l + " (serial " + serial + ")";
-  }
+    /** Where the token is, as {@code key list} prints it: {@code label (serial S)}. */
+    public String location() {
+        String l = label != null && !label.isBlank() ? label : name;
+        return serial == null || serial.isBlank() ? String.valueOf(l) : l + " (serial " + serial + ")";
+    }
 }

@@ -8,26 +8,26 @@ import java.util.Optional;
  * {@link ErrorCode#INTERNAL}; the daemon's number and name are kept.
  */
 public final class UnrecognizedErrorException extends CustodyException {
-  private static final long serialVersionUID = 1L;
-  private final int wireCode;
-  private final String wireName;
+    private static final long serialVersionUID = 1L;
+    private final int wireCode;
+    private final String wireName;
 
-  public UnrecognizedErrorException(int wireCode, String wireName, String message) {
-    super(ErrorCode.INTERNAL, message);
-    this.wireCode = wireCode;
-    this.wireName = wireName;
-  }
+    public UnrecognizedErrorException(int wireCode, String wireName, String message) {
+        super(ErrorCode.INTERNAL, message);
+        this.wireCode = wireCode;
+        this.wireName = wireName;
+    }
 
-  public int wireCode() {
-    return wireCode;
-  }
+    public int wireCode() {
+        return wireCode;
+    }
 
-  public Optional<String> wireName() {
-    return Optional.ofNullable(wireName);
-  }
+    public Optional<String> wireName() {
+        return Optional.ofNullable(wireName);
+    }
 
-  @Override
-  protected ObjectNode fields() {
-    return super.fields().put("wireCode", wireCode);
-  }
+    @Override
+    protected ObjectNode fields() {
+        return super.fields().put("wireCode", wireCode);
+    }
 }

@@ -53,20 +53,74 @@ public final class FaultShim {
 
     /** Every function of CK_FUNCTION_LIST (PKCS#11 2.40), in its order; the names the shim knows. */
     public static final List<String> FUNCTIONS = List.of(
-            "C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList",
-            "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo", "C_InitToken",
-            "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession", "C_CloseAllSessions",
-            "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState", "C_Login", "C_Logout",
-            "C_CreateObject", "C_CopyObject", "C_DestroyObject", "C_GetObjectSize", "C_GetAttributeValue",
-            "C_SetAttributeValue", "C_FindObjectsInit", "C_FindObjects", "C_FindObjectsFinal",
-            "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate", "C_EncryptFinal", "C_DecryptInit", "C_Decrypt",
-            "C_DecryptUpdate", "C_DecryptFinal", "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey",
-            "C_DigestFinal", "C_SignInit", "C_Sign", "C_SignUpdate", "C_SignFinal", "C_SignRecoverInit",
-            "C_SignRecover", "C_VerifyInit", "C_Verify", "C_VerifyUpdate", "C_VerifyFinal",
-            "C_VerifyRecoverInit", "C_VerifyRecover", "C_DigestEncryptUpdate", "C_DecryptDigestUpdate",
-            "C_SignEncryptUpdate", "C_DecryptVerifyUpdate", "C_GenerateKey", "C_GenerateKeyPair", "C_WrapKey",
-            "C_UnwrapKey", "C_DeriveKey", "C_SeedRandom", "C_GenerateRandom", "C_GetFunctionStatus",
-            "C_CancelFunction", "C_WaitForSlotEvent");
+            "C_Initialize",
+            "C_Finalize",
+            "C_GetInfo",
+            "C_GetFunctionList",
+            "C_GetSlotList",
+            "C_GetSlotInfo",
+            "C_GetTokenInfo",
+            "C_GetMechanismList",
+            "C_GetMechanismInfo",
+            "C_InitToken",
+            "C_InitPIN",
+            "C_SetPIN",
+            "C_OpenSession",
+            "C_CloseSession",
+            "C_CloseAllSessions",
+            "C_GetSessionInfo",
+            "C_GetOperationState",
+            "C_SetOperationState",
+            "C_Login",
+            "C_Logout",
+            "C_CreateObject",
+            "C_CopyObject",
+            "C_DestroyObject",
+            "C_GetObjectSize",
+            "C_GetAttributeValue",
+            "C_SetAttributeValue",
+            "C_FindObjectsInit",
+            "C_FindObjects",
+            "C_FindObjectsFinal",
+            "C_EncryptInit",
+            "C_Encrypt",
+            "C_EncryptUpdate",
+            "C_EncryptFinal",
+            "C_DecryptInit",
+            "C_Decrypt",
+            "C_DecryptUpdate",
+            "C_DecryptFinal",
+            "C_DigestInit",
+            "C_Digest",
+            "C_DigestUpdate",
+            "C_DigestKey",
+            "C_DigestFinal",
+            "C_SignInit",
+            "C_Sign",
+            "C_SignUpdate",
+            "C_SignFinal",
+            "C_SignRecoverInit",
+            "C_SignRecover",
+            "C_VerifyInit",
+            "C_Verify",
+            "C_VerifyUpdate",
+            "C_VerifyFinal",
+            "C_VerifyRecoverInit",
+            "C_VerifyRecover",
+            "C_DigestEncryptUpdate",
+            "C_DecryptDigestUpdate",
+            "C_SignEncryptUpdate",
+            "C_DecryptVerifyUpdate",
+            "C_GenerateKey",
+            "C_GenerateKeyPair",
+            "C_WrapKey",
+            "C_UnwrapKey",
+            "C_DeriveKey",
+            "C_SeedRandom",
+            "C_GenerateRandom",
+            "C_GetFunctionStatus",
+            "C_CancelFunction",
+            "C_WaitForSlotEvent");
 
     private static final Set<String> KNOWN = Set.copyOf(FUNCTIONS);
     private static final int MAX_LATENCY_MS = 600_000;
@@ -98,8 +152,8 @@ public final class FaultShim {
 
     /** The compiled shim in the build cache (gcc runs once per source version). */
     public static Path library() throws IOException {
-        return NativeBuild.build(NativeBuild.Kind.SHARED_LIBRARY, "faultshim.c", "libcustody-faultshim.so",
-                List.of("custody_ckr.h"));
+        return NativeBuild.build(
+                NativeBuild.Kind.SHARED_LIBRARY, "faultshim.c", "libcustody-faultshim.so", List.of("custody_ckr.h"));
     }
 
     /**
@@ -118,7 +172,8 @@ public final class FaultShim {
         Files.copy(lib, module);
         Files.copy(realModule, real);
         FaultShim shim = new FaultShim(dir, module, real);
-        Files.writeString(dir.resolve(module.getFileName() + ".conf"),
+        Files.writeString(
+                dir.resolve(module.getFileName() + ".conf"),
                 "# written by " + FaultShim.class.getName() + " for " + realModule + "\n"
                         + "module=" + real + "\n"
                         + "control=" + shim.control + "\n",
@@ -288,23 +343,33 @@ public final class FaultShim {
 
     private static void checkCkr(long ckr) {
         if (ckr <= 0 || ckr > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("an injected CKR must be 0x1..0xFFFFFFFF, got 0x" + Long.toHexString(ckr));
+            throw new IllegalArgumentException(
+                    "an injected CKR must be 0x1..0xFFFFFFFF, got 0x" + Long.toHexString(ckr));
         }
     }
 
     /** Renders the state; caller holds this. */
     private void writeControl() throws IOException {
-        StringBuilder sb = new StringBuilder("# written by ").append(FaultShim.class.getName()).append('\n');
-        sb.append("token ").append(present ? "present" : "absent").append(" insertion=").append(insertion).append('\n');
+        StringBuilder sb = new StringBuilder("# written by ")
+                .append(FaultShim.class.getName())
+                .append('\n');
+        sb.append("token ")
+                .append(present ? "present" : "absent")
+                .append(" insertion=")
+                .append(insertion)
+                .append('\n');
         for (String rule : rules) {
             sb.append(rule).append('\n');
         }
-        latencies.forEach((fn, ms) -> sb.append("latency ").append(fn).append(' ').append(ms).append('\n'));
+        latencies.forEach((fn, ms) ->
+                sb.append("latency ").append(fn).append(' ').append(ms).append('\n'));
         if (flagsSet != 0) {
             sb.append("token-flags set 0x").append(Long.toHexString(flagsSet)).append('\n');
         }
         if (flagsClear != 0) {
-            sb.append("token-flags clear 0x").append(Long.toHexString(flagsClear)).append('\n');
+            sb.append("token-flags clear 0x")
+                    .append(Long.toHexString(flagsClear))
+                    .append('\n');
         }
         Path tmp = Files.createTempFile(dir, "control-", ".tmp");
         try {

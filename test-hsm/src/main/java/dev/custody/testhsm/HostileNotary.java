@@ -52,6 +52,7 @@ import java.util.regex.Pattern;
 public final class HostileNotary implements AutoCloseable {
     /** The path of notary's publish endpoint: {@code POST /v2/<gun>/_trust/tuf/}. */
     public static final String PUBLISH_PATH = ".*/_trust/tuf/?";
+
     private static final int CHUNK = 16 * 1024;
 
     /** What happens to a matching request. */
@@ -84,7 +85,8 @@ public final class HostileNotary implements AutoCloseable {
         }
 
         boolean matches(String m, String p) {
-            return (method.equals("*") || method.equalsIgnoreCase(m)) && path.matcher(p).matches();
+            return (method.equals("*") || method.equalsIgnoreCase(m))
+                    && path.matcher(p).matches();
         }
     }
 
@@ -97,11 +99,14 @@ public final class HostileNotary implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     private final List<String> log = new ArrayList<>();
     /** The last 200 GET body served per path, and the frozen copy replay answers from. */
     private final Map<String, byte[]> served = new ConcurrentHashMap<>();
+
     private volatile Map<String, byte[]> replay;
     private volatile Rule rule = NONE;
     private volatile Gate gate = new Gate();
@@ -313,10 +318,14 @@ public final class HostileNotary implements AutoCloseable {
 
     private void forward(HttpExchange ex, String method, String path, byte[] body, boolean stallMidBody)
             throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(upstream + ex.getRequestURI().toString()))
+        HttpRequest.Builder b = HttpRequest.newBuilder(
+                        URI.create(upstream + ex.getRequestURI().toString()))
                 .timeout(Duration.ofSeconds(60))
-                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(
+                        method,
+                        body.length == 0
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         for (String h : List.of("Content-Type", "Authorization")) {
             String v = ex.getRequestHeaders().getFirst(h);
             if (v != null) {

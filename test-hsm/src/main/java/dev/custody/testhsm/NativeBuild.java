@@ -57,8 +57,7 @@ final class NativeBuild {
         }
     }
 
-    private NativeBuild() {
-    }
+    private NativeBuild() {}
 
     /**
      * The compiled form of {@code main} (a .c file under the resource directory), built on first use.
@@ -169,7 +168,8 @@ final class NativeBuild {
         PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         Object ownerUid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         Object myUid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        if (!attrs.isDirectory() || !ownerUid.equals(myUid)
+        if (!attrs.isDirectory()
+                || !ownerUid.equals(myUid)
                 || attrs.permissions().contains(PosixFilePermission.GROUP_WRITE)
                 || attrs.permissions().contains(PosixFilePermission.OTHERS_WRITE)) {
             throw new IOException(dir + " must be a directory owned by uid " + myUid + " and writable only by it;"
@@ -188,8 +188,11 @@ final class NativeBuild {
     private static void run(Path dir, List<String> command) throws IOException {
         Process p;
         try {
-            p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("gcc.log").toFile()).start();
+            p = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("gcc.log").toFile())
+                    .start();
         } catch (IOException e) {
             throw new IOException("cannot run gcc: install gcc (scripts/install-deps.sh does)", e);
         }

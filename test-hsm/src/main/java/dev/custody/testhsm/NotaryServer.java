@@ -6,15 +6,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 
 /**
  * A real {@code notary-server} (Debian's notary 0.7) on 127.0.0.1 with memory storage (or PostgreSQL,
@@ -158,7 +158,8 @@ public final class NotaryServer implements AutoCloseable {
             }
             HttpURLConnection c = null;
             try {
-                c = (HttpURLConnection) URI.create(url() + "/_notary_server/health").toURL().openConnection();
+                c = (HttpURLConnection)
+                        URI.create(url() + "/_notary_server/health").toURL().openConnection();
                 if (c instanceof HttpsURLConnection https) {
                     https.setSSLSocketFactory(ctx.getSocketFactory());
                 }
@@ -187,7 +188,8 @@ public final class NotaryServer implements AutoCloseable {
     /** An SSLContext trusting only the given PEM CA certificate. */
     public static SSLContext sslContext(Path caPem) throws IOException {
         try (var in = Files.newInputStream(caPem)) {
-            X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            X509Certificate ca =
+                    (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);
             ks.setCertificateEntry("ca", ca);
@@ -203,22 +205,60 @@ public final class NotaryServer implements AutoCloseable {
 
     private static void makeTlsMaterial(Path dir) throws IOException {
         Path ext = dir.resolve("server.ext");
-        Files.writeString(ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                + "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                + "extendedKeyUsage=serverAuth\n");
+        Files.writeString(
+                ext,
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                        + "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                        + "extendedKeyUsage=serverAuth\n");
         exec(dir, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key");
-        exec(dir, "openssl", "req", "-x509", "-new", "-key", "ca.key", "-sha256", "-days", "30",
-                "-subj", "/CN=custody-test-ca", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt");
+        exec(
+                dir,
+                "openssl",
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                "ca.key",
+                "-sha256",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=custody-test-ca",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out",
+                "ca.crt");
         exec(dir, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "server.key");
         exec(dir, "openssl", "req", "-new", "-key", "server.key", "-subj", "/CN=localhost", "-out", "server.csr");
-        exec(dir, "openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "30", "-sha256", "-extfile", "server.ext", "-out", "server.crt");
+        exec(
+                dir,
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-sha256",
+                "-extfile",
+                "server.ext",
+                "-out",
+                "server.crt");
     }
 
     /** Runs a helper command (openssl …) in {@code dir}; fails with its output on a non-zero exit. */
     public static void exec(Path dir, String... cmd) throws IOException {
-        Process p = new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(cmd))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         byte[] out = p.getInputStream().readAllBytes();
         try {
             if (p.waitFor() != 0) {
@@ -229,5 +269,4 @@ public final class NotaryServer implements AutoCloseable {
             throw new IOException("interrupted", e);
         }
     }
-
 }

@@ -58,6 +58,7 @@ public final class Postgres implements AutoCloseable {
             );
             CREATE INDEX changefeed_gun ON changefeed (gun);
             """;
+
     private static final String USER = "notary";
     private static final String DB = "notaryserver";
 
@@ -90,14 +91,43 @@ public final class Postgres implements AutoCloseable {
         Path log = dir.resolve("postgres.log");
         Files.createFile(log);
         chownToPostgres(dir, sock, log);
-        run(dir, as(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", USER, "-A", "trust", "-E", "UTF8",
-                "--no-sync", "--no-instructions"));
+        run(
+                dir,
+                as(
+                        bin.resolve("initdb").toString(),
+                        "-D",
+                        data.toString(),
+                        "-U",
+                        USER,
+                        "-A",
+                        "trust",
+                        "-E",
+                        "UTF8",
+                        "--no-sync",
+                        "--no-instructions"));
         for (int attempt = 1; ; attempt++) {
             int port = Processes.freeLoopbackPort();
-            Process p = new ProcessBuilder(as(bin.resolve("postgres").toString(), "-D", data.toString(), "-p",
-                    String.valueOf(port), "-k", sock.toString(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                    "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            Process p = new ProcessBuilder(as(
+                            bin.resolve("postgres").toString(),
+                            "-D",
+                            data.toString(),
+                            "-p",
+                            String.valueOf(port),
+                            "-k",
+                            sock.toString(),
+                            "-c",
+                            "listen_addresses=127.0.0.1",
+                            "-c",
+                            "fsync=off",
+                            "-c",
+                            "synchronous_commit=off",
+                            "-c",
+                            "full_page_writes=off",
+                            "-c",
+                            "max_connections=200"))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
             Postgres pg = new Postgres(dir, p, port);
             try {
                 pg.awaitReady(bin, Duration.ofSeconds(30));
@@ -109,7 +139,8 @@ public final class Postgres implements AutoCloseable {
                 if (attempt < 3 && Files.readString(log).contains("in use")) {
                     continue;
                 }
-                throw new IOException(e.getMessage() + "; log: " + Files.readString(log).strip(), e);
+                throw new IOException(
+                        e.getMessage() + "; log: " + Files.readString(log).strip(), e);
             }
         }
     }
@@ -137,8 +168,26 @@ public final class Postgres implements AutoCloseable {
         Files.writeString(file, sql, StandardCharsets.UTF_8);
         file.toFile().setReadable(true, false);
         try {
-            return run(dir, as(bin.resolve("psql").toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                    "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", USER, "-d", db, "-f", file.toString()));
+            return run(
+                    dir,
+                    as(
+                            bin.resolve("psql").toString(),
+                            "-X",
+                            "-q",
+                            "-A",
+                            "-t",
+                            "-v",
+                            "ON_ERROR_STOP=1",
+                            "-h",
+                            "127.0.0.1",
+                            "-p",
+                            String.valueOf(port),
+                            "-U",
+                            USER,
+                            "-d",
+                            db,
+                            "-f",
+                            file.toString()));
         } finally {
             Files.deleteIfExists(file);
         }
@@ -150,8 +199,10 @@ public final class Postgres implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IOException("postgres exited " + process.exitValue());
             }
-            Process p = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1", "-p",
-                    String.valueOf(port)).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(
+                            bin.resolve("pg_isready").toString(), "-q", "-h", "127.0.0.1", "-p", String.valueOf(port))
+                    .redirectErrorStream(true)
+                    .start();
             try {
                 p.getInputStream().readAllBytes();
                 if (p.waitFor() == 0) {
@@ -182,8 +233,10 @@ public final class Postgres implements AutoCloseable {
             return null;
         }
         try (Stream<Path> versions = Files.list(root)) {
-            return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
-                    .max(Comparator.comparing(b -> versionOf(b.getParent()))).orElse(null);
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                    .max(Comparator.comparing(b -> versionOf(b.getParent())))
+                    .orElse(null);
         } catch (IOException e) {
             return null;
         }
@@ -205,8 +258,8 @@ public final class Postgres implements AutoCloseable {
     private static List<String> as(String... cmd) {
         List<String> out = new ArrayList<>();
         if (root()) {
-            out.addAll(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--reset-env",
-                    "--"));
+            out.addAll(
+                    List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--reset-env", "--"));
         }
         out.addAll(List.of(cmd));
         return out;
@@ -224,7 +277,10 @@ public final class Postgres implements AutoCloseable {
     }
 
     private static String run(Path cwd, List<String> cmd) throws IOException {
-        Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(cwd.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (p.waitFor() != 0) {

@@ -7,8 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 /** What the server launchers here (notary-server, docker-registry) share: a free port, and a clean stop. */
 final class Processes {
-    private Processes() {
-    }
+    private Processes() {}
 
     /** A port free on 127.0.0.1 right now (the caller's server may still lose it to a race; retry on a bind error). */
     static int freeLoopbackPort() throws IOException {

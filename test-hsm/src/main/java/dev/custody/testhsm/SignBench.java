@@ -35,22 +35,21 @@ public final class SignBench {
             "threads=(\\d+) seconds=(\\d+) signs=(\\d+) signs_per_sec=([0-9.]+) elapsed_sec=([0-9.]+) key=(\\w+)");
 
     /** One run's figures, as the program printed them. */
-    public record Result(int threads, int seconds, long signs, double signsPerSec, double elapsedSeconds,
-                         String key) {
-    }
+    public record Result(int threads, int seconds, long signs, double signsPerSec, double elapsedSeconds, String key) {}
 
-    private SignBench() {
-    }
+    private SignBench() {}
 
     /** The compiled bench in the build cache (gcc runs once per source version). */
     public static Path executable() throws IOException {
-        return NativeBuild.build(NativeBuild.Kind.EXECUTABLE, "signbench.c", "custody-signbench",
+        return NativeBuild.build(
+                NativeBuild.Kind.EXECUTABLE,
+                "signbench.c",
+                "custody-signbench",
                 List.of("custody_ckr.h", "benchlat.h"));
     }
 
     /** Runs the bench with a session key it generates, in this JVM's environment. */
-    public static Result run(Path module, String tokenLabel, int threads, int seconds, char[] pin)
-            throws IOException {
+    public static Result run(Path module, String tokenLabel, int threads, int seconds, char[] pin) throws IOException {
         return run(module, tokenLabel, null, threads, seconds, pin, Map.of());
     }
 
@@ -61,13 +60,24 @@ public final class SignBench {
      * @param environment added to this JVM's environment for the child (e.g. {@code SOFTHSM2_CONF})
      * @throws IOException if the program fails; the message carries its error output
      */
-    public static Result run(Path module, String tokenLabel, String keyLabel, int threads, int seconds,
-                             char[] pin, Map<String, String> environment) throws IOException {
+    public static Result run(
+            Path module,
+            String tokenLabel,
+            String keyLabel,
+            int threads,
+            int seconds,
+            char[] pin,
+            Map<String, String> environment)
+            throws IOException {
         if (threads < 1 || seconds < 1) {
             throw new IllegalArgumentException("threads and seconds must be >= 1");
         }
-        List<String> command = new ArrayList<>(List.of(executable().toString(), module.toString(), tokenLabel,
-                Integer.toString(threads), Integer.toString(seconds)));
+        List<String> command = new ArrayList<>(List.of(
+                executable().toString(),
+                module.toString(),
+                tokenLabel,
+                Integer.toString(threads),
+                Integer.toString(seconds)));
         if (keyLabel != null) {
             command.add(keyLabel);
         }
@@ -113,28 +123,36 @@ public final class SignBench {
         if (!m.find()) {
             throw new IllegalArgumentException("no signbench result line in: " + output.strip());
         }
-        return new Result(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Long.parseLong(m.group(3)),
-                Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), m.group(6));
+        return new Result(
+                Integer.parseInt(m.group(1)),
+                Integer.parseInt(m.group(2)),
+                Long.parseLong(m.group(3)),
+                Double.parseDouble(m.group(4)),
+                Double.parseDouble(m.group(5)),
+                m.group(6));
     }
 
     private static CompletableFuture<byte[]> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                ByteArrayOutputStream buf = new ByteArrayOutputStream();
-                in.transferTo(buf);
-                return buf.toByteArray();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, r -> {
-            Thread t = new Thread(r, "signbench-output");
-            t.setDaemon(true);
-            t.start();
-        });
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try (in) {
+                        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                        in.transferTo(buf);
+                        return buf.toByteArray();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                r -> {
+                    Thread t = new Thread(r, "signbench-output");
+                    t.setDaemon(true);
+                    t.start();
+                });
     }
 
     private static byte[] encode(char[] pin) throws IOException {
-        CharsetEncoder enc = StandardCharsets.UTF_8.newEncoder()
+        CharsetEncoder enc = StandardCharsets.UTF_8
+                .newEncoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {

@@ -28,14 +28,13 @@ import java.util.regex.Pattern;
  */
 public final class SoftHsm {
     /** Debian's SoftHSM2 module. */
-    public static final Path MODULE = Path.of(
-            System.getenv().getOrDefault("CUSTODY_SOFTHSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so"));
+    public static final Path MODULE =
+            Path.of(System.getenv().getOrDefault("CUSTODY_SOFTHSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so"));
 
     public static final String DEFAULT_SO_PIN = "12345678";
     public static final String DEFAULT_USER_PIN = "1234";
 
-    private static final Pattern REASSIGNED =
-            Pattern.compile("reassigned to slot (\\d+)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern REASSIGNED = Pattern.compile("reassigned to slot (\\d+)", Pattern.CASE_INSENSITIVE);
 
     private final Path dir;
     private final Path conf;
@@ -106,8 +105,8 @@ public final class SoftHsm {
 
     /** Initialises a fresh token in the first free slot. */
     public Token createToken(String label, String soPin, String userPin) throws IOException {
-        String out = run(List.of("softhsm2-util", "--init-token", "--free", "--label", label,
-                "--so-pin", soPin, "--pin", userPin));
+        String out = run(List.of(
+                "softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", soPin, "--pin", userPin));
         Matcher m = REASSIGNED.matcher(out);
         if (!m.find()) {
             throw new IOException("softhsm2-util did not report the new slot: " + out);
@@ -151,7 +150,8 @@ public final class SoftHsm {
         // Output goes to a file so that the timeout holds even if the child never closes its stdout.
         Path log = Files.createTempFile("softhsm-run-", ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
+            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command))
+                    .redirectErrorStream(true)
                     .redirectOutput(log.toFile());
             pb.environment().putAll(env());
             Process p = pb.start();

@@ -35,7 +35,8 @@ class FaultShimTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        token = SoftHsm.forThisProcess().createToken("fs-" + UUID.randomUUID().toString().substring(0, 8));
+        token = SoftHsm.forThisProcess()
+                .createToken("fs-" + UUID.randomUUID().toString().substring(0, 8));
         shim = FaultShim.create(SoftHsm.MODULE, tmp);
     }
 
@@ -65,24 +66,61 @@ class FaultShimTest {
                     .contains("token label        : " + token.label())
                     .contains(token.serial());
 
-            tool(token.userPin(), "--token-label", token.label(), "--keypairgen", "--key-type", "EC:prime256v1",
-                    "--label", "k1", "--id", "01").assertOk();
+            tool(
+                            token.userPin(),
+                            "--token-label",
+                            token.label(),
+                            "--keypairgen",
+                            "--key-type",
+                            "EC:prime256v1",
+                            "--label",
+                            "k1",
+                            "--id",
+                            "01")
+                    .assertOk();
 
             byte[] digest = new byte[32];
             new java.security.SecureRandom().nextBytes(digest);
             Path in = Files.write(tmp.resolve("digest"), digest);
             Path sig = tmp.resolve("sig.der");
-            tool(token.userPin(), "--token-label", token.label(), "--sign", "-m", "ECDSA", "--id", "01",
-                    "-i", in.toString(), "-o", sig.toString(), "--signature-format", "openssl").assertOk();
+            tool(
+                            token.userPin(),
+                            "--token-label",
+                            token.label(),
+                            "--sign",
+                            "-m",
+                            "ECDSA",
+                            "--id",
+                            "01",
+                            "-i",
+                            in.toString(),
+                            "-o",
+                            sig.toString(),
+                            "--signature-format",
+                            "openssl")
+                    .assertOk();
             Path pub = tmp.resolve("pub.der");
-            tool(null, "--token-label", token.label(), "--read-object", "--type", "pubkey", "--id", "01",
-                    "-o", pub.toString()).assertOk();
+            tool(
+                            null,
+                            "--token-label",
+                            token.label(),
+                            "--read-object",
+                            "--type",
+                            "pubkey",
+                            "--id",
+                            "01",
+                            "-o",
+                            pub.toString())
+                    .assertOk();
 
-            PublicKey key = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub)));
+            PublicKey key =
+                    KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub)));
             Signature verifier = Signature.getInstance("NONEwithECDSA");
             verifier.initVerify(key);
             verifier.update(digest);
-            assertThat(verifier.verify(Files.readAllBytes(sig))).as("signature made through the shim verifies").isTrue();
+            assertThat(verifier.verify(Files.readAllBytes(sig)))
+                    .as("signature made through the shim verifies")
+                    .isTrue();
 
             // the counts are those of the last process (the --read-object run): no login, no signing
             assertThat(shim.calls("C_Login")).isZero();
@@ -95,11 +133,24 @@ class FaultShimTest {
     void calls_countsEveryForwardedCallOfTheLastProcess() {
         assertTimeoutPreemptively(LIMIT, () -> {
             assertThat(shim.calls()).isEmpty();
-            tool(token.userPin(), "--token-label", token.label(), "--keypairgen", "--key-type", "EC:prime256v1",
-                    "--label", "k1", "--id", "01").assertOk();
+            tool(
+                            token.userPin(),
+                            "--token-label",
+                            token.label(),
+                            "--keypairgen",
+                            "--key-type",
+                            "EC:prime256v1",
+                            "--label",
+                            "k1",
+                            "--id",
+                            "01")
+                    .assertOk();
             Map<String, Long> calls = shim.calls();
-            assertThat(calls).containsEntry("C_Initialize", 1L).containsEntry("C_Finalize", 1L)
-                    .containsEntry("C_Login", 1L).containsEntry("C_GenerateKeyPair", 1L);
+            assertThat(calls)
+                    .containsEntry("C_Initialize", 1L)
+                    .containsEntry("C_Finalize", 1L)
+                    .containsEntry("C_Login", 1L)
+                    .containsEntry("C_GenerateKeyPair", 1L);
             assertThat(calls).doesNotContainKey("C_Sign");
             assertThat(Files.readString(shim.countsFile())).startsWith("pid=");
         });
@@ -234,8 +285,17 @@ class FaultShimTest {
     void failNthCall_reachesChildProcessesToo() {
         assertTimeoutPreemptively(LIMIT, () -> {
             shim.failNthCall("C_GenerateKeyPair", 1, FaultShim.CKR_DEVICE_MEMORY);
-            Pkcs11Tool.Result r = tool(token.userPin(), "--token-label", token.label(), "--keypairgen",
-                    "--key-type", "EC:prime256v1", "--label", "k1", "--id", "01");
+            Pkcs11Tool.Result r = tool(
+                    token.userPin(),
+                    "--token-label",
+                    token.label(),
+                    "--keypairgen",
+                    "--key-type",
+                    "EC:prime256v1",
+                    "--label",
+                    "k1",
+                    "--id",
+                    "01");
             assertThat(r.exit()).isNotZero();
             assertThat(r.output()).contains("CKR_DEVICE_MEMORY");
             assertThat(shim.calls("C_GenerateKeyPair")).isEqualTo(1);
@@ -325,7 +385,8 @@ class FaultShimTest {
             }
             // a process that never read a good version runs without faults, and says why on stderr
             Pkcs11Tool.Result r = tool(null, "--list-slots");
-            assertThat(r.output()).contains("faultshim: " + shim.controlFile() + ": line 1:")
+            assertThat(r.output())
+                    .contains("faultshim: " + shim.controlFile() + ": line 1:")
                     .contains(token.label());
         });
     }
@@ -341,11 +402,16 @@ class FaultShimTest {
 
             Path control = tmp.resolve("bare/control");
             Files.writeString(control, "fail C_GetSlotInfo 1 CKR_DEVICE_ERROR always\n");
-            Pkcs11Tool.Result env = Pkcs11Tool.run(bare, null, Map.of(
-                    "CUSTODY_FAULT_MODULE", SoftHsm.MODULE.toString(),
-                    "CUSTODY_FAULT_CONTROL", control.toString()), "--list-token-slots");
+            Pkcs11Tool.Result env = Pkcs11Tool.run(
+                    bare,
+                    null,
+                    Map.of(
+                            "CUSTODY_FAULT_MODULE", SoftHsm.MODULE.toString(),
+                            "CUSTODY_FAULT_CONTROL", control.toString()),
+                    "--list-token-slots");
             assertThat(env.output()).contains("CKR_DEVICE_ERROR");
-            assertThat(Files.readString(tmp.resolve("bare/control.counts"))).containsPattern("(?m)^C_GetSlotInfo=[1-9]");
+            assertThat(Files.readString(tmp.resolve("bare/control.counts")))
+                    .containsPattern("(?m)^C_GetSlotInfo=[1-9]");
         });
     }
 
@@ -366,15 +432,13 @@ class FaultShimTest {
     void arguments_areCheckedBeforeAnythingIsWritten() throws IOException {
         String before = Files.readString(shim.controlFile());
         assertThatThrownBy(() -> shim.failNthCall("C_Sgin", 1, FaultShim.CKR_DEVICE_ERROR))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("C_Sgin");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("C_Sgin");
         assertThatThrownBy(() -> shim.failNthCall("C_Sign", 0, FaultShim.CKR_DEVICE_ERROR))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> shim.failAlways("C_Sign", 0))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> shim.latency("C_Sign", -1))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> shim.calls("Sign"))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> shim.failAlways("C_Sign", 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> shim.latency("C_Sign", -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> shim.calls("Sign")).isInstanceOf(IllegalArgumentException.class);
         assertThat(Files.readString(shim.controlFile())).isEqualTo(before);
     }
 }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,10 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The proxy itself, in front of a real notary-server, seen by a plain HTTP client. */
 class HostileNotaryTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     static Path dir;
+
     static NotaryServer server;
 
     @BeforeAll
@@ -49,10 +51,15 @@ class HostileNotaryTest {
 
     private static HttpResponse<String> send(String base, String method, String path, Duration timeout)
             throws IOException, InterruptedException {
-        HttpRequest r = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
-                .method(method, method.equals("POST") ? HttpRequest.BodyPublishers.ofString("--x--\r\n")
-                        : HttpRequest.BodyPublishers.noBody())
-                .header("Content-Type", "multipart/form-data; boundary=x").build();
+        HttpRequest r = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(timeout)
+                .method(
+                        method,
+                        method.equals("POST")
+                                ? HttpRequest.BodyPublishers.ofString("--x--\r\n")
+                                : HttpRequest.BodyPublishers.noBody())
+                .header("Content-Type", "multipart/form-data; boundary=x")
+                .build();
         return HTTP.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 
@@ -70,7 +77,8 @@ class HostileNotaryTest {
             try (HostileNotary p = HostileNotary.start(server.url())) {
                 String gun = gun();
                 assertThat(get(p.url(), "/_notary_server/health").statusCode()).isEqualTo(200);
-                assertThat(get(p.url(), "/v2/" + gun + "/_trust/tuf/root.json").statusCode()).isEqualTo(404);
+                assertThat(get(p.url(), "/v2/" + gun + "/_trust/tuf/root.json").statusCode())
+                        .isEqualTo(404);
                 HttpResponse<String> key = get(p.url(), keyPath(gun));
                 assertThat(key.statusCode()).isEqualTo(200);
                 assertThat(key.body()).contains("\"keyval\"");
@@ -85,12 +93,18 @@ class HostileNotaryTest {
             try (HostileNotary p = HostileNotary.start(server.url())) {
                 String gun = gun();
                 // forwarded, the server refuses this empty form
-                assertThat(send(p.url(), "POST", "/v2/" + gun + "/_trust/tuf/", LIMIT).statusCode()).isEqualTo(400);
+                assertThat(send(p.url(), "POST", "/v2/" + gun + "/_trust/tuf/", LIMIT)
+                                .statusCode())
+                        .isEqualTo(400);
                 p.dropPublishes();
-                assertThat(send(p.url(), "POST", "/v2/" + gun + "/_trust/tuf/", LIMIT).statusCode()).isEqualTo(200);
+                assertThat(send(p.url(), "POST", "/v2/" + gun + "/_trust/tuf/", LIMIT)
+                                .statusCode())
+                        .isEqualTo(200);
                 assertThat(p.dropped()).isEqualTo(1);
                 assertThat(p.log()).last().isEqualTo("POST /v2/" + gun + "/_trust/tuf/ → DROP");
-                assertThat(get(server.url(), "/v2/" + gun + "/_trust/tuf/root.json").statusCode()).isEqualTo(404);
+                assertThat(get(server.url(), "/v2/" + gun + "/_trust/tuf/root.json")
+                                .statusCode())
+                        .isEqualTo(404);
                 // other requests still pass
                 assertThat(get(p.url(), "/_notary_server/health").statusCode()).isEqualTo(200);
             }
@@ -181,8 +195,9 @@ class HostileNotaryTest {
             try (HostileNotary p = HostileNotary.start(url(up))) {
                 String path = "/v2/" + gun() + "/_trust/tuf/timestamp.json";
                 p.stallMidBody("GET", ".*/timestamp\\.json");
-                HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(p.url() + path))
-                        .build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> r = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(p.url() + path)).build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(full.length());
                 byte[] half = r.body().readNBytes(full.length() / 2);
@@ -203,8 +218,9 @@ class HostileNotaryTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (HostileNotary p = HostileNotary.start(server.url())) {
                 p.endlessBody("GET", ".*\\.json");
-                HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(
-                        URI.create(p.url() + "/v2/" + gun() + "/_trust/tuf/root.json")).build(),
+                HttpResponse<InputStream> r = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(p.url() + "/v2/" + gun() + "/_trust/tuf/root.json"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.headers().firstValue("Content-Length")).isEmpty();
@@ -220,13 +236,15 @@ class HostileNotaryTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (HostileNotary p = HostileNotary.start(server.url())) {
                 p.oversizedBody("GET", ".*/root\\.json", 11L << 20);
-                HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(
-                        URI.create(p.url() + "/v2/" + gun() + "/_trust/tuf/root.json")).build(),
+                HttpResponse<byte[]> r = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(p.url() + "/v2/" + gun() + "/_trust/tuf/root.json"))
+                                .build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(11L << 20);
                 assertThat(r.body()).hasSize(11 << 20);
-                assertThat(new String(r.body(), 0, 10, StandardCharsets.US_ASCII)).startsWith("{\"signed\"");
+                assertThat(new String(r.body(), 0, 10, StandardCharsets.US_ASCII))
+                        .startsWith("{\"signed\"");
             }
         });
     }

@@ -22,7 +22,8 @@ class NotaryServerTest {
     Path tmp;
 
     private static int health(String url, SSLContext ctx) throws Exception {
-        HttpURLConnection c = (HttpURLConnection) URI.create(url + "/_notary_server/health").toURL().openConnection();
+        HttpURLConnection c = (HttpURLConnection)
+                URI.create(url + "/_notary_server/health").toURL().openConnection();
         if (ctx != null) {
             ((HttpsURLConnection) c).setSSLSocketFactory(ctx.getSocketFactory());
         }
@@ -59,7 +60,8 @@ class NotaryServerTest {
                 assertThat(server.url()).startsWith("https://127.0.0.1:");
                 assertThat(server.hostPort()).isEqualTo("127.0.0.1:" + server.port());
                 assertThat(Files.readString(server.caCert())).contains("BEGIN CERTIFICATE");
-                assertThat(health(server.url(), NotaryServer.sslContext(server.caCert()))).isEqualTo(200);
+                assertThat(health(server.url(), NotaryServer.sslContext(server.caCert())))
+                        .isEqualTo(200);
                 // the JDK's default trust store does not know the throw-away CA: it really is TLS
                 assertThatThrownBy(() -> health(server.url(), SSLContext.getDefault()))
                         .isInstanceOf(SSLHandshakeException.class);
@@ -72,7 +74,7 @@ class NotaryServerTest {
     void twoServers_runSideBySide() {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (NotaryServer a = NotaryServer.startHttp(tmp.resolve("a"));
-                 NotaryServer b = NotaryServer.startHttp(tmp.resolve("b"))) {
+                    NotaryServer b = NotaryServer.startHttp(tmp.resolve("b"))) {
                 assertThat(a.port()).isNotEqualTo(b.port());
                 assertThat(health(a.url(), null)).isEqualTo(200);
                 assertThat(health(b.url(), null)).isEqualTo(200);

@@ -23,8 +23,7 @@ final class Pkcs11Tool {
         }
     }
 
-    private Pkcs11Tool() {
-    }
+    private Pkcs11Tool() {}
 
     /**
      * Runs {@code pkcs11-tool --module MODULE ARGS}. With a PIN it adds {@code --login --pin env:NAME}:
@@ -43,7 +42,8 @@ final class Pkcs11Tool {
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile("pkcs11-tool-", ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().remove(PIN_ENV);
             pb.environment().putAll(env);
             if (pin != null) {

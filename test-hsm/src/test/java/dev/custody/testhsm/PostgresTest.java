@@ -19,7 +19,7 @@ class PostgresTest {
     void startHttpPostgres_notaryPublishesIntoTheDatabase() {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (Postgres pg = Postgres.start();
-                 NotaryServer server = NotaryServer.startHttpPostgres(tmp.resolve("server"), pg.notaryServerUrl())) {
+                    NotaryServer server = NotaryServer.startHttpPostgres(tmp.resolve("server"), pg.notaryServerUrl())) {
                 NotaryCli notary = NotaryCli.create(tmp.resolve("cli"), server);
                 String gun = "example.com/pg/one";
                 notary.ok("init", gun, "-p");
@@ -28,10 +28,19 @@ class PostgresTest {
                 assertThat(notary.ok("list", gun)).contains("v1");
                 // every role's first versions are rows; the timestamp went into the changefeed too
                 assertThat(pg.query("SELECT role || ':' || version FROM tuf_files WHERE gun = '" + gun
-                        + "' ORDER BY role, version;").strip().split("\n"))
-                        .containsExactly("root:1", "snapshot:2", "snapshot:3", "targets:2", "targets:3", "timestamp:1",
+                                        + "' ORDER BY role, version;")
+                                .strip()
+                                .split("\n"))
+                        .containsExactly(
+                                "root:1",
+                                "snapshot:2",
+                                "snapshot:3",
+                                "targets:2",
+                                "targets:3",
+                                "timestamp:1",
                                 "timestamp:2");
-                assertThat(pg.query("SELECT count(*) FROM changefeed WHERE gun = '" + gun + "';").strip())
+                assertThat(pg.query("SELECT count(*) FROM changefeed WHERE gun = '" + gun + "';")
+                                .strip())
                         .isEqualTo("2");
             }
         });

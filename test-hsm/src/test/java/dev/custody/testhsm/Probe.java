@@ -47,8 +47,8 @@ final class Probe implements AutoCloseable {
     }
 
     static Path executable() throws IOException {
-        return NativeBuild.build(NativeBuild.Kind.EXECUTABLE, "p11probe.c", "custody-p11probe",
-                List.of("custody_ckr.h"));
+        return NativeBuild.build(
+                NativeBuild.Kind.EXECUTABLE, "p11probe.c", "custody-p11probe", List.of("custody_ckr.h"));
     }
 
     /** Starts the probe on {@code module}; the user PIN goes into its environment (test tokens only). */
@@ -71,7 +71,8 @@ final class Probe implements AutoCloseable {
         if (!m.matches()) {
             throw new IOException("unexpected p11probe reply: " + line);
         }
-        return new Reply(line, Long.parseLong(m.group(2), 16), m.group(3), m.group(4).strip());
+        return new Reply(
+                line, Long.parseLong(m.group(2), 16), m.group(3), m.group(4).strip());
     }
 
     /** Sends {@code command} and fails unless it returned CKR_OK. */

@@ -26,7 +26,8 @@ class SignBenchTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        token = SoftHsm.forThisProcess().createToken("sb-" + UUID.randomUUID().toString().substring(0, 8));
+        token = SoftHsm.forThisProcess()
+                .createToken("sb-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
     @AfterEach
@@ -38,8 +39,14 @@ class SignBenchTest {
     @ParameterizedTest(name = "{0} thread(s)")
     @ValueSource(ints = {1, 2})
     void run_printsAPositiveRate(int threads) {
-        SignBench.Result r = assertTimeoutPreemptively(LIMIT, () ->
-                SignBench.run(SoftHsm.MODULE, token.label(), threads, 1, token.userPin().toCharArray()));
+        SignBench.Result r = assertTimeoutPreemptively(
+                LIMIT,
+                () -> SignBench.run(
+                        SoftHsm.MODULE,
+                        token.label(),
+                        threads,
+                        1,
+                        token.userPin().toCharArray()));
         assertThat(r.threads()).isEqualTo(threads);
         assertThat(r.seconds()).isEqualTo(1);
         assertThat(r.signs()).isPositive();
@@ -53,7 +60,8 @@ class SignBenchTest {
     void run_throughTheShim_everySignatureIsCounted() {
         assertTimeoutPreemptively(LIMIT, () -> {
             FaultShim shim = FaultShim.create(SoftHsm.MODULE, tmp);
-            SignBench.Result r = SignBench.run(shim.modulePath(), token.label(), 2, 1, token.userPin().toCharArray());
+            SignBench.Result r = SignBench.run(
+                    shim.modulePath(), token.label(), 2, 1, token.userPin().toCharArray());
             // the timed signatures plus the one self-check signature, counted from two threads at once
             assertThat(shim.calls("C_Sign")).isEqualTo(r.signs() + 1);
             assertThat(shim.calls("C_OpenSession")).isEqualTo(3);
@@ -64,8 +72,8 @@ class SignBenchTest {
     @Test
     void run_wrongPin_failsWithTheCkrAndDoesNotPrintThePin() {
         String wrong = "98765";
-        assertThatThrownBy(() -> assertTimeoutPreemptively(LIMIT, () ->
-                SignBench.run(SoftHsm.MODULE, token.label(), 1, 1, wrong.toCharArray())))
+        assertThatThrownBy(() -> assertTimeoutPreemptively(
+                        LIMIT, () -> SignBench.run(SoftHsm.MODULE, token.label(), 1, 1, wrong.toCharArray())))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("C_Login failed: CKR_PIN_INCORRECT")
                 .hasMessageNotContaining(wrong);
@@ -73,16 +81,18 @@ class SignBenchTest {
 
     @Test
     void run_unknownToken_saysSo() {
-        assertThatThrownBy(() -> assertTimeoutPreemptively(LIMIT, () ->
-                SignBench.run(SoftHsm.MODULE, "no-such-token", null, 1, 1, "1234".toCharArray(), Map.of())))
+        assertThatThrownBy(() -> assertTimeoutPreemptively(
+                        LIMIT,
+                        () -> SignBench.run(
+                                SoftHsm.MODULE, "no-such-token", null, 1, 1, "1234".toCharArray(), Map.of())))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("no token labelled 'no-such-token'");
     }
 
     @Test
     void parse_readsTheResultLine() {
-        SignBench.Result r = SignBench.parse(
-                "threads=2 seconds=5 signs=10423 signs_per_sec=2084.3 elapsed_sec=5.001 key=session\n");
+        SignBench.Result r =
+                SignBench.parse("threads=2 seconds=5 signs=10423 signs_per_sec=2084.3 elapsed_sec=5.001 key=session\n");
         assertThat(r).isEqualTo(new SignBench.Result(2, 5, 10423, 2084.3, 5.001, "session"));
         assertThatThrownBy(() -> SignBench.parse("garbage")).isInstanceOf(IllegalArgumentException.class);
     }

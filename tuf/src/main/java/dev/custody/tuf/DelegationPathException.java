@@ -8,7 +8,9 @@ public final class DelegationPathException extends TufException {
     private final List<String> allowedPaths;
 
     public DelegationPathException(String role, String target, List<String> allowedPaths) {
-        super(ErrorCode.DELEGATION_PATH_VIOLATION, role,
+        super(
+                ErrorCode.DELEGATION_PATH_VIOLATION,
+                role,
                 prefix(role) + "target '" + target + "' is outside the delegated paths " + allowedPaths);
         this.target = target;
         this.allowedPaths = List.copyOf(allowedPaths);

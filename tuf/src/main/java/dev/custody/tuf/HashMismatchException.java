@@ -10,7 +10,9 @@ public final class HashMismatchException extends TufException {
     private final String found;
 
     public HashMismatchException(String role, String what, String expected, String found) {
-        super(ErrorCode.METADATA_HASH_MISMATCH, role,
+        super(
+                ErrorCode.METADATA_HASH_MISMATCH,
+                role,
                 prefix(role) + what + " mismatch: expected " + expected + ", found " + found);
         this.what = what;
         this.expected = expected;

@@ -6,9 +6,14 @@ import java.util.List;
 public final class InvalidSignatureException extends SignatureThresholdException {
     private final List<String> invalidKeyIds;
 
-    public InvalidSignatureException(String role, int needed, int found, List<String> missingKeyIds,
-            List<String> invalidKeyIds) {
-        super(ErrorCode.SIGNATURE_INVALID, role, needed, found, missingKeyIds,
+    public InvalidSignatureException(
+            String role, int needed, int found, List<String> missingKeyIds, List<String> invalidKeyIds) {
+        super(
+                ErrorCode.SIGNATURE_INVALID,
+                role,
+                needed,
+                found,
+                missingKeyIds,
                 prefix(role) + "signature(s) by " + invalidKeyIds + " do not verify; valid from " + found
                         + " key(s), threshold is " + needed);
         this.invalidKeyIds = List.copyOf(invalidKeyIds);

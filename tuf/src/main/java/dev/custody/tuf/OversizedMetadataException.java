@@ -5,7 +5,10 @@ public final class OversizedMetadataException extends TufException {
     private final long limit;
 
     public OversizedMetadataException(String role, long limit) {
-        super(ErrorCode.METADATA_TOO_LARGE, role, prefix(role) + "metadata larger than the limit of " + limit + " bytes");
+        super(
+                ErrorCode.METADATA_TOO_LARGE,
+                role,
+                prefix(role) + "metadata larger than the limit of " + limit + " bytes");
         this.limit = limit;
     }
 

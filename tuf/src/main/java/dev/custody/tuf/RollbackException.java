@@ -6,7 +6,9 @@ public final class RollbackException extends TufException {
     private final int foundVersion;
 
     public RollbackException(String role, int trustedVersion, int foundVersion) {
-        super(ErrorCode.METADATA_ROLLBACK, role,
+        super(
+                ErrorCode.METADATA_ROLLBACK,
+                role,
                 prefix(role) + "version " + foundVersion + " is below the trusted version " + trustedVersion);
         this.trustedVersion = trustedVersion;
         this.foundVersion = foundVersion;

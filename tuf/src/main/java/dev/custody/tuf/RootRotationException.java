@@ -12,7 +12,9 @@ public final class RootRotationException extends TufException {
     private final boolean byTrustedKeys;
 
     public RootRotationException(int trustedVersion, int newVersion, int needed, int found, boolean byTrustedKeys) {
-        super(ErrorCode.ROOT_ROTATION_INVALID, "root",
+        super(
+                ErrorCode.ROOT_ROTATION_INVALID,
+                "root",
                 "root: version " + newVersion + " has valid signatures from " + found + " of the "
                         + (byTrustedKeys ? "trusted version " + trustedVersion + "'s" : "new root's own")
                         + " root keys, threshold is " + needed);

@@ -12,12 +12,17 @@ public class SignatureThresholdException extends TufException {
     private final List<String> missingKeyIds;
 
     public SignatureThresholdException(String role, int needed, int found, List<String> missingKeyIds) {
-        this(ErrorCode.SIGNATURE_THRESHOLD, role, needed, found, missingKeyIds,
+        this(
+                ErrorCode.SIGNATURE_THRESHOLD,
+                role,
+                needed,
+                found,
+                missingKeyIds,
                 prefix(role) + "valid signatures from " + found + " key(s), threshold is " + needed);
     }
 
-    protected SignatureThresholdException(ErrorCode code, String role, int needed, int found,
-            List<String> missingKeyIds, String message) {
+    protected SignatureThresholdException(
+            ErrorCode code, String role, int needed, int found, List<String> missingKeyIds, String message) {
         super(code, role, message);
         this.needed = needed;
         this.found = found;

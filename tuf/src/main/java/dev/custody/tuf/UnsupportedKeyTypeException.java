@@ -6,7 +6,10 @@ public final class UnsupportedKeyTypeException extends TufException {
     private final String keyType;
 
     public UnsupportedKeyTypeException(String role, String keyId, String keyType) {
-        super(ErrorCode.KEY_TYPE_UNSUPPORTED, role, prefix(role) + "key " + keyId + " has unsupported type '" + keyType + "'");
+        super(
+                ErrorCode.KEY_TYPE_UNSUPPORTED,
+                role,
+                prefix(role) + "key " + keyId + " has unsupported type '" + keyType + "'");
         this.keyId = keyId;
         this.keyType = keyType;
     }

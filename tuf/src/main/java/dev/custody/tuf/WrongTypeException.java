@@ -6,7 +6,9 @@ public final class WrongTypeException extends TufException {
     private final String foundType;
 
     public WrongTypeException(String role, String expectedType, String foundType) {
-        super(ErrorCode.METADATA_WRONG_TYPE, role,
+        super(
+                ErrorCode.METADATA_WRONG_TYPE,
+                role,
                 prefix(role) + "expected _type " + expectedType + ", found " + foundType);
         this.expectedType = expectedType;
         this.foundType = foundType;

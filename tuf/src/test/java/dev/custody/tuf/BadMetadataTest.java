@@ -82,7 +82,12 @@ class BadMetadataTest {
     }
 
     private Updater updater() {
-        return Updater.builder().gun(gun).fetcher(swizzler.repo()).store(store).clock(clock).build();
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(swizzler.repo())
+                .store(store)
+                .clock(clock)
+                .build();
     }
 
     private Map<String, String> trusted() throws Exception {
@@ -101,7 +106,8 @@ class BadMetadataTest {
     void update_badSignature() throws Exception {
         // targets gains a target but keeps its old signature; snapshot and timestamp are re-signed over it
         Signed<Targets> old = swizzler.parsed("targets");
-        Targets changed = old.signed().withTarget("evil", FileMeta.of("evil".getBytes(StandardCharsets.UTF_8)))
+        Targets changed = old.signed()
+                .withTarget("evil", FileMeta.of("evil".getBytes(StandardCharsets.UTF_8)))
                 .withVersion(old.version() + 1);
         swizzler.put("targets", Signed.unsigned("targets", changed).withSignatures(old.signatures()));
         swizzler.refreshSnapshot("targets").refreshTimestamp();
@@ -112,7 +118,8 @@ class BadMetadataTest {
             assertThat(e.role()).contains("targets");
             assertThat(e.needed()).isEqualTo(1);
             assertThat(e.found()).isZero();
-            assertThat(e.invalidKeyIds()).containsExactly(old.signatures().get(0).keyId());
+            assertThat(e.invalidKeyIds())
+                    .containsExactly(old.signatures().get(0).keyId());
         });
         assertTrustedUnchanged();
     }
@@ -120,8 +127,10 @@ class BadMetadataTest {
     @Test
     void update_corruptedTimestampSignature() throws Exception {
         swizzler.refreshTimestamp().corruptSignatures("timestamp");
-        assertThatThrownBy(() -> updater().update()).isInstanceOfSatisfying(InvalidSignatureException.class,
-                e -> assertThat(e.role()).contains("timestamp"));
+        assertThatThrownBy(() -> updater().update())
+                .isInstanceOfSatisfying(
+                        InvalidSignatureException.class,
+                        e -> assertThat(e.role()).contains("timestamp"));
         assertTrustedUnchanged();
     }
 
@@ -187,7 +196,8 @@ class BadMetadataTest {
     @Test
     void update_snapshotHashMismatch() throws Exception {
         // the timestamp names snapshot v+1, the server serves a different snapshot v+2 of the same length
-        swizzler.resign("snapshot", (Snapshot s) -> s.withVersion(s.version() + 1)).refreshTimestamp();
+        swizzler.resign("snapshot", (Snapshot s) -> s.withVersion(s.version() + 1))
+                .refreshTimestamp();
         swizzler.resign("snapshot", (Snapshot s) -> s.withVersion(s.version() + 1));
         byte[] served = swizzler.repo().get("snapshot");
         String servedHash = HexFormat.of().formatHex(sha256(served));
@@ -217,9 +227,10 @@ class BadMetadataTest {
     @Test
     void update_delegationOutsidePaths() throws Exception {
         baseline("delegation-paths");
-        swizzler.change("targets/releases", (Targets t) -> t
-                .withTarget("other/evil", FileMeta.of("evil".getBytes(StandardCharsets.UTF_8)))
-                .withVersion(t.version() + 1));
+        swizzler.change(
+                "targets/releases",
+                (Targets t) -> t.withTarget("other/evil", FileMeta.of("evil".getBytes(StandardCharsets.UTF_8)))
+                        .withVersion(t.version() + 1));
 
         assertThatThrownBy(() -> updater().update()).isInstanceOfSatisfying(DelegationPathException.class, e -> {
             assertThat(e.code()).isEqualTo(ErrorCode.DELEGATION_PATH_VIOLATION);
@@ -262,8 +273,10 @@ class BadMetadataTest {
         Root next = current.withRoleKeys("root", List.of(cert), 1).withVersion(current.version() + 1);
         swizzler.put("root", Signing.sign("root", next, swizzler.signersFor("root", current)));
 
-        assertThatThrownBy(() -> updater().update()).isInstanceOfSatisfying(RootRotationException.class,
-                e -> assertThat(e.byTrustedKeys()).isFalse());
+        assertThatThrownBy(() -> updater().update())
+                .isInstanceOfSatisfying(
+                        RootRotationException.class,
+                        e -> assertThat(e.byTrustedKeys()).isFalse());
         assertTrustedUnchanged();
     }
 
@@ -274,7 +287,9 @@ class BadMetadataTest {
         byte[] snap = swizzler.repo().get("snapshot");
         byte[] padded = Arrays.copyOf(snap, snap.length + 1_000_000);
         Arrays.fill(padded, snap.length, padded.length, (byte) ' ');
-        swizzler.resign("timestamp", (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1));
+        swizzler.resign(
+                "timestamp",
+                (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1));
         swizzler.putBytes("snapshot", padded);
 
         assertThatThrownBy(() -> updater().update()).isInstanceOfSatisfying(OversizedMetadataException.class, e -> {
@@ -288,8 +303,13 @@ class BadMetadataTest {
     @Test
     void update_oversizedTimestamp() throws Exception {
         swizzler.refreshTimestamp();
-        Updater small = Updater.builder().gun(gun).fetcher(swizzler.repo()).store(store).clock(clock)
-                .maxTimestampBytes(100).build();
+        Updater small = Updater.builder()
+                .gun(gun)
+                .fetcher(swizzler.repo())
+                .store(store)
+                .clock(clock)
+                .maxTimestampBytes(100)
+                .build();
         assertThatThrownBy(small::update).isInstanceOfSatisfying(OversizedMetadataException.class, e -> {
             assertThat(e.role()).contains("timestamp");
             assertThat(e.limit()).isEqualTo(100);
@@ -302,10 +322,14 @@ class BadMetadataTest {
         // the real server through the Notary client with a small response limit: refused, nothing stored
         NotaryFixtures fx = NotaryFixtures.get();
         String add = fx.gun("add");
-        NotaryClient small = NotaryClient.builder(fx.url()).maxResponseBytes(512).build();
+        NotaryClient small =
+                NotaryClient.builder(fx.url()).maxResponseBytes(512).build();
         FileTrustedMetaStore empty = new FileTrustedMetaStore(tmp.resolve("small"));
-        Updater u = Updater.builder().gun(add).fetcher(new dev.custody.tuf.update.NotaryMetaFetcher(small, add))
-                .store(empty).build();
+        Updater u = Updater.builder()
+                .gun(add)
+                .fetcher(new dev.custody.tuf.update.NotaryMetaFetcher(small, add))
+                .store(empty)
+                .build();
         assertThatThrownBy(u::update).isInstanceOfSatisfying(OversizedMetadataException.class, e -> {
             assertThat(e.role()).contains("root");
             assertThat(e.limit()).isEqualTo(512);
@@ -358,22 +382,35 @@ class BadMetadataTest {
     @Test
     void update_validChangeMovesTrustedCopyForward() throws Exception {
         // the control case: a correctly re-signed change is accepted and stored
-        swizzler.change("targets/releases", (Targets t) -> t
-                .withTarget("v2", FileMeta.of("v2".getBytes(StandardCharsets.UTF_8))).withVersion(t.version() + 1));
+        swizzler.change(
+                "targets/releases",
+                (Targets t) -> t.withTarget("v2", FileMeta.of("v2".getBytes(StandardCharsets.UTF_8)))
+                        .withVersion(t.version() + 1));
         var repo = updater().update();
-        assertThat(repo.listTargets("targets")).extracting(dev.custody.tuf.model.Repository.Target::name).contains("v2");
+        assertThat(repo.listTargets("targets"))
+                .extracting(dev.custody.tuf.model.Repository.Target::name)
+                .contains("v2");
         assertThat(trusted()).isNotEqualTo(trustedBefore);
-        assertThat(Signed.parse(store.get(gun, "targets/releases"), "targets/releases").version())
-                .isGreaterThan(Signed.parse(HexFormat.of().parseHex(trustedBefore.get("targets/releases")), "targets/releases").version());
+        assertThat(Signed.parse(store.get(gun, "targets/releases"), "targets/releases")
+                        .version())
+                .isGreaterThan(
+                        Signed.parse(HexFormat.of().parseHex(trustedBefore.get("targets/releases")), "targets/releases")
+                                .version());
     }
 
     @Test
     void update_expiredAfterTime() throws Exception {
         // nothing changed on the server, but the client's clock is past the timestamp's expiry
-        Updater later = Updater.builder().gun(gun).fetcher(swizzler.repo()).store(store)
-                .clock(Clock.offset(clock, Duration.ofDays(15))).build();
-        assertThatThrownBy(later::update).isInstanceOfSatisfying(ExpiredMetadataException.class,
-                e -> assertThat(e.role()).contains("timestamp"));
+        Updater later = Updater.builder()
+                .gun(gun)
+                .fetcher(swizzler.repo())
+                .store(store)
+                .clock(Clock.offset(clock, Duration.ofDays(15)))
+                .build();
+        assertThatThrownBy(later::update)
+                .isInstanceOfSatisfying(
+                        ExpiredMetadataException.class,
+                        e -> assertThat(e.role()).contains("timestamp"));
         assertTrustedUnchanged();
     }
 

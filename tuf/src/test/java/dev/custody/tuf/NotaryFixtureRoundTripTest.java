@@ -35,8 +35,19 @@ class NotaryFixtureRoundTripTest {
     Path tmp;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"init", "add", "delegation", "delegation-paths", "rotate-targets",
-            "rotate-snapshot-server", "witness", "rotate-root", "odd-names", "edit-by-custody"})
+    @ValueSource(
+            strings = {
+                "init",
+                "add",
+                "delegation",
+                "delegation-paths",
+                "rotate-targets",
+                "rotate-snapshot-server",
+                "witness",
+                "rotate-root",
+                "odd-names",
+                "edit-by-custody"
+            })
     void update_fixture(String scenario) throws Exception {
         NotaryFixtures fx = NotaryFixtures.get();
         String gun = fx.gun(scenario);
@@ -45,11 +56,19 @@ class NotaryFixtureRoundTripTest {
         // start from version 1 so the root chain (N.root.json) is walked and checked
         store.commit(gun, Map.of("root", client.getRootVersion(gun, 1)), java.util.Set.of());
 
-        Repository repo = Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(store).build().update();
+        Repository repo = Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .build()
+                .update();
 
         // the latest root is the server's root.json
         assertThat(store.get(gun, "root")).isEqualTo(client.getRole(gun, "root"));
-        int expectedRootVersion = List.of("rotate-targets", "rotate-snapshot-server", "rotate-root").contains(scenario) ? 2 : 1;
+        int expectedRootVersion = List.of("rotate-targets", "rotate-snapshot-server", "rotate-root")
+                        .contains(scenario)
+                ? 2
+                : 1;
         assertThat(repo.root().version()).isEqualTo(expectedRootVersion);
 
         for (String role : store.roles(gun)) {
@@ -66,8 +85,12 @@ class NotaryFixtureRoundTripTest {
         Map<String, List<String>> theirs = NotaryFixtures.parseList(cli.ok("list", gun));
         Map<String, List<String>> ours = new LinkedHashMap<>();
         for (Repository.Target t : repo.listTargets("targets")) {
-            ours.put(t.name(), List.of(HexFormat.of().formatHex(t.meta().hash("sha256").orElseThrow()),
-                    Long.toString(t.meta().length()), t.role()));
+            ours.put(
+                    t.name(),
+                    List.of(
+                            HexFormat.of().formatHex(t.meta().hash("sha256").orElseThrow()),
+                            Long.toString(t.meta().length()),
+                            t.role()));
         }
         assertThat(ours).isEqualTo(theirs);
     }
@@ -77,7 +100,8 @@ class NotaryFixtureRoundTripTest {
     void keyIds_fixture(String scenario) throws Exception {
         NotaryFixtures fx = NotaryFixtures.get();
         String gun = fx.gun(scenario);
-        Root root = (Root) Signed.parse(fx.client().getRole(gun, "root"), "root").signed();
+        Root root =
+                (Root) Signed.parse(fx.client().getRole(gun, "root"), "root").signed();
         // every key ID in root.json is the SHA-256 of the canonical key object
         root.keys().forEach((id, key) -> assertThat(key.id()).isEqualTo(id));
         // the root key is listed under its certificate-bearing ID; notary names the private key file

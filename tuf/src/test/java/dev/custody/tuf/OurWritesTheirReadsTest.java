@@ -9,7 +9,6 @@ import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
-import dev.custody.tuf.model.Targets;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.repo.PublishSet;
@@ -18,7 +17,6 @@ import dev.custody.tuf.repo.ServerKeys;
 import dev.custody.tuf.server.NotaryClient;
 import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.testing.NotaryFixtures;
-import dev.custody.tuf.testing.NotaryKeys;
 import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.update.FileTrustedMetaStore;
 import dev.custody.tuf.update.NotaryMetaFetcher;
@@ -29,7 +27,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,8 +62,8 @@ class OurWritesTheirReadsTest {
         Signer targets = newKey("targets");
         Signer snapshot = newKey("snapshot");
         signers.addAll(List.of(root, targets, snapshot));
-        RepoEditor init = RepoEditor.create(gun, rootCert, targets.key(), snapshot.key(),
-                serverKeys.get(gun, "timestamp"), clock);
+        RepoEditor init = RepoEditor.create(
+                gun, rootCert, targets.key(), snapshot.key(), serverKeys.get(gun, "timestamp"), clock);
         init.addTarget("targets", "v1", FileMeta.of(bytes("one")));
         PublishSet first = init.buildPublish(KeyRing.of(signers));
         assertThat(first.files().keySet()).containsExactly("root", "targets", "snapshot");
@@ -88,25 +85,30 @@ class OurWritesTheirReadsTest {
                 .buildPublish(KeyRing.of(signers));
         assertThat(deleg.files().keySet()).containsExactly("targets", "targets/releases", "snapshot");
         client.publish(gun, deleg.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun, "-r", "targets/releases"))).containsOnlyKeys("rel");
+        assertThat(NotaryFixtures.parseList(cached.ok("list", gun, "-r", "targets/releases")))
+                .containsOnlyKeys("rel");
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "rel");
 
         // targets key rotation: root v2, targets re-signed with the new key
         Signer targets2 = newKey("targets");
         signers.add(targets2);
-        PublishSet rot = edit(client, store, gun).rotateKey("targets", targets2.key())
-                .addTarget("targets", "v2", FileMeta.of(bytes("two"))).buildPublish(KeyRing.of(signers));
+        PublishSet rot = edit(client, store, gun)
+                .rotateKey("targets", targets2.key())
+                .addTarget("targets", "v2", FileMeta.of(bytes("two")))
+                .buildPublish(KeyRing.of(signers));
         assertThat(rot.files().keySet()).containsExactly("root", "targets", "snapshot");
         client.publish(gun, rot.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
 
         // snapshot key rotation to the server (-r): root v3 only; the server signs snapshots from now on
         TufKey serverSnapshot = serverKeys.rotate(gun, "snapshot");
-        PublishSet snapR = edit(client, store, gun).rotateKey("snapshot", serverSnapshot).buildPublish(KeyRing.of(signers));
+        PublishSet snapR =
+                edit(client, store, gun).rotateKey("snapshot", serverSnapshot).buildPublish(KeyRing.of(signers));
         assertThat(snapR.files().keySet()).containsExactly("root");
         client.publish(gun, snapR.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
-        PublishSet afterR = edit(client, store, gun).addTarget("targets", "v3", FileMeta.of(bytes("three")))
+        PublishSet afterR = edit(client, store, gun)
+                .addTarget("targets", "v3", FileMeta.of(bytes("three")))
                 .buildPublish(KeyRing.of(signers));
         assertThat(afterR.files().keySet()).containsExactly("targets");
         client.publish(gun, afterR.files());
@@ -119,20 +121,27 @@ class OurWritesTheirReadsTest {
         PublishSet rr = edit(client, store, gun).rotateRootKey(rootCert2).buildPublish(KeyRing.of(signers));
         Signed<?> newRoot = Signed.parse(rr.files().get("root"), "root");
         assertThat(newRoot.version()).isEqualTo(4);
-        assertThat(newRoot.signatures()).extracting(s -> s.keyId()).containsExactlyInAnyOrder(rootCert.id(), rootCert2.id());
+        assertThat(newRoot.signatures())
+                .extracting(s -> s.keyId())
+                .containsExactlyInAnyOrder(rootCert.id(), rootCert2.id());
         client.publish(gun, rr.files());
         // the client that cached root v1 walks 2, 3, 4 and accepts
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
         assertThat(((Root) Signed.parse(java.nio.file.Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
-                .signed()).version()).isEqualTo(4);
+                                .signed())
+                        .version())
+                .isEqualTo(4);
         // and so does a new one, and our updater
-        assertThat(NotaryFixtures.parseList(fx.freshCli("fresh").ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
+        assertThat(NotaryFixtures.parseList(fx.freshCli("fresh").ok("list", gun)))
+                .containsOnlyKeys("v1", "v2", "v3", "rel");
         Repository now = update(client, store, gun);
         assertThat(now.root().version()).isEqualTo(4);
 
         // after the rotation the new root key alone can sign the next root
-        PublishSet witness = RepoEditor.load(now, clock).witness("root").buildPublish(KeyRing.of(List.of(root2, targets2)));
-        assertThat(Signed.parse(witness.files().get("root"), "root").signatures()).hasSize(1);
+        PublishSet witness =
+                RepoEditor.load(now, clock).witness("root").buildPublish(KeyRing.of(List.of(root2, targets2)));
+        assertThat(Signed.parse(witness.files().get("root"), "root").signatures())
+                .hasSize(1);
         client.publish(gun, witness.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
     }
@@ -142,7 +151,13 @@ class OurWritesTheirReadsTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(store).clock(clock).build().update();
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .clock(clock)
+                .build()
+                .update();
     }
 
     static byte[] bytes(String s) {
@@ -150,6 +165,7 @@ class OurWritesTheirReadsTest {
     }
 
     static String sha256Hex(byte[] b) throws Exception {
-        return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        return HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -1,9 +1,9 @@
 package dev.custody.tuf;
 
 import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
-import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.sign.Signer;
@@ -28,7 +28,8 @@ class SoftHsmOurWritesTheirReadsTest extends OurWritesTheirReadsTest {
         String label = "tuf-" + UUID.randomUUID().toString().substring(0, 8);
         SoftHsm.Token t = SoftHsm.forThisProcess().createToken(label);
         backend = Pkcs11.open(SoftHsm.MODULE);
-        token = backend.open(TokenSelector.byLabel(label), PinSource.of(t.userPin().toCharArray()));
+        token = backend.open(
+                TokenSelector.byLabel(label), PinSource.of(t.userPin().toCharArray()));
         token.login();
     }
 

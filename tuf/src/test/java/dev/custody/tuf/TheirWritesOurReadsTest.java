@@ -2,35 +2,23 @@ package dev.custody.tuf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.custody.testhsm.NotaryCli;
-import dev.custody.tuf.keys.PublicKeys;
-import dev.custody.tuf.keys.RootCertificates;
 import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Repository;
-import dev.custody.tuf.model.Root;
-import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Targets;
-import dev.custody.tuf.model.TufKey;
-import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.repo.PublishSet;
 import dev.custody.tuf.repo.RepoEditor;
-import dev.custody.tuf.repo.ServerKeys;
 import dev.custody.tuf.server.NotaryClient;
-import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.testing.NotaryFixtures;
 import dev.custody.tuf.testing.NotaryKeys;
-import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.update.FileTrustedMetaStore;
 import dev.custody.tuf.update.NotaryMetaFetcher;
 import dev.custody.tuf.update.Updater;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,12 +40,16 @@ class TheirWritesOurReadsTest {
         NotaryClient client = fx.client();
         FileTrustedMetaStore store = new FileTrustedMetaStore(tmp.resolve("theirs"));
         Repository theirs = update(client, store, gun);
-        assertThat(theirs.listTargets("targets")).extracting(Repository.Target::name).containsExactly("rel", "v1");
+        assertThat(theirs.listTargets("targets"))
+                .extracting(Repository.Target::name)
+                .containsExactly("rel", "v1");
 
         // notary's own keys, decrypted from its trust dir (as a migration would import them)
         NotaryKeys keys = fx.keysOf("edit-by-custody");
         Targets top = theirs.targetsRole("targets").orElseThrow().signed();
-        keys.with(top.delegationsOrEmpty().keys().values().iterator().next(), fx.scenarioFile("edit-by-custody", "releases.key"));
+        keys.with(
+                top.delegationsOrEmpty().keys().values().iterator().next(),
+                fx.scenarioFile("edit-by-custody", "releases.key"));
 
         PublishSet set = RepoEditor.load(theirs, clock)
                 .addTarget("targets", "ours", FileMeta.of(bytes("ours")))
@@ -70,18 +62,26 @@ class TheirWritesOurReadsTest {
         Map<String, List<String>> expected = Map.of(
                 "ours", List.of(sha256Hex(bytes("ours")), "4", "targets"),
                 "ours-rel", List.of(sha256Hex(bytes("ours-rel")), "8", "targets/releases"),
-                "rel", List.of(sha256Hex(java.nio.file.Files.readAllBytes(fx.scenarioFile("edit-by-custody", "files/app.bin"))),
-                        "4096", "targets/releases"));
+                "rel",
+                        List.of(
+                                sha256Hex(java.nio.file.Files.readAllBytes(
+                                        fx.scenarioFile("edit-by-custody", "files/app.bin"))),
+                                "4096",
+                                "targets/releases"));
         // the notary client that made the repository (with its cache) and a new one both list our edit
-        assertThat(NotaryFixtures.parseList(fx.cliOf("edit-by-custody").ok("list", gun))).isEqualTo(expected);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("theirs").ok("list", gun))).isEqualTo(expected);
-        assertThat(update(client, store, gun).listTargets("targets")).extracting(Repository.Target::name)
+        assertThat(NotaryFixtures.parseList(fx.cliOf("edit-by-custody").ok("list", gun)))
+                .isEqualTo(expected);
+        assertThat(NotaryFixtures.parseList(fx.freshCli("theirs").ok("list", gun)))
+                .isEqualTo(expected);
+        assertThat(update(client, store, gun).listTargets("targets"))
+                .extracting(Repository.Target::name)
                 .containsExactly("ours", "ours-rel", "rel");
         // and notary can still publish on top of our edit
         Path f = tmp.resolve("later.txt");
         java.nio.file.Files.writeString(f, "later");
         fx.cliOf("edit-by-custody").ok("add", gun, "later", f.toString(), "--publish");
-        assertThat(update(client, store, gun).listTargets("targets")).extracting(Repository.Target::name)
+        assertThat(update(client, store, gun).listTargets("targets"))
+                .extracting(Repository.Target::name)
                 .containsExactly("later", "ours", "ours-rel", "rel");
     }
 
@@ -90,7 +90,13 @@ class TheirWritesOurReadsTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(store).clock(clock).build().update();
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .clock(clock)
+                .build()
+                .update();
     }
 
     static byte[] bytes(String s) {
@@ -98,6 +104,7 @@ class TheirWritesOurReadsTest {
     }
 
     static String sha256Hex(byte[] b) throws Exception {
-        return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        return HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
-import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.SoftHsm;
@@ -18,7 +18,6 @@ import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signature;
 import dev.custody.tuf.model.Signed;
-import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.repo.PublishSet;
 import dev.custody.tuf.repo.RepoEditor;
@@ -69,11 +68,14 @@ class ThresholdRootTest {
         // every token exists before the module is opened: the slot list is read at C_Initialize
         List<SoftHsm.Token> made = new ArrayList<>();
         for (String holder : List.of("alice", "bob", "carol", "dave", "erin")) {
-            made.add(SoftHsm.forThisProcess().createToken("root-" + holder + "-" + UUID.randomUUID().toString().substring(0, 6)));
+            made.add(SoftHsm.forThisProcess()
+                    .createToken("root-" + holder + "-"
+                            + UUID.randomUUID().toString().substring(0, 6)));
         }
         backend = Pkcs11.open(SoftHsm.MODULE);
         for (SoftHsm.Token t : made) {
-            HsmToken token = backend.open(TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
+            HsmToken token = backend.open(
+                    TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
             token.login();
             tokens.add(token);
         }
@@ -89,7 +91,8 @@ class ThresholdRootTest {
 
     /** A root key on the token of holder {@code i} (0 alice … 4 erin), presented as its root certificate. */
     private Signer rootKey(int i, String gun) throws Exception {
-        Signer bare = TokenSigner.generate(tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8));
+        Signer bare = TokenSigner.generate(
+                tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8));
         return bare.as(PublicKeys.toTufKey(RootCertificates.create(bare, gun, clock)));
     }
 
@@ -101,58 +104,75 @@ class ThresholdRootTest {
         String gun = "example.com/threshold/" + UUID.randomUUID().toString().substring(0, 8);
         List<Signer> bare = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            bare.add(TokenSigner.generate(tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8)));
+            bare.add(TokenSigner.generate(
+                    tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8)));
         }
         List<Signer> software = new ArrayList<>();
-        RepoInit init = RepoInit.create(gun, bare, 2, (g, role) -> {
-            SoftwareSigner s = SoftwareSigner.ecdsa();
-            software.add(s);
-            return s;
-        }, serverKeys, false, clock);
+        RepoInit init = RepoInit.create(
+                gun,
+                bare,
+                2,
+                (g, role) -> {
+                    SoftwareSigner s = SoftwareSigner.ecdsa();
+                    software.add(s);
+                    return s;
+                },
+                serverKeys,
+                false,
+                clock);
         Signer alice = init.signers().get(0);
         Signer bob = init.signers().get(1);
         Signer carol = init.signers().get(2);
         assertThat(init.editor().root().role("root").threshold()).isEqualTo(2);
-        assertThat(init.editor().root().role("root").keyIds()).containsExactlyInAnyOrder(alice.keyId(), bob.keyId(),
-                carol.keyId());
+        assertThat(init.editor().root().role("root").keyIds())
+                .containsExactlyInAnyOrder(alice.keyId(), bob.keyId(), carol.keyId());
 
         // one root token is not enough: the editor refuses before anything is sent
         KeyRing onlyAlice = KeyRing.of(List.of(alice)).and(KeyRing.of(software));
-        assertThatThrownBy(() -> init.editor().buildPublish(onlyAlice)).isInstanceOfSatisfying(
-                SignatureThresholdException.class, e -> {
+        assertThatThrownBy(() -> init.editor().buildPublish(onlyAlice))
+                .isInstanceOfSatisfying(SignatureThresholdException.class, e -> {
                     assertThat(e.needed()).isEqualTo(2);
                     assertThat(e.found()).isEqualTo(1);
                 });
 
         // alice and bob sign (carol's token stays in the safe)
         init.editor().addTarget("targets", "v1", FileMeta.of(bytes("one")));
-        PublishSet first = init.editor().buildPublish(KeyRing.of(List.of(alice, bob)).and(KeyRing.of(software)));
+        PublishSet first =
+                init.editor().buildPublish(KeyRing.of(List.of(alice, bob)).and(KeyRing.of(software)));
         Signed<?> root1 = Signed.parse(first.files().get("root"), "root");
-        assertThat(root1.signatures()).extracting(Signature::keyId).containsExactlyInAnyOrder(alice.keyId(), bob.keyId());
+        assertThat(root1.signatures())
+                .extracting(Signature::keyId)
+                .containsExactlyInAnyOrder(alice.keyId(), bob.keyId());
         client.publish(gun, first.files());
 
         NotaryCli cached = fx.freshCli("threshold-cached");
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
         FileTrustedMetaStore store = new FileTrustedMetaStore(tmp.resolve("ours"));
-        assertThat(update(client, store, gun).root().signed().role("root").threshold()).isEqualTo(2);
+        assertThat(update(client, store, gun).root().signed().role("root").threshold())
+                .isEqualTo(2);
 
         // carol's token is lost: alice and bob sign a root v2 that lists dave's new key instead
         Signer dave = rootKey(3, gun);
-        PublishSet rotated = RepoEditor.load(update(client, store, gun), clock).replaceRootKey(carol.keyId(), dave.key())
+        PublishSet rotated = RepoEditor.load(update(client, store, gun), clock)
+                .replaceRootKey(carol.keyId(), dave.key())
                 .buildPublish(KeyRing.of(List.of(alice, bob, dave)).and(KeyRing.of(software)));
         Signed<?> root2 = Signed.parse(rotated.files().get("root"), "root");
         Root r2 = (Root) root2.signed();
         assertThat(r2.version()).isEqualTo(2);
         assertThat(r2.role("root").threshold()).isEqualTo(2);
         assertThat(r2.role("root").keyIds()).containsExactlyInAnyOrder(alice.keyId(), bob.keyId(), dave.keyId());
-        assertThat(root2.signatures()).extracting(Signature::keyId)
+        assertThat(root2.signatures())
+                .extracting(Signature::keyId)
                 .containsExactlyInAnyOrder(alice.keyId(), bob.keyId(), dave.keyId());
         client.publish(gun, rotated.files());
         // the client that cached v1 (alice, bob, carol; 2 of 3) accepts v2
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
-        assertThat(((Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root").signed()).version())
+        assertThat(((Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
+                                .signed())
+                        .version())
                 .isEqualTo(2);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("threshold-fresh").ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryFixtures.parseList(fx.freshCli("threshold-fresh").ok("list", gun)))
+                .containsOnlyKeys("v1");
         Repository now = update(client, store, gun);
         assertThat(now.root().version()).isEqualTo(2);
 
@@ -163,19 +183,21 @@ class ThresholdRootTest {
         @SuppressWarnings("unchecked")
         Signed<Root> shortRoot = Signing.addSignatures((Signed<Root>) unsigned.get("root"), List.of(alice, erin));
         // our verifier: the chain from v2 does not reach it
-        TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, now.root().toBytes(), TrustPinning.TOFU, clock);
-        assertThatThrownBy(() -> trusted.updateRoot(shortRoot.toBytes())).isInstanceOfSatisfying(
-                RootRotationException.class, e -> {
+        TrustedMetadata trusted =
+                TrustedMetadata.fromTrustedRoot(gun, now.root().toBytes(), TrustPinning.TOFU, clock);
+        assertThatThrownBy(() -> trusted.updateRoot(shortRoot.toBytes()))
+                .isInstanceOfSatisfying(RootRotationException.class, e -> {
                     assertThat(e.byTrustedKeys()).isTrue();
                     assertThat(e.needed()).isEqualTo(2);
                     assertThat(e.found()).isEqualTo(1);
                 });
         // notary-server refuses it too
         PublishSet shortSet = shortEdit.buildPublish(KeyRing.of(software), Map.of("root", shortRoot));
-        assertThatThrownBy(() -> client.publish(gun, shortSet.files())).isInstanceOfSatisfying(
-                MetadataRejectedException.class, e -> {
+        assertThatThrownBy(() -> client.publish(gun, shortSet.files()))
+                .isInstanceOfSatisfying(MetadataRejectedException.class, e -> {
                     assertThat(e.validationError()).contains("ErrBadRoot");
-                    assertThat(e.validationMessage().orElseThrow()).contains("could not rotate trust to a new trusted root");
+                    assertThat(e.validationMessage().orElseThrow())
+                            .contains("could not rotate trust to a new trusted root");
                 });
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
 
@@ -184,39 +206,51 @@ class ThresholdRootTest {
         Signer frank = rootKey(3, gun);
         RepoEditor ownShortEdit = RepoEditor.load(now, clock).rotateRootKeys(List.of(erin.key(), frank.key()), 2);
         @SuppressWarnings("unchecked")
-        Signed<Root> ownShort = Signing.addSignatures((Signed<Root>) ownShortEdit.buildUnsigned().get("root"),
-                List.of(alice, bob, erin));
-        assertThatThrownBy(() -> trusted.updateRoot(ownShort.toBytes())).isInstanceOfSatisfying(
-                RootRotationException.class, e -> {
+        Signed<Root> ownShort = Signing.addSignatures(
+                (Signed<Root>) ownShortEdit.buildUnsigned().get("root"), List.of(alice, bob, erin));
+        assertThatThrownBy(() -> trusted.updateRoot(ownShort.toBytes()))
+                .isInstanceOfSatisfying(RootRotationException.class, e -> {
                     assertThat(e.byTrustedKeys()).isFalse();
                     assertThat(e.needed()).isEqualTo(2);
                     assertThat(e.found()).isEqualTo(1);
                 });
         PublishSet ownShortSet = ownShortEdit.buildPublish(KeyRing.of(software), Map.of("root", ownShort));
-        assertThatThrownBy(() -> client.publish(gun, ownShortSet.files())).isInstanceOfSatisfying(
-                MetadataRejectedException.class, e -> {
+        assertThatThrownBy(() -> client.publish(gun, ownShortSet.files()))
+                .isInstanceOfSatisfying(MetadataRejectedException.class, e -> {
                     assertThat(e.validationError()).contains("ErrBadRoot");
                     assertThat(e.validationMessage().orElseThrow()).contains("failed to validate integrity of roots");
                 });
         // the editor itself refuses to build either short root
-        assertThatThrownBy(() -> RepoEditor.load(now, clock).rotateRootKeys(List.of(erin.key(), frank.key()), 2)
-                .buildPublish(KeyRing.of(List.of(alice, bob, erin)).and(KeyRing.of(software))))
+        assertThatThrownBy(() -> RepoEditor.load(now, clock)
+                        .rotateRootKeys(List.of(erin.key(), frank.key()), 2)
+                        .buildPublish(KeyRing.of(List.of(alice, bob, erin)).and(KeyRing.of(software))))
                 .isInstanceOf(SignatureThresholdException.class);
-        assertThatThrownBy(() -> RepoEditor.load(now, clock).replaceRootKey(bob.keyId(), erin.key())
-                .buildPublish(KeyRing.of(List.of(alice, erin)).and(KeyRing.of(software))))
+        assertThatThrownBy(() -> RepoEditor.load(now, clock)
+                        .replaceRootKey(bob.keyId(), erin.key())
+                        .buildPublish(KeyRing.of(List.of(alice, erin)).and(KeyRing.of(software))))
                 .isInstanceOf(SignatureThresholdException.class);
 
         // a new repository whose first root carries one signature of its 2-of-3 root keys
         String gun2 = gun + "-one";
-        List<Signer> bare2 = List.of(TokenSigner.generate(tokens.get(0), "r2a"), TokenSigner.generate(tokens.get(1), "r2b"),
+        List<Signer> bare2 = List.of(
+                TokenSigner.generate(tokens.get(0), "r2a"),
+                TokenSigner.generate(tokens.get(1), "r2b"),
                 TokenSigner.generate(tokens.get(2), "r2c"));
-        RepoInit init2 = RepoInit.create(gun2, bare2, 2, (g, role) -> {
-            SoftwareSigner s = SoftwareSigner.ecdsa();
-            software.add(s);
-            return s;
-        }, serverKeys, false, clock);
+        RepoInit init2 = RepoInit.create(
+                gun2,
+                bare2,
+                2,
+                (g, role) -> {
+                    SoftwareSigner s = SoftwareSigner.ecdsa();
+                    software.add(s);
+                    return s;
+                },
+                serverKeys,
+                false,
+                clock);
         @SuppressWarnings("unchecked")
-        Signed<Root> oneOfThree = Signing.addSignatures((Signed<Root>) init2.editor().buildUnsigned().get("root"),
+        Signed<Root> oneOfThree = Signing.addSignatures(
+                (Signed<Root>) init2.editor().buildUnsigned().get("root"),
                 List.of(init2.signers().get(0)));
         assertThatThrownBy(() -> TrustedMetadata.bootstrap(gun2, oneOfThree.toBytes(), TrustPinning.TOFU, clock))
                 .isInstanceOfSatisfying(SignatureThresholdException.class, e -> {
@@ -225,8 +259,8 @@ class ThresholdRootTest {
                     assertThat(e.missingKeyIds()).hasSize(2);
                 });
         PublishSet oneSet = init2.editor().buildPublish(KeyRing.of(software), Map.of("root", oneOfThree));
-        assertThatThrownBy(() -> client.publish(gun2, oneSet.files())).isInstanceOfSatisfying(
-                MetadataRejectedException.class, e -> {
+        assertThatThrownBy(() -> client.publish(gun2, oneSet.files()))
+                .isInstanceOfSatisfying(MetadataRejectedException.class, e -> {
                     assertThat(e.validationError()).contains("ErrBadRoot");
                     assertThat(e.validationMessage().orElseThrow()).contains("failed to validate integrity of roots");
                 });
@@ -236,7 +270,12 @@ class ThresholdRootTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(store).clock(clock).build()
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .clock(clock)
+                .build()
                 .update();
     }
 

@@ -42,8 +42,11 @@ class YubikeyRootOurWritesTheirReadsTest extends SoftHsmOurWritesTheirReadsTest 
         emulator = YubikeyEmulator.builder().card(PivCard.builder(SERIAL)).start();
         emulator.requireUsableInThisProcess();
         profile = YubikeyProfile.open(YubikeyEmulator.YKCS11);
-        yubikey = profile.open(Integer.toString(SERIAL), PinSource.of(PivCard.DEFAULT_PIN.toCharArray()),
-                ManagementKeySource.wellKnownDefault(), TouchNotifier.none());
+        yubikey = profile.open(
+                Integer.toString(SERIAL),
+                PinSource.of(PivCard.DEFAULT_PIN.toCharArray()),
+                ManagementKeySource.wellKnownDefault(),
+                TouchNotifier.none());
         yubikey.login();
         rootSlots = List.of(PivSlot.SIGNATURE, PivSlot.RETIRED_1).iterator();
     }
@@ -67,7 +70,7 @@ class YubikeyRootOurWritesTheirReadsTest extends SoftHsmOurWritesTheirReadsTest 
             return super.newKey(role);
         }
         PivSlot slot = rootSlots.next();
-        return assertTimeoutPreemptively(Duration.ofSeconds(60),
-                () -> TokenSigner.of(yubikey, yubikey.generate(slot, KeyAlgorithm.EC_P256)));
+        return assertTimeoutPreemptively(
+                Duration.ofSeconds(60), () -> TokenSigner.of(yubikey, yubikey.generate(slot, KeyAlgorithm.EC_P256)));
     }
 }

@@ -42,45 +42,50 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(CliYubikeyTest.EmulatorCondition.class)
 class CliYubikeyImportTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int SERIAL = 10000302;
-  private static final String MGM = "5e4d3c2b1a0908175e4d3c2b1a0908175e4d3c2b1a090817";
-  private static final String ROOT_PASS = "root-Pass-yk-4c11a0";
-  private static final String REPO_PASS = "repo-Pass-yk-90be2d";
-  static final String GUN = "example.com/ykimport/" + UUID.randomUUID().toString().substring(0, 8);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SERIAL = 10000302;
+    private static final String MGM = "5e4d3c2b1a0908175e4d3c2b1a0908175e4d3c2b1a090817";
+    private static final String ROOT_PASS = "root-Pass-yk-4c11a0";
+    private static final String REPO_PASS = "repo-Pass-yk-90be2d";
+    static final String GUN =
+            "example.com/ykimport/" + UUID.randomUUID().toString().substring(0, 8);
 
-  @TempDir static Path dir;
-  static YubikeyEmulator emulator;
-  static NotaryServer server;
-  static DaemonFixture daemon;
-  static Custody custody;
-  static NotaryCli notary;
-  static final List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
-  static final java.util.logging.Handler LOG_HANDLER = new java.util.logging.Handler() {
-    @Override
-    public void publish(java.util.logging.LogRecord r) {
-      logLines.add(r.getMessage() + (r.getParameters() == null ? "" : " " + java.util.Arrays.toString(r.getParameters()))
-          + (r.getThrown() == null ? "" : " " + r.getThrown()));
-    }
+    @TempDir
+    static Path dir;
 
-    @Override
-    public void flush() {}
+    static YubikeyEmulator emulator;
+    static NotaryServer server;
+    static DaemonFixture daemon;
+    static Custody custody;
+    static NotaryCli notary;
+    static final List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    static final java.util.logging.Handler LOG_HANDLER = new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord r) {
+            logLines.add(r.getMessage()
+                    + (r.getParameters() == null ? "" : " " + java.util.Arrays.toString(r.getParameters()))
+                    + (r.getThrown() == null ? "" : " " + r.getThrown()));
+        }
 
-    @Override
-    public void close() {}
-  };
+        @Override
+        public void flush() {}
 
-  @BeforeAll
-  static void start() throws Exception {
-    java.util.logging.Logger.getLogger("").addHandler(LOG_HANDLER);
-    emulator = YubikeyEmulator.builder()
-        .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
-        .start();
-    emulator.requireUsableInThisProcess();
-    server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
-    Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
-    Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
-    daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, """
+        @Override
+        public void close() {}
+    };
+
+    @BeforeAll
+    static void start() throws Exception {
+        java.util.logging.Logger.getLogger("").addHandler(LOG_HANDLER);
+        emulator = YubikeyEmulator.builder()
+                .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
+                .start();
+        emulator.requireUsableInThisProcess();
+        server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
+        Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
+        Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
+        daemon = new DaemonFixture(
+                dir.resolve("d"), server.url(), null, true, """
           - name: yk1
             profile: yubikey
             module: %s
@@ -88,156 +93,202 @@ class CliYubikeyImportTest {
             pin: file:%s
             managementKey: file:%s
         """.formatted(YubikeyEmulator.YKCS11, SERIAL, pin, mgm));
-    custody = new Custody(daemon.socket, dir.resolve("cds")).env("NOTARY_ROOT_PASSPHRASE", ROOT_PASS)
-        .env("NOTARY_TARGETS_PASSPHRASE", REPO_PASS).env("NOTARY_SNAPSHOT_PASSPHRASE", REPO_PASS);
-    notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server)
-        .passphrase("root", ROOT_PASS).passphrase("targets", REPO_PASS).passphrase("snapshot", REPO_PASS);
-    custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin").ok();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    java.util.logging.Logger.getLogger("").removeHandler(LOG_HANDLER);
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-      if (server != null) {
-        server.close();
-      }
-    } finally {
-      if (emulator != null) {
-        emulator.close();
-      }
+        custody = new Custody(daemon.socket, dir.resolve("cds"))
+                .env("NOTARY_ROOT_PASSPHRASE", ROOT_PASS)
+                .env("NOTARY_TARGETS_PASSPHRASE", REPO_PASS)
+                .env("NOTARY_SNAPSHOT_PASSPHRASE", REPO_PASS);
+        notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server)
+                .passphrase("root", ROOT_PASS)
+                .passphrase("targets", REPO_PASS)
+                .passphrase("snapshot", REPO_PASS);
+        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
+                .ok();
     }
-  }
 
-  @Test
-  void notaryRootKey_importedOntoYubikeySlot9c_adopted_rotateTargetsResignsRoot_notaryFollows() throws Exception {
-    Path file = Files.writeString(dir.resolve("app.tar"), "the release\n");
-    notary.ok("init", GUN);
-    notary.ok("add", GUN, "v1", file.toString());
-    notary.ok("publish", GUN);
-    Map<String, String> ids = new LinkedHashMap<>();
-    for (String line : notary.ok("key", "list").lines().toList()) {
-      String[] cols = line.strip().split("\\s+");
-      if (cols.length >= 3 && cols[cols.length - 2].matches("[0-9a-f]{64}")) {
-        ids.put(cols[0], cols[cols.length - 2]);
-      }
+    @AfterAll
+    static void stop() throws Exception {
+        java.util.logging.Logger.getLogger("").removeHandler(LOG_HANDLER);
+        try {
+            if (daemon != null) {
+                daemon.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (emulator != null) {
+                emulator.close();
+            }
+        }
     }
-    assertThat(ids).containsOnlyKeys("root", "targets", "snapshot");
-    Path priv = notary.trustDir().resolve("private");
-    Map<Path, String> trustDirBefore = snapshot(priv);
 
-    // --slot with several keys but no single root key is refused before anything is sent
-    Custody.Result ambiguous = custody.run("key", "import", priv.resolve(ids.get("targets") + ".key").toString(),
-        priv.resolve(ids.get("snapshot") + ".key").toString(), "--token", "yk1", "--slot", "9a");
-    assertThat(ambiguous.status()).as(ambiguous.err()).isEqualTo(2);
-    assertThat(ambiguous.err().lines()).hasSize(1);
+    @Test
+    void notaryRootKey_importedOntoYubikeySlot9c_adopted_rotateTargetsResignsRoot_notaryFollows() throws Exception {
+        Path file = Files.writeString(dir.resolve("app.tar"), "the release\n");
+        notary.ok("init", GUN);
+        notary.ok("add", GUN, "v1", file.toString());
+        notary.ok("publish", GUN);
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (String line : notary.ok("key", "list").lines().toList()) {
+            String[] cols = line.strip().split("\\s+");
+            if (cols.length >= 3 && cols[cols.length - 2].matches("[0-9a-f]{64}")) {
+                ids.put(cols[0], cols[cols.length - 2]);
+            }
+        }
+        assertThat(ids).containsOnlyKeys("root", "targets", "snapshot");
+        Path priv = notary.trustDir().resolve("private");
+        Map<Path, String> trustDirBefore = snapshot(priv);
 
-    // the root key onto the YubiKey, slot 9c
-    Custody.Result imp = custody.run("key", "import", priv.resolve(ids.get("root") + ".key").toString(),
-        "--token", "yk1", "--slot", "9c").ok();
-    assertThat(imp.out()).contains("Imported root key " + ids.get("root") + " from ")
-        .contains("onto yk1 (serial " + SERIAL + ", slot 9c)");
-    PivCard card = emulator.card(SERIAL);
-    assertThat(card.slotsWithKeys()).containsExactly(PivCard.SLOT_SIGNATURE);
-    assertThat(card.commandLog()).anyMatch(l -> l.equals("00FE119C -> 9000"));
-    // the repository keys onto SoftHSM2
-    custody.run("key", "import", priv.resolve(ids.get("targets") + ".key").toString(),
-        priv.resolve(ids.get("snapshot") + ".key").toString(), "--token", "main").ok();
+        // --slot with several keys but no single root key is refused before anything is sent
+        Custody.Result ambiguous = custody.run(
+                "key",
+                "import",
+                priv.resolve(ids.get("targets") + ".key").toString(),
+                priv.resolve(ids.get("snapshot") + ".key").toString(),
+                "--token",
+                "yk1",
+                "--slot",
+                "9a");
+        assertThat(ambiguous.status()).as(ambiguous.err()).isEqualTo(2);
+        assertThat(ambiguous.err().lines()).hasSize(1);
 
-    // 9c is taken now: a second import there is a CONFLICT and the card keeps its key
-    java.security.interfaces.ECPublicKey onCard = card.publicKey(PivCard.SLOT_SIGNATURE).orElseThrow();
-    Path other = dir.resolve("other.key");
-    Process p = new ProcessBuilder("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-out", other.toString()).redirectErrorStream(true).start();
-    assertThat(p.waitFor()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
-    Custody.Result taken = custody.run("key", "import", other.toString(), "--role", "targets", "--gun", GUN,
-        "--token", "yk1", "--slot", "9c");
-    assertThat(taken.status()).as(taken.err()).isEqualTo(7);
-    assertThat(taken.err().lines()).hasSize(1);
-    assertThat(taken.err()).contains("slot 9c").contains("already holds a key");
-    assertThat(card.publicKey(PivCard.SLOT_SIGNATURE)).contains(onCard);
+        // the root key onto the YubiKey, slot 9c
+        Custody.Result imp = custody.run(
+                        "key",
+                        "import",
+                        priv.resolve(ids.get("root") + ".key").toString(),
+                        "--token",
+                        "yk1",
+                        "--slot",
+                        "9c")
+                .ok();
+        assertThat(imp.out())
+                .contains("Imported root key " + ids.get("root") + " from ")
+                .contains("onto yk1 (serial " + SERIAL + ", slot 9c)");
+        PivCard card = emulator.card(SERIAL);
+        assertThat(card.slotsWithKeys()).containsExactly(PivCard.SLOT_SIGNATURE);
+        assertThat(card.commandLog()).anyMatch(l -> l.equals("00FE119C -> 9000"));
+        // the repository keys onto SoftHSM2
+        custody.run(
+                        "key",
+                        "import",
+                        priv.resolve(ids.get("targets") + ".key").toString(),
+                        priv.resolve(ids.get("snapshot") + ".key").toString(),
+                        "--token",
+                        "main")
+                .ok();
 
-    // the key on the YubiKey is sensitive and not extractable, as the token layer reports it
-    JsonNode scan = JSON.readTree(custody.run("key", "scan", "--token", "yk1", "-o", "json").ok().out());
-    JsonNode rootOnYk = null;
-    for (JsonNode k : scan.path("keys")) {
-      if (k.path("keyId").asText().equals(ids.get("root"))) {
-        rootOnYk = k;
-      }
+        // 9c is taken now: a second import there is a CONFLICT and the card keeps its key
+        java.security.interfaces.ECPublicKey onCard =
+                card.publicKey(PivCard.SLOT_SIGNATURE).orElseThrow();
+        Path other = dir.resolve("other.key");
+        Process p = new ProcessBuilder(
+                        "openssl",
+                        "genpkey",
+                        "-algorithm",
+                        "EC",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:P-256",
+                        "-out",
+                        other.toString())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(p.waitFor())
+                .as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .isZero();
+        Custody.Result taken = custody.run(
+                "key", "import", other.toString(), "--role", "targets", "--gun", GUN, "--token", "yk1", "--slot", "9c");
+        assertThat(taken.status()).as(taken.err()).isEqualTo(7);
+        assertThat(taken.err().lines()).hasSize(1);
+        assertThat(taken.err()).contains("slot 9c").contains("already holds a key");
+        assertThat(card.publicKey(PivCard.SLOT_SIGNATURE)).contains(onCard);
+
+        // the key on the YubiKey is sensitive and not extractable, as the token layer reports it
+        JsonNode scan = JSON.readTree(
+                custody.run("key", "scan", "--token", "yk1", "-o", "json").ok().out());
+        JsonNode rootOnYk = null;
+        for (JsonNode k : scan.path("keys")) {
+            if (k.path("keyId").asText().equals(ids.get("root"))) {
+                rootOnYk = k;
+            }
+        }
+        assertThat(rootOnYk).as(scan.toString()).isNotNull();
+        assertThat(rootOnYk.path("sensitive").asBoolean()).isTrue();
+        assertThat(rootOnYk.path("extractable").asBoolean()).isFalse();
+        assertThat(rootOnYk.path("known").asBoolean()).isTrue();
+
+        // adopt: the server's root is trusted because the root key on the YubiKey signed it
+        Custody.Result adopted = custody.run("adopt", GUN).ok();
+        assertThat(adopted.out())
+                .startsWith("Adopted " + GUN + " at root version 1: its root is signed by root key " + ids.get("root"));
+
+        // a root-signed operation: the new targets key goes on SoftHSM2, root v2 is signed on the YubiKey
+        int before = card.signatures(PivCard.SLOT_SIGNATURE);
+        Custody.Result rot =
+                custody.run("key", "rotate", GUN, "targets", "--token", "main").ok();
+        assertThat(rot.out())
+                .startsWith("Successfully rotated targets key for repository " + GUN)
+                .contains("(root version 2)");
+        assertThat(card.signatures(PivCard.SLOT_SIGNATURE)).isGreaterThan(before);
+        Path f2 = Files.writeString(dir.resolve("app2.tar"), "after the rotation\n");
+        custody.run("add", GUN, "v2", f2.toString(), "-p").ok();
+        NotaryCli fresh = NotaryCli.create(Files.createTempDirectory(dir, "notary-fresh-"), server);
+        assertThat(fresh.ok("list", GUN)).contains("v1 ").contains("v2 ");
+        assertThat(notary.ok("list", GUN)).contains("v2 "); // notary's own client follows root v2 too
+
+        // notary's trust_dir is untouched, and no secret of the imported keys is in state, audit or log
+        assertThat(snapshot(priv)).isEqualTo(trustDirBefore);
+        List<String> secrets = new ArrayList<>(List.of(ROOT_PASS, REPO_PASS));
+        for (String pem : trustDirBefore.values()) {
+            pem.lines().filter(l -> l.length() >= 40 && !l.startsWith("-----")).forEach(secrets::add);
+            PrivateKeyInfo info = decrypt(pem, pem.contains("role: root") ? ROOT_PASS : REPO_PASS);
+            secrets.add(Base64.getEncoder().encodeToString(info.getEncoded()));
+            byte[] s = ((ECPrivateKey) new JcaPEMKeyConverter().getPrivateKey(info))
+                    .getS()
+                    .toByteArray();
+            byte[] scalar = java.util.Arrays.copyOfRange(s, Math.max(0, s.length - 32), s.length);
+            secrets.add(HexFormat.of().formatHex(scalar));
+            secrets.add(HexFormat.of().formatHex(scalar).toUpperCase(java.util.Locale.ROOT));
+            secrets.add(Base64.getEncoder().encodeToString(scalar));
+        }
+        List<Path> files;
+        try (Stream<Path> w = Files.walk(daemon.dir)) {
+            files = w.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).anyMatch(f -> f.endsWith("audit.log")).anyMatch(f -> f.endsWith("keys.json"));
+        for (Path f : files) {
+            String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+            for (String secret : secrets) {
+                assertThat(content)
+                        .as("%s holds a secret of the imported keys", f)
+                        .doesNotContain(secret);
+            }
+        }
+        assertThat(logLines).isNotEmpty();
+        String logged = String.join("\n", logLines) + String.join("\n", card.commandLog());
+        for (String secret : secrets) {
+            assertThat(logged).as("a log holds a secret of the imported keys").doesNotContain(secret);
+        }
+        assertThat(imp.out() + imp.err() + rot.out() + rot.err()).doesNotContain(ROOT_PASS);
     }
-    assertThat(rootOnYk).as(scan.toString()).isNotNull();
-    assertThat(rootOnYk.path("sensitive").asBoolean()).isTrue();
-    assertThat(rootOnYk.path("extractable").asBoolean()).isFalse();
-    assertThat(rootOnYk.path("known").asBoolean()).isTrue();
 
-    // adopt: the server's root is trusted because the root key on the YubiKey signed it
-    Custody.Result adopted = custody.run("adopt", GUN).ok();
-    assertThat(adopted.out()).startsWith("Adopted " + GUN + " at root version 1: its root is signed by root key "
-        + ids.get("root"));
+    private static Map<Path, String> snapshot(Path d) throws Exception {
+        Map<Path, String> out = new LinkedHashMap<>();
+        try (Stream<Path> w = Files.walk(d)) {
+            for (Path f : w.filter(Files::isRegularFile).sorted().toList()) {
+                out.put(f, Files.readString(f, StandardCharsets.US_ASCII));
+            }
+        }
+        return out;
+    }
 
-    // a root-signed operation: the new targets key goes on SoftHSM2, root v2 is signed on the YubiKey
-    int before = card.signatures(PivCard.SLOT_SIGNATURE);
-    Custody.Result rot = custody.run("key", "rotate", GUN, "targets", "--token", "main").ok();
-    assertThat(rot.out()).startsWith("Successfully rotated targets key for repository " + GUN)
-        .contains("(root version 2)");
-    assertThat(card.signatures(PivCard.SLOT_SIGNATURE)).isGreaterThan(before);
-    Path f2 = Files.writeString(dir.resolve("app2.tar"), "after the rotation\n");
-    custody.run("add", GUN, "v2", f2.toString(), "-p").ok();
-    NotaryCli fresh = NotaryCli.create(Files.createTempDirectory(dir, "notary-fresh-"), server);
-    assertThat(fresh.ok("list", GUN)).contains("v1 ").contains("v2 ");
-    assertThat(notary.ok("list", GUN)).contains("v2 "); // notary's own client follows root v2 too
-
-    // notary's trust_dir is untouched, and no secret of the imported keys is in state, audit or log
-    assertThat(snapshot(priv)).isEqualTo(trustDirBefore);
-    List<String> secrets = new ArrayList<>(List.of(ROOT_PASS, REPO_PASS));
-    for (String pem : trustDirBefore.values()) {
-      pem.lines().filter(l -> l.length() >= 40 && !l.startsWith("-----")).forEach(secrets::add);
-      PrivateKeyInfo info = decrypt(pem, pem.contains("role: root") ? ROOT_PASS : REPO_PASS);
-      secrets.add(Base64.getEncoder().encodeToString(info.getEncoded()));
-      byte[] s = ((ECPrivateKey) new JcaPEMKeyConverter().getPrivateKey(info)).getS().toByteArray();
-      byte[] scalar = java.util.Arrays.copyOfRange(s, Math.max(0, s.length - 32), s.length);
-      secrets.add(HexFormat.of().formatHex(scalar));
-      secrets.add(HexFormat.of().formatHex(scalar).toUpperCase(java.util.Locale.ROOT));
-      secrets.add(Base64.getEncoder().encodeToString(scalar));
+    private static PrivateKeyInfo decrypt(String pem, String pass) throws Exception {
+        try (PemReader r = new PemReader(new StringReader(pem))) {
+            PemObject o = r.readPemObject();
+            return new PKCS8EncryptedPrivateKeyInfo(o.getContent())
+                    .decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder()
+                            .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                            .build(pass.toCharArray()));
+        }
     }
-    List<Path> files;
-    try (Stream<Path> w = Files.walk(daemon.dir)) {
-      files = w.filter(Files::isRegularFile).toList();
-    }
-    assertThat(files).anyMatch(f -> f.endsWith("audit.log")).anyMatch(f -> f.endsWith("keys.json"));
-    for (Path f : files) {
-      String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
-      for (String secret : secrets) {
-        assertThat(content).as("%s holds a secret of the imported keys", f).doesNotContain(secret);
-      }
-    }
-    assertThat(logLines).isNotEmpty();
-    String logged = String.join("\n", logLines) + String.join("\n", card.commandLog());
-    for (String secret : secrets) {
-      assertThat(logged).as("a log holds a secret of the imported keys").doesNotContain(secret);
-    }
-    assertThat(imp.out() + imp.err() + rot.out() + rot.err()).doesNotContain(ROOT_PASS);
-  }
-
-  private static Map<Path, String> snapshot(Path d) throws Exception {
-    Map<Path, String> out = new LinkedHashMap<>();
-    try (Stream<Path> w = Files.walk(d)) {
-      for (Path f : w.filter(Files::isRegularFile).sorted().toList()) {
-        out.put(f, Files.readString(f, StandardCharsets.US_ASCII));
-      }
-    }
-    return out;
-  }
-
-  private static PrivateKeyInfo decrypt(String pem, String pass) throws Exception {
-    try (PemReader r = new PemReader(new StringReader(pem))) {
-      PemObject o = r.readPemObject();
-      return new PKCS8EncryptedPrivateKeyInfo(o.getContent()).decryptPrivateKeyInfo(
-          new JceOpenSSLPKCS8DecryptorProviderBuilder()
-              .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(pass.toCharArray()));
-    }
-  }
 }

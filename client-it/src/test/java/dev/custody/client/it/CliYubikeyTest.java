@@ -29,35 +29,39 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(CliYubikeyTest.EmulatorCondition.class)
 class CliYubikeyTest {
-  private static final int SERIAL = 10000301;
-  private static final String MGM = "7a6b5c4d3e2f10017a6b5c4d3e2f10017a6b5c4d3e2f1001";
+    private static final int SERIAL = 10000301;
+    private static final String MGM = "7a6b5c4d3e2f10017a6b5c4d3e2f10017a6b5c4d3e2f1001";
 
-  @TempDir static Path dir;
-  static YubikeyEmulator emulator;
-  static NotaryServer server;
-  static DaemonFixture daemon;
-  static Custody custody;
-  static NotaryCli notary;
+    @TempDir
+    static Path dir;
 
-  /** Skips the class, naming what is missing, where emulated YubiKeys cannot run (CI has everything). */
-  static final class EmulatorCondition implements ExecutionCondition {
-    @Override
-    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      return YubikeyEmulator.missingCapabilityWithYkcs11().map(ConditionEvaluationResult::disabled)
-          .orElseGet(() -> ConditionEvaluationResult.enabled("root, pcscd, vpcd and ykcs11 are available"));
+    static YubikeyEmulator emulator;
+    static NotaryServer server;
+    static DaemonFixture daemon;
+    static Custody custody;
+    static NotaryCli notary;
+
+    /** Skips the class, naming what is missing, where emulated YubiKeys cannot run (CI has everything). */
+    static final class EmulatorCondition implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return YubikeyEmulator.missingCapabilityWithYkcs11()
+                    .map(ConditionEvaluationResult::disabled)
+                    .orElseGet(() -> ConditionEvaluationResult.enabled("root, pcscd, vpcd and ykcs11 are available"));
+        }
     }
-  }
 
-  @BeforeAll
-  static void start() throws Exception {
-    emulator = YubikeyEmulator.builder()
-        .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
-        .start();
-    emulator.requireUsableInThisProcess();
-    server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
-    Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
-    Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
-    daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, """
+    @BeforeAll
+    static void start() throws Exception {
+        emulator = YubikeyEmulator.builder()
+                .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
+                .start();
+        emulator.requireUsableInThisProcess();
+        server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
+        Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
+        Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
+        daemon = new DaemonFixture(
+                dir.resolve("d"), server.url(), null, true, """
           - name: yk1
             profile: yubikey
             module: %s
@@ -65,55 +69,59 @@ class CliYubikeyTest {
             pin: file:%s
             managementKey: file:%s
         """.formatted(YubikeyEmulator.YKCS11, SERIAL, pin, mgm));
-    custody = new Custody(daemon.socket, dir.resolve("cds"));
-    notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server);
-    custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin").ok();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    try {
-      if (daemon != null) {
-        daemon.close();
-      }
-      if (server != null) {
-        server.close();
-      }
-    } finally {
-      if (emulator != null) {
-        emulator.close();
-      }
+        custody = new Custody(daemon.socket, dir.resolve("cds"));
+        notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server);
+        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
+                .ok();
     }
-  }
 
-  @Test
-  void init_rootKeyOnYubikeyWithTouchPolicy_cliPrintsTheTouchLine_andNotaryReadsTheRepository() throws Exception {
-    String gun = "example.com/yk/" + UUID.randomUUID().toString().substring(0, 8);
-    Custody.Result gen = custody.run("key", "generate", "--role", "root", "--token", "yk1", "--slot", "9c").ok();
-    Matcher m = Pattern.compile("keyID: ([0-9a-f]{64}) on token yk1 \\(serial " + SERIAL + ", slot 9c\\)")
-        .matcher(gen.out());
-    assertThat(m.find()).as(gen.out()).isTrue();
-    String rootKey = m.group(1);
-    assertThat(emulator.card(SERIAL).slotsWithKeys()).containsExactly(PivCard.SLOT_SIGNATURE);
-    assertThat(custody.run("key", "list").ok().out()).containsPattern("(?m)^root +" + rootKey
-        + " +yk1 \\(serial " + SERIAL + ", slot 9c\\)");
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (daemon != null) {
+                daemon.close();
+            }
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (emulator != null) {
+                emulator.close();
+            }
+        }
+    }
 
-    PivCard card = emulator.card(SERIAL);
-    card.setTouchPolicy(PivCard.SLOT_SIGNATURE, PivCard.TouchPolicy.ALWAYS);
-    card.setTouchDelay(Duration.ofMillis(1500));
-    int before = card.signatures(PivCard.SLOT_SIGNATURE);
-    Custody.Result init = custody.run("init", gun, "--rootkey", rootKey, "-p").ok();
-    // (root.json lists the key as ecdsa-x509, whose ID differs from the bare key's)
-    assertThat(init.out()).containsPattern("Root key found, using: [0-9a-f]{64}")
-        .contains("Successfully published changes for repository " + gun);
-    // every root signature waited for a touch, and the CLI said so on stderr (no terminal here: CI)
-    int touches = card.signatures(PivCard.SLOT_SIGNATURE) - before;
-    assertThat(touches).isPositive();
-    assertThat(init.err().lines().filter(l -> l.equals("custody: touch the YubiKey with serial " + SERIAL)))
-        .hasSize(touches);
-    assertThat(init.err().lines()).allMatch(l -> l.equals("custody: touch the YubiKey with serial " + SERIAL));
+    @Test
+    void init_rootKeyOnYubikeyWithTouchPolicy_cliPrintsTheTouchLine_andNotaryReadsTheRepository() throws Exception {
+        String gun = "example.com/yk/" + UUID.randomUUID().toString().substring(0, 8);
+        Custody.Result gen = custody.run("key", "generate", "--role", "root", "--token", "yk1", "--slot", "9c")
+                .ok();
+        Matcher m = Pattern.compile("keyID: ([0-9a-f]{64}) on token yk1 \\(serial " + SERIAL + ", slot 9c\\)")
+                .matcher(gen.out());
+        assertThat(m.find()).as(gen.out()).isTrue();
+        String rootKey = m.group(1);
+        assertThat(emulator.card(SERIAL).slotsWithKeys()).containsExactly(PivCard.SLOT_SIGNATURE);
+        assertThat(custody.run("key", "list").ok().out())
+                .containsPattern("(?m)^root +" + rootKey + " +yk1 \\(serial " + SERIAL + ", slot 9c\\)");
 
-    // the real notary client trusts what the YubiKey signed
-    notary.ok("list", gun);
-  }
+        PivCard card = emulator.card(SERIAL);
+        card.setTouchPolicy(PivCard.SLOT_SIGNATURE, PivCard.TouchPolicy.ALWAYS);
+        card.setTouchDelay(Duration.ofMillis(1500));
+        int before = card.signatures(PivCard.SLOT_SIGNATURE);
+        Custody.Result init =
+                custody.run("init", gun, "--rootkey", rootKey, "-p").ok();
+        // (root.json lists the key as ecdsa-x509, whose ID differs from the bare key's)
+        assertThat(init.out())
+                .containsPattern("Root key found, using: [0-9a-f]{64}")
+                .contains("Successfully published changes for repository " + gun);
+        // every root signature waited for a touch, and the CLI said so on stderr (no terminal here: CI)
+        int touches = card.signatures(PivCard.SLOT_SIGNATURE) - before;
+        assertThat(touches).isPositive();
+        assertThat(init.err().lines().filter(l -> l.equals("custody: touch the YubiKey with serial " + SERIAL)))
+                .hasSize(touches);
+        assertThat(init.err().lines()).allMatch(l -> l.equals("custody: touch the YubiKey with serial " + SERIAL));
+
+        // the real notary client trusts what the YubiKey signed
+        notary.ok("list", gun);
+    }
 }

@@ -1,8 +1,8 @@
 package dev.custody.client.it;
 
 import dev.custody.daemon.Daemon;
-import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.DaemonExtension;
+import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.testhsm.SoftHsm;
@@ -20,76 +20,92 @@ import java.util.UUID;
  * the class path, made as custodyd makes them (StandardExtensions); one fresh SoftHSM2 token "main".
  */
 final class DaemonFixture implements Closeable {
-  /** The token's user PIN: distinctive, so a leak into output would be found. */
-  static final String PIN = "739152";
-  static final String WRONG_PIN = "480617";
+    /** The token's user PIN: distinctive, so a leak into output would be found. */
+    static final String PIN = "739152";
 
-  final Path dir;
-  final Path socket;
-  final SoftHsm.Token token;
-  /** Further tokens by their config name (same PIN as "main"), for tests that spread keys over tokens. */
-  final Map<String, SoftHsm.Token> extraTokens = new java.util.LinkedHashMap<>();
-  final Daemon daemon;
+    static final String WRONG_PIN = "480617";
 
-  DaemonFixture(Path dir) throws Exception {
-    this(dir, null, true);
-  }
+    final Path dir;
+    final Path socket;
+    final SoftHsm.Token token;
+    /** Further tokens by their config name (same PIN as "main"), for tests that spread keys over tokens. */
+    final Map<String, SoftHsm.Token> extraTokens = new java.util.LinkedHashMap<>();
 
-  DaemonFixture(Path dir, String notaryUrl) throws Exception {
-    this(dir, notaryUrl, true);
-  }
+    final Daemon daemon;
 
-  DaemonFixture(Path dir, String notaryUrl, boolean withExtensions) throws Exception {
-    this(dir, notaryUrl, null, withExtensions);
-  }
-
-  /**
-   * @param notaryUrl the Notary server custodyd's repository operations use, or null for none
-   * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
-   */
-  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
-    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), "", "");
-  }
-
-  /** @param extraTokenNames further SoftHSM2 tokens configured after "main" (PIN from prompt, like main) */
-  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, List<String> extraTokenNames)
-      throws Exception {
-    this(dir, notaryUrl, notaryCa, withExtensions, extraTokenNames, "", "");
-  }
-
-  /**
-   * @param moreTokens more entries for the {@code tokens} list (YAML list items, indented by 2)
-   * @param moreYaml more top-level config (policy, timeouts)
-   */
-  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens,
-      String moreYaml) throws Exception {
-    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, moreYaml);
-  }
-
-  /**
-   * @param moreTokens YAML list items appended under {@code tokens:} after "main" (indented by two
-   *     spaces, e.g. a {@code profile: yubikey} token), or ""
-   */
-  DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens)
-      throws Exception {
-    this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, "");
-  }
-
-  private DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions,
-      List<String> extraTokenNames, String moreTokens, String moreYaml) throws Exception {
-    this.dir = dir;
-    this.socket = dir.resolve("run/custody.sock");
-    SoftHsm hsm = SoftHsm.forThisProcess();
-    this.token = hsm.createToken("cli-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
-    StringBuilder extra = new StringBuilder();
-    for (String name : extraTokenNames) {
-      SoftHsm.Token t = hsm.createToken(name + "-" + UUID.randomUUID().toString().substring(0, 8),
-          SoftHsm.DEFAULT_SO_PIN, PIN);
-      extraTokens.put(name, t);
-      extra.append("  - name: ").append(name).append("\n    module: ").append(SoftHsm.MODULE)
-          .append("\n    label: ").append(t.label()).append("\n    pin: prompt\n");
+    DaemonFixture(Path dir) throws Exception {
+        this(dir, null, true);
     }
-    DaemonConfig config = ConfigLoader.parse("""
+
+    DaemonFixture(Path dir, String notaryUrl) throws Exception {
+        this(dir, notaryUrl, true);
+    }
+
+    DaemonFixture(Path dir, String notaryUrl, boolean withExtensions) throws Exception {
+        this(dir, notaryUrl, null, withExtensions);
+    }
+
+    /**
+     * @param notaryUrl the Notary server custodyd's repository operations use, or null for none
+     * @param notaryCa the CA of a TLS Notary server (servers[].caFile), or null for the system's
+     */
+    DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions) throws Exception {
+        this(dir, notaryUrl, notaryCa, withExtensions, List.of(), "", "");
+    }
+
+    /** @param extraTokenNames further SoftHSM2 tokens configured after "main" (PIN from prompt, like main) */
+    DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, List<String> extraTokenNames)
+            throws Exception {
+        this(dir, notaryUrl, notaryCa, withExtensions, extraTokenNames, "", "");
+    }
+
+    /**
+     * @param moreTokens more entries for the {@code tokens} list (YAML list items, indented by 2)
+     * @param moreYaml more top-level config (policy, timeouts)
+     */
+    DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens, String moreYaml)
+            throws Exception {
+        this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, moreYaml);
+    }
+
+    /**
+     * @param moreTokens YAML list items appended under {@code tokens:} after "main" (indented by two
+     *     spaces, e.g. a {@code profile: yubikey} token), or ""
+     */
+    DaemonFixture(Path dir, String notaryUrl, Path notaryCa, boolean withExtensions, String moreTokens)
+            throws Exception {
+        this(dir, notaryUrl, notaryCa, withExtensions, List.of(), moreTokens, "");
+    }
+
+    private DaemonFixture(
+            Path dir,
+            String notaryUrl,
+            Path notaryCa,
+            boolean withExtensions,
+            List<String> extraTokenNames,
+            String moreTokens,
+            String moreYaml)
+            throws Exception {
+        this.dir = dir;
+        this.socket = dir.resolve("run/custody.sock");
+        SoftHsm hsm = SoftHsm.forThisProcess();
+        this.token =
+                hsm.createToken("cli-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+        StringBuilder extra = new StringBuilder();
+        for (String name : extraTokenNames) {
+            SoftHsm.Token t = hsm.createToken(
+                    name + "-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+            extraTokens.put(name, t);
+            extra.append("  - name: ")
+                    .append(name)
+                    .append("\n    module: ")
+                    .append(SoftHsm.MODULE)
+                    .append("\n    label: ")
+                    .append(t.label())
+                    .append("\n    pin: prompt\n");
+        }
+        DaemonConfig config = ConfigLoader.parse(
+                """
         stateDir: %s/state
         socket:
           path: %s
@@ -104,20 +120,29 @@ final class DaemonFixture implements Closeable {
         %s%s
         %s
         %s
-        """.formatted(dir, socket, SoftHsm.MODULE, token.label(), extra, moreTokens.stripTrailing(),
-            notaryUrl == null ? "" : "servers:\n  - name: default\n    url: " + notaryUrl
-                + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()), moreYaml),
-        dir.resolve("custodyd.yaml"),
-        ConfigLoader.Accounts.SYSTEM);
-    List<DaemonExtension> extensions = new ArrayList<>();
-    if (withExtensions) {
-      extensions.addAll(StandardExtensions.withServiceLoader(Map.of()));
+        """.formatted(
+                        dir,
+                        socket,
+                        SoftHsm.MODULE,
+                        token.label(),
+                        extra,
+                        moreTokens.stripTrailing(),
+                        notaryUrl == null
+                                ? ""
+                                : "servers:\n  - name: default\n    url: " + notaryUrl
+                                        + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()),
+                        moreYaml),
+                dir.resolve("custodyd.yaml"),
+                ConfigLoader.Accounts.SYSTEM);
+        List<DaemonExtension> extensions = new ArrayList<>();
+        if (withExtensions) {
+            extensions.addAll(StandardExtensions.withServiceLoader(Map.of()));
+        }
+        this.daemon = Daemon.start(config, Map.of(), extensions, Clock.systemUTC());
     }
-    this.daemon = Daemon.start(config, Map.of(), extensions, Clock.systemUTC());
-  }
 
-  @Override
-  public void close() throws IOException {
-    daemon.stop();
-  }
+    @Override
+    public void close() throws IOException {
+        daemon.stop();
+    }
 }

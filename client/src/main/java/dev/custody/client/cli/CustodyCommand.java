@@ -8,131 +8,166 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code custody}: the root command, its global options (inherited by every subcommand, so they go
  * before or after the subcommand), and the connection every subcommand shares.
  */
 @Command(
-    name = "custody",
-    mixinStandardHelpOptions = true,
-    scope = ScopeType.INHERIT,
-    versionProvider = VersionProvider.class,
-    sortOptions = false,
-    description = {
-      "Sign Notary / Docker Content Trust repositories with keys that stay on hardware tokens.",
-      "custody talks to custodyd over its Unix socket; the daemon holds the tokens, the trust state and the"
-          + " policy. The notary and docker trust commands keep their names, arguments and flags.",
-      "Online commands talk to the Notary server through custodyd; offline commands only change what custodyd"
-          + " has staged locally. PINs are never taken from the command line."
-    },
-    footerHeading = "%nExit status:%n",
-    footer = {
-      "  0 ok, 1 error, 2 usage, 3 custodyd unreachable, 4 not found,",
-      "  5 Notary server unreachable, 6 metadata invalid, 7 conflict,",
-      "  8 not served by this custodyd, 9 busy (retry), 10 POLICY_DENIED,",
-      " 11 APPROVAL_REQUIRED, 12 APPROVAL_DENIED, 20 TOKEN_ABSENT,",
-      " 21 PIN_REQUIRED, 22 PIN_INCORRECT, 23 PIN_LOCKED.",
-      "",
-      "Example:",
-      "  custody init registry.example.com/team/app -p",
-      "  custody -s https://notary.example.com:4443 --tlscacert ca.pem list registry.example.com/team/app",
-      "  custody add registry.example.com/team/app v1.2 ./app.tar.gz -p"
-    })
+        name = "custody",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        description = {
+            "Sign Notary / Docker Content Trust repositories with keys that stay on hardware tokens.",
+            "custody talks to custodyd over its Unix socket; the daemon holds the tokens, the trust state and the"
+                    + " policy. The notary and docker trust commands keep their names, arguments and flags.",
+            "Online commands talk to the Notary server through custodyd; offline commands only change what custodyd"
+                    + " has staged locally. PINs are never taken from the command line."
+        },
+        footerHeading = "%nExit status:%n",
+        footer = {
+            "  0 ok, 1 error, 2 usage, 3 custodyd unreachable, 4 not found,",
+            "  5 Notary server unreachable, 6 metadata invalid, 7 conflict,",
+            "  8 not served by this custodyd, 9 busy (retry), 10 POLICY_DENIED,",
+            " 11 APPROVAL_REQUIRED, 12 APPROVAL_DENIED, 20 TOKEN_ABSENT,",
+            " 21 PIN_REQUIRED, 22 PIN_INCORRECT, 23 PIN_LOCKED.",
+            "",
+            "Example:",
+            "  custody init registry.example.com/team/app -p",
+            "  custody -s https://notary.example.com:4443 --tlscacert ca.pem list registry.example.com/team/app",
+            "  custody add registry.example.com/team/app v1.2 ./app.tar.gz -p"
+        })
 final class CustodyCommand {
-  /**
-   * The top-level commands in help order. {@link Main} builds only the one being run (picocli reads
-   * each command's annotations by reflection, which is most of a short command's start-up).
-   */
-  static final List<Class<?>> COMMANDS = List.of(
-      RepoCommands.Init.class, RepoCommands.Add.class, RepoCommands.AddHash.class, RepoCommands.Remove.class,
-      RepoCommands.ListTargets.class, RepoCommands.Lookup.class, RepoCommands.Publish.class,
-      RepoCommands.Status.class, RepoCommands.Reset.class, RepoCommands.Verify.class, RepoCommands.Witness.class,
-      RepoCommands.Delete.class, AdoptCommand.class, KeyCommands.class, DelegationCommands.class, TrustCommands.class,
-      TokenCommands.class, ApprovalCommands.Pending.class, ApprovalCommands.Approve.class,
-      ApprovalCommands.Deny.class, AuditCommands.class, DaemonCommands.Policy.class, CeremonyCommands.class,
-      GenerateCommands.Completion.class, GenerateCommands.ManPage.class);
+    /**
+     * The top-level commands in help order. {@link Main} builds only the one being run (picocli reads
+     * each command's annotations by reflection, which is most of a short command's start-up).
+     */
+    static final List<Class<?>> COMMANDS = List.of(
+            RepoCommands.Init.class,
+            RepoCommands.Add.class,
+            RepoCommands.AddHash.class,
+            RepoCommands.Remove.class,
+            RepoCommands.ListTargets.class,
+            RepoCommands.Lookup.class,
+            RepoCommands.Publish.class,
+            RepoCommands.Status.class,
+            RepoCommands.Reset.class,
+            RepoCommands.Verify.class,
+            RepoCommands.Witness.class,
+            RepoCommands.Delete.class,
+            AdoptCommand.class,
+            KeyCommands.class,
+            DelegationCommands.class,
+            TrustCommands.class,
+            TokenCommands.class,
+            ApprovalCommands.Pending.class,
+            ApprovalCommands.Approve.class,
+            ApprovalCommands.Deny.class,
+            AuditCommands.class,
+            DaemonCommands.Policy.class,
+            CeremonyCommands.class,
+            GenerateCommands.Completion.class,
+            GenerateCommands.ManPage.class);
 
-  @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--socket", scope = ScopeType.INHERIT, paramLabel = "PATH",
-      description = "custodyd's socket (default: $CUSTODY_SOCKET, else " + "/run/custody/custody.sock)")
-  Path socket;
+    @Option(
+            names = "--socket",
+            scope = ScopeType.INHERIT,
+            paramLabel = "PATH",
+            description = "custodyd's socket (default: $CUSTODY_SOCKET, else " + "/run/custody/custody.sock)")
+    Path socket;
 
-  @Option(names = {"-s", "--server"}, scope = ScopeType.INHERIT, paramLabel = "URL",
-      description = "Notary server: its URL (https://notary.example.com:4443) or its name in custodyd's config;"
-          + " custodyd refuses a server its config does not list (default: its first server)")
-  String server;
+    @Option(
+            names = {"-s", "--server"},
+            scope = ScopeType.INHERIT,
+            paramLabel = "URL",
+            description = "Notary server: its URL (https://notary.example.com:4443) or its name in custodyd's config;"
+                    + " custodyd refuses a server its config does not list (default: its first server)")
+    String server;
 
-  @Option(names = "--tlscacert", scope = ScopeType.INHERIT, paramLabel = "FILE",
-      description = "CA certificate (PEM) you trust for the Notary server: custodyd refuses the command unless"
-          + " the CA it uses for that server is exactly this one")
-  Path tlsCaCert;
+    @Option(
+            names = "--tlscacert",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
+            description = "CA certificate (PEM) you trust for the Notary server: custodyd refuses the command unless"
+                    + " the CA it uses for that server is exactly this one")
+    Path tlsCaCert;
 
-  @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, paramLabel = "FORMAT",
-      description = "table (default) or json: a stable schema for scripts")
-  OutputFormat output = OutputFormat.table;
+    @Option(
+            names = {"-o", "--output"},
+            scope = ScopeType.INHERIT,
+            paramLabel = "FORMAT",
+            description = "table (default) or json: a stable schema for scripts")
+    OutputFormat output = OutputFormat.table;
 
-  @Option(names = {"-D", "--debug"}, scope = ScopeType.INHERIT, description = "Debug output: stack traces on errors")
-  boolean debug;
+    @Option(
+            names = {"-D", "--debug"},
+            scope = ScopeType.INHERIT,
+            description = "Debug output: stack traces on errors")
+    boolean debug;
 
-  final Terminal terminal;
-  private final ApiOpener opener;
-  private CustodyApi api;
-  private List<String> tlsCaSha256;
+    final Terminal terminal;
+    private final ApiOpener opener;
+    private CustodyApi api;
+    private List<String> tlsCaSha256;
 
-  /** Opens the connection; tests pass their own. */
-  @FunctionalInterface
-  interface ApiOpener {
-    CustodyApi open(Path socket) throws DaemonUnavailableException;
-  }
-
-  CustodyCommand(Terminal terminal, ApiOpener opener) {
-    this.terminal = terminal;
-    this.opener = opener;
-  }
-
-  /** The socket this invocation talks to. */
-  Path socketPath() {
-    return socket != null ? socket : Protocol.socketFromEnvironment(terminal.env());
-  }
-
-  /** The SHA-256 fingerprints of the certificates in --tlscacert (read once), or null without it. */
-  List<String> tlsCaSha256() {
-    if (tlsCaCert != null && tlsCaSha256 == null) {
-      tlsCaSha256 = TlsCaFile.fingerprints(tlsCaCert);
+    /** Opens the connection; tests pass their own. */
+    @FunctionalInterface
+    interface ApiOpener {
+        CustodyApi open(Path socket) throws DaemonUnavailableException;
     }
-    return tlsCaSha256;
-  }
 
-  /** The connection, opened on first use. */
-  CustodyApi api() throws DaemonUnavailableException {
-    if (api == null) {
-      StartupTrace.mark("command parsed, connecting");
-      api = opener.open(socketPath());
-      StartupTrace.mark("connected");
-      api.protocol().onNotice(new NoticePrinter(terminal));
-      api.protocol().onBusyWait(e -> {
-        terminal.err().println("custody: custodyd is busy (" + e.getMessage() + "); waiting and retrying for up to "
-            + CustodyClient.busyWaitFromEnvironment().toSeconds() + " s ($CUSTODY_BUSY_WAIT)");
-        terminal.err().flush();
-      });
+    CustodyCommand(Terminal terminal, ApiOpener opener) {
+        this.terminal = terminal;
+        this.opener = opener;
     }
-    return api;
-  }
 
-  void closeApi() {
-    if (api != null) {
-      try {
-        api.close();
-      } catch (IOException ignored) {
-        // the command's outcome is already decided
-      }
-      api = null;
+    /** The socket this invocation talks to. */
+    Path socketPath() {
+        return socket != null ? socket : Protocol.socketFromEnvironment(terminal.env());
     }
-  }
+
+    /** The SHA-256 fingerprints of the certificates in --tlscacert (read once), or null without it. */
+    List<String> tlsCaSha256() {
+        if (tlsCaCert != null && tlsCaSha256 == null) {
+            tlsCaSha256 = TlsCaFile.fingerprints(tlsCaCert);
+        }
+        return tlsCaSha256;
+    }
+
+    /** The connection, opened on first use. */
+    CustodyApi api() throws DaemonUnavailableException {
+        if (api == null) {
+            StartupTrace.mark("command parsed, connecting");
+            api = opener.open(socketPath());
+            StartupTrace.mark("connected");
+            api.protocol().onNotice(new NoticePrinter(terminal));
+            api.protocol().onBusyWait(e -> {
+                terminal.err()
+                        .println("custody: custodyd is busy (" + e.getMessage() + "); waiting and retrying for up to "
+                                + CustodyClient.busyWaitFromEnvironment().toSeconds() + " s ($CUSTODY_BUSY_WAIT)");
+                terminal.err().flush();
+            });
+        }
+        return api;
+    }
+
+    void closeApi() {
+        if (api != null) {
+            try {
+                api.close();
+            } catch (IOException ignored) {
+                // the command's outcome is already decided
+            }
+            api = null;
+        }
+    }
 }

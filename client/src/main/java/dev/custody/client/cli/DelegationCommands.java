@@ -16,131 +16,185 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code custody delegation add|remove|list}, as notary's. */
-@Command(name = "delegation", description = "Operates on delegations.",
-    subcommands = {DelegationCommands.Add.class, DelegationCommands.RemoveDelegation.class,
-        DelegationCommands.ListDelegations.class},
-    footerHeading = "%nExample:%n", footer = "  custody delegation list registry.example.com/team/app")
+@Command(
+        name = "delegation",
+        description = "Operates on delegations.",
+        subcommands = {
+            DelegationCommands.Add.class,
+            DelegationCommands.RemoveDelegation.class,
+            DelegationCommands.ListDelegations.class
+        },
+        footerHeading = "%nExample:%n",
+        footer = "  custody delegation list registry.example.com/team/app")
 final class DelegationCommands {
-  @Command(name = "add", sortOptions = false,
-      description = {"Add a keys to delegation using the provided public key X509 certificates.",
-          "Offline; online with -p."},
-      footerHeading = "%nExample:%n", footer =
-          "  custody delegation add registry.example.com/team/app targets/releases jeff.crt --all-paths -p")
-  static final class Add extends CommandBase {
-    @Parameters(index = "0", paramLabel = "GUN") String gun;
-    @Parameters(index = "1", paramLabel = "ROLE") String role;
-    @Parameters(index = "2..*", arity = "0..*", paramLabel = "KEYFILE",
-        description = "PEM public keys or X.509 certificates") List<Path> keyFiles = new ArrayList<>();
+    @Command(
+            name = "add",
+            sortOptions = false,
+            description = {
+                "Add a keys to delegation using the provided public key X509 certificates.",
+                "Offline; online with -p."
+            },
+            footerHeading = "%nExample:%n",
+            footer = "  custody delegation add registry.example.com/team/app targets/releases jeff.crt --all-paths -p")
+    static final class Add extends CommandBase {
+        @Parameters(index = "0", paramLabel = "GUN")
+        String gun;
 
-    @ArgGroup(exclusive = true) PathChoice paths;
+        @Parameters(index = "1", paramLabel = "ROLE")
+        String role;
 
-    static final class PathChoice {
-      @Option(names = "--all-paths", description = "Delegate every path") boolean all;
-      @Option(names = "--paths", split = ",", paramLabel = "PATH",
-          description = "Path prefixes to delegate (repeat or separate with commas)") List<String> paths;
+        @Parameters(
+                index = "2..*",
+                arity = "0..*",
+                paramLabel = "KEYFILE",
+                description = "PEM public keys or X.509 certificates")
+        List<Path> keyFiles = new ArrayList<>();
+
+        @ArgGroup(exclusive = true)
+        PathChoice paths;
+
+        static final class PathChoice {
+            @Option(names = "--all-paths", description = "Delegate every path")
+            boolean all;
+
+            @Option(
+                    names = "--paths",
+                    split = ",",
+                    paramLabel = "PATH",
+                    description = "Path prefixes to delegate (repeat or separate with commas)")
+            List<String> paths;
+        }
+
+        @Option(
+                names = {"-p", "--publish"},
+                description = "Publish right away")
+        boolean publish;
+
+        @Override
+        int run() throws Exception {
+            if (keyFiles.isEmpty() && paths == null) {
+                throw new Failure.UsageException("delegation add needs KEYFILE…, --paths or --all-paths");
+            }
+            List<String> pems = new ArrayList<>();
+            for (Path f : keyFiles) {
+                pems.add(Files.readString(RepoCommands.checkReadable(f), StandardCharsets.US_ASCII));
+            }
+            boolean all = paths != null && paths.all;
+            List<String> ps = paths == null || paths.paths == null ? List.of() : paths.paths;
+            DelegationChange r = api().delegationAdd(gun, role, pems, ps, all, null, publish);
+            if (json()) {
+                printJson(r);
+                return ExitCodes.OK;
+            }
+            out().println();
+            out().println("Addition of delegation role " + role + " with keys " + r.keyIds() + ", with paths "
+                    + pathList(all, ps) + ", to repository \"" + gun + "\" staged for next publish.");
+            out().println();
+            if (publish) {
+                RepoCommands.autoPublished(this, gun);
+            }
+            return ExitCodes.OK;
+        }
     }
 
-    @Option(names = {"-p", "--publish"}, description = "Publish right away") boolean publish;
-
-    @Override
-    int run() throws Exception {
-      if (keyFiles.isEmpty() && paths == null) {
-        throw new Failure.UsageException("delegation add needs KEYFILE…, --paths or --all-paths");
-      }
-      List<String> pems = new ArrayList<>();
-      for (Path f : keyFiles) {
-        pems.add(Files.readString(RepoCommands.checkReadable(f), StandardCharsets.US_ASCII));
-      }
-      boolean all = paths != null && paths.all;
-      List<String> ps = paths == null || paths.paths == null ? List.of() : paths.paths;
-      DelegationChange r = api().delegationAdd(gun, role, pems, ps, all, null, publish);
-      if (json()) {
-        printJson(r);
-        return ExitCodes.OK;
-      }
-      out().println();
-      out().println("Addition of delegation role " + role + " with keys " + r.keyIds() + ", with paths "
-          + pathList(all, ps) + ", to repository \"" + gun + "\" staged for next publish.");
-      out().println();
-      if (publish) {
-        RepoCommands.autoPublished(this, gun);
-      }
-      return ExitCodes.OK;
+    static String pathList(boolean all, List<String> paths) {
+        List<String> p = new ArrayList<>();
+        if (all) {
+            p.add("\"\" <all paths>");
+        }
+        paths.forEach(x -> p.add(x.isEmpty() ? "\"\" <all paths>" : x));
+        return "[" + String.join(" ", p) + "]";
     }
-  }
 
-  static String pathList(boolean all, List<String> paths) {
-    List<String> p = new ArrayList<>();
-    if (all) {
-      p.add("\"\" <all paths>");
+    @Command(
+            name = "remove",
+            aliases = "rm",
+            sortOptions = false,
+            description = {
+                "Remove KeyID(s) from the specified Role delegation, or the whole role.",
+                "Offline; online with -p."
+            },
+            footerHeading = "%nExample:%n",
+            footer = "  custody delegation remove registry.example.com/team/app targets/jeff -p")
+    static final class RemoveDelegation extends CommandBase {
+        @Parameters(index = "0", paramLabel = "GUN")
+        String gun;
+
+        @Parameters(index = "1", paramLabel = "ROLE")
+        String role;
+
+        @Parameters(index = "2..*", arity = "0..*", paramLabel = "KEYID")
+        List<String> keyIds = new ArrayList<>();
+
+        @Option(names = "--paths", split = ",", paramLabel = "PATH", description = "Paths to remove")
+        List<String> paths = new ArrayList<>();
+
+        @Option(
+                names = {"-p", "--publish"},
+                description = "Publish right away")
+        boolean publish;
+
+        @Override
+        int run() throws Exception {
+            DelegationChange r = api().delegationRemove(gun, role, keyIds, paths, publish);
+            if (json()) {
+                printJson(r);
+                return ExitCodes.OK;
+            }
+            out().println();
+            if (keyIds.isEmpty() && paths.isEmpty()) {
+                out().println("Removal of delegation role " + role + " to repository \"" + gun
+                        + "\" staged for next publish.");
+            } else {
+                out().println("Removal of delegation role " + role + " with keys " + keyIds + ", with paths " + paths
+                        + ", to repository \"" + gun + "\" staged for next publish.");
+            }
+            out().println();
+            if (publish) {
+                RepoCommands.autoPublished(this, gun);
+            }
+            return ExitCodes.OK;
+        }
     }
-    paths.forEach(x -> p.add(x.isEmpty() ? "\"\" <all paths>" : x));
-    return "[" + String.join(" ", p) + "]";
-  }
 
-  @Command(name = "remove", aliases = "rm", sortOptions = false,
-      description = {"Remove KeyID(s) from the specified Role delegation, or the whole role.",
-          "Offline; online with -p."},
-      footerHeading = "%nExample:%n", footer = "  custody delegation remove registry.example.com/team/app targets/jeff -p")
-  static final class RemoveDelegation extends CommandBase {
-    @Parameters(index = "0", paramLabel = "GUN") String gun;
-    @Parameters(index = "1", paramLabel = "ROLE") String role;
-    @Parameters(index = "2..*", arity = "0..*", paramLabel = "KEYID") List<String> keyIds = new ArrayList<>();
+    @Command(
+            name = "list",
+            aliases = "ls",
+            description = {"Lists delegations for the Global Unique Name.", "Online: read from the Notary server."},
+            footerHeading = "%nExample:%n",
+            footer = "  custody delegation list registry.example.com/team/app")
+    static final class ListDelegations extends CommandBase {
+        @Parameters(index = "0", paramLabel = "GUN")
+        String gun;
 
-    @Option(names = "--paths", split = ",", paramLabel = "PATH", description = "Paths to remove") List<String> paths =
-        new ArrayList<>();
-
-    @Option(names = {"-p", "--publish"}, description = "Publish right away") boolean publish;
-
-    @Override
-    int run() throws Exception {
-      DelegationChange r = api().delegationRemove(gun, role, keyIds, paths, publish);
-      if (json()) {
-        printJson(r);
-        return ExitCodes.OK;
-      }
-      out().println();
-      if (keyIds.isEmpty() && paths.isEmpty()) {
-        out().println("Removal of delegation role " + role + " to repository \"" + gun + "\" staged for next publish.");
-      } else {
-        out().println("Removal of delegation role " + role + " with keys " + keyIds + ", with paths " + paths
-            + ", to repository \"" + gun + "\" staged for next publish.");
-      }
-      out().println();
-      if (publish) {
-        RepoCommands.autoPublished(this, gun);
-      }
-      return ExitCodes.OK;
+        @Override
+        int run() throws Exception {
+            DelegationList r = api().delegationList(gun);
+            if (json()) {
+                printJson(r);
+            } else {
+                out().print(table(r));
+            }
+            return ExitCodes.OK;
+        }
     }
-  }
 
-  @Command(name = "list", aliases = "ls",
-      description = {"Lists delegations for the Global Unique Name.", "Online: read from the Notary server."},
-      footerHeading = "%nExample:%n", footer = "  custody delegation list registry.example.com/team/app")
-  static final class ListDelegations extends CommandBase {
-    @Parameters(index = "0", paramLabel = "GUN") String gun;
-
-    @Override
-    int run() throws Exception {
-      DelegationList r = api().delegationList(gun);
-      if (json()) {
-        printJson(r);
-      } else {
-        out().print(table(r));
-      }
-      return ExitCodes.OK;
+    /** notary's delegation list: blank line, table, blank line. */
+    static String table(DelegationList r) {
+        if (r.delegations().isEmpty()) {
+            return "\nNo delegations present in this repository.\n\n";
+        }
+        Table t = new Table("ROLE", "PATHS", "KEY IDS", "THRESHOLD");
+        r.delegations().stream()
+                .sorted(Comparator.comparing(DelegationInfo::role))
+                .forEach(d -> t.row(
+                        d.role(),
+                        d.paths().stream()
+                                .map(p -> p.isEmpty() ? "\"\" <all paths>" : p)
+                                .sorted()
+                                .collect(Collectors.joining(",")),
+                        String.join(",", d.keyIds().stream().sorted().toList()),
+                        d.threshold()));
+        return "\n" + t.render() + "\n";
     }
-  }
-
-  /** notary's delegation list: blank line, table, blank line. */
-  static String table(DelegationList r) {
-    if (r.delegations().isEmpty()) {
-      return "\nNo delegations present in this repository.\n\n";
-    }
-    Table t = new Table("ROLE", "PATHS", "KEY IDS", "THRESHOLD");
-    r.delegations().stream().sorted(Comparator.comparing(DelegationInfo::role)).forEach(d -> t.row(d.role(),
-        d.paths().stream().map(p -> p.isEmpty() ? "\"\" <all paths>" : p).sorted().collect(Collectors.joining(",")),
-        String.join(",", d.keyIds().stream().sorted().toList()), d.threshold()));
-    return "\n" + t.render() + "\n";
-  }
 }

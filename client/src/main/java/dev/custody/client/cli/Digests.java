@@ -12,51 +12,52 @@ import java.util.regex.Pattern;
  * to the daemon, only its length and digests).
  */
 record Digests(long length, String sha256, String sha512) {
-  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-  private static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
 
-  static Digests of(InputStream in) throws IOException {
-    MessageDigest s256 = digest("SHA-256");
-    MessageDigest s512 = digest("SHA-512");
-    byte[] buf = new byte[1 << 16];
-    long length = 0;
-    for (int n; (n = in.read(buf)) > 0; ) {
-      s256.update(buf, 0, n);
-      s512.update(buf, 0, n);
-      length += n;
+    static Digests of(InputStream in) throws IOException {
+        MessageDigest s256 = digest("SHA-256");
+        MessageDigest s512 = digest("SHA-512");
+        byte[] buf = new byte[1 << 16];
+        long length = 0;
+        for (int n; (n = in.read(buf)) > 0; ) {
+            s256.update(buf, 0, n);
+            s512.update(buf, 0, n);
+            length += n;
+        }
+        return new Digests(
+                length, HexFormat.of().formatHex(s256.digest()), HexFormat.of().formatHex(s512.digest()));
     }
-    return new Digests(length, HexFormat.of().formatHex(s256.digest()), HexFormat.of().formatHex(s512.digest()));
-  }
 
-  /** {@code hex} as a lower-case SHA-256, or a usage error naming {@code what}. */
-  static String sha256(String hex, String what) {
-    String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
-    if (h.startsWith("sha256:")) {
-      h = h.substring(7);
+    /** {@code hex} as a lower-case SHA-256, or a usage error naming {@code what}. */
+    static String sha256(String hex, String what) {
+        String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
+        if (h.startsWith("sha256:")) {
+            h = h.substring(7);
+        }
+        if (!SHA256.matcher(h).matches()) {
+            throw new Failure.UsageException(what + " must be a SHA-256 digest: 64 hex digits, got '" + hex + "'");
+        }
+        return h;
     }
-    if (!SHA256.matcher(h).matches()) {
-      throw new Failure.UsageException(what + " must be a SHA-256 digest: 64 hex digits, got '" + hex + "'");
-    }
-    return h;
-  }
 
-  /** {@code hex} as a lower-case SHA-512, or a usage error naming {@code what}. */
-  static String sha512(String hex, String what) {
-    String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
-    if (h.startsWith("sha512:")) {
-      h = h.substring(7);
+    /** {@code hex} as a lower-case SHA-512, or a usage error naming {@code what}. */
+    static String sha512(String hex, String what) {
+        String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
+        if (h.startsWith("sha512:")) {
+            h = h.substring(7);
+        }
+        if (!SHA512.matcher(h).matches()) {
+            throw new Failure.UsageException(what + " must be a SHA-512 digest: 128 hex digits, got '" + hex + "'");
+        }
+        return h;
     }
-    if (!SHA512.matcher(h).matches()) {
-      throw new Failure.UsageException(what + " must be a SHA-512 digest: 128 hex digits, got '" + hex + "'");
-    }
-    return h;
-  }
 
-  private static MessageDigest digest(String name) {
-    try {
-      return MessageDigest.getInstance(name);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(name + " is missing from this JDK", e);
+    private static MessageDigest digest(String name) {
+        try {
+            return MessageDigest.getInstance(name);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(name + " is missing from this JDK", e);
+        }
     }
-  }
 }

@@ -10,22 +10,23 @@ import java.util.function.Consumer;
  * {@code touch.done} and kinds newer than this CLI, print nothing.
  */
 final class NoticePrinter implements Consumer<Notice> {
-  private final Terminal terminal;
+    private final Terminal terminal;
 
-  NoticePrinter(Terminal terminal) {
-    this.terminal = terminal;
-  }
-
-  @Override
-  public void accept(Notice n) {
-    if (!Notice.TOUCH.equals(n.kind())) {
-      return;
+    NoticePrinter(Terminal terminal) {
+        this.terminal = terminal;
     }
-    String message = n.message().orElseGet(() -> "touch the YubiKey" + n.text("serial").map(s -> " with serial " + s)
-        .orElse(""));
-    // on a terminal a progress line may be drawn: clear it first, so the notice stands on its own line
-    String clear = terminal.interactive() ? "\r\u001b[K" : "";
-    terminal.err().println(clear + "custody: " + message);
-    terminal.err().flush();
-  }
+
+    @Override
+    public void accept(Notice n) {
+        if (!Notice.TOUCH.equals(n.kind())) {
+            return;
+        }
+        String message = n.message()
+                .orElseGet(() -> "touch the YubiKey"
+                        + n.text("serial").map(s -> " with serial " + s).orElse(""));
+        // on a terminal a progress line may be drawn: clear it first, so the notice stands on its own line
+        String clear = terminal.interactive() ? "\r\u001b[K" : "";
+        terminal.err().println(clear + "custody: " + message);
+        terminal.err().flush();
+    }
 }

@@ -2,6 +2,6 @@ package dev.custody.client.cli;
 
 /** {@code --output}: notary-style tables for people, or JSON with a stable schema for scripts. */
 enum OutputFormat {
-  table,
-  json
+    table,
+    json
 }

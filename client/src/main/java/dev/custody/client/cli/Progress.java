@@ -12,54 +12,54 @@ import java.util.concurrent.TimeUnit;
  * so quick calls and pipes stay quiet; erased when the call returns.
  */
 final class Progress implements AutoCloseable {
-  private static final Progress NONE = new Progress(null, null, null);
-  private static final char[] SPINNER = {'|', '/', '-', '\\'};
+    private static final Progress NONE = new Progress(null, null, null);
+    private static final char[] SPINNER = {'|', '/', '-', '\\'};
 
-  private final PrintWriter err;
-  private final String what;
-  private final ScheduledExecutorService timer;
-  private final long started = System.nanoTime();
-  private int frame;
-  private volatile boolean drawn;
+    private final PrintWriter err;
+    private final String what;
+    private final ScheduledExecutorService timer;
+    private final long started = System.nanoTime();
+    private int frame;
+    private volatile boolean drawn;
 
-  private Progress(PrintWriter err, String what, ScheduledExecutorService timer) {
-    this.err = err;
-    this.what = what;
-    this.timer = timer;
-  }
-
-  static Progress start(Terminal terminal, String what) {
-    if (!terminal.interactive()) {
-      return NONE;
+    private Progress(PrintWriter err, String what, ScheduledExecutorService timer) {
+        this.err = err;
+        this.what = what;
+        this.timer = timer;
     }
-    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "custody-progress");
-      t.setDaemon(true);
-      return t;
-    });
-    Progress p = new Progress(terminal.err(), what, timer);
-    timer.scheduleAtFixedRate(p::draw, 1000, 250, TimeUnit.MILLISECONDS);
-    return p;
-  }
 
-  private synchronized void draw() {
-    long s = Duration.ofNanos(System.nanoTime() - started).toSeconds();
-    err.print("\r" + SPINNER[frame++ % SPINNER.length] + " " + what + " (" + s + "s)\u001b[K");
-    err.flush();
-    drawn = true;
-  }
-
-  @Override
-  public void close() {
-    if (timer == null) {
-      return;
+    static Progress start(Terminal terminal, String what) {
+        if (!terminal.interactive()) {
+            return NONE;
+        }
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "custody-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        Progress p = new Progress(terminal.err(), what, timer);
+        timer.scheduleAtFixedRate(p::draw, 1000, 250, TimeUnit.MILLISECONDS);
+        return p;
     }
-    timer.shutdownNow();
-    synchronized (this) {
-      if (drawn) {
-        err.print("\r\u001b[K");
+
+    private synchronized void draw() {
+        long s = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        err.print("\r" + SPINNER[frame++ % SPINNER.length] + " " + what + " (" + s + "s)\u001b[K");
         err.flush();
-      }
+        drawn = true;
     }
-  }
+
+    @Override
+    public void close() {
+        if (timer == null) {
+            return;
+        }
+        timer.shutdownNow();
+        synchronized (this) {
+            if (drawn) {
+                err.print("\r\u001b[K");
+                err.flush();
+            }
+        }
+    }
 }

@@ -22,37 +22,39 @@ import java.util.List;
  * refuses the command when the CA it uses for that server is another one.
  */
 final class TlsCaFile {
-  private TlsCaFile() {}
+    private TlsCaFile() {}
 
-  /** The lower-case hex SHA-256 of each certificate (DER) in the PEM file, in file order. */
-  static List<String> fingerprints(Path file) {
-    Collection<? extends Certificate> certs;
-    try (InputStream in = Files.newInputStream(file)) {
-      certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
-    } catch (NoSuchFileException e) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "--tlscacert: no such file: " + file);
-    } catch (AccessDeniedException e) {
-      throw new Failure.CommandException(ExitCodes.ERROR, "--tlscacert: permission denied: " + file);
-    } catch (IOException | CertificateException e) {
-      throw notPem(file);
+    /** The lower-case hex SHA-256 of each certificate (DER) in the PEM file, in file order. */
+    static List<String> fingerprints(Path file) {
+        Collection<? extends Certificate> certs;
+        try (InputStream in = Files.newInputStream(file)) {
+            certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+        } catch (NoSuchFileException e) {
+            throw new Failure.CommandException(ExitCodes.ERROR, "--tlscacert: no such file: " + file);
+        } catch (AccessDeniedException e) {
+            throw new Failure.CommandException(ExitCodes.ERROR, "--tlscacert: permission denied: " + file);
+        } catch (IOException | CertificateException e) {
+            throw notPem(file);
+        }
+        if (certs.isEmpty()) {
+            throw notPem(file);
+        }
+        List<String> out = new ArrayList<>();
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (Certificate c : certs) {
+                out.add(HexFormat.of().formatHex(sha.digest(c.getEncoded())));
+            }
+        } catch (NoSuchAlgorithmException | CertificateException e) {
+            throw notPem(file);
+        }
+        return out;
     }
-    if (certs.isEmpty()) {
-      throw notPem(file);
-    }
-    List<String> out = new ArrayList<>();
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Certificate c : certs) {
-        out.add(HexFormat.of().formatHex(sha.digest(c.getEncoded())));
-      }
-    } catch (NoSuchAlgorithmException | CertificateException e) {
-      throw notPem(file);
-    }
-    return out;
-  }
 
-  private static Failure.CommandException notPem(Path file) {
-    return new Failure.CommandException(ExitCodes.ERROR, "--tlscacert: " + file
-        + " holds no PEM certificate (give the CA certificate of the Notary server, as for notary --tlscacert)");
-  }
+    private static Failure.CommandException notPem(Path file) {
+        return new Failure.CommandException(
+                ExitCodes.ERROR,
+                "--tlscacert: " + file
+                        + " holds no PEM certificate (give the CA certificate of the Notary server, as for notary --tlscacert)");
+    }
 }

@@ -6,15 +6,15 @@ package dev.custody.client.cli;
  * custody prints must match these byte for byte, except for LOCATION.
  */
 final class NotaryOutputs {
-  private NotaryOutputs() {}
+    private NotaryOutputs() {}
 
-  static final String LIST = """
+    static final String LIST = """
       NAME    DIGEST                                                              SIZE (BYTES)    ROLE
       ----    ------                                                              ------------    ----
       v1      5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03    6               targets
       """;
 
-  static final String STATUS = """
+    static final String STATUS = """
       Unpublished changes for example.com/app:
 
       #    ACTION    SCOPE      TYPE      PATH
@@ -22,8 +22,8 @@ final class NotaryOutputs {
       0    create    targets    target    v1
       """;
 
-  /** notary key list, LOCATION column replaced by the token (notary prints its trust_dir there). */
-  static final String KEY_LIST = """
+    /** notary key list, LOCATION column replaced by the token (notary prints its trust_dir there). */
+    static final String KEY_LIST = """
 
       ROLE        GUN                KEY ID                                                              LOCATION
       ----        ---                ------                                                              --------
@@ -33,7 +33,7 @@ final class NotaryOutputs {
 
       """;
 
-  static final String DELEGATION_LIST = """
+    static final String DELEGATION_LIST = """
 
       ROLE                PATHS             KEY IDS                                                             THRESHOLD
       ----                -----             -------                                                             ---------

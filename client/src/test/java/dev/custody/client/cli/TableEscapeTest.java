@@ -13,21 +13,28 @@ import org.junit.jupiter.api.Test;
  * fake row.
  */
 class TableEscapeTest {
-  @Test
-  void changesTable_controlCharactersInNames_escaped_noFakeRow() {
-    String out = RepoCommands.changesTable(new RepoStatus("example.com/x\u001b[31m", List.of(
-        new Change("create", "targets", "target", "v1\n1    delete    targets    target    fake"),
-        new Change("create", "targets", "target", "bell\u0007\u009b\ud800"))));
-    assertThat(out).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b")
-        .doesNotContain("\ud800");
-    assertThat(out.lines()).hasSize(6).as("heading, blank, header, dashes, two rows");
-    assertThat(out).contains("example.com/x\\x1b[31m").contains("v1\\x0a1    delete")
-        .contains("bell\\x07\\x9b\\ud800");
-  }
+    @Test
+    void changesTable_controlCharactersInNames_escaped_noFakeRow() {
+        String out = RepoCommands.changesTable(new RepoStatus(
+                "example.com/x\u001b[31m",
+                List.of(
+                        new Change("create", "targets", "target", "v1\n1    delete    targets    target    fake"),
+                        new Change("create", "targets", "target", "bell\u0007\u009b\ud800"))));
+        assertThat(out)
+                .doesNotContain("\u001b")
+                .doesNotContain("\u0007")
+                .doesNotContain("\u009b")
+                .doesNotContain("\ud800");
+        assertThat(out.lines()).hasSize(6).as("heading, blank, header, dashes, two rows");
+        assertThat(out)
+                .contains("example.com/x\\x1b[31m")
+                .contains("v1\\x0a1    delete")
+                .contains("bell\\x07\\x9b\\ud800");
+    }
 
-  @Test
-  void escape_plainAndSurrogatePairs_unchanged() {
-    assertThat(Table.escape("registry.example.com/app")).isEqualTo("registry.example.com/app");
-    assertThat(Table.escape("emoji \ud83d\ude00 ü")).isEqualTo("emoji \ud83d\ude00 ü");
-  }
+    @Test
+    void escape_plainAndSurrogatePairs_unchanged() {
+        assertThat(Table.escape("registry.example.com/app")).isEqualTo("registry.example.com/app");
+        assertThat(Table.escape("emoji \ud83d\ude00 ü")).isEqualTo("emoji \ud83d\ude00 ü");
+    }
 }

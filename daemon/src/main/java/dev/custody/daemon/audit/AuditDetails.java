@@ -10,29 +10,29 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * thread. Keep them small, and never put a PIN or key material here.
  */
 public final class AuditDetails {
-  private static final ThreadLocal<ObjectNode> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<ObjectNode> CURRENT = new ThreadLocal<>();
 
-  private AuditDetails() {}
+    private AuditDetails() {}
 
-  /** The details of the current call, created on first use; put members into it. */
-  public static ObjectNode current() {
-    ObjectNode n = CURRENT.get();
-    if (n == null) {
-      n = JsonNodeFactory.instance.objectNode();
-      CURRENT.set(n);
+    /** The details of the current call, created on first use; put members into it. */
+    public static ObjectNode current() {
+        ObjectNode n = CURRENT.get();
+        if (n == null) {
+            n = JsonNodeFactory.instance.objectNode();
+            CURRENT.set(n);
+        }
+        return n;
     }
-    return n;
-  }
 
-  /** Forgets any details left on this thread (before a call). */
-  public static void clear() {
-    CURRENT.remove();
-  }
+    /** Forgets any details left on this thread (before a call). */
+    public static void clear() {
+        CURRENT.remove();
+    }
 
-  /** The details of the current call, or null if none; forgets them. */
-  public static ObjectNode take() {
-    ObjectNode n = CURRENT.get();
-    CURRENT.remove();
-    return n;
-  }
+    /** The details of the current call, or null if none; forgets them. */
+    public static ObjectNode take() {
+        ObjectNode n = CURRENT.get();
+        CURRENT.remove();
+        return n;
+    }
 }

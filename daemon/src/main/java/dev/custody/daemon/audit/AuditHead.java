@@ -6,5 +6,5 @@ package dev.custody.daemon.audit;
  * line up to it was removed or changed.
  */
 public record AuditHead(long seq, String hash) {
-  public static final AuditHead EMPTY = new AuditHead(0, AuditLog.GENESIS);
+    public static final AuditHead EMPTY = new AuditHead(0, AuditLog.GENESIS);
 }

@@ -7,13 +7,13 @@ import java.io.IOException;
  * rather than sign without an audit trail.
  */
 public final class AuditLogException extends IOException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public AuditLogException(String message) {
-    super(message);
-  }
+    public AuditLogException(String message) {
+        super(message);
+    }
 
-  public AuditLogException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public AuditLogException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -3,16 +3,16 @@ package dev.custody.daemon.ceremony;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.protocol.BadRequestException;
-import dev.custody.protocol.ConflictException;
-import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
 import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
@@ -56,424 +56,534 @@ import java.util.function.Supplier;
  * policy says so, signs with the root (or role) keys on its tokens and keeps the verified base root.
  */
 final class CeremonyService {
-  private final DaemonContext ctx;
-  private final Supplier<KeyService> keys;
-  private final Supplier<RepoShared> repo;
-  private final CeremonyInit init;
+    private final DaemonContext ctx;
+    private final Supplier<KeyService> keys;
+    private final Supplier<RepoShared> repo;
+    private final CeremonyInit init;
 
-  CeremonyService(DaemonContext ctx, Supplier<KeyService> keys, Supplier<RepoShared> repo) {
-    this.ctx = ctx;
-    this.keys = keys;
-    this.repo = repo;
-    this.init = new CeremonyInit(ctx, keys, repo, this);
-  }
-
-  // ---------------------------------------------------------------- prepare (online)
-
-  ObjectNode prepare(Call call, CeremonyParams.Prepare p) throws CustodyException {
-    String gun = required(p.gun(), "gun");
-    String word = required(p.operation(), "operation");
-    if (!List.of("rotate-root", "replace-root-key", "rotate-targets", "rotate-snapshot", "resign-root", "init")
-        .contains(word)) {
-      throw new BadRequestException("params.operation: one of rotate-root, replace-root-key, rotate-targets,"
-          + " rotate-snapshot, resign-root, init", "params.operation");
+    CeremonyService(DaemonContext ctx, Supplier<KeyService> keys, Supplier<RepoShared> repo) {
+        this.ctx = ctx;
+        this.keys = keys;
+        this.repo = repo;
+        this.init = new CeremonyInit(ctx, keys, repo, this);
     }
-    if (word.equals("init")) {
-      return init.prepare(call, p, gun);
-    }
-    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
-      Repository current = repo.get().update(st, srv, word.equals("resign-root"));
-      Root root = current.root().signed();
-      int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
-      List<byte[]> chain = new ArrayList<>();
-      for (int v = chainFrom; v < root.version(); v++) {
-        chain.add(srv.client().getRootVersion(gun, v));
-      }
-      Bundle bundle = switch (word) {
-        case "rotate-root" -> {
-          List<TufKey> newKeys = new ArrayList<>();
-          for (String id : p.newRootKeyIds() == null ? List.<String>of() : p.newRootKeyIds()) {
-            newKeys.add(rootKey(gun, root, id));
-          }
-          for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
-            newKeys.add(certificateKey(gun, pem, "params.newRootKeys"));
-          }
-          if (newKeys.isEmpty()) {
-            throw new BadRequestException("rotate-root needs the new root keys: newRootKeyIds and/or newRootKeys",
-                "params.newRootKeyIds");
-          }
-          int threshold = p.rootThreshold() == null ? root.role("root").threshold() : p.rootThreshold();
-          if (threshold < 1 || threshold > newKeys.size()) {
-            throw new BadRequestException("params.rootThreshold must be between 1 and " + newKeys.size(),
-                "params.rootThreshold");
-          }
-          yield Ceremony.prepareRotateRoot(current, newKeys, threshold, chain, ctx.clock());
+
+    // ---------------------------------------------------------------- prepare (online)
+
+    ObjectNode prepare(Call call, CeremonyParams.Prepare p) throws CustodyException {
+        String gun = required(p.gun(), "gun");
+        String word = required(p.operation(), "operation");
+        if (!List.of("rotate-root", "replace-root-key", "rotate-targets", "rotate-snapshot", "resign-root", "init")
+                .contains(word)) {
+            throw new BadRequestException(
+                    "params.operation: one of rotate-root, replace-root-key, rotate-targets,"
+                            + " rotate-snapshot, resign-root, init",
+                    "params.operation");
         }
-        case "replace-root-key" -> {
-          String lost = rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId")).orElseThrow(() ->
-              new BadRequestException("params.lostKeyId: " + p.lostKeyId() + " is not a root key of " + gun
-                  + " v" + root.version(), "params.lostKeyId"));
-          TufKey newKey = p.newKey() != null ? certificateKey(gun, p.newKey(), "params.newKey")
-              : rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
-          yield Ceremony.prepareReplaceRootKey(current, lost, newKey, chain, ctx.clock());
+        if (word.equals("init")) {
+            return init.prepare(call, p, gun);
         }
-        case "rotate-targets" -> Ceremony.prepareRotateTargets(current, onlineKey(gun, "targets", p, srv), chain,
-            ctx.clock());
-        case "rotate-snapshot" -> Ceremony.prepareRotateSnapshot(current, onlineKey(gun, "snapshot", p, srv), chain,
-            ctx.clock());
-        default -> Ceremony.prepareResignRoot(current, Duration.ofDays(p.expiresInDays() == null
-            ? RepoEditor.ROOT_EXPIRY.toDays() : p.expiresInDays()), chain, ctx.clock());
-      };
-      byte[] file = bundle.toBytes();
-      audit("ceremony.prepare", call, gun, "root", null, (long) bundle.changes().get("root").version(), file,
-          bundle.operation().word());
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun)
-          .put("operation", bundle.operation().word()).put("bundle", Base64.getEncoder().encodeToString(file));
-      ArrayNode sum = out.putArray("summary");
-      bundle.summary().forEach(sum::add);
-      out.put("baseRootVersion", root.version());
-      out.put("newRootVersion", bundle.changes().get("root").version());
-      return out;
-    });
-  }
-
-  /**
-   * A root key named by ID: one of the current root's keys (its certificate ID or its bare key's ID), or an
-   * inventory key of this daemon, for which a certificate for {@code gun} is made through its token.
-   */
-  private TufKey rootKey(String gun, Root root, String id) throws Exception {
-    Optional<String> inRoot = rootKeyIdIn(root, id);
-    if (inRoot.isPresent()) {
-      return root.keysOf("root").get(inRoot.get());
-    }
-    Signer s = keys.get().findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "key " + id
-        + " is neither a root key of " + gun + " nor in this daemon's inventory; for a key on the offline"
-        + " machine pass its certificate (ceremony.rootCert there) as newKey / newRootKeys"));
-    return PublicKeys.toTufKey(RootCertificates.create(s, gun, ctx.clock()));
-  }
-
-  /** The root role's key ID for {@code id}, which may be the certificate's ID or the bare key's. */
-  private static Optional<String> rootKeyIdIn(Root root, String id) {
-    for (Map.Entry<String, TufKey> e : root.keysOf("root").entrySet()) {
-      if (e.getKey().equals(id) || bareId(e.getValue()).equals(id)) {
-        return Optional.of(e.getKey());
-      }
-    }
-    return Optional.empty();
-  }
-
-  static String bareId(TufKey k) {
-    try {
-      return PublicKeys.canonicalKeyId(k);
-    } catch (UnsupportedKeyTypeException e) {
-      return k.id();
-    }
-  }
-
-  static TufKey certificateKey(String gun, String pem, String field) throws BadRequestException {
-    X509Certificate cert;
-    try {
-      List<X509Certificate> certs = PublicKeys.certificates(pem.getBytes(StandardCharsets.US_ASCII));
-      if (certs.isEmpty()) {
-        throw new IllegalArgumentException("no certificate in it");
-      }
-      cert = certs.get(0);
-    } catch (Exception e) {
-      throw new BadRequestException(field + ": not a PEM root certificate (" + e.getMessage() + ")", field);
-    }
-    if (!RootCertificates.matchesGun(cert, gun)) {
-      throw new BadRequestException(field + ": the certificate is for " + RootCertificates.commonNameOf(cert)
-          + ", not for " + gun, field);
-    }
-    return PublicKeys.toTufKey(cert);
-  }
-
-  /** The new targets/snapshot key: an inventory key, the server's (snapshot, serverManaged), or a new one. */
-  private TufKey onlineKey(String gun, String role, CeremonyParams.Prepare p, RepoShared.Server srv)
-      throws Exception {
-    if (p.newKeyId() != null) {
-      return keys.get().findSigner(p.newKeyId()).map(Signer::key).orElseThrow(() -> new NotFoundException("key",
-          p.newKeyId(), "no key " + p.newKeyId() + " in the inventory (key.list shows them)"));
-    }
-    if (Boolean.TRUE.equals(p.serverManaged())) {
-      if (!role.equals("snapshot")) {
-        throw new BadRequestException("only the snapshot key can be server-managed", "params.serverManaged");
-      }
-      return ServerKeys.of(srv.client()).rotate(gun, role);
-    }
-    return keys.get().signerFactory(Optional.ofNullable(p.token())).generate(gun, role).key();
-  }
-
-  // ---------------------------------------------------------------- trust (offline)
-
-  ObjectNode trust(Call call, CeremonyParams.Trust p) throws CustodyException {
-    String gun = required(p.gun(), "gun");
-    byte[] raw = base64(required(p.root(), "root"), "root");
-    return repo.get().offline(gun, st -> {
-      // the root must stand on its own: signed by a threshold of its own root keys, for this GUN
-      TrustedMetadata given = TrustedMetadata.fromTrustedRoot(gun, raw, TrustPinning.TOFU, ctx.clock());
-      Optional<byte[]> have = st.store().find(gun, "root");
-      if (have.isPresent()) {
-        TrustedMetadata now = TrustedMetadata.fromTrustedRoot(gun, have.get(), TrustPinning.TOFU, ctx.clock());
-        int hv = now.root().version();
-        if (given.root().version() < hv) {
-          throw new ConflictException(gun, gun + ": root v" + hv + " is already trusted here; v"
-              + given.root().version() + " would roll it back");
-        }
-        if (given.root().version() == hv && !java.util.Arrays.equals(given.root().canonical(),
-            now.root().canonical())) {
-          throw new ConflictException(gun, gun + ": another root v" + hv + " is already trusted here");
-        }
-        if (given.root().version() > hv) {
-          try {
-            for (int v = hv + 1; v <= given.root().version(); v++) {
-              if (v < given.root().version()) {
-                throw new ConflictException(gun, gun + ": root v" + given.root().version() + " does not follow"
-                    + " directly from the trusted v" + hv + "; trust the roots in between first, or let the next"
-                    + " bundle's root chain walk there");
-              }
-              now.updateRoot(raw);
+        return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
+            Repository current = repo.get().update(st, srv, word.equals("resign-root"));
+            Root root = current.root().signed();
+            int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
+            List<byte[]> chain = new ArrayList<>();
+            for (int v = chainFrom; v < root.version(); v++) {
+                chain.add(srv.client().getRootVersion(gun, v));
             }
-          } catch (TufException e) {
-            throw new ConflictException(gun, gun + ": root v" + given.root().version() + " is not signed as a"
-                + " rotation from the trusted v" + hv + ": " + e.getMessage());
-          }
+            Bundle bundle = switch (word) {
+                case "rotate-root" -> {
+                    List<TufKey> newKeys = new ArrayList<>();
+                    for (String id : p.newRootKeyIds() == null ? List.<String>of() : p.newRootKeyIds()) {
+                        newKeys.add(rootKey(gun, root, id));
+                    }
+                    for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
+                        newKeys.add(certificateKey(gun, pem, "params.newRootKeys"));
+                    }
+                    if (newKeys.isEmpty()) {
+                        throw new BadRequestException(
+                                "rotate-root needs the new root keys: newRootKeyIds and/or newRootKeys",
+                                "params.newRootKeyIds");
+                    }
+                    int threshold =
+                            p.rootThreshold() == null ? root.role("root").threshold() : p.rootThreshold();
+                    if (threshold < 1 || threshold > newKeys.size()) {
+                        throw new BadRequestException(
+                                "params.rootThreshold must be between 1 and " + newKeys.size(), "params.rootThreshold");
+                    }
+                    yield Ceremony.prepareRotateRoot(current, newKeys, threshold, chain, ctx.clock());
+                }
+                case "replace-root-key" -> {
+                    String lost = rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId"))
+                            .orElseThrow(() -> new BadRequestException(
+                                    "params.lostKeyId: " + p.lostKeyId() + " is not a root key of " + gun + " v"
+                                            + root.version(),
+                                    "params.lostKeyId"));
+                    TufKey newKey = p.newKey() != null
+                            ? certificateKey(gun, p.newKey(), "params.newKey")
+                            : rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
+                    yield Ceremony.prepareReplaceRootKey(current, lost, newKey, chain, ctx.clock());
+                }
+                case "rotate-targets" ->
+                    Ceremony.prepareRotateTargets(current, onlineKey(gun, "targets", p, srv), chain, ctx.clock());
+                case "rotate-snapshot" ->
+                    Ceremony.prepareRotateSnapshot(current, onlineKey(gun, "snapshot", p, srv), chain, ctx.clock());
+                default ->
+                    Ceremony.prepareResignRoot(
+                            current,
+                            Duration.ofDays(
+                                    p.expiresInDays() == null ? RepoEditor.ROOT_EXPIRY.toDays() : p.expiresInDays()),
+                            chain,
+                            ctx.clock());
+            };
+            byte[] file = bundle.toBytes();
+            audit(
+                    "ceremony.prepare",
+                    call,
+                    gun,
+                    "root",
+                    null,
+                    (long) bundle.changes().get("root").version(),
+                    file,
+                    bundle.operation().word());
+            ObjectNode out = JsonNodeFactory.instance
+                    .objectNode()
+                    .put("gun", gun)
+                    .put("operation", bundle.operation().word())
+                    .put("bundle", Base64.getEncoder().encodeToString(file));
+            ArrayNode sum = out.putArray("summary");
+            bundle.summary().forEach(sum::add);
+            out.put("baseRootVersion", root.version());
+            out.put("newRootVersion", bundle.changes().get("root").version());
+            return out;
+        });
+    }
+
+    /**
+     * A root key named by ID: one of the current root's keys (its certificate ID or its bare key's ID), or an
+     * inventory key of this daemon, for which a certificate for {@code gun} is made through its token.
+     */
+    private TufKey rootKey(String gun, Root root, String id) throws Exception {
+        Optional<String> inRoot = rootKeyIdIn(root, id);
+        if (inRoot.isPresent()) {
+            return root.keysOf("root").get(inRoot.get());
         }
-      }
-      st.store().commit(gun, Map.of("root", raw), Set.of());
-      audit("ceremony.trust", call, gun, "root", null, (long) given.root().version(), raw, null);
-      return rootInfo(gun, given.root());
-    });
-  }
-
-  private static ObjectNode rootInfo(String gun, Signed<Root> r) {
-    ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("rootVersion", r.version());
-    ArrayNode ids = out.putArray("rootKeyIds");
-    r.signed().keysOf("root").keySet().forEach(ids::add);
-    out.put("rootThreshold", r.signed().role("root").threshold());
-    out.put("expires", r.signed().expires().toString());
-    return out;
-  }
-
-  // ---------------------------------------------------------------- root certificates (offline)
-
-  ObjectNode rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
-    String gun = required(p.gun(), "gun");
-    String id = required(p.keyId(), "keyId");
-    return repo.get().offline(gun, st -> {
-      KeyService ks = keys.get();
-      Signer s = ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
-          + " in the inventory (key.list shows them)"));
-      X509Certificate cert = RootCertificates.create(s, gun, ctx.clock());
-      TufKey k = PublicKeys.toTufKey(cert);
-      ks.assign(id, "root", gun);
-      audit("ceremony.rootCert", call, gun, "root", k.id(), null, null, null);
-      return JsonNodeFactory.instance.objectNode().put("gun", gun).put("keyId", k.id()).put("bareKeyId", id)
-          .put("certificate", "-----BEGIN CERTIFICATE-----\n"
-              + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(cert.getEncoded())
-              + "\n-----END CERTIFICATE-----\n");
-    });
-  }
-
-  // ---------------------------------------------------------------- sign (offline)
-
-  ObjectNode sign(Call call, CeremonyParams.Sign p) throws CustodyException {
-    byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
-    Bundle parsed;
-    try {
-      parsed = Bundle.parse(file);
-    } catch (TufException e) {
-      throw RepoShared.toCustody(p.gun(), e);
+        Signer s = keys.get()
+                .findSigner(id)
+                .orElseThrow(() -> new NotFoundException(
+                        "key",
+                        id,
+                        "key " + id
+                                + " is neither a root key of " + gun
+                                + " nor in this daemon's inventory; for a key on the offline"
+                                + " machine pass its certificate (ceremony.rootCert there) as newKey / newRootKeys"));
+        return PublicKeys.toTufKey(RootCertificates.create(s, gun, ctx.clock()));
     }
-    String gun = p.gun() != null ? p.gun() : parsed.gun();
-    boolean trustBase = Boolean.TRUE.equals(p.trustBase());
-    return repo.get().offline(gun, st -> {
-      Optional<byte[]> pinned = st.store().find(gun, "root");
-      if (parsed.operation() == Operation.INIT) {
-        init.checkSignable(st, parsed, gun);
-        return signReviewed(call, gun, parsed, Ceremony.verifyInitForSigning(parsed, ctx.clock()), 0);
-      }
-      byte[] trustedRoot;
-      if (pinned.isPresent()) {
-        trustedRoot = pinned.get();
-      } else if (trustBase && parsed.gun().equals(gun)) {
-        // explicit TOFU by the operator: the bundle's base root, if it stands on its own
-        trustedRoot = parsed.base().get("root") == null ? null : parsed.base().get("root").file();
-        if (trustedRoot == null) {
-          throw new BadRequestException("the bundle has no base root to trust", "params.bundle");
+
+    /** The root role's key ID for {@code id}, which may be the certificate's ID or the bare key's. */
+    private static Optional<String> rootKeyIdIn(Root root, String id) {
+        for (Map.Entry<String, TufKey> e : root.keysOf("root").entrySet()) {
+            if (e.getKey().equals(id) || bareId(e.getValue()).equals(id)) {
+                return Optional.of(e.getKey());
+            }
         }
-      } else {
-        throw new NotFoundException("repository", gun, "no trusted root for " + gun + " here: pin one with"
-            + " ceremony.trust (custody ceremony trust " + gun + " ROOT.json), or pass trustBase: true to trust"
-            + " this bundle's base root");
-      }
-      TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, trustedRoot, TrustPinning.TOFU, ctx.clock());
-      Review review = Ceremony.verifyForSigning(parsed, trusted, ctx.clock());
-      ObjectNode r = signReviewed(call, gun, parsed, review,
-          Math.max(trusted.root().version(), review.baseRoot().version()));
-      if (pinned.isEmpty() || review.baseRoot().version() > trusted.root().version()) {
-        st.store().commit(gun, Map.of("root", review.baseRoot().toBytes()), Set.of());
-      }
-      return r;
-    });
-  }
-
-  /**
-   * Approvals, then signatures by every key of this daemon that counts (a key whose token is absent is
-   * skipped), audit lines, and the result: the bundle, who signed now, what is still missing.
-   */
-  private ObjectNode signReviewed(Call call, String gun, Bundle parsed, Review review, int trustedRootVersion)
-      throws Exception {
-    String summary = String.join("\n", review.summary());
-    if (call.decision() != null && call.decision().approvalRequired()) {
-      repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
+        return Optional.empty();
     }
-    // token holders approve each token's signatures first (as many as this bundle can still use)
-    KeyRing all = repo.get().gateByHolders(call.caller(), call.method(), gun, summary, ring(), SignatureNeeds.of(review, parsed));
-    Set<String> excluded = new HashSet<>();
-    Map<String, String> skipped = new LinkedHashMap<>();
-    Bundle signed;
-    while (true) {
-      KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
-      try {
-        signed = Ceremony.addSignatures(review, ring);
-        break;
-      } catch (SigningException e) {
-        String bad = SignatureNeeds.badKey(review, e.keyId());
-        if (bad == null || !excluded.add(bad)) {
-          throw e;
+
+    static String bareId(TufKey k) {
+        try {
+            return PublicKeys.canonicalKeyId(k);
+        } catch (UnsupportedKeyTypeException e) {
+            return k.id();
         }
-        skipped.put(bad, e.getMessage());
-      }
     }
-    byte[] out = signed.toBytes();
-    List<String> now = new ArrayList<>();
-    for (String role : signed.changes().keySet()) {
-      Set<String> before = new HashSet<>(parsed.signedBy(role));
-      for (String id : signed.signedBy(role)) {
-        if (!before.contains(id) && !now.contains(id)) {
-          now.add(id);
+
+    static TufKey certificateKey(String gun, String pem, String field) throws BadRequestException {
+        X509Certificate cert;
+        try {
+            List<X509Certificate> certs = PublicKeys.certificates(pem.getBytes(StandardCharsets.US_ASCII));
+            if (certs.isEmpty()) {
+                throw new IllegalArgumentException("no certificate in it");
+            }
+            cert = certs.get(0);
+        } catch (Exception e) {
+            throw new BadRequestException(field + ": not a PEM root certificate (" + e.getMessage() + ")", field);
         }
-      }
-      audit("ceremony.sign", call, gun, role, null, (long) signed.changes().get(role).version(),
-          signed.changes().get(role).canonical(), signed.operation().word());
+        if (!RootCertificates.matchesGun(cert, gun)) {
+            throw new BadRequestException(
+                    field + ": the certificate is for " + RootCertificates.commonNameOf(cert) + ", not for " + gun,
+                    field);
+        }
+        return PublicKeys.toTufKey(cert);
     }
-    ObjectNode r = JsonNodeFactory.instance.objectNode().put("gun", gun).put("operation", signed.operation().word())
-        .put("bundle", Base64.getEncoder().encodeToString(out));
-    ArrayNode sum = r.putArray("summary");
-    review.summary().forEach(sum::add);
-    ArrayNode by = r.putArray("signedBy");
-    now.forEach(by::add);
-    ArrayNode miss = r.putArray("missing");
-    SignatureNeeds.missing(review, signed).forEach(miss::add);
-    ArrayNode sk = r.putArray("skipped");
-    skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
-    r.put("trustedRootVersion", trustedRootVersion);
-    return r;
-  }
 
-  // ---------------------------------------------------------------- publish (online)
-
-  ObjectNode publish(Call call, CeremonyParams.Publish p) throws CustodyException {
-    byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
-    Bundle bundle;
-    try {
-      bundle = Bundle.parse(file);
-    } catch (TufException e) {
-      throw RepoShared.toCustody(p.gun(), e);
+    /** The new targets/snapshot key: an inventory key, the server's (snapshot, serverManaged), or a new one. */
+    private TufKey onlineKey(String gun, String role, CeremonyParams.Prepare p, RepoShared.Server srv)
+            throws Exception {
+        if (p.newKeyId() != null) {
+            return keys.get()
+                    .findSigner(p.newKeyId())
+                    .map(Signer::key)
+                    .orElseThrow(() -> new NotFoundException(
+                            "key", p.newKeyId(), "no key " + p.newKeyId() + " in the inventory (key.list shows them)"));
+        }
+        if (Boolean.TRUE.equals(p.serverManaged())) {
+            if (!role.equals("snapshot")) {
+                throw new BadRequestException("only the snapshot key can be server-managed", "params.serverManaged");
+            }
+            return ServerKeys.of(srv.client()).rotate(gun, role);
+        }
+        return keys.get()
+                .signerFactory(Optional.ofNullable(p.token()))
+                .generate(gun, role)
+                .key();
     }
-    String gun = p.gun() != null ? p.gun() : bundle.gun();
-    return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
-      if (bundle.operation() == Operation.INIT) {
-        return init.publish(call, bundle, gun, st, srv);
-      }
-      Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
-      Signed<? extends dev.custody.tuf.model.Metadata> newRoot = bundle.changes().get("root");
-      if (newRoot != null && current.root().version() == newRoot.version()
-          && java.util.Arrays.equals(current.root().canonical(), newRoot.canonical())) {
-        // published before (a repeated call, or one that completed after a restart): nothing to do
-        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-        out.putObject("roles");
-        out.put("rootVersion", current.root().version());
-        out.put("alreadyPublished", true);
+
+    // ---------------------------------------------------------------- trust (offline)
+
+    ObjectNode trust(Call call, CeremonyParams.Trust p) throws CustodyException {
+        String gun = required(p.gun(), "gun");
+        byte[] raw = base64(required(p.root(), "root"), "root");
+        return repo.get().offline(gun, st -> {
+            // the root must stand on its own: signed by a threshold of its own root keys, for this GUN
+            TrustedMetadata given = TrustedMetadata.fromTrustedRoot(gun, raw, TrustPinning.TOFU, ctx.clock());
+            Optional<byte[]> have = st.store().find(gun, "root");
+            if (have.isPresent()) {
+                TrustedMetadata now = TrustedMetadata.fromTrustedRoot(gun, have.get(), TrustPinning.TOFU, ctx.clock());
+                int hv = now.root().version();
+                if (given.root().version() < hv) {
+                    throw new ConflictException(
+                            gun,
+                            gun + ": root v" + hv + " is already trusted here; v"
+                                    + given.root().version() + " would roll it back");
+                }
+                if (given.root().version() == hv
+                        && !java.util.Arrays.equals(
+                                given.root().canonical(), now.root().canonical())) {
+                    throw new ConflictException(gun, gun + ": another root v" + hv + " is already trusted here");
+                }
+                if (given.root().version() > hv) {
+                    try {
+                        for (int v = hv + 1; v <= given.root().version(); v++) {
+                            if (v < given.root().version()) {
+                                throw new ConflictException(
+                                        gun,
+                                        gun + ": root v" + given.root().version() + " does not follow"
+                                                + " directly from the trusted v" + hv
+                                                + "; trust the roots in between first, or let the next"
+                                                + " bundle's root chain walk there");
+                            }
+                            now.updateRoot(raw);
+                        }
+                    } catch (TufException e) {
+                        throw new ConflictException(
+                                gun,
+                                gun + ": root v" + given.root().version() + " is not signed as a"
+                                        + " rotation from the trusted v" + hv + ": " + e.getMessage());
+                    }
+                }
+            }
+            st.store().commit(gun, Map.of("root", raw), Set.of());
+            audit("ceremony.trust", call, gun, "root", null, (long) given.root().version(), raw, null);
+            return rootInfo(gun, given.root());
+        });
+    }
+
+    private static ObjectNode rootInfo(String gun, Signed<Root> r) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("rootVersion", r.version());
+        ArrayNode ids = out.putArray("rootKeyIds");
+        r.signed().keysOf("root").keySet().forEach(ids::add);
+        out.put("rootThreshold", r.signed().role("root").threshold());
+        out.put("expires", r.signed().expires().toString());
         return out;
-      }
-      if (call.decision() != null && call.decision().approvalRequired()) {
-        // before the online keys sign anything (verifyForPublish signs targets/snapshot)
-        repo.get().awaitApproval(call.caller(), call.method(), gun, "root", String.join("\n", bundle.summary()));
-      }
-      // journaled: a daemon killed at any step resumes (or rolls back) at start-up, so the server gets this
-      // bundle's versions exactly once and the trusted copy follows the server
-      ObjectNode plan = JsonNodeFactory.instance.objectNode().put("operation", bundle.operation().word())
-          .put("fromRootVersion", current.root().version()).put("assignOnlineKeys", true);
-      // the online keys (targets re-signed by its new key, snapshot) wait for their tokens' holders, if any
-      Root next = newRoot == null ? current.root().signed() : (Root) newRoot.signed();
-      List<TokenHolderGate.Need> needs = new ArrayList<>();
-      for (String role : bundle.changes().keySet()) {
-        if (!role.equals("root")) {
-          needs.add(new TokenHolderGate.Need(role, next.keysOf(role).values(), next.role(role).threshold(),
-              Set.copyOf(bundle.signedBy(role)), false));
+    }
+
+    // ---------------------------------------------------------------- root certificates (offline)
+
+    ObjectNode rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
+        String gun = required(p.gun(), "gun");
+        String id = required(p.keyId(), "keyId");
+        return repo.get().offline(gun, st -> {
+            KeyService ks = keys.get();
+            Signer s = ks.findSigner(id)
+                    .orElseThrow(() -> new NotFoundException(
+                            "key", id, "no key " + id + " in the inventory (key.list shows them)"));
+            X509Certificate cert = RootCertificates.create(s, gun, ctx.clock());
+            TufKey k = PublicKeys.toTufKey(cert);
+            ks.assign(id, "root", gun);
+            audit("ceremony.rootCert", call, gun, "root", k.id(), null, null, null);
+            return JsonNodeFactory.instance
+                    .objectNode()
+                    .put("gun", gun)
+                    .put("keyId", k.id())
+                    .put("bareKeyId", id)
+                    .put(
+                            "certificate",
+                            "-----BEGIN CERTIFICATE-----\n"
+                                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                            .encodeToString(cert.getEncoded())
+                                    + "\n-----END CERTIFICATE-----\n");
+        });
+    }
+
+    // ---------------------------------------------------------------- sign (offline)
+
+    ObjectNode sign(Call call, CeremonyParams.Sign p) throws CustodyException {
+        byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
+        Bundle parsed;
+        try {
+            parsed = Bundle.parse(file);
+        } catch (TufException e) {
+            throw RepoShared.toCustody(p.gun(), e);
         }
-      }
-      needs.add(new TokenHolderGate.Need("snapshot", next.keysOf("snapshot").values(),
-          next.role("snapshot").threshold(), Set.of(), true));
-      KeyRing online = repo.get().gateByHolders(call.caller(), call.method(), gun,
-          String.join("\n", bundle.summary()), ring(), needs);
-      Map<String, byte[]> sent = new LinkedHashMap<>();
-      ObjectNode result = repo.get().journaledPublish(st, srv, plan, () -> {
-        PublishSet ps = Ceremony.verifyForPublish(bundle, current, online, ctx.clock());
-        sent.putAll(ps.files());
-        return ps.files();
-      });
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      ObjectNode roles = out.putObject("roles");
-      for (Map.Entry<String, byte[]> e : sent.entrySet()) {
-        int v = Signed.parse(e.getValue(), e.getKey()).version();
-        roles.put(e.getKey(), v);
-        audit("ceremony.publish", call, gun, e.getKey(), null, (long) v, e.getValue(), bundle.operation().word());
-      }
-      Optional<byte[]> trustedRoot = st.store().find(gun, "root");
-      out.put("rootVersion", trustedRoot.isPresent() ? Signed.parse(trustedRoot.get(), "root").version()
-          : result.path("roles").path("root").asInt());
-      return out;
-    });
-  }
-
-  // ---------------------------------------------------------------- plumbing
-
-  /** Signers of this daemon's key service, found by the key a role lists (a root certificate signs as its key). */
-  KeyRing ring() {
-    return repo.get().ring();
-  }
-
-  private static String required(String v, String field) throws BadRequestException {
-    if (v == null || v.isBlank()) {
-      throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
+        String gun = p.gun() != null ? p.gun() : parsed.gun();
+        boolean trustBase = Boolean.TRUE.equals(p.trustBase());
+        return repo.get().offline(gun, st -> {
+            Optional<byte[]> pinned = st.store().find(gun, "root");
+            if (parsed.operation() == Operation.INIT) {
+                init.checkSignable(st, parsed, gun);
+                return signReviewed(call, gun, parsed, Ceremony.verifyInitForSigning(parsed, ctx.clock()), 0);
+            }
+            byte[] trustedRoot;
+            if (pinned.isPresent()) {
+                trustedRoot = pinned.get();
+            } else if (trustBase && parsed.gun().equals(gun)) {
+                // explicit TOFU by the operator: the bundle's base root, if it stands on its own
+                trustedRoot = parsed.base().get("root") == null
+                        ? null
+                        : parsed.base().get("root").file();
+                if (trustedRoot == null) {
+                    throw new BadRequestException("the bundle has no base root to trust", "params.bundle");
+                }
+            } else {
+                throw new NotFoundException(
+                        "repository",
+                        gun,
+                        "no trusted root for " + gun + " here: pin one with"
+                                + " ceremony.trust (custody ceremony trust " + gun
+                                + " ROOT.json), or pass trustBase: true to trust"
+                                + " this bundle's base root");
+            }
+            TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, trustedRoot, TrustPinning.TOFU, ctx.clock());
+            Review review = Ceremony.verifyForSigning(parsed, trusted, ctx.clock());
+            ObjectNode r = signReviewed(
+                    call,
+                    gun,
+                    parsed,
+                    review,
+                    Math.max(trusted.root().version(), review.baseRoot().version()));
+            if (pinned.isEmpty() || review.baseRoot().version() > trusted.root().version()) {
+                st.store().commit(gun, Map.of("root", review.baseRoot().toBytes()), Set.of());
+            }
+            return r;
+        });
     }
-    return v;
-  }
 
-  private static byte[] base64(String v, String field) throws BadRequestException {
-    try {
-      return Base64.getDecoder().decode(v);
-    } catch (IllegalArgumentException e) {
-      throw new BadRequestException("params." + field + " must be base64", "params." + field);
+    /**
+     * Approvals, then signatures by every key of this daemon that counts (a key whose token is absent is
+     * skipped), audit lines, and the result: the bundle, who signed now, what is still missing.
+     */
+    private ObjectNode signReviewed(Call call, String gun, Bundle parsed, Review review, int trustedRootVersion)
+            throws Exception {
+        String summary = String.join("\n", review.summary());
+        if (call.decision() != null && call.decision().approvalRequired()) {
+            repo.get().awaitApproval(call.caller(), call.method(), gun, "root", summary);
+        }
+        // token holders approve each token's signatures first (as many as this bundle can still use)
+        KeyRing all = repo.get()
+                .gateByHolders(call.caller(), call.method(), gun, summary, ring(), SignatureNeeds.of(review, parsed));
+        Set<String> excluded = new HashSet<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        Bundle signed;
+        while (true) {
+            KeyRing ring = key -> excluded.contains(key.id()) ? Optional.empty() : all.find(key);
+            try {
+                signed = Ceremony.addSignatures(review, ring);
+                break;
+            } catch (SigningException e) {
+                String bad = SignatureNeeds.badKey(review, e.keyId());
+                if (bad == null || !excluded.add(bad)) {
+                    throw e;
+                }
+                skipped.put(bad, e.getMessage());
+            }
+        }
+        byte[] out = signed.toBytes();
+        List<String> now = new ArrayList<>();
+        for (String role : signed.changes().keySet()) {
+            Set<String> before = new HashSet<>(parsed.signedBy(role));
+            for (String id : signed.signedBy(role)) {
+                if (!before.contains(id) && !now.contains(id)) {
+                    now.add(id);
+                }
+            }
+            audit(
+                    "ceremony.sign",
+                    call,
+                    gun,
+                    role,
+                    null,
+                    (long) signed.changes().get(role).version(),
+                    signed.changes().get(role).canonical(),
+                    signed.operation().word());
+        }
+        ObjectNode r = JsonNodeFactory.instance
+                .objectNode()
+                .put("gun", gun)
+                .put("operation", signed.operation().word())
+                .put("bundle", Base64.getEncoder().encodeToString(out));
+        ArrayNode sum = r.putArray("summary");
+        review.summary().forEach(sum::add);
+        ArrayNode by = r.putArray("signedBy");
+        now.forEach(by::add);
+        ArrayNode miss = r.putArray("missing");
+        SignatureNeeds.missing(review, signed).forEach(miss::add);
+        ArrayNode sk = r.putArray("skipped");
+        skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
+        r.put("trustedRootVersion", trustedRootVersion);
+        return r;
     }
-  }
 
-  void audit(String event, Call call, String gun, String role, String keyId, Long version, byte[] hashOf,
-      String message) throws java.io.IOException {
-    ctx.audit().append(AuditRecord.builder(event).caller(call.caller().uid(), call.caller().gid(), call.caller().pid())
-        .gun(gun).role(role).keyId(keyId).version(version).metadataHash(hashOf == null ? null : sha256Hex(hashOf))
-        .rule(call.decision() == null ? null : call.decision().ruleOrNone()).result("ok").message(message).build());
-  }
+    // ---------------------------------------------------------------- publish (online)
 
-  private static String sha256Hex(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    ObjectNode publish(Call call, CeremonyParams.Publish p) throws CustodyException {
+        byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
+        Bundle bundle;
+        try {
+            bundle = Bundle.parse(file);
+        } catch (TufException e) {
+            throw RepoShared.toCustody(p.gun(), e);
+        }
+        String gun = p.gun() != null ? p.gun() : bundle.gun();
+        return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
+            if (bundle.operation() == Operation.INIT) {
+                return init.publish(call, bundle, gun, st, srv);
+            }
+            Repository current = repo.get().update(st, srv, bundle.operation() == Operation.RESIGN_ROOT);
+            Signed<? extends dev.custody.tuf.model.Metadata> newRoot =
+                    bundle.changes().get("root");
+            if (newRoot != null
+                    && current.root().version() == newRoot.version()
+                    && java.util.Arrays.equals(current.root().canonical(), newRoot.canonical())) {
+                // published before (a repeated call, or one that completed after a restart): nothing to do
+                ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+                out.putObject("roles");
+                out.put("rootVersion", current.root().version());
+                out.put("alreadyPublished", true);
+                return out;
+            }
+            if (call.decision() != null && call.decision().approvalRequired()) {
+                // before the online keys sign anything (verifyForPublish signs targets/snapshot)
+                repo.get()
+                        .awaitApproval(call.caller(), call.method(), gun, "root", String.join("\n", bundle.summary()));
+            }
+            // journaled: a daemon killed at any step resumes (or rolls back) at start-up, so the server gets this
+            // bundle's versions exactly once and the trusted copy follows the server
+            ObjectNode plan = JsonNodeFactory.instance
+                    .objectNode()
+                    .put("operation", bundle.operation().word())
+                    .put("fromRootVersion", current.root().version())
+                    .put("assignOnlineKeys", true);
+            // the online keys (targets re-signed by its new key, snapshot) wait for their tokens' holders, if any
+            Root next = newRoot == null ? current.root().signed() : (Root) newRoot.signed();
+            List<TokenHolderGate.Need> needs = new ArrayList<>();
+            for (String role : bundle.changes().keySet()) {
+                if (!role.equals("root")) {
+                    needs.add(new TokenHolderGate.Need(
+                            role,
+                            next.keysOf(role).values(),
+                            next.role(role).threshold(),
+                            Set.copyOf(bundle.signedBy(role)),
+                            false));
+                }
+            }
+            needs.add(new TokenHolderGate.Need(
+                    "snapshot",
+                    next.keysOf("snapshot").values(),
+                    next.role("snapshot").threshold(),
+                    Set.of(),
+                    true));
+            KeyRing online = repo.get()
+                    .gateByHolders(
+                            call.caller(), call.method(), gun, String.join("\n", bundle.summary()), ring(), needs);
+            Map<String, byte[]> sent = new LinkedHashMap<>();
+            ObjectNode result = repo.get().journaledPublish(st, srv, plan, () -> {
+                PublishSet ps = Ceremony.verifyForPublish(bundle, current, online, ctx.clock());
+                sent.putAll(ps.files());
+                return ps.files();
+            });
+            ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+            ObjectNode roles = out.putObject("roles");
+            for (Map.Entry<String, byte[]> e : sent.entrySet()) {
+                int v = Signed.parse(e.getValue(), e.getKey()).version();
+                roles.put(e.getKey(), v);
+                audit(
+                        "ceremony.publish",
+                        call,
+                        gun,
+                        e.getKey(),
+                        null,
+                        (long) v,
+                        e.getValue(),
+                        bundle.operation().word());
+            }
+            Optional<byte[]> trustedRoot = st.store().find(gun, "root");
+            out.put(
+                    "rootVersion",
+                    trustedRoot.isPresent()
+                            ? Signed.parse(trustedRoot.get(), "root").version()
+                            : result.path("roles").path("root").asInt());
+            return out;
+        });
     }
-  }
 
+    // ---------------------------------------------------------------- plumbing
+
+    /** Signers of this daemon's key service, found by the key a role lists (a root certificate signs as its key). */
+    KeyRing ring() {
+        return repo.get().ring();
+    }
+
+    private static String required(String v, String field) throws BadRequestException {
+        if (v == null || v.isBlank()) {
+            throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
+        }
+        return v;
+    }
+
+    private static byte[] base64(String v, String field) throws BadRequestException {
+        try {
+            return Base64.getDecoder().decode(v);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException("params." + field + " must be base64", "params." + field);
+        }
+    }
+
+    void audit(
+            String event, Call call, String gun, String role, String keyId, Long version, byte[] hashOf, String message)
+            throws java.io.IOException {
+        ctx.audit()
+                .append(AuditRecord.builder(event)
+                        .caller(
+                                call.caller().uid(),
+                                call.caller().gid(),
+                                call.caller().pid())
+                        .gun(gun)
+                        .role(role)
+                        .keyId(keyId)
+                        .version(version)
+                        .metadataHash(hashOf == null ? null : sha256Hex(hashOf))
+                        .rule(call.decision() == null ? null : call.decision().ruleOrNone())
+                        .result("ok")
+                        .message(message)
+                        .build());
+    }
+
+    private static String sha256Hex(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -11,13 +11,13 @@ import java.util.Objects;
  * @param every records between two checkpoints (also signed at start and shutdown)
  */
 public record AuditCheckpointConfig(String keyId, int every) {
-  /** Default {@code every}. */
-  public static final int DEFAULT_EVERY = 1000;
+    /** Default {@code every}. */
+    public static final int DEFAULT_EVERY = 1000;
 
-  public AuditCheckpointConfig {
-    Objects.requireNonNull(keyId, "keyId");
-    if (every < 1) {
-      throw new IllegalArgumentException("every must be at least 1");
+    public AuditCheckpointConfig {
+        Objects.requireNonNull(keyId, "keyId");
+        if (every < 1) {
+            throw new IllegalArgumentException("every must be at least 1");
+        }
     }
-  }
 }

@@ -26,56 +26,94 @@ import java.util.Optional;
  *     first is rebuilt on the server's new state and sent again before it fails CONFLICT (30s)
  */
 public record DaemonConfig(
-    Path source,
-    Path stateDir,
-    SocketConfig socket,
-    List<TokenConfig> tokens,
-    List<ServerConfig> servers,
-    PolicyConfig policy,
-    Path auditLog,
-    ServerLimits limits,
-    Duration approvalTimeout,
-    Duration pinCacheTime,
-    Optional<AuditCheckpointConfig> auditCheckpoint,
-    Duration publishConvergeTimeout) {
+        Path source,
+        Path stateDir,
+        SocketConfig socket,
+        List<TokenConfig> tokens,
+        List<ServerConfig> servers,
+        PolicyConfig policy,
+        Path auditLog,
+        ServerLimits limits,
+        Duration approvalTimeout,
+        Duration pinCacheTime,
+        Optional<AuditCheckpointConfig> auditCheckpoint,
+        Duration publishConvergeTimeout) {
 
-  public static final Duration DEFAULT_PUBLISH_CONVERGE_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_PUBLISH_CONVERGE_TIMEOUT = Duration.ofSeconds(30);
 
-  /** A configuration with signed audit checkpoints as given and the default convergence time. */
-  public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
-      List<ServerConfig> servers, PolicyConfig policy, Path auditLog, ServerLimits limits, Duration approvalTimeout,
-      Duration pinCacheTime, Optional<AuditCheckpointConfig> auditCheckpoint) {
-    this(source, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout, pinCacheTime,
-        auditCheckpoint, DEFAULT_PUBLISH_CONVERGE_TIMEOUT);
-  }
+    /** A configuration with signed audit checkpoints as given and the default convergence time. */
+    public DaemonConfig(
+            Path source,
+            Path stateDir,
+            SocketConfig socket,
+            List<TokenConfig> tokens,
+            List<ServerConfig> servers,
+            PolicyConfig policy,
+            Path auditLog,
+            ServerLimits limits,
+            Duration approvalTimeout,
+            Duration pinCacheTime,
+            Optional<AuditCheckpointConfig> auditCheckpoint) {
+        this(
+                source,
+                stateDir,
+                socket,
+                tokens,
+                servers,
+                policy,
+                auditLog,
+                limits,
+                approvalTimeout,
+                pinCacheTime,
+                auditCheckpoint,
+                DEFAULT_PUBLISH_CONVERGE_TIMEOUT);
+    }
 
-  /** A configuration without signed audit checkpoints. */
-  public DaemonConfig(Path source, Path stateDir, SocketConfig socket, List<TokenConfig> tokens,
-      List<ServerConfig> servers, PolicyConfig policy, Path auditLog, ServerLimits limits, Duration approvalTimeout,
-      Duration pinCacheTime) {
-    this(source, stateDir, socket, tokens, servers, policy, auditLog, limits, approvalTimeout, pinCacheTime,
-        Optional.empty());
-  }
+    /** A configuration without signed audit checkpoints. */
+    public DaemonConfig(
+            Path source,
+            Path stateDir,
+            SocketConfig socket,
+            List<TokenConfig> tokens,
+            List<ServerConfig> servers,
+            PolicyConfig policy,
+            Path auditLog,
+            ServerLimits limits,
+            Duration approvalTimeout,
+            Duration pinCacheTime) {
+        this(
+                source,
+                stateDir,
+                socket,
+                tokens,
+                servers,
+                policy,
+                auditLog,
+                limits,
+                approvalTimeout,
+                pinCacheTime,
+                Optional.empty());
+    }
 
-  public DaemonConfig {
-    Objects.requireNonNull(auditCheckpoint, "auditCheckpoint");
-    Objects.requireNonNull(stateDir, "stateDir");
-    Objects.requireNonNull(socket, "socket");
-    tokens = List.copyOf(tokens);
-    servers = List.copyOf(servers);
-    Objects.requireNonNull(policy, "policy");
-    Objects.requireNonNull(auditLog, "auditLog");
-    Objects.requireNonNull(limits, "limits");
-    Objects.requireNonNull(approvalTimeout, "approvalTimeout");
-    Objects.requireNonNull(pinCacheTime, "pinCacheTime");
-    Objects.requireNonNull(publishConvergeTimeout, "publishConvergeTimeout");
-  }
+    public DaemonConfig {
+        Objects.requireNonNull(auditCheckpoint, "auditCheckpoint");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(socket, "socket");
+        tokens = List.copyOf(tokens);
+        servers = List.copyOf(servers);
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(auditLog, "auditLog");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(approvalTimeout, "approvalTimeout");
+        Objects.requireNonNull(pinCacheTime, "pinCacheTime");
+        Objects.requireNonNull(publishConvergeTimeout, "publishConvergeTimeout");
+    }
 
-  public Optional<TokenConfig> findToken(String name) {
-    return tokens.stream().filter(t -> t.name().equals(name)).findFirst();
-  }
+    public Optional<TokenConfig> findToken(String name) {
+        return tokens.stream().filter(t -> t.name().equals(name)).findFirst();
+    }
 
-  public Optional<ServerConfig> findServer(String name) {
-    return servers.stream().filter(s -> s.name().equals(name)).findFirst();
-  }
+    public Optional<ServerConfig> findServer(String name) {
+        return servers.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
 }

@@ -14,13 +14,13 @@ import java.util.Objects;
  * @param rules configured rules in order (first match); empty means the default policy
  */
 public record PolicyConfig(String custodianGroup, List<Rule> rules) {
-  public PolicyConfig {
-    Objects.requireNonNull(custodianGroup, "custodianGroup");
-    rules = List.copyOf(rules);
-  }
+    public PolicyConfig {
+        Objects.requireNonNull(custodianGroup, "custodianGroup");
+        rules = List.copyOf(rules);
+    }
 
-  /** The policy in force: the configured rules, or the default for {@code daemonUid}. */
-  public Policy toPolicy(long daemonUid) {
-    return rules.isEmpty() ? Policy.defaults(daemonUid, UnixAccounts.gidOf(custodianGroup)) : new Policy(rules);
-  }
+    /** The policy in force: the configured rules, or the default for {@code daemonUid}. */
+    public Policy toPolicy(long daemonUid) {
+        return rules.isEmpty() ? Policy.defaults(daemonUid, UnixAccounts.gidOf(custodianGroup)) : new Policy(rules);
+    }
 }

@@ -14,12 +14,12 @@ import java.util.Set;
  * @param group its group, {@code custody} by default; null keeps the daemon's own group
  */
 public record SocketConfig(Path path, Set<PosixFilePermission> mode, String group) {
-  public SocketConfig {
-    Objects.requireNonNull(path, "path");
-    mode = Set.copyOf(mode);
-  }
+    public SocketConfig {
+        Objects.requireNonNull(path, "path");
+        mode = Set.copyOf(mode);
+    }
 
-  public Optional<String> findGroup() {
-    return Optional.ofNullable(group);
-  }
+    public Optional<String> findGroup() {
+        return Optional.ofNullable(group);
+    }
 }

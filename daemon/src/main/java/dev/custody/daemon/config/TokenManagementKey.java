@@ -17,48 +17,48 @@ import java.util.Optional;
  */
 public record TokenManagementKey(String spec, ManagementKeySource source) {
 
-  public TokenManagementKey {
-    Objects.requireNonNull(spec, "spec");
-    Objects.requireNonNull(source, "source");
-  }
-
-  /** True for {@code default}: the well-known factory key. */
-  public boolean isWellKnownDefault() {
-    return spec.equals("default");
-  }
-
-  /**
-   * Parses the config form.
-   *
-   * @throws IllegalArgumentException with a message that says which forms are accepted; it never
-   *     repeats {@code s}, which may be a key pasted in by mistake
-   */
-  public static TokenManagementKey parse(String s) {
-    Objects.requireNonNull(s, "s");
-    if (s.equals("default")) {
-      return new TokenManagementKey(s, ManagementKeySource.wellKnownDefault());
+    public TokenManagementKey {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(source, "source");
     }
-    Optional<SecretLocation> at = SecretLocation.find(s, false);
-    if (at.isPresent()) {
-      SecretLocation l = at.get().checked(s, "management key");
-      return new TokenManagementKey(s, token -> l.read("management key"));
+
+    /** True for {@code default}: the well-known factory key. */
+    public boolean isWellKnownDefault() {
+        return spec.equals("default");
     }
-    throw new IllegalArgumentException("this is not a management key source (value not shown): use file:/path,"
-        + " env:VAR, credential:NAME or default (never the key itself)");
-  }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TokenManagementKey k && k.spec.equals(spec);
-  }
+    /**
+     * Parses the config form.
+     *
+     * @throws IllegalArgumentException with a message that says which forms are accepted; it never
+     *     repeats {@code s}, which may be a key pasted in by mistake
+     */
+    public static TokenManagementKey parse(String s) {
+        Objects.requireNonNull(s, "s");
+        if (s.equals("default")) {
+            return new TokenManagementKey(s, ManagementKeySource.wellKnownDefault());
+        }
+        Optional<SecretLocation> at = SecretLocation.find(s, false);
+        if (at.isPresent()) {
+            SecretLocation l = at.get().checked(s, "management key");
+            return new TokenManagementKey(s, token -> l.read("management key"));
+        }
+        throw new IllegalArgumentException("this is not a management key source (value not shown): use file:/path,"
+                + " env:VAR, credential:NAME or default (never the key itself)");
+    }
 
-  @Override
-  public int hashCode() {
-    return spec.hashCode();
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TokenManagementKey k && k.spec.equals(spec);
+    }
 
-  @Override
-  public String toString() {
-    return spec;
-  }
+    @Override
+    public int hashCode() {
+        return spec.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return spec;
+    }
 }

@@ -1,7 +1,7 @@
 package dev.custody.daemon.config;
 
-import dev.custody.pkcs11.SecretLocation;
 import dev.custody.pkcs11.PinSource;
+import dev.custody.pkcs11.SecretLocation;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -17,51 +17,51 @@ import java.util.Optional;
  */
 public record TokenPin(String spec, PinSource source) {
 
-  public TokenPin {
-    Objects.requireNonNull(spec, "spec");
-  }
-
-  /** The PIN only comes from {@code custody token unlock}. */
-  public static TokenPin prompt() {
-    return new TokenPin("prompt", null);
-  }
-
-  /** The configured source, empty for {@code prompt}. */
-  public Optional<PinSource> findSource() {
-    return Optional.ofNullable(source);
-  }
-
-  /**
-   * Parses the config form.
-   *
-   * @throws IllegalArgumentException with a message that says which forms are accepted
-   */
-  public static TokenPin parse(String s) {
-    Objects.requireNonNull(s, "s");
-    if (s.equals("prompt")) {
-      return prompt();
+    public TokenPin {
+        Objects.requireNonNull(spec, "spec");
     }
-    Optional<SecretLocation> at = SecretLocation.find(s, false);
-    if (at.isPresent()) {
-      SecretLocation l = at.get().checked(s, "PIN");
-      return new TokenPin(s, token -> l.read("PIN"));
+
+    /** The PIN only comes from {@code custody token unlock}. */
+    public static TokenPin prompt() {
+        return new TokenPin("prompt", null);
     }
-    throw new IllegalArgumentException("\"" + s + "\" is not a PIN source: use prompt, file:/path, env:VAR or"
-        + " credential:NAME (never the PIN itself)");
-  }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TokenPin p && p.spec.equals(spec);
-  }
+    /** The configured source, empty for {@code prompt}. */
+    public Optional<PinSource> findSource() {
+        return Optional.ofNullable(source);
+    }
 
-  @Override
-  public int hashCode() {
-    return spec.hashCode();
-  }
+    /**
+     * Parses the config form.
+     *
+     * @throws IllegalArgumentException with a message that says which forms are accepted
+     */
+    public static TokenPin parse(String s) {
+        Objects.requireNonNull(s, "s");
+        if (s.equals("prompt")) {
+            return prompt();
+        }
+        Optional<SecretLocation> at = SecretLocation.find(s, false);
+        if (at.isPresent()) {
+            SecretLocation l = at.get().checked(s, "PIN");
+            return new TokenPin(s, token -> l.read("PIN"));
+        }
+        throw new IllegalArgumentException("\"" + s + "\" is not a PIN source: use prompt, file:/path, env:VAR or"
+                + " credential:NAME (never the PIN itself)");
+    }
 
-  @Override
-  public String toString() {
-    return spec;
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TokenPin p && p.spec.equals(spec);
+    }
+
+    @Override
+    public int hashCode() {
+        return spec.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return spec;
+    }
 }

@@ -17,38 +17,40 @@ import java.util.Map;
  * {@code audit.checkpoint} line is their record.
  */
 final class AuditKey implements AuditCheckpoints.Key {
-  private final TokenKeyService keys;
-  private final KeyInventory.Entry entry;
-  private final TufKey publicKey;
+    private final TokenKeyService keys;
+    private final KeyInventory.Entry entry;
+    private final TufKey publicKey;
 
-  AuditKey(TokenKeyService keys, KeyInventory.Entry entry) {
-    this.keys = keys;
-    this.entry = entry;
-    this.publicKey = PublicKeys.toTufKey(entry.decodePublicKey());
-  }
-
-  @Override
-  public String keyId() {
-    return entry.keyId();
-  }
-
-  @Override
-  public byte[] sign(byte[] message) throws IOException {
-    try {
-      return keys.sign(entry, message);
-    } catch (CustodyException e) {
-      throw new IOException("audit key " + entry.keyId() + " on token " + entry.tokenName() + ": " + e.getMessage(), e);
+    AuditKey(TokenKeyService keys, KeyInventory.Entry entry) {
+        this.keys = keys;
+        this.entry = entry;
+        this.publicKey = PublicKeys.toTufKey(entry.decodePublicKey());
     }
-  }
 
-  @Override
-  public boolean verify(byte[] message, byte[] signature) {
-    try {
-      String method = dev.custody.tuf.model.KeyTypes.signingMethod(publicKey.keyType()).orElse("ecdsa");
-      return SignatureVerifier.verify(publicKey, new Signature(publicKey.id(), method, signature, Map.of()), message,
-          "audit");
-    } catch (UnsupportedKeyTypeException e) {
-      return false;
+    @Override
+    public String keyId() {
+        return entry.keyId();
     }
-  }
+
+    @Override
+    public byte[] sign(byte[] message) throws IOException {
+        try {
+            return keys.sign(entry, message);
+        } catch (CustodyException e) {
+            throw new IOException(
+                    "audit key " + entry.keyId() + " on token " + entry.tokenName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean verify(byte[] message, byte[] signature) {
+        try {
+            String method = dev.custody.tuf.model.KeyTypes.signingMethod(publicKey.keyType())
+                    .orElse("ecdsa");
+            return SignatureVerifier.verify(
+                    publicKey, new Signature(publicKey.id(), method, signature, Map.of()), message, "audit");
+        } catch (UnsupportedKeyTypeException e) {
+            return false;
+        }
+    }
 }

@@ -4,25 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.protocol.BadRequestException;
-import dev.custody.protocol.CustodyException;
-import dev.custody.daemon.rpc.Incidents;
-import dev.custody.protocol.Protocol;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditDetails;
-import dev.custody.daemon.audit.AuditEntry;
-import dev.custody.daemon.audit.AuditVerification;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.ActionResolver;
-import dev.custody.daemon.policy.Glob;
 import dev.custody.daemon.policy.Operation;
-import dev.custody.daemon.policy.Rule;
 import dev.custody.daemon.rpc.CallerIdentity;
 import dev.custody.daemon.rpc.Params;
 import dev.custody.pkcs11.KeyAlgorithm;
 import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.Protocol;
 import java.io.IOException;
 import java.io.StringReader;
 import java.security.MessageDigest;
@@ -52,446 +47,483 @@ import org.bouncycastle.util.io.pem.PemReader;
  * token (wiped on expiry) and appears in no result, error, log or audit line.
  */
 final class KeyMethods {
-  private final DaemonContext ctx;
-  private final TokenKeyService keys;
-  private final ObjectMapper mapper = Protocol.newMapper();
+    private final DaemonContext ctx;
+    private final TokenKeyService keys;
+    private final ObjectMapper mapper = Protocol.newMapper();
 
-  KeyMethods(DaemonContext ctx, TokenKeyService keys) {
-    this.ctx = ctx;
-    this.keys = keys;
-  }
-
-  void register() {
-    var m = ctx.methods();
-    m.register("token.list", ActionResolver.of(Operation.KEY_LIST), this::tokenList);
-    m.register("token.unlock", ActionResolver.of(Operation.TOKEN_UNLOCK), this::tokenUnlock);
-    m.register("token.lock", ActionResolver.of(Operation.TOKEN_LOCK), this::tokenLock);
-    m.register("key.list", ActionResolver.of(Operation.KEY_LIST), this::keyList);
-    m.register("key.generate", ActionResolver.of(Operation.KEY_GENERATE), this::keyGenerate);
-    m.register("key.import", this::importAction, this::keyImport);
-    m.register("key.scan", ActionResolver.of(Operation.KEY_LIST), this::keyScan);
-    m.register("key.adopt", p -> new Action(Operation.KEY_IMPORT, ActionResolver.optionalText(p, "gun"),
-        ActionResolver.optionalText(p, "role")), this::keyAdopt);
-    m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
-    m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
-    m.register("sign.batch", p -> keyAction(Operation.SIGN_RAW, p), this::signBatch);
-  }
-
-  // ---- params ---------------------------------------------------------------------------------
-
-  record NoParams() {}
-
-  record TokenParam(String token) {}
-
-  record GunParam(String gun) {}
-
-  record GenerateParams(String role, String gun, String token, String algorithm, String slot) {}
-
-  record ImportParams(String pem, String passphrase, String role, String gun, String token, Boolean skipExisting,
-      String slot) {}
-
-  record AdoptParams(String token, String keyId, String ckaId, String role, String gun) {}
-
-  record KeyIdParam(String keyId) {}
-
-  record SignRawParams(String keyId, String data) {}
-
-  record SignBatchParams(String keyId, List<String> data) {}
-
-  /** The most payloads one {@code sign.batch} signs; the request line limit (1 MiB) bounds their size. */
-  static final int MAX_BATCH_ITEMS = 1024;
-
-  private static String required(String value, String field) throws BadRequestException {
-    if (value == null || value.isEmpty()) {
-      throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
+    KeyMethods(DaemonContext ctx, TokenKeyService keys) {
+        this.ctx = ctx;
+        this.keys = keys;
     }
-    return value;
-  }
 
-  /** The action of a method on one recorded key: the key's GUN and role, for policy and audit. */
-  private Action keyAction(Operation op, JsonNode params) throws BadRequestException {
-    String keyId = required(ActionResolver.optionalText(params, "keyId"), "keyId");
-    Optional<KeyInventory.Entry> e = keys.inventory().find(keyId);
-    return new Action(op, e.map(KeyInventory.Entry::gun).orElse(null), e.map(KeyInventory.Entry::role).orElse(null));
-  }
-
-  /** key.import's action: role and gun from params, else from the PEM's {@code role:}/{@code gun:} headers. */
-  private Action importAction(JsonNode params) throws BadRequestException {
-    String role = ActionResolver.optionalText(params, "role");
-    String gun = ActionResolver.optionalText(params, "gun");
-    String pem = ActionResolver.optionalText(params, "pem");
-    if (pem != null && (role == null || gun == null)) {
-      Map<String, String> h = pemHeaders(pem);
-      role = role != null ? role : h.get("role");
-      gun = gun != null ? gun : h.get("gun");
+    void register() {
+        var m = ctx.methods();
+        m.register("token.list", ActionResolver.of(Operation.KEY_LIST), this::tokenList);
+        m.register("token.unlock", ActionResolver.of(Operation.TOKEN_UNLOCK), this::tokenUnlock);
+        m.register("token.lock", ActionResolver.of(Operation.TOKEN_LOCK), this::tokenLock);
+        m.register("key.list", ActionResolver.of(Operation.KEY_LIST), this::keyList);
+        m.register("key.generate", ActionResolver.of(Operation.KEY_GENERATE), this::keyGenerate);
+        m.register("key.import", this::importAction, this::keyImport);
+        m.register("key.scan", ActionResolver.of(Operation.KEY_LIST), this::keyScan);
+        m.register(
+                "key.adopt",
+                p -> new Action(
+                        Operation.KEY_IMPORT,
+                        ActionResolver.optionalText(p, "gun"),
+                        ActionResolver.optionalText(p, "role")),
+                this::keyAdopt);
+        m.register("key.remove", p -> keyAction(Operation.KEY_REMOVE, p), this::keyRemove);
+        m.register("sign.raw", p -> keyAction(Operation.SIGN_RAW, p), this::signRaw);
+        m.register("sign.batch", p -> keyAction(Operation.SIGN_RAW, p), this::signBatch);
     }
-    return new Action(Operation.KEY_IMPORT, gun, role);
-  }
 
-  private static Map<String, String> pemHeaders(String pem) {
-    Map<String, String> out = new HashMap<>();
-    try (PemReader r = new PemReader(new StringReader(pem))) {
-      PemObject o = r.readPemObject();
-      if (o != null) {
-        for (Object h : o.getHeaders()) {
-          PemHeader ph = (PemHeader) h;
-          out.put(ph.getName().toLowerCase(java.util.Locale.ROOT), ph.getValue().strip());
+    // ---- params ---------------------------------------------------------------------------------
+
+    record NoParams() {}
+
+    record TokenParam(String token) {}
+
+    record GunParam(String gun) {}
+
+    record GenerateParams(String role, String gun, String token, String algorithm, String slot) {}
+
+    record ImportParams(
+            String pem, String passphrase, String role, String gun, String token, Boolean skipExisting, String slot) {}
+
+    record AdoptParams(String token, String keyId, String ckaId, String role, String gun) {}
+
+    record KeyIdParam(String keyId) {}
+
+    record SignRawParams(String keyId, String data) {}
+
+    record SignBatchParams(String keyId, List<String> data) {}
+
+    /** The most payloads one {@code sign.batch} signs; the request line limit (1 MiB) bounds their size. */
+    static final int MAX_BATCH_ITEMS = 1024;
+
+    private static String required(String value, String field) throws BadRequestException {
+        if (value == null || value.isEmpty()) {
+            throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
         }
-        java.util.Arrays.fill(o.getContent(), (byte) 0);
-      }
-    } catch (IOException | RuntimeException e) {
-      // the handler reports the bad PEM
+        return value;
     }
-    return out;
-  }
 
-  // ---- tokens ---------------------------------------------------------------------------------
-
-  private JsonNode tokenList(CallerIdentity caller, JsonNode params) throws CustodyException {
-    Params.bind(params, NoParams.class);
-    ObjectNode r = mapper.createObjectNode();
-    r.set("tokens", tokenStatuses());
-    return r;
-  }
-
-  /** {@code TokenStatus} of every configured token, with its key count. */
-  ArrayNode tokenStatuses() {
-    ArrayNode out = mapper.createArrayNode();
-    Map<String, Integer> counts = new HashMap<>();
-    keys.inventory().all().forEach(e -> counts.merge(e.tokenName(), 1, Integer::sum));
-    for (ManagedToken t : keys.tokens().all()) {
-      out.add(tokenStatus(t, counts.getOrDefault(t.name(), 0)));
+    /** The action of a method on one recorded key: the key's GUN and role, for policy and audit. */
+    private Action keyAction(Operation op, JsonNode params) throws BadRequestException {
+        String keyId = required(ActionResolver.optionalText(params, "keyId"), "keyId");
+        Optional<KeyInventory.Entry> e = keys.inventory().find(keyId);
+        return new Action(
+                op,
+                e.map(KeyInventory.Entry::gun).orElse(null),
+                e.map(KeyInventory.Entry::role).orElse(null));
     }
-    return out;
-  }
 
-  /** {@code TokenStatus}; a token that is absent (or whose module fails) shows {@code present: false}. */
-  ObjectNode tokenStatus(ManagedToken t, int keyCount) {
-    Optional<TokenInfo> now;
-    try {
-      now = t.probe();
-    } catch (TokenException e) {
-      now = Optional.empty();
+    /** key.import's action: role and gun from params, else from the PEM's {@code role:}/{@code gun:} headers. */
+    private Action importAction(JsonNode params) throws BadRequestException {
+        String role = ActionResolver.optionalText(params, "role");
+        String gun = ActionResolver.optionalText(params, "gun");
+        String pem = ActionResolver.optionalText(params, "pem");
+        if (pem != null && (role == null || gun == null)) {
+            Map<String, String> h = pemHeaders(pem);
+            role = role != null ? role : h.get("role");
+            gun = gun != null ? gun : h.get("gun");
+        }
+        return new Action(Operation.KEY_IMPORT, gun, role);
     }
-    Optional<TokenInfo> info = now.isPresent() ? now : t.lastInfo();
-    ObjectNode n = mapper.createObjectNode();
-    n.put("name", t.name());
-    n.put("label", info.map(TokenInfo::label).orElse(t.config().selector().label()));
-    n.put("serial", info.map(TokenInfo::serial).orElse(t.config().selector().serial()));
-    n.put("manufacturer", info.map(TokenInfo::manufacturer).orElse(null));
-    n.put("model", info.map(TokenInfo::model).orElse(null));
-    n.put("present", now.isPresent());
-    n.put("unlocked", now.isPresent() && t.loggedIn());
-    t.unlockedUntil().ifPresent(u -> n.put("unlockedUntil", u.toString()));
-    n.put("pinSource", t.config().pin().spec());
-    n.put("pinCountLow", now.map(TokenInfo::userPinCountLow).orElse(false));
-    n.put("pinFinalTry", now.map(TokenInfo::userPinFinalTry).orElse(false));
-    n.put("pinLocked", now.map(TokenInfo::userPinLocked).orElse(false));
-    n.put("keys", keyCount);
-    if (t.config().isYubikey()) {
-      n.put("profile", t.config().profile().configName());
-      n.put("managementKey", t.config().findManagementKey().map(Object::toString).orElse("none"));
-      TokenManager.defaultManagementKeyWarning(t.config()).ifPresent(w -> n.putArray("warnings").add(w));
-    }
-    return n;
-  }
 
-  private JsonNode tokenUnlock(CallerIdentity caller, JsonNode params) throws CustodyException {
-    String tokenSpec = required(ActionResolver.optionalText(params, "token"), "token");
-    JsonNode pinNode = params.get("pin");
-    if (pinNode == null || !pinNode.isTextual() || pinNode.asText().isEmpty()) {
-      throw new BadRequestException("params.pin is required (a non-empty string)", "params.pin");
+    private static Map<String, String> pemHeaders(String pem) {
+        Map<String, String> out = new HashMap<>();
+        try (PemReader r = new PemReader(new StringReader(pem))) {
+            PemObject o = r.readPemObject();
+            if (o != null) {
+                for (Object h : o.getHeaders()) {
+                    PemHeader ph = (PemHeader) h;
+                    out.put(
+                            ph.getName().toLowerCase(java.util.Locale.ROOT),
+                            ph.getValue().strip());
+                }
+                java.util.Arrays.fill(o.getContent(), (byte) 0);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the handler reports the bad PEM
+        }
+        return out;
     }
-    var it = params.fieldNames();
-    while (it.hasNext()) {
-      String f = it.next();
-      if (!f.equals("token") && !f.equals("pin")) {
-        throw new BadRequestException("params." + f + " is not a known parameter (known: pin, token)", "params." + f);
-      }
-    }
-    ManagedToken t = keys.tokens().get(tokenSpec);
-    char[] pin = pinNode.asText().toCharArray();
-    Instant until;
-    try {
-      until = t.unlock(pin);
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(t.name(), e);
-    } finally {
-      PinSource.wipe(pin);
-    }
-    return mapper.createObjectNode().put("token", t.name()).put("unlockedUntil", until.toString());
-  }
 
-  private JsonNode tokenLock(CallerIdentity caller, JsonNode params) throws CustodyException {
-    TokenParam p = Params.bind(params, TokenParam.class);
-    ManagedToken t = keys.tokens().get(required(p.token(), "token"));
-    t.lock();
-    return mapper.createObjectNode().put("token", t.name());
-  }
+    // ---- tokens ---------------------------------------------------------------------------------
 
-  // ---- keys -----------------------------------------------------------------------------------
-
-  private JsonNode keyList(CallerIdentity caller, JsonNode params) throws CustodyException {
-    GunParam p = Params.bind(params, GunParam.class);
-    Map<String, Boolean> present = new HashMap<>();
-    for (ManagedToken t : keys.tokens().all()) {
-      boolean here;
-      try {
-        here = t.probe().isPresent();
-      } catch (TokenException e) {
-        here = false;
-      }
-      present.put(t.name(), here);
+    private JsonNode tokenList(CallerIdentity caller, JsonNode params) throws CustodyException {
+        Params.bind(params, NoParams.class);
+        ObjectNode r = mapper.createObjectNode();
+        r.set("tokens", tokenStatuses());
+        return r;
     }
-    ArrayNode out = mapper.createArrayNode();
-    for (KeyInventory.Entry e : keys.inventory().all()) {
-      if (p.gun() == null || p.gun().equals(e.gun())) {
-        out.add(keyInfo(e, present.getOrDefault(e.tokenName(), false)));
-      }
-    }
-    ObjectNode r = mapper.createObjectNode();
-    r.set("keys", out);
-    return r;
-  }
 
-  /** {@code KeyInfo}. */
-  private ObjectNode keyInfo(KeyInventory.Entry e, boolean present) {
-    ObjectNode n = mapper.createObjectNode();
-    n.put("keyId", e.keyId());
-    n.put("role", e.role());
-    if (e.gun() != null) {
-      n.put("gun", e.gun());
+    /** {@code TokenStatus} of every configured token, with its key count. */
+    ArrayNode tokenStatuses() {
+        ArrayNode out = mapper.createArrayNode();
+        Map<String, Integer> counts = new HashMap<>();
+        keys.inventory().all().forEach(e -> counts.merge(e.tokenName(), 1, Integer::sum));
+        for (ManagedToken t : keys.tokens().all()) {
+            out.add(tokenStatus(t, counts.getOrDefault(t.name(), 0)));
+        }
+        return out;
     }
-    n.put("algorithm", e.algorithm());
-    n.put("token", e.tokenName());
-    n.put("tokenSerial", e.tokenSerial());
-    keys.slotOf(e).ifPresent(s -> n.put("slot", s.hex()));
-    n.put("present", present);
-    n.put("created", e.created());
-    return n;
-  }
 
-  private JsonNode keyGenerate(CallerIdentity caller, JsonNode params) throws CustodyException {
-    GenerateParams p = Params.bind(params, GenerateParams.class);
-    String role = required(p.role(), "role");
-    KeyAlgorithm alg = switch (p.algorithm() == null ? "ecdsa" : p.algorithm()) {
-      case "ecdsa" -> KeyAlgorithm.EC_P256;
-      case "ed25519" -> KeyAlgorithm.ED25519;
-      default -> throw new BadRequestException("params.algorithm must be \"ecdsa\" or \"ed25519\"",
-          "params.algorithm");
-    };
-    ManagedToken t = keys.tokens().get(p.token());
-    KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg, p.slot());
-    ObjectNode r = keyInfo(e, true);
-    r.put("publicKey", publicKeyPem(e));
-    return r;
-  }
-
-  /** The public key as docker writes {@code NAME.pub}: a PEM PUBLIC KEY block with a {@code role} header. */
-  static String publicKeyPem(KeyInventory.Entry e) {
-    return publicKeyPem(e.publicKey(), e.role());
-  }
-
-  /** A PEM PUBLIC KEY block of base64 DER {@code b64}, with a {@code role} header when role is given. */
-  static String publicKeyPem(String b64, String role) {
-    StringBuilder pem = new StringBuilder("-----BEGIN PUBLIC KEY-----\n");
-    if (role != null) {
-      pem.append("role: ").append(role).append("\n\n");
+    /** {@code TokenStatus}; a token that is absent (or whose module fails) shows {@code present: false}. */
+    ObjectNode tokenStatus(ManagedToken t, int keyCount) {
+        Optional<TokenInfo> now;
+        try {
+            now = t.probe();
+        } catch (TokenException e) {
+            now = Optional.empty();
+        }
+        Optional<TokenInfo> info = now.isPresent() ? now : t.lastInfo();
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", t.name());
+        n.put("label", info.map(TokenInfo::label).orElse(t.config().selector().label()));
+        n.put("serial", info.map(TokenInfo::serial).orElse(t.config().selector().serial()));
+        n.put("manufacturer", info.map(TokenInfo::manufacturer).orElse(null));
+        n.put("model", info.map(TokenInfo::model).orElse(null));
+        n.put("present", now.isPresent());
+        n.put("unlocked", now.isPresent() && t.loggedIn());
+        t.unlockedUntil().ifPresent(u -> n.put("unlockedUntil", u.toString()));
+        n.put("pinSource", t.config().pin().spec());
+        n.put("pinCountLow", now.map(TokenInfo::userPinCountLow).orElse(false));
+        n.put("pinFinalTry", now.map(TokenInfo::userPinFinalTry).orElse(false));
+        n.put("pinLocked", now.map(TokenInfo::userPinLocked).orElse(false));
+        n.put("keys", keyCount);
+        if (t.config().isYubikey()) {
+            n.put("profile", t.config().profile().configName());
+            n.put(
+                    "managementKey",
+                    t.config().findManagementKey().map(Object::toString).orElse("none"));
+            TokenManager.defaultManagementKeyWarning(t.config())
+                    .ifPresent(w -> n.putArray("warnings").add(w));
+        }
+        return n;
     }
-    for (int i = 0; i < b64.length(); i += 64) {
-      pem.append(b64, i, Math.min(b64.length(), i + 64)).append('\n');
-    }
-    return pem.append("-----END PUBLIC KEY-----\n").toString();
-  }
 
-  private JsonNode keyImport(CallerIdentity caller, JsonNode params) throws CustodyException {
-    ImportParams p = Params.bind(params, ImportParams.class);
-    char[] pass = p.passphrase() == null ? null : p.passphrase().toCharArray();
-    TrustDirKey k;
-    try {
-      k = TrustDirKey.read(required(p.pem(), "pem"), pass);
-    } finally {
-      PinSource.wipe(pass);
+    private JsonNode tokenUnlock(CallerIdentity caller, JsonNode params) throws CustodyException {
+        String tokenSpec = required(ActionResolver.optionalText(params, "token"), "token");
+        JsonNode pinNode = params.get("pin");
+        if (pinNode == null || !pinNode.isTextual() || pinNode.asText().isEmpty()) {
+            throw new BadRequestException("params.pin is required (a non-empty string)", "params.pin");
+        }
+        var it = params.fieldNames();
+        while (it.hasNext()) {
+            String f = it.next();
+            if (!f.equals("token") && !f.equals("pin")) {
+                throw new BadRequestException(
+                        "params." + f + " is not a known parameter (known: pin, token)", "params." + f);
+            }
+        }
+        ManagedToken t = keys.tokens().get(tokenSpec);
+        char[] pin = pinNode.asText().toCharArray();
+        Instant until;
+        try {
+            until = t.unlock(pin);
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(t.name(), e);
+        } finally {
+            PinSource.wipe(pin);
+        }
+        return mapper.createObjectNode().put("token", t.name()).put("unlockedUntil", until.toString());
     }
-    String role = p.role() != null ? p.role() : k.role().orElseThrow(() -> new BadRequestException(
-        "params.role is required: the PEM has no role: header", "params.role"));
-    String gun = p.gun() != null ? p.gun() : k.gun().orElse(null);
-    ManagedToken t = keys.tokens().get(p.token());
-    if (Boolean.TRUE.equals(p.skipExisting())) {
-      Optional<KeyInventory.Entry> known = keys.inventory().find(
-          dev.custody.tuf.keys.PublicKeys.toTufKey(k.publicKey()).id());
-      if (known.isPresent()) {
-        // a re-run of a trust_dir import: this key is on a token already; nothing is written
-        return keyInfo(known.get(), true).put("alreadyImported", true);
-      }
-    }
-    KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun, p.slot());
-    ObjectNode r = keyInfo(e, true);
-    r.put("softwareCopyNote", "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
-        + " the software copy in your notary/docker trust_dir (private/" + e.keyId() + ".key or the file you"
-        + " imported) is still yours: delete it yourself once you have checked the token copy");
-    return r;
-  }
 
-  /** key.scan: the private keys on one token, known to this daemon or not. */
-  private JsonNode keyScan(CallerIdentity caller, JsonNode params) throws CustodyException {
-    TokenParam p = Params.bind(params, TokenParam.class);
-    ManagedToken t = keys.tokens().get(required(p.token(), "token"));
-    List<TokenKeyService.ScannedKey> found = keys.scan(t);
-    ObjectNode r = mapper.createObjectNode().put("token", t.name());
-    t.lastInfo().ifPresent(i -> r.put("tokenSerial", i.serial()));
-    ArrayNode out = r.putArray("keys");
-    for (TokenKeyService.ScannedKey s : found) {
-      ObjectNode n = out.addObject();
-      n.put("keyId", s.keyId());
-      n.put("ckaId", s.key().idHex());
-      n.put("label", s.key().label());
-      n.put("algorithm", TokenKeyService.keyType(s.key().algorithm()));
-      n.put("sensitive", s.attributes().sensitive());
-      n.put("extractable", s.attributes().extractable());
-      n.put("adoptable", s.known().isEmpty() && s.attributes().custodyCompliant());
-      n.put("known", s.known().isPresent());
-      s.known().ifPresent(e -> {
+    private JsonNode tokenLock(CallerIdentity caller, JsonNode params) throws CustodyException {
+        TokenParam p = Params.bind(params, TokenParam.class);
+        ManagedToken t = keys.tokens().get(required(p.token(), "token"));
+        t.lock();
+        return mapper.createObjectNode().put("token", t.name());
+    }
+
+    // ---- keys -----------------------------------------------------------------------------------
+
+    private JsonNode keyList(CallerIdentity caller, JsonNode params) throws CustodyException {
+        GunParam p = Params.bind(params, GunParam.class);
+        Map<String, Boolean> present = new HashMap<>();
+        for (ManagedToken t : keys.tokens().all()) {
+            boolean here;
+            try {
+                here = t.probe().isPresent();
+            } catch (TokenException e) {
+                here = false;
+            }
+            present.put(t.name(), here);
+        }
+        ArrayNode out = mapper.createArrayNode();
+        for (KeyInventory.Entry e : keys.inventory().all()) {
+            if (p.gun() == null || p.gun().equals(e.gun())) {
+                out.add(keyInfo(e, present.getOrDefault(e.tokenName(), false)));
+            }
+        }
+        ObjectNode r = mapper.createObjectNode();
+        r.set("keys", out);
+        return r;
+    }
+
+    /** {@code KeyInfo}. */
+    private ObjectNode keyInfo(KeyInventory.Entry e, boolean present) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("keyId", e.keyId());
         n.put("role", e.role());
         if (e.gun() != null) {
-          n.put("gun", e.gun());
+            n.put("gun", e.gun());
         }
-        n.put("knownToken", e.tokenName());
-      });
-      n.put("publicKey", publicKeyPem(Base64.getEncoder().encodeToString(s.key().publicKey().getEncoded()), null));
+        n.put("algorithm", e.algorithm());
+        n.put("token", e.tokenName());
+        n.put("tokenSerial", e.tokenSerial());
+        keys.slotOf(e).ifPresent(s -> n.put("slot", s.hex()));
+        n.put("present", present);
+        n.put("created", e.created());
+        return n;
     }
-    return r;
-  }
 
-  /** key.adopt: records a key already on a token (by keyId or ckaId) for a role and repository. */
-  private JsonNode keyAdopt(CallerIdentity caller, JsonNode params) throws CustodyException {
-    AdoptParams p = Params.bind(params, AdoptParams.class);
-    String token = required(p.token(), "token");
-    if ((p.keyId() == null) == (p.ckaId() == null)) {
-      throw new BadRequestException("give exactly one of params.keyId (the TUF key ID) and params.ckaId (hex)",
-          "params.keyId");
+    private JsonNode keyGenerate(CallerIdentity caller, JsonNode params) throws CustodyException {
+        GenerateParams p = Params.bind(params, GenerateParams.class);
+        String role = required(p.role(), "role");
+        KeyAlgorithm alg = switch (p.algorithm() == null ? "ecdsa" : p.algorithm()) {
+            case "ecdsa" -> KeyAlgorithm.EC_P256;
+            case "ed25519" -> KeyAlgorithm.ED25519;
+            default ->
+                throw new BadRequestException("params.algorithm must be \"ecdsa\" or \"ed25519\"", "params.algorithm");
+        };
+        ManagedToken t = keys.tokens().get(p.token());
+        KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg, p.slot());
+        ObjectNode r = keyInfo(e, true);
+        r.put("publicKey", publicKeyPem(e));
+        return r;
     }
-    String id = p.keyId() != null ? p.keyId() : p.ckaId();
-    if (!id.matches("[0-9a-fA-F]{2,128}") || id.length() % 2 != 0) {
-      throw new BadRequestException("params." + (p.keyId() != null ? "keyId" : "ckaId") + " must be hex",
-          p.keyId() != null ? "params.keyId" : "params.ckaId");
-    }
-    String role = required(p.role(), "role");
-    checkAdoptRole(role, p.gun());
-    ManagedToken t = keys.tokens().get(token);
-    KeyInventory.Entry e = keys.adopt(t, p.keyId(), p.ckaId(), role, p.gun());
-    ObjectNode r = keyInfo(e, true);
-    r.put("ckaId", e.ckaId());
-    r.put("label", e.label());
-    r.put("publicKey", publicKeyPem(e));
-    return r;
-  }
 
-  /**
-   * The roles a key can be adopted for: {@code root}, {@code targets} and {@code snapshot} (these two
-   * with a GUN), a delegation {@code targets/NAME}, or a docker signer name; never {@code timestamp}
-   * (the server's key).
-   */
-  static void checkAdoptRole(String role, String gun) throws BadRequestException {
-    if (role.equals("timestamp")) {
-      throw new BadRequestException("params.role: the timestamp key is the Notary server's; adopt root, targets,"
-          + " snapshot or a delegation key", "params.role");
+    /** The public key as docker writes {@code NAME.pub}: a PEM PUBLIC KEY block with a {@code role} header. */
+    static String publicKeyPem(KeyInventory.Entry e) {
+        return publicKeyPem(e.publicKey(), e.role());
     }
-    if (!role.matches("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
-        || (role.contains("/") && !role.startsWith("targets/"))) {
-      throw new BadRequestException("params.role: '" + role + "' is not a role: use root, targets, snapshot,"
-          + " targets/NAME or a signer name", "params.role");
-    }
-    if ((role.equals("targets") || role.equals("snapshot")) && (gun == null || gun.isBlank())) {
-      throw new BadRequestException("params.gun is required for a " + role + " key (it signs one repository)",
-          "params.gun");
-    }
-  }
 
-  private JsonNode keyRemove(CallerIdentity caller, JsonNode params) throws CustodyException {
-    KeyIdParam p = Params.bind(params, KeyIdParam.class);
-    KeyInventory.Entry e = keys.remove(required(p.keyId(), "keyId"));
-    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId()).put("token", e.tokenName());
-    if (e.tokenSerial() != null) {
-      r.put("tokenSerial", e.tokenSerial());
+    /** A PEM PUBLIC KEY block of base64 DER {@code b64}, with a {@code role} header when role is given. */
+    static String publicKeyPem(String b64, String role) {
+        StringBuilder pem = new StringBuilder("-----BEGIN PUBLIC KEY-----\n");
+        if (role != null) {
+            pem.append("role: ").append(role).append("\n\n");
+        }
+        for (int i = 0; i < b64.length(); i += 64) {
+            pem.append(b64, i, Math.min(b64.length(), i + 64)).append('\n');
+        }
+        return pem.append("-----END PUBLIC KEY-----\n").toString();
     }
-    return r;
-  }
 
-  private JsonNode signRaw(CallerIdentity caller, JsonNode params) throws CustodyException {
-    SignRawParams p = Params.bind(params, SignRawParams.class);
-    KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
-    byte[] data;
-    try {
-      data = Base64.getDecoder().decode(required(p.data(), "data"));
-    } catch (IllegalArgumentException ex) {
-      throw new BadRequestException("params.data must be base64", "params.data");
+    private JsonNode keyImport(CallerIdentity caller, JsonNode params) throws CustodyException {
+        ImportParams p = Params.bind(params, ImportParams.class);
+        char[] pass = p.passphrase() == null ? null : p.passphrase().toCharArray();
+        TrustDirKey k;
+        try {
+            k = TrustDirKey.read(required(p.pem(), "pem"), pass);
+        } finally {
+            PinSource.wipe(pass);
+        }
+        String role = p.role() != null
+                ? p.role()
+                : k.role()
+                        .orElseThrow(() -> new BadRequestException(
+                                "params.role is required: the PEM has no role: header", "params.role"));
+        String gun = p.gun() != null ? p.gun() : k.gun().orElse(null);
+        ManagedToken t = keys.tokens().get(p.token());
+        if (Boolean.TRUE.equals(p.skipExisting())) {
+            Optional<KeyInventory.Entry> known = keys.inventory()
+                    .find(dev.custody.tuf.keys.PublicKeys.toTufKey(k.publicKey())
+                            .id());
+            if (known.isPresent()) {
+                // a re-run of a trust_dir import: this key is on a token already; nothing is written
+                return keyInfo(known.get(), true).put("alreadyImported", true);
+            }
+        }
+        KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun, p.slot());
+        ObjectNode r = keyInfo(e, true);
+        r.put(
+                "softwareCopyNote",
+                "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
+                        + " the software copy in your notary/docker trust_dir (private/" + e.keyId()
+                        + ".key or the file you"
+                        + " imported) is still yours: delete it yourself once you have checked the token copy");
+        return r;
     }
-    byte[] sig = keys.sign(e, data);
-    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId())
-        .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa")
-        .put("signature", Base64.getEncoder().encodeToString(sig));
-    if (e.tokenSerial() != null) {
-      r.put("tokenSerial", e.tokenSerial());
-    }
-    return r;
-  }
 
-  /**
-   * sign.batch: many payloads, one key, one token session, one audit line (count and
-   * {@code itemsSha256} = SHA-256 over the items' SHA-256 digests, in order) synced once. All items
-   * are checked before the first is signed; a token failure on any item fails the whole batch.
-   */
-  private JsonNode signBatch(CallerIdentity caller, JsonNode params) throws CustodyException {
-    SignBatchParams p = Params.bind(params, SignBatchParams.class);
-    KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
-    AuditDetails.current().put("keyId", e.keyId());
-    List<String> items = p.data();
-    if (items == null || items.isEmpty()) {
-      throw new BadRequestException("params.data is required: a non-empty array of base64 strings", "params.data");
+    /** key.scan: the private keys on one token, known to this daemon or not. */
+    private JsonNode keyScan(CallerIdentity caller, JsonNode params) throws CustodyException {
+        TokenParam p = Params.bind(params, TokenParam.class);
+        ManagedToken t = keys.tokens().get(required(p.token(), "token"));
+        List<TokenKeyService.ScannedKey> found = keys.scan(t);
+        ObjectNode r = mapper.createObjectNode().put("token", t.name());
+        t.lastInfo().ifPresent(i -> r.put("tokenSerial", i.serial()));
+        ArrayNode out = r.putArray("keys");
+        for (TokenKeyService.ScannedKey s : found) {
+            ObjectNode n = out.addObject();
+            n.put("keyId", s.keyId());
+            n.put("ckaId", s.key().idHex());
+            n.put("label", s.key().label());
+            n.put("algorithm", TokenKeyService.keyType(s.key().algorithm()));
+            n.put("sensitive", s.attributes().sensitive());
+            n.put("extractable", s.attributes().extractable());
+            n.put("adoptable", s.known().isEmpty() && s.attributes().custodyCompliant());
+            n.put("known", s.known().isPresent());
+            s.known().ifPresent(e -> {
+                n.put("role", e.role());
+                if (e.gun() != null) {
+                    n.put("gun", e.gun());
+                }
+                n.put("knownToken", e.tokenName());
+            });
+            n.put(
+                    "publicKey",
+                    publicKeyPem(
+                            Base64.getEncoder()
+                                    .encodeToString(s.key().publicKey().getEncoded()),
+                            null));
+        }
+        return r;
     }
-    if (items.size() > MAX_BATCH_ITEMS) {
-      throw new BadRequestException("params.data has " + items.size() + " items; a batch signs at most "
-          + MAX_BATCH_ITEMS, "params.data");
-    }
-    List<byte[]> data = new ArrayList<>(items.size());
-    MessageDigest itemDigest = sha256();
-    MessageDigest all = sha256();
-    for (int i = 0; i < items.size(); i++) {
-      String b64 = items.get(i);
-      if (b64 == null) {
-        throw new BadRequestException("params.data[" + i + "] must be a base64 string", "params.data[" + i + "]");
-      }
-      byte[] d;
-      try {
-        d = Base64.getDecoder().decode(b64);
-      } catch (IllegalArgumentException ex) {
-        throw new BadRequestException("params.data[" + i + "] must be base64", "params.data[" + i + "]");
-      }
-      all.update(itemDigest.digest(d));
-      data.add(d);
-    }
-    AuditDetails.current().put("count", data.size())
-        .put("itemsSha256", HexFormat.of().formatHex(all.digest()));
-    List<byte[]> sigs = keys.signAll(e, data);
-    ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId())
-        .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa");
-    if (e.tokenSerial() != null) {
-      r.put("tokenSerial", e.tokenSerial());
-    }
-    ArrayNode out = r.putArray("signatures");
-    Base64.Encoder enc = Base64.getEncoder();
-    for (byte[] sig : sigs) {
-      out.add(enc.encodeToString(sig));
-    }
-    return r;
-  }
 
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException ex) {
-      throw new IllegalStateException(ex);
+    /** key.adopt: records a key already on a token (by keyId or ckaId) for a role and repository. */
+    private JsonNode keyAdopt(CallerIdentity caller, JsonNode params) throws CustodyException {
+        AdoptParams p = Params.bind(params, AdoptParams.class);
+        String token = required(p.token(), "token");
+        if ((p.keyId() == null) == (p.ckaId() == null)) {
+            throw new BadRequestException(
+                    "give exactly one of params.keyId (the TUF key ID) and params.ckaId (hex)", "params.keyId");
+        }
+        String id = p.keyId() != null ? p.keyId() : p.ckaId();
+        if (!id.matches("[0-9a-fA-F]{2,128}") || id.length() % 2 != 0) {
+            throw new BadRequestException(
+                    "params." + (p.keyId() != null ? "keyId" : "ckaId") + " must be hex",
+                    p.keyId() != null ? "params.keyId" : "params.ckaId");
+        }
+        String role = required(p.role(), "role");
+        checkAdoptRole(role, p.gun());
+        ManagedToken t = keys.tokens().get(token);
+        KeyInventory.Entry e = keys.adopt(t, p.keyId(), p.ckaId(), role, p.gun());
+        ObjectNode r = keyInfo(e, true);
+        r.put("ckaId", e.ckaId());
+        r.put("label", e.label());
+        r.put("publicKey", publicKeyPem(e));
+        return r;
     }
-  }
+
+    /**
+     * The roles a key can be adopted for: {@code root}, {@code targets} and {@code snapshot} (these two
+     * with a GUN), a delegation {@code targets/NAME}, or a docker signer name; never {@code timestamp}
+     * (the server's key).
+     */
+    static void checkAdoptRole(String role, String gun) throws BadRequestException {
+        if (role.equals("timestamp")) {
+            throw new BadRequestException(
+                    "params.role: the timestamp key is the Notary server's; adopt root, targets,"
+                            + " snapshot or a delegation key",
+                    "params.role");
+        }
+        if (!role.matches("[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+                || (role.contains("/") && !role.startsWith("targets/"))) {
+            throw new BadRequestException(
+                    "params.role: '" + role + "' is not a role: use root, targets, snapshot,"
+                            + " targets/NAME or a signer name",
+                    "params.role");
+        }
+        if ((role.equals("targets") || role.equals("snapshot")) && (gun == null || gun.isBlank())) {
+            throw new BadRequestException(
+                    "params.gun is required for a " + role + " key (it signs one repository)", "params.gun");
+        }
+    }
+
+    private JsonNode keyRemove(CallerIdentity caller, JsonNode params) throws CustodyException {
+        KeyIdParam p = Params.bind(params, KeyIdParam.class);
+        KeyInventory.Entry e = keys.remove(required(p.keyId(), "keyId"));
+        ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId()).put("token", e.tokenName());
+        if (e.tokenSerial() != null) {
+            r.put("tokenSerial", e.tokenSerial());
+        }
+        return r;
+    }
+
+    private JsonNode signRaw(CallerIdentity caller, JsonNode params) throws CustodyException {
+        SignRawParams p = Params.bind(params, SignRawParams.class);
+        KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
+        byte[] data;
+        try {
+            data = Base64.getDecoder().decode(required(p.data(), "data"));
+        } catch (IllegalArgumentException ex) {
+            throw new BadRequestException("params.data must be base64", "params.data");
+        }
+        byte[] sig = keys.sign(e, data);
+        ObjectNode r = mapper.createObjectNode()
+                .put("keyId", e.keyId())
+                .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa")
+                .put("signature", Base64.getEncoder().encodeToString(sig));
+        if (e.tokenSerial() != null) {
+            r.put("tokenSerial", e.tokenSerial());
+        }
+        return r;
+    }
+
+    /**
+     * sign.batch: many payloads, one key, one token session, one audit line (count and
+     * {@code itemsSha256} = SHA-256 over the items' SHA-256 digests, in order) synced once. All items
+     * are checked before the first is signed; a token failure on any item fails the whole batch.
+     */
+    private JsonNode signBatch(CallerIdentity caller, JsonNode params) throws CustodyException {
+        SignBatchParams p = Params.bind(params, SignBatchParams.class);
+        KeyInventory.Entry e = keys.entry(required(p.keyId(), "keyId"));
+        AuditDetails.current().put("keyId", e.keyId());
+        List<String> items = p.data();
+        if (items == null || items.isEmpty()) {
+            throw new BadRequestException(
+                    "params.data is required: a non-empty array of base64 strings", "params.data");
+        }
+        if (items.size() > MAX_BATCH_ITEMS) {
+            throw new BadRequestException(
+                    "params.data has " + items.size() + " items; a batch signs at most " + MAX_BATCH_ITEMS,
+                    "params.data");
+        }
+        List<byte[]> data = new ArrayList<>(items.size());
+        MessageDigest itemDigest = sha256();
+        MessageDigest all = sha256();
+        for (int i = 0; i < items.size(); i++) {
+            String b64 = items.get(i);
+            if (b64 == null) {
+                throw new BadRequestException(
+                        "params.data[" + i + "] must be a base64 string", "params.data[" + i + "]");
+            }
+            byte[] d;
+            try {
+                d = Base64.getDecoder().decode(b64);
+            } catch (IllegalArgumentException ex) {
+                throw new BadRequestException("params.data[" + i + "] must be base64", "params.data[" + i + "]");
+            }
+            all.update(itemDigest.digest(d));
+            data.add(d);
+        }
+        AuditDetails.current()
+                .put("count", data.size())
+                .put("itemsSha256", HexFormat.of().formatHex(all.digest()));
+        List<byte[]> sigs = keys.signAll(e, data);
+        ObjectNode r = mapper.createObjectNode()
+                .put("keyId", e.keyId())
+                .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa");
+        if (e.tokenSerial() != null) {
+            r.put("tokenSerial", e.tokenSerial());
+        }
+        ArrayNode out = r.putArray("signatures");
+        Base64.Encoder enc = Base64.getEncoder();
+        for (byte[] sig : sigs) {
+            out.add(enc.encodeToString(sig));
+        }
+        return r;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
 }

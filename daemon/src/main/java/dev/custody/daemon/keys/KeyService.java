@@ -16,9 +16,8 @@ import java.util.Optional;
  */
 public interface KeyService {
     /** One key in the inventory: which token holds it, for which role and repository. */
-    record KeyRecord(String keyId, String role, Optional<String> gun, String algorithm, String tokenName,
-                     String tokenSerial) {
-    }
+    record KeyRecord(
+            String keyId, String role, Optional<String> gun, String algorithm, String tokenName, String tokenSerial) {}
 
     /** The signer for a key in the inventory (a bare {@code ecdsa}/{@code ed25519} key). */
     Optional<Signer> findSigner(String keyId);

@@ -9,16 +9,16 @@ import dev.custody.tuf.SigningException;
  * methods answer with it as it is.
  */
 public final class KeySigningException extends SigningException {
-  private static final long serialVersionUID = 1L;
-  private final transient CustodyException error;
+    private static final long serialVersionUID = 1L;
+    private final transient CustodyException error;
 
-  public KeySigningException(String keyId, CustodyException error) {
-    super(keyId, error.getMessage(), error.getCause());
-    this.error = error;
-  }
+    public KeySigningException(String keyId, CustodyException error) {
+        super(keyId, error.getMessage(), error.getCause());
+        this.error = error;
+    }
 
-  /** The socket error to answer with. */
-  public CustodyException error() {
-    return error;
-  }
+    /** The socket error to answer with. */
+    public CustodyException error() {
+        return error;
+    }
 }

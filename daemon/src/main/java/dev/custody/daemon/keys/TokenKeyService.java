@@ -2,14 +2,10 @@ package dev.custody.daemon.keys;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.custody.protocol.BadRequestException;
-import dev.custody.protocol.ConflictException;
-import dev.custody.protocol.CustodyException;
-import dev.custody.daemon.rpc.Incidents;
-import dev.custody.protocol.NotFoundException;
 import dev.custody.daemon.audit.AuditLog;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.policy.UnixAccounts;
+import dev.custody.daemon.rpc.Incidents;
 import dev.custody.daemon.rpc.Notices;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.KeyAlgorithm;
@@ -21,6 +17,10 @@ import dev.custody.pkcs11.UnsupportedByBackendException;
 import dev.custody.pkcs11.yubikey.PivSlot;
 import dev.custody.pkcs11.yubikey.TouchNotifier;
 import dev.custody.pkcs11.yubikey.YubikeyToken;
+import dev.custody.protocol.BadRequestException;
+import dev.custody.protocol.ConflictException;
+import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.NotFoundException;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.TufKey;
@@ -59,575 +59,690 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * method's action and result, so their work here is not audited a second time.
  */
 public final class TokenKeyService implements KeyService {
-  private static final System.Logger LOG = System.getLogger(TokenKeyService.class.getName());
-  private static final SecureRandom RANDOM = new SecureRandom();
+    private static final System.Logger LOG = System.getLogger(TokenKeyService.class.getName());
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final TokenManager tokens;
-  private final KeyInventory inventory;
-  private final AuditLog audit;
-  private final Clock clock;
+    private final TokenManager tokens;
+    private final KeyInventory inventory;
+    private final AuditLog audit;
+    private final Clock clock;
 
-  public TokenKeyService(TokenManager tokens, KeyInventory inventory, AuditLog audit, Clock clock) {
-    this.tokens = Objects.requireNonNull(tokens, "tokens");
-    this.inventory = Objects.requireNonNull(inventory, "inventory");
-    this.audit = Objects.requireNonNull(audit, "audit");
-    this.clock = Objects.requireNonNull(clock, "clock");
-  }
-
-  public KeyInventory inventory() {
-    return inventory;
-  }
-
-  public TokenManager tokens() {
-    return tokens;
-  }
-
-  /** The TUF key type of a token key algorithm: {@code ecdsa} or {@code ed25519}. */
-  static String keyType(KeyAlgorithm a) {
-    return a == KeyAlgorithm.ED25519 ? "ed25519" : "ecdsa";
-  }
-
-  static String label(String role, String gun) {
-    return gun == null ? role : gun + "/" + role;
-  }
-
-  /** Generates a key on {@code token} (C_GenerateKeyPair) and records it; on a YubiKey in the first empty slot. */
-  public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm)
-      throws CustodyException {
-    return generate(token, role, gun, algorithm, null);
-  }
-
-  /**
-   * Generates a key on {@code token} and records it. {@code slot} ({@code 9a}, {@code 9c}, {@code 9d},
-   * {@code 9e}, {@code 82}..{@code 95}) is for {@code profile: yubikey} tokens only; null there means
-   * the first empty slot of {@link #SLOT_ORDER}.
-   *
-   * @throws BadRequestException for a slot on another token or a malformed slot
-   * @throws ConflictException for an occupied slot: a YubiKey overwrites without a trace, so Custody never does
-   */
-  public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm,
-      String slot) throws CustodyException {
-    if (token.config().isYubikey()) {
-      return generateOnYubikey(token, role, gun, algorithm, slot);
+    public TokenKeyService(TokenManager tokens, KeyInventory inventory, AuditLog audit, Clock clock) {
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
+        this.inventory = Objects.requireNonNull(inventory, "inventory");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
-    if (slot != null) {
-      throw new BadRequestException("params.slot: token " + token.name() + " is not a YubiKey (profile: "
-          + token.config().profile().configName() + "); a PIV slot applies to profile: yubikey tokens only",
-          "params.slot");
-    }
-    HsmToken t = tokens.ready(token);
-    String label = label(role, gun);
-    byte[] provisional = new byte[16];
-    RANDOM.nextBytes(provisional);
-    TokenKey k;
-    try {
-      k = t.generateKeyPair(algorithm, provisional, label);
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
-    }
-    TufKey tuf = PublicKeys.toTufKey(k.publicKey());
-    String keyId = tuf.id();
-    byte[] ckaId = provisional;
-    try {
-      k = t.changeKeyId(provisional, HexFormat.of().parseHex(keyId));
-      ckaId = k.id();
-    } catch (UnsupportedByBackendException e) {
-      LOG.log(Level.INFO, "token " + token.name() + " keeps CKA_ID " + HexFormat.of().formatHex(provisional)
-          + " for key " + keyId + ": " + e.getMessage());
-    } catch (TokenException e) {
-      LOG.log(Level.WARNING, "token " + token.name() + ": cannot set CKA_ID of key " + keyId + " ("
-          + e.getMessage() + "); it keeps CKA_ID " + HexFormat.of().formatHex(provisional));
-    }
-    return record(token, keyId, ckaId, label, role, gun, algorithm, k.publicKey());
-  }
 
-  /** Where a key goes on a YubiKey when no slot is named: the signature slot, the other PIV slots, then retired. */
-  static final List<PivSlot> SLOT_ORDER = slotOrder();
-
-  private static List<PivSlot> slotOrder() {
-    List<PivSlot> order = new ArrayList<>(List.of(PivSlot.values()));
-    order.remove(PivSlot.SIGNATURE);
-    order.add(0, PivSlot.SIGNATURE);
-    return List.copyOf(order);
-  }
-
-  /** GENERATE ASYMMETRIC into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
-  private KeyInventory.Entry generateOnYubikey(ManagedToken token, String role, String gun, KeyAlgorithm algorithm,
-      String slotSpec) throws CustodyException {
-    if (algorithm != KeyAlgorithm.EC_P256) {
-      throw new BadRequestException("token " + token.name() + " is a YubiKey: it holds ecdsa (P-256) keys only",
-          "params.algorithm");
+    public KeyInventory inventory() {
+        return inventory;
     }
-    YubikeyToken yk = tokens.yubikey(token);
-    PivSlot slot = chooseSlot(token, yk, slotSpec);
-    TokenKey k;
-    try {
-      k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
-    }
-    String keyId = PublicKeys.toTufKey(k.publicKey()).id();
-    return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
-  }
 
-  /**
-   * The PIV slot for a new key: the named one ({@code params.slot}) if it is empty on the card and in the
-   * inventory, else the first empty one of {@link #SLOT_ORDER}.
-   *
-   * @throws ConflictException for an occupied named slot, or when every slot is taken
-   */
-  private PivSlot chooseSlot(ManagedToken token, YubikeyToken yk, String slotSpec) throws CustodyException {
-    PivSlot wanted = null;
-    if (slotSpec != null) {
-      try {
-        wanted = PivSlot.parse(slotSpec);
-      } catch (TokenException e) {
-        throw new BadRequestException("params.slot: " + e.getMessage(), "params.slot");
-      }
+    public TokenManager tokens() {
+        return tokens;
     }
-    PivSlot slot;
-    try {
-      Map<PivSlot, TokenKey> onCard = yk.keysBySlot();
-      if (wanted != null) {
-        slot = wanted;
-        Optional<KeyInventory.Entry> recorded = recordedIn(token, slot);
-        if (onCard.containsKey(slot) || recorded.isPresent()) {
-          throw new ConflictException(null, "slot " + slot + " of YubiKey " + yk.serial() + " (token " + token.name()
-              + ") already holds a key" + recorded.map(e -> " (key " + e.keyId() + ", role " + e.role() + ")")
-              .orElse(" that Custody did not make") + "; Custody never overwrites a PIV slot (the old key would be"
-              + " gone for good): choose an empty slot" + firstFree(token, onCard).map(f -> ", e.g. " + f.hex())
-              .orElse(""));
+
+    /** The TUF key type of a token key algorithm: {@code ecdsa} or {@code ed25519}. */
+    static String keyType(KeyAlgorithm a) {
+        return a == KeyAlgorithm.ED25519 ? "ed25519" : "ecdsa";
+    }
+
+    static String label(String role, String gun) {
+        return gun == null ? role : gun + "/" + role;
+    }
+
+    /** Generates a key on {@code token} (C_GenerateKeyPair) and records it; on a YubiKey in the first empty slot. */
+    public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm)
+            throws CustodyException {
+        return generate(token, role, gun, algorithm, null);
+    }
+
+    /**
+     * Generates a key on {@code token} and records it. {@code slot} ({@code 9a}, {@code 9c}, {@code 9d},
+     * {@code 9e}, {@code 82}..{@code 95}) is for {@code profile: yubikey} tokens only; null there means
+     * the first empty slot of {@link #SLOT_ORDER}.
+     *
+     * @throws BadRequestException for a slot on another token or a malformed slot
+     * @throws ConflictException for an occupied slot: a YubiKey overwrites without a trace, so Custody never does
+     */
+    public KeyInventory.Entry generate(ManagedToken token, String role, String gun, KeyAlgorithm algorithm, String slot)
+            throws CustodyException {
+        if (token.config().isYubikey()) {
+            return generateOnYubikey(token, role, gun, algorithm, slot);
         }
-      } else {
-        slot = firstFree(token, onCard).orElseThrow(() -> new ConflictException(null, "every PIV slot of YubiKey "
-            + yk.serial() + " (token " + token.name() + ") holds a key; Custody never overwrites one"));
-      }
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
+        if (slot != null) {
+            throw new BadRequestException(
+                    "params.slot: token " + token.name() + " is not a YubiKey (profile: "
+                            + token.config().profile().configName()
+                            + "); a PIV slot applies to profile: yubikey tokens only",
+                    "params.slot");
+        }
+        HsmToken t = tokens.ready(token);
+        String label = label(role, gun);
+        byte[] provisional = new byte[16];
+        RANDOM.nextBytes(provisional);
+        TokenKey k;
+        try {
+            k = t.generateKeyPair(algorithm, provisional, label);
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
+        TufKey tuf = PublicKeys.toTufKey(k.publicKey());
+        String keyId = tuf.id();
+        byte[] ckaId = provisional;
+        try {
+            k = t.changeKeyId(provisional, HexFormat.of().parseHex(keyId));
+            ckaId = k.id();
+        } catch (UnsupportedByBackendException e) {
+            LOG.log(
+                    Level.INFO,
+                    "token " + token.name() + " keeps CKA_ID " + HexFormat.of().formatHex(provisional) + " for key "
+                            + keyId + ": " + e.getMessage());
+        } catch (TokenException e) {
+            LOG.log(
+                    Level.WARNING,
+                    "token " + token.name() + ": cannot set CKA_ID of key " + keyId + " (" + e.getMessage()
+                            + "); it keeps CKA_ID " + HexFormat.of().formatHex(provisional));
+        }
+        return record(token, keyId, ckaId, label, role, gun, algorithm, k.publicKey());
     }
-    return slot;
-  }
 
-  private Optional<KeyInventory.Entry> recordedIn(ManagedToken token, PivSlot slot) {
-    String ckaId = HexFormat.of().formatHex(slot.ckaId());
-    return inventory.all().stream().filter(e -> e.tokenName().equals(token.name()) && e.ckaId().equals(ckaId))
-        .findFirst();
-  }
+    /** Where a key goes on a YubiKey when no slot is named: the signature slot, the other PIV slots, then retired. */
+    static final List<PivSlot> SLOT_ORDER = slotOrder();
 
-  private Optional<PivSlot> firstFree(ManagedToken token, Map<PivSlot, TokenKey> onCard) {
-    return SLOT_ORDER.stream().filter(s -> !onCard.containsKey(s) && recordedIn(token, s).isEmpty()).findFirst();
-  }
-
-  /** The PIV slot of a key on a {@code profile: yubikey} token, from its CKA_ID; empty for other tokens. */
-  Optional<PivSlot> slotOf(KeyInventory.Entry e) {
-    return tokens.findByName(e.tokenName()).filter(t -> t.config().isYubikey())
-        .flatMap(t -> PivSlot.findByCkaId(e.ckaIdBytes()));
-  }
-
-  /**
-   * Puts a software private key on {@code token} (C_CreateObject, CKA_SENSITIVE, not extractable)
-   * under its TUF key ID, and records it. The caller still holds the software copy.
-   */
-  public KeyInventory.Entry importKey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role,
-      String gun) throws CustodyException {
-    return importKey(token, privateKey, publicKey, role, gun, null);
-  }
-
-  /**
-   * {@link #importKey(ManagedToken, PrivateKey, PublicKey, String, String)} with a PIV slot for
-   * {@code profile: yubikey} tokens ({@code 9a}, {@code 9c}, … as for key.generate; null: the first empty
-   * slot of {@link #SLOT_ORDER}). An occupied slot is a CONFLICT, never overwritten. YubiKeys take EC
-   * P-256 keys only (Ed25519: the token refuses it, CONFLICT).
-   */
-  public KeyInventory.Entry importKey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role,
-      String gun, String slotSpec) throws CustodyException {
-    String keyId = PublicKeys.toTufKey(publicKey).id();
-    if (inventory.find(keyId).isPresent()) {
-      throw new ConflictException(gun, "key " + keyId + " is already on token "
-          + inventory.find(keyId).get().tokenName() + "; nothing imported");
+    private static List<PivSlot> slotOrder() {
+        List<PivSlot> order = new ArrayList<>(List.of(PivSlot.values()));
+        order.remove(PivSlot.SIGNATURE);
+        order.add(0, PivSlot.SIGNATURE);
+        return List.copyOf(order);
     }
-    if (token.config().isYubikey()) {
-      return importOnYubikey(token, privateKey, publicKey, keyId, role, gun, slotSpec);
-    }
-    if (slotSpec != null) {
-      throw new BadRequestException("params.slot: token " + token.name() + " is not a YubiKey (profile: "
-          + token.config().profile().configName() + "); a PIV slot applies to profile: yubikey tokens only",
-          "params.slot");
-    }
-    HsmToken t = tokens.ready(token);
-    String label = label(role, gun);
-    byte[] ckaId = HexFormat.of().parseHex(keyId);
-    TokenKey k;
-    try {
-      k = t.importPrivateKey(privateKey, publicKey, ckaId, label);
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
-    }
-    return record(token, keyId, k.id(), label, role, gun, k.algorithm(), k.publicKey());
-  }
 
-  /** IMPORT ASYMMETRIC KEY into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
-  private KeyInventory.Entry importOnYubikey(ManagedToken token, PrivateKey privateKey, PublicKey publicKey,
-      String keyId, String role, String gun, String slotSpec) throws CustodyException {
-    YubikeyToken yk = tokens.yubikey(token);
-    PivSlot slot = chooseSlot(token, yk, slotSpec);
-    TokenKey k;
-    try {
-      k = yk.importKey(slot, privateKey, publicKey); // C_Login(CKU_SO), C_CreateObject key + certificate
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
-    }
-    return record(token, keyId, slot.ckaId(), k.label(), role, gun, k.algorithm(), k.publicKey());
-  }
-
-  /**
-   * A private key found on a token by {@link #scan}: its token object (CKA_ID, CKA_LABEL, public key),
-   * the TUF key ID it has (of the bare public key), its protection attributes, and the inventory entry
-   * when this daemon already knows the key.
-   */
-  public record ScannedKey(TokenKey key, String keyId, PrivateKeyAttributes attributes,
-                           Optional<KeyInventory.Entry> known) {}
-
-  /**
-   * Every ECDSA P-256 / Ed25519 private key on {@code token} that has its public key object
-   * (C_FindObjects, C_GetAttributeValue), whether this daemon made it or not. Nothing is changed.
-   */
-  public List<ScannedKey> scan(ManagedToken token) throws CustodyException {
-    HsmToken t = tokens.ready(token);
-    List<ScannedKey> out = new java.util.ArrayList<>();
-    try {
-      for (TokenKey k : t.listKeys()) {
+    /** GENERATE ASYMMETRIC into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
+    private KeyInventory.Entry generateOnYubikey(
+            ManagedToken token, String role, String gun, KeyAlgorithm algorithm, String slotSpec)
+            throws CustodyException {
+        if (algorithm != KeyAlgorithm.EC_P256) {
+            throw new BadRequestException(
+                    "token " + token.name() + " is a YubiKey: it holds ecdsa (P-256) keys only", "params.algorithm");
+        }
+        YubikeyToken yk = tokens.yubikey(token);
+        PivSlot slot = chooseSlot(token, yk, slotSpec);
+        TokenKey k;
+        try {
+            k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
         String keyId = PublicKeys.toTufKey(k.publicKey()).id();
-        out.add(new ScannedKey(k, keyId, t.privateKeyAttributes(k.id()), inventory.find(keyId)));
-      }
-    } catch (TokenException e) {
-      throw TokenErrors.toCustody(token.name(), e);
+        return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
     }
-    return out;
-  }
 
-  /**
-   * Enrols a key that is already on {@code token} (made by another custodyd, a ceremony elsewhere, or
-   * pkcs11-tool) into the inventory for {@code role}/{@code gun}, found by its TUF key ID or its CKA_ID.
-   * Nothing is written to the token: the key keeps its CKA_ID and CKA_LABEL. Refused when the key is
-   * already recorded, or when its private key could leave the token (not CKA_SENSITIVE, or CKA_EXTRACTABLE).
-   *
-   * @param keyId the TUF key ID (hex), or null
-   * @param ckaId the CKA_ID (hex), or null; exactly one of the two is given
-   */
-  public KeyInventory.Entry adopt(ManagedToken token, String keyId, String ckaId, String role, String gun)
-      throws CustodyException {
-    String wanted = keyId != null ? keyId.toLowerCase(java.util.Locale.ROOT) : ckaId.toLowerCase(java.util.Locale.ROOT);
-    List<ScannedKey> hits = scan(token).stream()
-        .filter(s -> keyId != null ? s.keyId().equals(wanted) : s.key().idHex().equals(wanted)).toList();
-    String what = (keyId != null ? "key ID " : "CKA_ID ") + wanted;
-    if (hits.isEmpty()) {
-      throw new NotFoundException("key", wanted, "token " + token.name() + " holds no ECDSA P-256 or Ed25519 private"
-          + " key with " + what + " and a matching public key object (`custody key scan --token " + token.name()
-          + "` lists them)");
+    /**
+     * The PIV slot for a new key: the named one ({@code params.slot}) if it is empty on the card and in the
+     * inventory, else the first empty one of {@link #SLOT_ORDER}.
+     *
+     * @throws ConflictException for an occupied named slot, or when every slot is taken
+     */
+    private PivSlot chooseSlot(ManagedToken token, YubikeyToken yk, String slotSpec) throws CustodyException {
+        PivSlot wanted = null;
+        if (slotSpec != null) {
+            try {
+                wanted = PivSlot.parse(slotSpec);
+            } catch (TokenException e) {
+                throw new BadRequestException("params.slot: " + e.getMessage(), "params.slot");
+            }
+        }
+        PivSlot slot;
+        try {
+            Map<PivSlot, TokenKey> onCard = yk.keysBySlot();
+            if (wanted != null) {
+                slot = wanted;
+                Optional<KeyInventory.Entry> recorded = recordedIn(token, slot);
+                if (onCard.containsKey(slot) || recorded.isPresent()) {
+                    throw new ConflictException(
+                            null,
+                            "slot " + slot + " of YubiKey " + yk.serial() + " (token " + token.name()
+                                    + ") already holds a key"
+                                    + recorded.map(e -> " (key " + e.keyId() + ", role " + e.role() + ")")
+                                            .orElse(" that Custody did not make")
+                                    + "; Custody never overwrites a PIV slot (the old key would be"
+                                    + " gone for good): choose an empty slot"
+                                    + firstFree(token, onCard)
+                                            .map(f -> ", e.g. " + f.hex())
+                                            .orElse(""));
+                }
+            } else {
+                slot = firstFree(token, onCard)
+                        .orElseThrow(() -> new ConflictException(
+                                null,
+                                "every PIV slot of YubiKey " + yk.serial() + " (token " + token.name()
+                                        + ") holds a key; Custody never overwrites one"));
+            }
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
+        return slot;
     }
-    if (hits.size() > 1) {
-      throw new dev.custody.protocol.BadRequestException("token " + token.name() + " holds " + hits.size()
-          + " keys with " + what + ": adopt by keyId instead", "params.ckaId");
-    }
-    ScannedKey s = hits.get(0);
-    if (s.known().isPresent()) {
-      KeyInventory.Entry e = s.known().get();
-      throw new ConflictException(gun, "key " + s.keyId() + " is already in the inventory (token " + e.tokenName()
-          + ", role " + e.role() + (e.gun() == null ? "" : ", " + e.gun()) + "); nothing adopted");
-    }
-    PrivateKeyAttributes a = s.attributes();
-    if (!a.custodyCompliant()) {
-      throw new ConflictException(gun, "key " + s.keyId() + " on token " + token.name() + " is not protected as"
-          + " custody requires (CKA_TOKEN=" + a.token() + ", CKA_PRIVATE=" + a.isPrivate() + ", CKA_SENSITIVE="
-          + a.sensitive() + ", CKA_EXTRACTABLE=" + a.extractable() + "): its private key could be read off the"
-          + " token, so it is not adopted; generate a new key on the token instead");
-    }
-    TokenKey k = s.key();
-    return record(token, s.keyId(), k.id(), k.label(), role, gun, k.algorithm(), k.publicKey());
-  }
 
-  private KeyInventory.Entry record(ManagedToken token, String keyId, byte[] ckaId, String label, String role,
-      String gun, KeyAlgorithm algorithm, PublicKey publicKey) throws CustodyException {
-    String serial = token.lastInfo().map(i -> i.serial()).orElse(null);
-    KeyInventory.Entry e = new KeyInventory.Entry(keyId, token.name(), serial, HexFormat.of().formatHex(ckaId),
-        label, role, gun, keyType(algorithm), Base64.getEncoder().encodeToString(publicKey.getEncoded()),
-        clock.instant().toString());
-    try {
-      inventory.put(e);
-    } catch (IOException ex) {
-      throw Incidents.internal("key " + keyId + " is on token " + token.name() + " but the inventory "
-          + inventory.file() + " could not be written: " + ex.getMessage(), ex);
+    private Optional<KeyInventory.Entry> recordedIn(ManagedToken token, PivSlot slot) {
+        String ckaId = HexFormat.of().formatHex(slot.ckaId());
+        return inventory.all().stream()
+                .filter(e -> e.tokenName().equals(token.name()) && e.ckaId().equals(ckaId))
+                .findFirst();
     }
-    return e;
-  }
 
-  /** Deletes a key from its token (C_DestroyObject) and from the inventory. */
-  public KeyInventory.Entry remove(String keyId) throws CustodyException {
-    KeyInventory.Entry e = entry(keyId);
-    ManagedToken token = tokenOf(e);
-    HsmToken t = tokens.ready(token);
-    try {
-      t.deleteKey(e.ckaIdBytes());
-    } catch (TokenException ex) {
-      if (ex.code() != dev.custody.pkcs11.TokenErrorCode.KEY_NOT_FOUND) {
-        throw TokenErrors.toCustody(token.name(), ex);
-      }
-      LOG.log(Level.WARNING, "key " + keyId + " was already gone from token " + token.name()
-          + "; removing it from the inventory");
+    private Optional<PivSlot> firstFree(ManagedToken token, Map<PivSlot, TokenKey> onCard) {
+        return SLOT_ORDER.stream()
+                .filter(s -> !onCard.containsKey(s) && recordedIn(token, s).isEmpty())
+                .findFirst();
     }
-    try {
-      inventory.remove(keyId);
-    } catch (IOException ex) {
-      throw Incidents.internal("key " + keyId + " was deleted from token " + token.name()
-          + " but the inventory " + inventory.file() + " could not be written: " + ex.getMessage(), ex);
+
+    /** The PIV slot of a key on a {@code profile: yubikey} token, from its CKA_ID; empty for other tokens. */
+    Optional<PivSlot> slotOf(KeyInventory.Entry e) {
+        return tokens.findByName(e.tokenName())
+                .filter(t -> t.config().isYubikey())
+                .flatMap(t -> PivSlot.findByCkaId(e.ckaIdBytes()));
     }
-    return e;
-  }
 
-  /**
-   * Signs {@code message} with a recorded key, on its token; TUF format (raw r‖s for ECDSA). On a
-   * YubiKey that waits for a touch, the caller of the current socket call is told so
-   * ({@link TouchNotice}) before this returns.
-   */
-  public byte[] sign(KeyInventory.Entry e, byte[] message) throws CustodyException {
-    ManagedToken token = tokenOf(e);
-    HsmToken t = tokens.ready(token);
-    TouchNotice notice = new TouchNotice(token, e);
-    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-      return t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW);
-    } catch (TokenException ex) {
-      throw TokenErrors.toCustody(token.name(), ex);
-    } finally {
-      notice.finished();
+    /**
+     * Puts a software private key on {@code token} (C_CreateObject, CKA_SENSITIVE, not extractable)
+     * under its TUF key ID, and records it. The caller still holds the software copy.
+     */
+    public KeyInventory.Entry importKey(
+            ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role, String gun)
+            throws CustodyException {
+        return importKey(token, privateKey, publicKey, role, gun, null);
     }
-  }
 
-  /**
-   * Signs a SHA-256 digest the caller computed with a recorded ECDSA key (raw r‖s), on its token; touch
-   * notices as {@link #sign}. For the PKCS#11 front door's {@code CKM_ECDSA}.
-   */
-  public byte[] signDigest(KeyInventory.Entry e, byte[] sha256) throws CustodyException {
-    ManagedToken token = tokenOf(e);
-    HsmToken t = tokens.ready(token);
-    TouchNotice notice = new TouchNotice(token, e);
-    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-      return t.signDigest(e.ckaIdBytes(), sha256, SignatureFormat.RAW);
-    } catch (TokenException ex) {
-      throw TokenErrors.toCustody(token.name(), ex);
-    } finally {
-      notice.finished();
+    /**
+     * {@link #importKey(ManagedToken, PrivateKey, PublicKey, String, String)} with a PIV slot for
+     * {@code profile: yubikey} tokens ({@code 9a}, {@code 9c}, … as for key.generate; null: the first empty
+     * slot of {@link #SLOT_ORDER}). An occupied slot is a CONFLICT, never overwritten. YubiKeys take EC
+     * P-256 keys only (Ed25519: the token refuses it, CONFLICT).
+     */
+    public KeyInventory.Entry importKey(
+            ManagedToken token, PrivateKey privateKey, PublicKey publicKey, String role, String gun, String slotSpec)
+            throws CustodyException {
+        String keyId = PublicKeys.toTufKey(publicKey).id();
+        if (inventory.find(keyId).isPresent()) {
+            throw new ConflictException(
+                    gun,
+                    "key " + keyId + " is already on token "
+                            + inventory.find(keyId).get().tokenName() + "; nothing imported");
+        }
+        if (token.config().isYubikey()) {
+            return importOnYubikey(token, privateKey, publicKey, keyId, role, gun, slotSpec);
+        }
+        if (slotSpec != null) {
+            throw new BadRequestException(
+                    "params.slot: token " + token.name() + " is not a YubiKey (profile: "
+                            + token.config().profile().configName()
+                            + "); a PIV slot applies to profile: yubikey tokens only",
+                    "params.slot");
+        }
+        HsmToken t = tokens.ready(token);
+        String label = label(role, gun);
+        byte[] ckaId = HexFormat.of().parseHex(keyId);
+        TokenKey k;
+        try {
+            k = t.importPrivateKey(privateKey, publicKey, ckaId, label);
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
+        return record(token, keyId, k.id(), label, role, gun, k.algorithm(), k.publicKey());
     }
-  }
 
-  /**
-   * Signs several messages with one recorded key, in order, on one token session ({@code sign.batch});
-   * the first token failure fails the whole batch. A YubiKey that waits for a touch notifies as
-   * {@link #sign} does.
-   */
-  public List<byte[]> signAll(KeyInventory.Entry e, List<byte[]> messages) throws CustodyException {
-    ManagedToken token = tokenOf(e);
-    HsmToken t = tokens.ready(token);
-    TouchNotice notice = new TouchNotice(token, e);
-    try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-      return t.signAll(e.ckaIdBytes(), messages, SignatureFormat.RAW);
-    } catch (TokenException ex) {
-      throw TokenErrors.toCustody(token.name(), ex);
-    } finally {
-      notice.finished();
+    /** IMPORT ASYMMETRIC KEY into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
+    private KeyInventory.Entry importOnYubikey(
+            ManagedToken token,
+            PrivateKey privateKey,
+            PublicKey publicKey,
+            String keyId,
+            String role,
+            String gun,
+            String slotSpec)
+            throws CustodyException {
+        YubikeyToken yk = tokens.yubikey(token);
+        PivSlot slot = chooseSlot(token, yk, slotSpec);
+        TokenKey k;
+        try {
+            k = yk.importKey(slot, privateKey, publicKey); // C_Login(CKU_SO), C_CreateObject key + certificate
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
+        return record(token, keyId, slot.ckaId(), k.label(), role, gun, k.algorithm(), k.publicKey());
     }
-  }
 
-  /**
-   * The touch notice of one signature: when the YubiKey is still busy after the token layer's
-   * threshold, the caller of the socket call this signature runs for (captured on the signing
-   * thread) gets a {@code touch} notice, the daemon log an INFO line and the audit log a
-   * {@code touch} line; when the signature has returned, a {@code touch.done} notice.
-   */
-  private final class TouchNotice implements TouchNotifier {
-    private final ManagedToken token;
-    private final KeyInventory.Entry entry;
-    private final Optional<PivSlot> slot;
-    private final Optional<Notices.Channel> channel = Notices.current();
-    private final AtomicBoolean told = new AtomicBoolean();
-    private volatile TouchRequest request;
+    /**
+     * A private key found on a token by {@link #scan}: its token object (CKA_ID, CKA_LABEL, public key),
+     * the TUF key ID it has (of the bare public key), its protection attributes, and the inventory entry
+     * when this daemon already knows the key.
+     */
+    public record ScannedKey(
+            TokenKey key, String keyId, PrivateKeyAttributes attributes, Optional<KeyInventory.Entry> known) {}
 
-    TouchNotice(ManagedToken token, KeyInventory.Entry entry) {
-      this.token = token;
-      this.entry = entry;
-      this.slot = PivSlot.findByCkaId(entry.ckaIdBytes());
+    /**
+     * Every ECDSA P-256 / Ed25519 private key on {@code token} that has its public key object
+     * (C_FindObjects, C_GetAttributeValue), whether this daemon made it or not. Nothing is changed.
+     */
+    public List<ScannedKey> scan(ManagedToken token) throws CustodyException {
+        HsmToken t = tokens.ready(token);
+        List<ScannedKey> out = new java.util.ArrayList<>();
+        try {
+            for (TokenKey k : t.listKeys()) {
+                String keyId = PublicKeys.toTufKey(k.publicKey()).id();
+                out.add(new ScannedKey(k, keyId, t.privateKeyAttributes(k.id()), inventory.find(keyId)));
+            }
+        } catch (TokenException e) {
+            throw TokenErrors.toCustody(token.name(), e);
+        }
+        return out;
+    }
+
+    /**
+     * Enrols a key that is already on {@code token} (made by another custodyd, a ceremony elsewhere, or
+     * pkcs11-tool) into the inventory for {@code role}/{@code gun}, found by its TUF key ID or its CKA_ID.
+     * Nothing is written to the token: the key keeps its CKA_ID and CKA_LABEL. Refused when the key is
+     * already recorded, or when its private key could leave the token (not CKA_SENSITIVE, or CKA_EXTRACTABLE).
+     *
+     * @param keyId the TUF key ID (hex), or null
+     * @param ckaId the CKA_ID (hex), or null; exactly one of the two is given
+     */
+    public KeyInventory.Entry adopt(ManagedToken token, String keyId, String ckaId, String role, String gun)
+            throws CustodyException {
+        String wanted =
+                keyId != null ? keyId.toLowerCase(java.util.Locale.ROOT) : ckaId.toLowerCase(java.util.Locale.ROOT);
+        List<ScannedKey> hits = scan(token).stream()
+                .filter(s -> keyId != null
+                        ? s.keyId().equals(wanted)
+                        : s.key().idHex().equals(wanted))
+                .toList();
+        String what = (keyId != null ? "key ID " : "CKA_ID ") + wanted;
+        if (hits.isEmpty()) {
+            throw new NotFoundException(
+                    "key",
+                    wanted,
+                    "token " + token.name() + " holds no ECDSA P-256 or Ed25519 private"
+                            + " key with " + what + " and a matching public key object (`custody key scan --token "
+                            + token.name()
+                            + "` lists them)");
+        }
+        if (hits.size() > 1) {
+            throw new dev.custody.protocol.BadRequestException(
+                    "token " + token.name() + " holds " + hits.size() + " keys with " + what
+                            + ": adopt by keyId instead",
+                    "params.ckaId");
+        }
+        ScannedKey s = hits.get(0);
+        if (s.known().isPresent()) {
+            KeyInventory.Entry e = s.known().get();
+            throw new ConflictException(
+                    gun,
+                    "key " + s.keyId() + " is already in the inventory (token " + e.tokenName() + ", role " + e.role()
+                            + (e.gun() == null ? "" : ", " + e.gun()) + "); nothing adopted");
+        }
+        PrivateKeyAttributes a = s.attributes();
+        if (!a.custodyCompliant()) {
+            throw new ConflictException(
+                    gun,
+                    "key " + s.keyId() + " on token " + token.name() + " is not protected as"
+                            + " custody requires (CKA_TOKEN=" + a.token() + ", CKA_PRIVATE=" + a.isPrivate()
+                            + ", CKA_SENSITIVE="
+                            + a.sensitive() + ", CKA_EXTRACTABLE=" + a.extractable()
+                            + "): its private key could be read off the"
+                            + " token, so it is not adopted; generate a new key on the token instead");
+        }
+        TokenKey k = s.key();
+        return record(token, s.keyId(), k.id(), k.label(), role, gun, k.algorithm(), k.publicKey());
+    }
+
+    private KeyInventory.Entry record(
+            ManagedToken token,
+            String keyId,
+            byte[] ckaId,
+            String label,
+            String role,
+            String gun,
+            KeyAlgorithm algorithm,
+            PublicKey publicKey)
+            throws CustodyException {
+        String serial = token.lastInfo().map(i -> i.serial()).orElse(null);
+        KeyInventory.Entry e = new KeyInventory.Entry(
+                keyId,
+                token.name(),
+                serial,
+                HexFormat.of().formatHex(ckaId),
+                label,
+                role,
+                gun,
+                keyType(algorithm),
+                Base64.getEncoder().encodeToString(publicKey.getEncoded()),
+                clock.instant().toString());
+        try {
+            inventory.put(e);
+        } catch (IOException ex) {
+            throw Incidents.internal(
+                    "key " + keyId + " is on token " + token.name() + " but the inventory " + inventory.file()
+                            + " could not be written: " + ex.getMessage(),
+                    ex);
+        }
+        return e;
+    }
+
+    /** Deletes a key from its token (C_DestroyObject) and from the inventory. */
+    public KeyInventory.Entry remove(String keyId) throws CustodyException {
+        KeyInventory.Entry e = entry(keyId);
+        ManagedToken token = tokenOf(e);
+        HsmToken t = tokens.ready(token);
+        try {
+            t.deleteKey(e.ckaIdBytes());
+        } catch (TokenException ex) {
+            if (ex.code() != dev.custody.pkcs11.TokenErrorCode.KEY_NOT_FOUND) {
+                throw TokenErrors.toCustody(token.name(), ex);
+            }
+            LOG.log(
+                    Level.WARNING,
+                    "key " + keyId + " was already gone from token " + token.name()
+                            + "; removing it from the inventory");
+        }
+        try {
+            inventory.remove(keyId);
+        } catch (IOException ex) {
+            throw Incidents.internal(
+                    "key " + keyId + " was deleted from token " + token.name() + " but the inventory "
+                            + inventory.file() + " could not be written: " + ex.getMessage(),
+                    ex);
+        }
+        return e;
+    }
+
+    /**
+     * Signs {@code message} with a recorded key, on its token; TUF format (raw r‖s for ECDSA). On a
+     * YubiKey that waits for a touch, the caller of the current socket call is told so
+     * ({@link TouchNotice}) before this returns.
+     */
+    public byte[] sign(KeyInventory.Entry e, byte[] message) throws CustodyException {
+        ManagedToken token = tokenOf(e);
+        HsmToken t = tokens.ready(token);
+        TouchNotice notice = new TouchNotice(token, e);
+        try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
+            return t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW);
+        } catch (TokenException ex) {
+            throw TokenErrors.toCustody(token.name(), ex);
+        } finally {
+            notice.finished();
+        }
+    }
+
+    /**
+     * Signs a SHA-256 digest the caller computed with a recorded ECDSA key (raw r‖s), on its token; touch
+     * notices as {@link #sign}. For the PKCS#11 front door's {@code CKM_ECDSA}.
+     */
+    public byte[] signDigest(KeyInventory.Entry e, byte[] sha256) throws CustodyException {
+        ManagedToken token = tokenOf(e);
+        HsmToken t = tokens.ready(token);
+        TouchNotice notice = new TouchNotice(token, e);
+        try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
+            return t.signDigest(e.ckaIdBytes(), sha256, SignatureFormat.RAW);
+        } catch (TokenException ex) {
+            throw TokenErrors.toCustody(token.name(), ex);
+        } finally {
+            notice.finished();
+        }
+    }
+
+    /**
+     * Signs several messages with one recorded key, in order, on one token session ({@code sign.batch});
+     * the first token failure fails the whole batch. A YubiKey that waits for a touch notifies as
+     * {@link #sign} does.
+     */
+    public List<byte[]> signAll(KeyInventory.Entry e, List<byte[]> messages) throws CustodyException {
+        ManagedToken token = tokenOf(e);
+        HsmToken t = tokens.ready(token);
+        TouchNotice notice = new TouchNotice(token, e);
+        try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
+            return t.signAll(e.ckaIdBytes(), messages, SignatureFormat.RAW);
+        } catch (TokenException ex) {
+            throw TokenErrors.toCustody(token.name(), ex);
+        } finally {
+            notice.finished();
+        }
+    }
+
+    /**
+     * The touch notice of one signature: when the YubiKey is still busy after the token layer's
+     * threshold, the caller of the socket call this signature runs for (captured on the signing
+     * thread) gets a {@code touch} notice, the daemon log an INFO line and the audit log a
+     * {@code touch} line; when the signature has returned, a {@code touch.done} notice.
+     */
+    private final class TouchNotice implements TouchNotifier {
+        private final ManagedToken token;
+        private final KeyInventory.Entry entry;
+        private final Optional<PivSlot> slot;
+        private final Optional<Notices.Channel> channel = Notices.current();
+        private final AtomicBoolean told = new AtomicBoolean();
+        private volatile TouchRequest request;
+
+        TouchNotice(ManagedToken token, KeyInventory.Entry entry) {
+            this.token = token;
+            this.entry = entry;
+            this.slot = PivSlot.findByCkaId(entry.ckaIdBytes());
+        }
+
+        @Override
+        public void touchRequired(TouchRequest r) {
+            // signatures in other slots of the same YubiKey have their own notice
+            if (slot.isPresent() && r.slot() != slot.get() || !told.compareAndSet(false, true)) {
+                return;
+            }
+            request = r;
+            channel.ifPresent(c -> c.send("touch", fields(r).put("message", r.message())));
+            LOG.log(
+                    Level.INFO,
+                    "token " + token.name() + ": " + r.message() + " (slot "
+                            + r.slot().hex() + ", key " + entry.keyId() + ")"
+                            + channel.map(c -> " for " + c.caller()).orElse(""));
+            ObjectNode d = JsonNodeFactory.instance
+                    .objectNode()
+                    .put("token", token.name())
+                    .put("tokenSerial", r.serial())
+                    .put("slot", r.slot().hex());
+            AuditRecord.Builder b = AuditRecord.builder("touch")
+                    .keyId(entry.keyId())
+                    .role(entry.role())
+                    .gun(entry.gun())
+                    .result("requested")
+                    .message(r.message())
+                    .details(d);
+            channel.ifPresentOrElse(
+                    c -> b.caller(c.caller().uid(), c.caller().gid(), c.caller().pid()),
+                    () -> b.caller(
+                            UnixAccounts.selfUid(),
+                            UnixAccounts.selfGid(),
+                            ProcessHandle.current().pid()));
+            try {
+                audit.append(b.build());
+            } catch (IOException | RuntimeException ex) {
+                LOG.log(
+                        Level.WARNING,
+                        "audit line for a touch request on token " + token.name() + " failed: " + ex.getMessage());
+            }
+        }
+
+        /** After the signature: {@code touch.done} if a touch was asked for. */
+        void finished() {
+            TouchRequest r = request;
+            if (r != null) {
+                channel.ifPresent(c -> c.send("touch.done", fields(r)));
+            }
+        }
+
+        private ObjectNode fields(TouchRequest r) {
+            return JsonNodeFactory.instance
+                    .objectNode()
+                    .put("token", token.name())
+                    .put("serial", r.serial())
+                    .put("slot", r.slot().hex())
+                    .put("keyId", entry.keyId());
+        }
+    }
+
+    KeyInventory.Entry entry(String keyId) throws NotFoundException {
+        return inventory
+                .find(keyId)
+                .orElseThrow(() -> new NotFoundException(
+                        "key",
+                        keyId,
+                        "key " + keyId + " is not in the key inventory (`custody key list` shows the keys)"));
+    }
+
+    ManagedToken tokenOf(KeyInventory.Entry e) throws NotFoundException {
+        return tokens.findByName(e.tokenName())
+                .orElseThrow(() -> new NotFoundException(
+                        "token",
+                        e.tokenName(),
+                        "key " + e.keyId() + " lives on token '" + e.tokenName() + "', which is no longer configured"));
+    }
+
+    // ---- KeyService --------------------------------------------------------------------------
+
+    @Override
+    public Optional<Signer> findSigner(String keyId) {
+        return inventory.find(keyId).map(InventorySigner::new);
     }
 
     @Override
-    public void touchRequired(TouchRequest r) {
-      // signatures in other slots of the same YubiKey have their own notice
-      if (slot.isPresent() && r.slot() != slot.get() || !told.compareAndSet(false, true)) {
-        return;
-      }
-      request = r;
-      channel.ifPresent(c -> c.send("touch", fields(r).put("message", r.message())));
-      LOG.log(Level.INFO, "token " + token.name() + ": " + r.message() + " (slot " + r.slot().hex() + ", key "
-          + entry.keyId() + ")" + channel.map(c -> " for " + c.caller()).orElse(""));
-      ObjectNode d = JsonNodeFactory.instance.objectNode().put("token", token.name()).put("tokenSerial", r.serial())
-          .put("slot", r.slot().hex());
-      AuditRecord.Builder b = AuditRecord.builder("touch").keyId(entry.keyId()).role(entry.role()).gun(entry.gun())
-          .result("requested").message(r.message()).details(d);
-      channel.ifPresentOrElse(c -> b.caller(c.caller().uid(), c.caller().gid(), c.caller().pid()),
-          () -> b.caller(UnixAccounts.selfUid(), UnixAccounts.selfGid(), ProcessHandle.current().pid()));
-      try {
-        audit.append(b.build());
-      } catch (IOException | RuntimeException ex) {
-        LOG.log(Level.WARNING, "audit line for a touch request on token " + token.name() + " failed: "
-            + ex.getMessage());
-      }
-    }
-
-    /** After the signature: {@code touch.done} if a touch was asked for. */
-    void finished() {
-      TouchRequest r = request;
-      if (r != null) {
-        channel.ifPresent(c -> c.send("touch.done", fields(r)));
-      }
-    }
-
-    private ObjectNode fields(TouchRequest r) {
-      return JsonNodeFactory.instance.objectNode().put("token", token.name()).put("serial", r.serial())
-          .put("slot", r.slot().hex()).put("keyId", entry.keyId());
-    }
-  }
-
-  KeyInventory.Entry entry(String keyId) throws NotFoundException {
-    return inventory.find(keyId).orElseThrow(() -> new NotFoundException("key", keyId, "key " + keyId
-        + " is not in the key inventory (`custody key list` shows the keys)"));
-  }
-
-  ManagedToken tokenOf(KeyInventory.Entry e) throws NotFoundException {
-    return tokens.findByName(e.tokenName()).orElseThrow(() -> new NotFoundException("token", e.tokenName(),
-        "key " + e.keyId() + " lives on token '" + e.tokenName() + "', which is no longer configured"));
-  }
-
-  // ---- KeyService --------------------------------------------------------------------------
-
-  @Override
-  public Optional<Signer> findSigner(String keyId) {
-    return inventory.find(keyId).map(InventorySigner::new);
-  }
-
-  @Override
-  public Optional<KeyRecord> findKey(String keyId) {
-    return inventory.find(keyId).map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(),
-        e.tokenName(), e.tokenSerial()));
-  }
-
-  @Override
-  public SignerFactory signerFactory(Optional<String> tokenName) {
-    return (gun, role) -> {
-      KeyInventory.Entry e;
-      try {
-        ManagedToken token = tokens.get(tokenName.orElse(null));
-        e = generate(token, role, gun, KeyAlgorithm.EC_P256);
-      } catch (CustodyException ex) {
-        auditKeyEvent("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
-        throw new KeySigningException("(new " + role + " key)", ex);
-      }
-      auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
-      return new InventorySigner(e);
-    };
-  }
-
-  @Override
-  public List<KeyRecord> allKeys() {
-    return inventory.all().stream().map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(),
-        e.tokenName(), e.tokenSerial())).toList();
-  }
-
-  @Override
-  public List<KeyRecord> keysFor(String gun) {
-    return inventory.all().stream().filter(e -> gun.equals(e.gun()))
-        .map(e -> new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(), e.tokenName(),
-            e.tokenSerial()))
-        .toList();
-  }
-
-  @Override
-  public void assign(String keyId, String role, String gun) throws IOException {
-    KeyInventory.Entry e = inventory.find(keyId).orElseThrow(() -> new IOException("key " + keyId
-        + " is not in the key inventory"));
-    KeyInventory.Entry updated = e.withAssignment(role, gun);
-    inventory.put(updated);
-    auditKeyEvent("key.assign", keyId, role, gun, updated, "ok", null);
-  }
-
-  private void auditKeyEvent(String event, String keyId, String role, String gun, KeyInventory.Entry e,
-      String result, String message) {
-    ObjectNode d = JsonNodeFactory.instance.objectNode();
-    if (e != null) {
-      d.put("token", e.tokenName());
-      if (e.tokenSerial() != null) {
-        d.put("tokenSerial", e.tokenSerial());
-      }
-    }
-    try {
-      audit.append(AuditRecord.builder(event).caller(UnixAccounts.selfUid(), UnixAccounts.selfGid(),
-          ProcessHandle.current().pid()).keyId(keyId).role(role).gun(gun).result(result).message(message)
-          .details(d).build());
-    } catch (IOException ex) {
-      throw new IllegalStateException("audit log failed: " + ex.getMessage(), ex);
-    }
-  }
-
-  /** A {@link Signer} over a recorded token key; each signature is audited. */
-  private final class InventorySigner implements Signer {
-    private final KeyInventory.Entry entry;
-    private final TufKey key;
-    private final PublicKey publicKey;
-
-    InventorySigner(KeyInventory.Entry entry) {
-      this.entry = entry;
-      this.publicKey = entry.decodePublicKey();
-      this.key = PublicKeys.toTufKey(publicKey);
+    public Optional<KeyRecord> findKey(String keyId) {
+        return inventory
+                .find(keyId)
+                .map(e ->
+                        new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(), e.tokenName(), e.tokenSerial()));
     }
 
     @Override
-    public TufKey key() {
-      return key;
+    public SignerFactory signerFactory(Optional<String> tokenName) {
+        return (gun, role) -> {
+            KeyInventory.Entry e;
+            try {
+                ManagedToken token = tokens.get(tokenName.orElse(null));
+                e = generate(token, role, gun, KeyAlgorithm.EC_P256);
+            } catch (CustodyException ex) {
+                auditKeyEvent("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
+                throw new KeySigningException("(new " + role + " key)", ex);
+            }
+            auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
+            return new InventorySigner(e);
+        };
     }
 
     @Override
-    public String keyId() {
-      return entry.keyId();
+    public List<KeyRecord> allKeys() {
+        return inventory.all().stream()
+                .map(e ->
+                        new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(), e.tokenName(), e.tokenSerial()))
+                .toList();
     }
 
     @Override
-    public PublicKey publicKey() {
-      return publicKey;
+    public List<KeyRecord> keysFor(String gun) {
+        return inventory.all().stream()
+                .filter(e -> gun.equals(e.gun()))
+                .map(e ->
+                        new KeyRecord(e.keyId(), e.role(), e.findGun(), e.algorithm(), e.tokenName(), e.tokenSerial()))
+                .toList();
     }
 
     @Override
-    public byte[] sign(byte[] message) throws SigningException {
-      byte[] sig;
-      try {
-        sig = TokenKeyService.this.sign(entry, message);
-      } catch (CustodyException ex) {
-        auditSignature(ex.code().name(), ex.getMessage());
-        throw new KeySigningException(entry.keyId(), ex);
-      }
-      try {
-        auditSignature("ok", null);
-      } catch (IllegalStateException ex) {
-        throw new SigningException(entry.keyId(), "signed, but the audit log failed, so the signature is"
-            + " not used: " + ex.getMessage(), ex);
-      }
-      return sig;
+    public void assign(String keyId, String role, String gun) throws IOException {
+        KeyInventory.Entry e = inventory
+                .find(keyId)
+                .orElseThrow(() -> new IOException("key " + keyId + " is not in the key inventory"));
+        KeyInventory.Entry updated = e.withAssignment(role, gun);
+        inventory.put(updated);
+        auditKeyEvent("key.assign", keyId, role, gun, updated, "ok", null);
     }
 
-    private void auditSignature(String result, String message) {
-      auditKeyEvent("sign", entry.keyId(), entry.role(), entry.gun(), entry, result, message);
+    private void auditKeyEvent(
+            String event, String keyId, String role, String gun, KeyInventory.Entry e, String result, String message) {
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        if (e != null) {
+            d.put("token", e.tokenName());
+            if (e.tokenSerial() != null) {
+                d.put("tokenSerial", e.tokenSerial());
+            }
+        }
+        try {
+            audit.append(AuditRecord.builder(event)
+                    .caller(
+                            UnixAccounts.selfUid(),
+                            UnixAccounts.selfGid(),
+                            ProcessHandle.current().pid())
+                    .keyId(keyId)
+                    .role(role)
+                    .gun(gun)
+                    .result(result)
+                    .message(message)
+                    .details(d)
+                    .build());
+        } catch (IOException ex) {
+            throw new IllegalStateException("audit log failed: " + ex.getMessage(), ex);
+        }
     }
 
-    @Override
-    public String toString() {
-      return "InventorySigner[" + entry.keyId() + " on " + entry.tokenName() + "]";
+    /** A {@link Signer} over a recorded token key; each signature is audited. */
+    private final class InventorySigner implements Signer {
+        private final KeyInventory.Entry entry;
+        private final TufKey key;
+        private final PublicKey publicKey;
+
+        InventorySigner(KeyInventory.Entry entry) {
+            this.entry = entry;
+            this.publicKey = entry.decodePublicKey();
+            this.key = PublicKeys.toTufKey(publicKey);
+        }
+
+        @Override
+        public TufKey key() {
+            return key;
+        }
+
+        @Override
+        public String keyId() {
+            return entry.keyId();
+        }
+
+        @Override
+        public PublicKey publicKey() {
+            return publicKey;
+        }
+
+        @Override
+        public byte[] sign(byte[] message) throws SigningException {
+            byte[] sig;
+            try {
+                sig = TokenKeyService.this.sign(entry, message);
+            } catch (CustodyException ex) {
+                auditSignature(ex.code().name(), ex.getMessage());
+                throw new KeySigningException(entry.keyId(), ex);
+            }
+            try {
+                auditSignature("ok", null);
+            } catch (IllegalStateException ex) {
+                throw new SigningException(
+                        entry.keyId(),
+                        "signed, but the audit log failed, so the signature is" + " not used: " + ex.getMessage(),
+                        ex);
+            }
+            return sig;
+        }
+
+        private void auditSignature(String result, String message) {
+            auditKeyEvent("sign", entry.keyId(), entry.role(), entry.gun(), entry, result, message);
+        }
+
+        @Override
+        public String toString() {
+            return "InventorySigner[" + entry.keyId() + " on " + entry.tokenName() + "]";
+        }
     }
-  }
 }

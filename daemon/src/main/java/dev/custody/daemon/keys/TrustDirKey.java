@@ -42,108 +42,125 @@ import org.bouncycastle.util.io.pem.PemReader;
  */
 record TrustDirKey(PrivateKey privateKey, PublicKey publicKey, Optional<String> role, Optional<String> gun) {
 
-  /** Decodes and, if encrypted, decrypts {@code pem}. The caller wipes {@code passphrase}. */
-  static TrustDirKey read(String pem, char[] passphrase) throws BadRequestException {
-    PemObject obj;
-    try (PemReader r = new PemReader(new StringReader(pem))) {
-      obj = r.readPemObject();
-    } catch (IOException e) {
-      throw new BadRequestException("params.pem is not a PEM block (" + e.getClass().getSimpleName() + ")",
-          "params.pem");
-    }
-    if (obj == null) {
-      throw new BadRequestException("params.pem holds no PEM block", "params.pem");
-    }
-    String role = null;
-    String gun = null;
-    for (Object h : obj.getHeaders()) {
-      PemHeader ph = (PemHeader) h;
-      if (ph.getName().equalsIgnoreCase("role")) {
-        role = ph.getValue().strip();
-      } else if (ph.getName().equalsIgnoreCase("gun")) {
-        gun = ph.getValue().strip();
-      }
-    }
-    byte[] content = obj.getContent();
-    PrivateKeyInfo info;
-    try {
-      info = switch (obj.getType()) {
-        case "ENCRYPTED PRIVATE KEY" -> decrypt(content, passphrase);
-        case "PRIVATE KEY" -> PrivateKeyInfo.getInstance(content);
-        case "EC PRIVATE KEY" -> {
-          PEMKeyPair kp = new org.bouncycastle.openssl.PEMParser(new StringReader(pem)).readObject()
-              instanceof PEMKeyPair p ? p : null;
-          if (kp == null) {
-            throw new BadRequestException("params.pem: the EC PRIVATE KEY block does not decode", "params.pem");
-          }
-          yield kp.getPrivateKeyInfo();
+    /** Decodes and, if encrypted, decrypts {@code pem}. The caller wipes {@code passphrase}. */
+    static TrustDirKey read(String pem, char[] passphrase) throws BadRequestException {
+        PemObject obj;
+        try (PemReader r = new PemReader(new StringReader(pem))) {
+            obj = r.readPemObject();
+        } catch (IOException e) {
+            throw new BadRequestException(
+                    "params.pem is not a PEM block (" + e.getClass().getSimpleName() + ")", "params.pem");
         }
-        default -> throw new BadRequestException("params.pem is a " + obj.getType() + " block; expected a"
-            + " notary private key (ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY)", "params.pem");
-      };
-    } catch (IOException | IllegalArgumentException e) {
-      throw new BadRequestException("params.pem: the " + obj.getType() + " block does not decode ("
-          + e.getClass().getSimpleName() + ")", "params.pem");
-    } finally {
-      Arrays.fill(content, (byte) 0);
+        if (obj == null) {
+            throw new BadRequestException("params.pem holds no PEM block", "params.pem");
+        }
+        String role = null;
+        String gun = null;
+        for (Object h : obj.getHeaders()) {
+            PemHeader ph = (PemHeader) h;
+            if (ph.getName().equalsIgnoreCase("role")) {
+                role = ph.getValue().strip();
+            } else if (ph.getName().equalsIgnoreCase("gun")) {
+                gun = ph.getValue().strip();
+            }
+        }
+        byte[] content = obj.getContent();
+        PrivateKeyInfo info;
+        try {
+            info = switch (obj.getType()) {
+                case "ENCRYPTED PRIVATE KEY" -> decrypt(content, passphrase);
+                case "PRIVATE KEY" -> PrivateKeyInfo.getInstance(content);
+                case "EC PRIVATE KEY" -> {
+                    PEMKeyPair kp = new org.bouncycastle.openssl.PEMParser(new StringReader(pem)).readObject()
+                                    instanceof PEMKeyPair p
+                            ? p
+                            : null;
+                    if (kp == null) {
+                        throw new BadRequestException(
+                                "params.pem: the EC PRIVATE KEY block does not decode", "params.pem");
+                    }
+                    yield kp.getPrivateKeyInfo();
+                }
+                default ->
+                    throw new BadRequestException(
+                            "params.pem is a " + obj.getType() + " block; expected a"
+                                    + " notary private key (ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY)",
+                            "params.pem");
+            };
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BadRequestException(
+                    "params.pem: the " + obj.getType() + " block does not decode ("
+                            + e.getClass().getSimpleName() + ")",
+                    "params.pem");
+        } finally {
+            Arrays.fill(content, (byte) 0);
+        }
+        byte[] der = null;
+        try {
+            der = info.getEncoded();
+            String oid = info.getPrivateKeyAlgorithm().getAlgorithm().getId();
+            if (oid.equals("1.3.101.112")) { // Ed25519
+                PrivateKey priv = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
+                byte[] seed = org.bouncycastle.asn1.ASN1OctetString.getInstance(info.parsePrivateKey())
+                        .getOctets();
+                byte[] spki = new Ed25519PrivateKeyParameters(seed, 0)
+                        .generatePublicKey()
+                        .getEncoded();
+                Arrays.fill(seed, (byte) 0);
+                PublicKey pub = KeyFactory.getInstance("Ed25519")
+                        .generatePublic(new X509EncodedKeySpec(
+                                new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(info.getPrivateKeyAlgorithm(), spki)
+                                        .getEncoded()));
+                return new TrustDirKey(priv, pub, Optional.ofNullable(role), Optional.ofNullable(gun));
+            }
+            PrivateKey priv = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+            return new TrustDirKey(
+                    priv, ecPublic((ECPrivateKey) priv), Optional.ofNullable(role), Optional.ofNullable(gun));
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            throw new BadRequestException(
+                    "params.pem: the private key is not an ECDSA or Ed25519 key this daemon" + " can use ("
+                            + e.getClass().getSimpleName() + ")",
+                    "params.pem");
+        } finally {
+            if (der != null) {
+                Arrays.fill(der, (byte) 0);
+            }
+        }
     }
-    byte[] der = null;
-    try {
-      der = info.getEncoded();
-      String oid = info.getPrivateKeyAlgorithm().getAlgorithm().getId();
-      if (oid.equals("1.3.101.112")) { // Ed25519
-        PrivateKey priv = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
-        byte[] seed = org.bouncycastle.asn1.ASN1OctetString.getInstance(info.parsePrivateKey()).getOctets();
-        byte[] spki = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
-        Arrays.fill(seed, (byte) 0);
-        PublicKey pub = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(
-            new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(info.getPrivateKeyAlgorithm(), spki).getEncoded()));
-        return new TrustDirKey(priv, pub, Optional.ofNullable(role), Optional.ofNullable(gun));
-      }
-      PrivateKey priv = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
-      return new TrustDirKey(priv, ecPublic((ECPrivateKey) priv), Optional.ofNullable(role),
-          Optional.ofNullable(gun));
-    } catch (GeneralSecurityException | IOException | RuntimeException e) {
-      throw new BadRequestException("params.pem: the private key is not an ECDSA or Ed25519 key this daemon"
-          + " can use (" + e.getClass().getSimpleName() + ")", "params.pem");
-    } finally {
-      if (der != null) {
-        Arrays.fill(der, (byte) 0);
-      }
-    }
-  }
 
-  private static PrivateKeyInfo decrypt(byte[] content, char[] passphrase) throws BadRequestException, IOException {
-    if (passphrase == null || passphrase.length == 0) {
-      throw new BadRequestException("params.passphrase is required: the key is encrypted (ENCRYPTED PRIVATE KEY)",
-          "params.passphrase");
+    private static PrivateKeyInfo decrypt(byte[] content, char[] passphrase) throws BadRequestException, IOException {
+        if (passphrase == null || passphrase.length == 0) {
+            throw new BadRequestException(
+                    "params.passphrase is required: the key is encrypted (ENCRYPTED PRIVATE KEY)", "params.passphrase");
+        }
+        try {
+            InputDecryptorProvider d = new JceOpenSSLPKCS8DecryptorProviderBuilder()
+                    .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                    .build(passphrase);
+            return new PKCS8EncryptedPrivateKeyInfo(content).decryptPrivateKeyInfo(d);
+        } catch (PKCSException | OperatorCreationException | PEMException e) {
+            throw new BadRequestException(
+                    "params.passphrase does not decrypt the key (wrong passphrase?)", "params.passphrase");
+        }
     }
-    try {
-      InputDecryptorProvider d = new JceOpenSSLPKCS8DecryptorProviderBuilder()
-          .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider()).build(passphrase);
-      return new PKCS8EncryptedPrivateKeyInfo(content).decryptPrivateKeyInfo(d);
-    } catch (PKCSException | OperatorCreationException | PEMException e) {
-      throw new BadRequestException("params.passphrase does not decrypt the key (wrong passphrase?)",
-          "params.passphrase");
-    }
-  }
 
-  /** Q = d·G on the key's named curve, as a JDK public key. */
-  private static PublicKey ecPublic(ECPrivateKey priv) throws GeneralSecurityException {
-    int bits = priv.getParams().getCurve().getField().getFieldSize();
-    if (bits != 256) {
-      throw new GeneralSecurityException("curve of " + bits + " bits");
+    /** Q = d·G on the key's named curve, as a JDK public key. */
+    private static PublicKey ecPublic(ECPrivateKey priv) throws GeneralSecurityException {
+        int bits = priv.getParams().getCurve().getField().getFieldSize();
+        if (bits != 256) {
+            throw new GeneralSecurityException("curve of " + bits + " bits");
+        }
+        X9ECParameters p = ECNamedCurveTable.getByName("P-256");
+        BigInteger d = priv.getS();
+        ECPoint q = p.getG().multiply(d).normalize();
+        java.security.spec.ECPoint w = new java.security.spec.ECPoint(
+                q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
+        return KeyFactory.getInstance("EC").generatePublic(new java.security.spec.ECPublicKeySpec(w, priv.getParams()));
     }
-    X9ECParameters p = ECNamedCurveTable.getByName("P-256");
-    BigInteger d = priv.getS();
-    ECPoint q = p.getG().multiply(d).normalize();
-    java.security.spec.ECPoint w = new java.security.spec.ECPoint(q.getAffineXCoord().toBigInteger(),
-        q.getAffineYCoord().toBigInteger());
-    return KeyFactory.getInstance("EC").generatePublic(new java.security.spec.ECPublicKeySpec(w, priv.getParams()));
-  }
 
-  @Override
-  public String toString() {
-    return "TrustDirKey[" + publicKey.getAlgorithm() + ", role=" + role.orElse("-") + ", gun=" + gun.orElse("-") + "]";
-  }
+    @Override
+    public String toString() {
+        return "TrustDirKey[" + publicKey.getAlgorithm() + ", role=" + role.orElse("-") + ", gun=" + gun.orElse("-")
+                + "]";
+    }
 }

@@ -8,24 +8,24 @@ import java.util.Optional;
  * Policy decides on actions; audit lines record them.
  */
 public record Action(Operation operation, String gun, String role) {
-  public Action {
-    Objects.requireNonNull(operation, "operation");
-  }
+    public Action {
+        Objects.requireNonNull(operation, "operation");
+    }
 
-  public static Action of(Operation operation) {
-    return new Action(operation, null, null);
-  }
+    public static Action of(Operation operation) {
+        return new Action(operation, null, null);
+    }
 
-  public Optional<String> findGun() {
-    return Optional.ofNullable(gun);
-  }
+    public Optional<String> findGun() {
+        return Optional.ofNullable(gun);
+    }
 
-  public Optional<String> findRole() {
-    return Optional.ofNullable(role);
-  }
+    public Optional<String> findRole() {
+        return Optional.ofNullable(role);
+    }
 
-  @Override
-  public String toString() {
-    return operation.wireName() + (gun == null ? "" : " " + gun) + (role == null ? "" : " role " + role);
-  }
+    @Override
+    public String toString() {
+        return operation.wireName() + (gun == null ? "" : " " + gun) + (role == null ? "" : " role " + role);
+    }
 }

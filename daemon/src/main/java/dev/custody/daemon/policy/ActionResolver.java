@@ -10,25 +10,25 @@ import dev.custody.protocol.BadRequestException;
  */
 @FunctionalInterface
 public interface ActionResolver {
-  Action resolve(JsonNode params) throws BadRequestException;
+    Action resolve(JsonNode params) throws BadRequestException;
 
-  /** The operation, with {@code params.gun} and {@code params.role} when present (strings only). */
-  static ActionResolver of(Operation operation) {
-    return params -> new Action(operation, optionalText(params, "gun"), optionalText(params, "role"));
-  }
+    /** The operation, with {@code params.gun} and {@code params.role} when present (strings only). */
+    static ActionResolver of(Operation operation) {
+        return params -> new Action(operation, optionalText(params, "gun"), optionalText(params, "role"));
+    }
 
-  /** A string member of params, or null if absent; any other type is BAD_REQUEST. */
-  static String optionalText(JsonNode params, String field) throws BadRequestException {
-    if (params == null || params.isNull()) {
-      return null;
+    /** A string member of params, or null if absent; any other type is BAD_REQUEST. */
+    static String optionalText(JsonNode params, String field) throws BadRequestException {
+        if (params == null || params.isNull()) {
+            return null;
+        }
+        JsonNode v = params.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || v.asText().isEmpty()) {
+            throw new BadRequestException("params." + field + " must be a non-empty string", "params." + field);
+        }
+        return v.asText();
     }
-    JsonNode v = params.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual() || v.asText().isEmpty()) {
-      throw new BadRequestException("params." + field + " must be a non-empty string", "params." + field);
-    }
-    return v.asText();
-  }
 }

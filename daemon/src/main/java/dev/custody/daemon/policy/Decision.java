@@ -12,12 +12,12 @@ import java.util.Optional;
  */
 public record Decision(boolean allowed, boolean approvalRequired, String rule, String reason) {
 
-  public Optional<String> findRule() {
-    return Optional.ofNullable(rule);
-  }
+    public Optional<String> findRule() {
+        return Optional.ofNullable(rule);
+    }
 
-  /** The rule name as audit lines show it. */
-  public String ruleOrNone() {
-    return rule == null ? "no rule matched" : rule;
-  }
+    /** The rule name as audit lines show it. */
+    public String ruleOrNone() {
+        return rule == null ? "no rule matched" : rule;
+    }
 }

@@ -19,51 +19,51 @@ import java.util.Set;
  * @param approvalRequired an allowed action still waits for a custodian's approval
  */
 public record Rule(
-    String name,
-    Set<Long> uids,
-    Set<Long> gids,
-    List<Glob> guns,
-    List<Glob> roles,
-    Set<Operation> operations,
-    Effect effect,
-    boolean approvalRequired) {
+        String name,
+        Set<Long> uids,
+        Set<Long> gids,
+        List<Glob> guns,
+        List<Glob> roles,
+        Set<Operation> operations,
+        Effect effect,
+        boolean approvalRequired) {
 
-  /** What a matching rule decides. */
-  public enum Effect {
-    ALLOW,
-    DENY
-  }
-
-  public Rule {
-    Objects.requireNonNull(name, "name");
-    uids = Set.copyOf(uids);
-    gids = Set.copyOf(gids);
-    guns = List.copyOf(guns);
-    roles = List.copyOf(roles);
-    operations = operations.isEmpty() ? Set.of() : Set.copyOf(operations);
-    Objects.requireNonNull(effect, "effect");
-    if (uids.isEmpty() && gids.isEmpty()) {
-      throw new IllegalArgumentException("rule '" + name + "' names no uid and no gid: it would match nobody");
+    /** What a matching rule decides. */
+    public enum Effect {
+        ALLOW,
+        DENY
     }
-    if (effect == Effect.DENY && approvalRequired) {
-      throw new IllegalArgumentException("rule '" + name + "' denies, so it cannot require an approval");
+
+    public Rule {
+        Objects.requireNonNull(name, "name");
+        uids = Set.copyOf(uids);
+        gids = Set.copyOf(gids);
+        guns = List.copyOf(guns);
+        roles = List.copyOf(roles);
+        operations = operations.isEmpty() ? Set.of() : Set.copyOf(operations);
+        Objects.requireNonNull(effect, "effect");
+        if (uids.isEmpty() && gids.isEmpty()) {
+            throw new IllegalArgumentException("rule '" + name + "' names no uid and no gid: it would match nobody");
+        }
+        if (effect == Effect.DENY && approvalRequired) {
+            throw new IllegalArgumentException("rule '" + name + "' denies, so it cannot require an approval");
+        }
     }
-  }
 
-  public boolean appliesTo(Subject subject) {
-    return uids.contains(subject.uid()) || subject.gids().stream().anyMatch(gids::contains);
-  }
-
-  public boolean appliesTo(Action action) {
-    return (operations.isEmpty() || operations.contains(action.operation()))
-        && matchesAny(guns, action.gun())
-        && matchesAny(roles, action.role());
-  }
-
-  private static boolean matchesAny(List<Glob> globs, String name) {
-    if (globs.isEmpty()) {
-      return true;
+    public boolean appliesTo(Subject subject) {
+        return uids.contains(subject.uid()) || subject.gids().stream().anyMatch(gids::contains);
     }
-    return name != null && globs.stream().anyMatch(g -> g.matches(name));
-  }
+
+    public boolean appliesTo(Action action) {
+        return (operations.isEmpty() || operations.contains(action.operation()))
+                && matchesAny(guns, action.gun())
+                && matchesAny(roles, action.role());
+    }
+
+    private static boolean matchesAny(List<Glob> globs, String name) {
+        if (globs.isEmpty()) {
+            return true;
+        }
+        return name != null && globs.stream().anyMatch(g -> g.matches(name));
+    }
 }

@@ -7,7 +7,7 @@ import java.util.Set;
  * first in practice, but order does not matter).
  */
 public record Subject(long uid, Set<Long> gids) {
-  public Subject {
-    gids = Set.copyOf(gids);
-  }
+    public Subject {
+        gids = Set.copyOf(gids);
+    }
 }

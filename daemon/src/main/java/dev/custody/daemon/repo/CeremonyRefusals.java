@@ -20,41 +20,42 @@ import java.util.Optional;
  * bundle does not check out (tampered, other GUN, base mismatch, malformed) → METADATA_INVALID.
  */
 final class CeremonyRefusals {
-  private CeremonyRefusals() {}
+    private CeremonyRefusals() {}
 
-  /** The refusal's name, for a ceremony exception; empty for any other. */
-  static Optional<String> refusal(Exception e) {
-    if (e instanceof StaleBundleException) {
-      return Optional.of("stale-bundle");
+    /** The refusal's name, for a ceremony exception; empty for any other. */
+    static Optional<String> refusal(Exception e) {
+        if (e instanceof StaleBundleException) {
+            return Optional.of("stale-bundle");
+        }
+        if (e instanceof ServerMovedException) {
+            return Optional.of("server-moved");
+        }
+        if (e instanceof WrongGunException) {
+            return Optional.of("wrong-gun");
+        }
+        if (e instanceof BaseMismatchException) {
+            return Optional.of("base-mismatch");
+        }
+        if (e instanceof BundleTamperedException t) {
+            return Optional.of(
+                    "tampered: " + t.kind().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+        }
+        if (e instanceof MalformedBundleException) {
+            return Optional.of("malformed-bundle");
+        }
+        return Optional.empty();
     }
-    if (e instanceof ServerMovedException) {
-      return Optional.of("server-moved");
-    }
-    if (e instanceof WrongGunException) {
-      return Optional.of("wrong-gun");
-    }
-    if (e instanceof BaseMismatchException) {
-      return Optional.of("base-mismatch");
-    }
-    if (e instanceof BundleTamperedException t) {
-      return Optional.of("tampered: " + t.kind().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-    }
-    if (e instanceof MalformedBundleException) {
-      return Optional.of("malformed-bundle");
-    }
-    return Optional.empty();
-  }
 
-  /** A ceremony refusal as CONFLICT or METADATA_INVALID; null for anything else. */
-  static CustodyException of(String gun, Exception e) {
-    Optional<String> r = refusal(e);
-    if (r.isEmpty()) {
-      return null;
+    /** A ceremony refusal as CONFLICT or METADATA_INVALID; null for anything else. */
+    static CustodyException of(String gun, Exception e) {
+        Optional<String> r = refusal(e);
+        if (r.isEmpty()) {
+            return null;
+        }
+        String message = "[" + r.get() + "] " + e.getMessage() + "; nothing was signed or sent";
+        if (e instanceof StaleBundleException || e instanceof ServerMovedException) {
+            return new ConflictException(gun, message);
+        }
+        return new MetadataInvalidException(((TufException) e).role().orElse(null), message);
     }
-    String message = "[" + r.get() + "] " + e.getMessage() + "; nothing was signed or sent";
-    if (e instanceof StaleBundleException || e instanceof ServerMovedException) {
-      return new ConflictException(gun, message);
-    }
-    return new MetadataInvalidException(((TufException) e).role().orElse(null), message);
-  }
 }

@@ -30,121 +30,131 @@ import java.util.Objects;
  *     a publish carries only the publishing caller's own changes (README-repo.md, "Whose changes a
  *     publish carries")
  */
-public record Change(long seq, String action, String scope, String type, String path, JsonNode content,
-    Long stagedBy) {
-  public static final String TARGET = "target";
-  public static final String DELEGATION = "delegation";
-  public static final String WITNESS = "witness";
+public record Change(long seq, String action, String scope, String type, String path, JsonNode content, Long stagedBy) {
+    public static final String TARGET = "target";
+    public static final String DELEGATION = "delegation";
+    public static final String WITNESS = "witness";
 
-  public Change {
-    Objects.requireNonNull(action, "action");
-    Objects.requireNonNull(scope, "scope");
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(path, "path");
-    content = content == null ? JsonNodeFactory.instance.objectNode() : content;
-  }
-
-  public Change(long seq, String action, String scope, String type, String path, JsonNode content) {
-    this(seq, action, scope, type, path, content, null);
-  }
-
-  /** {@code create target}: a target added to {@code role} (null: {@code targets}) with its hashes. */
-  static Change target(String role, String name, Long length, String sha256, String sha512, JsonNode custom)
-      throws BadRequestException {
-    if (name == null || name.isEmpty()) {
-      throw new BadRequestException("a target needs a name", "params.target");
+    public Change {
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(path, "path");
+        content = content == null ? JsonNodeFactory.instance.objectNode() : content;
     }
-    if (length == null || length < 0) {
-      throw new BadRequestException("target " + name + ": length must be a non-negative integer", "params.length");
+
+    public Change(long seq, String action, String scope, String type, String path, JsonNode content) {
+        this(seq, action, scope, type, path, content, null);
     }
-    byte[] s256 = hex(sha256, 32, "sha256");
-    byte[] s512 = sha512 == null ? null : hex(sha512, 64, "sha512");
-    FileMeta meta = FileMeta.ofHashes(length, s256, s512);
-    if (custom != null && !custom.isNull()) {
-      meta = meta.withCustom(custom);
+
+    /** {@code create target}: a target added to {@code role} (null: {@code targets}) with its hashes. */
+    static Change target(String role, String name, Long length, String sha256, String sha512, JsonNode custom)
+            throws BadRequestException {
+        if (name == null || name.isEmpty()) {
+            throw new BadRequestException("a target needs a name", "params.target");
+        }
+        if (length == null || length < 0) {
+            throw new BadRequestException(
+                    "target " + name + ": length must be a non-negative integer", "params.length");
+        }
+        byte[] s256 = hex(sha256, 32, "sha256");
+        byte[] s512 = sha512 == null ? null : hex(sha512, 64, "sha512");
+        FileMeta meta = FileMeta.ofHashes(length, s256, s512);
+        if (custom != null && !custom.isNull()) {
+            meta = meta.withCustom(custom);
+        }
+        ObjectNode content = JsonNodeFactory.instance.objectNode();
+        content.set("meta", meta.toJson());
+        return new Change(0, "create", role == null ? "targets" : role, TARGET, name, content);
     }
-    ObjectNode content = JsonNodeFactory.instance.objectNode();
-    content.set("meta", meta.toJson());
-    return new Change(0, "create", role == null ? "targets" : role, TARGET, name, content);
-  }
 
-  private static byte[] hex(String s, int len, String field) throws BadRequestException {
-    try {
-      byte[] b = HexFormat.of().parseHex(s == null ? "" : s);
-      if (b.length != len) {
-        throw new IllegalArgumentException();
-      }
-      return b;
-    } catch (IllegalArgumentException e) {
-      throw new BadRequestException("params." + field + " must be " + (len * 2) + " hex digits", "params." + field);
+    private static byte[] hex(String s, int len, String field) throws BadRequestException {
+        try {
+            byte[] b = HexFormat.of().parseHex(s == null ? "" : s);
+            if (b.length != len) {
+                throw new IllegalArgumentException();
+            }
+            return b;
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException(
+                    "params." + field + " must be " + (len * 2) + " hex digits", "params." + field);
+        }
     }
-  }
 
-  /** {@code delete target}: a target removed from {@code role} (null: {@code targets}). */
-  static Change removeTarget(String role, String name) {
-    return new Change(0, "delete", role == null ? "targets" : role, TARGET, name, null);
-  }
-
-  /** {@code update witness}: {@code role} re-signed unchanged. */
-  static Change witness(String role) {
-    return new Change(0, "update", role, WITNESS, role, null);
-  }
-
-  /** {@code create delegation}: the delegated role {@code role} with these keys, paths and threshold. */
-  static Change delegationAdd(String role, List<TufKey> keys, List<String> paths, int threshold) {
-    ObjectNode content = JsonNodeFactory.instance.objectNode().put("threshold", threshold);
-    ArrayNode k = content.putArray("keys");
-    keys.forEach(x -> k.add(x.toJson()));
-    ArrayNode ps = content.putArray("paths");
-    paths.forEach(ps::add);
-    return new Change(0, "create", DelegatedRole.parentOf(role), DELEGATION, role, content);
-  }
-
-  /** {@code delete delegation}: these keys of {@code role} removed, or the whole role when none. */
-  static Change delegationRemove(String role, List<String> keyIds) {
-    ObjectNode content = JsonNodeFactory.instance.objectNode();
-    ArrayNode k = content.putArray("keyIds");
-    keyIds.forEach(k::add);
-    return new Change(0, "delete", DelegatedRole.parentOf(role), DELEGATION, role, content);
-  }
-
-  public Change withSeq(long s) {
-    return new Change(s, action, scope, type, path, content, stagedBy);
-  }
-
-  public Change stagedBy(long uid) {
-    return new Change(seq, action, scope, type, path, content, uid);
-  }
-
-  /** Whether a publish by {@code uid} carries this change: its own, or one staged before changes had owners. */
-  public boolean belongsTo(long uid) {
-    return stagedBy == null || stagedBy == uid;
-  }
-
-  /** How {@code repo.status} shows it. */
-  public dev.custody.protocol.Change toStatus() {
-    return new dev.custody.protocol.Change(action, scope, type, path, stagedBy);
-  }
-
-  public ObjectNode toJson() {
-    ObjectNode o = JsonNodeFactory.instance.objectNode().put("action", action).put("scope", scope)
-        .put("type", type).put("path", path);
-    if (stagedBy != null) {
-      o.put("stagedBy", stagedBy);
+    /** {@code delete target}: a target removed from {@code role} (null: {@code targets}). */
+    static Change removeTarget(String role, String name) {
+        return new Change(0, "delete", role == null ? "targets" : role, TARGET, name, null);
     }
-    o.put("seq", seq);
-    o.set("content", content);
-    return o;
-  }
 
-  public static Change fromJson(JsonNode n) {
-    return new Change(n.path("seq").asLong(), n.path("action").asText(), n.path("scope").asText(),
-        n.path("type").asText(), n.path("path").asText(), n.get("content"),
-        n.hasNonNull("stagedBy") ? n.get("stagedBy").asLong() : null);
-  }
+    /** {@code update witness}: {@code role} re-signed unchanged. */
+    static Change witness(String role) {
+        return new Change(0, "update", role, WITNESS, role, null);
+    }
 
-  @Override
-  public String toString() {
-    return action + " " + type + " '" + path + "' in " + scope;
-  }
+    /** {@code create delegation}: the delegated role {@code role} with these keys, paths and threshold. */
+    static Change delegationAdd(String role, List<TufKey> keys, List<String> paths, int threshold) {
+        ObjectNode content = JsonNodeFactory.instance.objectNode().put("threshold", threshold);
+        ArrayNode k = content.putArray("keys");
+        keys.forEach(x -> k.add(x.toJson()));
+        ArrayNode ps = content.putArray("paths");
+        paths.forEach(ps::add);
+        return new Change(0, "create", DelegatedRole.parentOf(role), DELEGATION, role, content);
+    }
+
+    /** {@code delete delegation}: these keys of {@code role} removed, or the whole role when none. */
+    static Change delegationRemove(String role, List<String> keyIds) {
+        ObjectNode content = JsonNodeFactory.instance.objectNode();
+        ArrayNode k = content.putArray("keyIds");
+        keyIds.forEach(k::add);
+        return new Change(0, "delete", DelegatedRole.parentOf(role), DELEGATION, role, content);
+    }
+
+    public Change withSeq(long s) {
+        return new Change(s, action, scope, type, path, content, stagedBy);
+    }
+
+    public Change stagedBy(long uid) {
+        return new Change(seq, action, scope, type, path, content, uid);
+    }
+
+    /** Whether a publish by {@code uid} carries this change: its own, or one staged before changes had owners. */
+    public boolean belongsTo(long uid) {
+        return stagedBy == null || stagedBy == uid;
+    }
+
+    /** How {@code repo.status} shows it. */
+    public dev.custody.protocol.Change toStatus() {
+        return new dev.custody.protocol.Change(action, scope, type, path, stagedBy);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance
+                .objectNode()
+                .put("action", action)
+                .put("scope", scope)
+                .put("type", type)
+                .put("path", path);
+        if (stagedBy != null) {
+            o.put("stagedBy", stagedBy);
+        }
+        o.put("seq", seq);
+        o.set("content", content);
+        return o;
+    }
+
+    public static Change fromJson(JsonNode n) {
+        return new Change(
+                n.path("seq").asLong(),
+                n.path("action").asText(),
+                n.path("scope").asText(),
+                n.path("type").asText(),
+                n.path("path").asText(),
+                n.get("content"),
+                n.hasNonNull("stagedBy") ? n.get("stagedBy").asLong() : null);
+    }
+
+    @Override
+    public String toString() {
+        return action + " " + type + " '" + path + "' in " + scope;
+    }
 }

@@ -14,21 +14,21 @@ import java.util.Map;
  * {@code committed}.
  */
 final class CrashPoints {
-  private static final System.Logger LOG = System.getLogger(CrashPoints.class.getName());
-  private final String at;
+    private static final System.Logger LOG = System.getLogger(CrashPoints.class.getName());
+    private final String at;
 
-  CrashPoints(Map<String, String> env) {
-    String v = env.get("CUSTODY_DEBUG_CRASH_AT");
-    this.at = "1".equals(env.get("CUSTODY_DEBUG")) && v != null && !v.isBlank() ? v.trim() : null;
-    if (at != null) {
-      LOG.log(Level.WARNING, "debug crash hook armed: custodyd halts at " + at);
+    CrashPoints(Map<String, String> env) {
+        String v = env.get("CUSTODY_DEBUG_CRASH_AT");
+        this.at = "1".equals(env.get("CUSTODY_DEBUG")) && v != null && !v.isBlank() ? v.trim() : null;
+        if (at != null) {
+            LOG.log(Level.WARNING, "debug crash hook armed: custodyd halts at " + at);
+        }
     }
-  }
 
-  void reached(String opType, String step) {
-    if (at != null && at.equals(opType + ":" + step)) {
-      LOG.log(Level.WARNING, "debug crash hook: halting at " + at);
-      Runtime.getRuntime().halt(137);
+    void reached(String opType, String step) {
+        if (at != null && at.equals(opType + ":" + step)) {
+            LOG.log(Level.WARNING, "debug crash hook: halting at " + at);
+            Runtime.getRuntime().halt(137);
+        }
     }
-  }
 }

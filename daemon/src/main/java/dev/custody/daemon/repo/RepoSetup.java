@@ -38,232 +38,270 @@ import java.util.function.Supplier;
  * keys this daemon holds or the caller names) and {@code repo.delete}.
  */
 final class RepoSetup {
-  private final Repos repos;
-  private final DaemonContext ctx;
-  private final Supplier<KeyService> keys;
-  private final NotaryServers servers;
-  private final Publishing publishing;
+    private final Repos repos;
+    private final DaemonContext ctx;
+    private final Supplier<KeyService> keys;
+    private final NotaryServers servers;
+    private final Publishing publishing;
 
-  RepoSetup(Repos repos, Publishing publishing) {
-    this.repos = repos;
-    this.ctx = repos.context();
-    this.keys = repos.keys();
-    this.servers = repos.servers();
-    this.publishing = publishing;
-  }
-
-  ObjectNode init(Repos.Caller c, RepoParams.Init p) throws CustodyException {
-    String gun = p.requiredGun();
-    List<String> rootIds = p.rootKeyIdList();
-    int threshold = p.checkedThreshold();
-    NotaryServers.Server srv = servers.get(p.server(), p.serverCaSha256());
-    return repos.locked(gun, srv, () -> {
-      RepoState st = repos.state(gun);
-      if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
-        throw new ConflictException(gun, gun + " is already initialised here (repo.delete it first to start over)");
-      }
-      KeyService ks = keys.get();
-      SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
-      List<Signer> roots = new ArrayList<>();
-      for (String id : rootIds) {
-        roots.add(ks.findSigner(id).orElseThrow(() -> new NotFoundException("key", id, "no key " + id
-            + " in the inventory (key.list shows them)")));
-      }
-      if (roots.isEmpty()) {
-        roots.add(factory.generate(gun, "root"));
-      }
-      List<TufKey> rootCerts = new ArrayList<>();
-      for (Signer root : roots) {
-        rootCerts.add(PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock())));
-      }
-      Signer targets = factory.generate(gun, "targets");
-      ServerKeys sk = ServerKeys.of(srv.client());
-      boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
-      TufKey snapshotKey = serverSnapshot ? sk.get(gun, "snapshot") : factory.generate(gun, "snapshot").key();
-      TufKey timestampKey = sk.get(gun, "timestamp");
-      for (Signer root : roots) {
-        ks.assign(root.keyId(), "root", gun);
-      }
-      ks.assign(targets.keyId(), "targets", gun);
-      if (!serverSnapshot) {
-        ks.assign(snapshotKey.id(), "snapshot", gun);
-      }
-      ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
-      ObjectNode pi = info.putObject("pendingInit");
-      ArrayNode rk = pi.putArray("rootKeys");
-      rootCerts.forEach(k -> rk.add(k.toJson()));
-      pi.put("rootThreshold", threshold);
-      pi.set("targets", targets.key().toJson());
-      pi.set("snapshot", snapshotKey.toJson());
-      pi.set("timestamp", timestampKey.toJson());
-      pi.put("serverManagedSnapshot", serverSnapshot);
-      st.writeInfo(info);
-      repos.audit("repo.init.keys", c, gun, "root", rootCerts.get(0).id(), null);
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-      ArrayNode ids = out.putArray("rootKeyIds");
-      rootCerts.forEach(k -> ids.add(k.id()));
-      out.put("targetsKeyId", targets.keyId());
-      if (serverSnapshot) {
-        out.putNull("snapshotKeyId");
-      } else {
-        out.put("snapshotKeyId", snapshotKey.id());
-      }
-      boolean published = false;
-      if (RepoParams.flag(p.publish())) {
-        publishing.publishLocked(c, st, srv);
-        published = true;
-      }
-      out.put("published", published);
-      return out;
-    });
-  }
-
-  // ---------------------------------------------------------------- adopt
-
-  /**
-   * {@code repo.adopt}: starts trusting a repository that already exists on the server (made by the
-   * notary CLI, or by another custodyd), as {@code repo.init} would have. The server's current root is
-   * trusted only if it is signed, to its threshold, by root keys this daemon holds on its tokens (the
-   * keys a notary user imported with {@code key.import}), or by the root key IDs the caller names after
-   * checking them out of band — Notary's trust pinning by key ID, never plain trust on first use. The
-   * rest of the metadata is verified as on every update; nothing is signed or sent. The result says
-   * which roles' keys are on this daemon's tokens.
-   */
-  ObjectNode adopt(Repos.Caller c, RepoParams.Adopt p) throws CustodyException {
-    String gun = RepoParams.required(p.gun(), "gun");
-    NotaryServers.Server srv = servers.get(p.server());
-    return repos.locked(gun, srv, () -> {
-      RepoState st = repos.state(gun);
-      if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
-        throw new ConflictException(gun, gun + " is already trusted here: nothing to adopt (repo.delete it first to"
-            + " start over)");
-      }
-      KeyService ks = keys.get();
-      List<KeyService.KeyRecord> inventory = ks.allKeys();
-      boolean named = p.rootKeyIds() != null && !p.rootKeyIds().isEmpty();
-      List<String> anchors = named ? List.copyOf(p.rootKeyIds())
-          : inventory.stream().filter(k -> k.role().equals("root")).map(KeyService.KeyRecord::keyId).toList();
-      if (anchors.isEmpty()) {
-        throw new BadRequestException("no root key in this daemon's inventory to check " + gun + "'s root against:"
-            + " import the repository's root key (key.import), or name the root key ID you checked out of band"
-            + " (params.rootKeyIds)", "params.rootKeyIds");
-      }
-      Repository repo;
-      try {
-        // Notary trust pinning by key ID: the bootstrap root must be signed to its threshold by these keys
-        repo = Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(srv.client(), gun)).store(st.store())
-            .clock(ctx.clock()).trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors)).build()
-            .update();
-      } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
-        throw new dev.custody.protocol.MetadataInvalidException("root", gun + ": the root on " + srv.name()
-            + " is not signed by " + (named ? "the named root key(s) " + PublishChecks.short12(Set.copyOf(anchors))
-                : "a root key on this daemon's tokens") + " (" + e.getMessage() + "); nothing was trusted");
-      }
-      Set<String> held = new java.util.HashSet<>();
-      inventory.forEach(k -> held.add(k.keyId()));
-      Root root = repo.root().signed();
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name())
-          .put("rootVersion", root.version()).put("version", root.version());
-      ObjectNode roles = out.putObject("roles");
-      ArrayNode notes = JsonNodeFactory.instance.arrayNode();
-      for (String role : Root.BASE_ROLES) {
-        List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
-        if (!mine.isEmpty()) {
-          ((ObjectNode) roles.get(role)).put("location", "tokens");
-        }
-        if (role.equals("root")) {
-          anchors.stream().filter(mine::contains).findFirst().or(() -> mine.stream().findFirst())
-              .ifPresent(id -> out.put("keyId", id));
-        }
-        for (String id : mine) {
-          KeyService.KeyRecord k = inventory.stream().filter(r -> r.keyId().equals(id)).findFirst().orElseThrow();
-          if (!role.equals("root") && k.gun().isEmpty()) {
-            ks.assign(id, role, gun);
-          }
-        }
-        if (mine.isEmpty() && role.equals("targets")) {
-          notes.add("targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
-        } else if (mine.isEmpty() && role.equals("snapshot")) {
-          String note = snapshotKeyNote(gun, srv, root);
-          ((ObjectNode) roles.get("snapshot")).put("location", note.startsWith("snapshot: the server signs")
-              ? "server" : "elsewhere");
-          notes.add(note);
-        } else if (mine.isEmpty() && role.equals("root")) {
-          notes.add("root: no root key on this daemon's tokens; root rotations need one");
-        }
-      }
-      ObjectNode dels = out.putObject("delegations");
-      for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
-        var d = t.getValue().signed().delegationsOrEmpty();
-        for (DelegatedRole r : d.roles()) {
-          Map<String, TufKey> ks2 = new LinkedHashMap<>();
-          r.keyIds().forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
-          reportKeys(dels.putObject(r.name()), ks2, held);
-        }
-      }
-      out.set("notes", notes);
-      ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
-      info.putObject("adopted").put("time", ctx.clock().instant().toString()).put("rootVersion", root.version())
-          .put("anchors", named ? "named" : "inventory");
-      st.writeInfo(info);
-      return out;
-    });
-  }
-
-  /**
-   * Where the snapshot key of {@code root} really is when this daemon does not hold it: on the server
-   * (notary-server hands out the public key it signs with; it matches root's), or nowhere we can use.
-   */
-  private static String snapshotKeyNote(String gun, NotaryServers.Server srv, Root root) {
-    Set<String> rootIds = root.keysOf("snapshot").keySet();
-    String serverId;
-    try {
-      serverId = ServerKeys.of(srv.client()).get(gun, "snapshot").id();
-    } catch (Exception e) {
-      return "snapshot: its key is not on this daemon's tokens, and " + srv.name() + " could not be asked whether it"
-          + " holds it (" + e.getMessage() + ")";
+    RepoSetup(Repos repos, Publishing publishing) {
+        this.repos = repos;
+        this.ctx = repos.context();
+        this.keys = repos.keys();
+        this.servers = repos.servers();
+        this.publishing = publishing;
     }
-    if (rootIds.contains(serverId)) {
-      return "snapshot: the server signs it (its key " + serverId.substring(0, 8) + "… is the one root lists):"
-          + " publishing works from this daemon";
-    }
-    return "snapshot: its key is not on this daemon's tokens and not on the server (the server's is "
-        + serverId.substring(0, 8) + "…, root lists " + PublishChecks.short12(rootIds) + "): only the host holding it can publish;"
-        + " `custody key rotate " + gun + " snapshot -r` there hands it to the server";
-  }
 
-  /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */
-  private static List<String> reportKeys(ObjectNode into, Map<String, TufKey> roleKeys, Set<String> held) {
-    ArrayNode ids = into.putArray("keyIds");
-    ArrayNode onTokens = into.putArray("onTokens");
-    List<String> mine = new ArrayList<>();
-    for (Map.Entry<String, TufKey> e : roleKeys.entrySet()) {
-      ids.add(e.getKey());
-      String bare;
-      try {
-        bare = PublicKeys.canonicalKeyId(e.getValue());
-      } catch (UnsupportedKeyTypeException ex) {
-        continue;
-      }
-      if (held.contains(bare)) {
-        onTokens.add(bare);
-        mine.add(bare);
-      }
+    ObjectNode init(Repos.Caller c, RepoParams.Init p) throws CustodyException {
+        String gun = p.requiredGun();
+        List<String> rootIds = p.rootKeyIdList();
+        int threshold = p.checkedThreshold();
+        NotaryServers.Server srv = servers.get(p.server(), p.serverCaSha256());
+        return repos.locked(gun, srv, () -> {
+            RepoState st = repos.state(gun);
+            if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
+                throw new ConflictException(
+                        gun, gun + " is already initialised here (repo.delete it first to start over)");
+            }
+            KeyService ks = keys.get();
+            SignerFactory factory = ks.signerFactory(Optional.ofNullable(p.token()));
+            List<Signer> roots = new ArrayList<>();
+            for (String id : rootIds) {
+                roots.add(ks.findSigner(id)
+                        .orElseThrow(() -> new NotFoundException(
+                                "key", id, "no key " + id + " in the inventory (key.list shows them)")));
+            }
+            if (roots.isEmpty()) {
+                roots.add(factory.generate(gun, "root"));
+            }
+            List<TufKey> rootCerts = new ArrayList<>();
+            for (Signer root : roots) {
+                rootCerts.add(PublicKeys.toTufKey(RootCertificates.create(root, gun, ctx.clock())));
+            }
+            Signer targets = factory.generate(gun, "targets");
+            ServerKeys sk = ServerKeys.of(srv.client());
+            boolean serverSnapshot = RepoParams.flag(p.serverManagedSnapshot());
+            TufKey snapshotKey = serverSnapshot
+                    ? sk.get(gun, "snapshot")
+                    : factory.generate(gun, "snapshot").key();
+            TufKey timestampKey = sk.get(gun, "timestamp");
+            for (Signer root : roots) {
+                ks.assign(root.keyId(), "root", gun);
+            }
+            ks.assign(targets.keyId(), "targets", gun);
+            if (!serverSnapshot) {
+                ks.assign(snapshotKey.id(), "snapshot", gun);
+            }
+            ObjectNode info =
+                    JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
+            ObjectNode pi = info.putObject("pendingInit");
+            ArrayNode rk = pi.putArray("rootKeys");
+            rootCerts.forEach(k -> rk.add(k.toJson()));
+            pi.put("rootThreshold", threshold);
+            pi.set("targets", targets.key().toJson());
+            pi.set("snapshot", snapshotKey.toJson());
+            pi.set("timestamp", timestampKey.toJson());
+            pi.put("serverManagedSnapshot", serverSnapshot);
+            st.writeInfo(info);
+            repos.audit("repo.init.keys", c, gun, "root", rootCerts.get(0).id(), null);
+            ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+            ArrayNode ids = out.putArray("rootKeyIds");
+            rootCerts.forEach(k -> ids.add(k.id()));
+            out.put("targetsKeyId", targets.keyId());
+            if (serverSnapshot) {
+                out.putNull("snapshotKeyId");
+            } else {
+                out.put("snapshotKeyId", snapshotKey.id());
+            }
+            boolean published = false;
+            if (RepoParams.flag(p.publish())) {
+                publishing.publishLocked(c, st, srv);
+                published = true;
+            }
+            out.put("published", published);
+            return out;
+        });
     }
-    return mine;
-  }
 
-  DeleteResult delete(String gun, boolean remote, String server) throws CustodyException {
-    NotaryServers.Server srv = remote ? servers.get(server) : null;
-    return repos.locked(gun, srv, () -> {
-      RepoState st = repos.state(gun);
-      if (remote) {
-        srv.client().delete(gun);
-      } else if (!st.exists()) {
-        throw new NotFoundException("repository", gun, gun + " is not known here");
-      }
-      st.deleteAll();
-      return new DeleteResult(gun, true, remote);
-    });
-  }
+    // ---------------------------------------------------------------- adopt
+
+    /**
+     * {@code repo.adopt}: starts trusting a repository that already exists on the server (made by the
+     * notary CLI, or by another custodyd), as {@code repo.init} would have. The server's current root is
+     * trusted only if it is signed, to its threshold, by root keys this daemon holds on its tokens (the
+     * keys a notary user imported with {@code key.import}), or by the root key IDs the caller names after
+     * checking them out of band — Notary's trust pinning by key ID, never plain trust on first use. The
+     * rest of the metadata is verified as on every update; nothing is signed or sent. The result says
+     * which roles' keys are on this daemon's tokens.
+     */
+    ObjectNode adopt(Repos.Caller c, RepoParams.Adopt p) throws CustodyException {
+        String gun = RepoParams.required(p.gun(), "gun");
+        NotaryServers.Server srv = servers.get(p.server());
+        return repos.locked(gun, srv, () -> {
+            RepoState st = repos.state(gun);
+            if (st.hasTrustedRoot() || st.info().map(i -> i.has("pendingInit")).orElse(false)) {
+                throw new ConflictException(
+                        gun,
+                        gun + " is already trusted here: nothing to adopt (repo.delete it first to" + " start over)");
+            }
+            KeyService ks = keys.get();
+            List<KeyService.KeyRecord> inventory = ks.allKeys();
+            boolean named = p.rootKeyIds() != null && !p.rootKeyIds().isEmpty();
+            List<String> anchors = named
+                    ? List.copyOf(p.rootKeyIds())
+                    : inventory.stream()
+                            .filter(k -> k.role().equals("root"))
+                            .map(KeyService.KeyRecord::keyId)
+                            .toList();
+            if (anchors.isEmpty()) {
+                throw new BadRequestException(
+                        "no root key in this daemon's inventory to check " + gun + "'s root against:"
+                                + " import the repository's root key (key.import), or name the root key ID you checked out of band"
+                                + " (params.rootKeyIds)",
+                        "params.rootKeyIds");
+            }
+            Repository repo;
+            try {
+                // Notary trust pinning by key ID: the bootstrap root must be signed to its threshold by these keys
+                repo = Updater.builder()
+                        .gun(gun)
+                        .fetcher(new NotaryMetaFetcher(srv.client(), gun))
+                        .store(st.store())
+                        .clock(ctx.clock())
+                        .trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors))
+                        .build()
+                        .update();
+            } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
+                throw new dev.custody.protocol.MetadataInvalidException(
+                        "root",
+                        gun + ": the root on " + srv.name()
+                                + " is not signed by "
+                                + (named
+                                        ? "the named root key(s) " + PublishChecks.short12(Set.copyOf(anchors))
+                                        : "a root key on this daemon's tokens")
+                                + " (" + e.getMessage() + "); nothing was trusted");
+            }
+            Set<String> held = new java.util.HashSet<>();
+            inventory.forEach(k -> held.add(k.keyId()));
+            Root root = repo.root().signed();
+            ObjectNode out = JsonNodeFactory.instance
+                    .objectNode()
+                    .put("gun", gun)
+                    .put("server", srv.name())
+                    .put("rootVersion", root.version())
+                    .put("version", root.version());
+            ObjectNode roles = out.putObject("roles");
+            ArrayNode notes = JsonNodeFactory.instance.arrayNode();
+            for (String role : Root.BASE_ROLES) {
+                List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
+                if (!mine.isEmpty()) {
+                    ((ObjectNode) roles.get(role)).put("location", "tokens");
+                }
+                if (role.equals("root")) {
+                    anchors.stream()
+                            .filter(mine::contains)
+                            .findFirst()
+                            .or(() -> mine.stream().findFirst())
+                            .ifPresent(id -> out.put("keyId", id));
+                }
+                for (String id : mine) {
+                    KeyService.KeyRecord k = inventory.stream()
+                            .filter(r -> r.keyId().equals(id))
+                            .findFirst()
+                            .orElseThrow();
+                    if (!role.equals("root") && k.gun().isEmpty()) {
+                        ks.assign(id, role, gun);
+                    }
+                }
+                if (mine.isEmpty() && role.equals("targets")) {
+                    notes.add(
+                            "targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
+                } else if (mine.isEmpty() && role.equals("snapshot")) {
+                    String note = snapshotKeyNote(gun, srv, root);
+                    ((ObjectNode) roles.get("snapshot"))
+                            .put("location", note.startsWith("snapshot: the server signs") ? "server" : "elsewhere");
+                    notes.add(note);
+                } else if (mine.isEmpty() && role.equals("root")) {
+                    notes.add("root: no root key on this daemon's tokens; root rotations need one");
+                }
+            }
+            ObjectNode dels = out.putObject("delegations");
+            for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
+                var d = t.getValue().signed().delegationsOrEmpty();
+                for (DelegatedRole r : d.roles()) {
+                    Map<String, TufKey> ks2 = new LinkedHashMap<>();
+                    r.keyIds()
+                            .forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
+                    reportKeys(dels.putObject(r.name()), ks2, held);
+                }
+            }
+            out.set("notes", notes);
+            ObjectNode info =
+                    JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
+            info.putObject("adopted")
+                    .put("time", ctx.clock().instant().toString())
+                    .put("rootVersion", root.version())
+                    .put("anchors", named ? "named" : "inventory");
+            st.writeInfo(info);
+            return out;
+        });
+    }
+
+    /**
+     * Where the snapshot key of {@code root} really is when this daemon does not hold it: on the server
+     * (notary-server hands out the public key it signs with; it matches root's), or nowhere we can use.
+     */
+    private static String snapshotKeyNote(String gun, NotaryServers.Server srv, Root root) {
+        Set<String> rootIds = root.keysOf("snapshot").keySet();
+        String serverId;
+        try {
+            serverId = ServerKeys.of(srv.client()).get(gun, "snapshot").id();
+        } catch (Exception e) {
+            return "snapshot: its key is not on this daemon's tokens, and " + srv.name()
+                    + " could not be asked whether it" + " holds it (" + e.getMessage() + ")";
+        }
+        if (rootIds.contains(serverId)) {
+            return "snapshot: the server signs it (its key " + serverId.substring(0, 8) + "… is the one root lists):"
+                    + " publishing works from this daemon";
+        }
+        return "snapshot: its key is not on this daemon's tokens and not on the server (the server's is "
+                + serverId.substring(0, 8) + "…, root lists " + PublishChecks.short12(rootIds)
+                + "): only the host holding it can publish;"
+                + " `custody key rotate " + gun + " snapshot -r` there hands it to the server";
+    }
+
+    /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */
+    private static List<String> reportKeys(ObjectNode into, Map<String, TufKey> roleKeys, Set<String> held) {
+        ArrayNode ids = into.putArray("keyIds");
+        ArrayNode onTokens = into.putArray("onTokens");
+        List<String> mine = new ArrayList<>();
+        for (Map.Entry<String, TufKey> e : roleKeys.entrySet()) {
+            ids.add(e.getKey());
+            String bare;
+            try {
+                bare = PublicKeys.canonicalKeyId(e.getValue());
+            } catch (UnsupportedKeyTypeException ex) {
+                continue;
+            }
+            if (held.contains(bare)) {
+                onTokens.add(bare);
+                mine.add(bare);
+            }
+        }
+        return mine;
+    }
+
+    DeleteResult delete(String gun, boolean remote, String server) throws CustodyException {
+        NotaryServers.Server srv = remote ? servers.get(server) : null;
+        return repos.locked(gun, srv, () -> {
+            RepoState st = repos.state(gun);
+            if (remote) {
+                srv.client().delete(gun);
+            } else if (!st.exists()) {
+                throw new NotFoundException("repository", gun, gun + " is not known here");
+            }
+            st.deleteAll();
+            return new DeleteResult(gun, true, remote);
+        });
+    }
 }

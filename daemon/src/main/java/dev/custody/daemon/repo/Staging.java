@@ -24,93 +24,112 @@ import java.util.function.Supplier;
  * {@code repo.status} shows them and {@code repo.reset} drops them.
  */
 final class Staging {
-  private final Repos repos;
-  private final Supplier<KeyService> keys;
-  private final NotaryServers servers;
-  private final Publishing publishing;
+    private final Repos repos;
+    private final Supplier<KeyService> keys;
+    private final NotaryServers servers;
+    private final Publishing publishing;
 
-  Staging(Repos repos, Publishing publishing) {
-    this.repos = repos;
-    this.keys = repos.keys();
-    this.servers = repos.servers();
-    this.publishing = publishing;
-  }
-
-  ObjectNode stage(Repos.Caller c, String gun, String server, List<Change> changes, boolean publish)
-      throws CustodyException {
-    if (!publish) {
-      // offline: no GUN lock, so a server call in progress on this GUN does not hold it up
-      return repos.offline(gun, () -> {
-        RepoState st = repos.state(gun);
-        if (!st.exists()) {
-          throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
-              + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
-        }
-        return JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", st.stage(changes));
-      });
+    Staging(Repos repos, Publishing publishing) {
+        this.repos = repos;
+        this.keys = repos.keys();
+        this.servers = repos.servers();
+        this.publishing = publishing;
     }
-    NotaryServers.Server srv = servers.get(server);
-    return repos.locked(gun, srv, () -> {
-      RepoState st = repos.state(gun);
-      if (!st.exists()) {
-        throw new NotFoundException("repository", gun, gun + " is not known here: repo.init it, repo.adopt it (a"
-            + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
-      }
-      long uid = c.identity().uid();
-      int staged = st.stage(changes.stream().map(ch -> ch.stagedBy(uid)).toList());
-      ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
-      if (publish) {
-        Action publishing = new Action(Operation.PUBLISH, gun, changes.isEmpty() ? null : changes.get(0).scope());
-        Decision d = repos.decide(c, publishing);
-        if (!d.allowed()) {
-          throw new PolicyDeniedException(d.rule(), Operation.PUBLISH.wireName(), gun, null, d.reason()
-              + " (the changes stay staged)");
+
+    ObjectNode stage(Repos.Caller c, String gun, String server, List<Change> changes, boolean publish)
+            throws CustodyException {
+        if (!publish) {
+            // offline: no GUN lock, so a server call in progress on this GUN does not hold it up
+            return repos.offline(gun, () -> {
+                RepoState st = repos.state(gun);
+                if (!st.exists()) {
+                    throw new NotFoundException(
+                            "repository",
+                            gun,
+                            gun + " is not known here: repo.init it, repo.adopt it (a"
+                                    + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
+                }
+                return JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", st.stage(changes));
+            });
         }
-        ObjectNode r = this.publishing.publishLocked(new Repos.Caller(c.identity(), c.method(), publishing, d), st,
-            srv);
-        out.put("staged", st.changes().size());
-        out.set("published", r);
-      }
-      return out;
-    });
-  }
-
-  /** The public key of a key in the inventory (a delegation key made with {@code key.generate}). */
-  TufKey inventoryKey(String keyId) throws CustodyException {
-    return keys.get().findSigner(keyId).map(Signer::key).orElseThrow(() -> new NotFoundException("key", keyId,
-        "no key " + keyId + " in the inventory (key.list shows them)"));
-  }
-
-  RepoStatus status(String gun) throws CustodyException {
-    return repos.offline(gun, () -> {
-      RepoState st = repos.state(gun);
-      if (!st.exists()) {
-        throw new NotFoundException("repository", gun, gun + " is not known here");
-      }
-      return new RepoStatus(gun, st.changes().stream().map(Change::toStatus).toList());
-    });
-  }
-
-  ResetResult reset(String gun) throws CustodyException {
-    return repos.offline(gun, () -> {
-      RepoState st = repos.state(gun);
-      if (!st.exists()) {
-        throw new NotFoundException("repository", gun, gun + " is not known here");
-      }
-      return new ResetResult(gun, st.dropChanges(Long.MAX_VALUE));
-    });
-  }
-
-  /** The role policy sees for {@code repo.publish}: the scope of the first staged change. */
-  String publishRole(String gun) {
-    try {
-      List<Change> ch = repos.state(gun).changes();
-      // a targets change names the role a publisher is usually limited to; the per-change check covers the rest
-      Optional<Change> target = ch.stream().filter(c -> c.type().equals(Change.TARGET)).findFirst();
-      Change first = target.orElse(ch.isEmpty() ? null : ch.get(0));
-      return first == null ? null : first.type().equals(Change.TARGET) ? first.scope() : first.path();
-    } catch (IOException | RuntimeException e) {
-      return null;
+        NotaryServers.Server srv = servers.get(server);
+        return repos.locked(gun, srv, () -> {
+            RepoState st = repos.state(gun);
+            if (!st.exists()) {
+                throw new NotFoundException(
+                        "repository",
+                        gun,
+                        gun + " is not known here: repo.init it, repo.adopt it (a"
+                                + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
+            }
+            long uid = c.identity().uid();
+            int staged = st.stage(changes.stream().map(ch -> ch.stagedBy(uid)).toList());
+            ObjectNode out =
+                    JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
+            if (publish) {
+                Action publishing = new Action(
+                        Operation.PUBLISH,
+                        gun,
+                        changes.isEmpty() ? null : changes.get(0).scope());
+                Decision d = repos.decide(c, publishing);
+                if (!d.allowed()) {
+                    throw new PolicyDeniedException(
+                            d.rule(),
+                            Operation.PUBLISH.wireName(),
+                            gun,
+                            null,
+                            d.reason() + " (the changes stay staged)");
+                }
+                ObjectNode r = this.publishing.publishLocked(
+                        new Repos.Caller(c.identity(), c.method(), publishing, d), st, srv);
+                out.put("staged", st.changes().size());
+                out.set("published", r);
+            }
+            return out;
+        });
     }
-  }
+
+    /** The public key of a key in the inventory (a delegation key made with {@code key.generate}). */
+    TufKey inventoryKey(String keyId) throws CustodyException {
+        return keys.get()
+                .findSigner(keyId)
+                .map(Signer::key)
+                .orElseThrow(() -> new NotFoundException(
+                        "key", keyId, "no key " + keyId + " in the inventory (key.list shows them)"));
+    }
+
+    RepoStatus status(String gun) throws CustodyException {
+        return repos.offline(gun, () -> {
+            RepoState st = repos.state(gun);
+            if (!st.exists()) {
+                throw new NotFoundException("repository", gun, gun + " is not known here");
+            }
+            return new RepoStatus(
+                    gun, st.changes().stream().map(Change::toStatus).toList());
+        });
+    }
+
+    ResetResult reset(String gun) throws CustodyException {
+        return repos.offline(gun, () -> {
+            RepoState st = repos.state(gun);
+            if (!st.exists()) {
+                throw new NotFoundException("repository", gun, gun + " is not known here");
+            }
+            return new ResetResult(gun, st.dropChanges(Long.MAX_VALUE));
+        });
+    }
+
+    /** The role policy sees for {@code repo.publish}: the scope of the first staged change. */
+    String publishRole(String gun) {
+        try {
+            List<Change> ch = repos.state(gun).changes();
+            // a targets change names the role a publisher is usually limited to; the per-change check covers the rest
+            Optional<Change> target =
+                    ch.stream().filter(c -> c.type().equals(Change.TARGET)).findFirst();
+            Change first = target.orElse(ch.isEmpty() ? null : ch.get(0));
+            return first == null ? null : first.type().equals(Change.TARGET) ? first.scope() : first.path();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
 }

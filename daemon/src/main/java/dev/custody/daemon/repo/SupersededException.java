@@ -8,9 +8,9 @@ package dev.custody.daemon.repo;
  * turns the last one into CONFLICT).
  */
 final class SupersededException extends Exception {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  SupersededException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    SupersededException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -10,5 +10,5 @@ import dev.custody.protocol.CustodyException;
  */
 @FunctionalInterface
 public interface CallHandler {
-  JsonNode handle(Call call) throws CustodyException;
+    JsonNode handle(Call call) throws CustodyException;
 }

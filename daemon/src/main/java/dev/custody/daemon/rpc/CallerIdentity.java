@@ -13,20 +13,20 @@ import java.util.Set;
  * @param groups every group of the peer: {@code gid} plus its supplementary groups
  */
 public record CallerIdentity(long uid, long gid, long pid, Set<Long> groups) {
-  public CallerIdentity {
-    groups = Set.copyOf(groups);
-    if (!groups.contains(gid)) {
-      throw new IllegalArgumentException("groups must contain the primary gid " + gid);
+    public CallerIdentity {
+        groups = Set.copyOf(groups);
+        if (!groups.contains(gid)) {
+            throw new IllegalArgumentException("groups must contain the primary gid " + gid);
+        }
     }
-  }
 
-  /** The identity policy decides on. */
-  public Subject subject() {
-    return new Subject(uid, groups);
-  }
+    /** The identity policy decides on. */
+    public Subject subject() {
+        return new Subject(uid, groups);
+    }
 
-  @Override
-  public String toString() {
-    return "uid=" + uid + " gid=" + gid + " pid=" + pid;
-  }
+    @Override
+    public String toString() {
+        return "uid=" + uid + " gid=" + gid + " pid=" + pid;
+    }
 }

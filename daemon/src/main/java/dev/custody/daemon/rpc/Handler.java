@@ -11,5 +11,5 @@ import dev.custody.protocol.CustodyException;
  */
 @FunctionalInterface
 public interface Handler {
-  JsonNode handle(CallerIdentity caller, JsonNode params) throws CustodyException;
+    JsonNode handle(CallerIdentity caller, JsonNode params) throws CustodyException;
 }

@@ -19,43 +19,43 @@ import java.util.function.Supplier;
  * channel.
  */
 public final class Notices {
-  /** The JSON-RPC method name of every notification custodyd sends. */
-  public static final String METHOD = "notice";
+    /** The JSON-RPC method name of every notification custodyd sends. */
+    public static final String METHOD = "notice";
 
-  private static final ThreadLocal<Channel> CURRENT = new ThreadLocal<>();
+    private static final ThreadLocal<Channel> CURRENT = new ThreadLocal<>();
 
-  private Notices() {}
+    private Notices() {}
 
-  /** A call-scoped way to the caller. Thread-safe. */
-  public interface Channel {
-    /** Who made the call. */
-    CallerIdentity caller();
+    /** A call-scoped way to the caller. Thread-safe. */
+    public interface Channel {
+        /** Who made the call. */
+        CallerIdentity caller();
 
-    /**
-     * Sends one notice line: {@code params} is {@code fields} with {@code kind} added. Returns false,
-     * sending nothing, once the call has ended or the connection has failed; never throws for that.
-     */
-    boolean send(String kind, ObjectNode fields);
-  }
-
-  /** The channel of the call running on this thread, if it came through a connection. */
-  public static Optional<Channel> current() {
-    return Optional.ofNullable(CURRENT.get());
-  }
-
-  /** Runs {@code body} with {@code channel} as this thread's current channel. */
-  static <T> T with(Channel channel, Supplier<T> body) {
-    Objects.requireNonNull(channel, "channel");
-    Channel before = CURRENT.get();
-    CURRENT.set(channel);
-    try {
-      return body.get();
-    } finally {
-      if (before == null) {
-        CURRENT.remove();
-      } else {
-        CURRENT.set(before);
-      }
+        /**
+         * Sends one notice line: {@code params} is {@code fields} with {@code kind} added. Returns false,
+         * sending nothing, once the call has ended or the connection has failed; never throws for that.
+         */
+        boolean send(String kind, ObjectNode fields);
     }
-  }
+
+    /** The channel of the call running on this thread, if it came through a connection. */
+    public static Optional<Channel> current() {
+        return Optional.ofNullable(CURRENT.get());
+    }
+
+    /** Runs {@code body} with {@code channel} as this thread's current channel. */
+    static <T> T with(Channel channel, Supplier<T> body) {
+        Objects.requireNonNull(channel, "channel");
+        Channel before = CURRENT.get();
+        CURRENT.set(channel);
+        try {
+            return body.get();
+        } finally {
+            if (before == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(before);
+            }
+        }
+    }
 }

@@ -17,54 +17,55 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * begins, {@code STATUS=…} for {@code systemctl status}.
  */
 public final class SdNotify implements Closeable {
-  private final AFUNIXSocketAddress target;
-  private final AFUNIXDatagramChannel channel;
+    private final AFUNIXSocketAddress target;
+    private final AFUNIXDatagramChannel channel;
 
-  private SdNotify(AFUNIXSocketAddress target, AFUNIXDatagramChannel channel) {
-    this.target = target;
-    this.channel = channel;
-  }
-
-  /** A notifier for {@code $NOTIFY_SOCKET}, or empty when not started by systemd with Type=notify. */
-  public static Optional<SdNotify> fromEnvironment(Map<String, String> env) throws IOException {
-    String s = env.get("NOTIFY_SOCKET");
-    if (s == null || s.isEmpty()) {
-      return Optional.empty();
+    private SdNotify(AFUNIXSocketAddress target, AFUNIXDatagramChannel channel) {
+        this.target = target;
+        this.channel = channel;
     }
-    AFUNIXSocketAddress addr = s.startsWith("@")
-        ? AFUNIXSocketAddress.inAbstractNamespace(s.substring(1))
-        : AFUNIXSocketAddress.of(java.nio.file.Path.of(s));
-    return Optional.of(new SdNotify(addr, AFUNIXDatagramChannel.open()));
-  }
 
-  /** Sends one notification, e.g. {@code "READY=1\nSTATUS=serving"}. */
-  public synchronized void send(String state) throws IOException {
-    Objects.requireNonNull(state, "state");
-    byte[] b = state.getBytes(StandardCharsets.UTF_8);
-    int sent = channel.send(ByteBuffer.wrap(b), target);
-    if (sent != b.length) {
-      throw new IOException("sd_notify: sent " + sent + " of " + b.length + " bytes to " + target);
+    /** A notifier for {@code $NOTIFY_SOCKET}, or empty when not started by systemd with Type=notify. */
+    public static Optional<SdNotify> fromEnvironment(Map<String, String> env) throws IOException {
+        String s = env.get("NOTIFY_SOCKET");
+        if (s == null || s.isEmpty()) {
+            return Optional.empty();
+        }
+        AFUNIXSocketAddress addr = s.startsWith("@")
+                ? AFUNIXSocketAddress.inAbstractNamespace(s.substring(1))
+                : AFUNIXSocketAddress.of(java.nio.file.Path.of(s));
+        return Optional.of(new SdNotify(addr, AFUNIXDatagramChannel.open()));
     }
-  }
 
-  public void ready(String status) throws IOException {
-    send("READY=1\nSTATUS=" + oneLine(status) + "\nMAINPID=" + ProcessHandle.current().pid());
-  }
+    /** Sends one notification, e.g. {@code "READY=1\nSTATUS=serving"}. */
+    public synchronized void send(String state) throws IOException {
+        Objects.requireNonNull(state, "state");
+        byte[] b = state.getBytes(StandardCharsets.UTF_8);
+        int sent = channel.send(ByteBuffer.wrap(b), target);
+        if (sent != b.length) {
+            throw new IOException("sd_notify: sent " + sent + " of " + b.length + " bytes to " + target);
+        }
+    }
 
-  public void stopping(String status) throws IOException {
-    send("STOPPING=1\nSTATUS=" + oneLine(status));
-  }
+    public void ready(String status) throws IOException {
+        send("READY=1\nSTATUS=" + oneLine(status) + "\nMAINPID="
+                + ProcessHandle.current().pid());
+    }
 
-  public void status(String status) throws IOException {
-    send("STATUS=" + oneLine(status));
-  }
+    public void stopping(String status) throws IOException {
+        send("STOPPING=1\nSTATUS=" + oneLine(status));
+    }
 
-  private static String oneLine(String s) {
-    return s.replace('\n', ' ');
-  }
+    public void status(String status) throws IOException {
+        send("STATUS=" + oneLine(status));
+    }
 
-  @Override
-  public void close() throws IOException {
-    channel.close();
-  }
+    private static String oneLine(String s) {
+        return s.replace('\n', ' ');
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
 }

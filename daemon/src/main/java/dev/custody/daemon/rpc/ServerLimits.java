@@ -26,92 +26,134 @@ import java.util.Objects;
  *     and waiting, and how long its idle connections stay open
  */
 public record ServerLimits(
-    int maxRequestBytes,
-    int maxConnections,
-    int maxInFlightPerCaller,
-    int workerThreads,
-    Duration idleTimeout,
-    Duration requestReadTimeout,
-    Duration shutdownGrace,
-    int maxQueuedPerCaller,
-    int maxConnectionsPerCaller,
-    NoGrant noGrant) {
+        int maxRequestBytes,
+        int maxConnections,
+        int maxInFlightPerCaller,
+        int workerThreads,
+        Duration idleTimeout,
+        Duration requestReadTimeout,
+        Duration shutdownGrace,
+        int maxQueuedPerCaller,
+        int maxConnectionsPerCaller,
+        NoGrant noGrant) {
 
-  /**
-   * Limits for a caller that no policy rule grants anything (it can only be denied): a few
-   * connections, one request at a time, and idle connections closed after {@code idleTimeout}.
-   */
-  public record NoGrant(int maxConnections, int maxInFlight, int maxQueued, Duration idleTimeout) {
-    public static final NoGrant DEFAULTS = new NoGrant(2, 1, 1, Duration.ofSeconds(5));
+    /**
+     * Limits for a caller that no policy rule grants anything (it can only be denied): a few
+     * connections, one request at a time, and idle connections closed after {@code idleTimeout}.
+     */
+    public record NoGrant(int maxConnections, int maxInFlight, int maxQueued, Duration idleTimeout) {
+        public static final NoGrant DEFAULTS = new NoGrant(2, 1, 1, Duration.ofSeconds(5));
 
-    public NoGrant {
-      positive(maxConnections, "noGrant.maxConnections");
-      positive(maxInFlight, "noGrant.maxInFlight");
-      if (maxQueued < 0) {
-        throw new IllegalArgumentException("noGrant.maxQueued must not be negative");
-      }
-      positive(idleTimeout, "noGrant.idleTimeout");
+        public NoGrant {
+            positive(maxConnections, "noGrant.maxConnections");
+            positive(maxInFlight, "noGrant.maxInFlight");
+            if (maxQueued < 0) {
+                throw new IllegalArgumentException("noGrant.maxQueued must not be negative");
+            }
+            positive(idleTimeout, "noGrant.idleTimeout");
+        }
     }
-  }
 
-  public static final ServerLimits DEFAULTS = new ServerLimits(Protocol.DEFAULT_MAX_REQUEST_BYTES, 512, 8, 16,
-      Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30), 256, 256, NoGrant.DEFAULTS);
+    public static final ServerLimits DEFAULTS = new ServerLimits(
+            Protocol.DEFAULT_MAX_REQUEST_BYTES,
+            512,
+            8,
+            16,
+            Duration.ofMinutes(5),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(30),
+            256,
+            256,
+            NoGrant.DEFAULTS);
 
-  public ServerLimits {
-    positive(maxRequestBytes, "maxRequestBytes");
-    positive(maxConnections, "maxConnections");
-    positive(maxInFlightPerCaller, "maxInFlightPerCaller");
-    positive(workerThreads, "workerThreads");
-    positive(idleTimeout, "idleTimeout");
-    positive(requestReadTimeout, "requestReadTimeout");
-    Objects.requireNonNull(shutdownGrace, "shutdownGrace");
-    if (shutdownGrace.isNegative()) {
-      throw new IllegalArgumentException("shutdownGrace must not be negative");
+    public ServerLimits {
+        positive(maxRequestBytes, "maxRequestBytes");
+        positive(maxConnections, "maxConnections");
+        positive(maxInFlightPerCaller, "maxInFlightPerCaller");
+        positive(workerThreads, "workerThreads");
+        positive(idleTimeout, "idleTimeout");
+        positive(requestReadTimeout, "requestReadTimeout");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("shutdownGrace must not be negative");
+        }
+        if (maxQueuedPerCaller < 0) {
+            throw new IllegalArgumentException("maxQueuedPerCaller must not be negative");
+        }
+        positive(maxConnectionsPerCaller, "maxConnectionsPerCaller");
+        Objects.requireNonNull(noGrant, "noGrant");
     }
-    if (maxQueuedPerCaller < 0) {
-      throw new IllegalArgumentException("maxQueuedPerCaller must not be negative");
+
+    /** The limits of before per-caller queues: {@code maxQueuedPerCaller} 256, the other new limits at their defaults. */
+    public ServerLimits(
+            int maxRequestBytes,
+            int maxConnections,
+            int maxInFlightPerCaller,
+            int workerThreads,
+            Duration idleTimeout,
+            Duration requestReadTimeout,
+            Duration shutdownGrace) {
+        this(
+                maxRequestBytes,
+                maxConnections,
+                maxInFlightPerCaller,
+                workerThreads,
+                idleTimeout,
+                requestReadTimeout,
+                shutdownGrace,
+                DEFAULTS_QUEUED,
+                Math.min(maxConnections, DEFAULTS_PER_CALLER),
+                NoGrant.DEFAULTS);
     }
-    positive(maxConnectionsPerCaller, "maxConnectionsPerCaller");
-    Objects.requireNonNull(noGrant, "noGrant");
-  }
 
-  /** The limits of before per-caller queues: {@code maxQueuedPerCaller} 256, the other new limits at their defaults. */
-  public ServerLimits(int maxRequestBytes, int maxConnections, int maxInFlightPerCaller, int workerThreads,
-      Duration idleTimeout, Duration requestReadTimeout, Duration shutdownGrace) {
-    this(maxRequestBytes, maxConnections, maxInFlightPerCaller, workerThreads, idleTimeout, requestReadTimeout,
-        shutdownGrace, DEFAULTS_QUEUED, Math.min(maxConnections, DEFAULTS_PER_CALLER), NoGrant.DEFAULTS);
-  }
+    private static final int DEFAULTS_QUEUED = 256;
+    private static final int DEFAULTS_PER_CALLER = 256;
 
-  private static final int DEFAULTS_QUEUED = 256;
-  private static final int DEFAULTS_PER_CALLER = 256;
-
-  /** Connections kept for the daemon's uid and the custodians: a quarter of maxConnections, at most 32. */
-  public int reservedConnections() {
-    return Math.min(32, maxConnections / 4);
-  }
-
-  /** The same limits with {@code maxQueuedPerCaller} set. */
-  public ServerLimits withMaxQueuedPerCaller(int queued) {
-    return new ServerLimits(maxRequestBytes, maxConnections, maxInFlightPerCaller, workerThreads, idleTimeout,
-        requestReadTimeout, shutdownGrace, queued, maxConnectionsPerCaller, noGrant);
-  }
-
-  /** The same limits with {@code noGrant} set. */
-  public ServerLimits withNoGrant(NoGrant n) {
-    return new ServerLimits(maxRequestBytes, maxConnections, maxInFlightPerCaller, workerThreads, idleTimeout,
-        requestReadTimeout, shutdownGrace, maxQueuedPerCaller, maxConnectionsPerCaller, n);
-  }
-
-  private static void positive(int v, String name) {
-    if (v < 1) {
-      throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+    /** Connections kept for the daemon's uid and the custodians: a quarter of maxConnections, at most 32. */
+    public int reservedConnections() {
+        return Math.min(32, maxConnections / 4);
     }
-  }
 
-  private static void positive(Duration d, String name) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(name + " must be between 1 ms and 24 days, got " + d);
+    /** The same limits with {@code maxQueuedPerCaller} set. */
+    public ServerLimits withMaxQueuedPerCaller(int queued) {
+        return new ServerLimits(
+                maxRequestBytes,
+                maxConnections,
+                maxInFlightPerCaller,
+                workerThreads,
+                idleTimeout,
+                requestReadTimeout,
+                shutdownGrace,
+                queued,
+                maxConnectionsPerCaller,
+                noGrant);
     }
-  }
+
+    /** The same limits with {@code noGrant} set. */
+    public ServerLimits withNoGrant(NoGrant n) {
+        return new ServerLimits(
+                maxRequestBytes,
+                maxConnections,
+                maxInFlightPerCaller,
+                workerThreads,
+                idleTimeout,
+                requestReadTimeout,
+                shutdownGrace,
+                maxQueuedPerCaller,
+                maxConnectionsPerCaller,
+                n);
+    }
+
+    private static void positive(int v, String name) {
+        if (v < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+        }
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero() || d.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + " must be between 1 ms and 24 days, got " + d);
+        }
+    }
 }

@@ -10,5 +10,11 @@ import java.time.Instant;
  * @param detail the completion result, or {@code {"reason": …}} for an abort
  */
 public record FinishedOperation(
-    String id, String type, String gun, Instant startedAt, Instant finishedAt, String outcome, int steps,
-    JsonNode detail) {}
+        String id,
+        String type,
+        String gun,
+        Instant startedAt,
+        Instant finishedAt,
+        String outcome,
+        int steps,
+        JsonNode detail) {}

@@ -9,16 +9,18 @@ import java.nio.file.Path;
  * guess which steps happened.
  */
 public final class JournalCorruptException extends IOException {
-  private static final long serialVersionUID = 1L;
-  private final transient Path file;
+    private static final long serialVersionUID = 1L;
+    private final transient Path file;
 
-  public JournalCorruptException(Path file, String problem, Throwable cause) {
-    super("journal file " + file + " " + problem
-        + "; move the operation's directory aside and check the repository's state by hand", cause);
-    this.file = file;
-  }
+    public JournalCorruptException(Path file, String problem, Throwable cause) {
+        super(
+                "journal file " + file + " " + problem
+                        + "; move the operation's directory aside and check the repository's state by hand",
+                cause);
+        this.file = file;
+    }
 
-  public Path file() {
-    return file;
-  }
+    public Path file() {
+        return file;
+    }
 }

@@ -13,9 +13,9 @@ import java.util.Objects;
  * @param data what a resume or rollback needs (versions, hashes, key ids); never secrets
  */
 public record JournalStep(int seq, String name, Instant time, JsonNode data) {
-  public JournalStep {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(time, "time");
-    Objects.requireNonNull(data, "data");
-  }
+    public JournalStep {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(data, "data");
+    }
 }

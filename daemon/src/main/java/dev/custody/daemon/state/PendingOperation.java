@@ -12,22 +12,22 @@ import java.util.Optional;
  * back.
  */
 public record PendingOperation(
-    String id, String type, String gun, JsonNode plan, Instant startedAt, List<JournalStep> steps) {
-  public PendingOperation {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(gun, "gun");
-    Objects.requireNonNull(plan, "plan");
-    Objects.requireNonNull(startedAt, "startedAt");
-    steps = List.copyOf(steps);
-  }
+        String id, String type, String gun, JsonNode plan, Instant startedAt, List<JournalStep> steps) {
+    public PendingOperation {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(gun, "gun");
+        Objects.requireNonNull(plan, "plan");
+        Objects.requireNonNull(startedAt, "startedAt");
+        steps = List.copyOf(steps);
+    }
 
-  public Optional<JournalStep> lastStep() {
-    return steps.isEmpty() ? Optional.empty() : Optional.of(steps.get(steps.size() - 1));
-  }
+    public Optional<JournalStep> lastStep() {
+        return steps.isEmpty() ? Optional.empty() : Optional.of(steps.get(steps.size() - 1));
+    }
 
-  /** The first recorded step with this name. */
-  public Optional<JournalStep> findStep(String name) {
-    return steps.stream().filter(s -> s.name().equals(name)).findFirst();
-  }
+    /** The first recorded step with this name. */
+    public Optional<JournalStep> findStep(String name) {
+        return steps.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
 }

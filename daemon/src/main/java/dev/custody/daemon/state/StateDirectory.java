@@ -28,83 +28,89 @@ import java.util.Set;
  * </pre>
  */
 public final class StateDirectory implements Closeable {
-  private final Path root;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+    private final Path root;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
 
-  private StateDirectory(Path root, FileChannel lockChannel, FileLock lock) {
-    this.root = root;
-    this.lockChannel = lockChannel;
-    this.lock = lock;
-  }
-
-  /**
-   * Creates the directory (mode 0700) if missing, refuses one that others may write to, refuses it
-   * unless it and everything in it is custodyd's own ({@link OwnedFiles}: owner, no group/other
-   * write, no symbolic link), and takes the lock.
-   *
-   * @throws UntrustedFileException naming the first path that is not custodyd's own
-   */
-  public static StateDirectory open(Path root) throws IOException {
-    Path abs = root.toAbsolutePath().normalize();
-    AtomicFiles.createDirectories(abs);
-    if (Files.isSymbolicLink(abs)) {
-      OwnedFiles.requireOwnIfPresent(abs); // names the link
+    private StateDirectory(Path root, FileChannel lockChannel, FileLock lock) {
+        this.root = root;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
     }
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS);
-    if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new IOException("state directory " + abs + " is writable by group or others (mode "
-          + PosixFilePermissions.toString(perms) + "): run `chmod 0700 " + abs + "`");
-    }
-    OwnedFiles.requireOwnTree(abs);
-    Path lockFile = abs.resolve("custodyd.lock");
-    FileChannel ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
-    FileLock lock;
-    try {
-      lock = ch.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    }
-    if (lock == null) {
-      String owner = new String(Files.readAllBytes(lockFile), StandardCharsets.US_ASCII).trim();
-      ch.close();
-      throw new IOException("state directory " + abs + " is in use by another custodyd"
-          + (owner.isEmpty() ? "" : " (pid " + owner + ")"));
-    }
-    ch.truncate(0);
-    ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-    ch.force(true);
-    StateDirectory sd = new StateDirectory(abs, ch, lock);
-    AtomicFiles.removeStaleTemps(abs);
-    for (Path p : new Path[] {sd.journalDir(), sd.trustDir(), sd.stagedDir()}) {
-      AtomicFiles.createDirectories(p);
-    }
-    return sd;
-  }
 
-  public Path root() {
-    return root;
-  }
-
-  public Path journalDir() {
-    return root.resolve("journal");
-  }
-
-  public Path trustDir() {
-    return root.resolve("trust");
-  }
-
-  public Path stagedDir() {
-    return root.resolve("staged");
-  }
-
-  @Override
-  public void close() throws IOException {
-    try {
-      lock.release();
-    } finally {
-      lockChannel.close();
+    /**
+     * Creates the directory (mode 0700) if missing, refuses one that others may write to, refuses it
+     * unless it and everything in it is custodyd's own ({@link OwnedFiles}: owner, no group/other
+     * write, no symbolic link), and takes the lock.
+     *
+     * @throws UntrustedFileException naming the first path that is not custodyd's own
+     */
+    public static StateDirectory open(Path root) throws IOException {
+        Path abs = root.toAbsolutePath().normalize();
+        AtomicFiles.createDirectories(abs);
+        if (Files.isSymbolicLink(abs)) {
+            OwnedFiles.requireOwnIfPresent(abs); // names the link
+        }
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS);
+        if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new IOException("state directory " + abs + " is writable by group or others (mode "
+                    + PosixFilePermissions.toString(perms) + "): run `chmod 0700 " + abs + "`");
+        }
+        OwnedFiles.requireOwnTree(abs);
+        Path lockFile = abs.resolve("custodyd.lock");
+        FileChannel ch = FileChannel.open(
+                lockFile,
+                Set.of(
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS),
+                PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            String owner = new String(Files.readAllBytes(lockFile), StandardCharsets.US_ASCII).trim();
+            ch.close();
+            throw new IOException("state directory " + abs + " is in use by another custodyd"
+                    + (owner.isEmpty() ? "" : " (pid " + owner + ")"));
+        }
+        ch.truncate(0);
+        ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+        ch.force(true);
+        StateDirectory sd = new StateDirectory(abs, ch, lock);
+        AtomicFiles.removeStaleTemps(abs);
+        for (Path p : new Path[] {sd.journalDir(), sd.trustDir(), sd.stagedDir()}) {
+            AtomicFiles.createDirectories(p);
+        }
+        return sd;
     }
-  }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path journalDir() {
+        return root.resolve("journal");
+    }
+
+    public Path trustDir() {
+        return root.resolve("trust");
+    }
+
+    public Path stagedDir() {
+        return root.resolve("staged");
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            lockChannel.close();
+        }
+    }
 }

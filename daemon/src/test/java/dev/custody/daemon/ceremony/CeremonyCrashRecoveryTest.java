@@ -35,74 +35,93 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Requires(Capability.LINUX)
 class CeremonyCrashRecoveryTest {
-  private static final Duration LIMIT = Duration.ofMinutes(4);
-  @TempDir Path dir;
+    private static final Duration LIMIT = Duration.ofMinutes(4);
 
-  private static byte[] serverRole(String gun, String role) throws Exception {
-    return NotaryClient.builder(RepoTestbed.server().url()).build().getRole(gun, role);
-  }
+    @TempDir
+    Path dir;
 
-  private static int version(String gun, String role) throws Exception {
-    return Signed.parse(serverRole(gun, role), role).version();
-  }
+    private static byte[] serverRole(String gun, String role) throws Exception {
+        return NotaryClient.builder(RepoTestbed.server().url()).build().getRole(gun, role);
+    }
 
-  private byte[] trustedRoot(String gun) throws Exception {
-    Path tuf = dir.resolve("state/repos").resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8)).resolve("tuf");
-    return new FileTrustedMetaStore(tuf).find(gun, "root").orElseThrow();
-  }
+    private static int version(String gun, String role) throws Exception {
+        return Signed.parse(serverRole(gun, role), role).version();
+    }
 
-  @ParameterizedTest(name = "ceremony.publish crashed at {0}")
-  @ValueSource(strings = {"planned", "signed", "posting", "after-post", "posted", "committed"})
-  void ceremonyPublish_killedAtStep_publishedExactlyOnce(String step) {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      String gun = RepoTestbed.newGun("cercrash");
-      try (ChildDaemon d = new ChildDaemon(dir, "")) {
-        d.start(null);
-        String bundle;
-        try (CustodyClient c = d.client()) {
-          c.call("repo.init", params("gun", gun));
-          c.call("repo.add", target(gun, "v1", "one").put("publish", true));
-          // this daemon holds the root key too: it prepares, signs and publishes the same bundle
-          JsonNode prepared = c.call("ceremony.prepare", params("gun", gun, "operation", "rotate-targets"));
-          JsonNode signed = c.call("ceremony.sign", params("bundle", prepared.get("bundle").asText()));
-          assertThat(signed.get("missing")).isEmpty();
-          bundle = signed.get("bundle").asText();
-        }
-        NotaryCli cached = NotaryCli.create(dir.resolve("cached"), RepoTestbed.server());
-        assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
-        d.stop();
+    private byte[] trustedRoot(String gun) throws Exception {
+        Path tuf = dir.resolve("state/repos")
+                .resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8))
+                .resolve("tuf");
+        return new FileTrustedMetaStore(tuf).find(gun, "root").orElseThrow();
+    }
 
-        d.start("ceremony-publish:" + step);
-        try (CustodyClient c = d.client()) {
-          assertThatThrownBy(() -> c.call("ceremony.publish", params("bundle", bundle))).isNotNull();
-        }
-        assertThat(d.awaitExit()).isEqualTo(137);
+    @ParameterizedTest(name = "ceremony.publish crashed at {0}")
+    @ValueSource(strings = {"planned", "signed", "posting", "after-post", "posted", "committed"})
+    void ceremonyPublish_killedAtStep_publishedExactlyOnce(String step) {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            String gun = RepoTestbed.newGun("cercrash");
+            try (ChildDaemon d = new ChildDaemon(dir, "")) {
+                d.start(null);
+                String bundle;
+                try (CustodyClient c = d.client()) {
+                    c.call("repo.init", params("gun", gun));
+                    c.call("repo.add", target(gun, "v1", "one").put("publish", true));
+                    // this daemon holds the root key too: it prepares, signs and publishes the same bundle
+                    JsonNode prepared = c.call("ceremony.prepare", params("gun", gun, "operation", "rotate-targets"));
+                    JsonNode signed = c.call(
+                            "ceremony.sign",
+                            params("bundle", prepared.get("bundle").asText()));
+                    assertThat(signed.get("missing")).isEmpty();
+                    bundle = signed.get("bundle").asText();
+                }
+                NotaryCli cached = NotaryCli.create(dir.resolve("cached"), RepoTestbed.server());
+                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                d.stop();
 
-        d.start(null);
-        try (CustodyClient c = d.client()) {
-          assertThat(c.status().pendingOperations()).as("settled at start-up").isEmpty();
-          if (step.equals("planned")) {
-            assertThat(version(gun, "root")).as("rolled back: nothing was sent").isEqualTo(1);
-            JsonNode again = c.call("ceremony.publish", params("bundle", bundle));
-            assertThat(again.get("roles").get("root").asInt()).isEqualTo(2);
-          } else {
-            assertThat(version(gun, "root")).as("completed at start-up").isEqualTo(2);
-          }
-          assertThat(trustedRoot(gun)).as("trusted root = the server's").isEqualTo(serverRole(gun, "root"));
-          // the same bundle again: already there, nothing sent
-          JsonNode repeat = c.call("ceremony.publish", params("bundle", bundle));
-          assertThat(repeat.get("alreadyPublished").asBoolean()).isTrue();
-          assertThat(repeat.get("roles").size()).isZero();
-          assertThat(repeat.get("rootVersion").asInt()).isEqualTo(2);
-          assertThat(version(gun, "root")).as("exactly one new root version").isEqualTo(2);
-          assertThat(version(gun, "targets")).as("exactly one new targets version").isEqualTo(2);
-          // the new (online) targets key signs the next publish
-          c.call("repo.add", target(gun, "v2", "two").put("publish", true));
-          assertThat(c.status().pendingOperations()).isEmpty();
-        }
-        assertThat(version(gun, "targets")).isEqualTo(3);
-        assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
-      }
-    });
-  }
+                d.start("ceremony-publish:" + step);
+                try (CustodyClient c = d.client()) {
+                    assertThatThrownBy(() -> c.call("ceremony.publish", params("bundle", bundle)))
+                            .isNotNull();
+                }
+                assertThat(d.awaitExit()).isEqualTo(137);
+
+                d.start(null);
+                try (CustodyClient c = d.client()) {
+                    assertThat(c.status().pendingOperations())
+                            .as("settled at start-up")
+                            .isEmpty();
+                    if (step.equals("planned")) {
+                        assertThat(version(gun, "root"))
+                                .as("rolled back: nothing was sent")
+                                .isEqualTo(1);
+                        JsonNode again = c.call("ceremony.publish", params("bundle", bundle));
+                        assertThat(again.get("roles").get("root").asInt()).isEqualTo(2);
+                    } else {
+                        assertThat(version(gun, "root"))
+                                .as("completed at start-up")
+                                .isEqualTo(2);
+                    }
+                    assertThat(trustedRoot(gun))
+                            .as("trusted root = the server's")
+                            .isEqualTo(serverRole(gun, "root"));
+                    // the same bundle again: already there, nothing sent
+                    JsonNode repeat = c.call("ceremony.publish", params("bundle", bundle));
+                    assertThat(repeat.get("alreadyPublished").asBoolean()).isTrue();
+                    assertThat(repeat.get("roles").size()).isZero();
+                    assertThat(repeat.get("rootVersion").asInt()).isEqualTo(2);
+                    assertThat(version(gun, "root"))
+                            .as("exactly one new root version")
+                            .isEqualTo(2);
+                    assertThat(version(gun, "targets"))
+                            .as("exactly one new targets version")
+                            .isEqualTo(2);
+                    // the new (online) targets key signs the next publish
+                    c.call("repo.add", target(gun, "v2", "two").put("publish", true));
+                    assertThat(c.status().pendingOperations()).isEmpty();
+                }
+                assertThat(version(gun, "targets")).isEqualTo(3);
+                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+            }
+        });
+    }
 }

@@ -20,39 +20,39 @@ import java.util.OptionalLong;
  * config/ConfigLoaderFuzzTestInputs/}.
  */
 class ConfigLoaderFuzzTest {
-  private static final Path FILE = Path.of("/etc/custody/custodyd.yaml");
-  private static final Map<String, Long> USERS = Map.of("root", 0L, "alice", 1000L, "ci", 1001L);
-  private static final Map<String, Long> GROUPS = Map.of("root", 0L, "custody", 990L, "custody-admin", 991L,
-      "releng", 992L);
-  private static final ConfigLoader.Accounts ACCOUNTS = new ConfigLoader.Accounts() {
-    @Override
-    public OptionalLong uidOf(String user) {
-      Long id = USERS.get(user);
-      return id == null ? OptionalLong.empty() : OptionalLong.of(id);
-    }
+    private static final Path FILE = Path.of("/etc/custody/custodyd.yaml");
+    private static final Map<String, Long> USERS = Map.of("root", 0L, "alice", 1000L, "ci", 1001L);
+    private static final Map<String, Long> GROUPS =
+            Map.of("root", 0L, "custody", 990L, "custody-admin", 991L, "releng", 992L);
+    private static final ConfigLoader.Accounts ACCOUNTS = new ConfigLoader.Accounts() {
+        @Override
+        public OptionalLong uidOf(String user) {
+            Long id = USERS.get(user);
+            return id == null ? OptionalLong.empty() : OptionalLong.of(id);
+        }
 
-    @Override
-    public OptionalLong gidOf(String group) {
-      Long id = GROUPS.get(group);
-      return id == null ? OptionalLong.empty() : OptionalLong.of(id);
-    }
-  };
+        @Override
+        public OptionalLong gidOf(String group) {
+            Long id = GROUPS.get(group);
+            return id == null ? OptionalLong.empty() : OptionalLong.of(id);
+        }
+    };
 
-  @FuzzTest(maxDuration = "10m")
-  void load_anyYaml(byte[] raw) {
-    String yaml = new String(raw, StandardCharsets.UTF_8);
-    DaemonConfig config;
-    try {
-      config = ConfigLoader.parse(yaml, FILE, ACCOUNTS);
-    } catch (ConfigException e) {
-      assertTrue(e.getMessage().startsWith(FILE + ": "), e.getMessage());
-      assertEquals(FILE, e.file());
-      assertNotNull(e.field());
-      return;
+    @FuzzTest(maxDuration = "10m")
+    void load_anyYaml(byte[] raw) {
+        String yaml = new String(raw, StandardCharsets.UTF_8);
+        DaemonConfig config;
+        try {
+            config = ConfigLoader.parse(yaml, FILE, ACCOUNTS);
+        } catch (ConfigException e) {
+            assertTrue(e.getMessage().startsWith(FILE + ": "), e.getMessage());
+            assertEquals(FILE, e.file());
+            assertNotNull(e.field());
+            return;
+        }
+        assertNotNull(config.stateDir());
+        assertTrue(config.stateDir().isAbsolute(), "stateDir " + config.stateDir());
+        assertTrue(config.auditLog().isAbsolute(), "audit.path " + config.auditLog());
+        assertNotNull(config.limits());
     }
-    assertNotNull(config.stateDir());
-    assertTrue(config.stateDir().isAbsolute(), "stateDir " + config.stateDir());
-    assertTrue(config.auditLog().isAbsolute(), "audit.path " + config.auditLog());
-    assertNotNull(config.limits());
-  }
 }

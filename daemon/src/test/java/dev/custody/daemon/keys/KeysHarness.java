@@ -26,42 +26,45 @@ import java.util.logging.Logger;
  * out). Collects everything the daemon logs, to check that no PIN appears there.
  */
 final class KeysHarness implements Closeable {
-  /** The token's user PIN: distinctive, so a leak is found by searching for it. */
-  static final String PIN = "739152";
-  static final String WRONG_PIN = "480617";
+    /** The token's user PIN: distinctive, so a leak is found by searching for it. */
+    static final String PIN = "739152";
 
-  final Path dir;
-  final SoftHsm.Token token;
-  final FaultShim shim;
-  final List<String> logLines = new CopyOnWriteArrayList<>();
-  private final Handler logHandler;
-  Daemon daemon;
-  KeysExtension keys;
-  CustodyClient client;
+    static final String WRONG_PIN = "480617";
 
-  KeysHarness(Path dir) throws IOException {
-    this.dir = dir;
-    SoftHsm hsm = SoftHsm.forThisProcess();
-    this.token = hsm.createToken("keys-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
-    this.shim = FaultShim.create(SoftHsm.MODULE, dir.resolve("shim"));
-    this.logHandler = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-      }
+    final Path dir;
+    final SoftHsm.Token token;
+    final FaultShim shim;
+    final List<String> logLines = new CopyOnWriteArrayList<>();
+    private final Handler logHandler;
+    Daemon daemon;
+    KeysExtension keys;
+    CustodyClient client;
 
-      @Override
-      public void flush() {}
+    KeysHarness(Path dir) throws IOException {
+        this.dir = dir;
+        SoftHsm hsm = SoftHsm.forThisProcess();
+        this.token =
+                hsm.createToken("keys-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
+        this.shim = FaultShim.create(SoftHsm.MODULE, dir.resolve("shim"));
+        this.logHandler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
+            }
 
-      @Override
-      public void close() {}
-    };
-    Logger.getLogger("").addHandler(logHandler);
-  }
+            @Override
+            public void flush() {}
 
-  /** Starts custodyd; {@code extra} is appended to the YAML config (policy, pinCacheTime …). */
-  KeysHarness start(String pin, String extra) throws Exception {
-    DaemonConfig config = ConfigLoader.parse("""
+            @Override
+            public void close() {}
+        };
+        Logger.getLogger("").addHandler(logHandler);
+    }
+
+    /** Starts custodyd; {@code extra} is appended to the YAML config (policy, pinCacheTime …). */
+    KeysHarness start(String pin, String extra) throws Exception {
+        DaemonConfig config = ConfigLoader.parse(
+                """
         stateDir: %s/state
         socket:
           path: %s/run/custody.sock
@@ -74,40 +77,41 @@ final class KeysHarness implements Closeable {
             label: %s
             pin: %s
         %s
-        """.formatted(dir, dir, shim.modulePath(), token.label(), pin, extra), dir.resolve("custodyd.yaml"),
-        ConfigLoader.Accounts.SYSTEM);
-    keys = new KeysExtension();
-    daemon = Daemon.start(config, Map.of(), List.of(keys), Clock.systemUTC());
-    client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(60));
-    return this;
-  }
-
-  Path auditLog() {
-    return dir.resolve("state/audit.log");
-  }
-
-  Path keysJson() {
-    return dir.resolve("state/keys.json");
-  }
-
-  /** A PIN file for {@code pin: file:…}. */
-  Path pinFile(String pin) throws IOException {
-    Path f = dir.resolve("pin");
-    Files.writeString(f, pin + "\n");
-    return f;
-  }
-
-  @Override
-  public void close() throws IOException {
-    try {
-      if (client != null) {
-        client.close();
-      }
-      if (daemon != null) {
-        daemon.stop();
-      }
-    } finally {
-      Logger.getLogger("").removeHandler(logHandler);
+        """.formatted(dir, dir, shim.modulePath(), token.label(), pin, extra),
+                dir.resolve("custodyd.yaml"),
+                ConfigLoader.Accounts.SYSTEM);
+        keys = new KeysExtension();
+        daemon = Daemon.start(config, Map.of(), List.of(keys), Clock.systemUTC());
+        client = CustodyClient.connect(dir.resolve("run/custody.sock"), Duration.ofSeconds(60));
+        return this;
     }
-  }
+
+    Path auditLog() {
+        return dir.resolve("state/audit.log");
+    }
+
+    Path keysJson() {
+        return dir.resolve("state/keys.json");
+    }
+
+    /** A PIN file for {@code pin: file:…}. */
+    Path pinFile(String pin) throws IOException {
+        Path f = dir.resolve("pin");
+        Files.writeString(f, pin + "\n");
+        return f;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (client != null) {
+                client.close();
+            }
+            if (daemon != null) {
+                daemon.stop();
+            }
+        } finally {
+            Logger.getLogger("").removeHandler(logHandler);
+        }
+    }
 }

@@ -35,219 +35,250 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Requires(Capability.LINUX)
 class HostileServerTest {
-  private static final Duration LIMIT = Duration.ofMinutes(2);
-  /** What an offline request may take while a server call on the same GUN hangs. */
-  private static final Duration OFFLINE = Duration.ofMillis(1500);
-  @TempDir Path dir;
+    private static final Duration LIMIT = Duration.ofMinutes(2);
+    /** What an offline request may take while a server call on the same GUN hangs. */
+    private static final Duration OFFLINE = Duration.ofMillis(1500);
 
-  private static String hostile(HostileNotary p) {
-    return hostile(p, "4s");
-  }
+    @TempDir
+    Path dir;
 
-  private static String hostile(HostileNotary p, String deadline) {
-    return "  - name: hostile\n    url: " + p.url() + "\n    timeout: 2s\n    deadline: " + deadline;
-  }
-
-  /** A GUN with v1 published through the real server and listed once through the proxy (which remembers it). */
-  private static String publishedAndListed(CustodyClient c) throws Exception {
-    String gun = RepoTestbed.newGun("hostile");
-    c.call("repo.init", params("gun", gun));
-    c.call("repo.add", target(gun, "v1", "one").put("publish", true));
-    assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(1);
-    return gun;
-  }
-
-  private static Path trustedTimestamp(RepoTestbed t, String gun) {
-    return t.config().stateDir().resolve("repos").resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8))
-        .resolve("tuf").resolve(gun).resolve("metadata").resolve("timestamp.json");
-  }
-
-  private static int serverVersion(String gun, String role) throws Exception {
-    NotaryClient n = NotaryClient.builder(RepoTestbed.server().url()).build();
-    return Signed.parse(n.getRole(gun, role), role).version();
-  }
-
-  private static CompletableFuture<JsonNode> async(RepoTestbed t, String method, com.fasterxml.jackson.databind.node.ObjectNode p) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (CustodyClient c = t.client()) {
-        return c.call(method, p);
-      } catch (Exception e) {
-        throw new java.util.concurrent.CompletionException(e);
-      }
-    });
-  }
-
-  private static Throwable failure(CompletableFuture<?> f) throws InterruptedException {
-    try {
-      f.get();
-      throw new AssertionError("expected a failure, got " + f.join());
-    } catch (ExecutionException e) {
-      return e.getCause();
+    private static String hostile(HostileNotary p) {
+        return hostile(p, "4s");
     }
-  }
 
-  /** Runs {@code r}, asserting it took less than {@code max}. */
-  private static <T> T quickly(Duration max, java.util.concurrent.Callable<T> r) throws Exception {
-    long t0 = System.nanoTime();
-    T out = r.call();
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("took").isLessThan(max);
-    return out;
-  }
+    private static String hostile(HostileNotary p, String deadline) {
+        return "  - name: hostile\n    url: " + p.url() + "\n    timeout: 2s\n    deadline: " + deadline;
+    }
 
-  @Test
-  void list_serverReplaysOlderMetadata_refusedAsRollbackAndTrustedCopyKept() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        p.replayFromNow();
-        c.call("repo.add", target(gun, "v2", "two").put("publish", true));
-        byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
+    /** A GUN with v1 published through the real server and listed once through the proxy (which remembers it). */
+    private static String publishedAndListed(CustodyClient c) throws Exception {
+        String gun = RepoTestbed.newGun("hostile");
+        c.call("repo.init", params("gun", gun));
+        c.call("repo.add", target(gun, "v1", "one").put("publish", true));
+        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets"))
+                .hasSize(1);
+        return gun;
+    }
 
-        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
-            .isInstanceOf(MetadataInvalidException.class).hasMessageContaining("timestamp")
-            .hasMessageContaining("trusted copy was left unchanged");
-        assertThat(p.log()).anyMatch(l -> l.endsWith("timestamp.json → REPLAY"));
-        assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
+    private static Path trustedTimestamp(RepoTestbed t, String gun) {
+        return t.config()
+                .stateDir()
+                .resolve("repos")
+                .resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8))
+                .resolve("tuf")
+                .resolve(gun)
+                .resolve("metadata")
+                .resolve("timestamp.json");
+    }
 
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(2);
-      }
-    });
-  }
+    private static int serverVersion(String gun, String role) throws Exception {
+        NotaryClient n = NotaryClient.builder(RepoTestbed.server().url()).build();
+        return Signed.parse(n.getRole(gun, role), role).version();
+    }
 
-  @Test
-  void list_serverStalls_failsAtTheTimeoutWhileOfflineRequestsAnswerAtOnce() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        c.call("repo.add", target(gun, "v2", "two"));
-        p.stall("GET", ".*/timestamp\\.json");
+    private static CompletableFuture<JsonNode> async(
+            RepoTestbed t, String method, com.fasterxml.jackson.databind.node.ObjectNode p) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (CustodyClient c = t.client()) {
+                return c.call(method, p);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) throws InterruptedException {
+        try {
+            f.get();
+            throw new AssertionError("expected a failure, got " + f.join());
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    /** Runs {@code r}, asserting it took less than {@code max}. */
+    private static <T> T quickly(Duration max, java.util.concurrent.Callable<T> r) throws Exception {
         long t0 = System.nanoTime();
-        CompletableFuture<JsonNode> list = async(t, "repo.list", params("gun", gun, "server", "hostile"));
-        assertThat(p.awaitStalled(1, Duration.ofSeconds(10))).isTrue();
+        T out = r.call();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("took").isLessThan(max);
+        return out;
+    }
 
-        // property 10: a hanging server call holds nothing offline reads and staging need
-        JsonNode status = quickly(OFFLINE, () -> c.call("repo.status", params("gun", gun)));
-        assertThat(status.get("changes")).hasSize(1);
-        JsonNode staged = quickly(OFFLINE, () -> c.call("repo.add", target(gun, "v3", "three")));
-        assertThat(staged.get("staged").asInt()).isEqualTo(2);
+    @Test
+    void list_serverReplaysOlderMetadata_refusedAsRollbackAndTrustedCopyKept() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                p.replayFromNow();
+                c.call("repo.add", target(gun, "v2", "two").put("publish", true));
+                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
 
-        assertThat(failure(list)).isInstanceOf(ServerUnreachableException.class).hasMessageContaining("hostile");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(1);
-      }
-    });
-  }
+                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                        .isInstanceOf(MetadataInvalidException.class)
+                        .hasMessageContaining("timestamp")
+                        .hasMessageContaining("trusted copy was left unchanged");
+                assertThat(p.log()).anyMatch(l -> l.endsWith("timestamp.json → REPLAY"));
+                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
 
-  @Test
-  void list_serverStallsMidBody_failsAtTheTimeoutAndTrustedCopyKept() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
-        p.stallMidBody("GET", ".*/timestamp\\.json");
-        long t0 = System.nanoTime();
-        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
-            .isInstanceOf(ServerUnreachableException.class).hasMessageContaining("hostile");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-        assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(1);
-      }
-    });
-  }
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(2);
+            }
+        });
+    }
 
-  @Test
-  void list_serverSendsEndlessBody_cutAtTheSizeLimit() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
-        p.endlessBody("GET", ".*/timestamp\\.json");
-        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
-            .isInstanceOf(MetadataInvalidException.class).hasMessageContaining("timestamp")
-            .hasMessageContaining("larger than the limit");
-        assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(1);
-      }
-    });
-  }
+    @Test
+    void list_serverStalls_failsAtTheTimeoutWhileOfflineRequestsAnswerAtOnce() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                c.call("repo.add", target(gun, "v2", "two"));
+                p.stall("GET", ".*/timestamp\\.json");
+                long t0 = System.nanoTime();
+                CompletableFuture<JsonNode> list = async(t, "repo.list", params("gun", gun, "server", "hostile"));
+                assertThat(p.awaitStalled(1, Duration.ofSeconds(10))).isTrue();
 
-  @Test
-  void list_serverSendsOversizedBody_refusedAndTrustedCopyKept() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
-        // declared in Content-Length, past the client's 10 MiB cap on any response
-        p.oversizedBody("GET", ".*/timestamp\\.json", 11L << 20);
-        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
-            .isInstanceOf(MetadataInvalidException.class).hasMessageContaining("timestamp")
-            .hasMessageContaining("larger than the limit");
-        assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(1);
-      }
-    });
-  }
+                // property 10: a hanging server call holds nothing offline reads and staging need
+                JsonNode status = quickly(OFFLINE, () -> c.call("repo.status", params("gun", gun)));
+                assertThat(status.get("changes")).hasSize(1);
+                JsonNode staged = quickly(OFFLINE, () -> c.call("repo.add", target(gun, "v3", "three")));
+                assertThat(staged.get("staged").asInt()).isEqualTo(2);
 
-  @Test
-  void list_everyAnswerSlow_failsAtTheOperationDeadline() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p, "2500ms"));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        c.call("repo.add", target(gun, "v2", "two").put("publish", true));
-        // each answer in time (1.4 s < 2 s timeout); a list reads at least the next root and the timestamp:
-        // together past the 2.5 s deadline
-        p.delay("GET", ".*\\.json", Duration.ofMillis(1400));
-        long t0 = System.nanoTime();
-        assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
-            .isInstanceOf(ServerUnreachableException.class).hasMessageContaining("deadline");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500 + 1500));
-        assertThat(p.log().stream().filter(l -> l.endsWith("DELAY"))).hasSizeGreaterThanOrEqualTo(2);
-        p.reset();
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets")).hasSize(2);
-      }
-    });
-  }
+                assertThat(failure(list))
+                        .isInstanceOf(ServerUnreachableException.class)
+                        .hasMessageContaining("hostile");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(1);
+            }
+        });
+    }
 
-  @Test
-  void publish_serverStallsThePost_failsByTheDeadlineAndPublishesOnceLater() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-           RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-           CustodyClient c = t.client()) {
-        String gun = publishedAndListed(c);
-        c.call("repo.add", target(gun, "v2", "two"));
-        p.stall("POST", HostileNotary.PUBLISH_PATH);
-        long t0 = System.nanoTime();
-        CompletableFuture<JsonNode> publish = async(t, "repo.publish", params("gun", gun, "server", "hostile"));
-        assertThat(p.awaitStalled(1, Duration.ofSeconds(10))).isTrue();
-        JsonNode status = quickly(OFFLINE, () -> c.call("repo.status", params("gun", gun)));
-        assertThat(status.get("changes")).hasSize(1);
-        assertThat(failure(publish)).isInstanceOf(ServerUnreachableException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-        p.reset();
-        // nothing reached the server: the next publish sends v2 once
-        c.call("repo.publish", params("gun", gun, "server", "hostile"));
-        assertThat(c.call("repo.status", params("gun", gun)).get("changes")).isEmpty();
-        assertThat(serverVersion(gun, "targets")).isEqualTo(2);
-        assertThat(c.call("repo.list", params("gun", gun)).get("targets")).hasSize(2);
-      }
-    });
-  }
+    @Test
+    void list_serverStallsMidBody_failsAtTheTimeoutAndTrustedCopyKept() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
+                p.stallMidBody("GET", ".*/timestamp\\.json");
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                        .isInstanceOf(ServerUnreachableException.class)
+                        .hasMessageContaining("hostile");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(1);
+            }
+        });
+    }
+
+    @Test
+    void list_serverSendsEndlessBody_cutAtTheSizeLimit() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
+                p.endlessBody("GET", ".*/timestamp\\.json");
+                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                        .isInstanceOf(MetadataInvalidException.class)
+                        .hasMessageContaining("timestamp")
+                        .hasMessageContaining("larger than the limit");
+                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(1);
+            }
+        });
+    }
+
+    @Test
+    void list_serverSendsOversizedBody_refusedAndTrustedCopyKept() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
+                // declared in Content-Length, past the client's 10 MiB cap on any response
+                p.oversizedBody("GET", ".*/timestamp\\.json", 11L << 20);
+                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                        .isInstanceOf(MetadataInvalidException.class)
+                        .hasMessageContaining("timestamp")
+                        .hasMessageContaining("larger than the limit");
+                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(1);
+            }
+        });
+    }
+
+    @Test
+    void list_everyAnswerSlow_failsAtTheOperationDeadline() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p, "2500ms"));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                c.call("repo.add", target(gun, "v2", "two").put("publish", true));
+                // each answer in time (1.4 s < 2 s timeout); a list reads at least the next root and the timestamp:
+                // together past the 2.5 s deadline
+                p.delay("GET", ".*\\.json", Duration.ofMillis(1400));
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                        .isInstanceOf(ServerUnreachableException.class)
+                        .hasMessageContaining("deadline");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500 + 1500));
+                assertThat(p.log().stream().filter(l -> l.endsWith("DELAY"))).hasSizeGreaterThanOrEqualTo(2);
+                p.reset();
+                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
+                                .get("targets"))
+                        .hasSize(2);
+            }
+        });
+    }
+
+    @Test
+    void publish_serverStallsThePost_failsByTheDeadlineAndPublishesOnceLater() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
+                    CustodyClient c = t.client()) {
+                String gun = publishedAndListed(c);
+                c.call("repo.add", target(gun, "v2", "two"));
+                p.stall("POST", HostileNotary.PUBLISH_PATH);
+                long t0 = System.nanoTime();
+                CompletableFuture<JsonNode> publish = async(t, "repo.publish", params("gun", gun, "server", "hostile"));
+                assertThat(p.awaitStalled(1, Duration.ofSeconds(10))).isTrue();
+                JsonNode status = quickly(OFFLINE, () -> c.call("repo.status", params("gun", gun)));
+                assertThat(status.get("changes")).hasSize(1);
+                assertThat(failure(publish)).isInstanceOf(ServerUnreachableException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+                p.reset();
+                // nothing reached the server: the next publish sends v2 once
+                c.call("repo.publish", params("gun", gun, "server", "hostile"));
+                assertThat(c.call("repo.status", params("gun", gun)).get("changes"))
+                        .isEmpty();
+                assertThat(serverVersion(gun, "targets")).isEqualTo(2);
+                assertThat(c.call("repo.list", params("gun", gun)).get("targets"))
+                        .hasSize(2);
+            }
+        });
+    }
 }

@@ -8,11 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.nio.file.Path;
@@ -27,11 +27,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Requires(Capability.LINUX)
 class PolicyScopeTest {
-  private static final Duration LIMIT = Duration.ofMinutes(2);
-  @TempDir Path dir;
+    private static final Duration LIMIT = Duration.ofMinutes(2);
 
-  private static String ciPolicy() {
-    return """
+    @TempDir
+    Path dir;
+
+    private static String ciPolicy() {
+        return """
         policy:
           rules:
             - name: ci-team
@@ -40,53 +42,85 @@ class PolicyScopeTest {
               roles: [targets/ci]
               operations: [add, remove, publish, read]
         """.formatted(UnixAccounts.selfUid());
-  }
+    }
 
-  @Test
-  void publish_ciCallerWithStagedDelegationChange_policyDeniedNamingRule() {
-    assertTimeoutPreemptively(LIMIT, () -> {
-      String gun = RepoTestbed.newGun("ci");
-      try (RepoTestbed t = RepoTestbed.start(dir, "")) {
-        try (CustodyClient admin = t.client()) {
-          admin.call("repo.init", params("gun", gun));
-          admin.call("repo.add", target(gun, "base", "base").put("publish", true));
-          admin.call("delegation.add", params("gun", gun, "role", "targets/ci", "keys",
-              List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/ci"))), "allPaths", true, "publish", true));
-          // staged, not published: a delegation for another key
-          admin.call("delegation.add", params("gun", gun, "role", "targets/evil", "keys",
-              List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/evil"))), "allPaths", true));
-        }
-        t.restart(ciPolicy());
-        int targetsBefore = version(gun, "targets");
-        try (CustodyClient ci = t.client()) {
-          ci.call("repo.add", target(gun, "app-1.0", "app").put("role", "targets/ci"));
-          assertThatThrownBy(() -> ci.call("repo.publish", params("gun", gun)))
-              .isInstanceOfSatisfying(PolicyDeniedException.class, e -> {
-                assertThat(e.rule()).contains("ci-team");
-                assertThat(e.getMessage()).contains("targets/evil").contains("nothing was signed");
-              });
-          assertThatThrownBy(() -> ci.call("repo.add", target(gun, "top", "top")))
-              .isInstanceOf(PolicyDeniedException.class);
-          assertThatThrownBy(() -> ci.call("delegation.add", params("gun", gun, "role", "targets/ci", "paths",
-              List.of("x")))).isInstanceOf(PolicyDeniedException.class);
-        }
-        assertThat(version(gun, "targets")).isEqualTo(targetsBefore);
+    @Test
+    void publish_ciCallerWithStagedDelegationChange_policyDeniedNamingRule() {
+        assertTimeoutPreemptively(LIMIT, () -> {
+            String gun = RepoTestbed.newGun("ci");
+            try (RepoTestbed t = RepoTestbed.start(dir, "")) {
+                try (CustodyClient admin = t.client()) {
+                    admin.call("repo.init", params("gun", gun));
+                    admin.call("repo.add", target(gun, "base", "base").put("publish", true));
+                    admin.call(
+                            "delegation.add",
+                            params(
+                                    "gun",
+                                    gun,
+                                    "role",
+                                    "targets/ci",
+                                    "keys",
+                                    List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/ci"))),
+                                    "allPaths",
+                                    true,
+                                    "publish",
+                                    true));
+                    // staged, not published: a delegation for another key
+                    admin.call(
+                            "delegation.add",
+                            params(
+                                    "gun",
+                                    gun,
+                                    "role",
+                                    "targets/evil",
+                                    "keys",
+                                    List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/evil"))),
+                                    "allPaths",
+                                    true));
+                }
+                t.restart(ciPolicy());
+                int targetsBefore = version(gun, "targets");
+                try (CustodyClient ci = t.client()) {
+                    ci.call("repo.add", target(gun, "app-1.0", "app").put("role", "targets/ci"));
+                    assertThatThrownBy(() -> ci.call("repo.publish", params("gun", gun)))
+                            .isInstanceOfSatisfying(PolicyDeniedException.class, e -> {
+                                assertThat(e.rule()).contains("ci-team");
+                                assertThat(e.getMessage())
+                                        .contains("targets/evil")
+                                        .contains("nothing was signed");
+                            });
+                    assertThatThrownBy(() -> ci.call("repo.add", target(gun, "top", "top")))
+                            .isInstanceOf(PolicyDeniedException.class);
+                    assertThatThrownBy(() -> ci.call(
+                                    "delegation.add", params("gun", gun, "role", "targets/ci", "paths", List.of("x"))))
+                            .isInstanceOf(PolicyDeniedException.class);
+                }
+                assertThat(version(gun, "targets")).isEqualTo(targetsBefore);
 
-        t.restart("");
-        try (CustodyClient admin = t.client()) {
-          admin.call("repo.reset", params("gun", gun));
-        }
-        t.restart(ciPolicy());
-        try (CustodyClient ci = t.client()) {
-          ci.call("repo.add", target(gun, "app-1.0", "app").put("role", "targets/ci").put("publish", true));
-        }
-        assertThat(version(gun, "targets")).as("a CI publish leaves targets alone").isEqualTo(targetsBefore);
-        assertThat(parseList(t.notary("check").ok("list", gun, "-r", "targets/ci"))).containsOnlyKeys("app-1.0");
-      }
-    });
-  }
+                t.restart("");
+                try (CustodyClient admin = t.client()) {
+                    admin.call("repo.reset", params("gun", gun));
+                }
+                t.restart(ciPolicy());
+                try (CustodyClient ci = t.client()) {
+                    ci.call(
+                            "repo.add",
+                            target(gun, "app-1.0", "app")
+                                    .put("role", "targets/ci")
+                                    .put("publish", true));
+                }
+                assertThat(version(gun, "targets"))
+                        .as("a CI publish leaves targets alone")
+                        .isEqualTo(targetsBefore);
+                assertThat(parseList(t.notary("check").ok("list", gun, "-r", "targets/ci")))
+                        .containsOnlyKeys("app-1.0");
+            }
+        });
+    }
 
-  private static int version(String gun, String role) throws Exception {
-    return Signed.parse(NotaryClient.builder(RepoTestbed.server().url()).build().getRole(gun, role), role).version();
-  }
+    private static int version(String gun, String role) throws Exception {
+        return Signed.parse(
+                        NotaryClient.builder(RepoTestbed.server().url()).build().getRole(gun, role), role)
+                .version();
+    }
 }

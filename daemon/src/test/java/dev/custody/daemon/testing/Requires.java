@@ -14,5 +14,5 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Target({ElementType.TYPE, ElementType.METHOD})
 @ExtendWith(CapabilityCondition.class)
 public @interface Requires {
-  Capability[] value();
+    Capability[] value();
 }

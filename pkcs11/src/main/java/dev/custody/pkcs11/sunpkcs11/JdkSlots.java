@@ -50,14 +50,15 @@ final class JdkSlots {
             Object p = getInstance.invoke(null, module.toString(), "C_GetFunctionList", null, false);
             return new JdkSlots(p, module);
         } catch (IllegalAccessException | IllegalAccessError e) {
-            throw new dev.custody.pkcs11.UnsupportedByBackendException(SunPkcs11Backend.NAME,
+            throw new dev.custody.pkcs11.UnsupportedByBackendException(
+                    SunPkcs11Backend.NAME,
                     "list slots or select a token by label/serial",
                     "the JDK's PKCS#11 wrapper is not exported to Custody; start the JVM with " + ADD_EXPORTS);
         } catch (InvocationTargetException e) {
             throw convert("C_Initialize", e.getCause());
         } catch (ReflectiveOperationException e) {
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "this JDK's SunPKCS11 wrapper is not usable: "
-                    + e, null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR, "this JDK's SunPKCS11 wrapper is not usable: " + e, null, null, e);
         }
     }
 
@@ -76,9 +77,17 @@ final class JdkSlots {
             if ((f & CKF_TOKEN_INITIALIZED) == 0) {
                 continue;
             }
-            out.add(new TokenInfo(slot, text(ti, "label"), text(ti, "serialNumber"), text(ti, "manufacturerID"),
-                    text(ti, "model"), true, (f & CKF_LOGIN_REQUIRED) != 0, (f & CKF_USER_PIN_INITIALIZED) != 0,
-                    (f & CKF_USER_PIN_COUNT_LOW) != 0, (f & CKF_USER_PIN_FINAL_TRY) != 0,
+            out.add(new TokenInfo(
+                    slot,
+                    text(ti, "label"),
+                    text(ti, "serialNumber"),
+                    text(ti, "manufacturerID"),
+                    text(ti, "model"),
+                    true,
+                    (f & CKF_LOGIN_REQUIRED) != 0,
+                    (f & CKF_USER_PIN_INITIALIZED) != 0,
+                    (f & CKF_USER_PIN_COUNT_LOW) != 0,
+                    (f & CKF_USER_PIN_FINAL_TRY) != 0,
                     (f & CKF_USER_PIN_LOCKED) != 0));
         }
         return out;

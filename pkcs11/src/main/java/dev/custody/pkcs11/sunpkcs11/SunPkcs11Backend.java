@@ -38,8 +38,9 @@ public final class SunPkcs11Backend implements Pkcs11Backend {
 
     public static SunPkcs11Backend open(Path module) throws TokenException {
         if (java.security.Security.getProvider("SunPKCS11") == null) {
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "this JDK has no SunPKCS11 provider"
-                    + " (module jdk.crypto.cryptoki)");
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR,
+                    "this JDK has no SunPKCS11 provider" + " (module jdk.crypto.cryptoki)");
         }
         return new SunPkcs11Backend(module, JdkSlots.open(module));
     }

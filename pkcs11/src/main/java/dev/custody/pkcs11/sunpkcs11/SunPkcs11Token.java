@@ -45,8 +45,7 @@ final class SunPkcs11Token implements HsmToken {
     private final Map<String, Entry> generated = new ConcurrentHashMap<>();
     private volatile boolean loggedIn;
 
-    private record Entry(TokenKey key, PrivateKey privateKey, Provider provider) {
-    }
+    private record Entry(TokenKey key, PrivateKey privateKey, Provider provider) {}
 
     SunPkcs11Token(Path module, TokenInfo info, TokenSelector selector, JdkSlots slots, PinSource pins)
             throws TokenException {
@@ -62,19 +61,31 @@ final class SunPkcs11Token implements HsmToken {
     /** Inline provider configuration: the slot, and (for key generation) the key template. */
     private String config(byte[] id, String label) {
         StringBuilder c = new StringBuilder();
-        c.append("name = Custody-").append(Long.toUnsignedString(slotId)).append(id == null ? "" : "-gen").append('\n');
+        c.append("name = Custody-")
+                .append(Long.toUnsignedString(slotId))
+                .append(id == null ? "" : "-gen")
+                .append('\n');
         c.append("library = ").append(module).append('\n');
         c.append("slot = ").append(slotId).append('\n');
         if (id != null) {
             String idHex = "0h" + HexFormat.of().formatHex(id);
             String labelHex = "0h" + HexFormat.of().formatHex(label.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             c.append("attributes(generate, CKO_PRIVATE_KEY, CKK_EC) = {\n")
-             .append("  CKA_TOKEN = true\n  CKA_PRIVATE = true\n  CKA_SENSITIVE = true\n  CKA_EXTRACTABLE = false\n")
-             .append("  CKA_SIGN = true\n  CKA_DECRYPT = false\n  CKA_DERIVE = false\n  CKA_UNWRAP = false\n")
-             .append("  CKA_ID = ").append(idHex).append("\n  CKA_LABEL = ").append(labelHex).append("\n}\n");
+                    .append(
+                            "  CKA_TOKEN = true\n  CKA_PRIVATE = true\n  CKA_SENSITIVE = true\n  CKA_EXTRACTABLE = false\n")
+                    .append("  CKA_SIGN = true\n  CKA_DECRYPT = false\n  CKA_DERIVE = false\n  CKA_UNWRAP = false\n")
+                    .append("  CKA_ID = ")
+                    .append(idHex)
+                    .append("\n  CKA_LABEL = ")
+                    .append(labelHex)
+                    .append("\n}\n");
             c.append("attributes(generate, CKO_PUBLIC_KEY, CKK_EC) = {\n")
-             .append("  CKA_TOKEN = true\n  CKA_PRIVATE = false\n  CKA_VERIFY = true\n")
-             .append("  CKA_ID = ").append(idHex).append("\n  CKA_LABEL = ").append(labelHex).append("\n}\n");
+                    .append("  CKA_TOKEN = true\n  CKA_PRIVATE = false\n  CKA_VERIFY = true\n")
+                    .append("  CKA_ID = ")
+                    .append(idHex)
+                    .append("\n  CKA_LABEL = ")
+                    .append(labelHex)
+                    .append("\n}\n");
         }
         return c.toString();
     }
@@ -84,8 +95,12 @@ final class SunPkcs11Token implements HsmToken {
             // "--" marks inline configuration text: nothing is written to disk.
             return java.security.Security.getProvider("SunPKCS11").configure("--" + config);
         } catch (RuntimeException e) {
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "SunPKCS11 rejected the configuration: "
-                    + e.getMessage(), null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR,
+                    "SunPKCS11 rejected the configuration: " + e.getMessage(),
+                    null,
+                    null,
+                    e);
         }
     }
 
@@ -122,8 +137,8 @@ final class SunPkcs11Token implements HsmToken {
                 if (after.userPinLocked()) {
                     throw new PinLockedException(name, ckr, "CKR_PIN_INCORRECT");
                 }
-                throw new PinIncorrectException(name, ckr, "CKR_PIN_INCORRECT", after.userPinCountLow(),
-                        after.userPinFinalTry());
+                throw new PinIncorrectException(
+                        name, ckr, "CKR_PIN_INCORRECT", after.userPinCountLow(), after.userPinFinalTry());
             }
             throw JdkSlots.convert("C_Login", e);
         } finally {
@@ -151,13 +166,15 @@ final class SunPkcs11Token implements HsmToken {
     @Override
     public TokenKey generateKeyPair(KeyAlgorithm algorithm, byte[] id, String label) throws TokenException {
         if (algorithm != KeyAlgorithm.EC_P256) {
-            throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "generate " + algorithm + " keys",
-                    "SunPKCS11 on JDK 17 has no EdDSA");
+            throw new UnsupportedByBackendException(
+                    SunPkcs11Backend.NAME, "generate " + algorithm + " keys", "SunPKCS11 on JDK 17 has no EdDSA");
         }
         if (id.length == 0 || id[0] == 0 || (id[0] & 0x80) != 0) {
             // SunPKCS11 reads "0h…" attribute values as a BigInteger: a leading 0x00 byte is dropped and
             // a leading byte >= 0x80 gains a 0x00, so the key would carry a different CKA_ID.
-            throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "set CKA_ID " + HexFormat.of().formatHex(id),
+            throw new UnsupportedByBackendException(
+                    SunPkcs11Backend.NAME,
+                    "set CKA_ID " + HexFormat.of().formatHex(id),
                     "its configuration cannot encode an ID whose first byte is 0x00 or >= 0x80");
         }
         if (!loggedIn) {
@@ -188,13 +205,17 @@ final class SunPkcs11Token implements HsmToken {
     @Override
     public TokenKey importPrivateKey(PrivateKey privateKey, PublicKey publicKey, byte[] id, String label)
             throws TokenException {
-        throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "import software keys",
+        throw new UnsupportedByBackendException(
+                SunPkcs11Backend.NAME,
+                "import software keys",
                 "the SunPKCS11 KeyStore stores a private key only with a certificate chain");
     }
 
     @Override
     public List<TokenKey> listKeys() throws TokenException {
-        throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "list keys by CKA_ID/CKA_LABEL",
+        throw new UnsupportedByBackendException(
+                SunPkcs11Backend.NAME,
+                "list keys by CKA_ID/CKA_LABEL",
                 "the SunPKCS11 KeyStore only shows private keys that have a certificate object");
     }
 
@@ -204,19 +225,23 @@ final class SunPkcs11Token implements HsmToken {
         if (e != null) {
             return Optional.of(e.key());
         }
-        throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "find a key it did not generate",
+        throw new UnsupportedByBackendException(
+                SunPkcs11Backend.NAME,
+                "find a key it did not generate",
                 "the SunPKCS11 KeyStore has no search by CKA_ID/CKA_LABEL");
     }
 
     @Override
     public void deleteKey(byte[] id) throws TokenException {
-        throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "delete keys",
-                "the SunPKCS11 KeyStore cannot delete key-only entries");
+        throw new UnsupportedByBackendException(
+                SunPkcs11Backend.NAME, "delete keys", "the SunPKCS11 KeyStore cannot delete key-only entries");
     }
 
     @Override
     public PrivateKeyAttributes privateKeyAttributes(byte[] keyId) throws TokenException {
-        throw new UnsupportedByBackendException(SunPkcs11Backend.NAME, "read key attributes",
+        throw new UnsupportedByBackendException(
+                SunPkcs11Backend.NAME,
+                "read key attributes",
                 "no provider API reads CKA_SENSITIVE/CKA_EXTRACTABLE; use pkcs11-tool --list-objects");
     }
 
@@ -241,8 +266,9 @@ final class SunPkcs11Token implements HsmToken {
     private byte[] signWith(byte[] keyId, String algorithm, byte[] data, SignatureFormat format) throws TokenException {
         Entry e = generated.get(HexFormat.of().formatHex(keyId));
         if (e == null) {
-            throw new KeyNotFoundException(name, HexFormat.of().formatHex(keyId)
-                    + " (SunPKCS11 signs only with keys it generated in this process)");
+            throw new KeyNotFoundException(
+                    name,
+                    HexFormat.of().formatHex(keyId) + " (SunPKCS11 signs only with keys it generated in this process)");
         }
         try {
             // the key belongs to the provider instance that generated it

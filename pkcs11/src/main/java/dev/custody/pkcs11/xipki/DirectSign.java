@@ -33,8 +33,13 @@ final class DirectSign {
     private final MethodHandle errorCode; // (PKCS11Exception) long
     private final Class<?> jdkException;
 
-    private DirectSign(Object p11, MethodHandle signInit, MethodHandle sign, MethodHandle newMechanism,
-            MethodHandle errorCode, Class<?> jdkException) {
+    private DirectSign(
+            Object p11,
+            MethodHandle signInit,
+            MethodHandle sign,
+            MethodHandle newMechanism,
+            MethodHandle errorCode,
+            Class<?> jdkException) {
         this.p11 = p11;
         this.signInit = signInit;
         this.sign = sign;
@@ -53,21 +58,24 @@ final class DirectSign {
             Class<?> initArgs = Class.forName("sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS");
             Class<?> mech = Class.forName("sun.security.pkcs11.wrapper.CK_MECHANISM");
             Class<?> ex = Class.forName("sun.security.pkcs11.wrapper.PKCS11Exception");
-            MethodHandles.Lookup l = MethodHandles.lookup(); // not publicLookup: the package is exported to ALL-UNNAMED only
+            MethodHandles.Lookup l =
+                    MethodHandles.lookup(); // not publicLookup: the package is exported to ALL-UNNAMED only
             Object args = initArgs.getConstructor().newInstance();
             initArgs.getField("flags").setLong(args, CKF_OS_LOCKING_OK); // no Java-side lock around every call
             Object p11 = c.getMethod("getInstance", String.class, String.class, initArgs, boolean.class)
                     .invoke(null, module.toString(), "C_GetFunctionList", args, true); // true: no C_Initialize
-            MethodHandle init = l.findVirtual(c, "C_SignInit", MethodType.methodType(void.class, long.class, mech,
-                    long.class));
-            MethodHandle sign = l.findVirtual(c, "C_Sign", MethodType.methodType(byte[].class, long.class,
-                    byte[].class));
+            MethodHandle init =
+                    l.findVirtual(c, "C_SignInit", MethodType.methodType(void.class, long.class, mech, long.class));
+            MethodHandle sign =
+                    l.findVirtual(c, "C_Sign", MethodType.methodType(byte[].class, long.class, byte[].class));
             MethodHandle newMech = l.findConstructor(mech, MethodType.methodType(void.class, long.class));
             MethodHandle code = l.findVirtual(ex, "getErrorCode", MethodType.methodType(long.class));
             return Optional.of(new DirectSign(p11, init, sign, newMech, code, ex));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.log(System.Logger.Level.DEBUG, "JDK PKCS#11 wrapper not available for one-call signing ("
-                    + e + "); signing through ipkcs11wrapper");
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "JDK PKCS#11 wrapper not available for one-call signing (" + e
+                            + "); signing through ipkcs11wrapper");
             return Optional.empty();
         }
     }

@@ -11,9 +11,9 @@ import dev.custody.pkcs11.TokenNotFoundException;
 import dev.custody.pkcs11.TokenSelector;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.xipki.pkcs11.wrapper.PKCS11Constants;
 import org.xipki.pkcs11.wrapper.PKCS11Exception;
 import org.xipki.pkcs11.wrapper.PKCS11Module;
@@ -38,7 +38,8 @@ public final class XipkiBackend implements Pkcs11Backend {
     }
 
     /** One C_Initialize per module per process, shared by every backend instance on it. */
-    private static final java.util.Map<Path, java.util.Map.Entry<PKCS11Module, int[]>> LOADED = new java.util.HashMap<>();
+    private static final java.util.Map<Path, java.util.Map.Entry<PKCS11Module, int[]>> LOADED =
+            new java.util.HashMap<>();
 
     public static XipkiBackend open(Path modulePath) throws TokenException {
         XipkiLogger.install();
@@ -60,14 +61,19 @@ public final class XipkiBackend implements Pkcs11Backend {
         try {
             module = PKCS11Module.getInstance(modulePath.toString());
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "cannot load PKCS#11 module " + modulePath
-                    + ": " + e.getMessage(), null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR,
+                    "cannot load PKCS#11 module " + modulePath + ": " + e.getMessage(),
+                    null,
+                    null,
+                    e);
         }
         try {
             module.initialize(); // C_Initialize
         } catch (PKCS11Exception e) {
             if (e.getErrorCode() != CkrConverter.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-                throw CkrConverter.convert("C_Initialize", modulePath.toString(), e.getErrorCode(), e.getErrorName(), e);
+                throw CkrConverter.convert(
+                        "C_Initialize", modulePath.toString(), e.getErrorCode(), e.getErrorName(), e);
             }
         }
         return new XipkiBackend(module, modulePath);
@@ -121,15 +127,20 @@ public final class XipkiBackend implements Pkcs11Backend {
         try {
             SlotInfo si = slot.getSlotInfo(); // C_GetSlotInfo
             if (!si.isTokenPresent()) {
-                return java.util.Optional.of(new TokenInfo(slot.getSlotID(), "", "", "", "", false,
-                        false, false, false, false, false));
+                return java.util.Optional.of(
+                        new TokenInfo(slot.getSlotID(), "", "", "", "", false, false, false, false, false, false));
             }
             org.xipki.pkcs11.wrapper.TokenInfo ti = slot.getToken().getTokenInfo(); // C_GetTokenInfo
             if (!ti.isTokenInitialized()) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of(new TokenInfo(slot.getSlotID(), ti.getLabel().strip(),
-                    ti.getSerialNumber().strip(), ti.getManufacturerID().strip(), ti.getModel().strip(), true,
+            return java.util.Optional.of(new TokenInfo(
+                    slot.getSlotID(),
+                    ti.getLabel().strip(),
+                    ti.getSerialNumber().strip(),
+                    ti.getManufacturerID().strip(),
+                    ti.getModel().strip(),
+                    true,
                     ti.isLoginRequired(),
                     ti.hasFlagBit(PKCS11Constants.CKF_USER_PIN_INITIALIZED),
                     ti.hasFlagBit(PKCS11Constants.CKF_USER_PIN_COUNT_LOW),
@@ -154,7 +165,8 @@ public final class XipkiBackend implements Pkcs11Backend {
             if (ti.isPresent() && ti.get().present() && selector.matches(ti.get())) {
                 if (found != null) {
                     throw new TokenNotFoundException("more than one token matches " + selector
-                            + " (serials " + found.getValue().serial() + ", " + ti.get().serial()
+                            + " (serials " + found.getValue().serial() + ", "
+                            + ti.get().serial()
                             + "); select by serial");
                 }
                 found = java.util.Map.entry(slot, ti.get());
@@ -169,11 +181,12 @@ public final class XipkiBackend implements Pkcs11Backend {
             throw new IllegalStateException("backend closed");
         }
         if (!selector.identifiesToken()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "the selector names no token: give a label,"
-                    + " serial or pkcs11: URI with token= or serial=");
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "the selector names no token: give a label," + " serial or pkcs11: URI with token= or serial=");
         }
-        var found = findPresent(selector).orElseThrow(() -> new TokenNotFoundException(
-                "no token present matches " + selector));
+        var found = findPresent(selector)
+                .orElseThrow(() -> new TokenNotFoundException("no token present matches " + selector));
         XipkiToken t = new XipkiToken(this, selector, found.getValue(), pins);
         opened.add(t);
         return t;

@@ -44,20 +44,52 @@ final class XipkiLogger implements org.xipki.pkcs11.wrapper.Logger {
         return sb.toString();
     }
 
-    @Override public void info(String f, Object... a) { log(Level.DEBUG, f, a); }
+    @Override
+    public void info(String f, Object... a) {
+        log(Level.DEBUG, f, a);
+    }
     /**
      * Warnings go to WARNING, except the wrapper's complaint about a blank CK_TOKEN_INFO.utcTime: tokens
      * without a clock (ykcs11, most smart cards) leave it blank, as PKCS#11 allows, and the wrapper would
      * repeat it on every C_GetTokenInfo.
      */
-    @Override public void warn(String f, Object... a) {
+    @Override
+    public void warn(String f, Object... a) {
         log(f.contains("invalid utcTime") ? Level.TRACE : Level.WARNING, f, a);
     }
-    @Override public void error(String f, Object... a) { log(Level.ERROR, f, a); }
-    @Override public void debug(String f, Object... a) { log(Level.TRACE, f, a); }
-    @Override public void trace(String f, Object... a) { log(Level.TRACE, f, a); }
-    @Override public boolean isDebugEnabled() { return LOG.isLoggable(Level.TRACE); }
-    @Override public boolean isInfoEnabled() { return LOG.isLoggable(Level.DEBUG); }
-    @Override public boolean isWarnEnabled() { return LOG.isLoggable(Level.WARNING); }
-    @Override public boolean isTraceEnabled() { return LOG.isLoggable(Level.TRACE); }
+
+    @Override
+    public void error(String f, Object... a) {
+        log(Level.ERROR, f, a);
+    }
+
+    @Override
+    public void debug(String f, Object... a) {
+        log(Level.TRACE, f, a);
+    }
+
+    @Override
+    public void trace(String f, Object... a) {
+        log(Level.TRACE, f, a);
+    }
+
+    @Override
+    public boolean isDebugEnabled() {
+        return LOG.isLoggable(Level.TRACE);
+    }
+
+    @Override
+    public boolean isInfoEnabled() {
+        return LOG.isLoggable(Level.DEBUG);
+    }
+
+    @Override
+    public boolean isWarnEnabled() {
+        return LOG.isLoggable(Level.WARNING);
+    }
+
+    @Override
+    public boolean isTraceEnabled() {
+        return LOG.isLoggable(Level.TRACE);
+    }
 }

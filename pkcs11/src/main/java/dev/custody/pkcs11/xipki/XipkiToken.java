@@ -57,6 +57,7 @@ final class XipkiToken implements HsmToken {
      * ({@code ulMaxRwSessionCount}, less one for other applications), see {@link #poolSize}.
      */
     static final int POOL_SIZE = Integer.getInteger("custody.pkcs11.sessions", 16);
+
     private static final long BORROW_TIMEOUT_SECONDS = 60;
 
     private final XipkiBackend backend;
@@ -67,9 +68,11 @@ final class XipkiToken implements HsmToken {
     private final Object lock = new Object();
     /** Current connection, or null while disconnected. Written under {@link #lock}; read without it on the sign path. */
     private volatile Generation current;
+
     private long generationCounter;
     /** A successful login() happened and no wrong PIN since: re-login automatically after re-insert. */
     private volatile boolean wantLogin;
+
     private volatile boolean closed;
 
     private static final class Generation {
@@ -82,7 +85,8 @@ final class XipkiToken implements HsmToken {
         volatile boolean loggedIn;
         volatile boolean dead;
         /** CKA_ID (hex) → private key handle and type; handles are valid for this connection only. */
-        final java.util.concurrent.ConcurrentHashMap<String, long[]> keyHandles = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.ConcurrentHashMap<String, long[]> keyHandles =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         Generation(long number, Slot slot) {
             this.number = number;
@@ -135,7 +139,8 @@ final class XipkiToken implements HsmToken {
 
     @Override
     public TokenInfo info() throws TokenException {
-        return backend.findPresent(selector).map(java.util.Map.Entry::getValue)
+        return backend.findPresent(selector)
+                .map(java.util.Map.Entry::getValue)
                 .orElseThrow(() -> new TokenAbsentException(name, null, null));
     }
 
@@ -154,8 +159,7 @@ final class XipkiToken implements HsmToken {
             if (current != null && !current.dead) {
                 return current;
             }
-            var found = backend.findPresent(selector)
-                    .orElseThrow(() -> new TokenAbsentException(name, null, null));
+            var found = backend.findPresent(selector).orElseThrow(() -> new TokenAbsentException(name, null, null));
             Generation g = new Generation(++generationCounter, found.getKey());
             try {
                 if (wantLogin) {
@@ -194,8 +198,10 @@ final class XipkiToken implements HsmToken {
     private Session borrow(Generation g) throws TokenException, PKCS11Exception {
         try {
             if (!g.permits.tryAcquire(BORROW_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new TokenException(TokenErrorCode.TOKEN_ERROR, "no free session on token " + name
-                        + " after " + BORROW_TIMEOUT_SECONDS + " s (pool of " + g.poolSize + ")");
+                throw new TokenException(
+                        TokenErrorCode.TOKEN_ERROR,
+                        "no free session on token " + name + " after " + BORROW_TIMEOUT_SECONDS + " s (pool of "
+                                + g.poolSize + ")");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -247,8 +253,8 @@ final class XipkiToken implements HsmToken {
                 return op.apply(s);
             } catch (PKCS11Exception e) {
                 long ckr = e.getErrorCode();
-                boolean removal = CkrConverter.isRemoval(ckr)
-                        || (ckr == CkrConverter.CKR_USER_NOT_LOGGED_IN && g.loggedIn);
+                boolean removal =
+                        CkrConverter.isRemoval(ckr) || (ckr == CkrConverter.CKR_USER_NOT_LOGGED_IN && g.loggedIn);
                 if (removal) {
                     discard = true;
                     invalidate(g);
@@ -256,8 +262,10 @@ final class XipkiToken implements HsmToken {
                         continue;
                     }
                     if (ckr == CkrConverter.CKR_USER_NOT_LOGGED_IN) {
-                        throw new PinRequiredException(name, "the token forgot the login (re-inserted?)"
-                                + " and no PIN is available to log in again");
+                        throw new PinRequiredException(
+                                name,
+                                "the token forgot the login (re-inserted?)"
+                                        + " and no PIN is available to log in again");
                     }
                 }
                 if (ckr == CkrConverter.CKR_USER_NOT_LOGGED_IN) {
@@ -296,8 +304,8 @@ final class XipkiToken implements HsmToken {
         if (before.userPinLocked()) {
             throw new PinLockedException(name, null, null);
         }
-        char[] pin = pins.pin(before).orElseThrow(() -> new PinRequiredException(name,
-                "no PIN available from the PIN source"));
+        char[] pin = pins.pin(before)
+                .orElseThrow(() -> new PinRequiredException(name, "no PIN available from the PIN source"));
         Session s = null;
         try {
             s = borrow(g);
@@ -320,8 +328,8 @@ final class XipkiToken implements HsmToken {
                 if (after.userPinLocked()) {
                     throw new PinLockedException(name, ckr, e.getErrorName());
                 }
-                throw new PinIncorrectException(name, ckr, e.getErrorName(), after.userPinCountLow(),
-                        after.userPinFinalTry());
+                throw new PinIncorrectException(
+                        name, ckr, e.getErrorName(), after.userPinCountLow(), after.userPinFinalTry());
             }
             if (CkrConverter.isRemoval(ckr)) {
                 invalidate(g);
@@ -336,7 +344,8 @@ final class XipkiToken implements HsmToken {
     }
 
     private TokenInfo tokenInfoOf(Generation g) throws TokenException {
-        return XipkiBackend.tokenInfo(g.slot).filter(TokenInfo::present)
+        return XipkiBackend.tokenInfo(g.slot)
+                .filter(TokenInfo::present)
                 .orElseThrow(() -> new TokenAbsentException(name, null, null));
     }
 
@@ -389,24 +398,36 @@ final class XipkiToken implements HsmToken {
     public TokenKey generateKeyPair(KeyAlgorithm algorithm, byte[] id, String label) throws TokenException {
         checkId(id, label);
         if (findKey(id).isPresent()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "a key with id " + hex(id)
-                    + " already exists on token " + name);
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT, "a key with id " + hex(id) + " already exists on token " + name);
         }
         if (algorithm == KeyAlgorithm.ED25519 && !supportsEd25519()) {
-            throw new dev.custody.pkcs11.UnsupportedByBackendException(XipkiBackend.NAME,
-                    "generate Ed25519 keys", "token " + name + " does not offer CKM_EC_EDWARDS_KEY_PAIR_GEN");
+            throw new dev.custody.pkcs11.UnsupportedByBackendException(
+                    XipkiBackend.NAME,
+                    "generate Ed25519 keys",
+                    "token " + name + " does not offer CKM_EC_EDWARDS_KEY_PAIR_GEN");
         }
         return withSession("C_GenerateKeyPair", s -> {
             long keyType = algorithm == KeyAlgorithm.EC_P256 ? PKCS11Constants.CKK_EC : PKCS11Constants.CKK_EC_EDWARDS;
             long mech = algorithm == KeyAlgorithm.EC_P256
-                    ? PKCS11Constants.CKM_EC_KEY_PAIR_GEN : PKCS11Constants.CKM_EC_EDWARDS_KEY_PAIR_GEN;
+                    ? PKCS11Constants.CKM_EC_KEY_PAIR_GEN
+                    : PKCS11Constants.CKM_EC_EDWARDS_KEY_PAIR_GEN;
             KeyPairTemplate t = new KeyPairTemplate(keyType).token(true).id(id).labels(label);
-            t.privateKey().private_(true).sensitive(true).extractable(false).sign(true)
-                    .decrypt(false).derive(false).unwrap(false);
-            t.publicKey().private_(false).verify(true)
+            t.privateKey()
+                    .private_(true)
+                    .sensitive(true)
+                    .extractable(false)
+                    .sign(true)
+                    .decrypt(false)
+                    .derive(false)
+                    .unwrap(false);
+            t.publicKey()
+                    .private_(false)
+                    .verify(true)
                     .ecParams(algorithm == KeyAlgorithm.EC_P256 ? EcKeys.P256_PARAMS : EcKeys.ED25519_PARAMS);
             PKCS11KeyPair kp = s.generateKeyPair(new Mechanism(mech), t); // C_GenerateKeyPair
-            byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT).ecPoint();
+            byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT)
+                    .ecPoint();
             return new TokenKey(id, label, algorithm, publicKeyFrom(algorithm, point));
         });
     }
@@ -415,22 +436,40 @@ final class XipkiToken implements HsmToken {
     public TokenKey importPrivateKey(PrivateKey privateKey, PublicKey publicKey, byte[] id, String label)
             throws TokenException {
         checkId(id, label);
-        if (!(privateKey instanceof ECPrivateKey ec) || !(publicKey instanceof ECPublicKey ecPub)
+        if (!(privateKey instanceof ECPrivateKey ec)
+                || !(publicKey instanceof ECPublicKey ecPub)
                 || ec.getParams().getCurve().getField().getFieldSize() != 256) {
-            throw new dev.custody.pkcs11.UnsupportedByBackendException(XipkiBackend.NAME, "import this key",
+            throw new dev.custody.pkcs11.UnsupportedByBackendException(
+                    XipkiBackend.NAME,
+                    "import this key",
                     "only ECDSA P-256 private keys can be imported (notary's default key type)");
         }
         if (findKey(id).isPresent()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "a key with id " + hex(id)
-                    + " already exists on token " + name);
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT, "a key with id " + hex(id) + " already exists on token " + name);
         }
         return withSession("C_CreateObject", s -> {
-            AttributeVector priv = AttributeVector.newECPrivateKey().token(true).private_(true).sensitive(true)
-                    .extractable(false).sign(true).decrypt(false).derive(false).unwrap(false)
-                    .id(id).label(label).ecParams(EcKeys.P256_PARAMS)
+            AttributeVector priv = AttributeVector.newECPrivateKey()
+                    .token(true)
+                    .private_(true)
+                    .sensitive(true)
+                    .extractable(false)
+                    .sign(true)
+                    .decrypt(false)
+                    .derive(false)
+                    .unwrap(false)
+                    .id(id)
+                    .label(label)
+                    .ecParams(EcKeys.P256_PARAMS)
                     .value(org.xipki.pkcs11.wrapper.Functions.asUnsignedByteArray(ec.getS()));
-            AttributeVector pub = AttributeVector.newECPublicKey().token(true).private_(false).verify(true)
-                    .id(id).label(label).ecParams(EcKeys.P256_PARAMS).ecPoint(EcKeys.ecPointOctetString(ecPub));
+            AttributeVector pub = AttributeVector.newECPublicKey()
+                    .token(true)
+                    .private_(false)
+                    .verify(true)
+                    .id(id)
+                    .label(label)
+                    .ecParams(EcKeys.P256_PARAMS)
+                    .ecPoint(EcKeys.ecPointOctetString(ecPub));
             long privHandle = s.createObject(priv); // C_CreateObject (private key)
             try {
                 s.createObject(pub); // C_CreateObject (public key)
@@ -447,8 +486,8 @@ final class XipkiToken implements HsmToken {
         return withSession("C_FindObjects", s -> {
             List<TokenKey> out = new ArrayList<>();
             for (long h : s.findAllObjectsSingle(AttributeVector.newPrivateKey())) { // C_FindObjects*
-                AttributeVector a = s.getAttrValues(h, PKCS11Constants.CKA_ID, PKCS11Constants.CKA_LABEL,
-                        PKCS11Constants.CKA_KEY_TYPE);
+                AttributeVector a = s.getAttrValues(
+                        h, PKCS11Constants.CKA_ID, PKCS11Constants.CKA_LABEL, PKCS11Constants.CKA_KEY_TYPE);
                 byte[] id = a.id();
                 if (id == null) {
                     continue;
@@ -498,8 +537,12 @@ final class XipkiToken implements HsmToken {
         try {
             return alg == KeyAlgorithm.EC_P256 ? EcKeys.p256FromEcPoint(point) : EcKeys.ed25519FromEcPoint(point);
         } catch (GeneralSecurityException e) {
-            throw new TokenException(TokenErrorCode.TOKEN_ERROR, "token " + name + " returned a public key"
-                    + " that cannot be decoded: " + e.getMessage(), null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.TOKEN_ERROR,
+                    "token " + name + " returned a public key" + " that cannot be decoded: " + e.getMessage(),
+                    null,
+                    null,
+                    e);
         }
     }
 
@@ -550,12 +593,23 @@ final class XipkiToken implements HsmToken {
     public PrivateKeyAttributes privateKeyAttributes(byte[] keyId) throws TokenException {
         return withSession("C_GetAttributeValue", s -> {
             long h = privateHandle(s, keyId);
-            AttributeVector a = s.getAttrValues(h, PKCS11Constants.CKA_TOKEN, PKCS11Constants.CKA_PRIVATE,
-                    PKCS11Constants.CKA_SENSITIVE, PKCS11Constants.CKA_EXTRACTABLE,
-                    PKCS11Constants.CKA_ALWAYS_SENSITIVE, PKCS11Constants.CKA_NEVER_EXTRACTABLE,
+            AttributeVector a = s.getAttrValues(
+                    h,
+                    PKCS11Constants.CKA_TOKEN,
+                    PKCS11Constants.CKA_PRIVATE,
+                    PKCS11Constants.CKA_SENSITIVE,
+                    PKCS11Constants.CKA_EXTRACTABLE,
+                    PKCS11Constants.CKA_ALWAYS_SENSITIVE,
+                    PKCS11Constants.CKA_NEVER_EXTRACTABLE,
                     PKCS11Constants.CKA_SIGN);
-            return new PrivateKeyAttributes(t(a.token()), t(a.private_()), t(a.sensitive()), t(a.extractable()),
-                    t(a.alwaysSensitive()), t(a.neverExtractable()), t(a.sign()));
+            return new PrivateKeyAttributes(
+                    t(a.token()),
+                    t(a.private_()),
+                    t(a.sensitive()),
+                    t(a.extractable()),
+                    t(a.alwaysSensitive()),
+                    t(a.neverExtractable()),
+                    t(a.sign()));
         });
     }
 
@@ -569,8 +623,9 @@ final class XipkiToken implements HsmToken {
             throw new KeyNotFoundException(name, hex(id));
         }
         if (h.length > 1) {
-            throw new TokenException(TokenErrorCode.TOKEN_ERROR, "two private keys share id " + hex(id)
-                    + " on token " + name + "; remove one");
+            throw new TokenException(
+                    TokenErrorCode.TOKEN_ERROR,
+                    "two private keys share id " + hex(id) + " on token " + name + "; remove one");
         }
         return h[0];
     }
@@ -608,8 +663,8 @@ final class XipkiToken implements HsmToken {
         return withSession("C_Sign", s -> signOn(s, currentOrNull(), keyId, data, isDigest, format));
     }
 
-    private byte[] signOn(Session s, Generation g, byte[] keyId, byte[] data, boolean isDigest,
-            SignatureFormat format) throws PKCS11Exception, TokenException {
+    private byte[] signOn(Session s, Generation g, byte[] keyId, byte[] data, boolean isDigest, SignatureFormat format)
+            throws PKCS11Exception, TokenException {
         for (int attempt = 0; ; attempt++) {
             long[] hk = cachedKey(g, s, keyId);
             try {
@@ -624,8 +679,8 @@ final class XipkiToken implements HsmToken {
                 return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
             } catch (PKCS11Exception e) {
                 long ckr = e.getErrorCode();
-                boolean staleHandle = ckr == CkrConverter.CKR_KEY_HANDLE_INVALID
-                        || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
+                boolean staleHandle =
+                        ckr == CkrConverter.CKR_KEY_HANDLE_INVALID || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
                 if (g != null) {
                     g.keyHandles.remove(hex(keyId));
                 }

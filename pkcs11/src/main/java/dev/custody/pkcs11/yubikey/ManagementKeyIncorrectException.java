@@ -14,9 +14,14 @@ public final class ManagementKeyIncorrectException extends TokenException {
     private final String serial;
 
     public ManagementKeyIncorrectException(String serial, long ckr, String ckrName) {
-        super(TokenErrorCode.PIN_INCORRECT, "the YubiKey with serial " + serial + " refused the PIV management key"
-                + " (3DES challenge-response failed); check the management key source: it must hold this YubiKey's"
-                + " key as 48 hex digits", ckr, ckrName, null);
+        super(
+                TokenErrorCode.PIN_INCORRECT,
+                "the YubiKey with serial " + serial + " refused the PIV management key"
+                        + " (3DES challenge-response failed); check the management key source: it must hold this YubiKey's"
+                        + " key as 48 hex digits",
+                ckr,
+                ckrName,
+                null);
         this.serial = serial;
     }
 

@@ -57,12 +57,13 @@ public interface ManagementKeySource {
         if (spec.equals("default")) {
             return wellKnownDefault();
         }
-        Optional<SecretLocation> at = SecretLocation.find(spec, true)
-                .filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
+        Optional<SecretLocation> at =
+                SecretLocation.find(spec, true).filter(l -> l.kind() != SecretLocation.Kind.CREDENTIAL);
         if (at.isEmpty()) {
             // the spec is not echoed: a key pasted in by mistake must not end up in a log
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "unknown management key source (not shown):"
-                    + " use env:VARIABLE, file:/path or default");
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "unknown management key source (not shown):" + " use env:VARIABLE, file:/path or default");
         }
         return t -> at.get().read("management key");
     }

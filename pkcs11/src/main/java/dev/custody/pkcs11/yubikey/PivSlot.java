@@ -86,9 +86,13 @@ public enum PivSlot {
 
     /** @throws TokenException BAD_INPUT if the CKA_ID is not a PIV key slot's */
     public static PivSlot byCkaId(byte[] id) throws TokenException {
-        return findByCkaId(id).orElseThrow(() -> new TokenException(TokenErrorCode.BAD_INPUT,
-                "key id " + (id == null ? "null" : HexFormat.of().formatHex(id))
-                        + " is not a YubiKey PIV slot; ykcs11 ids are 01 (9a), 02 (9c), 03 (9d), 04 (9e), 05..18 (82..95)"));
+        return findByCkaId(id)
+                .orElseThrow(
+                        () -> new TokenException(
+                                TokenErrorCode.BAD_INPUT,
+                                "key id "
+                                        + (id == null ? "null" : HexFormat.of().formatHex(id))
+                                        + " is not a YubiKey PIV slot; ykcs11 ids are 01 (9a), 02 (9c), 03 (9d), 04 (9e), 05..18 (82..95)"));
     }
 
     /** Parses {@code 9c}, {@code 0x9c}, {@code 82}, or a name such as {@code signature} / {@code retired_1}. */
@@ -102,8 +106,9 @@ public enum PivSlot {
                 return p;
             }
         }
-        throw new TokenException(TokenErrorCode.BAD_INPUT, "'" + spec + "' is not a PIV key slot: use 9a, 9c, 9d, 9e"
-                + " or a retired slot 82..95");
+        throw new TokenException(
+                TokenErrorCode.BAD_INPUT,
+                "'" + spec + "' is not a PIV key slot: use 9a, 9c, 9d, 9e" + " or a retired slot 82..95");
     }
 
     @Override

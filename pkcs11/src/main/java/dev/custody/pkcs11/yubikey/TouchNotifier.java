@@ -23,12 +23,11 @@ public interface TouchNotifier {
     void touchRequired(TouchRequest request);
 
     /** The signature that {@link #touchRequired} was called for has returned or failed. */
-    default void touchFinished(TouchRequest request) {
-    }
+    default void touchFinished(TouchRequest request) {}
 
     /** Nobody to tell. */
     static TouchNotifier none() {
-        return r -> { };
+        return r -> {};
     }
 
     /** A signature waiting on a YubiKey. */

@@ -71,12 +71,17 @@ public final class YubikeyProfile implements AutoCloseable {
         Pkcs11Backend backend = Pkcs11.open(Pkcs11.Backend.IPKCS11WRAPPER, module); // C_Initialize
         try {
             // a second handle on the same library: shares its initialised state; never finalised here
-            PKCS11Module raw = PKCS11Module.getInstance(module.toAbsolutePath().normalize().toString());
+            PKCS11Module raw =
+                    PKCS11Module.getInstance(module.toAbsolutePath().normalize().toString());
             return new YubikeyProfile(module, backend, raw);
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
             backend.close();
-            throw new TokenException(TokenErrorCode.MODULE_ERROR, "cannot load PKCS#11 module " + module + ": "
-                    + e.getMessage(), null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.MODULE_ERROR,
+                    "cannot load PKCS#11 module " + module + ": " + e.getMessage(),
+                    null,
+                    null,
+                    e);
         }
     }
 
@@ -120,13 +125,21 @@ public final class YubikeyProfile implements AutoCloseable {
      * @param touch         told when a signature waits longer than {@code touchThreshold}
      * @throws TokenNotFoundException if no YubiKey with this serial is plugged in
      */
-    public YubikeyToken open(String serial, PinSource pins, ManagementKeySource managementKey, TouchNotifier touch,
-                             Duration touchThreshold) throws TokenException {
+    public YubikeyToken open(
+            String serial,
+            PinSource pins,
+            ManagementKeySource managementKey,
+            TouchNotifier touch,
+            Duration touchThreshold)
+            throws TokenException {
         checkOpen();
         List<TokenInfo> present = list();
-        TokenInfo info = present.stream().filter(t -> t.serial().equals(serial)).findFirst()
-                .orElseThrow(() -> new TokenNotFoundException("no YubiKey with serial " + serial
-                        + " is plugged in (present: " + present.stream().map(TokenInfo::serial).toList() + ")"));
+        TokenInfo info = present.stream()
+                .filter(t -> t.serial().equals(serial))
+                .findFirst()
+                .orElseThrow(() ->
+                        new TokenNotFoundException("no YubiKey with serial " + serial + " is plugged in (present: "
+                                + present.stream().map(TokenInfo::serial).toList() + ")"));
         HsmToken token = backend.open(TokenSelector.bySerial(serial), YubikeyToken.checkedPins(pins));
         return new YubikeyToken(this, token, info, pins, managementKey, touch, touchThreshold);
     }

@@ -101,8 +101,14 @@ public final class YubikeyToken implements HsmToken {
     /** Signatures share; generation (security-officer login, user logout and login) excludes them. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
-    YubikeyToken(YubikeyProfile profile, HsmToken token, TokenInfo info, PinSource pins,
-                 ManagementKeySource managementKey, TouchNotifier touch, Duration touchThreshold) {
+    YubikeyToken(
+            YubikeyProfile profile,
+            HsmToken token,
+            TokenInfo info,
+            PinSource pins,
+            ManagementKeySource managementKey,
+            TouchNotifier touch,
+            Duration touchThreshold) {
         this.profile = profile;
         this.token = token;
         this.serial = info.serial();
@@ -129,8 +135,10 @@ public final class YubikeyToken implements HsmToken {
             Optional<char[]> pin = pins.pin(t);
             if (pin.isPresent() && (pin.get().length < 6 || pin.get().length > 8)) {
                 PinSource.wipe(pin.get());
-                throw new TokenException(TokenErrorCode.BAD_INPUT, "a YubiKey PIV PIN has 6 to 8 characters;"
-                        + " the PIN from the PIN source for YubiKey " + t.serial() + " does not");
+                throw new TokenException(
+                        TokenErrorCode.BAD_INPUT,
+                        "a YubiKey PIV PIN has 6 to 8 characters;" + " the PIN from the PIN source for YubiKey "
+                                + t.serial() + " does not");
             }
             return pin;
         };
@@ -203,12 +211,16 @@ public final class YubikeyToken implements HsmToken {
      */
     public TokenKey generate(PivSlot slot, KeyAlgorithm algorithm) throws TokenException {
         if (algorithm != KeyAlgorithm.EC_P256) {
-            throw new UnsupportedByBackendException(backendName(), "generate " + algorithm + " keys",
+            throw new UnsupportedByBackendException(
+                    backendName(),
+                    "generate " + algorithm + " keys",
                     "ykcs11 generates ECDSA P-256 (and P-384, RSA) keys only");
         }
         if (findKey(slot).isPresent()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "slot " + slot + " of " + name + " already holds a"
-                    + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "slot " + slot + " of " + name + " already holds a"
+                            + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
         }
         TokenKey k = asSecurityOfficer("generating a key", key -> generateAsSecurityOfficer(slot, key));
         LOG.log(Level.INFO, "generated a P-256 key in PIV slot {0} of YubiKey {1}", slot.hex(), serial);
@@ -227,21 +239,28 @@ public final class YubikeyToken implements HsmToken {
      */
     private <T> T asSecurityOfficer(String what, SoCall<T> call) throws TokenException {
         TokenInfo info = info();
-        char[] key = managementKey.managementKey(info).orElseThrow(() -> new PinRequiredException(name,
-                what + " needs the YubiKey's PIV management key (48 hex digits) from a management key"
-                        + " source (a credentials file); none is configured"));
+        char[] key = managementKey
+                .managementKey(info)
+                .orElseThrow(() -> new PinRequiredException(
+                        name,
+                        what + " needs the YubiKey's PIV management key (48 hex digits) from a management key"
+                                + " source (a credentials file); none is configured"));
         boolean wasLoggedIn = token.isLoggedIn();
         lock.writeLock().lock();
         try {
             if (!ManagementKeySource.isWellFormed(key)) {
-                throw new TokenException(TokenErrorCode.BAD_INPUT, "the management key for " + name
-                        + " must be 48 hex digits (a 24-byte 3DES key)");
+                throw new TokenException(
+                        TokenErrorCode.BAD_INPUT,
+                        "the management key for " + name + " must be 48 hex digits (a 24-byte 3DES key)");
             }
             if (ManagementKeySource.isDefault(key)) {
-                LOG.log(Level.WARNING, "YubiKey {0} is used with the well-known DEFAULT PIV management key"
-                        + " (010203...08): anyone holding this YubiKey can overwrite its keys. Set a new management"
-                        + " key (ykman piv access change-management-key) and give it to Custody through a"
-                        + " credentials file.", serial);
+                LOG.log(
+                        Level.WARNING,
+                        "YubiKey {0} is used with the well-known DEFAULT PIV management key"
+                                + " (010203...08): anyone holding this YubiKey can overwrite its keys. Set a new management"
+                                + " key (ykman piv access change-management-key) and give it to Custody through a"
+                                + " credentials file.",
+                        serial);
             }
             if (wasLoggedIn) {
                 token.logout(); // ykcs11 refuses the SO login while the user is logged in (per slot)
@@ -268,9 +287,13 @@ public final class YubikeyToken implements HsmToken {
                 throw new ManagementKeyIncorrectException(serial, e.getErrorCode(), e.getErrorName());
             }
             if (e.getErrorCode() == PKCS11Constants.CKR_USER_ANOTHER_ALREADY_LOGGED_IN) {
-                throw new TokenException(TokenErrorCode.TOKEN_ERROR, "cannot " + what + " on " + name + ": the user"
-                        + " is logged in to it through another handle in this process; log out first",
-                        e.getErrorCode(), e.getErrorName(), e);
+                throw new TokenException(
+                        TokenErrorCode.TOKEN_ERROR,
+                        "cannot " + what + " on " + name + ": the user"
+                                + " is logged in to it through another handle in this process; log out first",
+                        e.getErrorCode(),
+                        e.getErrorName(),
+                        e);
             }
             throw convert("C_Login", e);
         }
@@ -281,11 +304,14 @@ public final class YubikeyToken implements HsmToken {
         try {
             loginSo(s, key, "generate");
             try {
-                KeyPairTemplate t = new KeyPairTemplate(PKCS11Constants.CKK_EC).token(true).id(slot.ckaId());
+                KeyPairTemplate t =
+                        new KeyPairTemplate(PKCS11Constants.CKK_EC).token(true).id(slot.ckaId());
                 t.publicKey().verify(true).ecParams(EcKeys.P256_PARAMS);
                 t.privateKey().private_(true).sensitive(true).sign(true);
-                PKCS11KeyPair kp = s.generateKeyPair(new Mechanism(PKCS11Constants.CKM_EC_KEY_PAIR_GEN), t); // C_GenerateKeyPair
-                byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT).ecPoint(); // C_GetAttributeValue
+                PKCS11KeyPair kp =
+                        s.generateKeyPair(new Mechanism(PKCS11Constants.CKM_EC_KEY_PAIR_GEN), t); // C_GenerateKeyPair
+                byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT)
+                        .ecPoint(); // C_GetAttributeValue
                 return new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(point));
             } catch (PKCS11Exception e) {
                 throw convert("C_GenerateKeyPair", e);
@@ -331,26 +357,33 @@ public final class YubikeyToken implements HsmToken {
      *     to the private key; PIN_REQUIRED without a management key; {@link ManagementKeyIncorrectException}
      */
     public TokenKey importKey(PivSlot slot, PrivateKey privateKey, PublicKey publicKey) throws TokenException {
-        if (!(privateKey instanceof ECPrivateKey ec) || ec.getParams().getCurve().getField().getFieldSize() != 256
+        if (!(privateKey instanceof ECPrivateKey ec)
+                || ec.getParams().getCurve().getField().getFieldSize() != 256
                 || !(publicKey instanceof ECPublicKey)) {
             String alg = privateKey == null ? "null" : privateKey.getAlgorithm();
-            throw new UnsupportedByBackendException(backendName(), "import " + alg + " keys",
+            throw new UnsupportedByBackendException(
+                    backendName(),
+                    "import " + alg + " keys",
                     ("Ed25519".equalsIgnoreCase(alg) || "EdDSA".equalsIgnoreCase(alg)
-                            ? "Ed25519 is not a PIV algorithm on YubiKey 5 firmware before 5.7;"
-                            : "a PIV slot takes")
+                                    ? "Ed25519 is not a PIV algorithm on YubiKey 5 firmware before 5.7;"
+                                    : "a PIV slot takes")
                             + " ECDSA P-256 keys only here; put this key on a PKCS#11 token (SoftHSM2, an HSM) instead");
         }
         if (!matches(privateKey, publicKey)) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "the public key given for the import does not"
-                    + " belong to the private key; nothing was written to " + name);
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "the public key given for the import does not"
+                            + " belong to the private key; nothing was written to " + name);
         }
         if (findKey(slot).isPresent()) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "slot " + slot + " of " + name + " already holds a"
-                    + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "slot " + slot + " of " + name + " already holds a"
+                            + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
         }
         byte[] certificate = placeholderCertificate(slot, privateKey, publicKey);
-        TokenKey k = asSecurityOfficer("importing a key",
-                key -> importAsSecurityOfficer(slot, (ECPrivateKey) privateKey, certificate, key));
+        TokenKey k = asSecurityOfficer(
+                "importing a key", key -> importAsSecurityOfficer(slot, (ECPrivateKey) privateKey, certificate, key));
         LOG.log(Level.INFO, "imported a P-256 key into PIV slot {0} of YubiKey {1}", slot.hex(), serial);
         return k;
     }
@@ -362,17 +395,22 @@ public final class YubikeyToken implements HsmToken {
         try {
             loginSo(s, key, "import");
             try {
-                AttributeVector priv = AttributeVector.newPrivateKey(PKCS11Constants.CKK_EC).id(slot.ckaId())
-                        .ecParams(EcKeys.P256_PARAMS).value(scalar);
+                AttributeVector priv = AttributeVector.newPrivateKey(PKCS11Constants.CKK_EC)
+                        .id(slot.ckaId())
+                        .ecParams(EcKeys.P256_PARAMS)
+                        .value(scalar);
                 s.createObject(priv); // C_CreateObject: IMPORT ASYMMETRIC KEY (00 FE 11 <slot>)
-                AttributeVector cert = AttributeVector.newX509Certificate().id(slot.ckaId()).value(certificate);
+                AttributeVector cert =
+                        AttributeVector.newX509Certificate().id(slot.ckaId()).value(certificate);
                 s.createObject(cert); // C_CreateObject: PUT DATA of the slot's certificate object
                 long[] h = s.findObjectsSingle(AttributeVector.newPublicKey().id(slot.ckaId()), 1); // C_FindObjects
                 if (h.length == 0) {
-                    throw new TokenException(TokenErrorCode.TOKEN_ERROR, name + " shows no public key in slot "
-                            + slot.hex() + " after the import");
+                    throw new TokenException(
+                            TokenErrorCode.TOKEN_ERROR,
+                            name + " shows no public key in slot " + slot.hex() + " after the import");
                 }
-                byte[] point = s.getAttrValues(h[0], PKCS11Constants.CKA_EC_POINT).ecPoint(); // C_GetAttributeValue
+                byte[] point =
+                        s.getAttrValues(h[0], PKCS11Constants.CKA_EC_POINT).ecPoint(); // C_GetAttributeValue
                 return new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(point));
             } catch (PKCS11Exception e) {
                 throw convert("C_CreateObject", e);
@@ -398,7 +436,8 @@ public final class YubikeyToken implements HsmToken {
         try {
             long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(slot.ckaId()), 1); // C_FindObjects
             if (h.length == 0) {
-                throw new KeyNotFoundException(name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
+                throw new KeyNotFoundException(
+                        name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
             }
             byte[] v;
             try {
@@ -453,22 +492,27 @@ public final class YubikeyToken implements HsmToken {
             org.bouncycastle.asn1.x500.X500Name subject =
                     new org.bouncycastle.asn1.x500.X500Name("CN=Custody imported key (PIV slot " + slot.hex() + ")");
             java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-            var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(subject,
-                    new java.math.BigInteger(64, new java.security.SecureRandom()), java.util.Date.from(now),
-                    java.util.Date.from(now.plus(Duration.ofDays(3650))), subject, publicKey);
-            var signer = new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
-                    .build(privateKey);
+            var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                    subject,
+                    new java.math.BigInteger(64, new java.security.SecureRandom()),
+                    java.util.Date.from(now),
+                    java.util.Date.from(now.plus(Duration.ofDays(3650))),
+                    subject,
+                    publicKey);
+            var signer =
+                    new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(privateKey);
             return b.build(signer).getEncoded();
         } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
-            throw new TokenException(TokenErrorCode.BAD_INPUT, "cannot make the placeholder certificate for the"
-                    + " imported key: " + e.getMessage());
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "cannot make the placeholder certificate for the" + " imported key: " + e.getMessage());
         }
     }
 
     @Override
     public void deleteKey(byte[] id) throws TokenException {
-        throw new UnsupportedByBackendException(backendName(), "delete keys",
-                "PIV has no key deletion; generate a new key into another slot");
+        throw new UnsupportedByBackendException(
+                backendName(), "delete keys", "PIV has no key deletion; generate a new key into another slot");
     }
 
     /** Every key on the YubiKey, by slot. Reads public key objects: no login needed. */
@@ -534,7 +578,8 @@ public final class YubikeyToken implements HsmToken {
         if (!isP256(a.ecParams())) {
             return Optional.empty();
         }
-        return Optional.of(new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(a.ecPoint())));
+        return Optional.of(
+                new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(a.ecPoint())));
     }
 
     private static final byte[] P256_PRIME =
@@ -557,8 +602,11 @@ public final class YubikeyToken implements HsmToken {
         if (Arrays.equals(ecParams, EcKeys.P256_PARAMS)) {
             return true;
         }
-        return ecParams.length > 0 && ecParams[0] == 0x30 && contains(ecParams, P256_PRIME)
-                && contains(ecParams, P256_ORDER) && contains(ecParams, P256_GX);
+        return ecParams.length > 0
+                && ecParams[0] == 0x30
+                && contains(ecParams, P256_PRIME)
+                && contains(ecParams, P256_ORDER)
+                && contains(ecParams, P256_GX);
     }
 
     private static boolean contains(byte[] hay, byte[] needle) {
@@ -583,8 +631,12 @@ public final class YubikeyToken implements HsmToken {
         try {
             return EcKeys.p256FromEcPoint(point);
         } catch (GeneralSecurityException e) {
-            throw new TokenException(TokenErrorCode.TOKEN_ERROR, name + " returned a public key that cannot be"
-                    + " decoded: " + e.getMessage(), null, null, e);
+            throw new TokenException(
+                    TokenErrorCode.TOKEN_ERROR,
+                    name + " returned a public key that cannot be" + " decoded: " + e.getMessage(),
+                    null,
+                    null,
+                    e);
         }
     }
 
@@ -626,10 +678,11 @@ public final class YubikeyToken implements HsmToken {
             ensureLoggedIn(s);
             long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(slot.ckaId()), 1); // C_FindObjects
             if (h.length == 0) {
-                throw new KeyNotFoundException(name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
+                throw new KeyNotFoundException(
+                        name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
             }
-            boolean always = Boolean.TRUE.equals(
-                    s.getAttrValues(h[0], PKCS11Constants.CKA_ALWAYS_AUTHENTICATE).alwaysAuthenticate());
+            boolean always = Boolean.TRUE.equals(s.getAttrValues(h[0], PKCS11Constants.CKA_ALWAYS_AUTHENTICATE)
+                    .alwaysAuthenticate());
             s.signInit(new Mechanism(PKCS11Constants.CKM_ECDSA), h[0]); // C_SignInit
             if (always) {
                 contextLogin(s);
@@ -669,8 +722,9 @@ public final class YubikeyToken implements HsmToken {
             throw new PinRequiredException(name, "the PIN was refused for a previous signature; log in again");
         }
         TokenInfo info = info();
-        char[] pin = pins.pin(info).orElseThrow(() -> new PinRequiredException(name,
-                "the key needs the PIN for every signature and no PIN is available from the PIN source"));
+        char[] pin = pins.pin(info)
+                .orElseThrow(() -> new PinRequiredException(
+                        name, "the key needs the PIN for every signature and no PIN is available from the PIN source"));
         try {
             s.login(PKCS11Constants.CKU_CONTEXT_SPECIFIC, pin); // C_Login(CKU_CONTEXT_SPECIFIC): VERIFY
         } catch (PKCS11Exception e) {
@@ -680,8 +734,8 @@ public final class YubikeyToken implements HsmToken {
                 if (e.getErrorCode() == CkrConverter.CKR_PIN_LOCKED || after.userPinLocked()) {
                     throw new PinLockedException(name, e.getErrorCode(), e.getErrorName());
                 }
-                throw new PinIncorrectException(name, e.getErrorCode(), e.getErrorName(), after.userPinCountLow(),
-                        after.userPinFinalTry());
+                throw new PinIncorrectException(
+                        name, e.getErrorCode(), e.getErrorName(), after.userPinCountLow(), after.userPinFinalTry());
             }
             throw convert("C_Login", e);
         } finally {
@@ -697,8 +751,8 @@ public final class YubikeyToken implements HsmToken {
     /** Runs a signature; if it takes longer than the threshold, tells the notifier to ask for a touch. */
     private <T> T watchTouch(PivSlot slot, TokenCall<T> call) throws TokenException {
         TouchNotifier.TouchRequest request = new TouchNotifier.TouchRequest(serial, slot, touchThreshold);
-        ScheduledFuture<?> timer = TIMER.schedule(() -> notify(() -> touch.touchRequired(request)),
-                touchThreshold.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> timer = TIMER.schedule(
+                () -> notify(() -> touch.touchRequired(request)), touchThreshold.toNanos(), TimeUnit.NANOSECONDS);
         try {
             return call.call();
         } finally {

@@ -29,8 +29,10 @@ class PivSlotTest {
         assertThat(PivSlot.findByCkaId(new byte[] {2, 0})).isEmpty();
         assertThat(PivSlot.findByCkaId(null)).isEmpty();
         assertThatThrownBy(() -> PivSlot.byCkaId(new byte[] {0x7f}))
-                .isInstanceOfSatisfying(TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
-                .hasMessageContaining("7f").hasMessageContaining("02 (9c)");
+                .isInstanceOfSatisfying(
+                        TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
+                .hasMessageContaining("7f")
+                .hasMessageContaining("02 (9c)");
     }
 
     @Test
@@ -44,8 +46,9 @@ class PivSlotTest {
         assertThat(PivSlot.SIGNATURE.hex()).isEqualTo("9c");
         assertThat(PivSlot.SIGNATURE).hasToString("9c (Digital Signature)");
         for (String bad : new String[] {"9b", "f9", "96", "81", "", "sig"}) {
-            assertThatThrownBy(() -> PivSlot.parse(bad)).isInstanceOfSatisfying(TokenException.class,
-                    e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT));
+            assertThatThrownBy(() -> PivSlot.parse(bad))
+                    .isInstanceOfSatisfying(
+                            TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT));
         }
     }
 
@@ -67,7 +70,8 @@ class PivSlotTest {
                 + "4f3b9cac2fc632551020101";
         assertThat(YubikeyToken.isP256(EcKeys.P256_PARAMS)).isTrue();
         assertThat(YubikeyToken.isP256(HexFormat.of().parseHex(explicit))).isTrue();
-        assertThat(YubikeyToken.isP256(HexFormat.of().parseHex("06052b81040022"))).isFalse(); // P-384
+        assertThat(YubikeyToken.isP256(HexFormat.of().parseHex("06052b81040022")))
+                .isFalse(); // P-384
         assertThat(YubikeyToken.isP256(EcKeys.ED25519_PARAMS)).isFalse();
         assertThat(YubikeyToken.isP256(new byte[0])).isFalse();
         assertThat(YubikeyToken.isP256(null)).isFalse();

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * End to end through the real ykcs11 → libpcsclite → an isolated pcscd → vpcd → emulated YubiKeys
@@ -54,6 +54,7 @@ class YubikeyTokenTest {
     private static final int CARD_B = 10000002;
     /** For wrong-PIN tests: it ends up locked. */
     private static final int CARD_LOCK = 10000003;
+
     private static final String PIN_B = "654321";
     private static final String MGM_B = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978";
 
@@ -64,7 +65,9 @@ class YubikeyTokenTest {
     void start() throws Exception {
         emulator = YubikeyEmulator.builder()
                 .card(PivCard.builder(CARD_A))
-                .card(PivCard.builder(CARD_B).pin(PIN_B).managementKey(HexFormat.of().parseHex(MGM_B)))
+                .card(PivCard.builder(CARD_B)
+                        .pin(PIN_B)
+                        .managementKey(HexFormat.of().parseHex(MGM_B)))
                 .card(PivCard.builder(CARD_LOCK))
                 .start();
         emulator.requireUsableInThisProcess();
@@ -101,7 +104,8 @@ class YubikeyTokenTest {
                 TokenKey key = yk.generate(PivSlot.SIGNATURE, KeyAlgorithm.EC_P256);
                 assertThat(key.id()).containsExactly(2);
                 assertThat(key.label()).isEqualTo("Private key for Digital Signature");
-                assertThat(key.publicKey()).isEqualTo(emulator.card(CARD_A).publicKey(0x9C).orElseThrow());
+                assertThat(key.publicKey())
+                        .isEqualTo(emulator.card(CARD_A).publicKey(0x9C).orElseThrow());
                 assertThat(yk.isLoggedIn()).isTrue(); // the user login is back after the SO login
 
                 // 9c is PIN-always: every signature needs its own VERIFY (C_Login CKU_CONTEXT_SPECIFIC)
@@ -113,7 +117,8 @@ class YubikeyTokenTest {
                 byte[] msg = "raw form".getBytes(StandardCharsets.UTF_8);
                 byte[] raw = yk.sign(key.id(), msg, SignatureFormat.RAW);
                 assertThat(raw).hasSize(64);
-                assertThat(verifies(key.publicKey(), msg, dev.custody.pkcs11.EcKeys.rawToDer(raw))).isTrue();
+                assertThat(verifies(key.publicKey(), msg, dev.custody.pkcs11.EcKeys.rawToDer(raw)))
+                        .isTrue();
                 assertThat(emulator.card(CARD_A).signatures(0x9C)).isEqualTo(4);
 
                 PrivateKeyAttributes a = yk.privateKeyAttributes(key.id());
@@ -149,16 +154,19 @@ class YubikeyTokenTest {
     @Test
     void twoYubikeys_areToldApartBySerial() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            List<String> serials = profile.list().stream().map(TokenInfo::serial).toList();
+            List<String> serials =
+                    profile.list().stream().map(TokenInfo::serial).toList();
             assertThat(serials).contains(Integer.toString(CARD_A), Integer.toString(CARD_B));
-            TokenInfo b = profile.list().stream().filter(t -> t.serial().equals(Integer.toString(CARD_B)))
-                    .findFirst().orElseThrow();
+            TokenInfo b = profile.list().stream()
+                    .filter(t -> t.serial().equals(Integer.toString(CARD_B)))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(b.label()).isEqualTo("YubiKey PIV #" + CARD_B);
             assertThat(b.manufacturer()).isEqualTo(YubikeyProfile.MANUFACTURER);
 
             byte[] msg = "same message, two keys".getBytes(StandardCharsets.UTF_8);
             try (YubikeyToken a = open(CARD_A, PivCard.DEFAULT_PIN, ManagementKeySource.wellKnownDefault());
-                 YubikeyToken bt = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
+                    YubikeyToken bt = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
                 assertThat(a.serial()).isEqualTo(Integer.toString(CARD_A));
                 assertThat(bt.serial()).isEqualTo(Integer.toString(CARD_B));
                 TokenKey ka = a.generate(PivSlot.KEY_MANAGEMENT, KeyAlgorithm.EC_P256);
@@ -177,7 +185,8 @@ class YubikeyTokenTest {
             assertThatThrownBy(() -> open(99999999, PivCard.DEFAULT_PIN, ManagementKeySource.none()))
                     .isInstanceOf(TokenException.class)
                     .satisfies(e -> assertThat(((TokenException) e).code()).isEqualTo(TokenErrorCode.TOKEN_NOT_FOUND))
-                    .hasMessageContaining("99999999").hasMessageContaining(Integer.toString(CARD_A));
+                    .hasMessageContaining("99999999")
+                    .hasMessageContaining(Integer.toString(CARD_A));
         });
     }
 
@@ -192,8 +201,10 @@ class YubikeyTokenTest {
                     assertThat(e.getMessage()).doesNotContain("999999");
                 });
                 assertThat(emulator.card(CARD_LOCK).pinTriesLeft()).isEqualTo(2); // tried once, not retried
-                assertThatThrownBy(yk::login).isInstanceOfSatisfying(PinIncorrectException.class,
-                        e -> assertThat(e.finalTry()).isTrue());
+                assertThatThrownBy(yk::login)
+                        .isInstanceOfSatisfying(
+                                PinIncorrectException.class,
+                                e -> assertThat(e.finalTry()).isTrue());
                 assertThat(yk.info().userPinFinalTry()).isTrue();
                 assertThatThrownBy(yk::login).isInstanceOf(PinLockedException.class);
                 assertThat(emulator.card(CARD_LOCK).pinTriesLeft()).isZero();
@@ -229,7 +240,8 @@ class YubikeyTokenTest {
                             assertThat(e.serial()).isEqualTo(Integer.toString(CARD_B));
                             assertThat(e.code()).isEqualTo(TokenErrorCode.PIN_INCORRECT);
                             assertThat(e.ckrName()).contains("CKR_PIN_INCORRECT");
-                            assertThat(e.getMessage()).contains("refused the PIV management key")
+                            assertThat(e.getMessage())
+                                    .contains("refused the PIV management key")
                                     .contains(Integer.toString(CARD_B))
                                     .doesNotContain(ManagementKeySource.DEFAULT_KEY_HEX);
                         });
@@ -239,13 +251,14 @@ class YubikeyTokenTest {
             }
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of("xyz".toCharArray()))) {
                 assertThatThrownBy(() -> yk.generate(PivSlot.RETIRED_5, KeyAlgorithm.EC_P256))
-                        .isInstanceOfSatisfying(TokenException.class,
-                                e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
+                        .isInstanceOfSatisfying(
+                                TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
                         .hasMessageContaining("48 hex digits");
             }
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.none())) {
                 assertThatThrownBy(() -> yk.generate(PivSlot.RETIRED_5, KeyAlgorithm.EC_P256))
-                        .isInstanceOf(PinRequiredException.class).hasMessageContaining("management key");
+                        .isInstanceOf(PinRequiredException.class)
+                        .hasMessageContaining("management key");
             }
         });
     }
@@ -261,12 +274,10 @@ class YubikeyTokenTest {
                 }
 
                 @Override
-                public void flush() {
-                }
+                public void flush() {}
 
                 @Override
-                public void close() {
-                }
+                public void close() {}
             };
             Logger log = Logger.getLogger(YubikeyToken.class.getName());
             log.addHandler(h);
@@ -280,15 +291,19 @@ class YubikeyTokenTest {
                         warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
                     }
                 }
-                assertThat(warnings).anySatisfy(w -> assertThat(w)
-                        .contains("DEFAULT PIV management key").contains(Integer.toString(CARD_A)));
+                assertThat(warnings)
+                        .anySatisfy(w -> assertThat(w)
+                                .contains("DEFAULT PIV management key")
+                                .contains(Integer.toString(CARD_A)));
                 records.clear();
                 try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
                     yk.generate(PivSlot.RETIRED_2, KeyAlgorithm.EC_P256);
                 }
                 assertThat(records).noneMatch(r -> r.getLevel() == java.util.logging.Level.WARNING);
-                assertThat(records).noneMatch(r -> String.valueOf(r.getMessage()).contains(MGM_B)
-                        || String.valueOf(java.util.Arrays.toString(r.getParameters())).contains(MGM_B));
+                assertThat(records)
+                        .noneMatch(r -> String.valueOf(r.getMessage()).contains(MGM_B)
+                                || String.valueOf(java.util.Arrays.toString(r.getParameters()))
+                                        .contains(MGM_B));
             } finally {
                 log.removeHandler(h);
             }
@@ -301,15 +316,15 @@ class YubikeyTokenTest {
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
                 TokenKey first = yk.generate(PivSlot.RETIRED_3, KeyAlgorithm.EC_P256);
                 assertThatThrownBy(() -> yk.generate(PivSlot.RETIRED_3, KeyAlgorithm.EC_P256))
-                        .isInstanceOfSatisfying(TokenException.class,
-                                e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
+                        .isInstanceOfSatisfying(
+                                TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT))
                         .hasMessageContaining("already holds a key");
                 assertThat(yk.findKey(PivSlot.RETIRED_3)).contains(first);
                 assertThatThrownBy(() -> yk.generate(PivSlot.RETIRED_4, KeyAlgorithm.ED25519))
                         .isInstanceOf(UnsupportedByBackendException.class);
                 assertThatThrownBy(() -> yk.generateKeyPair(KeyAlgorithm.EC_P256, new byte[] {0x30}, "x"))
-                        .isInstanceOfSatisfying(TokenException.class,
-                                e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT));
+                        .isInstanceOfSatisfying(
+                                TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.BAD_INPUT));
                 assertThatThrownBy(() -> yk.deleteKey(first.id())).isInstanceOf(UnsupportedByBackendException.class);
                 assertThat(yk.supportsEd25519()).isFalse();
             }
@@ -327,7 +342,8 @@ class YubikeyTokenTest {
                 yk.login();
                 byte[] msg = {1};
                 TokenKey k = yk.findKey(PivSlot.RETIRED_6).orElseThrow();
-                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_6, msg, SignatureFormat.DER))).isTrue();
+                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_6, msg, SignatureFormat.DER)))
+                        .isTrue();
             }
         });
     }
@@ -339,24 +355,32 @@ class YubikeyTokenTest {
                 TokenKey k = yk.generate(PivSlot.RETIRED_9, KeyAlgorithm.EC_P256);
                 yk.login();
                 byte[] msg = "before".getBytes(StandardCharsets.UTF_8);
-                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_9, msg, SignatureFormat.DER))).isTrue();
+                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_9, msg, SignatureFormat.DER)))
+                        .isTrue();
 
                 emulator.remove(CARD_B);
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> yk.sign(PivSlot.RETIRED_9, msg, SignatureFormat.DER))
-                        .isInstanceOfSatisfying(TokenException.class,
-                                e -> assertThat(e.code()).isEqualTo(TokenErrorCode.TOKEN_ABSENT));
+                        .isInstanceOfSatisfying(
+                                TokenException.class, e -> assertThat(e.code()).isEqualTo(TokenErrorCode.TOKEN_ABSENT));
                 assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5000);
                 assertThat(profile.list()).noneMatch(t -> t.serial().equals(Integer.toString(CARD_B)));
 
                 emulator.insert(CARD_B);
-                int verifies = (int) emulator.card(CARD_B).commandLog().stream().filter(l -> l.startsWith("00200080")).count();
+                int verifies = (int) emulator.card(CARD_B).commandLog().stream()
+                        .filter(l -> l.startsWith("00200080"))
+                        .count();
                 byte[] after = "after".getBytes(StandardCharsets.UTF_8);
-                assertThat(verifies(k.publicKey(), after, yk.sign(PivSlot.RETIRED_9, after, SignatureFormat.DER))).isTrue();
+                assertThat(verifies(k.publicKey(), after, yk.sign(PivSlot.RETIRED_9, after, SignatureFormat.DER)))
+                        .isTrue();
                 // the card was reset: the PIN went to it again, from the PIN source, without a new login() call
-                assertThat(emulator.card(CARD_B).commandLog().stream().filter(l -> l.equals("00200080 -> 9000")).count())
+                assertThat(emulator.card(CARD_B).commandLog().stream()
+                                .filter(l -> l.equals("00200080 -> 9000"))
+                                .count())
                         .isGreaterThan(0);
-                assertThat(emulator.card(CARD_B).commandLog().stream().filter(l -> l.startsWith("00200080")).count())
+                assertThat(emulator.card(CARD_B).commandLog().stream()
+                                .filter(l -> l.startsWith("00200080"))
+                                .count())
                         .isGreaterThan(verifies);
             } finally {
                 emulator.insert(CARD_B); // for the other tests, whatever happened
@@ -380,8 +404,11 @@ class YubikeyTokenTest {
                 }
             };
             PivCard card = emulator.card(CARD_A);
-            try (YubikeyToken yk = profile.open(Integer.toString(CARD_A), PinSource.of(PivCard.DEFAULT_PIN.toCharArray()),
-                    ManagementKeySource.wellKnownDefault(), notifier)) {
+            try (YubikeyToken yk = profile.open(
+                    Integer.toString(CARD_A),
+                    PinSource.of(PivCard.DEFAULT_PIN.toCharArray()),
+                    ManagementKeySource.wellKnownDefault(),
+                    notifier)) {
                 TokenKey key = yk.generate(PivSlot.CARD_AUTHENTICATION, KeyAlgorithm.EC_P256);
                 yk.login();
                 byte[] msg = "fast".getBytes(StandardCharsets.UTF_8);
@@ -395,9 +422,10 @@ class YubikeyTokenTest {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 assertThat(ms).isGreaterThanOrEqualTo(900);
                 assertThat(verifies(key.publicKey(), msg, sig)).isTrue();
-                assertThat(events).containsExactly(
-                        "required " + CARD_A + " 9e touch the YubiKey with serial " + CARD_A,
-                        "finished " + CARD_A);
+                assertThat(events)
+                        .containsExactly(
+                                "required " + CARD_A + " 9e touch the YubiKey with serial " + CARD_A,
+                                "finished " + CARD_A);
             } finally {
                 card.setTouchPolicy(0x9E, PivCard.TouchPolicy.NEVER);
             }
@@ -429,7 +457,8 @@ class YubikeyTokenTest {
                 assertThat(yk.keysBySlot()).containsEntry(PivSlot.RETIRED_10, k);
                 assertThat(yk.findKey(PivSlot.RETIRED_10)).contains(k);
                 byte[] msg = "signed by an imported key".getBytes(StandardCharsets.UTF_8);
-                assertThat(verifies(kp.getPublic(), msg, yk.sign(PivSlot.RETIRED_10, msg, SignatureFormat.DER))).isTrue();
+                assertThat(verifies(kp.getPublic(), msg, yk.sign(PivSlot.RETIRED_10, msg, SignatureFormat.DER)))
+                        .isTrue();
                 assertThat(emulator.card(CARD_B).signatures(0x8B)).isEqualTo(1);
                 PrivateKeyAttributes a = yk.privateKeyAttributes(k.id());
                 assertThat(a.sensitive()).isTrue();
@@ -438,21 +467,32 @@ class YubikeyTokenTest {
                 // an occupied slot is never overwritten
                 java.security.KeyPair other = softwareKeyPair("EC", "secp256r1");
                 assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_10, other.getPrivate(), other.getPublic()))
-                        .isInstanceOf(TokenException.class).hasMessageContaining("already holds a key");
+                        .isInstanceOf(TokenException.class)
+                        .hasMessageContaining("already holds a key");
                 assertThat(emulator.card(CARD_B).publicKey(0x8B).orElseThrow().getW())
                         .isEqualTo(((java.security.interfaces.ECPublicKey) kp.getPublic()).getW());
             }
             // a new session list (what custodyd sees after a restart) still has the key, from GET METADATA
-            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", YubikeyEmulator.YKCS11.toString(),
-                    "--token-label", "YubiKey PIV #" + CARD_B, "--list-objects", "--type", "pubkey")
+            ProcessBuilder pb = new ProcessBuilder(
+                            "pkcs11-tool",
+                            "--module",
+                            YubikeyEmulator.YKCS11.toString(),
+                            "--token-label",
+                            "YubiKey PIV #" + CARD_B,
+                            "--list-objects",
+                            "--type",
+                            "pubkey")
                     .redirectErrorStream(true);
             pb.environment().putAll(emulator.env());
             Process p = pb.start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor()).as(out).isZero();
-            assertThat(out).contains("Public key for Retired Key 10").contains(HexFormat.of().formatHex(
-                    dev.custody.pkcs11.EcKeys.ecPointOctetString((java.security.interfaces.ECPublicKey) kp.getPublic())));
+            assertThat(out)
+                    .contains("Public key for Retired Key 10")
+                    .contains(HexFormat.of()
+                            .formatHex(dev.custody.pkcs11.EcKeys.ecPointOctetString(
+                                    (java.security.interfaces.ECPublicKey) kp.getPublic())));
         });
     }
 
@@ -467,11 +507,14 @@ class YubikeyTokenTest {
                 assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_11, ed.getPrivate(), ed.getPublic()))
                         .isInstanceOf(UnsupportedByBackendException.class)
                         .hasMessageContaining("Ed25519 is not a PIV algorithm")
-                        .extracting(e -> ((TokenException) e).code()).isEqualTo(TokenErrorCode.UNSUPPORTED);
-                assertThatThrownBy(() -> yk.importPrivateKey(p384.getPrivate(), p384.getPublic(),
-                        PivSlot.RETIRED_11.ckaId(), "x")).isInstanceOf(UnsupportedByBackendException.class);
+                        .extracting(e -> ((TokenException) e).code())
+                        .isEqualTo(TokenErrorCode.UNSUPPORTED);
+                assertThatThrownBy(() -> yk.importPrivateKey(
+                                p384.getPrivate(), p384.getPublic(), PivSlot.RETIRED_11.ckaId(), "x"))
+                        .isInstanceOf(UnsupportedByBackendException.class);
                 assertThatThrownBy(() -> yk.importKey(PivSlot.RETIRED_11, a.getPrivate(), b.getPublic()))
-                        .isInstanceOf(TokenException.class).hasMessageContaining("does not belong");
+                        .isInstanceOf(TokenException.class)
+                        .hasMessageContaining("does not belong");
                 assertThat(yk.findKey(PivSlot.RETIRED_11)).isEmpty();
             }
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.wellKnownDefault())) {
@@ -490,23 +533,35 @@ class YubikeyTokenTest {
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
                 k = yk.generate(PivSlot.RETIRED_7, KeyAlgorithm.EC_P256);
             }
-            ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", YubikeyEmulator.YKCS11.toString(),
-                    "--token-label", "YubiKey PIV #" + CARD_B, "--list-objects", "--type", "pubkey")
+            ProcessBuilder pb = new ProcessBuilder(
+                            "pkcs11-tool",
+                            "--module",
+                            YubikeyEmulator.YKCS11.toString(),
+                            "--token-label",
+                            "YubiKey PIV #" + CARD_B,
+                            "--list-objects",
+                            "--type",
+                            "pubkey")
                     .redirectErrorStream(true);
             pb.environment().putAll(emulator.env());
             Process p = pb.start();
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor()).as(out).isZero();
-            assertThat(out).contains("label:      Public key for Retired Key 7")
+            assertThat(out)
+                    .contains("label:      Public key for Retired Key 7")
                     .contains("ID:         " + HexFormat.of().formatHex(k.id()))
-                    .contains(HexFormat.of().formatHex(dev.custody.pkcs11.EcKeys.ecPointOctetString(
-                            (java.security.interfaces.ECPublicKey) k.publicKey())));
+                    .contains(HexFormat.of()
+                            .formatHex(dev.custody.pkcs11.EcKeys.ecPointOctetString(
+                                    (java.security.interfaces.ECPublicKey) k.publicKey())));
             // In pkcs11-tool's process ykcs11 (through OpenSSL 3) encodes the curve as explicit parameters,
             // in this JVM as the P-256 OID: the profile must accept both.
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("EC_PARAMS:\\s+([0-9a-f]+)").matcher(out);
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("EC_PARAMS:\\s+([0-9a-f]+)").matcher(out);
             assertThat(m.find()).as(out).isTrue();
-            assertThat(YubikeyToken.isP256(HexFormat.of().parseHex(m.group(1)))).as(m.group(1)).isTrue();
+            assertThat(YubikeyToken.isP256(HexFormat.of().parseHex(m.group(1))))
+                    .as(m.group(1))
+                    .isTrue();
         });
     }
 
@@ -517,7 +572,8 @@ class YubikeyTokenTest {
     @Test
     void notaryCli_listsTheKeyInSlot9c() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/notary")),
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/notary")),
                     "Missing capability: notary (apt install notary)");
             try (YubikeyToken yk = open(CARD_A, PivCard.DEFAULT_PIN, ManagementKeySource.wellKnownDefault())) {
                 if (yk.findKey(PivSlot.SIGNATURE).isEmpty()) {
@@ -526,8 +582,8 @@ class YubikeyTokenTest {
             }
             java.nio.file.Path trust = java.nio.file.Files.createTempDirectory("notary-yk-");
             try {
-                ProcessBuilder pb = new ProcessBuilder("notary", "-d", trust.toString(), "key", "list")
-                        .redirectErrorStream(true);
+                ProcessBuilder pb =
+                        new ProcessBuilder("notary", "-d", trust.toString(), "key", "list").redirectErrorStream(true);
                 pb.environment().putAll(emulator.env());
                 Process p = pb.start();
                 p.getOutputStream().close();
@@ -536,7 +592,8 @@ class YubikeyTokenTest {
                 assertThat(out).containsPattern("YubiKey PIV Slot 9c\\s+[0-9a-f]{64}\\s+yubikey");
             } finally {
                 try (var w = java.nio.file.Files.walk(trust)) {
-                    for (java.nio.file.Path f : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    for (java.nio.file.Path f :
+                            w.sorted(java.util.Comparator.reverseOrder()).toList()) {
                         java.nio.file.Files.delete(f);
                     }
                 }
@@ -559,7 +616,8 @@ class YubikeyTokenTest {
                 assertThat(yk.keysBySlot()).containsEntry(PivSlot.RETIRED_8, k);
                 yk.login();
                 byte[] msg = "after restart".getBytes(StandardCharsets.UTF_8);
-                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_8, msg, SignatureFormat.DER))).isTrue();
+                assertThat(verifies(k.publicKey(), msg, yk.sign(PivSlot.RETIRED_8, msg, SignatureFormat.DER)))
+                        .isTrue();
             }
         });
     }

@@ -44,6 +44,7 @@ final class IsolatedPcscd implements AutoCloseable {
     static final int DEFAULT_BASE_PORT = 35963;
     /** pcscd's limit (PCSCLITE_MAX_READERS_CONTEXTS) is 16 reader slots. */
     static final int MAX_CARDS = 16;
+
     private static final String PID_FILE = "custody-pcscd.pid";
 
     private final Process process;
@@ -54,8 +55,8 @@ final class IsolatedPcscd implements AutoCloseable {
     private final FileLock lock;
     private final Thread shutdownHook;
 
-    private IsolatedPcscd(Process process, Path runDir, int basePort, int cards, FileChannel lockChannel,
-                          FileLock lock) {
+    private IsolatedPcscd(
+            Process process, Path runDir, int basePort, int cards, FileChannel lockChannel, FileLock lock) {
         this.process = process;
         this.runDir = runDir;
         this.basePort = basePort;
@@ -184,18 +185,37 @@ final class IsolatedPcscd implements AutoCloseable {
                 Files.copy(DRIVER, driver, StandardCopyOption.REPLACE_EXISTING);
             }
             int port = basePort + r * SLOTS_PER_READER;
-            text.append("FRIENDLYNAME \"").append(friendlyName(r)).append("\"\n")
-                .append("DEVICENAME /dev/null:").append(port).append('\n')
-                .append("LIBPATH ").append(driver).append('\n')
-                .append("CHANNELID ").append(port).append("\n\n");
+            text.append("FRIENDLYNAME \"")
+                    .append(friendlyName(r))
+                    .append("\"\n")
+                    .append("DEVICENAME /dev/null:")
+                    .append(port)
+                    .append('\n')
+                    .append("LIBPATH ")
+                    .append(driver)
+                    .append('\n')
+                    .append("CHANNELID ")
+                    .append(port)
+                    .append("\n\n");
         }
         Files.writeString(conf.resolve("custody-vpcd"), text, StandardCharsets.US_ASCII);
         Files.deleteIfExists(dir.resolve("pcscd.comm"));
         Files.deleteIfExists(dir.resolve("pcscd.pid"));
         // $1 and $2 are passed as arguments, never spliced into the script
-        String script = "mkdir -p /run/pcscd && mount --bind \"$1\" /run/pcscd && exec \"$3\" --foreground --config \"$2\"";
-        ProcessBuilder pb = new ProcessBuilder("unshare", "--mount", "--propagation", "private",
-                "sh", "-c", script, "custody-pcscd", dir.toString(), conf.toString(), pcscd().toString())
+        String script =
+                "mkdir -p /run/pcscd && mount --bind \"$1\" /run/pcscd && exec \"$3\" --foreground --config \"$2\"";
+        ProcessBuilder pb = new ProcessBuilder(
+                        "unshare",
+                        "--mount",
+                        "--propagation",
+                        "private",
+                        "sh",
+                        "-c",
+                        script,
+                        "custody-pcscd",
+                        dir.toString(),
+                        conf.toString(),
+                        pcscd().toString())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("pcscd.log").toFile());
         pb.environment().remove("PCSCLITE_CSOCK_NAME");
@@ -337,7 +357,8 @@ final class IsolatedPcscd implements AutoCloseable {
         }
         long pid;
         try {
-            pid = Long.parseLong(Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
+            pid = Long.parseLong(
+                    Files.readString(pidFile, StandardCharsets.US_ASCII).strip());
         } catch (NumberFormatException e) {
             Files.deleteIfExists(pidFile);
             return;
@@ -346,13 +367,16 @@ final class IsolatedPcscd implements AutoCloseable {
         if (h.isPresent()) {
             String cmd;
             try {
-                cmd = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
-                        StandardCharsets.UTF_8).replace('\0', ' ');
+                cmd = new String(
+                                Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                                StandardCharsets.UTF_8)
+                        .replace('\0', ' ');
             } catch (IOException e) {
                 cmd = ""; // it just exited
             }
             // only our own pcscd: the pid may have been reused by anything else since
-            if (cmd.contains("pcscd") && cmd.contains(dir.resolve("reader.conf.d").toString())) {
+            if (cmd.contains("pcscd")
+                    && cmd.contains(dir.resolve("reader.conf.d").toString())) {
                 h.get().destroy();
                 try {
                     h.get().onExit().get(5, TimeUnit.SECONDS);

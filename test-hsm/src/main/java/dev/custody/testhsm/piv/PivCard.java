@@ -21,8 +21,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.Set;
+import java.util.TreeSet;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -78,11 +78,13 @@ public final class PivCard {
     /** The well-known default management key 0102030405060708 three times. */
     public static final byte[] DEFAULT_MANAGEMENT_KEY =
             HexFormat.of().parseHex("010203040506070801020304050607080102030405060708");
+
     public static final String DEFAULT_PIN = "123456";
     public static final String DEFAULT_PUK = "12345678";
 
     /** PIV key slots (key references). */
     public static final int SLOT_AUTHENTICATION = 0x9A;
+
     public static final int SLOT_MANAGEMENT_KEY = 0x9B;
     public static final int SLOT_SIGNATURE = 0x9C;
     public static final int SLOT_KEY_MANAGEMENT = 0x9D;
@@ -110,12 +112,14 @@ public final class PivCard {
     private static final int INS_IMPORT_KEY = 0xFE;
     /** GET METADATA origin values. */
     private static final int ORIGIN_GENERATED = 1;
+
     private static final int ORIGIN_IMPORTED = 2;
 
     private static final int PIN_REF = 0x80;
     private static final int PUK_REF = 0x81;
     /** A YubiKey gives up waiting for a touch after about 15 s. */
     private static final Duration TOUCH_TIMEOUT = Duration.ofSeconds(15);
+
     private static final Duration TOUCH_CACHE = Duration.ofSeconds(15);
     private static final int MAX_RESPONSE_CHUNK = 256;
     private static final int LOG_LIMIT = 20_000;
@@ -128,7 +132,9 @@ public final class PivCard {
 
     /** PIV PIN policy of a key slot (the YubiKey values). */
     public enum PinPolicy {
-        NEVER(1), ONCE(2), ALWAYS(3);
+        NEVER(1),
+        ONCE(2),
+        ALWAYS(3);
 
         final int code;
 
@@ -148,7 +154,9 @@ public final class PivCard {
 
     /** Touch policy of a key slot (the YubiKey values). CACHED: one touch covers 15 s. */
     public enum TouchPolicy {
-        NEVER(1), ALWAYS(2), CACHED(3);
+        NEVER(1),
+        ALWAYS(2),
+        CACHED(3);
 
         final int code;
 
@@ -166,7 +174,11 @@ public final class PivCard {
         }
     }
 
-    private enum Applet { NONE, PIV, MGMT }
+    private enum Applet {
+        NONE,
+        PIV,
+        MGMT
+    }
 
     /** A key in a slot. The private key never leaves this object. */
     private static final class SlotKey {
@@ -269,6 +281,7 @@ public final class PivCard {
     private final Map<Integer, TouchPolicy> touchOverrides = new HashMap<>();
     /** Object id → the encoded {@code 53} TLV, as GET DATA returns it. */
     private final Map<Integer, byte[]> objects = new HashMap<>();
+
     private final List<String> log = new ArrayList<>();
     private long lastTouchNanos = Long.MIN_VALUE;
 
@@ -277,6 +290,7 @@ public final class PivCard {
     private boolean pinVerified;
     /** A VERIFY happened and no PIN-policy-ALWAYS key was used since. */
     private boolean pinFresh;
+
     private boolean mgmAuthenticated;
     private byte[] witness;
     private ByteArrayOutputStream chainData;
@@ -433,8 +447,9 @@ public final class PivCard {
         try {
             return switch (c.ins()) {
                 case INS_GET_VERSION -> ok(version.clone());
-                case INS_GET_SERIAL -> ok(new byte[] {(byte) (serial >>> 24), (byte) (serial >>> 16),
-                        (byte) (serial >>> 8), (byte) serial});
+                case INS_GET_SERIAL ->
+                    ok(new byte[] {(byte) (serial >>> 24), (byte) (serial >>> 16), (byte) (serial >>> 8), (byte) serial
+                    });
                 case INS_VERIFY -> verify(c, data);
                 case INS_CHANGE_REFERENCE -> changeReference(c, data);
                 case INS_RESET_RETRY -> resetRetry(c, data);
@@ -458,22 +473,25 @@ public final class PivCard {
         if (c.p1() != 0x04) {
             return sw(Sw.INCORRECT_P1P2);
         }
-        if (aid.length >= 5 && aid.length <= PIV_AID.length
-                && Arrays.equals(aid, Arrays.copyOf(PIV_AID, aid.length))) {
+        if (aid.length >= 5 && aid.length <= PIV_AID.length && Arrays.equals(aid, Arrays.copyOf(PIV_AID, aid.length))) {
             if (selected != Applet.PIV) {
                 clearSecurityStatus();
             }
             selected = Applet.PIV;
             // application property template: PIX of the application, coexistent tag allocation authority
-            byte[] apt = Tlv.of(0x61, Tlv.concat(Tlv.of(0x4F, HexFormat.of().parseHex("000010000100")),
-                    Tlv.of(0x79, Tlv.of(0x4F, Arrays.copyOf(PIV_AID, 5)))));
+            byte[] apt = Tlv.of(
+                    0x61,
+                    Tlv.concat(
+                            Tlv.of(0x4F, HexFormat.of().parseHex("000010000100")),
+                            Tlv.of(0x79, Tlv.of(0x4F, Arrays.copyOf(PIV_AID, 5)))));
             return ok(apt);
         }
         if (Arrays.equals(aid, MGMT_AID)) {
             selected = Applet.MGMT;
             clearSecurityStatus();
             return ok(("Virtual mgmt. Version: " + (version[0] & 0xFF) + "." + (version[1] & 0xFF) + "."
-                    + (version[2] & 0xFF)).getBytes(StandardCharsets.US_ASCII));
+                            + (version[2] & 0xFF))
+                    .getBytes(StandardCharsets.US_ASCII));
         }
         return sw(Sw.FILE_NOT_FOUND);
     }
@@ -546,7 +564,8 @@ public final class PivCard {
         if (c.p1() != 0x00 || (c.p2() != PIN_REF && c.p2() != PUK_REF)) {
             return sw(Sw.REFERENCE_NOT_FOUND);
         }
-        if (data.length != 16 || !wellFormedPin(Arrays.copyOf(data, 8))
+        if (data.length != 16
+                || !wellFormedPin(Arrays.copyOf(data, 8))
                 || !wellFormedPin(Arrays.copyOfRange(data, 8, 16))) {
             return sw(Sw.INCORRECT_DATA);
         }
@@ -583,7 +602,8 @@ public final class PivCard {
         if (c.p1() != 0x00 || c.p2() != PIN_REF) {
             return sw(Sw.REFERENCE_NOT_FOUND);
         }
-        if (data.length != 16 || !wellFormedPin(Arrays.copyOf(data, 8))
+        if (data.length != 16
+                || !wellFormedPin(Arrays.copyOf(data, 8))
                 || !wellFormedPin(Arrays.copyOfRange(data, 8, 16))) {
             return sw(Sw.INCORRECT_DATA);
         }
@@ -619,7 +639,9 @@ public final class PivCard {
     }
 
     private static void checkPinLength(String s, String what) {
-        if (s.length() < 6 || s.length() > 8 || !StandardCharsets.US_ASCII.newEncoder().canEncode(s)) {
+        if (s.length() < 6
+                || s.length() > 8
+                || !StandardCharsets.US_ASCII.newEncoder().canEncode(s)) {
             throw new IllegalArgumentException("a PIV " + what + " has 6 to 8 ASCII characters");
         }
     }
@@ -736,7 +758,8 @@ public final class PivCard {
             return true;
         }
         long now = System.nanoTime();
-        if (policy == TouchPolicy.CACHED && lastTouchNanos != Long.MIN_VALUE
+        if (policy == TouchPolicy.CACHED
+                && lastTouchNanos != Long.MIN_VALUE
                 && now - lastTouchNanos < TOUCH_CACHE.toNanos()) {
             return true;
         }
@@ -802,8 +825,7 @@ public final class PivCard {
     }
 
     /** The PIN and touch policy of a new key: the slot's defaults, or the AA / AB tags of the command. */
-    private record Policies(PinPolicy pin, TouchPolicy touch) {
-    }
+    private record Policies(PinPolicy pin, TouchPolicy touch) {}
 
     /** {@link Policies} from GENERATE's or IMPORT's tags; null if a tag holds no valid policy. */
     private Policies policies(Map<Integer, byte[]> t, int slot) {
@@ -901,8 +923,8 @@ public final class PivCard {
     }
 
     /** Affine point addition (and doubling) on y² = x³ + ax + b over GF(p). */
-    private static java.security.spec.ECPoint add(java.security.spec.ECPoint u, java.security.spec.ECPoint v,
-                                                  BigInteger p, BigInteger a) {
+    private static java.security.spec.ECPoint add(
+            java.security.spec.ECPoint u, java.security.spec.ECPoint v, BigInteger p, BigInteger a) {
         if (u.equals(java.security.spec.ECPoint.POINT_INFINITY)) {
             return v;
         }
@@ -918,8 +940,11 @@ public final class PivCard {
             if (!y1.equals(y2) || y1.signum() == 0) {
                 return java.security.spec.ECPoint.POINT_INFINITY;
             }
-            lambda = x1.pow(2).multiply(BigInteger.valueOf(3)).add(a)
-                    .multiply(y1.shiftLeft(1).modInverse(p)).mod(p);
+            lambda = x1.pow(2)
+                    .multiply(BigInteger.valueOf(3))
+                    .add(a)
+                    .multiply(y1.shiftLeft(1).modInverse(p))
+                    .mod(p);
         } else {
             lambda = y2.subtract(y1).multiply(x2.subtract(x1).modInverse(p)).mod(p);
         }
@@ -938,8 +963,11 @@ public final class PivCard {
     }
 
     private static boolean isKeySlot(int slot) {
-        return slot == SLOT_AUTHENTICATION || slot == SLOT_SIGNATURE || slot == SLOT_KEY_MANAGEMENT
-                || slot == SLOT_CARD_AUTHENTICATION || (slot >= SLOT_RETIRED_FIRST && slot <= SLOT_RETIRED_LAST);
+        return slot == SLOT_AUTHENTICATION
+                || slot == SLOT_SIGNATURE
+                || slot == SLOT_KEY_MANAGEMENT
+                || slot == SLOT_CARD_AUTHENTICATION
+                || (slot >= SLOT_RETIRED_FIRST && slot <= SLOT_RETIRED_LAST);
     }
 
     private static void checkKeySlot(int slot) {
@@ -1026,13 +1054,16 @@ public final class PivCard {
         }
         if (ref == SLOT_MANAGEMENT_KEY) {
             boolean isDefault = Arrays.equals(managementKey, DEFAULT_MANAGEMENT_KEY);
-            return ok(Tlv.concat(Tlv.of(0x01, new byte[] {ALG_3DES}), Tlv.of(0x02, new byte[] {0, 1}),
+            return ok(Tlv.concat(
+                    Tlv.of(0x01, new byte[] {ALG_3DES}),
+                    Tlv.of(0x02, new byte[] {0, 1}),
                     Tlv.of(0x05, new byte[] {(byte) (isDefault ? 1 : 0)})));
         }
         if (ref == PIN_REF || ref == PUK_REF) {
             boolean isDefault = ref == PIN_REF ? pinIsDefault : pukIsDefault;
             int left = ref == PIN_REF ? pinTriesLeft : pukTriesLeft;
-            return ok(Tlv.concat(Tlv.of(0x01, new byte[] {(byte) 0xFF}),
+            return ok(Tlv.concat(
+                    Tlv.of(0x01, new byte[] {(byte) 0xFF}),
                     Tlv.of(0x05, new byte[] {(byte) (isDefault ? 1 : 0)}),
                     Tlv.of(0x06, new byte[] {(byte) triesTotal, (byte) left})));
         }
@@ -1043,7 +1074,8 @@ public final class PivCard {
         if (k == null) {
             return sw(Sw.REFERENCE_NOT_FOUND);
         }
-        return ok(Tlv.concat(Tlv.of(0x01, new byte[] {(byte) k.algorithm}),
+        return ok(Tlv.concat(
+                Tlv.of(0x01, new byte[] {(byte) k.algorithm}),
                 Tlv.of(0x02, new byte[] {(byte) k.pinPolicy.code, (byte) k.touchPolicy.code}),
                 Tlv.of(0x03, new byte[] {(byte) k.origin}), // 1 generated on the card, 2 imported
                 Tlv.of(0x04, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(k.algorithm))))));

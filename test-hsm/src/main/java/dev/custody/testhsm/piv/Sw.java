@@ -7,6 +7,7 @@ public final class Sw {
     public static final int MORE_DATA = 0x6100;
     /** {@code 63CX}: wrong PIN or PUK, X tries left. */
     public static final int WRONG_PIN = 0x63C0;
+
     public static final int WRONG_LENGTH = 0x6700;
     public static final int SECURITY_STATUS_NOT_SATISFIED = 0x6982;
     public static final int AUTH_BLOCKED = 0x6983;
@@ -19,8 +20,7 @@ public final class Sw {
     public static final int INS_NOT_SUPPORTED = 0x6D00;
     public static final int CLA_NOT_SUPPORTED = 0x6E00;
 
-    private Sw() {
-    }
+    private Sw() {}
 
     /** The status word at the end of a response APDU. */
     public static int of(byte[] response) {

@@ -10,8 +10,7 @@ import java.util.Map;
  * (short form, {@code 81 LL}, {@code 82 LL LL}).
  */
 final class Tlv {
-    private Tlv() {
-    }
+    private Tlv() {}
 
     /** {@code tag || length || value}; a tag above 0xFF is written as two bytes. */
     static byte[] of(int tag, byte[] value) {

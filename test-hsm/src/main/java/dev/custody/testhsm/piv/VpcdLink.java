@@ -89,8 +89,10 @@ final class VpcdLink implements AutoCloseable {
         try {
             if (!poweredOn.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 IOException f = failure;
-                throw new IOException("the reader did not power card " + card.serial() + " on within " + timeout
-                        + (f == null ? "" : " (" + f.getMessage() + ")"), f);
+                throw new IOException(
+                        "the reader did not power card " + card.serial() + " on within " + timeout
+                                + (f == null ? "" : " (" + f.getMessage() + ")"),
+                        f);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -108,7 +110,8 @@ final class VpcdLink implements AutoCloseable {
 
     private void serve() {
         boolean on = false;
-        try (InputStream raw = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
+        try (InputStream raw = socket.getInputStream();
+                OutputStream out = socket.getOutputStream()) {
             DataInputStream in = new DataInputStream(raw);
             while (!closed) {
                 armQuickAck();

@@ -43,10 +43,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class YubikeyEmulator implements AutoCloseable {
     /** Debian's ykcs11. */
-    public static final Path YKCS11 = Path.of(
-            System.getenv().getOrDefault("CUSTODY_YKCS11_MODULE", "/usr/lib/x86_64-linux-gnu/libykcs11.so"));
+    public static final Path YKCS11 =
+            Path.of(System.getenv().getOrDefault("CUSTODY_YKCS11_MODULE", "/usr/lib/x86_64-linux-gnu/libykcs11.so"));
     /** The libpcsclite variable that names pcscd's socket. */
     public static final String SOCKET_VARIABLE = "PCSCLITE_CSOCK_NAME";
+
     private static final String SOCKET_NAME = "pcscd.comm";
 
     private final IsolatedPcscd pcscd;
@@ -86,8 +87,7 @@ public final class YubikeyEmulator implements AutoCloseable {
         private Path runDir;
         private Duration timeout = Duration.ofSeconds(15);
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder card(PivCard card) {
             cards.add(card);
@@ -217,7 +217,9 @@ public final class YubikeyEmulator implements AutoCloseable {
         private static boolean probe() {
             try {
                 Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "true")
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 if (!p.waitFor(10, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     return false;
@@ -253,9 +255,11 @@ public final class YubikeyEmulator implements AutoCloseable {
      */
     public void requireUsableInThisProcess() {
         if (!isUsableInThisProcess()) {
-            throw new IllegalStateException("this JVM's " + SOCKET_VARIABLE + " is "
-                    + Optional.ofNullable(System.getenv(SOCKET_VARIABLE)).orElse("not set") + ", not " + socket()
-                    + ": start the JVM with it set (surefire <environmentVariables>), or use env() for a child process");
+            throw new IllegalStateException(
+                    "this JVM's " + SOCKET_VARIABLE + " is "
+                            + Optional.ofNullable(System.getenv(SOCKET_VARIABLE))
+                                    .orElse("not set") + ", not " + socket()
+                            + ": start the JVM with it set (surefire <environmentVariables>), or use env() for a child process");
         }
     }
 

@@ -10,6 +10,7 @@ final class IsolatedPcscdCondition implements ExecutionCondition {
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         return YubikeyEmulator.missingCapabilityWithYkcs11()
                 .map(ConditionEvaluationResult::disabled)
-                .orElseGet(() -> ConditionEvaluationResult.enabled("root, unshare, pcscd, vpcd and ykcs11 are available"));
+                .orElseGet(
+                        () -> ConditionEvaluationResult.enabled("root, unshare, pcscd, vpcd and ykcs11 are available"));
     }
 }

@@ -129,7 +129,8 @@ class PivCardTest {
     }
 
     private ECPublicKey generate(int slot, int algorithm) throws Exception {
-        byte[] r = card.transmit(apdu(0, 0x47, 0x00, slot, new byte[] {(byte) 0xAC, 3, (byte) 0x80, 1, (byte) algorithm}));
+        byte[] r =
+                card.transmit(apdu(0, 0x47, 0x00, slot, new byte[] {(byte) 0xAC, 3, (byte) 0x80, 1, (byte) algorithm}));
         assertThat(sw(r)).isEqualTo(Sw.OK);
         assertThat(Arrays.copyOf(r, 2)).containsExactly(0x7F, 0x49);
         int n = algorithm == PivCard.ALG_ECCP384 ? 48 : 32;
@@ -139,7 +140,8 @@ class PivCardTest {
         byte[] point = Arrays.copyOfRange(r, off + 2, off + 2 + 2 * n + 1);
         assertThat(point[0]).isEqualTo((byte) 0x04);
         ECPublicKey fromCard = card.publicKey(slot).orElseThrow();
-        ECPoint w = new ECPoint(new BigInteger(1, Arrays.copyOfRange(point, 1, 1 + n)),
+        ECPoint w = new ECPoint(
+                new BigInteger(1, Arrays.copyOfRange(point, 1, 1 + n)),
                 new BigInteger(1, Arrays.copyOfRange(point, 1 + n, 1 + 2 * n)));
         PublicKey decoded = KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, fromCard.getParams()));
         assertThat(decoded).isEqualTo(fromCard);
@@ -320,7 +322,8 @@ class PivCardTest {
         assertThat(sw(card.transmit(apdu(0, 0x47, 0, 0x9A, gen)))).isEqualTo(Sw.OK);
         assertThat(sw(sign(0x9A, h))).isEqualTo(Sw.OK);
         byte[] md = data(send("00F7009A"));
-        assertThat(HEX.formatHex(Arrays.copyOf(md, 10))).isEqualTo("01011102020101030101"); // P-256, never/never, generated
+        assertThat(HEX.formatHex(Arrays.copyOf(md, 10)))
+                .isEqualTo("01011102020101030101"); // P-256, never/never, generated
     }
 
     @Test
@@ -340,7 +343,8 @@ class PivCardTest {
         long t0 = System.nanoTime();
         assertThat(sw(sign(0x9E, h))).isEqualTo(Sw.OK); // touched a moment ago: cached
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(300);
-        assertThat(HEX.formatHex(Arrays.copyOfRange(data(send("00F7009E")), 3, 7))).isEqualTo("02020103");
+        assertThat(HEX.formatHex(Arrays.copyOfRange(data(send("00F7009E")), 3, 7)))
+                .isEqualTo("02020103");
     }
 
     @Test
@@ -424,7 +428,8 @@ class PivCardTest {
                 .isEqualTo(Sw.SECURITY_STATUS_NOT_SATISFIED);
         assertThat(card.slotsWithKeys()).isEmpty();
         assertThat(authenticate(PivCard.DEFAULT_MANAGEMENT_KEY)).isEqualTo(Sw.OK);
-        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP256, 0x9C, data)))).isEqualTo(Sw.OK);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP256, 0x9C, data))))
+                .isEqualTo(Sw.OK);
         // the card computed Q = d·G itself: it equals the software public key
         ECPublicKey expected = (ECPublicKey) kp.getPublic();
         assertThat(card.publicKey(0x9C).orElseThrow().getW()).isEqualTo(expected.getW());
@@ -443,7 +448,9 @@ class PivCardTest {
         assertThat(verifies(expected, msg, der(r))).isTrue();
         // the scalar is in no log line
         String log = String.join(" ", card.commandLog());
-        assertThat(log).contains("00FE119C -> 9000").doesNotContain(HEX.formatHex(data, 2, 34).toUpperCase())
+        assertThat(log)
+                .contains("00FE119C -> 9000")
+                .doesNotContain(HEX.formatHex(data, 2, 34).toUpperCase())
                 .doesNotContain(HEX.formatHex(data, 2, 34));
     }
 
@@ -458,8 +465,9 @@ class PivCardTest {
         assertThat(sw(card.transmit(apdu(0x10, 0xFE, PivCard.ALG_ECCP384, 0x85, Arrays.copyOf(data, 20)))))
                 .isEqualTo(Sw.OK);
         assertThat(card.slotsWithKeys()).isEmpty();
-        assertThat(sw(card.transmit(apdu(0, 0xFE, PivCard.ALG_ECCP384, 0x85,
-                Arrays.copyOfRange(data, 20, data.length))))).isEqualTo(Sw.OK);
+        assertThat(sw(card.transmit(
+                        apdu(0, 0xFE, PivCard.ALG_ECCP384, 0x85, Arrays.copyOfRange(data, 20, data.length)))))
+                .isEqualTo(Sw.OK);
         assertThat(card.publicKey(0x85).orElseThrow().getW()).isEqualTo(((ECPublicKey) kp.getPublic()).getW());
         assertThat(Arrays.copyOfRange(data(send("00F70085")), 3, 7)).containsExactly(2, 2, 1, 3);
     }
@@ -472,7 +480,8 @@ class PivCardTest {
         byte[] none = new byte[0];
         assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.ZERO, 32, none)))))
                 .isEqualTo(Sw.INCORRECT_DATA);
-        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(n, 32, none))))).isEqualTo(Sw.INCORRECT_DATA);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(n, 32, none)))))
+                .isEqualTo(Sw.INCORRECT_DATA);
         assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.TEN, 31, none)))))
                 .isEqualTo(Sw.INCORRECT_DATA); // not padded to 32 bytes
         assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9B, importData(BigInteger.TEN, 32, none)))))
@@ -481,7 +490,8 @@ class PivCardTest {
                 .isEqualTo(Sw.INCORRECT_P1P2); // RSA 2048 is not emulated
         assertThat(card.slotsWithKeys()).isEmpty();
         // d = 1 gives the generator itself
-        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.ONE, 32, none))))).isEqualTo(Sw.OK);
+        assertThat(sw(card.transmit(apdu(0, 0xFE, 0x11, 0x9A, importData(BigInteger.ONE, 32, none)))))
+                .isEqualTo(Sw.OK);
         assertThat(card.publicKey(0x9A).orElseThrow().getW().getAffineX().toString(16))
                 .isEqualTo("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
     }
@@ -526,8 +536,12 @@ class PivCardTest {
     void noPublicMethodReturnsPrivateKeyMaterial() {
         for (Method m : PivCard.class.getMethods()) {
             if (Modifier.isPublic(m.getModifiers())) {
-                assertThat(PrivateKey.class.isAssignableFrom(m.getReturnType())).as(m.getName()).isFalse();
-                assertThat(java.security.KeyPair.class.isAssignableFrom(m.getReturnType())).as(m.getName()).isFalse();
+                assertThat(PrivateKey.class.isAssignableFrom(m.getReturnType()))
+                        .as(m.getName())
+                        .isFalse();
+                assertThat(java.security.KeyPair.class.isAssignableFrom(m.getReturnType()))
+                        .as(m.getName())
+                        .isFalse();
             }
         }
     }

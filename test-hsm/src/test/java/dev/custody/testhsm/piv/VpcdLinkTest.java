@@ -38,13 +38,14 @@ class VpcdLinkTest {
             PivCard card = PivCard.builder(42).build();
             try (ServerSocket vpcd = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 try (VpcdLink link = VpcdLink.connect(card, "127.0.0.1", vpcd.getLocalPort(), LIMIT);
-                     Socket s = vpcd.accept()) {
+                        Socket s = vpcd.accept()) {
                     assertThat(link.quickAckSupported()).isTrue(); // Linux
                     DataInputStream in = new DataInputStream(s.getInputStream());
                     OutputStream out = s.getOutputStream();
                     frame(out, new byte[] {0x04}); // presence poll: ATR
                     assertThat(read(in)).isEqualTo(PivCard.ATR);
-                    assertThatThrownBy(() -> link.awaitPowerOn(Duration.ofMillis(100))).isInstanceOf(IOException.class);
+                    assertThatThrownBy(() -> link.awaitPowerOn(Duration.ofMillis(100)))
+                            .isInstanceOf(IOException.class);
                     frame(out, new byte[] {0x01}); // power on: no answer
                     frame(out, new byte[] {0x04});
                     assertThat(read(in)).isEqualTo(PivCard.ATR);
@@ -92,9 +93,10 @@ class VpcdLinkTest {
             try (ServerSocket free = new ServerSocket(0)) {
                 port = free.getLocalPort();
             }
-            assertThatThrownBy(() -> VpcdLink.connect(PivCard.builder(44).build(), "127.0.0.1", port,
-                    Duration.ofMillis(300)))
-                    .isInstanceOf(IOException.class).hasMessageContaining("vpcd does not listen");
+            assertThatThrownBy(() ->
+                            VpcdLink.connect(PivCard.builder(44).build(), "127.0.0.1", port, Duration.ofMillis(300)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("vpcd does not listen");
         });
     }
 }

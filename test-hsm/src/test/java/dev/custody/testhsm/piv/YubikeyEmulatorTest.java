@@ -33,7 +33,8 @@ class YubikeyEmulatorTest {
     private static String run(Map<String, String> env, String... command) throws IOException, InterruptedException {
         Path log = Files.createTempFile("yk-run-", ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             if (env == null) {
                 pb.environment().remove(YubikeyEmulator.SOCKET_VARIABLE);
             } else {
@@ -68,15 +69,19 @@ class YubikeyEmulatorTest {
     @Test
     void start_twoCards_ykcs11SeesBothSerials_closeStopsPcscdAndFreesThePorts() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            YubikeyEmulator yk = YubikeyEmulator.builder().runDirectory(tmp.resolve("run"))
+            YubikeyEmulator yk = YubikeyEmulator.builder()
+                    .runDirectory(tmp.resolve("run"))
                     .card(PivCard.builder(10000001))
                     .card(PivCard.builder(10000002))
                     .start();
             long pid;
             List<Integer> ports = new ArrayList<>();
             try {
-                assertThat(yk.socket()).isEqualTo(tmp.resolve("run").resolve("pcscd.comm")).exists();
-                assertThat(yk.env()).containsEntry("PCSCLITE_CSOCK_NAME", yk.socket().toString());
+                assertThat(yk.socket())
+                        .isEqualTo(tmp.resolve("run").resolve("pcscd.comm"))
+                        .exists();
+                assertThat(yk.env())
+                        .containsEntry("PCSCLITE_CSOCK_NAME", yk.socket().toString());
                 assertThat(yk.isPcscdAlive()).isTrue();
                 pid = yk.pcscdPid();
                 ports.add(yk.port(10000001));
@@ -87,17 +92,22 @@ class YubikeyEmulatorTest {
                 assertThat(yk.readerName(10000002)).isEqualTo("Yubico YubiKey OTP+FIDO+CCID 00 01");
 
                 String out = listTokens(yk.env());
-                assertThat(out).contains("serial num         : 10000001", "serial num         : 10000002",
-                        "token label        : YubiKey PIV #10000001", "token model        : YubiKey YK5",
-                        "Yubico YubiKey OTP+FIDO+CCID 00 01");
+                assertThat(out)
+                        .contains(
+                                "serial num         : 10000001",
+                                "serial num         : 10000002",
+                                "token label        : YubiKey PIV #10000001",
+                                "token model        : YubiKey YK5",
+                                "Yubico YubiKey OTP+FIDO+CCID 00 01");
                 // ykcs11 read version and serial with GET VERSION / GET SERIAL after SELECT
-                assertThat(yk.card(10000001).commandLog()).startsWith("00A40400 -> 9000", "00200080 -> 63C3",
-                        "00FD0000 -> 9000", "00F80000 -> 9000");
+                assertThat(yk.card(10000001).commandLog())
+                        .startsWith("00A40400 -> 9000", "00200080 -> 63C3", "00FD0000 -> 9000", "00F80000 -> 9000");
             } finally {
                 yk.close();
             }
             assertThat(yk.isPcscdAlive()).isFalse();
-            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                    .isFalse();
             assertThat(yk.socket()).doesNotExist();
             for (int p : ports) {
                 assertThat(bindable(p)).as("port " + p + " is free again").isTrue();
@@ -108,8 +118,10 @@ class YubikeyEmulatorTest {
     @Test
     void otherProcesses_doNotSeeTheEmulatedCards() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (YubikeyEmulator yk = YubikeyEmulator.builder().runDirectory(tmp.resolve("run"))
-                    .card(PivCard.builder(10000011)).start()) {
+            try (YubikeyEmulator yk = YubikeyEmulator.builder()
+                    .runDirectory(tmp.resolve("run"))
+                    .card(PivCard.builder(10000011))
+                    .start()) {
                 assertThat(listTokens(yk.env())).contains("serial num         : 10000011");
                 // the default socket (/run/pcscd/pcscd.comm) is a system pcscd or nothing: never these readers
                 assertThat(listTokens(null)).doesNotContain("10000011");
@@ -121,8 +133,11 @@ class YubikeyEmulatorTest {
     @Test
     void removeAndInsert_theReaderSeesTheCardGoAndComeBack() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (YubikeyEmulator yk = YubikeyEmulator.builder().runDirectory(tmp.resolve("run"))
-                    .card(PivCard.builder(10000021)).card(PivCard.builder(10000022)).start()) {
+            try (YubikeyEmulator yk = YubikeyEmulator.builder()
+                    .runDirectory(tmp.resolve("run"))
+                    .card(PivCard.builder(10000021))
+                    .card(PivCard.builder(10000022))
+                    .start()) {
                 yk.remove(10000022);
                 assertThat(yk.isInserted(10000022)).isFalse();
                 String out = "";
@@ -147,8 +162,12 @@ class YubikeyEmulatorTest {
             try (YubikeyEmulator yk = YubikeyEmulator.start(10000031, 10000032, 10000033)) {
                 assertThat(yk.readerName(10000033)).isEqualTo("Yubico YubiKey OTP+FIDO+CCID 2 00 00");
                 String out = listTokens(yk.env());
-                assertThat(out).contains("serial num         : 10000031", "serial num         : 10000032",
-                        "serial num         : 10000033", "Yubico YubiKey OTP+FIDO+CCID 2 00 00");
+                assertThat(out)
+                        .contains(
+                                "serial num         : 10000031",
+                                "serial num         : 10000032",
+                                "serial num         : 10000033",
+                                "Yubico YubiKey OTP+FIDO+CCID 2 00 00");
                 assertThat(yk.readers()).hasSize(3);
             }
         });
@@ -158,12 +177,21 @@ class YubikeyEmulatorTest {
     void runDirectoryInUse_isRefused_andTheFirstEmulatorKeepsWorking() {
         assertTimeoutPreemptively(LIMIT, () -> {
             Path dir = tmp.resolve("run");
-            try (YubikeyEmulator first = YubikeyEmulator.builder().runDirectory(dir)
-                    .card(PivCard.builder(10000041)).start()) {
-                assertThatThrownBy(() -> YubikeyEmulator.builder().runDirectory(dir).card(PivCard.builder(10000042)).start())
-                        .isInstanceOf(IllegalStateException.class).hasMessageContaining(dir.toString());
+            try (YubikeyEmulator first = YubikeyEmulator.builder()
+                    .runDirectory(dir)
+                    .card(PivCard.builder(10000041))
+                    .start()) {
+                assertThatThrownBy(() -> YubikeyEmulator.builder()
+                                .runDirectory(dir)
+                                .card(PivCard.builder(10000042))
+                                .start())
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining(dir.toString());
                 assertThat(listTokens(first.env())).contains("10000041");
-                assertThatThrownBy(() -> YubikeyEmulator.builder().card(PivCard.builder(1)).card(PivCard.builder(1)).start())
+                assertThatThrownBy(() -> YubikeyEmulator.builder()
+                                .card(PivCard.builder(1))
+                                .card(PivCard.builder(1))
+                                .start())
                         .isInstanceOf(IllegalArgumentException.class);
                 assertThatThrownBy(() -> first.card(999)).isInstanceOf(IllegalArgumentException.class);
             }

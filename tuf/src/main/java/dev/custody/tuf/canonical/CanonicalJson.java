@@ -44,8 +44,7 @@ public final class CanonicalJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private CanonicalJson() {
-    }
+    private CanonicalJson() {}
 
     /** The shared node factory for building trees. */
     public static JsonNodeFactory nodes() {
@@ -65,17 +64,17 @@ public final class CanonicalJson {
         try {
             JsonNode node = MAPPER.readTree(json);
             if (node == null || node.isMissingNode()) {
-                throw new JsonProcessingException("empty document") { };
+                throw new JsonProcessingException("empty document") {};
             }
             return node;
         } catch (JsonProcessingException e) {
             throw e;
         } catch (IOException e) {
-            throw new JsonProcessingException(e.getMessage(), e) { };
+            throw new JsonProcessingException(e.getMessage(), e) {};
         } catch (NumberFormatException e) {
             // Jackson's BigDecimal parser throws this (not a JsonProcessingException) for a number such as
             // 4e-99999999999999999999: too many exponent digits.
-            throw new JsonProcessingException("number out of range", e) { };
+            throw new JsonProcessingException("number out of range", e) {};
         }
     }
 
@@ -166,7 +165,8 @@ public final class CanonicalJson {
             // minutes and hundreds of MB to turn into a BigInteger or a plain string.
             BigDecimal d = node.decimalValue().stripTrailingZeros();
             if (d.scale() > 0) {
-                throw new IllegalArgumentException("floating point number " + d + " cannot be encoded as canonical JSON");
+                throw new IllegalArgumentException(
+                        "floating point number " + d + " cannot be encoded as canonical JSON");
             }
             if (d.precision() - d.scale() > MAX_EXACT.toString().length()) {
                 throw new IllegalArgumentException("integer " + d + " is beyond ±2^53, which Notary cannot verify");
@@ -175,7 +175,8 @@ public final class CanonicalJson {
         } else {
             double d = node.doubleValue();
             if (Double.isNaN(d) || Double.isInfinite(d) || Math.floor(d) != d) {
-                throw new IllegalArgumentException("floating point number " + d + " cannot be encoded as canonical JSON");
+                throw new IllegalArgumentException(
+                        "floating point number " + d + " cannot be encoded as canonical JSON");
             }
             value = BigDecimal.valueOf(d).toBigIntegerExact();
         }

@@ -12,8 +12,11 @@ public final class BaseMismatchException extends TufException {
     private final int baseVersion;
 
     public BaseMismatchException(String role, int trustedVersion, int baseVersion, String message) {
-        super(ErrorCode.CEREMONY_BASE_MISMATCH, role, "ceremony bundle base " + role + " version " + baseVersion
-                + " does not follow from trusted version " + trustedVersion + ": " + message);
+        super(
+                ErrorCode.CEREMONY_BASE_MISMATCH,
+                role,
+                "ceremony bundle base " + role + " version " + baseVersion + " does not follow from trusted version "
+                        + trustedVersion + ": " + message);
         this.trustedVersion = trustedVersion;
         this.baseVersion = baseVersion;
     }

@@ -47,8 +47,14 @@ import java.util.TreeMap;
  *     with the signatures collected so far
  * @param summary what the ceremony does, one line each
  */
-public record Bundle(int formatVersion, String gun, Operation operation, OffsetDateTime created,
-        Map<String, BaseFile> base, List<byte[]> rootChain, Map<String, Signed<? extends Metadata>> changes,
+public record Bundle(
+        int formatVersion,
+        String gun,
+        Operation operation,
+        OffsetDateTime created,
+        Map<String, BaseFile> base,
+        List<byte[]> rootChain,
+        Map<String, Signed<? extends Metadata>> changes,
         List<String> summary) {
     /** The {@code format} field: what kind of file this is. */
     public static final String FORMAT = "custody-ceremony-bundle";
@@ -116,7 +122,9 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
     /** Key IDs that have signed {@code role}'s new metadata so far (validity is checked by the verify methods). */
     public List<String> signedBy(String role) {
         Signed<? extends Metadata> s = changes.get(role);
-        return s == null ? List.of() : s.signatures().stream().map(Signature::keyId).toList();
+        return s == null
+                ? List.of()
+                : s.signatures().stream().map(Signature::keyId).toList();
     }
 
     /** The bundle file: canonical JSON (control characters, if any, escaped so that it can be read back). */
@@ -179,8 +187,8 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
         }
         int version = integer(o, "format_version");
         if (version != FORMAT_VERSION) {
-            throw new MalformedBundleException("format_version", "version " + version + " is not supported (only "
-                    + FORMAT_VERSION + ")");
+            throw new MalformedBundleException(
+                    "format_version", "version " + version + " is not supported (only " + FORMAT_VERSION + ")");
         }
         String gun = text(o, "gun");
         String opWord = text(o, "operation");
@@ -202,96 +210,105 @@ public record Bundle(int formatVersion, String gun, Operation operation, OffsetD
 
     /** {@code base}: each role's file as the bundle was prepared on, checked against its recorded hash and version. */
     private static Map<String, BaseFile> parseBase(ObjectNode o) throws TufException {
-    Map<String, BaseFile> base = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonNode> e : object(required(o, "base"), "base").properties()) {
-        String role = e.getKey();
-        String f = "base." + role;
-        ObjectNode b = object(e.getValue(), f);
-        byte[] file = base64(text(b, "file"), f + ".file");
-        if (file.length != integer(b, "length") || !sha256Hex(file).equals(text(b, "sha256"))) {
-            throw new BundleTamperedException(BundleTamperedException.Kind.BASE_HASH, role,
-                    "length or sha256 of the base file does not match the file in the bundle");
+        Map<String, BaseFile> base = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : object(required(o, "base"), "base").properties()) {
+            String role = e.getKey();
+            String f = "base." + role;
+            ObjectNode b = object(e.getValue(), f);
+            byte[] file = base64(text(b, "file"), f + ".file");
+            if (file.length != integer(b, "length") || !sha256Hex(file).equals(text(b, "sha256"))) {
+                throw new BundleTamperedException(
+                        BundleTamperedException.Kind.BASE_HASH,
+                        role,
+                        "length or sha256 of the base file does not match the file in the bundle");
+            }
+            int v = parseFile(file, role, f).version();
+            if (v != integer(b, "version")) {
+                throw new BundleTamperedException(
+                        BundleTamperedException.Kind.BASE_HASH,
+                        role,
+                        "base version field says " + integer(b, "version") + ", the file is version " + v);
+            }
+            base.put(role, new BaseFile(v, file));
         }
-        int v = parseFile(file, role, f).version();
-        if (v != integer(b, "version")) {
-            throw new BundleTamperedException(BundleTamperedException.Kind.BASE_HASH, role,
-                    "base version field says " + integer(b, "version") + ", the file is version " + v);
-        }
-        base.put(role, new BaseFile(v, file));
-    }
         return base;
     }
 
     /** {@code root_chain}: the roots between the trusted one and the base, oldest first (may be absent). */
     private static List<byte[]> parseChain(ObjectNode o) throws TufException {
-    List<byte[]> chain = new ArrayList<>();
-    JsonNode c = o.get("root_chain");
-    if (c != null) {
-        if (!c.isArray()) {
-            throw new MalformedBundleException("root_chain", "not an array");
-        }
-        for (JsonNode r : c) {
-            if (!r.isTextual()) {
-                throw new MalformedBundleException("root_chain", "not a base64 string");
+        List<byte[]> chain = new ArrayList<>();
+        JsonNode c = o.get("root_chain");
+        if (c != null) {
+            if (!c.isArray()) {
+                throw new MalformedBundleException("root_chain", "not an array");
             }
-            chain.add(base64(r.textValue(), "root_chain"));
+            for (JsonNode r : c) {
+                if (!r.isTextual()) {
+                    throw new MalformedBundleException("root_chain", "not a base64 string");
+                }
+                chain.add(base64(r.textValue(), "root_chain"));
+            }
         }
-    }
         return chain;
     }
 
     /** {@code new} with {@code signatures}: each changed role, checked against its recorded hash and version. */
     private static Map<String, Signed<? extends Metadata>> parseNew(ObjectNode o) throws TufException {
-    ObjectNode sigs = object(required(o, "signatures"), "signatures");
-    Map<String, Signed<? extends Metadata>> changes = new LinkedHashMap<>();
-    for (Map.Entry<String, JsonNode> e : object(required(o, "new"), "new").properties()) {
-        String role = e.getKey();
-        String f = "new." + role;
-        ObjectNode n = object(e.getValue(), f);
-        JsonNode signedNode = object(required(n, "signed"), f + ".signed");
-        byte[] canonical;
-        try {
-            canonical = CanonicalJson.encode(signedNode);
-        } catch (IllegalArgumentException ex) {
-            throw new MalformedBundleException(f + ".signed", ex.getMessage(), ex);
+        ObjectNode sigs = object(required(o, "signatures"), "signatures");
+        Map<String, Signed<? extends Metadata>> changes = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : object(required(o, "new"), "new").properties()) {
+            String role = e.getKey();
+            String f = "new." + role;
+            ObjectNode n = object(e.getValue(), f);
+            JsonNode signedNode = object(required(n, "signed"), f + ".signed");
+            byte[] canonical;
+            try {
+                canonical = CanonicalJson.encode(signedNode);
+            } catch (IllegalArgumentException ex) {
+                throw new MalformedBundleException(f + ".signed", ex.getMessage(), ex);
+            }
+            if (!sha256Hex(canonical).equals(text(n, "sha256"))) {
+                throw new BundleTamperedException(
+                        BundleTamperedException.Kind.NEW_HASH,
+                        role,
+                        "sha256 of the new metadata does not match its canonical bytes");
+            }
+            ObjectNode file = CanonicalJson.object();
+            file.set("signed", signedNode);
+            JsonNode roleSigs = sigs.get(role);
+            file.set("signatures", roleSigs == null ? CanonicalJson.nodes().arrayNode() : roleSigs);
+            Signed<? extends Metadata> s =
+                    parseFile(CanonicalJson.escapeControlCharacters(CanonicalJson.encode(file)), role, f);
+            if (s.version() != integer(n, "version")) {
+                throw new BundleTamperedException(
+                        BundleTamperedException.Kind.NEW_HASH,
+                        role,
+                        "new version field says " + integer(n, "version") + ", the metadata is version " + s.version());
+            }
+            changes.put(role, s);
         }
-        if (!sha256Hex(canonical).equals(text(n, "sha256"))) {
-            throw new BundleTamperedException(BundleTamperedException.Kind.NEW_HASH, role,
-                    "sha256 of the new metadata does not match its canonical bytes");
+        for (Map.Entry<String, JsonNode> e : sigs.properties()) {
+            if (!changes.containsKey(e.getKey())) {
+                throw new MalformedBundleException(
+                        "signatures." + e.getKey(), "signatures for a role with no new metadata");
+            }
         }
-        ObjectNode file = CanonicalJson.object();
-        file.set("signed", signedNode);
-        JsonNode roleSigs = sigs.get(role);
-        file.set("signatures", roleSigs == null ? CanonicalJson.nodes().arrayNode() : roleSigs);
-        Signed<? extends Metadata> s = parseFile(CanonicalJson.escapeControlCharacters(CanonicalJson.encode(file)),
-                role, f);
-        if (s.version() != integer(n, "version")) {
-            throw new BundleTamperedException(BundleTamperedException.Kind.NEW_HASH, role,
-                    "new version field says " + integer(n, "version") + ", the metadata is version " + s.version());
-        }
-        changes.put(role, s);
-    }
-    for (Map.Entry<String, JsonNode> e : sigs.properties()) {
-        if (!changes.containsKey(e.getKey())) {
-            throw new MalformedBundleException("signatures." + e.getKey(), "signatures for a role with no new metadata");
-        }
-    }
         return changes;
     }
 
     /** {@code summary}: the lines a person reads before signing. */
     private static List<String> parseSummary(ObjectNode o) throws TufException {
-    List<String> summary = new ArrayList<>();
-    JsonNode s = required(o, "summary");
-    if (!s.isArray()) {
-        throw new MalformedBundleException("summary", "not an array of lines");
-    }
-    for (JsonNode line : s) {
-        if (!line.isTextual()) {
+        List<String> summary = new ArrayList<>();
+        JsonNode s = required(o, "summary");
+        if (!s.isArray()) {
             throw new MalformedBundleException("summary", "not an array of lines");
         }
-        summary.add(line.textValue());
-    }
+        for (JsonNode line : s) {
+            if (!line.isTextual()) {
+                throw new MalformedBundleException("summary", "not an array of lines");
+            }
+            summary.add(line.textValue());
+        }
         return summary;
     }
 

@@ -27,8 +27,12 @@ public final class BundleTamperedException extends TufException {
     private final String role;
 
     public BundleTamperedException(Kind kind, String role, String message) {
-        super(ErrorCode.CEREMONY_BUNDLE_TAMPERED, role, "ceremony bundle refused (" + kind.name().toLowerCase(java.util.Locale.ROOT)
-                .replace('_', ' ') + (role == null ? "" : ", " + role) + "): " + message);
+        super(
+                ErrorCode.CEREMONY_BUNDLE_TAMPERED,
+                role,
+                "ceremony bundle refused ("
+                        + kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                        + (role == null ? "" : ", " + role) + "): " + message);
         this.kind = kind;
         this.role = role;
     }

@@ -4,8 +4,8 @@ import dev.custody.tuf.MalformedMetadataException;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.ceremony.BundleTamperedException.Kind;
-import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.MetaType;
+import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signature;
@@ -51,8 +51,7 @@ import java.util.Optional;
  * <p>Nothing here does I/O; the time comes from the injected {@link Clock}.
  */
 public final class Ceremony {
-    private Ceremony() {
-    }
+    private Ceremony() {}
 
     /** Edits a prepared ceremony applies to the repository. */
     @FunctionalInterface
@@ -74,15 +73,16 @@ public final class Ceremony {
         edit.apply(editor);
         Map<String, Signed<? extends Metadata>> unsigned = editor.buildUnsigned();
         if (!unsigned.keySet().equals(Plan.roles(op))) {
-            throw new IllegalArgumentException(op.word() + " signs " + Plan.roles(op) + ", the edit changes "
-                    + unsigned.keySet());
+            throw new IllegalArgumentException(
+                    op.word() + " signs " + Plan.roles(op) + ", the edit changes " + unsigned.keySet());
         }
         Signed<Root> baseRoot = current.root();
         Signed<Targets> baseTargets = op == Operation.ROTATE_TARGETS
                 ? current.targetsRole("targets").orElseThrow(() -> new IllegalArgumentException("no targets to rotate"))
                 : null;
         Signed<Root> newRoot = cast(unsigned.get("root"), Root.class);
-        Signed<Targets> newTargets = unsigned.containsKey("targets") ? cast(unsigned.get("targets"), Targets.class) : null;
+        Signed<Targets> newTargets =
+                unsigned.containsKey("targets") ? cast(unsigned.get("targets"), Targets.class) : null;
         try {
             Plan.check(op, baseRoot, baseTargets, newRoot, newTargets);
         } catch (BundleTamperedException e) {
@@ -93,32 +93,42 @@ public final class Ceremony {
         if (baseTargets != null) {
             base.put("targets", new Bundle.BaseFile(baseTargets.version(), baseTargets.toBytes()));
         }
-        return new Bundle(Bundle.FORMAT_VERSION, current.gun(), op, now(clock), base, rootChain, unsigned,
+        return new Bundle(
+                Bundle.FORMAT_VERSION,
+                current.gun(),
+                op,
+                now(clock),
+                base,
+                rootChain,
+                unsigned,
                 Plan.summary(current.gun(), op, baseRoot, baseTargets, newRoot, newTargets));
     }
 
     /** {@code rotate-root}: the root role becomes {@code newRootKeys} with {@code threshold}. */
-    public static Bundle prepareRotateRoot(Repository current, List<TufKey> newRootKeys, int threshold,
-            List<byte[]> rootChain, Clock clock) throws TufException {
+    public static Bundle prepareRotateRoot(
+            Repository current, List<TufKey> newRootKeys, int threshold, List<byte[]> rootChain, Clock clock)
+            throws TufException {
         return prepare(current, Operation.ROTATE_ROOT, e -> e.rotateRootKeys(newRootKeys, threshold), rootChain, clock);
     }
 
     /** {@code rotate-root} replacing one (lost) root key, threshold kept. */
-    public static Bundle prepareReplaceRootKey(Repository current, String lostKeyId, TufKey newKey,
-            List<byte[]> rootChain, Clock clock) throws TufException {
+    public static Bundle prepareReplaceRootKey(
+            Repository current, String lostKeyId, TufKey newKey, List<byte[]> rootChain, Clock clock)
+            throws TufException {
         return prepare(current, Operation.ROTATE_ROOT, e -> e.replaceRootKey(lostKeyId, newKey), rootChain, clock);
     }
 
     /** {@code rotate-targets}: a new targets key; targets is re-signed with it at publish (online key). */
-    public static Bundle prepareRotateTargets(Repository current, TufKey newTargetsKey, List<byte[]> rootChain,
-            Clock clock) throws TufException {
+    public static Bundle prepareRotateTargets(
+            Repository current, TufKey newTargetsKey, List<byte[]> rootChain, Clock clock) throws TufException {
         return prepare(current, Operation.ROTATE_TARGETS, e -> e.rotateKey("targets", newTargetsKey), rootChain, clock);
     }
 
     /** {@code rotate-snapshot}: a new snapshot key (a local one, or the server's from {@code ServerKeys.rotate}). */
-    public static Bundle prepareRotateSnapshot(Repository current, TufKey newSnapshotKey, List<byte[]> rootChain,
-            Clock clock) throws TufException {
-        return prepare(current, Operation.ROTATE_SNAPSHOT, e -> e.rotateKey("snapshot", newSnapshotKey), rootChain, clock);
+    public static Bundle prepareRotateSnapshot(
+            Repository current, TufKey newSnapshotKey, List<byte[]> rootChain, Clock clock) throws TufException {
+        return prepare(
+                current, Operation.ROTATE_SNAPSHOT, e -> e.rotateKey("snapshot", newSnapshotKey), rootChain, clock);
     }
 
     /** {@code resign-root}: the same root, version + 1, valid for {@code validity} from now. */
@@ -136,17 +146,31 @@ public final class Ceremony {
      *
      * @throws IllegalArgumentException if the keys do not make a valid root (e.g. a root key is no certificate)
      */
-    public static Bundle prepareInit(String gun, List<TufKey> rootKeys, int rootThreshold, TufKey targetsKey,
-            TufKey snapshotKey, TufKey timestampKey, Clock clock) {
-        RepoEditor editor = RepoEditor.create(gun, rootKeys, rootThreshold, targetsKey, snapshotKey, timestampKey, clock);
+    public static Bundle prepareInit(
+            String gun,
+            List<TufKey> rootKeys,
+            int rootThreshold,
+            TufKey targetsKey,
+            TufKey snapshotKey,
+            TufKey timestampKey,
+            Clock clock) {
+        RepoEditor editor =
+                RepoEditor.create(gun, rootKeys, rootThreshold, targetsKey, snapshotKey, timestampKey, clock);
         Signed<Root> newRoot = cast(editor.buildUnsigned().get("root"), Root.class);
         try {
             Plan.checkInit(newRoot);
         } catch (BundleTamperedException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        return new Bundle(Bundle.FORMAT_VERSION, gun, Operation.INIT, now(clock), Map.of(), List.of(),
-                Map.of("root", newRoot), Plan.initSummary(gun, newRoot));
+        return new Bundle(
+                Bundle.FORMAT_VERSION,
+                gun,
+                Operation.INIT,
+                now(clock),
+                Map.of(),
+                List.of(),
+                Map.of("root", newRoot),
+                Plan.initSummary(gun, newRoot));
     }
 
     /**
@@ -174,51 +198,70 @@ public final class Ceremony {
         TrustedMetadata check = TrustedMetadata.fromTrustedRoot(bundle.gun(), root.toBytes(), TrustPinning.TOFU, clock);
         check.checkRootFresh();
         Root r = root.signed();
-        RepoEditor editor = RepoEditor.create(bundle.gun(), List.copyOf(r.keysOf("root").values()),
-                r.role("root").threshold(), only(r, "targets"), only(r, "snapshot"), only(r, "timestamp"), clock);
+        RepoEditor editor = RepoEditor.create(
+                bundle.gun(),
+                List.copyOf(r.keysOf("root").values()),
+                r.role("root").threshold(),
+                only(r, "targets"),
+                only(r, "snapshot"),
+                only(r, "timestamp"),
+                clock);
         return editor.buildPublish(ring, Map.of("root", root));
     }
 
     private static TufKey only(Root r, String role) throws BundleTamperedException {
         if (r.role(role).keyIds().size() != 1) {
-            throw new BundleTamperedException(Kind.PLAN, "root", "init makes one " + role + " key, the root lists "
-                    + r.role(role).keyIds().size());
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    "root",
+                    "init makes one " + role + " key, the root lists "
+                            + r.role(role).keyIds().size());
         }
         return r.keysOf(role).values().iterator().next();
     }
 
     private static Map<String, List<TufKey>> checkInitContents(Bundle bundle, Clock clock) throws TufException {
         if (bundle.operation() != Operation.INIT) {
-            throw new BundleTamperedException(Kind.PLAN, null, bundle.operation().word() + " is not an init bundle");
+            throw new BundleTamperedException(
+                    Kind.PLAN, null, bundle.operation().word() + " is not an init bundle");
         }
         if (!bundle.base().isEmpty() || !bundle.rootChain().isEmpty()) {
             throw new BundleTamperedException(Kind.PLAN, null, "an init bundle has no base and no root chain");
         }
         if (!bundle.changes().keySet().equals(Plan.roles(Operation.INIT))) {
-            throw new BundleTamperedException(Kind.PLAN, null, "init signs " + Plan.roles(Operation.INIT)
-                    + ", the bundle has " + bundle.changes().keySet());
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    null,
+                    "init signs " + Plan.roles(Operation.INIT) + ", the bundle has "
+                            + bundle.changes().keySet());
         }
         Signed<Root> newRoot = cast(bundle.changes().get("root"), Root.class);
         Plan.checkInit(newRoot);
         if (!newRoot.signed().expires().isAfter(now(clock))) {
-            throw new BundleTamperedException(Kind.PLAN, "root", "the new root expires " + newRoot.signed().expires()
-                    + ", which is not after now");
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    "root",
+                    "the new root expires " + newRoot.signed().expires() + ", which is not after now");
         }
         List<String> expected = Plan.initSummary(bundle.gun(), newRoot);
         if (!expected.equals(bundle.summary())) {
-            throw new BundleTamperedException(Kind.SUMMARY, null,
+            throw new BundleTamperedException(
+                    Kind.SUMMARY,
+                    null,
                     "the summary does not describe the new metadata; it should read: " + String.join(" | ", expected));
         }
         Map<String, TufKey> rootKeys = newRoot.signed().keysOf("root");
         for (Signature sig : newRoot.signatures()) {
             TufKey k = rootKeys.get(sig.keyId());
             if (k == null) {
-                throw new BundleTamperedException(Kind.SIGNATURE, "root", "signature by " + sig.keyId()
-                        + ", which is not a root key of the new root");
+                throw new BundleTamperedException(
+                        Kind.SIGNATURE,
+                        "root",
+                        "signature by " + sig.keyId() + ", which is not a root key of the new root");
             }
             if (!SignatureVerifier.verify(k, sig, newRoot.canonical(), "root")) {
-                throw new BundleTamperedException(Kind.SIGNATURE, "root", "signature by " + sig.keyId()
-                        + " does not verify over the new root");
+                throw new BundleTamperedException(
+                        Kind.SIGNATURE, "root", "signature by " + sig.keyId() + " does not verify over the new root");
             }
         }
         return Map.of("root", List.copyOf(rootKeys.values()));
@@ -277,7 +320,8 @@ public final class Ceremony {
                 ring.find(k).ifPresent(signers::add);
             }
             if (!signers.isEmpty()) {
-                out = out.withChange(e.getKey(), Signing.addSignatures(out.changes().get(e.getKey()), signers));
+                out = out.withChange(
+                        e.getKey(), Signing.addSignatures(out.changes().get(e.getKey()), signers));
             }
         }
         return out;
@@ -309,7 +353,8 @@ public final class Ceremony {
         Signed<Root> baseRoot = baseRoot(bundle, clock);
         if (current.root().version() != baseRoot.version()
                 || !Arrays.equals(current.root().canonical(), baseRoot.canonical())) {
-            throw new ServerMovedException("root", baseRoot.version(), current.root().version());
+            throw new ServerMovedException(
+                    "root", baseRoot.version(), current.root().version());
         }
         Signed<Targets> baseTargets = baseTargets(bundle, baseRoot);
         if (baseTargets != null) {
@@ -329,20 +374,25 @@ public final class Ceremony {
                         ring.find(k).ifPresent(signers::add);
                     }
                 }
-                signed = signed.withChange(role, Signing.addSignatures(signed.changes().get(role), signers));
+                signed = signed.withChange(
+                        role, Signing.addSignatures(signed.changes().get(role), signers));
             }
         }
         // TUF 5.3.4 as a client holding the current root will check it: threshold of the old and of the new root keys
         Signed<Root> newRoot = cast(signed.changes().get("root"), Root.class);
-        TrustedMetadata check = TrustedMetadata.fromTrustedRoot(current.gun(), current.root().toBytes(),
-                TrustPinning.TOFU, clock);
+        TrustedMetadata check =
+                TrustedMetadata.fromTrustedRoot(current.gun(), current.root().toBytes(), TrustPinning.TOFU, clock);
         check.updateRoot(newRoot.toBytes());
         check.checkRootFresh();
         for (Map.Entry<String, Signed<? extends Metadata>> e : signed.changes().entrySet()) {
             if (!"root".equals(e.getKey())) {
                 Root r = newRoot.signed();
-                SignatureVerifier.verifyThreshold(e.getKey(), e.getValue().canonical(), e.getValue().signatures(),
-                        r.keysOf(e.getKey()), r.role(e.getKey()).threshold());
+                SignatureVerifier.verifyThreshold(
+                        e.getKey(),
+                        e.getValue().canonical(),
+                        e.getValue().signatures(),
+                        r.keysOf(e.getKey()),
+                        r.role(e.getKey()).threshold());
             }
         }
         RepoEditor editor = RepoEditor.load(current, clock);
@@ -355,28 +405,38 @@ public final class Ceremony {
     /**
      * Plan, expiry, summary and existing signatures; returns role → the keys whose signatures count.
      */
-    private static Map<String, List<TufKey>> checkContents(Bundle bundle, Signed<Root> baseRoot,
-            Signed<Targets> baseTargets, Clock clock) throws TufException {
+    private static Map<String, List<TufKey>> checkContents(
+            Bundle bundle, Signed<Root> baseRoot, Signed<Targets> baseTargets, Clock clock) throws TufException {
         if (!bundle.changes().keySet().equals(Plan.roles(bundle.operation()))) {
-            throw new BundleTamperedException(Kind.PLAN, null, bundle.operation().word() + " signs "
-                    + Plan.roles(bundle.operation()) + ", the bundle has " + bundle.changes().keySet());
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    null,
+                    bundle.operation().word() + " signs " + Plan.roles(bundle.operation()) + ", the bundle has "
+                            + bundle.changes().keySet());
         }
         Signed<Root> newRoot = cast(bundle.changes().get("root"), Root.class);
-        Signed<Targets> newTargets = bundle.changes().containsKey("targets")
-                ? cast(bundle.changes().get("targets"), Targets.class) : null;
+        Signed<Targets> newTargets =
+                bundle.changes().containsKey("targets") ? cast(bundle.changes().get("targets"), Targets.class) : null;
         Plan.check(bundle.operation(), baseRoot, baseTargets, newRoot, newTargets);
         OffsetDateTime now = now(clock);
         if (!newRoot.signed().expires().isAfter(now)) {
-            throw new BundleTamperedException(Kind.PLAN, "root", "the new root expires " + newRoot.signed().expires()
-                    + ", which is not after now");
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    "root",
+                    "the new root expires " + newRoot.signed().expires() + ", which is not after now");
         }
         if (newTargets != null && !newTargets.signed().expires().isAfter(now)) {
-            throw new BundleTamperedException(Kind.PLAN, "targets", "the new targets expires "
-                    + newTargets.signed().expires() + ", which is not after now");
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    "targets",
+                    "the new targets expires " + newTargets.signed().expires() + ", which is not after now");
         }
-        List<String> expected = Plan.summary(bundle.gun(), bundle.operation(), baseRoot, baseTargets, newRoot, newTargets);
+        List<String> expected =
+                Plan.summary(bundle.gun(), bundle.operation(), baseRoot, baseTargets, newRoot, newTargets);
         if (!expected.equals(bundle.summary())) {
-            throw new BundleTamperedException(Kind.SUMMARY, null,
+            throw new BundleTamperedException(
+                    Kind.SUMMARY,
+                    null,
                     "the summary does not describe the new metadata; it should read: " + String.join(" | ", expected));
         }
         Map<String, List<TufKey>> keys = new LinkedHashMap<>();
@@ -393,12 +453,16 @@ public final class Ceremony {
             for (Signature sig : e.getValue().signatures()) {
                 TufKey k = allowed.get(sig.keyId());
                 if (k == null) {
-                    throw new BundleTamperedException(Kind.SIGNATURE, role, "signature by " + sig.keyId()
-                            + ", which is not a key that signs " + role + " here");
+                    throw new BundleTamperedException(
+                            Kind.SIGNATURE,
+                            role,
+                            "signature by " + sig.keyId() + ", which is not a key that signs " + role + " here");
                 }
                 if (!SignatureVerifier.verify(k, sig, e.getValue().canonical(), role)) {
-                    throw new BundleTamperedException(Kind.SIGNATURE, role, "signature by " + sig.keyId()
-                            + " does not verify over the new " + role);
+                    throw new BundleTamperedException(
+                            Kind.SIGNATURE,
+                            role,
+                            "signature by " + sig.keyId() + " does not verify over the new " + role);
                 }
             }
         }
@@ -407,14 +471,18 @@ public final class Ceremony {
 
     private static void refuseInit(Bundle bundle) throws BundleTamperedException {
         if (bundle.operation() == Operation.INIT) {
-            throw new BundleTamperedException(Kind.PLAN, "root", "an init bundle starts " + bundle.gun()
-                    + " and builds on no existing repository (verifyInitForSigning / verifyInitForPublish)");
+            throw new BundleTamperedException(
+                    Kind.PLAN,
+                    "root",
+                    "an init bundle starts " + bundle.gun()
+                            + " and builds on no existing repository (verifyInitForSigning / verifyInitForPublish)");
         }
     }
 
     /** Root by root from the trusted one through the bundle's chain to its base (TUF 5.3 for each step). */
-    private static void walkChain(Bundle bundle, String gun, Signed<Root> trustedRoot, Signed<Root> baseRoot,
-            Clock clock) throws TufException {
+    private static void walkChain(
+            Bundle bundle, String gun, Signed<Root> trustedRoot, Signed<Root> baseRoot, Clock clock)
+            throws TufException {
         int tv = trustedRoot.version();
         int bv = baseRoot.version();
         Map<Integer, byte[]> byVersion = new LinkedHashMap<>();
@@ -429,13 +497,18 @@ public final class Ceremony {
         for (int v = tv + 1; v < bv; v++) {
             byte[] r = byVersion.get(v);
             if (r == null) {
-                throw new BaseMismatchException("root", tv, bv, "the bundle's root chain lacks version " + v
-                        + "; prepare it with the roots from version " + (tv + 1));
+                throw new BaseMismatchException(
+                        "root",
+                        tv,
+                        bv,
+                        "the bundle's root chain lacks version " + v + "; prepare it with the roots from version "
+                                + (tv + 1));
             }
             try {
                 walk.updateRoot(r);
             } catch (TufException e) {
-                throw new BaseMismatchException("root", tv, bv, "root version " + v + " of the chain: " + e.getMessage());
+                throw new BaseMismatchException(
+                        "root", tv, bv, "root version " + v + " of the chain: " + e.getMessage());
             }
         }
         try {
@@ -463,7 +536,11 @@ public final class Ceremony {
         }
         Signed<Targets> t = Signed.parse(f.file(), "targets", MetaType.TARGETS);
         Root r = baseRoot.signed();
-        SignatureVerifier.verifyThreshold("targets", t.canonical(), t.signatures(), r.keysOf("targets"),
+        SignatureVerifier.verifyThreshold(
+                "targets",
+                t.canonical(),
+                t.signatures(),
+                r.keysOf("targets"),
                 r.role("targets").threshold());
         return t;
     }

@@ -1,16 +1,16 @@
 package dev.custody.tuf.ceremony;
 
 import dev.custody.tuf.UnsupportedKeyTypeException;
+import dev.custody.tuf.canonical.CanonicalJson;
 import dev.custody.tuf.ceremony.BundleTamperedException.Kind;
-import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.GoTime;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.model.RoleKeys;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Targets;
 import dev.custody.tuf.model.TufKey;
-import dev.custody.tuf.canonical.CanonicalJson;
 import java.security.cert.X509Certificate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -29,8 +29,7 @@ import java.util.stream.Collectors;
  * metadata alone, so the online and the offline side derive the same and a changed bundle is noticed.
  */
 final class Plan {
-    private Plan() {
-    }
+    private Plan() {}
 
     /** The roles an operation signs anew. */
     static Set<String> roles(Operation op) {
@@ -52,8 +51,13 @@ final class Plan {
      * thresholds unchanged except the rotated role's, which must change; no key no role uses; for
      * {@link Operation#ROTATE_TARGETS}, targets unchanged but for version + 1 and expiry.
      */
-    static void check(Operation op, Signed<Root> baseRoot, Signed<Targets> baseTargets, Signed<Root> newRoot,
-            Signed<Targets> newTargets) throws BundleTamperedException {
+    static void check(
+            Operation op,
+            Signed<Root> baseRoot,
+            Signed<Targets> baseTargets,
+            Signed<Root> newRoot,
+            Signed<Targets> newTargets)
+            throws BundleTamperedException {
         if (op == Operation.INIT) {
             throw plan("root", "init starts a repository and has no base to check against");
         }
@@ -66,7 +70,10 @@ final class Plan {
             throw plan("root", "fields other than keys, roles, version and expiry changed");
         }
         if (!n.roles().keySet().equals(b.roles().keySet())) {
-            throw plan("root", "the set of roles changed: " + b.roles().keySet() + " → " + n.roles().keySet());
+            throw plan(
+                    "root",
+                    "the set of roles changed: " + b.roles().keySet() + " → "
+                            + n.roles().keySet());
         }
         String rotated = rotated(op);
         for (String role : b.roles().keySet()) {
@@ -78,7 +85,8 @@ final class Plan {
                 throw plan("root", op.word() + " may not change the " + role + " keys or threshold");
             }
         }
-        Set<String> used = n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
+        Set<String> used =
+                n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
         if (!used.equals(n.keys().keySet())) {
             throw plan("root", "the key list holds keys no role uses, or misses some");
         }
@@ -94,9 +102,11 @@ final class Plan {
             Targets bt = baseTargets.signed();
             Targets nt = newTargets.signed();
             if (nt.version() != bt.version() + 1) {
-                throw plan("targets", "new targets is version " + nt.version() + ", the base is version " + bt.version());
+                throw plan(
+                        "targets", "new targets is version " + nt.version() + ", the base is version " + bt.version());
             }
-            byte[] expected = CanonicalJson.encode(bt.withVersion(nt.version()).withExpires(nt.expires()).toJson());
+            byte[] expected = CanonicalJson.encode(
+                    bt.withVersion(nt.version()).withExpires(nt.expires()).toJson());
             if (!Arrays.equals(expected, newTargets.canonical())) {
                 throw plan("targets", "the targets content changed; rotate-targets only re-signs it");
             }
@@ -121,10 +131,14 @@ final class Plan {
         for (String role : Root.BASE_ROLES) {
             RoleKeys r = n.role(role);
             if (r.threshold() < 1 || r.threshold() > r.keyIds().size()) {
-                throw plan("root", role + " threshold " + r.threshold() + " of " + r.keyIds().size() + " keys");
+                throw plan(
+                        "root",
+                        role + " threshold " + r.threshold() + " of "
+                                + r.keyIds().size() + " keys");
             }
         }
-        Set<String> used = n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
+        Set<String> used =
+                n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
         if (!used.equals(n.keys().keySet())) {
             throw plan("root", "the key list holds keys no role uses, or misses some");
         }
@@ -160,8 +174,13 @@ final class Plan {
     }
 
     /** The summary lines: what changes, and whose signatures the new metadata needs. */
-    static List<String> summary(String gun, Operation op, Signed<Root> baseRoot, Signed<Targets> baseTargets,
-            Signed<Root> newRoot, Signed<Targets> newTargets) {
+    static List<String> summary(
+            String gun,
+            Operation op,
+            Signed<Root> baseRoot,
+            Signed<Targets> baseTargets,
+            Signed<Root> newRoot,
+            Signed<Targets> newTargets) {
         Root b = baseRoot.signed();
         Root n = newRoot.signed();
         List<String> out = new ArrayList<>();
@@ -173,13 +192,15 @@ final class Plan {
         }
         if (newTargets != null && baseTargets != null) {
             out.add("targets v" + baseTargets.version() + " → v" + newTargets.version() + "; content unchanged ("
-                    + newTargets.signed().targets().size() + " targets); expires " + GoTime.format(newTargets.signed().expires()));
+                    + newTargets.signed().targets().size() + " targets); expires "
+                    + GoTime.format(newTargets.signed().expires()));
         }
         for (TufKey k : n.keysOf("root").values()) {
             out.add(certificateLine(k, n));
         }
-        out.add("needs signatures: " + b.role("root").threshold() + " of the current root keys (" + ids(b.keysOf("root").keySet())
-                + ") and " + n.role("root").threshold() + " of the new root keys (" + ids(n.keysOf("root").keySet()) + ")");
+        out.add("needs signatures: " + b.role("root").threshold() + " of the current root keys ("
+                + ids(b.keysOf("root").keySet()) + ") and " + n.role("root").threshold() + " of the new root keys ("
+                + ids(n.keysOf("root").keySet()) + ")");
         if (newTargets != null) {
             out.add("needs signatures: " + n.role("targets").threshold() + " of the new targets keys ("
                     + ids(n.keysOf("targets").keySet()) + ")");
@@ -203,8 +224,10 @@ final class Plan {
         Set<String> kept = new TreeSet<>(after);
         kept.retainAll(new HashSet<>(before));
         return role + " keys: " + (removed.isEmpty() ? "" : "removed " + ids(removed) + "; ")
-                + (added.isEmpty() ? "" : "added " + ids(added) + "; ") + (kept.isEmpty() ? "" : "kept " + ids(kept) + "; ")
-                + "threshold " + threshold + " (was " + br.threshold() + " of " + br.keyIds().size() + ")";
+                + (added.isEmpty() ? "" : "added " + ids(added) + "; ")
+                + (kept.isEmpty() ? "" : "kept " + ids(kept) + "; ")
+                + "threshold " + threshold + " (was " + br.threshold() + " of "
+                + br.keyIds().size() + ")";
     }
 
     /**
@@ -218,7 +241,8 @@ final class Plan {
         }
         try {
             X509Certificate cert = PublicKeys.leafCertificate(key, "root");
-            OffsetDateTime notAfter = OffsetDateTime.ofInstant(cert.getNotAfter().toInstant(), ZoneOffset.UTC);
+            OffsetDateTime notAfter =
+                    OffsetDateTime.ofInstant(cert.getNotAfter().toInstant(), ZoneOffset.UTC);
             String line = "root key " + id + " certificate valid until " + GoTime.format(notAfter);
             return notAfter.isBefore(n.expires()) ? "WARNING: " + line + ", before the new root expires" : line;
         } catch (UnsupportedKeyTypeException e) {
@@ -228,8 +252,10 @@ final class Plan {
 
     /** Key IDs shortened for reading: the first 16 hex digits. */
     static String ids(Set<String> ids) {
-        return new TreeSet<>(ids).stream().map(id -> id.length() > 16 ? id.substring(0, 16) + "…" : id)
-                .collect(Collectors.joining(", "));
+        return new TreeSet<>(ids)
+                .stream()
+                        .map(id -> id.length() > 16 ? id.substring(0, 16) + "…" : id)
+                        .collect(Collectors.joining(", "));
     }
 
     private static BundleTamperedException plan(String role, String message) {

@@ -12,9 +12,12 @@ public final class ServerMovedException extends TufException {
     private final int serverVersion;
 
     public ServerMovedException(String role, int baseVersion, int serverVersion) {
-        super(ErrorCode.CEREMONY_SERVER_MOVED, role, role + " on the server is version " + serverVersion
-                + (serverVersion == baseVersion ? " with other contents than" : " instead of")
-                + " the version " + baseVersion + " the ceremony bundle was prepared on; prepare it again");
+        super(
+                ErrorCode.CEREMONY_SERVER_MOVED,
+                role,
+                role + " on the server is version " + serverVersion
+                        + (serverVersion == baseVersion ? " with other contents than" : " instead of")
+                        + " the version " + baseVersion + " the ceremony bundle was prepared on; prepare it again");
         this.baseVersion = baseVersion;
         this.serverVersion = serverVersion;
     }

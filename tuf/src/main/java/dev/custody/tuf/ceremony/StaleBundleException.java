@@ -12,8 +12,11 @@ public final class StaleBundleException extends TufException {
     private final int baseVersion;
 
     public StaleBundleException(String role, int trustedVersion, int baseVersion) {
-        super(ErrorCode.CEREMONY_STALE_BASE, role, "ceremony bundle builds on " + role + " version " + baseVersion
-                + " but version " + trustedVersion + " is already trusted here; prepare the bundle again");
+        super(
+                ErrorCode.CEREMONY_STALE_BASE,
+                role,
+                "ceremony bundle builds on " + role + " version " + baseVersion + " but version " + trustedVersion
+                        + " is already trusted here; prepare the bundle again");
         this.trustedVersion = trustedVersion;
         this.baseVersion = baseVersion;
     }

@@ -9,8 +9,7 @@ public final class WrongGunException extends TufException {
     private final String bundleGun;
 
     public WrongGunException(String expectedGun, String bundleGun) {
-        super(ErrorCode.CEREMONY_WRONG_GUN, null,
-                "ceremony bundle is for " + bundleGun + ", not for " + expectedGun);
+        super(ErrorCode.CEREMONY_WRONG_GUN, null, "ceremony bundle is for " + bundleGun + ", not for " + expectedGun);
         this.expectedGun = expectedGun;
         this.bundleGun = bundleGun;
     }

@@ -24,8 +24,7 @@ import java.util.List;
 public final class PublicKeys {
     private static final byte[] ED25519_SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
-    private PublicKeys() {
-    }
+    private PublicKeys() {}
 
     /** A TUF key for an EC or Ed25519 public key: {@code ecdsa} (SPKI DER) or {@code ed25519} (raw). */
     public static TufKey toTufKey(PublicKey key) {
@@ -57,8 +56,10 @@ public final class PublicKeys {
     public static PublicKey toPublicKey(TufKey key, String role) throws UnsupportedKeyTypeException {
         try {
             return switch (key.keyType()) {
-                case KeyTypes.ECDSA -> KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(key.publicValue()));
-                case KeyTypes.RSA -> KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(key.publicValue()));
+                case KeyTypes.ECDSA ->
+                    KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(key.publicValue()));
+                case KeyTypes.RSA ->
+                    KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(key.publicValue()));
                 case KeyTypes.ED25519 -> {
                     byte[] raw = key.publicValue();
                     if (raw.length != 32) {
@@ -68,11 +69,13 @@ public final class PublicKeys {
                     System.arraycopy(raw, 0, spki, ED25519_SPKI_PREFIX.length, 32);
                     yield KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
                 }
-                case KeyTypes.ECDSA_X509, KeyTypes.RSA_X509 -> leafCertificate(key, role).getPublicKey();
+                case KeyTypes.ECDSA_X509, KeyTypes.RSA_X509 ->
+                    leafCertificate(key, role).getPublicKey();
                 default -> throw new UnsupportedKeyTypeException(role, key.id(), key.keyType());
             };
         } catch (GeneralSecurityException e) {
-            throw new UnsupportedKeyTypeException(role, key.id(), key.keyType() + " (undecodable: " + e.getMessage() + ")");
+            throw new UnsupportedKeyTypeException(
+                    role, key.id(), key.keyType() + " (undecodable: " + e.getMessage() + ")");
         }
     }
 
@@ -88,7 +91,8 @@ public final class PublicKeys {
             }
             return certs.get(0);
         } catch (CertificateException e) {
-            throw new UnsupportedKeyTypeException(role, key.id(), key.keyType() + " (bad certificate: " + e.getMessage() + ")");
+            throw new UnsupportedKeyTypeException(
+                    role, key.id(), key.keyType() + " (bad certificate: " + e.getMessage() + ")");
         }
     }
 
@@ -103,7 +107,10 @@ public final class PublicKeys {
             return key.id();
         }
         X509Certificate cert = leafCertificate(key, null);
-        return new TufKey(KeyTypes.withoutCertificate(key.keyType()), cert.getPublicKey().getEncoded()).id();
+        return new TufKey(
+                        KeyTypes.withoutCertificate(key.keyType()),
+                        cert.getPublicKey().getEncoded())
+                .id();
     }
 
     /** Certificates in PEM text (other blocks are skipped). */
@@ -112,8 +119,7 @@ public final class PublicKeys {
     }
 
     static final class Certificates {
-        private Certificates() {
-        }
+        private Certificates() {}
 
         static List<X509Certificate> parsePem(byte[] pem) throws CertificateException {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
@@ -126,7 +132,8 @@ public final class PublicKeys {
 
         static byte[] toPem(X509Certificate cert) {
             try {
-                String b64 = java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded());
+                String b64 =
+                        java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded());
                 return ("-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n")
                         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             } catch (java.security.cert.CertificateEncodingException e) {

@@ -49,8 +49,7 @@ public final class RootCertificates {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private RootCertificates() {
-    }
+    private RootCertificates() {}
 
     public static X509Certificate create(Signer signer, String gun, Clock clock) throws SigningException {
         Instant start = clock.instant().truncatedTo(ChronoUnit.SECONDS);
@@ -65,11 +64,16 @@ public final class RootCertificates {
         }
         X500Name name = commonName(gun);
         BigInteger serial = new BigInteger(128, RANDOM);
-        X509v3CertificateBuilder b = new X509v3CertificateBuilder(name, serial, Date.from(notBefore),
-                Date.from(notAfter), name, SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()));
+        X509v3CertificateBuilder b = new X509v3CertificateBuilder(
+                name,
+                serial,
+                Date.from(notBefore),
+                Date.from(notAfter),
+                name,
+                SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()));
         try {
-            b.addExtension(Extension.keyUsage, true,
-                    new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+            b.addExtension(
+                    Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_codeSigning));
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         } catch (CertIOException e) {
@@ -111,7 +115,8 @@ public final class RootCertificates {
     }
 
     private static X500Name commonName(String gun) {
-        ASN1Encodable value = DERPrintableString.isPrintableString(gun) ? new DERPrintableString(gun) : new DERUTF8String(gun);
+        ASN1Encodable value =
+                DERPrintableString.isPrintableString(gun) ? new DERPrintableString(gun) : new DERUTF8String(gun);
         return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, value).build();
     }
 
@@ -126,7 +131,8 @@ public final class RootCertificates {
 
     /** A BouncyCastle ContentSigner over a {@link Signer}: raw r‖s from the token, DER for X.509. */
     private static final class TokenContentSigner implements ContentSigner {
-        private static final AlgorithmIdentifier ECDSA_SHA256 = new AlgorithmIdentifier(X9ObjectIdentifiers.ecdsa_with_SHA256);
+        private static final AlgorithmIdentifier ECDSA_SHA256 =
+                new AlgorithmIdentifier(X9ObjectIdentifiers.ecdsa_with_SHA256);
         private final Signer signer;
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 

@@ -16,8 +16,13 @@ import java.util.regex.Pattern;
  * matches them as prefixes of the hex SHA-256 of the target path. Either list is null when absent
  * (Notary omits an empty {@code paths}).
  */
-public record DelegatedRole(String name, List<String> keyIds, int threshold, List<String> paths,
-        List<String> pathHashPrefixes, Map<String, JsonNode> extra) {
+public record DelegatedRole(
+        String name,
+        List<String> keyIds,
+        int threshold,
+        List<String> paths,
+        List<String> pathHashPrefixes,
+        Map<String, JsonNode> extra) {
     private static final Set<String> KNOWN = Set.of("name", "keyids", "threshold", "paths", "path_hash_prefixes");
     /** Notary's {@code IsDelegation}: {@code targets/…}, {@code [-a-z0-9_/]}, clean, under 256 characters. */
     private static final Pattern NAME = Pattern.compile("targets(/[-a-z0-9_]+)+");
@@ -54,8 +59,8 @@ public record DelegatedRole(String name, List<String> keyIds, int threshold, Lis
             }
         }
         if (pathHashPrefixes != null && !pathHashPrefixes.isEmpty()) {
-            String h = HexFormat.of().formatHex(FileMeta.digest("SHA-256",
-                    target.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            String h = HexFormat.of()
+                    .formatHex(FileMeta.digest("SHA-256", target.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             for (String p : pathHashPrefixes) {
                 if (h.startsWith(p)) {
                     return true;
@@ -91,8 +96,12 @@ public record DelegatedRole(String name, List<String> keyIds, int threshold, Lis
         ObjectNode o = Json.object(n, "delegated role", role);
         JsonNode p = o.get("paths");
         JsonNode h = o.get("path_hash_prefixes");
-        return new DelegatedRole(Json.text(o, "name", role), Json.strings(Json.required(o, "keyids", role), "keyids", role),
-                Json.int32(o, "threshold", role), p == null ? null : Json.strings(p, "paths", role),
-                h == null ? null : Json.strings(h, "path_hash_prefixes", role), Json.extras(o, KNOWN));
+        return new DelegatedRole(
+                Json.text(o, "name", role),
+                Json.strings(Json.required(o, "keyids", role), "keyids", role),
+                Json.int32(o, "threshold", role),
+                p == null ? null : Json.strings(p, "paths", role),
+                h == null ? null : Json.strings(h, "path_hash_prefixes", role),
+                Json.extras(o, KNOWN));
     }
 }

@@ -32,8 +32,11 @@ public record FileMeta(long length, Map<String, String> hashes, JsonNode custom,
 
     /** Length, SHA-256 and SHA-512 of {@code data}, as {@code notary add} records a file. */
     public static FileMeta of(byte[] data) {
-        return new FileMeta(data.length, Map.of("sha256", b64(digest("SHA-256", data)),
-                "sha512", b64(digest("SHA-512", data))), null, Map.of());
+        return new FileMeta(
+                data.length,
+                Map.of("sha256", b64(digest("SHA-256", data)), "sha512", b64(digest("SHA-512", data))),
+                null,
+                Map.of());
     }
 
     /** A target known by digest only, as {@code notary addhash} records it. */

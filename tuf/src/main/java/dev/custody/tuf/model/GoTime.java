@@ -12,12 +12,13 @@ import java.time.format.DateTimeFormatter;
 public final class GoTime {
     private static final DateTimeFormatter BASE = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
 
-    private GoTime() {
-    }
+    private GoTime() {}
 
     public static OffsetDateTime parse(String text) {
         // Go's RFC 3339 layout requires seconds; ISO_OFFSET_DATE_TIME alone would accept "hh:mmZ".
-        if (text.length() < 20 || text.charAt(10) != 'T' || text.charAt(16) != ':'
+        if (text.length() < 20
+                || text.charAt(10) != 'T'
+                || text.charAt(16) != ':'
                 || ".Z+-".indexOf(text.charAt(19)) < 0) {
             throw new IllegalArgumentException("not RFC 3339: " + text);
         }

@@ -16,8 +16,7 @@ import java.util.TreeMap;
 
 /** Field access for the model: every missing or mistyped field becomes a {@link MalformedMetadataException}. */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static ObjectNode object(JsonNode n, String what, String role) throws MalformedMetadataException {
         if (n == null || !n.isObject()) {

@@ -15,8 +15,7 @@ public final class KeyTypes {
     public static final String METHOD_RSAPSS = "rsapss";
     public static final String METHOD_RSAPKCS1V15 = "rsapkcs1v15";
 
-    private KeyTypes() {
-    }
+    private KeyTypes() {}
 
     public static boolean isSupported(String keyType) {
         return switch (keyType) {

@@ -16,11 +16,9 @@ final class MetaListing {
     static final Set<String> KNOWN = Set.of("_type", "version", "expires", "meta");
 
     /** The parsed common fields; the record's factory builds the typed record from them. */
-    record Parts(int version, OffsetDateTime expires, Map<String, FileMeta> meta, Map<String, JsonNode> extra) {
-    }
+    record Parts(int version, OffsetDateTime expires, Map<String, FileMeta> meta, Map<String, JsonNode> extra) {}
 
-    private MetaListing() {
-    }
+    private MetaListing() {}
 
     static Parts parse(JsonNode n, String role) throws MalformedMetadataException {
         ObjectNode o = Json.object(n, "signed", role);
@@ -36,8 +34,8 @@ final class MetaListing {
         return new Parts(version, Json.time(o, "expires", role), meta, Json.extras(o, KNOWN));
     }
 
-    static ObjectNode toJson(String type, int version, OffsetDateTime expires, Map<String, FileMeta> meta,
-                             Map<String, JsonNode> extra) {
+    static ObjectNode toJson(
+            String type, int version, OffsetDateTime expires, Map<String, FileMeta> meta, Map<String, JsonNode> extra) {
         ObjectNode o = Json.withExtras(extra);
         o.put("_type", type);
         o.put("expires", GoTime.format(expires));

@@ -13,7 +13,8 @@ public final class MetaType<T extends Metadata> {
     public static final MetaType<Root> ROOT = new MetaType<>(Root.TYPE, Root.class, Root::fromJson);
     public static final MetaType<Targets> TARGETS = new MetaType<>(Targets.TYPE, Targets.class, Targets::fromJson);
     public static final MetaType<Snapshot> SNAPSHOT = new MetaType<>(Snapshot.TYPE, Snapshot.class, Snapshot::fromJson);
-    public static final MetaType<Timestamp> TIMESTAMP = new MetaType<>(Timestamp.TYPE, Timestamp.class, Timestamp::fromJson);
+    public static final MetaType<Timestamp> TIMESTAMP =
+            new MetaType<>(Timestamp.TYPE, Timestamp.class, Timestamp::fromJson);
 
     private final String type;
     private final Class<T> javaType;

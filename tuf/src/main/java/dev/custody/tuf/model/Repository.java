@@ -13,7 +13,11 @@ import java.util.Optional;
  * first publish, or when not fetched), and the targets roles by name, top-level {@code targets} first
  * then delegations in pre-order.
  */
-public record Repository(String gun, Signed<Root> root, Signed<Timestamp> timestamp, Signed<Snapshot> snapshot,
+public record Repository(
+        String gun,
+        Signed<Root> root,
+        Signed<Timestamp> timestamp,
+        Signed<Snapshot> snapshot,
         Map<String, Signed<Targets>> targets) {
     public Repository {
         Objects.requireNonNull(gun, "gun");
@@ -26,8 +30,7 @@ public record Repository(String gun, Signed<Root> root, Signed<Timestamp> timest
     }
 
     /** One line of {@code notary list}: a target, its meta and the role that signed it. */
-    public record Target(String name, FileMeta meta, String role) {
-    }
+    public record Target(String name, FileMeta meta, String role) {}
 
     /**
      * The targets a client resolves, as {@code notary list} shows them: walked from {@code startRole}

@@ -29,7 +29,9 @@ public record RoleKeys(List<String> keyIds, int threshold, Map<String, JsonNode>
 
     public static RoleKeys fromJson(JsonNode n, String role) throws MalformedMetadataException {
         ObjectNode o = Json.object(n, "role", role);
-        return new RoleKeys(Json.strings(Json.required(o, "keyids", role), "keyids", role),
-                Json.int32(o, "threshold", role), Json.extras(o, KNOWN));
+        return new RoleKeys(
+                Json.strings(Json.required(o, "keyids", role), "keyids", role),
+                Json.int32(o, "threshold", role),
+                Json.extras(o, KNOWN));
     }
 }

@@ -15,11 +15,18 @@ import java.util.TreeMap;
  * {@code root.json}'s signed part. Validation matches Notary's {@code isValidRootStructure}: version ≥ 1,
  * the four base roles present, thresholds ≥ 1 and every listed key ID present in {@code keys}.
  */
-public record Root(int version, OffsetDateTime expires, boolean consistentSnapshot, Map<String, TufKey> keys,
-        Map<String, RoleKeys> roles, Map<String, JsonNode> extra) implements Metadata {
+public record Root(
+        int version,
+        OffsetDateTime expires,
+        boolean consistentSnapshot,
+        Map<String, TufKey> keys,
+        Map<String, RoleKeys> roles,
+        Map<String, JsonNode> extra)
+        implements Metadata {
     public static final String TYPE = "Root";
     public static final List<String> BASE_ROLES = List.of("root", "targets", "snapshot", "timestamp");
-    private static final Set<String> KNOWN = Set.of("_type", "version", "expires", "consistent_snapshot", "keys", "roles");
+    private static final Set<String> KNOWN =
+            Set.of("_type", "version", "expires", "consistent_snapshot", "keys", "roles");
 
     public Root {
         Objects.requireNonNull(expires, "expires");
@@ -76,9 +83,14 @@ public record Root(int version, OffsetDateTime expires, boolean consistentSnapsh
         Map<String, RoleKeys> r = new TreeMap<>(roles);
         RoleKeys old = roles.get(role);
         newKeys.forEach(key -> k.put(key.id(), key));
-        r.put(role, new RoleKeys(newKeys.stream().map(TufKey::id).toList(), threshold,
-                old == null ? Map.of() : old.extra()));
-        k.keySet().retainAll(r.values().stream().flatMap(x -> x.keyIds().stream()).collect(java.util.stream.Collectors.toSet()));
+        r.put(
+                role,
+                new RoleKeys(
+                        newKeys.stream().map(TufKey::id).toList(), threshold, old == null ? Map.of() : old.extra()));
+        k.keySet()
+                .retainAll(r.values().stream()
+                        .flatMap(x -> x.keyIds().stream())
+                        .collect(java.util.stream.Collectors.toSet()));
         return new Root(version, expires, consistentSnapshot, k, r, extra);
     }
 
@@ -109,8 +121,13 @@ public record Root(int version, OffsetDateTime expires, boolean consistentSnapsh
         for (Map.Entry<String, JsonNode> e : r.properties()) {
             roles.put(e.getKey(), RoleKeys.fromJson(e.getValue(), role));
         }
-        Root root = new Root(Json.int32(o, "version", role), Json.time(o, "expires", role),
-                Json.bool(o, "consistent_snapshot", role), keys, roles, Json.extras(o, KNOWN));
+        Root root = new Root(
+                Json.int32(o, "version", role),
+                Json.time(o, "expires", role),
+                Json.bool(o, "consistent_snapshot", role),
+                keys,
+                roles,
+                Json.extras(o, KNOWN));
         root.validate();
         return root;
     }

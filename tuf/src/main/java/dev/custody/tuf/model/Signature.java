@@ -42,14 +42,20 @@ public record Signature(String keyId, String method, byte[] value, Map<String, J
 
     public static Signature fromJson(JsonNode n, String role) throws MalformedMetadataException {
         ObjectNode o = Json.object(n, "signature", role);
-        return new Signature(Json.text(o, "keyid", role), Json.text(o, "method", role).toLowerCase(java.util.Locale.ROOT),
-                Json.base64(Json.text(o, "sig", role), "sig", role), Json.extras(o, KNOWN));
+        return new Signature(
+                Json.text(o, "keyid", role),
+                Json.text(o, "method", role).toLowerCase(java.util.Locale.ROOT),
+                Json.base64(Json.text(o, "sig", role), "sig", role),
+                Json.extras(o, KNOWN));
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Signature s && keyId.equals(s.keyId) && method.equals(s.method)
-                && java.util.Arrays.equals(value, s.value) && extra.equals(s.extra);
+        return o instanceof Signature s
+                && keyId.equals(s.keyId)
+                && method.equals(s.method)
+                && java.util.Arrays.equals(value, s.value)
+                && extra.equals(s.extra);
     }
 
     @Override

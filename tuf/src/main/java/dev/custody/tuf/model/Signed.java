@@ -78,7 +78,10 @@ public record Signed<T extends Metadata>(String role, T signed, byte[] canonical
             StringBuilder sb = new StringBuilder("{\"keyid\":");
             ObjectNode o = s.toJson();
             // keyid, method, sig first (Go struct order), then anything unknown in canonical form
-            sb.append(q(s.keyId())).append(",\"method\":").append(q(s.method())).append(",\"sig\":")
+            sb.append(q(s.keyId()))
+                    .append(",\"method\":")
+                    .append(q(s.method()))
+                    .append(",\"sig\":")
                     .append(q(o.get("sig").textValue()));
             goEscape(sb.toString().getBytes(StandardCharsets.UTF_8), out); // a control character in a keyid too
             o.remove(List.of("keyid", "method", "sig"));
@@ -105,7 +108,9 @@ public record Signed<T extends Metadata>(String role, T signed, byte[] canonical
             int c = b[i] & 0xff;
             if (c == '<' || c == '>' || c == '&' || c < 0x20) {
                 out.writeBytes(String.format("\\u%04x", c).getBytes(StandardCharsets.US_ASCII));
-            } else if (c == 0xE2 && i + 2 < b.length && (b[i + 1] & 0xff) == 0x80
+            } else if (c == 0xE2
+                    && i + 2 < b.length
+                    && (b[i + 1] & 0xff) == 0x80
                     && ((b[i + 2] & 0xff) == 0xA8 || (b[i + 2] & 0xff) == 0xA9)) {
                 out.writeBytes(((b[i + 2] & 0xff) == 0xA8 ? "\\u2028" : "\\u2029").getBytes(StandardCharsets.US_ASCII));
                 i += 2;

@@ -15,8 +15,13 @@ import java.util.TreeMap;
  * Validation matches Notary's {@code isValidTargetsStructure}: version ≥ 1 and each delegated role a
  * direct child of this role, with threshold ≥ 1 and its keys present.
  */
-public record Targets(int version, OffsetDateTime expires, Map<String, FileMeta> targets, Delegations delegations,
-        Map<String, JsonNode> extra) implements Metadata {
+public record Targets(
+        int version,
+        OffsetDateTime expires,
+        Map<String, FileMeta> targets,
+        Delegations delegations,
+        Map<String, JsonNode> extra)
+        implements Metadata {
     public static final String TYPE = "Targets";
     private static final Set<String> KNOWN = Set.of("_type", "version", "expires", "targets", "delegations");
 
@@ -101,8 +106,8 @@ public record Targets(int version, OffsetDateTime expires, Map<String, FileMeta>
         }
         JsonNode dn = o.get("delegations");
         Delegations d = dn == null ? null : Delegations.fromJson(dn, role);
-        Targets targets = new Targets(Json.int32(o, "version", role), Json.time(o, "expires", role), files, d,
-                Json.extras(o, KNOWN));
+        Targets targets = new Targets(
+                Json.int32(o, "version", role), Json.time(o, "expires", role), files, d, Json.extras(o, KNOWN));
         targets.validate(role);
         return targets;
     }
@@ -112,7 +117,8 @@ public record Targets(int version, OffsetDateTime expires, Map<String, FileMeta>
             throw new MalformedMetadataException(role, "version cannot be less than one");
         }
         for (DelegatedRole r : delegationsOrEmpty().roles()) {
-            if (!DelegatedRole.isDelegationName(r.name()) || !DelegatedRole.parentOf(r.name()).equals(role)) {
+            if (!DelegatedRole.isDelegationName(r.name())
+                    || !DelegatedRole.parentOf(r.name()).equals(role)) {
                 throw new MalformedMetadataException(role, "delegation role " + r.name() + " invalid");
             }
             if (r.threshold() < 1) {

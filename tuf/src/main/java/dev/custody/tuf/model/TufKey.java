@@ -27,7 +27,11 @@ import java.util.Set;
  * @param extra unknown fields of the key object, kept for the round trip
  * @param keyvalExtra unknown fields of {@code keyval}
  */
-public record TufKey(String keyType, byte[] publicValue, JsonNode privateValue, Map<String, JsonNode> extra,
+public record TufKey(
+        String keyType,
+        byte[] publicValue,
+        JsonNode privateValue,
+        Map<String, JsonNode> extra,
         Map<String, JsonNode> keyvalExtra) {
     private static final Set<String> KNOWN = Set.of("keytype", "keyval");
     private static final Set<String> KNOWN_KEYVAL = Set.of("public", "private");
@@ -79,8 +83,12 @@ public record TufKey(String keyType, byte[] publicValue, JsonNode privateValue, 
         ObjectNode keyval = Json.object(Json.required(o, "keyval", role), "keyval", role);
         byte[] pub = Json.base64(Json.text(keyval, "public", role), "keyval.public", role);
         JsonNode priv = keyval.get("private");
-        return new TufKey(type, pub, priv == null ? NullNode.getInstance() : priv,
-                Json.extras(o, KNOWN), Json.extras(keyval, KNOWN_KEYVAL));
+        return new TufKey(
+                type,
+                pub,
+                priv == null ? NullNode.getInstance() : priv,
+                Json.extras(o, KNOWN),
+                Json.extras(keyval, KNOWN_KEYVAL));
     }
 
     static String sha256Hex(byte[] data) {
@@ -93,8 +101,12 @@ public record TufKey(String keyType, byte[] publicValue, JsonNode privateValue, 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TufKey k && keyType.equals(k.keyType) && java.util.Arrays.equals(publicValue, k.publicValue)
-                && privateValue.equals(k.privateValue) && extra.equals(k.extra) && keyvalExtra.equals(k.keyvalExtra);
+        return o instanceof TufKey k
+                && keyType.equals(k.keyType)
+                && java.util.Arrays.equals(publicValue, k.publicValue)
+                && privateValue.equals(k.privateValue)
+                && extra.equals(k.extra)
+                && keyvalExtra.equals(k.keyvalExtra);
     }
 
     @Override

@@ -51,9 +51,17 @@ final class PublishSigning {
      * The next snapshot over {@code out}, signed by the snapshot keys in {@code ring}; null when the ring
      * holds none of them (the server signs it).
      */
-    static Signed<Snapshot> signSnapshot(Root effectiveRoot, Signed<Root> signedRoot, Map<String, byte[]> out,
-            List<String> order, Collection<String> removed, Signed<Snapshot> publishedSnapshot, OffsetDateTime expires,
-            OffsetDateTime now, KeyRing ring) throws TufException {
+    static Signed<Snapshot> signSnapshot(
+            Root effectiveRoot,
+            Signed<Root> signedRoot,
+            Map<String, byte[]> out,
+            List<String> order,
+            Collection<String> removed,
+            Signed<Snapshot> publishedSnapshot,
+            OffsetDateTime expires,
+            OffsetDateTime now,
+            KeyRing ring)
+            throws TufException {
         Map<String, TufKey> keys = effectiveRoot.keysOf("snapshot");
         int threshold = effectiveRoot.role("snapshot").threshold();
         List<Signer> available = new ArrayList<>();
@@ -66,7 +74,8 @@ final class PublishSigning {
         if (available.size() < threshold) {
             throw new SignatureThresholdException("snapshot", threshold, available.size(), List.copyOf(keys.keySet()));
         }
-        Snapshot base = publishedSnapshot != null ? publishedSnapshot.signed() : new Snapshot(0, now, Map.of(), Map.of());
+        Snapshot base =
+                publishedSnapshot != null ? publishedSnapshot.signed() : new Snapshot(0, now, Map.of(), Map.of());
         Snapshot s = base;
         byte[] rootBytes = out.containsKey("root") ? out.get("root") : null;
         if (rootBytes != null || s.metaFor("root").isEmpty()) {

@@ -69,8 +69,14 @@ public final class RepoEditor {
     private final Set<String> removed = new TreeSet<>();
     private final Map<String, Duration> expiry = new HashMap<>();
 
-    private RepoEditor(String gun, Clock clock, Signed<Root> publishedRoot, Root root, Signed<Timestamp> timestamp,
-            Signed<Snapshot> publishedSnapshot, Map<String, Signed<Targets>> published) {
+    private RepoEditor(
+            String gun,
+            Clock clock,
+            Signed<Root> publishedRoot,
+            Root root,
+            Signed<Timestamp> timestamp,
+            Signed<Snapshot> publishedSnapshot,
+            Map<String, Signed<Targets>> published) {
         this.gun = gun;
         this.clock = clock;
         this.publishedRoot = publishedRoot;
@@ -83,7 +89,13 @@ public final class RepoEditor {
 
     /** Edits on a repository as verified from the server (or as a previous publish left it). */
     public static RepoEditor load(Repository repo, Clock clock) {
-        return new RepoEditor(repo.gun(), clock, repo.root(), repo.root().signed(), repo.timestamp(), repo.snapshot(),
+        return new RepoEditor(
+                repo.gun(),
+                clock,
+                repo.root(),
+                repo.root().signed(),
+                repo.timestamp(),
+                repo.snapshot(),
                 repo.targets());
     }
 
@@ -94,8 +106,8 @@ public final class RepoEditor {
      * @param rootKey the root certificate key ({@code ecdsa-x509}, see {@code RootCertificates})
      * @param timestampKey the server's timestamp key ({@link ServerKeys#get})
      */
-    public static RepoEditor create(String gun, TufKey rootKey, TufKey targetsKey, TufKey snapshotKey,
-            TufKey timestampKey, Clock clock) {
+    public static RepoEditor create(
+            String gun, TufKey rootKey, TufKey targetsKey, TufKey snapshotKey, TufKey timestampKey, Clock clock) {
         return create(gun, List.of(rootKey), 1, targetsKey, snapshotKey, timestampKey, clock);
     }
 
@@ -108,15 +120,22 @@ public final class RepoEditor {
      * @param rootKeys the root certificate keys ({@code ecdsa-x509}), distinct
      * @param rootThreshold how many of them must sign each root, 1 to {@code rootKeys.size()}
      */
-    public static RepoEditor create(String gun, List<TufKey> rootKeys, int rootThreshold, TufKey targetsKey,
-            TufKey snapshotKey, TufKey timestampKey, Clock clock) {
+    public static RepoEditor create(
+            String gun,
+            List<TufKey> rootKeys,
+            int rootThreshold,
+            TufKey targetsKey,
+            TufKey snapshotKey,
+            TufKey timestampKey,
+            Clock clock) {
         requireThreshold(rootKeys, rootThreshold);
         OffsetDateTime now = now(clock);
         Map<String, TufKey> keys = new LinkedHashMap<>();
         Map<String, RoleKeys> roles = new LinkedHashMap<>();
         rootKeys.forEach(k -> keys.put(k.id(), k));
         roles.put("root", new RoleKeys(rootKeys.stream().map(TufKey::id).toList(), rootThreshold));
-        for (var e : Map.of("targets", targetsKey, "snapshot", snapshotKey, "timestamp", timestampKey).entrySet()) {
+        for (var e : Map.of("targets", targetsKey, "snapshot", snapshotKey, "timestamp", timestampKey)
+                .entrySet()) {
             keys.put(e.getValue().id(), e.getValue());
             roles.put(e.getKey(), new RoleKeys(List.of(e.getValue().id()), 1));
         }
@@ -228,7 +247,8 @@ public final class RepoEditor {
                 ids.add(k.id());
             }
         }
-        List<String> allPaths = new ArrayList<>(existing.map(DelegatedRole::paths).filter(Objects::nonNull).orElse(List.of()));
+        List<String> allPaths = new ArrayList<>(
+                existing.map(DelegatedRole::paths).filter(Objects::nonNull).orElse(List.of()));
         for (String path : paths) {
             if (!allPaths.contains(path)) {
                 allPaths.add(path);
@@ -241,8 +261,8 @@ public final class RepoEditor {
                 allKeys.add(k);
             }
         }
-        DelegatedRole entry = existing
-                .map(e -> e.withKeyIds(ids, threshold).withPaths(allPaths.isEmpty() ? null : allPaths))
+        DelegatedRole entry = existing.map(
+                        e -> e.withKeyIds(ids, threshold).withPaths(allPaths.isEmpty() ? null : allPaths))
                 .orElse(new DelegatedRole(role, ids, threshold, allPaths.isEmpty() ? null : allPaths));
         targets.put(parent, p.withDelegations(d.withRole(entry, allKeys)));
         dirty.add(parent);
@@ -317,7 +337,8 @@ public final class RepoEditor {
      */
     public RepoEditor rotateKey(String role, TufKey newKey) {
         if (!List.of("targets", "snapshot", "timestamp").contains(role)) {
-            throw new IllegalArgumentException("rotate root with rotateRootKey, delegations with addDelegation: " + role);
+            throw new IllegalArgumentException(
+                    "rotate root with rotateRootKey, delegations with addDelegation: " + role);
         }
         root = root.withRoleKeys(role, List.of(newKey), 1);
         rootDirty = true;
@@ -426,7 +447,9 @@ public final class RepoEditor {
         Map<String, byte[]> out = new LinkedHashMap<>();
         Signed<Root> signedRoot = publishedRoot;
         if (rootDirty) {
-            signedRoot = presigned.containsKey("root") ? PublishSigning.cast(presigned.get("root"), Root.class) : signRoot(now, ring);
+            signedRoot = presigned.containsKey("root")
+                    ? PublishSigning.cast(presigned.get("root"), Root.class)
+                    : signRoot(now, ring);
             out.put("root", signedRoot.toBytes());
         }
         Root effectiveRoot = signedRoot.signed();
@@ -454,8 +477,16 @@ public final class RepoEditor {
         Signed<Snapshot> snapshot = publishedSnapshot;
         boolean snapshotNeeded = snapshotDirty || rootDirty || !dirty.isEmpty() || !removed.isEmpty();
         if (snapshotNeeded) {
-            Signed<Snapshot> signed = PublishSigning.signSnapshot(effectiveRoot, signedRoot, out, order, removed,
-                    publishedSnapshot, now.plus(expiry.getOrDefault("snapshot", SNAPSHOT_EXPIRY)), now, ring);
+            Signed<Snapshot> signed = PublishSigning.signSnapshot(
+                    effectiveRoot,
+                    signedRoot,
+                    out,
+                    order,
+                    removed,
+                    publishedSnapshot,
+                    now.plus(expiry.getOrDefault("snapshot", SNAPSHOT_EXPIRY)),
+                    now,
+                    ring);
             if (signed != null) {
                 snapshot = signed;
                 out.put("snapshot", snapshot.toBytes());
@@ -467,7 +498,8 @@ public final class RepoEditor {
     /** The next root, signed by its root keys and, during a rotation, by the keys that cross-sign it. */
     private Signed<Root> signRoot(OffsetDateTime now, KeyRing ring) throws TufException {
         Root r = nextRoot(now);
-        List<Signer> signers = new ArrayList<>(PublishSigning.signersFor("root", r.keysOf("root").values(), r.role("root").threshold(), ring));
+        List<Signer> signers = new ArrayList<>(PublishSigning.signersFor(
+                "root", r.keysOf("root").values(), r.role("root").threshold(), ring));
         if (!crossSigningKeys.isEmpty()) {
             for (Signer s : PublishSigning.signersFor("root", crossSigningKeys, crossSigningThreshold, ring)) {
                 if (signers.stream().noneMatch(x -> x.keyId().equals(s.keyId()))) {
@@ -555,7 +587,8 @@ public final class RepoEditor {
             return null;
         }
         String parent = DelegatedRole.parentOf(role);
-        DelegatedRole entry = targets.get(parent).delegationsOrEmpty().role(role).orElseThrow();
+        DelegatedRole entry =
+                targets.get(parent).delegationsOrEmpty().role(role).orElseThrow();
         List<String> own = entry.paths() == null ? List.of() : entry.paths();
         List<String> parentPaths = effectivePaths(parent);
         if (parentPaths == null) {
@@ -574,7 +607,10 @@ public final class RepoEditor {
         if (paths.stream().anyMatch(name::startsWith)) {
             return true;
         }
-        DelegatedRole entry = targets.get(DelegatedRole.parentOf(role)).delegationsOrEmpty().role(role).orElseThrow();
+        DelegatedRole entry = targets.get(DelegatedRole.parentOf(role))
+                .delegationsOrEmpty()
+                .role(role)
+                .orElseThrow();
         return entry.pathHashPrefixes() != null && entry.allows(name);
     }
 

@@ -28,8 +28,9 @@ public record RepoInit(RepoEditor editor, List<Signer> signers) {
         return KeyRing.of(signers);
     }
 
-    public static RepoInit create(String gun, SignerFactory keys, ServerKeys server, boolean serverManagedSnapshot,
-            Clock clock) throws SigningException, IOException {
+    public static RepoInit create(
+            String gun, SignerFactory keys, ServerKeys server, boolean serverManagedSnapshot, Clock clock)
+            throws SigningException, IOException {
         // one root key: the threshold form with n = k = 1
         return create(gun, List.of(keys.generate(gun, "root")), 1, keys, server, serverManagedSnapshot, clock);
     }
@@ -44,8 +45,15 @@ public record RepoInit(RepoEditor editor, List<Signer> signers) {
      *
      * @param rootKeys the root keys, bare ({@code ecdsa}); {@link #signers()} returns them as certificates
      */
-    public static RepoInit create(String gun, List<? extends Signer> rootKeys, int rootThreshold, SignerFactory keys,
-            ServerKeys server, boolean serverManagedSnapshot, Clock clock) throws SigningException, IOException {
+    public static RepoInit create(
+            String gun,
+            List<? extends Signer> rootKeys,
+            int rootThreshold,
+            SignerFactory keys,
+            ServerKeys server,
+            boolean serverManagedSnapshot,
+            Clock clock)
+            throws SigningException, IOException {
         List<Signer> made = new ArrayList<>();
         List<TufKey> rootCerts = new ArrayList<>();
         for (Signer root : rootKeys) {
@@ -64,7 +72,8 @@ public record RepoInit(RepoEditor editor, List<Signer> signers) {
             snapshotKey = snapshot.key();
         }
         TufKey timestampKey = server.get(gun, "timestamp");
-        return new RepoInit(RepoEditor.create(gun, rootCerts, rootThreshold, targets.key(), snapshotKey, timestampKey,
-                clock), made);
+        return new RepoInit(
+                RepoEditor.create(gun, rootCerts, rootThreshold, targets.key(), snapshotKey, timestampKey, clock),
+                made);
     }
 }

@@ -9,8 +9,8 @@ import java.util.List;
 public final class AuthRequiredException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
-    public AuthRequiredException(String request, int status, String serverBody, List<String> serverCodes,
-            String message) {
+    public AuthRequiredException(
+            String request, int status, String serverBody, List<String> serverCodes, String message) {
         super(Code.AUTH_REQUIRED, request, status, serverBody, serverCodes, message, null);
     }
 }

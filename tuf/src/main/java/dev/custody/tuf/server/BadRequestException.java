@@ -10,7 +10,13 @@ public final class BadRequestException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
     public BadRequestException(String request, int status, String serverBody, List<String> serverCodes) {
-        super(Code.BAD_REQUEST, request, status, serverBody, serverCodes,
-                "the server refused the request (HTTP " + status + ")", null);
+        super(
+                Code.BAD_REQUEST,
+                request,
+                status,
+                serverBody,
+                serverCodes,
+                "the server refused the request (HTTP " + status + ")",
+                null);
     }
 }

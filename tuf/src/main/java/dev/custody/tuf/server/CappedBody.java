@@ -17,18 +17,17 @@ import java.util.concurrent.Flow;
  * only for messages: they are cut at a smaller cap and marked truncated.
  */
 final class CappedBody {
-    record Body(byte[] bytes, boolean truncated) {
-    }
+    record Body(byte[] bytes, boolean truncated) {}
 
-    private CappedBody() {
-    }
+    private CappedBody() {}
 
     static BodyHandler<Body> handler(String request, long successLimit, int errorLimit) {
         return info -> {
             long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1L);
             boolean success = info.statusCode() / 100 == 2;
             if (success && declared > successLimit) {
-                return new Refused(new ResponseTooLargeException(request, info.statusCode(), successLimit, declared, 0));
+                return new Refused(
+                        new ResponseTooLargeException(request, info.statusCode(), successLimit, declared, 0));
             }
             long limit = success ? successLimit : Math.min(errorLimit, successLimit);
             return new Counting(request, info.statusCode(), limit, declared, success);
@@ -56,8 +55,7 @@ final class CappedBody {
         }
 
         @Override
-        public void onNext(List<ByteBuffer> item) {
-        }
+        public void onNext(List<ByteBuffer> item) {}
 
         @Override
         public void onError(Throwable throwable) {

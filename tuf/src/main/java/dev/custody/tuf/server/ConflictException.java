@@ -11,7 +11,13 @@ public final class ConflictException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
     public ConflictException(String request, int status, String serverBody, List<String> serverCodes) {
-        super(Code.CONFLICT, request, status, serverBody, serverCodes,
-                "the server holds a newer or conflicting version (HTTP " + status + ")", null);
+        super(
+                Code.CONFLICT,
+                request,
+                status,
+                serverBody,
+                serverCodes,
+                "the server holds a newer or conflicting version (HTTP " + status + ")",
+                null);
     }
 }

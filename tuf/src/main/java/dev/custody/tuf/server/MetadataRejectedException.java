@@ -15,10 +15,21 @@ public final class MetadataRejectedException extends NotaryServerException {
     private final String validationError;
     private final String validationMessage;
 
-    public MetadataRejectedException(String request, int status, String serverBody, List<String> serverCodes,
-            String validationError, String validationMessage) {
-        super(Code.METADATA_INVALID, request, status, serverBody, serverCodes,
-                "the server rejected the metadata (HTTP " + status + ")", null);
+    public MetadataRejectedException(
+            String request,
+            int status,
+            String serverBody,
+            List<String> serverCodes,
+            String validationError,
+            String validationMessage) {
+        super(
+                Code.METADATA_INVALID,
+                request,
+                status,
+                serverBody,
+                serverCodes,
+                "the server rejected the metadata (HTTP " + status + ")",
+                null);
         this.validationError = validationError;
         this.validationMessage = validationMessage;
     }

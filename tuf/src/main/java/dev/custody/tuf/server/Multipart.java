@@ -37,9 +37,11 @@ final class Multipart {
         } while (occursIn(boundary, roles));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Map.Entry<String, byte[]> e : roles.entrySet()) {
-            ascii(out, "--" + boundary + "\r\n"
-                    + "Content-Disposition: form-data; name=\"files\"; filename=\"" + e.getKey() + "\"\r\n"
-                    + "Content-Type: application/octet-stream\r\n\r\n");
+            ascii(
+                    out,
+                    "--" + boundary + "\r\n"
+                            + "Content-Disposition: form-data; name=\"files\"; filename=\"" + e.getKey() + "\"\r\n"
+                            + "Content-Type: application/octet-stream\r\n\r\n");
             out.writeBytes(e.getValue());
             ascii(out, "\r\n");
         }

@@ -62,6 +62,7 @@ public final class NotaryClient {
     static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
     /** notary's {@code MaxKeySize}. */
     static final long MAX_KEY_BYTES = 256 * 1024;
+
     static final long MAX_TOKEN_BYTES = 1024 * 1024;
     /** Bodies are collected in one array. */
     static final long MAX_RESPONSE_BYTES_CEILING = 1L << 30;
@@ -166,8 +167,11 @@ public final class NotaryClient {
         Response r = call("GET", uri, null, null, maxResponseBytes);
         String actual = HexFormat.of().formatHex(sha256(r.body()));
         if (!actual.equals(checksum)) {
-            throw new MalformedResponseException("GET " + uri, r.status(),
-                    "served bytes have SHA-256 " + actual + ", not the checksum asked for", null);
+            throw new MalformedResponseException(
+                    "GET " + uri,
+                    r.status(),
+                    "served bytes have SHA-256 " + actual + ", not the checksum asked for",
+                    null);
         }
         return r.body();
     }
@@ -242,8 +246,7 @@ public final class NotaryClient {
 
     // --- HTTP ----------------------------------------------------------------------------------
 
-    record Response(int status, HttpHeaders headers, byte[] body, boolean truncated) {
-    }
+    record Response(int status, HttpHeaders headers, byte[] body, boolean truncated) {}
 
     /** One call: send, answer a 401 once through the token flow, map any non-2xx. */
     private Response call(String method, URI uri, byte[] body, String contentType, long limit)
@@ -284,8 +287,9 @@ public final class NotaryClient {
         return r.body();
     }
 
-    private Response send(String method, URI uri, byte[] body, String contentType, String authorization, long limit,
-            String request) throws NotaryServerException {
+    private Response send(
+            String method, URI uri, byte[] body, String contentType, String authorization, long limit, String request)
+            throws NotaryServerException {
         Duration timeout = requestTimeout;
         if (budget != null) {
             Duration left = budget.left();
@@ -304,13 +308,24 @@ public final class NotaryClient {
         }
     }
 
-    private Response exchange(String method, URI uri, byte[] body, String contentType, String authorization,
-            long limit, String request, Duration timeout) throws NotaryServerException {
+    private Response exchange(
+            String method,
+            URI uri,
+            byte[] body,
+            String contentType,
+            String authorization,
+            long limit,
+            String request,
+            Duration timeout)
+            throws NotaryServerException {
         HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
                 .timeout(timeout)
                 .header("User-Agent", userAgent)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             rb.header("Content-Type", contentType);
         }
@@ -322,7 +337,11 @@ public final class NotaryClient {
         try {
             // one deadline for the whole exchange, body included: a server that drips bytes cannot hold us
             HttpResponse<CappedBody.Body> resp = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return new Response(resp.statusCode(), resp.headers(), resp.body().bytes(), resp.body().truncated());
+            return new Response(
+                    resp.statusCode(),
+                    resp.headers(),
+                    resp.body().bytes(),
+                    resp.body().truncated());
         } catch (TimeoutException e) {
             f.cancel(true);
             if (timeout.compareTo(requestTimeout) < 0) {
@@ -349,13 +368,17 @@ public final class NotaryClient {
         } catch (IOException e) {
             throw new MalformedResponseException(request, r.status(), "key response is not JSON", e);
         }
-        if (json == null || !json.path("keytype").isTextual() || json.path("keytype").asText().isEmpty()
+        if (json == null
+                || !json.path("keytype").isTextual()
+                || json.path("keytype").asText().isEmpty()
                 || !json.path("keyval").path("public").isTextual()) {
-            throw new MalformedResponseException(request, r.status(),
-                    "key response lacks keytype or keyval.public", null);
+            throw new MalformedResponseException(
+                    request, r.status(), "key response lacks keytype or keyval.public", null);
         }
         JsonNode priv = json.path("keyval").path("private");
-        if (!priv.isMissingNode() && !priv.isNull() && !(priv.isTextual() && priv.asText().isEmpty())) {
+        if (!priv.isMissingNode()
+                && !priv.isNull()
+                && !(priv.isTextual() && priv.asText().isEmpty())) {
             throw new MalformedResponseException(request, r.status(), "server sent private key material", null);
         }
         byte[] pub;
@@ -439,7 +462,8 @@ public final class NotaryClient {
          */
         public Builder maxResponseBytes(long max) {
             if (max < 1 || max > MAX_RESPONSE_BYTES_CEILING) {
-                throw new IllegalArgumentException("maxResponseBytes must be between 1 and " + MAX_RESPONSE_BYTES_CEILING);
+                throw new IllegalArgumentException(
+                        "maxResponseBytes must be between 1 and " + MAX_RESPONSE_BYTES_CEILING);
             }
             this.maxResponseBytes = max;
             return this;
@@ -487,7 +511,9 @@ public final class NotaryClient {
             if (!scheme.equals("http") && !scheme.equals("https")) {
                 throw new IllegalArgumentException("base URL must be http or https: " + url);
             }
-            if (u.getHost() == null || u.getRawUserInfo() != null || u.getRawQuery() != null
+            if (u.getHost() == null
+                    || u.getRawUserInfo() != null
+                    || u.getRawQuery() != null
                     || u.getRawFragment() != null) {
                 throw new IllegalArgumentException("base URL must be scheme://host[:port][/prefix]: " + url);
             }

@@ -10,13 +10,14 @@ import java.util.regex.Pattern;
 final class NotaryPaths {
     /** Docker's limit on a repository name; notary-server keeps GUNs in a 255-character column too. */
     static final int MAX_GUN_LENGTH = 255;
+
     private static final Pattern GUN_SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._:-]*");
     /** notary 0.7 {@code data.IsDelegation}: {@code ^[-a-z0-9_/]+$}, "targets/" prefix, clean, < 256 chars. */
     private static final Pattern ROLE = Pattern.compile("root|snapshot|timestamp|targets(/[-a-z0-9_]+)*");
+
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
-    private NotaryPaths() {
-    }
+    private NotaryPaths() {}
 
     /**
      * A GUN such as {@code docker.io/library/alpine} or {@code localhost:5000/team/app}: segments
@@ -54,8 +55,8 @@ final class NotaryPaths {
     /** notary-server 0.7 manages keys for these two roles only. */
     static String checkServerKeyRole(String role) {
         if (!"snapshot".equals(role) && !"timestamp".equals(role)) {
-            throw new IllegalArgumentException("the server manages only snapshot and timestamp keys, not "
-                    + quote(role));
+            throw new IllegalArgumentException(
+                    "the server manages only snapshot and timestamp keys, not " + quote(role));
         }
         return role;
     }

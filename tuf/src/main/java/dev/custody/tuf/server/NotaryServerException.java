@@ -51,8 +51,14 @@ public class NotaryServerException extends IOException {
      * @param serverCodes the {@code errors[].code} values of notary's error JSON, in order (may be empty)
      * @param message     what happened, in words; the server body is appended
      */
-    protected NotaryServerException(Code code, String request, int status, String serverBody,
-            List<String> serverCodes, String message, Throwable cause) {
+    protected NotaryServerException(
+            Code code,
+            String request,
+            int status,
+            String serverBody,
+            List<String> serverCodes,
+            String message,
+            Throwable cause) {
         super(compose(request, message, serverBody), cause);
         this.code = code;
         this.request = request;

@@ -19,9 +19,14 @@ public final class ResponseTooLargeException extends NotaryServerException {
      * @param declaredLength the Content-Length, or -1 when there was none
      * @param receivedBytes  bytes counted before reading stopped (0 when refused on Content-Length)
      */
-    public ResponseTooLargeException(String request, int status, long limit, long declaredLength,
-            long receivedBytes) {
-        super(Code.RESPONSE_TOO_LARGE, request, status, "", List.of(), describe(limit, declaredLength, receivedBytes),
+    public ResponseTooLargeException(String request, int status, long limit, long declaredLength, long receivedBytes) {
+        super(
+                Code.RESPONSE_TOO_LARGE,
+                request,
+                status,
+                "",
+                List.of(),
+                describe(limit, declaredLength, receivedBytes),
                 null);
         this.limit = limit;
         this.declaredLength = declaredLength;

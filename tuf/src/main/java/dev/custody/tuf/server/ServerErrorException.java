@@ -10,8 +10,8 @@ import java.util.List;
 public final class ServerErrorException extends NotaryServerException {
     private static final long serialVersionUID = 1L;
 
-    public ServerErrorException(String request, int status, String serverBody, List<String> serverCodes,
-            String message) {
+    public ServerErrorException(
+            String request, int status, String serverBody, List<String> serverCodes, String message) {
         super(Code.SERVER_UNREACHABLE, request, status, serverBody, serverCodes, message, null);
     }
 }

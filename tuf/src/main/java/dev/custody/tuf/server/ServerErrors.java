@@ -30,12 +30,10 @@ import javax.net.ssl.SSLException;
 final class ServerErrors {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private ServerErrors() {
-    }
+    private ServerErrors() {}
 
     /** One entry of notary's {@code errors} array. {@code detail} is null when absent. */
-    record ServerError(String code, String message, JsonNode detail) {
-    }
+    record ServerError(String code, String message, JsonNode detail) {}
 
     /**
      * The single HTTP status → exception mapping of the Notary client.
@@ -44,8 +42,8 @@ final class ServerErrors {
      * @param truncated whether the body was cut
      * @param headers   response headers (for {@code Location} and {@code WWW-Authenticate} in messages)
      */
-    static NotaryServerException forStatus(String request, int status, byte[] body, boolean truncated,
-            HttpHeaders headers) {
+    static NotaryServerException forStatus(
+            String request, int status, byte[] body, boolean truncated, HttpHeaders headers) {
         String text = new String(body, StandardCharsets.UTF_8) + (truncated ? " …(truncated)" : "");
         List<ServerError> errors = parse(body);
         List<String> codes = errors.stream().map(ServerError::code).toList();
@@ -53,8 +51,15 @@ final class ServerErrors {
             case 400:
                 return forBadRequest(request, text, errors, codes);
             case 401:
-                return new AuthRequiredException(request, 401, text, codes, "authentication required (HTTP 401"
-                        + headers.firstValue("WWW-Authenticate").map(c -> ", challenge " + c).orElse("") + ")");
+                return new AuthRequiredException(
+                        request,
+                        401,
+                        text,
+                        codes,
+                        "authentication required (HTTP 401"
+                                + headers.firstValue("WWW-Authenticate")
+                                        .map(c -> ", challenge " + c)
+                                        .orElse("") + ")");
             case 403:
                 return new AuthDeniedException(request, text, codes);
             case 404:
@@ -71,8 +76,13 @@ final class ServerErrors {
             return new BadRequestException(request, status, text, codes);
         }
         if (status >= 300 && status <= 399) {
-            return new ServerErrorException(request, status, text, codes, "unexpected redirect (HTTP " + status
-                    + ") to " + headers.firstValue("Location").orElse("nowhere") + "; redirects are not followed");
+            return new ServerErrorException(
+                    request,
+                    status,
+                    text,
+                    codes,
+                    "unexpected redirect (HTTP " + status + ") to "
+                            + headers.firstValue("Location").orElse("nowhere") + "; redirects are not followed");
         }
         return new ServerErrorException(request, status, text, codes, "unexpected HTTP status " + status);
     }
@@ -80,17 +90,19 @@ final class ServerErrors {
     // notary-server's 400s: INVALID_UPDATE and MALFORMED_JSON are about the metadata, VERSION is
     // a lost race, MALFORMED_UPLOAD/INVALID_ROLE/NO_FILENAME/INVALID_GUN/INVALID_PARAMETERS are
     // about the request.
-    private static NotaryServerException forBadRequest(String request, String text, List<ServerError> errors,
-            List<String> codes) {
+    private static NotaryServerException forBadRequest(
+            String request, String text, List<ServerError> errors, List<String> codes) {
         if (codes.contains("VERSION")) {
             return new ConflictException(request, 400, text, codes);
         }
         for (ServerError e : errors) {
             if ("INVALID_UPDATE".equals(e.code()) || "MALFORMED_JSON".equals(e.code())) {
                 JsonNode d = e.detail();
-                String name = d != null && d.path("Name").isTextual() ? d.path("Name").asText() : null;
+                String name =
+                        d != null && d.path("Name").isTextual() ? d.path("Name").asText() : null;
                 String msg = d != null && d.path("Error").path("Msg").isTextual()
-                        ? d.path("Error").path("Msg").asText() : null;
+                        ? d.path("Error").path("Msg").asText()
+                        : null;
                 return new MetadataRejectedException(request, 400, text, codes, name, msg);
             }
         }
@@ -107,7 +119,9 @@ final class ServerErrors {
             JsonNode errors = JSON.readTree(body).path("errors");
             for (JsonNode e : errors) {
                 if (e.path("code").isTextual()) {
-                    out.add(new ServerError(e.path("code").asText(), e.path("message").asText(""),
+                    out.add(new ServerError(
+                            e.path("code").asText(),
+                            e.path("message").asText(""),
                             e.has("detail") ? e.get("detail") : null));
                 }
             }
@@ -126,44 +140,57 @@ final class ServerErrors {
         }
         Throwable t = unwrap(failure);
         if (find(t, HttpConnectTimeoutException.class).isPresent()) {
-            return new ServerUnreachableException(request, ServerUnreachableException.Reason.CONNECT_TIMEOUT,
-                    "connect timed out", t);
+            return new ServerUnreachableException(
+                    request, ServerUnreachableException.Reason.CONNECT_TIMEOUT, "connect timed out", t);
         }
         if (find(t, HttpTimeoutException.class).isPresent()) {
-            return new ServerUnreachableException(request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
-                    "no response in time", t);
+            return new ServerUnreachableException(
+                    request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT, "no response in time", t);
         }
         if (find(t, SSLException.class).isPresent()) {
-            return new ServerUnreachableException(request, ServerUnreachableException.Reason.TLS_FAILURE,
+            return new ServerUnreachableException(
+                    request,
+                    ServerUnreachableException.Reason.TLS_FAILURE,
                     "TLS handshake failed (does the CA file hold the CA that signed the server certificate?): "
-                            + find(t, SSLException.class).get().getMessage(), t);
+                            + find(t, SSLException.class).get().getMessage(),
+                    t);
         }
-        if (find(t, UnknownHostException.class).isPresent() || find(t, UnresolvedAddressException.class).isPresent()) {
-            return new ServerUnreachableException(request, ServerUnreachableException.Reason.UNKNOWN_HOST,
-                    "unknown host", t);
+        if (find(t, UnknownHostException.class).isPresent()
+                || find(t, UnresolvedAddressException.class).isPresent()) {
+            return new ServerUnreachableException(
+                    request, ServerUnreachableException.Reason.UNKNOWN_HOST, "unknown host", t);
         }
         if (find(t, ConnectException.class).isPresent()) {
-            return new ServerUnreachableException(request, ServerUnreachableException.Reason.CONNECTION_REFUSED,
-                    "connection refused (is notary-server running?)", t);
+            return new ServerUnreachableException(
+                    request,
+                    ServerUnreachableException.Reason.CONNECTION_REFUSED,
+                    "connection refused (is notary-server running?)",
+                    t);
         }
-        return new ServerUnreachableException(request, ServerUnreachableException.Reason.CONNECTION_FAILED,
-                "connection failed: " + t, t);
+        return new ServerUnreachableException(
+                request, ServerUnreachableException.Reason.CONNECTION_FAILED, "connection failed: " + t, t);
     }
 
     static ServerUnreachableException timeout(String request, long millis) {
-        return new ServerUnreachableException(request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
-                "no complete response within " + millis + " ms", null);
+        return new ServerUnreachableException(
+                request,
+                ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
+                "no complete response within " + millis + " ms",
+                null);
     }
 
     static ServerUnreachableException deadline(String request, java.time.Duration deadline) {
-        return new ServerUnreachableException(request, ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
+        return new ServerUnreachableException(
+                request,
+                ServerUnreachableException.Reason.RESPONSE_TIMEOUT,
                 "the operation's deadline passed: its server calls took " + deadline.toMillis()
-                        + " ms together without finishing", null);
+                        + " ms together without finishing",
+                null);
     }
 
     static ServerUnreachableException interrupted(String request, InterruptedException e) {
-        return new ServerUnreachableException(request, ServerUnreachableException.Reason.INTERRUPTED,
-                "interrupted while waiting for the server", e);
+        return new ServerUnreachableException(
+                request, ServerUnreachableException.Reason.INTERRUPTED, "interrupted while waiting for the server", e);
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -44,7 +44,9 @@ public record ServerKey(String keyType, byte[] publicKey, byte[] rawJson) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ServerKey k && keyType.equals(k.keyType) && Arrays.equals(publicKey, k.publicKey)
+        return o instanceof ServerKey k
+                && keyType.equals(k.keyType)
+                && Arrays.equals(publicKey, k.publicKey)
                 && Arrays.equals(rawJson, k.rawJson);
     }
 

@@ -10,13 +10,13 @@ import org.bouncycastle.asn1.DERSequence;
 
 /** ECDSA signature encodings: TUF carries raw {@code r‖s}; X.509 and JCA's default want DER. */
 public final class EcdsaSignatures {
-    private EcdsaSignatures() {
-    }
+    private EcdsaSignatures() {}
 
     /** Raw {@code r‖s} (two equal halves) to DER {@code SEQUENCE { INTEGER r, INTEGER s }}. */
     public static byte[] rawToDer(byte[] raw) {
         if (raw.length == 0 || raw.length % 2 != 0) {
-            throw new IllegalArgumentException("raw ECDSA signature must have two equal halves, got " + raw.length + " bytes");
+            throw new IllegalArgumentException(
+                    "raw ECDSA signature must have two equal halves, got " + raw.length + " bytes");
         }
         int n = raw.length / 2;
         ASN1EncodableVector v = new ASN1EncodableVector();

@@ -8,8 +8,7 @@ import java.util.List;
 
 /** Signs metadata: canonical JSON of {@code signed}, one signature per signer. */
 public final class Signing {
-    private Signing() {
-    }
+    private Signing() {}
 
     /** {@code meta} as {@code role}, signed by every signer in order. */
     public static <T extends Metadata> Signed<T> sign(String role, T meta, List<? extends Signer> signers)

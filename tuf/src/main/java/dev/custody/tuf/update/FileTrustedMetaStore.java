@@ -76,8 +76,8 @@ public final class FileTrustedMetaStore implements TrustedMetaStore {
             Path target = file(gun, e.getKey());
             Files.createDirectories(target.getParent());
             Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(
+                    tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer b = ByteBuffer.wrap(e.getValue());
                 while (b.hasRemaining()) {
                     ch.write(b);

@@ -15,8 +15,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +41,7 @@ import java.util.Set;
 public final class Updater {
     /** Notary's limits: 1 MiB for timestamp, 100 MiB for anything else. */
     public static final long DEFAULT_MAX_TIMESTAMP_BYTES = 1L << 20;
+
     public static final long DEFAULT_MAX_METADATA_BYTES = 100L << 20;
     /** Root versions walked in one update at most. */
     public static final int MAX_ROOT_ROTATIONS = 1024;
@@ -157,7 +158,8 @@ public final class Updater {
 
     private byte[] fetchReferenced(String role, TrustedMetadata trusted) throws TufException, IOException {
         FileMeta meta = trusted.expectedMeta(role)
-                .orElseThrow(() -> new MissingMetadataException(role, "not listed by " + ("snapshot".equals(role) ? "timestamp" : "snapshot")));
+                .orElseThrow(() -> new MissingMetadataException(
+                        role, "not listed by " + ("snapshot".equals(role) ? "timestamp" : "snapshot")));
         long max = Math.min(maxMetadataBytes, Math.max(meta.length(), 0));
         Optional<byte[]> sha = meta.hash("sha256");
         if (sha.isPresent()) {
@@ -192,8 +194,7 @@ public final class Updater {
         private long maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES;
         private boolean allowExpiredRoot;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder gun(String gun) {
             this.gun = gun;
@@ -244,5 +245,4 @@ public final class Updater {
             return new Updater(this);
         }
     }
-
 }

@@ -2,9 +2,9 @@ package dev.custody.tuf.verify;
 
 import dev.custody.tuf.TrustPinException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
-import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.TufKey;
 import java.security.GeneralSecurityException;
@@ -34,8 +34,7 @@ import java.util.Set;
  * within its validity. Keys of other types count as they are (Notary itself only accepts certificates).
  */
 final class RootKeys {
-    private RootKeys() {
-    }
+    private RootKeys() {}
 
     static Map<String, TufKey> usable(Root root, String gun, Instant now) {
         Map<String, TufKey> out = new LinkedHashMap<>();
@@ -50,11 +49,14 @@ final class RootKeys {
                 continue;
             }
             X509Certificate leaf = bundle.get().get(0);
-            if (leaf.getBasicConstraints() >= 0 || !RootCertificates.matchesGun(leaf, gun)
+            if (leaf.getBasicConstraints() >= 0
+                    || !RootCertificates.matchesGun(leaf, gun)
                     || leaf.getSigAlgName().toUpperCase(Locale.ROOT).contains("SHA1")) {
                 continue;
             }
-            if (now != null && (now.isBefore(leaf.getNotBefore().toInstant()) || now.isAfter(leaf.getNotAfter().toInstant()))) {
+            if (now != null
+                    && (now.isBefore(leaf.getNotBefore().toInstant())
+                            || now.isAfter(leaf.getNotAfter().toInstant()))) {
                 continue;
             }
             out.put(e.getKey(), key);
@@ -63,8 +65,9 @@ final class RootKeys {
     }
 
     /** Keeps the keys the trust pinning accepts for {@code gun}. */
-    static Map<String, TufKey> pinned(Map<String, TufKey> keys, String gun, TrustPinning pinning, boolean firstBootstrap,
-            Instant now) throws TrustPinException {
+    static Map<String, TufKey> pinned(
+            Map<String, TufKey> keys, String gun, TrustPinning pinning, boolean firstBootstrap, Instant now)
+            throws TrustPinException {
         Optional<List<String>> ids = pinning.keyIdsFor(gun);
         Map<String, TufKey> out = new LinkedHashMap<>();
         if (ids.isPresent()) {
@@ -89,7 +92,8 @@ final class RootKeys {
                     }
                 }
             } else if (pinning.disableTofu() && firstBootstrap) {
-                throw new TrustPinException(gun, "no pinned key ID or CA for this GUN and trust on first use is disabled");
+                throw new TrustPinException(
+                        gun, "no pinned key ID or CA for this GUN and trust on first use is disabled");
             } else {
                 return keys;
             }
@@ -120,7 +124,8 @@ final class RootKeys {
             PKIXBuilderParameters params = new PKIXBuilderParameters(anchors, sel);
             params.setRevocationEnabled(false);
             params.setDate(Date.from(now));
-            params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(new ArrayList<>(bundle))));
+            params.addCertStore(
+                    CertStore.getInstance("Collection", new CollectionCertStoreParameters(new ArrayList<>(bundle))));
             CertPathBuilder.getInstance("PKIX").build(params);
             return true;
         } catch (GeneralSecurityException e) {

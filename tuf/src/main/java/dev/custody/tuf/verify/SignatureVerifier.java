@@ -3,8 +3,8 @@ package dev.custody.tuf.verify;
 import dev.custody.tuf.InvalidSignatureException;
 import dev.custody.tuf.SignatureThresholdException;
 import dev.custody.tuf.UnsupportedKeyTypeException;
-import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.keys.PublicKeys;
+import dev.custody.tuf.model.KeyTypes;
 import dev.custody.tuf.model.Signature;
 import dev.custody.tuf.model.TufKey;
 import java.security.GeneralSecurityException;
@@ -24,8 +24,7 @@ import java.util.Set;
  * salt = hash length) and {@code rsapkcs1v15} (SHA-256), for {@code rsa}/{@code rsa-x509} keys.
  */
 public final class SignatureVerifier {
-    private SignatureVerifier() {
-    }
+    private SignatureVerifier() {}
 
     /**
      * Whether {@code sig} is a valid signature of {@code message} by {@code key}. A method that does not
@@ -82,12 +81,13 @@ public final class SignatureVerifier {
      * @throws InvalidSignatureException if below threshold and some role-key signatures did not verify
      * @throws SignatureThresholdException if below threshold otherwise
      */
-    public static Set<String> verifyThreshold(String role, byte[] message, List<Signature> signatures,
-            Map<String, TufKey> roleKeys, int threshold)
+    public static Set<String> verifyThreshold(
+            String role, byte[] message, List<Signature> signatures, Map<String, TufKey> roleKeys, int threshold)
             throws SignatureThresholdException, UnsupportedKeyTypeException {
         for (Map.Entry<String, TufKey> e : roleKeys.entrySet()) {
             if (!KeyTypes.isSupported(e.getValue().keyType())) {
-                throw new UnsupportedKeyTypeException(role, e.getKey(), e.getValue().keyType());
+                throw new UnsupportedKeyTypeException(
+                        role, e.getKey(), e.getValue().keyType());
             }
         }
         Set<String> valid = new LinkedHashSet<>();

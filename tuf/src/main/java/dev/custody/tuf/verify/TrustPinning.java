@@ -14,8 +14,8 @@ import java.util.Optional;
  * <p>A pinned key ID matches either the certificate-bearing ID from {@code root.json} (Notary's rule) or
  * the bare public key's "canonical" ID that {@code notary key list} shows.
  */
-public record TrustPinning(Map<String, List<String>> keyIds, Map<String, List<X509Certificate>> cas,
-        boolean disableTofu) {
+public record TrustPinning(
+        Map<String, List<String>> keyIds, Map<String, List<X509Certificate>> cas, boolean disableTofu) {
     public static final TrustPinning TOFU = new TrustPinning(Map.of(), Map.of(), false);
 
     public TrustPinning {
@@ -38,7 +38,8 @@ public record TrustPinning(Map<String, List<String>> keyIds, Map<String, List<X5
         }
         String best = null;
         for (String k : keyIds.keySet()) {
-            if (k.endsWith("*") && gun.startsWith(k.substring(0, k.length() - 1))
+            if (k.endsWith("*")
+                    && gun.startsWith(k.substring(0, k.length() - 1))
                     && (best == null || k.length() > best.length())) {
                 best = k;
             }

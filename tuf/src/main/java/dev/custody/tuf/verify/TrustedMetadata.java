@@ -11,11 +11,11 @@ import dev.custody.tuf.SignatureThresholdException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.FileMeta;
-import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.MetaType;
+import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.Repository;
-import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.RoleKeys;
+import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Snapshot;
 import dev.custody.tuf.model.Targets;
@@ -75,9 +75,14 @@ public final class TrustedMetadata {
             throws TufException {
         TrustedMetadata t = new TrustedMetadata(gun, clock, pinning);
         Signed<Root> r = Signed.parse(rootBytes, "root", MetaType.ROOT);
-        Map<String, TufKey> keys = RootKeys.pinned(RootKeys.usable(r.signed(), gun, clock.instant()), gun, pinning,
-                true, clock.instant());
-        SignatureVerifier.verifyThreshold("root", r.canonical(), r.signatures(), keys, r.signed().role("root").threshold());
+        Map<String, TufKey> keys =
+                RootKeys.pinned(RootKeys.usable(r.signed(), gun, clock.instant()), gun, pinning, true, clock.instant());
+        SignatureVerifier.verifyThreshold(
+                "root",
+                r.canonical(),
+                r.signatures(),
+                keys,
+                r.signed().role("root").threshold());
         t.root = r;
         t.accepted.put("root", rootBytes.clone());
         return t;
@@ -91,7 +96,11 @@ public final class TrustedMetadata {
             throws TufException {
         TrustedMetadata t = new TrustedMetadata(gun, clock, pinning);
         Signed<Root> r = Signed.parse(rootBytes, "root", MetaType.ROOT);
-        SignatureVerifier.verifyThreshold("root", r.canonical(), r.signatures(), RootKeys.usable(r.signed(), gun, null),
+        SignatureVerifier.verifyThreshold(
+                "root",
+                r.canonical(),
+                r.signatures(),
+                RootKeys.usable(r.signed(), gun, null),
                 r.signed().role("root").threshold());
         t.root = r;
         return t;
@@ -157,13 +166,16 @@ public final class TrustedMetadata {
         }
         // 5.3.5: no rollback, no skipping
         if (newVersion != trustedVersion + 1) {
-            throw new RollbackException("root", trustedVersion, newVersion,
+            throw new RollbackException(
+                    "root",
+                    trustedVersion,
+                    newVersion,
                     "version " + newVersion + " where " + (trustedVersion + 1) + " was expected after trusted version "
                             + trustedVersion);
         }
         // 5.3.4 (second half): threshold of its own root keys
-        Map<String, TufKey> newKeys = RootKeys.pinned(RootKeys.usable(next.signed(), gun, clock.instant()), gun, pinning,
-                false, clock.instant());
+        Map<String, TufKey> newKeys = RootKeys.pinned(
+                RootKeys.usable(next.signed(), gun, clock.instant()), gun, pinning, false, clock.instant());
         int newThreshold = next.signed().role("root").threshold();
         try {
             SignatureVerifier.verifyThreshold("root", next.canonical(), next.signatures(), newKeys, newThreshold);
@@ -223,7 +235,9 @@ public final class TrustedMetadata {
         if (snapshot != null) {
             throw new IllegalStateException("snapshot already loaded");
         }
-        FileMeta expected = timestamp.signed().metaFor("snapshot")
+        FileMeta expected = timestamp
+                .signed()
+                .metaFor("snapshot")
                 .orElseThrow(() -> new MissingMetadataException("timestamp", "no meta for snapshot"));
         checkHashes("snapshot", raw, expected);
         Signed<Snapshot> s = Signed.parse(raw, "snapshot", MetaType.SNAPSHOT);
@@ -241,7 +255,8 @@ public final class TrustedMetadata {
      */
     public Signed<Targets> updateTargets(byte[] raw) throws TufException {
         requireSnapshot("targets");
-        FileMeta expected = snapshot.signed().metaFor("targets")
+        FileMeta expected = snapshot.signed()
+                .metaFor("targets")
                 .orElseThrow(() -> new MissingMetadataException("snapshot", "no meta for targets"));
         checkHashes("targets", raw, expected);
         Signed<Targets> t = Signed.parse(raw, "targets", MetaType.TARGETS);
@@ -271,9 +286,12 @@ public final class TrustedMetadata {
         if (parent == null) {
             throw new IllegalStateException("load " + parentName + " before " + role);
         }
-        DelegatedRole entry = parent.signed().delegationsOrEmpty().role(role)
+        DelegatedRole entry = parent.signed()
+                .delegationsOrEmpty()
+                .role(role)
                 .orElseThrow(() -> new MissingMetadataException(role, parentName + " does not delegate to " + role));
-        FileMeta expected = snapshot.signed().metaFor(role)
+        FileMeta expected = snapshot.signed()
+                .metaFor(role)
                 .orElseThrow(() -> new MissingMetadataException("snapshot", "no meta for " + role));
         checkHashes(role, raw, expected);
         Signed<Targets> t = Signed.parse(raw, role, MetaType.TARGETS);
@@ -328,14 +346,19 @@ public final class TrustedMetadata {
                 return true;
             }
         }
-        if (entry.pathHashPrefixes() != null && !entry.pathHashPrefixes().isEmpty()
+        if (entry.pathHashPrefixes() != null
+                && !entry.pathHashPrefixes().isEmpty()
                 && new DelegatedRole(role, List.of(), 1, null, entry.pathHashPrefixes(), Map.of()).allows(target)) {
             String parentName = DelegatedRole.parentOf(role);
             if ("targets".equals(parentName)) {
                 return true;
             }
             String grand = DelegatedRole.parentOf(parentName);
-            DelegatedRole parentEntry = targets.get(grand).signed().delegationsOrEmpty().role(parentName).orElseThrow();
+            DelegatedRole parentEntry = targets.get(grand)
+                    .signed()
+                    .delegationsOrEmpty()
+                    .role(parentName)
+                    .orElseThrow();
             return allowed(parentName, target, effectivePaths.getOrDefault(parentName, List.of()), parentEntry);
         }
         return false;
@@ -343,7 +366,8 @@ public final class TrustedMetadata {
 
     private void verifyTopLevel(Signed<? extends Metadata> s, String role) throws TufException {
         RoleKeys rk = root.signed().role(role);
-        SignatureVerifier.verifyThreshold(role, s.canonical(), s.signatures(), root.signed().keysOf(role), rk.threshold());
+        SignatureVerifier.verifyThreshold(
+                role, s.canonical(), s.signatures(), root.signed().keysOf(role), rk.threshold());
     }
 
     private void checkFloor(String role, int version) throws RollbackException {
@@ -367,7 +391,8 @@ public final class TrustedMetadata {
      */
     static void checkHashes(String role, byte[] raw, FileMeta expected) throws TufException {
         if (raw.length != expected.length()) {
-            throw new HashMismatchException(role, "length", Long.toString(expected.length()), Integer.toString(raw.length));
+            throw new HashMismatchException(
+                    role, "length", Long.toString(expected.length()), Integer.toString(raw.length));
         }
         int known = 0;
         for (Map.Entry<String, String> h : expected.hashes().entrySet()) {
@@ -383,7 +408,11 @@ public final class TrustedMetadata {
             byte[] want = Base64.getDecoder().decode(h.getValue());
             byte[] got = digest(jca, raw);
             if (!MessageDigest.isEqual(want, got)) {
-                throw new HashMismatchException(role, h.getKey(), HexFormat.of().formatHex(want), HexFormat.of().formatHex(got));
+                throw new HashMismatchException(
+                        role,
+                        h.getKey(),
+                        HexFormat.of().formatHex(want),
+                        HexFormat.of().formatHex(got));
             }
         }
         if (known == 0) {
@@ -402,7 +431,9 @@ public final class TrustedMetadata {
     private static boolean sameKeys(Root a, Root b, String role) {
         RoleKeys ra = a.roles().get(role);
         RoleKeys rb = b.roles().get(role);
-        return ra != null && rb != null && ra.threshold() == rb.threshold()
+        return ra != null
+                && rb != null
+                && ra.threshold() == rb.threshold()
                 && new java.util.HashSet<>(ra.keyIds()).equals(new java.util.HashSet<>(rb.keyIds()));
     }
 

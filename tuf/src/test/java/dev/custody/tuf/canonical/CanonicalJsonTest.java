@@ -50,7 +50,8 @@ class CanonicalJsonTest {
 
     @Test
     void encode_fractionRefused() {
-        assertThatThrownBy(() -> canon("{\"a\":1.5}")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> canon("{\"a\":1.5}"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("floating point");
     }
 

@@ -74,9 +74,11 @@ class CeremonyBundleTest {
         assertThat(CanonicalJson.canonicalize(file)).isEqualTo(file);
         Review review = Ceremony.verifyForSigning(back, offline(repo), clock);
         assertThat(review.summary()).isEqualTo(b.summary());
-        assertThat(review.signingKeys().get("root")).extracting(TufKey::id)
+        assertThat(review.signingKeys().get("root"))
+                .extracting(TufKey::id)
                 .containsExactlyInAnyOrder(r.rootKey.id(), newRootCert.id());
-        Bundle signed = Ceremony.addSignatures(review, KeyRing.of(List.of(r.root)).and(KeyRing.of(List.of(newRoot))));
+        Bundle signed =
+                Ceremony.addSignatures(review, KeyRing.of(List.of(r.root)).and(KeyRing.of(List.of(newRoot))));
         assertThat(signed.signedBy("root")).containsExactlyInAnyOrder(r.rootKey.id(), newRootCert.id());
         PublishSet set = Ceremony.verifyForPublish(Bundle.parse(signed.toBytes()), repo, r.ring, clock);
         assertThat(set.files().keySet()).containsExactly("root", "snapshot");
@@ -102,7 +104,8 @@ class CeremonyBundleTest {
             rehash(o, "root");
         });
         assertThatThrownBy(() -> Ceremony.verifyForSigning(Bundle.parse(file), offline(repo), clock))
-                .isInstanceOfSatisfying(BundleTamperedException.class, e -> assertThat(e.kind()).isEqualTo(Kind.SUMMARY));
+                .isInstanceOfSatisfying(
+                        BundleTamperedException.class, e -> assertThat(e.kind()).isEqualTo(Kind.SUMMARY));
     }
 
     @Test
@@ -136,8 +139,9 @@ class CeremonyBundleTest {
             f[f.length - 5] ^= 1;
             base.put("file", Base64.getEncoder().encodeToString(f));
         });
-        assertThatThrownBy(() -> Bundle.parse(file)).isInstanceOfSatisfying(BundleTamperedException.class,
-                e -> assertThat(e.kind()).isEqualTo(Kind.BASE_HASH));
+        assertThatThrownBy(() -> Bundle.parse(file))
+                .isInstanceOfSatisfying(
+                        BundleTamperedException.class, e -> assertThat(e.kind()).isEqualTo(Kind.BASE_HASH));
     }
 
     @Test
@@ -176,7 +180,9 @@ class CeremonyBundleTest {
 
     @Test
     void verifyForSigning_newerBase_needsTheRootChain() throws Exception {
-        byte[] v2Root = publish(RepoEditor.load(repo, clock).witness("root").buildPublish(r.ring), 2).files().get("root");
+        byte[] v2Root = publish(RepoEditor.load(repo, clock).witness("root").buildPublish(r.ring), 2)
+                .files()
+                .get("root");
         publish(RepoEditor.load(update(r), clock).witness("root").buildPublish(r.ring), 3);
         Repository v3 = update(r);
         Bundle noChain = Ceremony.prepareResignRoot(v3, Duration.ofDays(365), List.of(), clock);
@@ -201,22 +207,30 @@ class CeremonyBundleTest {
             sig.put("sig", Base64.getEncoder().encodeToString(s));
         });
         assertThatThrownBy(() -> Ceremony.verifyForSigning(Bundle.parse(file), offline(repo), clock))
-                .isInstanceOfSatisfying(BundleTamperedException.class, e -> assertThat(e.kind()).isEqualTo(Kind.SIGNATURE));
+                .isInstanceOfSatisfying(
+                        BundleTamperedException.class, e -> assertThat(e.kind()).isEqualTo(Kind.SIGNATURE));
     }
 
     @Test
     void parse_unknownFormatVersion_malformed() throws Exception {
         byte[] file = mutate(rotateRoot().toBytes(), o -> o.put("format_version", 2));
-        assertThatThrownBy(() -> Bundle.parse(file)).isInstanceOfSatisfying(MalformedBundleException.class,
-                e -> assertThat(e.field()).isEqualTo("format_version"));
+        assertThatThrownBy(() -> Bundle.parse(file))
+                .isInstanceOfSatisfying(
+                        MalformedBundleException.class,
+                        e -> assertThat(e.field()).isEqualTo("format_version"));
     }
 
     @Test
     void prepare_editBeyondTheOperation_refused() {
         SoftwareSigner t2 = SoftwareSigner.ecdsa();
-        assertThatThrownBy(() -> Ceremony.prepare(repo, Operation.ROTATE_TARGETS,
-                e -> e.rotateKey("targets", t2.key()).addTarget("targets", "sneaky", FileMeta.of(new byte[] {9})),
-                List.of(), clock)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Ceremony.prepare(
+                        repo,
+                        Operation.ROTATE_TARGETS,
+                        e -> e.rotateKey("targets", t2.key())
+                                .addTarget("targets", "sneaky", FileMeta.of(new byte[] {9})),
+                        List.of(),
+                        clock))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("targets content changed");
     }
 
@@ -236,8 +250,13 @@ class CeremonyBundleTest {
     }
 
     private Repository update(TestRepo t) throws Exception {
-        return Updater.builder().gun(t.gun).fetcher(t.repo).store(new FileTrustedMetaStore(tmp.resolve("s" + System.nanoTime())))
-                .clock(clock).build().update();
+        return Updater.builder()
+                .gun(t.gun)
+                .fetcher(t.repo)
+                .store(new FileTrustedMetaStore(tmp.resolve("s" + System.nanoTime())))
+                .clock(clock)
+                .build()
+                .update();
     }
 
     private static byte[] mutate(byte[] bundle, Consumer<ObjectNode> change) throws Exception {

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.custody.pkcs11.HsmToken;
+import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
-import dev.custody.pkcs11.PinSource;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.SoftHsm;
@@ -69,11 +69,14 @@ class OfflineCeremonyTest {
     static void openTokens() throws Exception {
         List<SoftHsm.Token> made = new ArrayList<>();
         for (String holder : List.of("alice", "bob", "carol", "dave")) {
-            made.add(SoftHsm.forThisProcess().createToken("cer-" + holder + "-" + UUID.randomUUID().toString().substring(0, 6)));
+            made.add(SoftHsm.forThisProcess()
+                    .createToken(
+                            "cer-" + holder + "-" + UUID.randomUUID().toString().substring(0, 6)));
         }
         backend = Pkcs11.open(SoftHsm.MODULE);
         for (SoftHsm.Token t : made) {
-            HsmToken token = backend.open(TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
+            HsmToken token = backend.open(
+                    TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
             token.login();
             tokens.add(token);
         }
@@ -88,7 +91,8 @@ class OfflineCeremonyTest {
     }
 
     private static Signer tokenKey(int holder) throws Exception {
-        return TokenSigner.generate(tokens.get(holder), "cer-" + UUID.randomUUID().toString().substring(0, 8));
+        return TokenSigner.generate(
+                tokens.get(holder), "cer-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
     @Test
@@ -99,16 +103,24 @@ class OfflineCeremonyTest {
 
         // init (the root holders, once, with their tokens): 2 of 3 root keys on alice's, bob's and carol's tokens
         List<Signer> online = new ArrayList<>();
-        RepoInit init = RepoInit.create(gun, List.of(tokenKey(0), tokenKey(1), tokenKey(2)), 2, (g, role) -> {
-            SoftwareSigner s = SoftwareSigner.ecdsa();
-            online.add(s);
-            return s;
-        }, ServerKeys.of(client), false, clock);
+        RepoInit init = RepoInit.create(
+                gun,
+                List.of(tokenKey(0), tokenKey(1), tokenKey(2)),
+                2,
+                (g, role) -> {
+                    SoftwareSigner s = SoftwareSigner.ecdsa();
+                    online.add(s);
+                    return s;
+                },
+                ServerKeys.of(client),
+                false,
+                clock);
         Signer alice = init.signers().get(0);
         Signer bob = init.signers().get(1);
         Signer carol = init.signers().get(2);
         init.editor().addTarget("targets", "v1", FileMeta.of(bytes("one")));
-        PublishSet first = init.editor().buildPublish(KeyRing.of(List.of(alice, bob)).and(KeyRing.of(online)));
+        PublishSet first =
+                init.editor().buildPublish(KeyRing.of(List.of(alice, bob)).and(KeyRing.of(online)));
         client.publish(gun, first.files());
         NotaryCli cached = fx.freshCli("ceremony-cached");
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
@@ -122,33 +134,40 @@ class OfflineCeremonyTest {
         // 1. rotate-root: carol's token is lost, dave's new token takes its place
         Signer daveBare = tokenKey(3);
         Signer dave = daveBare.as(PublicKeys.toTufKey(RootCertificates.create(daveBare, gun, clock)));
-        Bundle prepared = Ceremony.prepareReplaceRootKey(update(client, onlineStore, gun), carol.keyId(), dave.key(),
-                List.of(), clock);
+        Bundle prepared = Ceremony.prepareReplaceRootKey(
+                update(client, onlineStore, gun), carol.keyId(), dave.key(), List.of(), clock);
         Files.write(bundleFile, prepared.toBytes());
         // offline: one token at a time, each after its own check of the bundle file
         offlineSign(offlineStore, gun, bundleFile, List.of(alice), review -> {
             assertThat(review.summary()).contains(gun + ": rotate-root");
             assertThat(review.summary()).anySatisfy(l -> assertThat(l).startsWith("root v1 → v2; expires "));
-            assertThat(review.summary()).anySatisfy(l -> assertThat(l)
-                    .startsWith("root keys: removed " + carol.keyId().substring(0, 16) + "…; added "
-                            + dave.keyId().substring(0, 16) + "…; kept ")
-                    .endsWith("; threshold 2 of 3 (was 2 of 3)"));
-            assertThat(review.summary()).contains("needs signatures: 2 of the current root keys ("
-                    + Plan.ids(Set.of(alice.keyId(), bob.keyId(), carol.keyId())) + ") and 2 of the new root keys ("
-                    + Plan.ids(Set.of(alice.keyId(), bob.keyId(), dave.keyId())) + ")");
+            assertThat(review.summary())
+                    .anySatisfy(l -> assertThat(l)
+                            .startsWith("root keys: removed " + carol.keyId().substring(0, 16) + "…; added "
+                                    + dave.keyId().substring(0, 16) + "…; kept ")
+                            .endsWith("; threshold 2 of 3 (was 2 of 3)"));
+            assertThat(review.summary())
+                    .contains("needs signatures: 2 of the current root keys ("
+                            + Plan.ids(Set.of(alice.keyId(), bob.keyId(), carol.keyId()))
+                            + ") and 2 of the new root keys ("
+                            + Plan.ids(Set.of(alice.keyId(), bob.keyId(), dave.keyId())) + ")");
         });
         // one old root key so far: the online side will not publish it
         Bundle half = Bundle.parse(Files.readAllBytes(bundleFile));
         assertThat(half.signedBy("root")).containsExactly(alice.keyId());
-        assertThatThrownBy(() -> Ceremony.verifyForPublish(half, update(client, onlineStore, gun), KeyRing.of(online), clock))
+        assertThatThrownBy(() ->
+                        Ceremony.verifyForPublish(half, update(client, onlineStore, gun), KeyRing.of(online), clock))
                 .isInstanceOfSatisfying(RootRotationException.class, e -> {
                     assertThat(e.byTrustedKeys()).isTrue();
                     assertThat(e.found()).isEqualTo(1);
                     assertThat(e.needed()).isEqualTo(2);
                 });
-        offlineSign(offlineStore, gun, bundleFile, List.of(bob, dave), review -> { });
-        PublishSet rotated = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
-                update(client, onlineStore, gun), KeyRing.of(online), clock);
+        offlineSign(offlineStore, gun, bundleFile, List.of(bob, dave), review -> {});
+        PublishSet rotated = Ceremony.verifyForPublish(
+                Bundle.parse(Files.readAllBytes(bundleFile)),
+                update(client, onlineStore, gun),
+                KeyRing.of(online),
+                clock);
         assertThat(rotated.files().keySet()).containsExactly("root", "snapshot");
         client.publish(gun, rotated.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
@@ -157,34 +176,49 @@ class OfflineCeremonyTest {
         // 2. rotate-targets: a new online targets key; the offline side still trusts root v1 and walks to v2
         SoftwareSigner targets2 = SoftwareSigner.ecdsa();
         online.add(targets2);
-        Files.write(bundleFile, Ceremony.prepareRotateTargets(update(client, onlineStore, gun), targets2.key(), List.of(),
-                clock).toBytes());
+        Files.write(
+                bundleFile,
+                Ceremony.prepareRotateTargets(update(client, onlineStore, gun), targets2.key(), List.of(), clock)
+                        .toBytes());
         offlineSign(offlineStore, gun, bundleFile, List.of(alice, dave), review -> {
             assertThat(review.baseRoot().version()).isEqualTo(2);
             assertThat(review.summary()).anySatisfy(l -> assertThat(l).startsWith("targets keys: removed "));
-            assertThat(review.summary()).anySatisfy(l -> assertThat(l).startsWith("targets v1 → v2; content unchanged (1 targets)"));
+            assertThat(review.summary())
+                    .anySatisfy(l -> assertThat(l).startsWith("targets v1 → v2; content unchanged (1 targets)"));
         });
-        PublishSet retargeted = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
-                update(client, onlineStore, gun), KeyRing.of(online), clock);
+        PublishSet retargeted = Ceremony.verifyForPublish(
+                Bundle.parse(Files.readAllBytes(bundleFile)),
+                update(client, onlineStore, gun),
+                KeyRing.of(online),
+                clock);
         assertThat(retargeted.files().keySet()).containsExactly("root", "targets", "snapshot");
         assertThat(Signed.parse(retargeted.files().get("targets"), "targets").signatures())
-                .extracting(s -> s.keyId()).containsExactly(targets2.keyId());
+                .extracting(s -> s.keyId())
+                .containsExactly(targets2.keyId());
         client.publish(gun, retargeted.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
 
         // 3. resign-root: expiry extended, nothing else
         Repository before = update(client, onlineStore, gun);
-        Files.write(bundleFile, Ceremony.prepareResignRoot(before, Duration.ofDays(3650), List.of(), clock).toBytes());
+        Files.write(
+                bundleFile,
+                Ceremony.prepareResignRoot(before, Duration.ofDays(3650), List.of(), clock)
+                        .toBytes());
         offlineSign(offlineStore, gun, bundleFile, List.of(bob, dave), review -> {
             assertThat(review.summary()).contains(gun + ": resign-root");
             assertThat(review.summary()).anySatisfy(l -> assertThat(l).startsWith("root keys unchanged: "));
             // ten years from now outlasts the certificates made at init: the custodians are told
-            assertThat(review.summary()).anySatisfy(l -> assertThat(l)
-                    .startsWith("WARNING: root key " + bob.keyId().substring(0, 16) + "… certificate valid until ")
-                    .endsWith(", before the new root expires"));
+            assertThat(review.summary())
+                    .anySatisfy(l -> assertThat(l)
+                            .startsWith(
+                                    "WARNING: root key " + bob.keyId().substring(0, 16) + "… certificate valid until ")
+                            .endsWith(", before the new root expires"));
         });
-        PublishSet resigned = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
-                update(client, onlineStore, gun), KeyRing.of(online), clock);
+        PublishSet resigned = Ceremony.verifyForPublish(
+                Bundle.parse(Files.readAllBytes(bundleFile)),
+                update(client, onlineStore, gun),
+                KeyRing.of(online),
+                clock);
         client.publish(gun, resigned.files());
         Root r4 = (Root) Signed.parse(resigned.files().get("root"), "root").signed();
         assertThat(r4.version()).isEqualTo(4);
@@ -196,23 +230,35 @@ class OfflineCeremonyTest {
 
         // 4. rotate-snapshot to the server (-r): root only; the server signs snapshots from then on
         TufKey serverSnapshot = ServerKeys.of(client).rotate(gun, "snapshot");
-        Files.write(bundleFile, Ceremony.prepareRotateSnapshot(update(client, onlineStore, gun), serverSnapshot, List.of(),
-                clock).toBytes());
-        offlineSign(offlineStore, gun, bundleFile, List.of(alice, bob), review -> assertThat(review.summary())
-                .anySatisfy(l -> assertThat(l).startsWith("snapshot keys: removed ")));
-        PublishSet toServer = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)),
-                update(client, onlineStore, gun), KeyRing.of(online), clock);
+        Files.write(
+                bundleFile,
+                Ceremony.prepareRotateSnapshot(update(client, onlineStore, gun), serverSnapshot, List.of(), clock)
+                        .toBytes());
+        offlineSign(
+                offlineStore,
+                gun,
+                bundleFile,
+                List.of(alice, bob),
+                review -> assertThat(review.summary())
+                        .anySatisfy(l -> assertThat(l).startsWith("snapshot keys: removed ")));
+        PublishSet toServer = Ceremony.verifyForPublish(
+                Bundle.parse(Files.readAllBytes(bundleFile)),
+                update(client, onlineStore, gun),
+                KeyRing.of(online),
+                clock);
         assertThat(toServer.files().keySet()).containsExactly("root");
         client.publish(gun, toServer.files());
 
         // the client that cached root v1 walks to v5; so does a fresh one and the online updater
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(rootVersion(cached, gun)).isEqualTo(5);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("ceremony-fresh").ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryFixtures.parseList(fx.freshCli("ceremony-fresh").ok("list", gun)))
+                .containsOnlyKeys("v1");
         Repository after = update(client, onlineStore, gun);
         assertThat(after.root().version()).isEqualTo(5);
         assertThat(after.root().signed().keysOf("snapshot")).containsOnlyKeys(serverSnapshot.id());
-        assertThat(((Targets) after.targetsRole("targets").orElseThrow().signed()).version()).isEqualTo(2);
+        assertThat(((Targets) after.targetsRole("targets").orElseThrow().signed()).version())
+                .isEqualTo(2);
 
         // a bundle prepared on v3 and published after v4 went out: the server moved
         Bundle late = Ceremony.prepareResignRoot(before, Duration.ofDays(3650), List.of(), clock);
@@ -222,8 +268,10 @@ class OfflineCeremonyTest {
                     assertThat(e.serverVersion()).isEqualTo(5);
                 });
         // and the offline side, now trusting v4, refuses the first bundle (built on v1) as stale
-        assertThatThrownBy(() -> Ceremony.verifyForSigning(prepared,
-                TrustedMetadata.fromTrustedRoot(gun, offlineStore.get(gun, "root"), TrustPinning.TOFU, clock), clock))
+        assertThatThrownBy(() -> Ceremony.verifyForSigning(
+                        prepared,
+                        TrustedMetadata.fromTrustedRoot(gun, offlineStore.get(gun, "root"), TrustPinning.TOFU, clock),
+                        clock))
                 .isInstanceOfSatisfying(StaleBundleException.class, e -> {
                     assertThat(e.trustedVersion()).isEqualTo(4);
                     assertThat(e.baseVersion()).isEqualTo(1);
@@ -234,13 +282,21 @@ class OfflineCeremonyTest {
     void ceremony_resignExpiredRoot_clientsRecover() throws Exception {
         NotaryFixtures fx = NotaryFixtures.get();
         NotaryClient client = fx.client();
-        String gun = "example.com/ceremony-expired/" + UUID.randomUUID().toString().substring(0, 8);
+        String gun =
+                "example.com/ceremony-expired/" + UUID.randomUUID().toString().substring(0, 8);
         List<Signer> online = new ArrayList<>();
-        RepoInit init = RepoInit.create(gun, List.of(tokenKey(0)), 1, (g, role) -> {
-            SoftwareSigner s = SoftwareSigner.ecdsa();
-            online.add(s);
-            return s;
-        }, ServerKeys.of(client), false, clock);
+        RepoInit init = RepoInit.create(
+                gun,
+                List.of(tokenKey(0)),
+                1,
+                (g, role) -> {
+                    SoftwareSigner s = SoftwareSigner.ecdsa();
+                    online.add(s);
+                    return s;
+                },
+                ServerKeys.of(client),
+                false,
+                clock);
         Signer root = init.signers().get(0);
         init.editor().addTarget("targets", "v1", FileMeta.of(bytes("one"))).expiry("root", Duration.ofSeconds(3));
         PublishSet first = init.editor().buildPublish(init.keyRing());
@@ -263,14 +319,28 @@ class OfflineCeremonyTest {
         assertThat(refused.stdout()).contains("* fatal: root expired at ");
 
         // the one way in: read it for re-signing only, then a resign-root ceremony
-        Repository expired = Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(onlineStore)
-                .clock(clock).allowExpiredRoot().build().update();
+        Repository expired = Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(onlineStore)
+                .clock(clock)
+                .allowExpiredRoot()
+                .build()
+                .update();
         Path bundleFile = tmp.resolve("bundle.json");
-        Files.write(bundleFile, Ceremony.prepareResignRoot(expired, Duration.ofDays(365), List.of(), clock).toBytes());
-        offlineSign(offlineStore, gun, bundleFile, List.of(root), review -> assertThat(review.summary())
-                .anySatisfy(l -> assertThat(l).startsWith("root v1 → v2; expires ")));
-        PublishSet resigned = Ceremony.verifyForPublish(Bundle.parse(Files.readAllBytes(bundleFile)), expired,
-                KeyRing.of(online), clock);
+        Files.write(
+                bundleFile,
+                Ceremony.prepareResignRoot(expired, Duration.ofDays(365), List.of(), clock)
+                        .toBytes());
+        offlineSign(
+                offlineStore,
+                gun,
+                bundleFile,
+                List.of(root),
+                review -> assertThat(review.summary())
+                        .anySatisfy(l -> assertThat(l).startsWith("root v1 → v2; expires ")));
+        PublishSet resigned = Ceremony.verifyForPublish(
+                Bundle.parse(Files.readAllBytes(bundleFile)), expired, KeyRing.of(online), clock);
         client.publish(gun, resigned.files());
         assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(rootVersion(cached, gun)).isEqualTo(2);
@@ -287,10 +357,15 @@ class OfflineCeremonyTest {
      * summary (here: asserts on it), signs with the tokens present, writes the file back and keeps the
      * verified base root as its trusted root.
      */
-    private void offlineSign(FileTrustedMetaStore offlineStore, String gun, Path bundleFile, List<Signer> tokensPresent,
-            ReviewCheck approve) throws Exception {
-        TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, offlineStore.get(gun, "root"), TrustPinning.TOFU,
-                clock);
+    private void offlineSign(
+            FileTrustedMetaStore offlineStore,
+            String gun,
+            Path bundleFile,
+            List<Signer> tokensPresent,
+            ReviewCheck approve)
+            throws Exception {
+        TrustedMetadata trusted =
+                TrustedMetadata.fromTrustedRoot(gun, offlineStore.get(gun, "root"), TrustPinning.TOFU, clock);
         Review review = Ceremony.verifyForSigning(Bundle.parse(Files.readAllBytes(bundleFile)), trusted, clock);
         approve.check(review);
         Bundle signed = Ceremony.addSignatures(review, tokensPresent);
@@ -301,11 +376,18 @@ class OfflineCeremonyTest {
     }
 
     private static int rootVersion(NotaryCli cli, String gun) throws Exception {
-        return ((Root) Signed.parse(Files.readAllBytes(cli.metadataFile(gun, "root")), "root").signed()).version();
+        return ((Root) Signed.parse(Files.readAllBytes(cli.metadataFile(gun, "root")), "root")
+                        .signed())
+                .version();
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder().gun(gun).fetcher(new NotaryMetaFetcher(client, gun)).store(store).clock(clock).build()
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .clock(clock)
+                .build()
                 .update();
     }
 

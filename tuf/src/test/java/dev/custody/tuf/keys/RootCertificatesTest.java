@@ -24,7 +24,9 @@ class RootCertificatesTest {
         assertThat(cert.getSubjectX500Principal()).isEqualTo(cert.getIssuerX500Principal());
         assertThat(RootCertificates.commonNameOf(cert)).isEqualTo("example.com/app");
         assertThat(cert.getNotBefore().toInstant()).isEqualTo(Instant.parse("2026-11-23T13:37:32Z"));
-        assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant())).isEqualTo(Duration.ofDays(3650));
+        assertThat(Duration.between(
+                        cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
+                .isEqualTo(Duration.ofDays(3650));
         assertThat(cert.getSigAlgName()).isEqualTo("SHA256withECDSA");
         assertThat(cert.getBasicConstraints()).isEqualTo(-1);
         assertThat(cert.getKeyUsage()[0]).isTrue(); // digitalSignature
@@ -38,7 +40,9 @@ class RootCertificatesTest {
 
         TufKey key = PublicKeys.toTufKey(cert);
         assertThat(key.keyType()).isEqualTo("ecdsa-x509");
-        assertThat(new String(key.publicValue())).startsWith("-----BEGIN CERTIFICATE-----\n").endsWith("-----END CERTIFICATE-----\n");
+        assertThat(new String(key.publicValue()))
+                .startsWith("-----BEGIN CERTIFICATE-----\n")
+                .endsWith("-----END CERTIFICATE-----\n");
         assertThat(PublicKeys.canonicalKeyId(key)).isEqualTo(signer.key().id()).isNotEqualTo(key.id());
         assertThat(RootCertificates.matchesGun(cert, "example.com/app")).isTrue();
         assertThat(RootCertificates.matchesGun(cert, "example.com/other")).isFalse();

@@ -38,7 +38,9 @@ class MetadataFuzzTest {
             return;
         }
         byte[] canonical = s.canonical();
-        assertArrayEquals(canonical, CanonicalJson.encode(parseJson(CanonicalJson.escapeControlCharacters(canonical))),
+        assertArrayEquals(
+                canonical,
+                CanonicalJson.encode(parseJson(CanonicalJson.escapeControlCharacters(canonical))),
                 "canonical bytes are not canonical");
 
         byte[] written = s.toBytes();
@@ -50,7 +52,8 @@ class MetadataFuzzTest {
         Signed<? extends Metadata> rebuilt = Signed.unsigned(role, s.signed());
         Signed<? extends Metadata> again = Signed.parse(rebuilt.toBytes(), role);
         assertArrayEquals(rebuilt.canonical(), again.canonical(), "the model's serialization is not a fixed point");
-        assertArrayEquals(rebuilt.canonical(), CanonicalJson.encode(again.signed().toJson()));
+        assertArrayEquals(
+                rebuilt.canonical(), CanonicalJson.encode(again.signed().toJson()));
         assertEquals(s.signed().version(), again.signed().version());
         assertEquals(s.signed().expires().toInstant(), again.signed().expires().toInstant(), "expiry moved");
     }

@@ -31,9 +31,11 @@ class SignedTest {
         assertThat(s.signed().targets().get("f").customData()).isPresent();
         assertThat(s.signed().delegations().roles().get(0).pathHashPrefixes()).containsExactly("ab");
         assertThat(s.signed().delegations().roles().get(0).paths()).isNull();
-        assertThat(s.signed().expires()).isEqualTo(OffsetDateTime.of(2030, 1, 2, 3, 4, 5, 500_000_000, ZoneOffset.ofHours(1)));
+        assertThat(s.signed().expires())
+                .isEqualTo(OffsetDateTime.of(2030, 1, 2, 3, 4, 5, 500_000_000, ZoneOffset.ofHours(1)));
         assertThat(s.signatures().get(0).method()).isEqualTo("ecdsa");
-        assertThat(dev.custody.tuf.canonical.CanonicalJson.encode(s.signed().toJson())).isEqualTo(s.canonical());
+        assertThat(dev.custody.tuf.canonical.CanonicalJson.encode(s.signed().toJson()))
+                .isEqualTo(s.canonical());
     }
 
     @Test
@@ -48,32 +50,42 @@ class SignedTest {
     @Test
     void parse_missingVersion() {
         assertThatThrownBy(() -> Signed.parse(b(TARGETS.replace(",\"version\":7", "")), "targets", MetaType.TARGETS))
-                .isInstanceOf(MalformedMetadataException.class).hasMessageContaining("version");
+                .isInstanceOf(MalformedMetadataException.class)
+                .hasMessageContaining("version");
     }
 
     @Test
     void parse_unpaddedBase64Refused() {
         assertThatThrownBy(() -> Signed.parse(b(TARGETS.replace("AQI=", "AQI")), "targets", MetaType.TARGETS))
-                .isInstanceOf(MalformedMetadataException.class).hasMessageContaining("base64");
+                .isInstanceOf(MalformedMetadataException.class)
+                .hasMessageContaining("base64");
     }
 
     @Test
     void parse_delegationNotChildRefused() {
         assertThatThrownBy(() -> Signed.parse(b(TARGETS), "targets/b", MetaType.TARGETS))
-                .isInstanceOf(MalformedMetadataException.class).hasMessageContaining("delegation role targets/a invalid");
+                .isInstanceOf(MalformedMetadataException.class)
+                .hasMessageContaining("delegation role targets/a invalid");
     }
 
     @Test
     void toBytes_escapesLikeGoJsonMarshal() throws Exception {
-        Targets t = new Targets(1, OffsetDateTime.of(2030, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
-                Map.of("a<b>&c\u2028", FileMeta.of(new byte[] {1})), Delegations.EMPTY, Map.of());
+        Targets t = new Targets(
+                1,
+                OffsetDateTime.of(2030, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
+                Map.of("a<b>&c\u2028", FileMeta.of(new byte[] {1})),
+                Delegations.EMPTY,
+                Map.of());
         Signed<Targets> s = Signed.unsigned("targets", t).plusSignature(new Signature("id", "ecdsa", new byte[] {1}));
         String file = new String(s.toBytes(), StandardCharsets.UTF_8);
-        assertThat(file).contains("\"a\\u003cb\\u003e\\u0026c\\u2028\"").startsWith("{\"signed\":{\"_type\":\"Targets\"")
+        assertThat(file)
+                .contains("\"a\\u003cb\\u003e\\u0026c\\u2028\"")
+                .startsWith("{\"signed\":{\"_type\":\"Targets\"")
                 .endsWith(",\"signatures\":[{\"keyid\":\"id\",\"method\":\"ecdsa\",\"sig\":\"AQ==\"}]}");
         assertThat(new String(s.canonical(), StandardCharsets.UTF_8)).contains("\"a<b>&c\u2028\"");
         // and it parses back to the same canonical bytes
-        assertThat(Signed.parse(s.toBytes(), "targets", MetaType.TARGETS).canonical()).isEqualTo(s.canonical());
+        assertThat(Signed.parse(s.toBytes(), "targets", MetaType.TARGETS).canonical())
+                .isEqualTo(s.canonical());
     }
 
     @Test
@@ -90,7 +102,8 @@ class SignedTest {
         DelegatedRole r = new DelegatedRole("targets/a", List.of(), 1, List.of("release/"), null, Map.of());
         assertThat(r.allows("release/1")).isTrue();
         assertThat(r.allows("other")).isFalse();
-        assertThat(new DelegatedRole("targets/a", List.of(), 1, List.of(""), null, Map.of()).allows("x")).isTrue();
+        assertThat(new DelegatedRole("targets/a", List.of(), 1, List.of(""), null, Map.of()).allows("x"))
+                .isTrue();
         assertThat(DelegatedRole.isDelegationName("targets/Releases")).isFalse();
         assertThat(DelegatedRole.isDelegationName("targets/a/../b")).isFalse();
         assertThat(DelegatedRole.isDelegationName("targets/releases/qa")).isTrue();

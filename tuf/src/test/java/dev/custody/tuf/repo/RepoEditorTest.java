@@ -30,8 +30,13 @@ class RepoEditorTest {
     private final Clock clock = Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC);
 
     private Repository verified(TestRepo r) throws Exception {
-        return Updater.builder().gun(r.gun).fetcher(r.repo).store(new FileTrustedMetaStore(tmp.resolve("s" + System.nanoTime())))
-                .clock(clock).build().update();
+        return Updater.builder()
+                .gun(r.gun)
+                .fetcher(r.repo)
+                .store(new FileTrustedMetaStore(tmp.resolve("s" + System.nanoTime())))
+                .clock(clock)
+                .build()
+                .update();
     }
 
     @Test
@@ -39,12 +44,14 @@ class RepoEditorTest {
         TestRepo r = new TestRepo("example.com/e", clock);
         Repository repo = verified(r);
         assertThat(repo.root().version()).isEqualTo(1);
-        assertThat(repo.root().signed().expires().toInstant()).isEqualTo(clock.instant().plus(Duration.ofDays(3650)));
+        assertThat(repo.root().signed().expires().toInstant())
+                .isEqualTo(clock.instant().plus(Duration.ofDays(3650)));
         Targets t = repo.targetsRole("targets").orElseThrow().signed();
         assertThat(t.version()).isEqualTo(1);
         assertThat(t.expires().toInstant()).isEqualTo(clock.instant().plus(Duration.ofDays(1095)));
         assertThat(t.delegations()).isNotNull();
-        assertThat(repo.snapshot().signed().expires().toInstant()).isEqualTo(clock.instant().plus(Duration.ofDays(1095)));
+        assertThat(repo.snapshot().signed().expires().toInstant())
+                .isEqualTo(clock.instant().plus(Duration.ofDays(1095)));
         assertThat(repo.snapshot().signed().meta()).containsOnlyKeys("root", "targets");
     }
 
@@ -52,12 +59,16 @@ class RepoEditorTest {
     void buildPublish_onlyChangedRolesAndSnapshot() throws Exception {
         TestRepo r = new TestRepo("example.com/e", clock);
         Repository repo = verified(r);
-        PublishSet set = RepoEditor.load(repo, clock).addTarget("targets", "v2", FileMeta.of(new byte[] {9})).buildPublish(r.ring);
+        PublishSet set = RepoEditor.load(repo, clock)
+                .addTarget("targets", "v2", FileMeta.of(new byte[] {9}))
+                .buildPublish(r.ring);
         assertThat(set.files().keySet()).containsExactly("targets", "snapshot");
         assertThat(set.after().targetsRole("targets").orElseThrow().version()).isEqualTo(2);
-        Snapshot s = (Snapshot) Signed.parse(set.files().get("snapshot"), "snapshot").signed();
+        Snapshot s =
+                (Snapshot) Signed.parse(set.files().get("snapshot"), "snapshot").signed();
         assertThat(s.version()).isEqualTo(2);
-        assertThat(s.metaFor("targets").orElseThrow()).isEqualTo(FileMeta.of(set.files().get("targets")));
+        assertThat(s.metaFor("targets").orElseThrow())
+                .isEqualTo(FileMeta.of(set.files().get("targets")));
         assertThat(s.metaFor("root")).isEqualTo(repo.snapshot().signed().metaFor("root"));
         // nothing changed, nothing to publish
         assertThat(RepoEditor.load(repo, clock).buildPublish(r.ring).isEmpty()).isTrue();
@@ -69,7 +80,8 @@ class RepoEditorTest {
         Repository repo = verified(r);
         PublishSet set = RepoEditor.load(repo, clock).witness("targets").buildPublish(r.ring);
         Targets before = repo.targetsRole("targets").orElseThrow().signed();
-        Targets after = (Targets) Signed.parse(set.files().get("targets"), "targets").signed();
+        Targets after =
+                (Targets) Signed.parse(set.files().get("targets"), "targets").signed();
         assertThat(after.version()).isEqualTo(before.version() + 1);
         assertThat(after.targets()).isEqualTo(before.targets());
     }
@@ -110,13 +122,21 @@ class RepoEditorTest {
         KeyRing ring = r.ring.and(KeyRing.of(List.of(d)));
         PublishSet add = RepoEditor.load(verified(r), clock)
                 .addDelegation("targets/releases", List.of(d.key()), List.of(""), 1)
-                .addTarget("targets/releases", "rel", FileMeta.of(new byte[] {1})).buildPublish(ring);
+                .addTarget("targets/releases", "rel", FileMeta.of(new byte[] {1}))
+                .buildPublish(ring);
         r.apply(add, 2);
         Repository withDelegation = verified(r);
-        assertThat(withDelegation.listTargets("targets")).extracting(Repository.Target::role).containsExactly("targets/releases", "targets");
-        PublishSet rm = RepoEditor.load(withDelegation, clock).removeDelegation("targets/releases").buildPublish(ring);
+        assertThat(withDelegation.listTargets("targets"))
+                .extracting(Repository.Target::role)
+                .containsExactly("targets/releases", "targets");
+        PublishSet rm = RepoEditor.load(withDelegation, clock)
+                .removeDelegation("targets/releases")
+                .buildPublish(ring);
         assertThat(rm.files().keySet()).containsExactly("targets", "snapshot");
-        assertThat(((Snapshot) Signed.parse(rm.files().get("snapshot"), "snapshot").signed()).meta()).containsOnlyKeys("root", "targets");
+        assertThat(((Snapshot) Signed.parse(rm.files().get("snapshot"), "snapshot")
+                                .signed())
+                        .meta())
+                .containsOnlyKeys("root", "targets");
         r.apply(rm, 3);
         assertThat(verified(r).targets()).containsOnlyKeys("targets");
     }
@@ -124,14 +144,29 @@ class RepoEditorTest {
     @Test
     void create_thresholdOutOfRangeOrDuplicateKeys_refused() throws Exception {
         TestRepo repo = new TestRepo("example.com/e", clock);
-        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(repo.rootKey), 2, repo.targets.key(),
-                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> RepoEditor.create(
+                        repo.gun,
+                        List.of(repo.rootKey),
+                        2,
+                        repo.targets.key(),
+                        repo.snapshot.key(),
+                        repo.timestamp.key(),
+                        clock))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("root threshold must be 1 to 1");
-        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(repo.rootKey, repo.rootKey), 1, repo.targets.key(),
-                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> RepoEditor.create(
+                        repo.gun,
+                        List.of(repo.rootKey, repo.rootKey),
+                        1,
+                        repo.targets.key(),
+                        repo.snapshot.key(),
+                        repo.timestamp.key(),
+                        clock))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("distinct");
-        assertThatThrownBy(() -> RepoEditor.create(repo.gun, List.of(), 1, repo.targets.key(),
-                repo.snapshot.key(), repo.timestamp.key(), clock)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> RepoEditor.create(
+                        repo.gun, List.of(), 1, repo.targets.key(), repo.snapshot.key(), repo.timestamp.key(), clock))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -142,8 +177,10 @@ class RepoEditorTest {
         SoftwareSigner c = SoftwareSigner.ecdsa();
         // 1 of 1 → 2 of 3 (old key kept): the old key alone meets the old threshold, not the new one
         RepoEditor ed = RepoEditor.load(repo, clock).rotateRootKeys(List.of(r.rootKey, b.key(), c.key()), 2);
-        assertThatThrownBy(() -> ed.buildPublish(r.ring)).isInstanceOfSatisfying(SignatureThresholdException.class,
-                e -> assertThat(e.needed()).isEqualTo(2));
+        assertThatThrownBy(() -> ed.buildPublish(r.ring))
+                .isInstanceOfSatisfying(
+                        SignatureThresholdException.class,
+                        e -> assertThat(e.needed()).isEqualTo(2));
         PublishSet set = ed.buildPublish(r.ring.and(KeyRing.of(List.of(b))));
         assertThat(Signed.parse(set.files().get("root"), "root").signatures()).hasSize(2);
         assertThat(set.after().root().signed().role("root").threshold()).isEqualTo(2);
@@ -154,8 +191,10 @@ class RepoEditorTest {
     void replaceRootKey_unknownKey_refused() throws Exception {
         TestRepo r = new TestRepo("example.com/e", clock);
         RepoEditor ed = RepoEditor.load(verified(r), clock);
-        assertThatThrownBy(() -> ed.replaceRootKey("00".repeat(32), SoftwareSigner.ecdsa().key()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a root key");
+        assertThatThrownBy(() -> ed.replaceRootKey(
+                        "00".repeat(32), SoftwareSigner.ecdsa().key()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a root key");
     }
 
     @Test

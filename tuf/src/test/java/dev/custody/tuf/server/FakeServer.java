@@ -44,8 +44,12 @@ final class FakeServer implements AutoCloseable {
     FakeServer handle(String prefix, HttpHandler handler) {
         server.createContext(prefix, exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
-            seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-                    exchange.getRequestURI().getRawQuery(), Map.copyOf(exchange.getRequestHeaders()), body));
+            seen.add(new Seen(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(),
+                    Map.copyOf(exchange.getRequestHeaders()),
+                    body));
             try {
                 handler.handle(exchange);
             } finally {

@@ -18,7 +18,8 @@ class NotaryClientAuthTest {
     private static final String GUN = "example.com/custody/app";
     private static final String ROOT_PATH = "/v2/" + GUN + "/_trust/tuf/root.json";
     private static final String ROOT = "{\"signed\":{\"_type\":\"Root\"},\"signatures\":[]}";
-    private static final String UNAUTHORIZED = "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}";
+    private static final String UNAUTHORIZED =
+            "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}";
 
     private FakeServer fake;
     private final AtomicInteger tokensIssued = new AtomicInteger();
@@ -66,15 +67,17 @@ class NotaryClientAuthTest {
     @Test
     void getRole_bearerChallenge_fetchesTokenWithBasicCredentialsAndRetriesOnce() throws Exception {
         guardedServer(basic("ci-agent", "s3cret"));
-        NotaryClient client = NotaryClient.builder(fake.url()).basicAuth("ci-agent", "s3cret").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).basicAuth("ci-agent", "s3cret").build();
 
         assertThat(client.getRole(GUN, "root")).asString(StandardCharsets.UTF_8).isEqualTo(ROOT);
 
         var token = fake.seen("/token");
         assertThat(token).hasSize(1);
         assertThat(token.get(0).header("Authorization")).isEqualTo(basic("ci-agent", "s3cret"));
-        assertThat(token.get(0).query()).isEqualTo("service=notary.test&scope=repository%3A" + GUN.replace("/", "%2F")
-                + "%3Apull%2Cpush&account=ci-agent");
+        assertThat(token.get(0).query())
+                .isEqualTo("service=notary.test&scope=repository%3A" + GUN.replace("/", "%2F")
+                        + "%3Apull%2Cpush&account=ci-agent");
         var tuf = fake.seen("/v2/");
         assertThat(tuf).hasSize(2);
         assertThat(tuf.get(0).header("Authorization")).isNull();
@@ -109,14 +112,14 @@ class NotaryClientAuthTest {
     @Test
     void getRole_tokenRealmRefusesCredentials_throwsAuthRequiredWithRealmBody() throws Exception {
         guardedServer(basic("ci-agent", "right"));
-        NotaryClient client = NotaryClient.builder(fake.url()).basicAuth("ci-agent", "wrong").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).basicAuth("ci-agent", "wrong").build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(AuthRequiredException.class, e -> {
-                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_REQUIRED);
-                    assertThat(e.request()).startsWith("GET " + fake.url() + "/token?");
-                    assertThat(e.serverBody()).isEqualTo("{\"details\":\"incorrect username or password\"}");
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(AuthRequiredException.class, e -> {
+            assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_REQUIRED);
+            assertThat(e.request()).startsWith("GET " + fake.url() + "/token?");
+            assertThat(e.serverBody()).isEqualTo("{\"details\":\"incorrect username or password\"}");
+        });
         assertThat(fake.seen("/v2/")).hasSize(1);
     }
 
@@ -129,12 +132,11 @@ class NotaryClientAuthTest {
         });
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(AuthRequiredException.class, e -> {
-                    assertThat(e.status()).isEqualTo(401);
-                    assertThat(e.serverBody()).isEqualTo(UNAUTHORIZED);
-                    assertThat(e.getMessage()).contains("challenge Bearer realm=").endsWith(UNAUTHORIZED);
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(AuthRequiredException.class, e -> {
+            assertThat(e.status()).isEqualTo(401);
+            assertThat(e.serverBody()).isEqualTo(UNAUTHORIZED);
+            assertThat(e.getMessage()).contains("challenge Bearer realm=").endsWith(UNAUTHORIZED);
+        });
         assertThat(fake.seen("/token")).hasSize(1);
         assertThat(fake.seen("/v2/")).hasSize(2);
         assertThat(fake.seen("/v2/").get(1).header("Authorization")).isEqualTo("Bearer useless");
@@ -143,12 +145,14 @@ class NotaryClientAuthTest {
     @Test
     void getRole_configuredBearerToken_sentWithoutChallenge() throws Exception {
         guardedServer(null);
-        NotaryClient client = NotaryClient.builder(fake.url()).bearerToken("token-7").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).bearerToken("token-7").build();
 
         client.getRole(GUN, "root");
 
         assertThat(fake.seen("/token")).isEmpty();
-        assertThat(fake.seen("/v2/")).singleElement()
+        assertThat(fake.seen("/v2/"))
+                .singleElement()
                 .satisfies(s -> assertThat(s.header("Authorization")).isEqualTo("Bearer token-7"));
     }
 
@@ -163,12 +167,14 @@ class NotaryClientAuthTest {
             }
             FakeServer.reply(ex, 200, ROOT);
         });
-        NotaryClient client = NotaryClient.builder(fake.url()).basicAuth("alice", "pw").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).basicAuth("alice", "pw").build();
 
         client.getRole(GUN, "root");
         client.getRole(GUN, "root");
 
-        assertThat(fake.seen("/v2/")).extracting(s -> s.header("Authorization"))
+        assertThat(fake.seen("/v2/"))
+                .extracting(s -> s.header("Authorization"))
                 .containsExactly(null, expected, expected);
     }
 
@@ -188,14 +194,18 @@ class NotaryClientAuthTest {
     void getRole_plainHttpRealmOnOtherHost_withholdsCredentials() throws Exception {
         guardedServer(null);
         fake.handle("/v2/other", ex -> {
-            ex.getResponseHeaders().add("WWW-Authenticate",
-                    "Bearer realm=\"http://localhost:" + fake.port() + "/token\",service=\"x\"");
+            ex.getResponseHeaders()
+                    .add(
+                            "WWW-Authenticate",
+                            "Bearer realm=\"http://localhost:" + fake.port() + "/token\",service=\"x\"");
             FakeServer.reply(ex, 401, UNAUTHORIZED);
         });
-        NotaryClient client = NotaryClient.builder(fake.url()).basicAuth("ci-agent", "s3cret").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).basicAuth("ci-agent", "s3cret").build();
 
         assertThatThrownBy(() -> client.getRole("other/app", "root"))
-                .isInstanceOfSatisfying(AuthRequiredException.class,
+                .isInstanceOfSatisfying(
+                        AuthRequiredException.class,
                         e -> assertThat(e.getMessage()).contains("credentials withheld from token realm"));
         assertThat(fake.seen("/token")).isEmpty();
     }
@@ -210,7 +220,8 @@ class NotaryClientAuthTest {
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(MalformedResponseException.class,
+                .isInstanceOfSatisfying(
+                        MalformedResponseException.class,
                         e -> assertThat(e.getMessage()).contains("no usable \"token\""));
     }
 
@@ -219,10 +230,9 @@ class NotaryClientAuthTest {
         fake.handle("/v2/", ex -> FakeServer.reply(ex, 403, "{\"errors\":[{\"code\":\"DENIED\"}]}"));
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(AuthDeniedException.class, e -> {
-                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_DENIED);
-                    assertThat(e.serverCodes()).containsExactly("DENIED");
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(AuthDeniedException.class, e -> {
+            assertThat(e.code()).isEqualTo(NotaryServerException.Code.AUTH_DENIED);
+            assertThat(e.serverCodes()).containsExactly("DENIED");
+        });
     }
 }

@@ -45,14 +45,19 @@ class NotaryClientLimitsTest {
                 // expected: the client cancels the stream at its limit
             }
         });
-        NotaryClient client = NotaryClient.builder(fake.url()).maxResponseBytes(64 * 1024).build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).maxResponseBytes(64 * 1024).build();
 
-        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
-                    assertThat(e.declaredLength()).isEmpty();
-                    assertThat(e.receivedBytes()).isGreaterThan(64 * 1024).isLessThan(1024 * 1024);
-                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.RESPONSE_TOO_LARGE);
-                }));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(10),
+                () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
+                        .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
+                            assertThat(e.declaredLength()).isEmpty();
+                            assertThat(e.receivedBytes())
+                                    .isGreaterThan(64 * 1024)
+                                    .isLessThan(1024 * 1024);
+                            assertThat(e.code()).isEqualTo(NotaryServerException.Code.RESPONSE_TOO_LARGE);
+                        }));
     }
 
     @Test
@@ -62,7 +67,8 @@ class NotaryClientLimitsTest {
             ex.sendResponseHeaders(200, 0);
             ex.getResponseBody().write(body);
         });
-        NotaryClient client = NotaryClient.builder(fake.url()).maxResponseBytes(body.length).build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).maxResponseBytes(body.length).build();
 
         assertThat(client.getRole(GUN, "root")).hasSize(body.length);
     }
@@ -70,11 +76,17 @@ class NotaryClientLimitsTest {
     @Test
     void getRole_stalledServer_throwsServerUnreachableAtRequestTimeout() throws Exception {
         fake.handle("/v2/", ex -> sleep(5_000));
-        NotaryClient client = NotaryClient.builder(fake.url()).requestTimeout(Duration.ofMillis(300)).build();
+        NotaryClient client = NotaryClient.builder(fake.url())
+                .requestTimeout(Duration.ofMillis(300))
+                .build();
 
-        assertTimeoutPreemptively(Duration.ofSeconds(3), () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerUnreachableException.class,
-                        e -> assertThat(e.reason()).isEqualTo(ServerUnreachableException.Reason.RESPONSE_TIMEOUT)));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(3),
+                () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
+                        .isInstanceOfSatisfying(
+                                ServerUnreachableException.class,
+                                e -> assertThat(e.reason())
+                                        .isEqualTo(ServerUnreachableException.Reason.RESPONSE_TIMEOUT)));
     }
 
     @Test
@@ -91,26 +103,32 @@ class NotaryClientLimitsTest {
                 // expected
             }
         });
-        NotaryClient client = NotaryClient.builder(fake.url()).requestTimeout(Duration.ofMillis(500)).build();
+        NotaryClient client = NotaryClient.builder(fake.url())
+                .requestTimeout(Duration.ofMillis(500))
+                .build();
 
-        assertTimeoutPreemptively(Duration.ofSeconds(3), () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerUnreachableException.class,
-                        e -> assertThat(e.reason()).isEqualTo(ServerUnreachableException.Reason.RESPONSE_TIMEOUT)));
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(3),
+                () -> assertThatThrownBy(() -> client.getRole(GUN, "root"))
+                        .isInstanceOfSatisfying(
+                                ServerUnreachableException.class,
+                                e -> assertThat(e.reason())
+                                        .isEqualTo(ServerUnreachableException.Reason.RESPONSE_TIMEOUT)));
     }
 
     @Test
     void getRole_serverError_throwsServerErrorWithBodyVerbatim() throws Exception {
-        String body = "{\"errors\":[{\"code\":\"UPDATING\",\"message\":\"An error has occurred while updating the TUF repository.\"}]}";
+        String body =
+                "{\"errors\":[{\"code\":\"UPDATING\",\"message\":\"An error has occurred while updating the TUF repository.\"}]}";
         fake.handle("/v2/", ex -> FakeServer.reply(ex, 500, body));
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerErrorException.class, e -> {
-                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
-                    assertThat(e.status()).isEqualTo(500);
-                    assertThat(e.serverBody()).isEqualTo(body);
-                    assertThat(e.getMessage()).endsWith(body);
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(ServerErrorException.class, e -> {
+            assertThat(e.code()).isEqualTo(NotaryServerException.Code.SERVER_UNREACHABLE);
+            assertThat(e.status()).isEqualTo(500);
+            assertThat(e.serverBody()).isEqualTo(body);
+            assertThat(e.getMessage()).endsWith(body);
+        });
     }
 
     @Test
@@ -119,11 +137,10 @@ class NotaryClientLimitsTest {
         fake.handle("/v2/", ex -> FakeServer.reply(ex, 502, huge));
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerErrorException.class, e -> {
-                    assertThat(e.serverBody()).startsWith("EEEE").endsWith(" …(truncated)");
-                    assertThat(e.serverBody().length()).isLessThan(NotaryClient.MAX_ERROR_BODY_BYTES + 20);
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(ServerErrorException.class, e -> {
+            assertThat(e.serverBody()).startsWith("EEEE").endsWith(" …(truncated)");
+            assertThat(e.serverBody().length()).isLessThan(NotaryClient.MAX_ERROR_BODY_BYTES + 20);
+        });
     }
 
     @Test
@@ -134,35 +151,41 @@ class NotaryClientLimitsTest {
         });
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
-        assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerErrorException.class, e -> {
-                    assertThat(e.status()).isEqualTo(302);
-                    assertThat(e.getMessage()).contains("http://elsewhere.example/");
-                });
+        assertThatThrownBy(() -> client.getRole(GUN, "root")).isInstanceOfSatisfying(ServerErrorException.class, e -> {
+            assertThat(e.status()).isEqualTo(302);
+            assertThat(e.getMessage()).contains("http://elsewhere.example/");
+        });
         assertThat(fake.seen).hasSize(1);
     }
 
     @Test
     void getRoleByChecksum_bytesNotMatchingChecksum_throwsMalformedResponse() throws Exception {
         byte[] expected = "{\"signed\":{}}".getBytes(StandardCharsets.UTF_8);
-        String checksum = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(expected));
+        String checksum =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(expected));
         fake.handle("/v2/", ex -> FakeServer.reply(ex, 200, "{\"signed\":{\"other\":1}}"));
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
         assertThatThrownBy(() -> client.getRoleByChecksum(GUN, "snapshot", checksum))
-                .isInstanceOfSatisfying(MalformedResponseException.class,
+                .isInstanceOfSatisfying(
+                        MalformedResponseException.class,
                         e -> assertThat(e.code()).isEqualTo(NotaryServerException.Code.METADATA_INVALID));
         assertThat(fake.seen.get(0).path()).isEqualTo("/v2/" + GUN + "/_trust/tuf/snapshot." + checksum + ".json");
     }
 
     @Test
     void getKey_privateKeyInResponse_throwsMalformedResponse() throws Exception {
-        fake.handle("/v2/", ex -> FakeServer.reply(ex, 200,
-                "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"AAAA\",\"private\":\"c2VjcmV0\"}}"));
+        fake.handle(
+                "/v2/",
+                ex -> FakeServer.reply(
+                        ex,
+                        200,
+                        "{\"keytype\":\"ed25519\",\"keyval\":{\"public\":\"AAAA\",\"private\":\"c2VjcmV0\"}}"));
         NotaryClient client = NotaryClient.builder(fake.url()).build();
 
         assertThatThrownBy(() -> client.getKey(GUN, "timestamp"))
-                .isInstanceOfSatisfying(MalformedResponseException.class,
+                .isInstanceOfSatisfying(
+                        MalformedResponseException.class,
                         e -> assertThat(e.getMessage()).contains("private key material"));
     }
 
@@ -177,7 +200,8 @@ class NotaryClientLimitsTest {
     @Test
     void publish_roles_sentAsNotaryMultipartForm() throws Exception {
         fake.handle("/v2/", ex -> FakeServer.reply(ex, 200, ""));
-        NotaryClient client = NotaryClient.builder(fake.url()).userAgent("custody-test/1").build();
+        NotaryClient client =
+                NotaryClient.builder(fake.url()).userAgent("custody-test/1").build();
         Map<String, byte[]> roles = new LinkedHashMap<>();
         roles.put("targets/releases", "{\"signed\":{\"_type\":\"Targets\"}}".getBytes(StandardCharsets.UTF_8));
         roles.put("snapshot", new byte[] {0, 1, 2, '\r', '\n', '-', '-'});

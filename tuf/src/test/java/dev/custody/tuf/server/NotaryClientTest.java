@@ -1,7 +1,5 @@
 package dev.custody.tuf.server;
 
-import dev.custody.testhsm.NotaryCli;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -37,6 +36,7 @@ class NotaryClientTest {
 
     @TempDir
     static Path dir;
+
     static NotaryServer server;
     static NotaryCli notary;
     static NotaryClient client;
@@ -65,7 +65,9 @@ class NotaryClientTest {
     @Test
     void getRole_baseRolesPublishedByNotaryCli_matchNotaryCacheByteForByte() throws Exception {
         for (String role : new String[] {"root", "targets", "snapshot", "timestamp"}) {
-            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
+            assertThat(client.getRole(GUN, role))
+                    .as(role)
+                    .isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
     }
 
@@ -75,26 +77,47 @@ class NotaryClientTest {
         initRepository(gun);
         Path work = dir.resolve("delegation");
         Files.createDirectories(work);
-        NotaryServer.exec(work, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "releases.key");
-        NotaryServer.exec(work, "openssl", "req", "-new", "-x509", "-key", "releases.key", "-subj", "/CN=releases",
-                "-days", "30", "-out", "releases.crt");
+        NotaryServer.exec(
+                work, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "releases.key");
+        NotaryServer.exec(
+                work,
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                "releases.key",
+                "-subj",
+                "/CN=releases",
+                "-days",
+                "30",
+                "-out",
+                "releases.crt");
         Files.writeString(work.resolve("artifact.txt"), "release 1\n");
         notary.ok("key", "import", work.resolve("releases.key").toString(), "--role", "targets/releases");
-        notary.ok("delegation", "add", gun, "targets/releases", work.resolve("releases.crt").toString(),
-                "--all-paths", "-p");
+        notary.ok(
+                "delegation",
+                "add",
+                gun,
+                "targets/releases",
+                work.resolve("releases.crt").toString(),
+                "--all-paths",
+                "-p");
         notary.ok("add", gun, "v1", work.resolve("artifact.txt").toString(), "--roles", "targets/releases", "-p");
         notary.ok("list", gun, "--roles", "targets/releases");
 
         byte[] served = client.getRole(gun, "targets/releases");
 
         assertThat(served).isEqualTo(Files.readAllBytes(notary.metadataFile(gun, "targets/releases")));
-        assertThat(JSON.readTree(served).at("/signed/targets/v1/length").asInt()).isEqualTo(10);
+        assertThat(JSON.readTree(served).at("/signed/targets/v1/length").asInt())
+                .isEqualTo(10);
     }
 
     @Test
     void getRoleByChecksum_sha256OfCachedTargets_returnsSameBytes() throws Exception {
         byte[] targets = Files.readAllBytes(notary.metadataFile(GUN, "targets"));
-        String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(targets));
+        String sha256 =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(targets));
 
         assertThat(client.getRoleByChecksum(GUN, "targets", sha256)).isEqualTo(targets);
     }
@@ -128,7 +151,8 @@ class NotaryClientTest {
     void getKey_timestamp_returnsTheKeyRootListsForTimestamp() throws Exception {
         ServerKey key = client.getKey(GUN, "timestamp");
 
-        JsonNode root = JSON.readTree(Files.readAllBytes(notary.metadataFile(GUN, "root"))).get("signed");
+        JsonNode root = JSON.readTree(Files.readAllBytes(notary.metadataFile(GUN, "root")))
+                .get("signed");
         String timestampKeyId = root.at("/roles/timestamp/keyids/0").asText();
         JsonNode listed = root.get("keys").get(timestampKeyId);
         assertThat(key.keyType()).isEqualTo(listed.get("keytype").asText());
@@ -136,8 +160,10 @@ class NotaryClientTest {
         // the key ID is the SHA-256 of the canonical key object; for this shape it is simply the sorted fields
         String canonical = "{\"keytype\":\"" + key.keyType() + "\",\"keyval\":{\"private\":null,\"public\":\""
                 + key.publicKeyBase64() + "\"}}";
-        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(canonical.getBytes(StandardCharsets.UTF_8)))).isEqualTo(timestampKeyId);
+        assertThat(HexFormat.of()
+                        .formatHex(MessageDigest.getInstance("SHA-256")
+                                .digest(canonical.getBytes(StandardCharsets.UTF_8))))
+                .isEqualTo(timestampKeyId);
         assertThat(new String(key.rawJson(), StandardCharsets.UTF_8)).contains(key.publicKeyBase64());
     }
 
@@ -165,7 +191,8 @@ class NotaryClientTest {
         ServerKey key = client.getKey(gun, "snapshot");
 
         JsonNode root = JSON.readTree(client.getRole(gun, "root")).get("signed");
-        JsonNode listed = root.get("keys").get(root.at("/roles/snapshot/keyids/0").asText());
+        JsonNode listed =
+                root.get("keys").get(root.at("/roles/snapshot/keyids/0").asText());
         assertThat(key.publicKeyBase64()).isEqualTo(listed.at("/keyval/public").asText());
         assertThat(client.getKey(gun, "snapshot")).isEqualTo(key);
     }
@@ -226,11 +253,13 @@ class NotaryClientTest {
                     assertThat(e.serverCodes()).containsExactly("INVALID_UPDATE");
                     assertThat(e.validationError()).contains("ErrBadTargets");
                     assertThat(e.validationMessage()).contains("valid signatures did not meet threshold for targets");
-                    assertThat(e.serverBody()).isEqualTo("{\"errors\":[{\"code\":\"INVALID_UPDATE\","
-                            + "\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":"
-                            + "\"ErrBadTargets\",\"Error\":{\"Msg\":\"valid signatures did not meet threshold for "
-                            + "targets\"}}}]}\n");
-                    assertThat(e.getMessage()).startsWith("POST " + server.url() + "/v2/" + GUN + "/_trust/tuf/: ")
+                    assertThat(e.serverBody())
+                            .isEqualTo("{\"errors\":[{\"code\":\"INVALID_UPDATE\","
+                                    + "\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":"
+                                    + "\"ErrBadTargets\",\"Error\":{\"Msg\":\"valid signatures did not meet threshold for "
+                                    + "targets\"}}}]}\n");
+                    assertThat(e.getMessage())
+                            .startsWith("POST " + server.url() + "/v2/" + GUN + "/_trust/tuf/: ")
                             .endsWith(e.serverBody().strip());
                 });
         assertThat(client.getRole(GUN, "targets")).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, "targets")));
@@ -243,13 +272,12 @@ class NotaryClientTest {
             roles.put(role, Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
 
-        assertThatThrownBy(() -> client.publish(GUN, roles))
-                .isInstanceOfSatisfying(ConflictException.class, e -> {
-                    assertThat(e.code()).isEqualTo(NotaryServerException.Code.CONFLICT);
-                    assertThat(e.status()).isEqualTo(400);
-                    assertThat(e.serverCodes()).containsExactly("VERSION");
-                    assertThat(e.getMessage()).contains("A newer version of metadata is already available.");
-                });
+        assertThatThrownBy(() -> client.publish(GUN, roles)).isInstanceOfSatisfying(ConflictException.class, e -> {
+            assertThat(e.code()).isEqualTo(NotaryServerException.Code.CONFLICT);
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.serverCodes()).containsExactly("VERSION");
+            assertThat(e.getMessage()).contains("A newer version of metadata is already available.");
+        });
     }
 
     @Test
@@ -269,8 +297,10 @@ class NotaryClientTest {
         byte[] targets = Files.readAllBytes(notary.metadataFile(GUN, "targets"));
 
         assertThatThrownBy(() -> client.publish(GUN, Map.of("targets/nobody", targets)))
-                .isInstanceOfSatisfying(MetadataRejectedException.class, e -> assertThat(e.validationMessage())
-                        .contains("tuf: invalid role targets/nobody. delegation does not exist"));
+                .isInstanceOfSatisfying(
+                        MetadataRejectedException.class,
+                        e -> assertThat(e.validationMessage())
+                                .contains("tuf: invalid role targets/nobody. delegation does not exist"));
     }
 
     @Test
@@ -292,24 +322,57 @@ class NotaryClientTest {
         assertThatThrownBy(() -> client.getRole("example.com/never/published", "root"))
                 .isInstanceOfSatisfying(NotFoundException.class, e -> {
                     assertThat(e.status()).isEqualTo(404);
-                    assertThat(e.serverBody()).isEqualTo("{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":"
-                            + "\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n");
-                    assertThat(e.getMessage()).isEqualTo("GET " + server.url()
-                            + "/v2/example.com/never/published/_trust/tuf/root.json: not found on the server "
-                            + "(HTTP 404): " + e.serverBody().strip());
+                    assertThat(e.serverBody())
+                            .isEqualTo("{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":"
+                                    + "\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n");
+                    assertThat(e.getMessage())
+                            .isEqualTo("GET " + server.url()
+                                    + "/v2/example.com/never/published/_trust/tuf/root.json: not found on the server "
+                                    + "(HTTP 404): " + e.serverBody().strip());
                 });
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "..", "a/../b", "a/./b", "a//b", "/a", "a/", "a b", "a?x=1", "a#f", "a%2e%2e/b",
-            "a/_trust/tuf/b", ".hidden/x", "-x/y", "a\\b", "a\nb", "ä/b"})
+    @ValueSource(
+            strings = {
+                "",
+                "..",
+                "a/../b",
+                "a/./b",
+                "a//b",
+                "/a",
+                "a/",
+                "a b",
+                "a?x=1",
+                "a#f",
+                "a%2e%2e/b",
+                "a/_trust/tuf/b",
+                ".hidden/x",
+                "-x/y",
+                "a\\b",
+                "a\nb",
+                "ä/b"
+            })
     void getRole_invalidGun_refusedBeforeSending(String gun) {
         assertThatThrownBy(() -> client.getRole(gun, "root")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "Root", "foo", "root.json", "targets/", "targets//a", "targets/../root",
-            "targets/a b", "targets/A", "targets/a.b", "targets%2Fa", "snapshot/x"})
+    @ValueSource(
+            strings = {
+                "",
+                "Root",
+                "foo",
+                "root.json",
+                "targets/",
+                "targets//a",
+                "targets/../root",
+                "targets/a b",
+                "targets/A",
+                "targets/a.b",
+                "targets%2Fa",
+                "snapshot/x"
+            })
     void getRole_invalidRole_refusedBeforeSending(String role) {
         assertThatThrownBy(() -> client.getRole(GUN, role)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -322,8 +385,10 @@ class NotaryClientTest {
 
     @Test
     void getRole_smallMetadataOverLimit_refusedOnContentLength() throws Exception {
-        NotaryClient small = NotaryClient.builder(server.url()).maxResponseBytes(100).build();
-        long timestampLength = Files.readAllBytes(notary.metadataFile(GUN, "timestamp")).length; // < 2 KiB: notary-server sends Content-Length
+        NotaryClient small =
+                NotaryClient.builder(server.url()).maxResponseBytes(100).build();
+        long timestampLength = Files.readAllBytes(notary.metadataFile(GUN, "timestamp"))
+                .length; // < 2 KiB: notary-server sends Content-Length
 
         assertThatThrownBy(() -> small.getRole(GUN, "timestamp"))
                 .isInstanceOfSatisfying(ResponseTooLargeException.class, e -> {
@@ -337,7 +402,8 @@ class NotaryClientTest {
 
     @Test
     void getRole_largeMetadataOverLimit_refusedWhileCountingChunkedBody() throws Exception {
-        NotaryClient small = NotaryClient.builder(server.url()).maxResponseBytes(1000).build();
+        NotaryClient small =
+                NotaryClient.builder(server.url()).maxResponseBytes(1000).build();
         // root is over 2 KiB: Go's net/http then sends it chunked, without Content-Length
         assertThat(Files.readAllBytes(notary.metadataFile(GUN, "root")).length).isGreaterThan(2048);
 
@@ -374,7 +440,8 @@ class NotaryClientTest {
 
     @Test
     void builder_baseUrlWithTrailingSlashAndPrefix_isNormalised() throws Exception {
-        assertThat(NotaryClient.builder("http://127.0.0.1:4443/").build().baseUrl()).hasToString("http://127.0.0.1:4443");
+        assertThat(NotaryClient.builder("http://127.0.0.1:4443/").build().baseUrl())
+                .hasToString("http://127.0.0.1:4443");
         assertThat(NotaryClient.builder("https://h.example/notary//").build().baseUrl())
                 .hasToString("https://h.example/notary");
     }

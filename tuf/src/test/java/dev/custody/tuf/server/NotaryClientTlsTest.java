@@ -1,10 +1,9 @@
 package dev.custody.tuf.server;
 
-import dev.custody.testhsm.NotaryCli;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +19,7 @@ class NotaryClientTlsTest {
 
     @TempDir
     static Path dir;
+
     static NotaryServer server;
     static NotaryCli notary;
 
@@ -40,10 +40,13 @@ class NotaryClientTlsTest {
 
     @Test
     void getRole_customCaFile_matchesNotaryCache() throws Exception {
-        NotaryClient client = NotaryClient.builder(server.url()).caFile(server.caCert()).build();
+        NotaryClient client =
+                NotaryClient.builder(server.url()).caFile(server.caCert()).build();
 
         for (String role : new String[] {"root", "targets", "snapshot", "timestamp"}) {
-            assertThat(client.getRole(GUN, role)).as(role).isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
+            assertThat(client.getRole(GUN, role))
+                    .as(role)
+                    .isEqualTo(Files.readAllBytes(notary.metadataFile(GUN, role)));
         }
         assertThat(client.getKey(GUN, "timestamp").publicKey()).isNotEmpty();
         assertThat(client.healthy()).isTrue();
@@ -53,9 +56,27 @@ class NotaryClientTlsTest {
     void getRole_unknownCa_throwsServerUnreachableTlsFailure() throws Exception {
         Path other = dir.resolve("other-ca");
         Files.createDirectories(other);
-        NotaryServer.exec(other, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                "-nodes", "-keyout", "ca.key", "-subj", "/CN=someone-else", "-days", "1", "-out", "ca.crt");
-        NotaryClient client = NotaryClient.builder(server.url()).caFile(other.resolve("ca.crt")).build();
+        NotaryServer.exec(
+                other,
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-subj",
+                "/CN=someone-else",
+                "-days",
+                "1",
+                "-out",
+                "ca.crt");
+        NotaryClient client = NotaryClient.builder(server.url())
+                .caFile(other.resolve("ca.crt"))
+                .build();
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
                 .isInstanceOfSatisfying(ServerUnreachableException.class, e -> {
@@ -70,13 +91,16 @@ class NotaryClientTlsTest {
         NotaryClient client = NotaryClient.builder(server.url()).build();
 
         assertThatThrownBy(() -> client.getRole(GUN, "root"))
-                .isInstanceOfSatisfying(ServerUnreachableException.class,
+                .isInstanceOfSatisfying(
+                        ServerUnreachableException.class,
                         e -> assertThat(e.reason()).isEqualTo(ServerUnreachableException.Reason.TLS_FAILURE));
     }
 
     @Test
     void build_caFileForPlainHttp_refused() {
-        assertThatThrownBy(() -> NotaryClient.builder("http://127.0.0.1:1").caFile(server.caCert()).build())
+        assertThatThrownBy(() -> NotaryClient.builder("http://127.0.0.1:1")
+                        .caFile(server.caCert())
+                        .build())
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -84,7 +108,8 @@ class NotaryClientTlsTest {
     void build_caFileWithoutCertificate_throwsIOException() throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
 
-        assertThatThrownBy(() -> NotaryClient.builder(server.url()).caFile(empty).build())
+        assertThatThrownBy(
+                        () -> NotaryClient.builder(server.url()).caFile(empty).build())
                 .isInstanceOf(IOException.class);
     }
 }

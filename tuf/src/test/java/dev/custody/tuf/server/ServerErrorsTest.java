@@ -26,26 +26,50 @@ class ServerErrorsTest {
 
     static Stream<Arguments> notaryServerBodies() {
         return Stream.of(
-                Arguments.of(404, "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n",
-                        NotFoundException.class, "NOT_FOUND"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadRoot\",\"Error\":{\"Msg\":\"could not validate the path to a trusted root: unable to retrieve valid leaf certificates\"}}}]}\n",
-                        MetadataRejectedException.class, "METADATA_INVALID"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadHierarchy\",\"Error\":{\"Missing\":\"snapshot\",\"Msg\":\"no snapshot was included in update and server does not hold current snapshot key for repository\"}}}]}\n",
-                        MetadataRejectedException.class, "METADATA_INVALID"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"MALFORMED_JSON\",\"message\":\"JSON sent by the client could not be parsed by the server\"}]}\n",
-                        MetadataRejectedException.class, "METADATA_INVALID"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"VERSION\",\"message\":\"A newer version of metadata is already available.\",\"detail\":{}}]}\n",
-                        ConflictException.class, "CONFLICT"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"INVALID_ROLE\",\"message\":\"The role you are attempting to operate on is invalid.\",\"detail\":\"bogus\"}]}\n",
-                        BadRequestException.class, "BAD_REQUEST"),
-                Arguments.of(400, "{\"errors\":[{\"code\":\"MALFORMED_UPLOAD\",\"message\":\"The body of your request is malformed.\"}]}\n",
-                        BadRequestException.class, "BAD_REQUEST"),
+                Arguments.of(
+                        404,
+                        "{\"errors\":[{\"code\":\"METADATA_NOT_FOUND\",\"message\":\"You have requested metadata that does not exist.\",\"detail\":{}}]}\n",
+                        NotFoundException.class,
+                        "NOT_FOUND"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadRoot\",\"Error\":{\"Msg\":\"could not validate the path to a trusted root: unable to retrieve valid leaf certificates\"}}}]}\n",
+                        MetadataRejectedException.class,
+                        "METADATA_INVALID"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\",\"detail\":{\"Name\":\"ErrBadHierarchy\",\"Error\":{\"Missing\":\"snapshot\",\"Msg\":\"no snapshot was included in update and server does not hold current snapshot key for repository\"}}}]}\n",
+                        MetadataRejectedException.class,
+                        "METADATA_INVALID"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"MALFORMED_JSON\",\"message\":\"JSON sent by the client could not be parsed by the server\"}]}\n",
+                        MetadataRejectedException.class,
+                        "METADATA_INVALID"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"VERSION\",\"message\":\"A newer version of metadata is already available.\",\"detail\":{}}]}\n",
+                        ConflictException.class,
+                        "CONFLICT"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"INVALID_ROLE\",\"message\":\"The role you are attempting to operate on is invalid.\",\"detail\":\"bogus\"}]}\n",
+                        BadRequestException.class,
+                        "BAD_REQUEST"),
+                Arguments.of(
+                        400,
+                        "{\"errors\":[{\"code\":\"MALFORMED_UPLOAD\",\"message\":\"The body of your request is malformed.\"}]}\n",
+                        BadRequestException.class,
+                        "BAD_REQUEST"),
                 Arguments.of(401, "", AuthRequiredException.class, "AUTH_REQUIRED"),
                 Arguments.of(403, "", AuthDeniedException.class, "AUTH_DENIED"),
                 Arguments.of(409, "conflict", ConflictException.class, "CONFLICT"),
                 Arguments.of(413, "<html>too big</html>", BadRequestException.class, "BAD_REQUEST"),
-                Arguments.of(500, "{\"errors\":[{\"code\":\"UPDATING\",\"message\":\"An error has occurred while updating the TUF repository.\"}]}\n",
-                        ServerErrorException.class, "SERVER_UNREACHABLE"),
+                Arguments.of(
+                        500,
+                        "{\"errors\":[{\"code\":\"UPDATING\",\"message\":\"An error has occurred while updating the TUF repository.\"}]}\n",
+                        ServerErrorException.class,
+                        "SERVER_UNREACHABLE"),
                 Arguments.of(503, "<html>bad gateway</html>", ServerErrorException.class, "SERVER_UNREACHABLE"),
                 Arguments.of(302, "", ServerErrorException.class, "SERVER_UNREACHABLE"),
                 Arguments.of(204, "", ServerErrorException.class, "SERVER_UNREACHABLE"));
@@ -53,10 +77,10 @@ class ServerErrorsTest {
 
     @ParameterizedTest
     @MethodSource("notaryServerBodies")
-    void forStatus_notaryServerBodies_mapToOneExceptionEach(int status, String body,
-            Class<? extends NotaryServerException> type, String code) {
-        NotaryServerException e = ServerErrors.forStatus("GET http://h/x", status,
-                body.getBytes(StandardCharsets.UTF_8), false, NO_HEADERS);
+    void forStatus_notaryServerBodies_mapToOneExceptionEach(
+            int status, String body, Class<? extends NotaryServerException> type, String code) {
+        NotaryServerException e = ServerErrors.forStatus(
+                "GET http://h/x", status, body.getBytes(StandardCharsets.UTF_8), false, NO_HEADERS);
 
         assertThat(e).isExactlyInstanceOf(type);
         assertThat(e.code().name()).isEqualTo(code);
@@ -67,12 +91,13 @@ class ServerErrorsTest {
 
     @Test
     void forStatus_invalidUpdate_keepsValidationNameAndMessage() {
-        byte[] body = ("{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\","
-                + "\"detail\":{\"Name\":\"ErrBadTargets\",\"Error\":{\"Msg\":\"tuf: invalid role targets/x. delegation does not exist\"}}}]}")
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] body =
+                ("{\"errors\":[{\"code\":\"INVALID_UPDATE\",\"message\":\"Update sent by the client is invalid.\","
+                                + "\"detail\":{\"Name\":\"ErrBadTargets\",\"Error\":{\"Msg\":\"tuf: invalid role targets/x. delegation does not exist\"}}}]}")
+                        .getBytes(StandardCharsets.UTF_8);
 
-        MetadataRejectedException e = (MetadataRejectedException) ServerErrors.forStatus("POST u", 400, body, false,
-                NO_HEADERS);
+        MetadataRejectedException e =
+                (MetadataRejectedException) ServerErrors.forStatus("POST u", 400, body, false, NO_HEADERS);
 
         assertThat(e.serverCodes()).containsExactly("INVALID_UPDATE");
         assertThat(e.validationError()).contains("ErrBadTargets");
@@ -81,8 +106,8 @@ class ServerErrorsTest {
 
     @Test
     void forStatus_truncatedBody_markedInMessage() {
-        NotaryServerException e = ServerErrors.forStatus("GET u", 500, "{\"errors\":[".getBytes(StandardCharsets.UTF_8),
-                true, NO_HEADERS);
+        NotaryServerException e = ServerErrors.forStatus(
+                "GET u", 500, "{\"errors\":[".getBytes(StandardCharsets.UTF_8), true, NO_HEADERS);
 
         assertThat(e.serverBody()).isEqualTo("{\"errors\":[ …(truncated)");
         assertThat(e.serverCodes()).isEmpty();
@@ -90,30 +115,34 @@ class ServerErrorsTest {
 
     @Test
     void forStatus_unauthorized_namesChallengeInMessage() {
-        HttpHeaders headers = HttpHeaders.of(Map.of("WWW-Authenticate", List.of("Bearer realm=\"https://auth/token\"")),
-                (a, b) -> true);
+        HttpHeaders headers = HttpHeaders.of(
+                Map.of("WWW-Authenticate", List.of("Bearer realm=\"https://auth/token\"")), (a, b) -> true);
 
         NotaryServerException e = ServerErrors.forStatus("GET u", 401, new byte[0], false, headers);
 
-        assertThat(e.getMessage()).isEqualTo("GET u: authentication required (HTTP 401, challenge Bearer realm=\"https://auth/token\")");
+        assertThat(e.getMessage())
+                .isEqualTo("GET u: authentication required (HTTP 401, challenge Bearer realm=\"https://auth/token\")");
     }
 
     static Stream<Arguments> transportFailures() {
         return Stream.of(
                 Arguments.of(new ConnectException(), ServerUnreachableException.Reason.CONNECTION_REFUSED),
-                Arguments.of(new HttpConnectTimeoutException("connect"), ServerUnreachableException.Reason.CONNECT_TIMEOUT),
+                Arguments.of(
+                        new HttpConnectTimeoutException("connect"), ServerUnreachableException.Reason.CONNECT_TIMEOUT),
                 Arguments.of(new HttpTimeoutException("request"), ServerUnreachableException.Reason.RESPONSE_TIMEOUT),
-                Arguments.of(new SSLHandshakeException("PKIX path building failed"),
+                Arguments.of(
+                        new SSLHandshakeException("PKIX path building failed"),
                         ServerUnreachableException.Reason.TLS_FAILURE),
-                Arguments.of(new CompletionException(new java.io.IOException("wrapped", new ConnectException())),
+                Arguments.of(
+                        new CompletionException(new java.io.IOException("wrapped", new ConnectException())),
                         ServerUnreachableException.Reason.CONNECTION_REFUSED),
                 Arguments.of(new java.io.EOFException("reset"), ServerUnreachableException.Reason.CONNECTION_FAILED));
     }
 
     @ParameterizedTest
     @MethodSource("transportFailures")
-    void forTransport_jdkFailures_mapToServerUnreachableWithReason(Throwable failure,
-            ServerUnreachableException.Reason reason) {
+    void forTransport_jdkFailures_mapToServerUnreachableWithReason(
+            Throwable failure, ServerUnreachableException.Reason reason) {
         NotaryServerException e = ServerErrors.forTransport("GET u", failure);
 
         assertThat(e).isInstanceOfSatisfying(ServerUnreachableException.class, u -> {

@@ -45,7 +45,8 @@ public final class NotaryFixtures {
 
     private static void deleteTree(Path dir) {
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort: a temporary directory
         }
@@ -75,9 +76,13 @@ public final class NotaryFixtures {
     /** Scenario name → GUN, building the fixtures on first use. */
     public synchronized Map<String, String> scenarios() throws IOException {
         if (!built) {
-            Path script = Path.of("..", "test-hsm", "notary-fixtures", "make-fixtures.sh").toAbsolutePath().normalize();
-            Process p = new ProcessBuilder("bash", script.toString(), dir.resolve("fixtures").toString(), server.url())
-                    .redirectErrorStream(true).start();
+            Path script = Path.of("..", "test-hsm", "notary-fixtures", "make-fixtures.sh")
+                    .toAbsolutePath()
+                    .normalize();
+            Process p = new ProcessBuilder(
+                            "bash", script.toString(), dir.resolve("fixtures").toString(), server.url())
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             try {
                 if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -101,7 +106,8 @@ public final class NotaryFixtures {
     public String gun(String scenario) throws IOException {
         String g = scenarios().get(scenario);
         if (g == null) {
-            throw new IllegalArgumentException("no fixture scenario " + scenario + " in " + scenarios().keySet());
+            throw new IllegalArgumentException(
+                    "no fixture scenario " + scenario + " in " + scenarios().keySet());
         }
         return g;
     }

@@ -85,11 +85,14 @@ public final class NotaryKeys implements KeyRing {
     }
 
     private static PrivateKey readBc(Path p, String passphrase) throws IOException {
-        try (Reader r = Files.newBufferedReader(p); PEMParser parser = new PEMParser(r)) {
+        try (Reader r = Files.newBufferedReader(p);
+                PEMParser parser = new PEMParser(r)) {
             Object o = parser.readObject();
             JcaPEMKeyConverter conv = new JcaPEMKeyConverter().setProvider("BC");
             if (o instanceof PKCS8EncryptedPrivateKeyInfo enc) {
-                var dec = new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider("BC").build(passphrase.toCharArray());
+                var dec = new JceOpenSSLPKCS8DecryptorProviderBuilder()
+                        .setProvider("BC")
+                        .build(passphrase.toCharArray());
                 return conv.getPrivateKey(enc.decryptPrivateKeyInfo(dec));
             }
             if (o instanceof PEMKeyPair kp) {

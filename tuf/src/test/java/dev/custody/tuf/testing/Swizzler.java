@@ -97,7 +97,9 @@ public final class Swizzler {
     /** Timestamp meta for the current snapshot bytes; version + 1; re-signed. */
     public Swizzler refreshTimestamp() throws TufException {
         byte[] snap = repo.get("snapshot");
-        return resign("timestamp", (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1));
+        return resign(
+                "timestamp",
+                (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1));
     }
 
     /** {@code role} edited and re-signed, then snapshot and timestamp refreshed over it. */
@@ -119,9 +121,14 @@ public final class Swizzler {
     public Swizzler takeOverTimestamp(Signer ts) throws TufException {
         resign("root", (Root r) -> r.withRoleKeys("timestamp", List.of(ts.key()), 1));
         repo.putRootVersion(((Root) parsed("root").signed()).version(), repo.get("root"));
-        resign("snapshot", (Snapshot s) -> s.withMeta("root", FileMeta.of(repo.get("root"))).withVersion(s.version() + 1));
+        resign(
+                "snapshot",
+                (Snapshot s) ->
+                        s.withMeta("root", FileMeta.of(repo.get("root"))).withVersion(s.version() + 1));
         byte[] snap = repo.get("snapshot");
-        return resignWith("timestamp", (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1),
+        return resignWith(
+                "timestamp",
+                (Timestamp t) -> t.withMeta("snapshot", FileMeta.of(snap)).withVersion(t.version() + 1),
                 List.of(ts));
     }
 

@@ -38,15 +38,19 @@ public final class TestRepo {
         this.rootKey = PublicKeys.toTufKey(rootCert);
         this.ring = KeyRing.of(List.of(root, targets, snapshot, timestamp));
         PublishSet set = RepoEditor.create(gun, rootKey, targets.key(), snapshot.key(), timestamp.key(), clock)
-                .addTarget("targets", "v1", FileMeta.of(new byte[] {1, 2, 3})).buildPublish(ring);
+                .addTarget("targets", "v1", FileMeta.of(new byte[] {1, 2, 3}))
+                .buildPublish(ring);
         apply(set, 1);
     }
 
     /** Puts a publish into the served repository and signs a timestamp over its snapshot. */
     public void apply(PublishSet set, int timestampVersion) throws TufException {
         set.files().forEach(repo::put);
-        Timestamp ts = new Timestamp(timestampVersion, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC).plus(Duration.ofDays(14)),
-                Map.of("snapshot", FileMeta.of(repo.get("snapshot"))), Map.of());
+        Timestamp ts = new Timestamp(
+                timestampVersion,
+                OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC).plus(Duration.ofDays(14)),
+                Map.of("snapshot", FileMeta.of(repo.get("snapshot"))),
+                Map.of());
         repo.put("timestamp", Signing.sign("timestamp", ts, List.of(timestamp)).toBytes());
     }
 }

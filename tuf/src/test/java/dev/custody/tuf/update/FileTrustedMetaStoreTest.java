@@ -20,13 +20,15 @@ class FileTrustedMetaStoreTest {
     void commit_replacesAndRemovesAtomically() throws Exception {
         FileTrustedMetaStore s = new FileTrustedMetaStore(tmp);
         s.commit("example.com/app", Map.of("root", new byte[] {1}, "targets/releases", new byte[] {2}), Set.of());
-        assertThat(Files.readAllBytes(tmp.resolve("example.com/app/metadata/targets/releases.json"))).containsExactly(2);
+        assertThat(Files.readAllBytes(tmp.resolve("example.com/app/metadata/targets/releases.json")))
+                .containsExactly(2);
         assertThat(s.roles("example.com/app")).containsExactly("root", "targets/releases");
         s.commit("example.com/app", Map.of("root", new byte[] {3}), Set.of("targets/releases"));
         assertThat(s.get("example.com/app", "root")).containsExactly(3);
         assertThat(s.find("example.com/app", "targets/releases")).isEmpty();
         try (Stream<Path> files = Files.walk(tmp)) {
-            assertThat(files.filter(p -> p.getFileName().toString().contains(".tmp"))).isEmpty();
+            assertThat(files.filter(p -> p.getFileName().toString().contains(".tmp")))
+                    .isEmpty();
         }
         assertThatThrownBy(() -> s.get("example.com/app", "snapshot")).isInstanceOf(MissingMetadataException.class);
         s.delete("example.com/app");

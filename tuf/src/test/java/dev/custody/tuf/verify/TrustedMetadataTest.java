@@ -43,8 +43,13 @@ class TrustedMetadataTest {
         TestRepo r = new TestRepo("example.com/t", clock);
         Signed<?> targets = Signed.parse(r.repo.get("targets"), "targets");
         Signature sig = targets.signatures().get(0);
-        Map<String, TufKey> keys = Map.of(r.targets.keyId(), r.targets.key(), "other", SoftwareSigner.ecdsa().key());
-        assertThatThrownBy(() -> SignatureVerifier.verifyThreshold("targets", targets.canonical(), List.of(sig, sig), keys, 2))
+        Map<String, TufKey> keys = Map.of(
+                r.targets.keyId(),
+                r.targets.key(),
+                "other",
+                SoftwareSigner.ecdsa().key());
+        assertThatThrownBy(() ->
+                        SignatureVerifier.verifyThreshold("targets", targets.canonical(), List.of(sig, sig), keys, 2))
                 .isInstanceOfSatisfying(SignatureThresholdException.class, e -> {
                     assertThat(e.found()).isEqualTo(1);
                     assertThat(e.missingKeyIds()).containsExactly("other");
@@ -59,8 +64,9 @@ class TrustedMetadataTest {
         Signed<?> targets = Signed.parse(r.repo.get("targets"), "targets");
         Signature s = targets.signatures().get(0);
         Signature wrong = new Signature(s.keyId(), "eddsa", s.value());
-        assertThatThrownBy(() -> SignatureVerifier.verifyThreshold("targets", targets.canonical(), List.of(wrong),
-                Map.of(r.targets.keyId(), r.targets.key()), 1)).isInstanceOf(InvalidSignatureException.class);
+        assertThatThrownBy(() -> SignatureVerifier.verifyThreshold(
+                        "targets", targets.canonical(), List.of(wrong), Map.of(r.targets.keyId(), r.targets.key()), 1))
+                .isInstanceOf(InvalidSignatureException.class);
     }
 
     @Test
@@ -71,7 +77,9 @@ class TrustedMetadataTest {
         SoftwareSigner newRoot = SoftwareSigner.ecdsa();
         TufKey newCert = PublicKeys.toTufKey(RootCertificates.create(newRoot, r.gun, clock));
         var editor = RepoEditor.load(t.repository(), clock).rotateRootKey(newCert);
-        byte[] v2 = editor.buildPublish(r.ring.and(dev.custody.tuf.repo.KeyRing.of(List.of(newRoot)))).files().get("root");
+        byte[] v2 = editor.buildPublish(r.ring.and(dev.custody.tuf.repo.KeyRing.of(List.of(newRoot))))
+                .files()
+                .get("root");
         t.updateRoot(v2);
         assertThat(t.root().version()).isEqualTo(2);
         // replaying v2 is a rollback (not version 3)
@@ -90,8 +98,11 @@ class TrustedMetadataTest {
         t.setFloor("timestamp", 5);
         t.setFloor("snapshot", 5);
         t.setFloor("targets", 5);
-        byte[] v2 = RepoEditor.load(t.repository(), clock).rotateKey("timestamp", SoftwareSigner.ed25519().key())
-                .buildPublish(r.ring).files().get("root");
+        byte[] v2 = RepoEditor.load(t.repository(), clock)
+                .rotateKey("timestamp", SoftwareSigner.ed25519().key())
+                .buildPublish(r.ring)
+                .files()
+                .get("root");
         t.updateRoot(v2);
         // TUF 5.3.11: a new timestamp key may restart versions; targets keeps its floor
         assertThat(t.floor("timestamp")).isEmpty();
@@ -105,16 +116,21 @@ class TrustedMetadataTest {
         TrustedMetadata t = TrustedMetadata.bootstrap(r.gun, r.repo.get("root"), TrustPinning.TOFU, clock);
         Root v3 = ((Root) Signed.parse(r.repo.get("root"), "root").signed()).withVersion(3);
         byte[] bytes = Signing.sign("root", v3, List.of(r.root.as(r.rootKey))).toBytes();
-        assertThatThrownBy(() -> t.updateRoot(bytes)).isInstanceOfSatisfying(RollbackException.class,
-                e -> assertThat(e.foundVersion()).isEqualTo(3));
+        assertThatThrownBy(() -> t.updateRoot(bytes))
+                .isInstanceOfSatisfying(
+                        RollbackException.class,
+                        e -> assertThat(e.foundVersion()).isEqualTo(3));
     }
 
     @Test
     void bootstrap_rootCertificateForAnotherGunRefused() throws Exception {
         TestRepo r = new TestRepo("example.com/t", clock);
         // the root key's certificate names example.com/t; fetched as another GUN no root key counts
-        assertThatThrownBy(() -> TrustedMetadata.bootstrap("example.com/other", r.repo.get("root"), TrustPinning.TOFU, clock))
-                .isInstanceOfSatisfying(SignatureThresholdException.class, e -> assertThat(e.found()).isZero());
+        assertThatThrownBy(() ->
+                        TrustedMetadata.bootstrap("example.com/other", r.repo.get("root"), TrustPinning.TOFU, clock))
+                .isInstanceOfSatisfying(
+                        SignatureThresholdException.class,
+                        e -> assertThat(e.found()).isZero());
     }
 
     @Test
@@ -124,8 +140,10 @@ class TrustedMetadataTest {
         // the root.json ID and the bare key ID (as `notary key list` shows it) both pin
         TrustedMetadata.bootstrap(r.gun, root, TrustPinning.keyIds(r.gun, List.of(r.rootKey.id())), clock);
         TrustedMetadata.bootstrap(r.gun, root, TrustPinning.keyIds("example.com/*", List.of(r.root.keyId())), clock);
-        assertThatThrownBy(() -> TrustedMetadata.bootstrap(r.gun, root, TrustPinning.keyIds(r.gun, List.of("00ff")), clock))
-                .isInstanceOfSatisfying(TrustPinException.class, e -> assertThat(e.gun()).isEqualTo(r.gun));
+        assertThatThrownBy(() ->
+                        TrustedMetadata.bootstrap(r.gun, root, TrustPinning.keyIds(r.gun, List.of("00ff")), clock))
+                .isInstanceOfSatisfying(
+                        TrustPinException.class, e -> assertThat(e.gun()).isEqualTo(r.gun));
     }
 
     @Test
@@ -133,7 +151,8 @@ class TrustedMetadataTest {
         TestRepo r = new TestRepo("example.com/t", clock);
         TrustPinning noTofu = new TrustPinning(Map.of("other", List.of("x")), Map.of(), true);
         assertThatThrownBy(() -> TrustedMetadata.bootstrap(r.gun, r.repo.get("root"), noTofu, clock))
-                .isInstanceOf(TrustPinException.class).hasMessageContaining("trust on first use is disabled");
+                .isInstanceOf(TrustPinException.class)
+                .hasMessageContaining("trust on first use is disabled");
     }
 
     @Test
@@ -146,28 +165,39 @@ class TrustedMetadataTest {
         X509Certificate leaf = issued(ca, caCert, rootSigner, gun);
         TufKey rootKey = PublicKeys.toTufKey(leaf);
         SoftwareSigner t = SoftwareSigner.ecdsa();
-        var set = RepoEditor.create(gun, rootKey, t.key(), t.key(), SoftwareSigner.ed25519().key(), clock)
+        var set = RepoEditor.create(
+                        gun, rootKey, t.key(), t.key(), SoftwareSigner.ed25519().key(), clock)
                 .buildPublish(dev.custody.tuf.repo.KeyRing.of(List.of(rootSigner, t)));
         byte[] root = set.files().get("root");
         TrustedMetadata.bootstrap(gun, root, TrustPinning.ca("example.com/ca/", List.of(caCert)), clock);
         X509Certificate otherCa = caCertificate(SoftwareSigner.ecdsa());
-        assertThatThrownBy(() -> TrustedMetadata.bootstrap(gun, root, TrustPinning.ca("example.com/", List.of(otherCa)), clock))
+        assertThatThrownBy(() ->
+                        TrustedMetadata.bootstrap(gun, root, TrustPinning.ca("example.com/", List.of(otherCa)), clock))
                 .isInstanceOf(TrustPinException.class);
     }
 
     private static X509Certificate caCertificate(SoftwareSigner ca) throws Exception {
         X500Name name = new X500Name("CN=custody test CA");
-        var b = new JcaX509v3CertificateBuilder(name, BigInteger.ONE, Date.from(Instant.now().minusSeconds(60)),
-                Date.from(Instant.now().plus(Duration.ofDays(30))), name, ca.publicKey());
+        var b = new JcaX509v3CertificateBuilder(
+                name,
+                BigInteger.ONE,
+                Date.from(Instant.now().minusSeconds(60)),
+                Date.from(Instant.now().plus(Duration.ofDays(30))),
+                name,
+                ca.publicKey());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
         return new JcaX509CertificateConverter().getCertificate(b.build(contentSigner(ca)));
     }
 
     private static X509Certificate issued(SoftwareSigner ca, X509Certificate caCert, SoftwareSigner subject, String cn)
             throws Exception {
-        var b = new JcaX509v3CertificateBuilder(X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded()),
-                BigInteger.TWO, Date.from(Instant.now().minusSeconds(60)), Date.from(Instant.now().plus(Duration.ofDays(30))),
-                new X500Name("CN=" + cn), subject.publicKey());
+        var b = new JcaX509v3CertificateBuilder(
+                X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded()),
+                BigInteger.TWO,
+                Date.from(Instant.now().minusSeconds(60)),
+                Date.from(Instant.now().plus(Duration.ofDays(30))),
+                new X500Name("CN=" + cn),
+                subject.publicKey());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         return new JcaX509CertificateConverter().getCertificate(b.build(contentSigner(ca)));
     }

@@ -5,16 +5,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.client.protocol.CustodyClient;
-import dev.custody.protocol.CustodyException;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.repo.RepoExtension;
-import dev.custody.testhsm.SoftHsm;
-import dev.custody.tuf.sign.Signer;
+import dev.custody.protocol.CustodyException;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.SoftHsm;
+import dev.custody.tuf.sign.Signer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,73 +31,73 @@ import java.util.UUID;
  * on 127.0.0.1 (one per test JVM), and real notary CLIs to check what was published.
  */
 public final class RepoTestbed implements AutoCloseable {
-  private static NotaryServer server;
-  private static Path serverDir;
+    private static NotaryServer server;
+    private static Path serverDir;
 
-  private final Path dir;
-  private final SoftHsm.Token token;
-  private KeysExtension keysExtension;
-  private Daemon daemon;
-  private DaemonConfig config;
-  private String extraServers = "";
-  private String socketLines = DEFAULT_SOCKET;
+    private final Path dir;
+    private final SoftHsm.Token token;
+    private KeysExtension keysExtension;
+    private Daemon daemon;
+    private DaemonConfig config;
+    private String extraServers = "";
+    private String socketLines = DEFAULT_SOCKET;
 
-  /** The socket lines of {@link #configText} unless a test gives its own: no group change. */
-  public static final String DEFAULT_SOCKET = "  group: ~";
+    /** The socket lines of {@link #configText} unless a test gives its own: no group change. */
+    public static final String DEFAULT_SOCKET = "  group: ~";
 
-  private RepoTestbed(Path dir, SoftHsm.Token token) {
-    this.dir = dir;
-    this.token = token;
-  }
-
-  public static synchronized NotaryServer server() throws IOException {
-    if (server == null || !server.isAlive()) {
-      serverDir = Files.createTempDirectory("custody-repo-notary-");
-      server = NotaryServer.startHttp(serverDir);
-      NotaryServer s = server;
-      Runtime.getRuntime().addShutdownHook(new Thread(s::close));
+    private RepoTestbed(Path dir, SoftHsm.Token token) {
+        this.dir = dir;
+        this.token = token;
     }
-    return server;
-  }
 
-  /** A daemon in {@code dir} with {@code yaml} (servers, policy, timeouts) added to the base config. */
-  public static RepoTestbed start(Path dir, String yaml) throws Exception {
-    return start(dir, yaml, "");
-  }
+    public static synchronized NotaryServer server() throws IOException {
+        if (server == null || !server.isAlive()) {
+            serverDir = Files.createTempDirectory("custody-repo-notary-");
+            server = NotaryServer.startHttp(serverDir);
+            NotaryServer s = server;
+            Runtime.getRuntime().addShutdownHook(new Thread(s::close));
+        }
+        return server;
+    }
 
-  /** @param extraServers more entries for the {@code servers} list (YAML list items, indented by 2) */
-  public static RepoTestbed start(Path dir, String yaml, String extraServers) throws Exception {
-    return start(dir, yaml, extraServers, DEFAULT_SOCKET);
-  }
+    /** A daemon in {@code dir} with {@code yaml} (servers, policy, timeouts) added to the base config. */
+    public static RepoTestbed start(Path dir, String yaml) throws Exception {
+        return start(dir, yaml, "");
+    }
 
-  /**
-   * @param socketLines the {@code socket} section's lines after {@code path} (indented by 2), e.g.
-   *     {@code mode} and {@code group} for a socket another uid connects to
-   */
-  public static RepoTestbed start(Path dir, String yaml, String extraServers, String socketLines)
-      throws Exception {
-    SoftHsm.Token token = SoftHsm.forThisProcess().createToken("repo-" + UUID.randomUUID().toString().substring(0, 8));
-    Files.writeString(dir.resolve("pin"), token.userPin() + "\n");
-    RepoTestbed t = new RepoTestbed(dir, token);
-    t.extraServers = extraServers;
-    t.socketLines = socketLines;
-    t.restart(yaml);
-    return t;
-  }
+    /** @param extraServers more entries for the {@code servers} list (YAML list items, indented by 2) */
+    public static RepoTestbed start(Path dir, String yaml, String extraServers) throws Exception {
+        return start(dir, yaml, extraServers, DEFAULT_SOCKET);
+    }
 
-  /**
-   * Config text for a daemon in {@code dir} talking to {@code url}, with one SoftHSM2 token named
-   * {@code main} whose PIN comes from {@code pin} ({@code file:…} or {@code env:…}).
-   */
-  public static String configText(Path dir, String url, String tokenLabel, String pin, String yaml,
-      String extraServers) {
-    return configText(dir, url, tokenLabel, pin, yaml, extraServers, DEFAULT_SOCKET);
-  }
+    /**
+     * @param socketLines the {@code socket} section's lines after {@code path} (indented by 2), e.g.
+     *     {@code mode} and {@code group} for a socket another uid connects to
+     */
+    public static RepoTestbed start(Path dir, String yaml, String extraServers, String socketLines) throws Exception {
+        SoftHsm.Token token = SoftHsm.forThisProcess()
+                .createToken("repo-" + UUID.randomUUID().toString().substring(0, 8));
+        Files.writeString(dir.resolve("pin"), token.userPin() + "\n");
+        RepoTestbed t = new RepoTestbed(dir, token);
+        t.extraServers = extraServers;
+        t.socketLines = socketLines;
+        t.restart(yaml);
+        return t;
+    }
 
-  /** {@link #configText(Path, String, String, String, String, String)} with these socket lines. */
-  public static String configText(Path dir, String url, String tokenLabel, String pin, String yaml,
-      String extraServers, String socketLines) {
-    return """
+    /**
+     * Config text for a daemon in {@code dir} talking to {@code url}, with one SoftHSM2 token named
+     * {@code main} whose PIN comes from {@code pin} ({@code file:…} or {@code env:…}).
+     */
+    public static String configText(
+            Path dir, String url, String tokenLabel, String pin, String yaml, String extraServers) {
+        return configText(dir, url, tokenLabel, pin, yaml, extraServers, DEFAULT_SOCKET);
+    }
+
+    /** {@link #configText(Path, String, String, String, String, String)} with these socket lines. */
+    public static String configText(
+            Path dir, String url, String tokenLabel, String pin, String yaml, String extraServers, String socketLines) {
+        return """
         stateDir: %s/state
         socket:
           path: %s/run/custody.sock
@@ -116,110 +116,125 @@ public final class RepoTestbed implements AutoCloseable {
           maxRequestBytes: 16MiB
         %s
         """.formatted(dir, dir, socketLines, SoftHsm.MODULE, tokenLabel, pin, url, extraServers, yaml);
-  }
-
-  /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
-  public void restart(String yaml) throws Exception {
-    stop();
-    config = ConfigLoader.parse(configText(dir, server().url(), token.label(), "file:" + dir.resolve("pin"), yaml,
-        extraServers, socketLines), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
-    keysExtension = new KeysExtension();
-    daemon = Daemon.start(config, Map.of(), List.of(keysExtension, new RepoExtension(keysExtension::keyService, Map.of())),
-        Clock.systemUTC());
-  }
-
-  public void stop() {
-    if (daemon != null) {
-      daemon.stop();
-      daemon = null;
     }
-  }
 
-  public DaemonConfig config() {
-    return config;
-  }
-
-  /**
-   * A new key made through the socket ({@code key.generate}) on the daemon's token, as its signer
-   * (for the public key a delegation lists).
-   */
-  public Signer newKey(String gun, String role) throws Exception {
-    try (CustodyClient c = client()) {
-      String id = c.call("key.generate", params("role", role, "gun", gun)).get("keyId").asText();
-      return keysExtension.keyService().findSigner(id).orElseThrow();
+    /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
+    public void restart(String yaml) throws Exception {
+        stop();
+        config = ConfigLoader.parse(
+                configText(
+                        dir,
+                        server().url(),
+                        token.label(),
+                        "file:" + dir.resolve("pin"),
+                        yaml,
+                        extraServers,
+                        socketLines),
+                dir.resolve("custodyd.yaml"),
+                ConfigLoader.Accounts.SYSTEM);
+        keysExtension = new KeysExtension();
+        daemon = Daemon.start(
+                config,
+                Map.of(),
+                List.of(keysExtension, new RepoExtension(keysExtension::keyService, Map.of())),
+                Clock.systemUTC());
     }
-  }
 
-  public CustodyClient client() throws IOException {
-    return CustodyClient.connect(config.socket().path());
-  }
-
-  public NotaryCli notary(String name) throws IOException {
-    return NotaryCli.create(Files.createTempDirectory(dir, "notary-" + name + "-"), server());
-  }
-
-  public static String newGun(String team) {
-    return "example.com/" + team + "/" + UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  public static ObjectNode params(Object... kv) {
-    ObjectNode o = JsonNodeFactory.instance.objectNode();
-    for (int i = 0; i < kv.length; i += 2) {
-      Object v = kv[i + 1];
-      if (v instanceof String s) {
-        o.put((String) kv[i], s);
-      } else if (v instanceof Boolean b) {
-        o.put((String) kv[i], b);
-      } else if (v instanceof Integer n) {
-        o.put((String) kv[i], n);
-      } else if (v instanceof Long n) {
-        o.put((String) kv[i], n);
-      } else if (v instanceof JsonNode n) {
-        o.set((String) kv[i], n);
-      } else if (v instanceof List<?> l) {
-        ArrayNode a = o.putArray((String) kv[i]);
-        l.forEach(x -> a.add(String.valueOf(x)));
-      }
+    public void stop() {
+        if (daemon != null) {
+            daemon.stop();
+            daemon = null;
+        }
     }
-    return o;
-  }
 
-  /** {@code repo.add} params for a target whose content is {@code content}. */
-  public static ObjectNode target(String gun, String name, String content) throws Exception {
-    byte[] b = content.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return params("gun", gun, "target", name, "length", (long) b.length, "sha256", sha256(b));
-  }
-
-  public static String sha256(byte[] b) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-  }
-
-  public static String sha256(String s) throws Exception {
-    return sha256(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-  }
-
-  /** Parses {@code notary list} output into NAME → {DIGEST, SIZE, ROLE}. */
-  public static Map<String, List<String>> parseList(String out) {
-    Map<String, List<String>> rows = new LinkedHashMap<>();
-    for (String line : out.split("\n")) {
-      String t = line.trim();
-      if (t.isEmpty() || t.startsWith("NAME") || t.startsWith("----")) {
-        continue;
-      }
-      String[] f = t.split("\\s+");
-      if (f.length == 4) {
-        rows.put(f[0], List.of(f[1], f[2], f[3]));
-      }
+    public DaemonConfig config() {
+        return config;
     }
-    return rows;
-  }
 
-  public static JsonNode call(CustodyClient c, String method, ObjectNode params) throws CustodyException, IOException {
-    return c.call(method, params);
-  }
+    /**
+     * A new key made through the socket ({@code key.generate}) on the daemon's token, as its signer
+     * (for the public key a delegation lists).
+     */
+    public Signer newKey(String gun, String role) throws Exception {
+        try (CustodyClient c = client()) {
+            String id = c.call("key.generate", params("role", role, "gun", gun))
+                    .get("keyId")
+                    .asText();
+            return keysExtension.keyService().findSigner(id).orElseThrow();
+        }
+    }
 
-  @Override
-  public void close() {
-    stop();
-  }
+    public CustodyClient client() throws IOException {
+        return CustodyClient.connect(config.socket().path());
+    }
+
+    public NotaryCli notary(String name) throws IOException {
+        return NotaryCli.create(Files.createTempDirectory(dir, "notary-" + name + "-"), server());
+    }
+
+    public static String newGun(String team) {
+        return "example.com/" + team + "/" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public static ObjectNode params(Object... kv) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        for (int i = 0; i < kv.length; i += 2) {
+            Object v = kv[i + 1];
+            if (v instanceof String s) {
+                o.put((String) kv[i], s);
+            } else if (v instanceof Boolean b) {
+                o.put((String) kv[i], b);
+            } else if (v instanceof Integer n) {
+                o.put((String) kv[i], n);
+            } else if (v instanceof Long n) {
+                o.put((String) kv[i], n);
+            } else if (v instanceof JsonNode n) {
+                o.set((String) kv[i], n);
+            } else if (v instanceof List<?> l) {
+                ArrayNode a = o.putArray((String) kv[i]);
+                l.forEach(x -> a.add(String.valueOf(x)));
+            }
+        }
+        return o;
+    }
+
+    /** {@code repo.add} params for a target whose content is {@code content}. */
+    public static ObjectNode target(String gun, String name, String content) throws Exception {
+        byte[] b = content.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return params("gun", gun, "target", name, "length", (long) b.length, "sha256", sha256(b));
+    }
+
+    public static String sha256(byte[] b) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    public static String sha256(String s) throws Exception {
+        return sha256(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Parses {@code notary list} output into NAME → {DIGEST, SIZE, ROLE}. */
+    public static Map<String, List<String>> parseList(String out) {
+        Map<String, List<String>> rows = new LinkedHashMap<>();
+        for (String line : out.split("\n")) {
+            String t = line.trim();
+            if (t.isEmpty() || t.startsWith("NAME") || t.startsWith("----")) {
+                continue;
+            }
+            String[] f = t.split("\\s+");
+            if (f.length == 4) {
+                rows.put(f[0], List.of(f[1], f[2], f[3]));
+            }
+        }
+        return rows;
+    }
+
+    public static JsonNode call(CustodyClient c, String method, ObjectNode params)
+            throws CustodyException, IOException {
+        return c.call(method, params);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
 }
