@@ -1,6 +1,5 @@
 package dev.custody.daemon.ceremony;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
@@ -26,7 +25,6 @@ import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.sign.SignerFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -114,14 +112,8 @@ final class CeremonyInit {
                     1L,
                     file,
                     bundle.operation().word());
-            ObjectNode out = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("gun", gun)
-                    .put("operation", bundle.operation().word())
-                    .put("bundle", Base64.getEncoder().encodeToString(file));
-            ArrayNode sum = out.putArray("summary");
-            bundle.summary().forEach(sum::add);
-            out.put("baseRootVersion", 0).put("newRootVersion", 1).put("targetsKeyId", targets.keyId());
+            ObjectNode out =
+                    CeremonyService.preparedResult(gun, bundle, file, 0, 1).put("targetsKeyId", targets.keyId());
             if (serverSnapshot) {
                 out.putNull("snapshotKeyId");
             } else {

@@ -146,16 +146,12 @@ final class CeremonyService {
                     (long) bundle.changes().get("root").version(),
                     file,
                     bundle.operation().word());
-            ObjectNode out = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("gun", gun)
-                    .put("operation", bundle.operation().word())
-                    .put("bundle", Base64.getEncoder().encodeToString(file));
-            ArrayNode sum = out.putArray("summary");
-            bundle.summary().forEach(sum::add);
-            out.put("baseRootVersion", root.version());
-            out.put("newRootVersion", bundle.changes().get("root").version());
-            return out;
+            return preparedResult(
+                    gun,
+                    bundle,
+                    file,
+                    root.version(),
+                    bundle.changes().get("root").version());
         });
     }
 
@@ -585,5 +581,18 @@ final class CeremonyService {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The result of a {@code ceremony.prepare}: the bundle to carry offline and what it changes. */
+    static ObjectNode preparedResult(String gun, Bundle bundle, byte[] file, long baseRoot, long newRoot) {
+        ObjectNode out = JsonNodeFactory.instance
+                .objectNode()
+                .put("gun", gun)
+                .put("operation", bundle.operation().word())
+                .put("bundle", Base64.getEncoder().encodeToString(file));
+        ArrayNode sum = out.putArray("summary");
+        bundle.summary().forEach(sum::add);
+        out.put("baseRootVersion", baseRoot).put("newRootVersion", newRoot);
+        return out;
     }
 }

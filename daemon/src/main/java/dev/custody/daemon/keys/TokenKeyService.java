@@ -462,16 +462,7 @@ public final class TokenKeyService implements KeyService {
      * ({@link TouchNotice}) before this returns.
      */
     public byte[] sign(KeyInventory.Entry e, byte[] message) throws CustodyException {
-        ManagedToken token = tokenOf(e);
-        HsmToken t = tokens.ready(token);
-        TouchNotice notice = new TouchNotice(token, e);
-        try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-            return t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW);
-        } catch (TokenException ex) {
-            throw TokenErrors.toCustody(token.name(), ex);
-        } finally {
-            notice.finished();
-        }
+        return onToken(e, t -> t.sign(e.ckaIdBytes(), message, SignatureFormat.RAW));
     }
 
     /**
@@ -479,16 +470,7 @@ public final class TokenKeyService implements KeyService {
      * notices as {@link #sign}. For the PKCS#11 front door's {@code CKM_ECDSA}.
      */
     public byte[] signDigest(KeyInventory.Entry e, byte[] sha256) throws CustodyException {
-        ManagedToken token = tokenOf(e);
-        HsmToken t = tokens.ready(token);
-        TouchNotice notice = new TouchNotice(token, e);
-        try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-            return t.signDigest(e.ckaIdBytes(), sha256, SignatureFormat.RAW);
-        } catch (TokenException ex) {
-            throw TokenErrors.toCustody(token.name(), ex);
-        } finally {
-            notice.finished();
-        }
+        return onToken(e, t -> t.signDigest(e.ckaIdBytes(), sha256, SignatureFormat.RAW));
     }
 
     /**
@@ -497,16 +479,26 @@ public final class TokenKeyService implements KeyService {
      * {@link #sign} does.
      */
     public List<byte[]> signAll(KeyInventory.Entry e, List<byte[]> messages) throws CustodyException {
+        return onToken(e, t -> t.signAll(e.ckaIdBytes(), messages, SignatureFormat.RAW));
+    }
+
+    /** One signing call on the token of {@code e}: touch notice watched, token errors converted once. */
+    private <T> T onToken(KeyInventory.Entry e, TokenCall<T> call) throws CustodyException {
         ManagedToken token = tokenOf(e);
         HsmToken t = tokens.ready(token);
         TouchNotice notice = new TouchNotice(token, e);
         try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
-            return t.signAll(e.ckaIdBytes(), messages, SignatureFormat.RAW);
+            return call.on(t);
         } catch (TokenException ex) {
             throw TokenErrors.toCustody(token.name(), ex);
         } finally {
             notice.finished();
         }
+    }
+
+    @FunctionalInterface
+    private interface TokenCall<T> {
+        T on(HsmToken token) throws TokenException;
     }
 
     /**
