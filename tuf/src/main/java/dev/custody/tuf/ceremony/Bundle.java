@@ -7,19 +7,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.tuf.MalformedMetadataException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.canonical.CanonicalJson;
+import dev.custody.tuf.model.Digests;
 import dev.custody.tuf.model.GoTime;
 import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.Signature;
 import dev.custody.tuf.model.Signed;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +88,7 @@ public record Bundle(
         }
 
         public String sha256() {
-            return sha256Hex(file);
+            return Digests.sha256Hex(file);
         }
 
         @Override
@@ -150,7 +148,7 @@ public record Bundle(
         changes.forEach((role, s) -> {
             ObjectNode e = n.putObject(role);
             e.put("version", s.version());
-            e.put("sha256", sha256Hex(s.canonical()));
+            e.put("sha256", Digests.sha256Hex(s.canonical()));
             try {
                 e.set("signed", CanonicalJson.parse(s.canonical()));
             } catch (JsonProcessingException ex) {
@@ -216,7 +214,7 @@ public record Bundle(
             String f = "base." + role;
             ObjectNode b = object(e.getValue(), f);
             byte[] file = base64(text(b, "file"), f + ".file");
-            if (file.length != integer(b, "length") || !sha256Hex(file).equals(text(b, "sha256"))) {
+            if (file.length != integer(b, "length") || !Digests.sha256Hex(file).equals(text(b, "sha256"))) {
                 throw new BundleTamperedException(
                         BundleTamperedException.Kind.BASE_HASH,
                         role,
@@ -267,7 +265,7 @@ public record Bundle(
             } catch (IllegalArgumentException ex) {
                 throw new MalformedBundleException(f + ".signed", ex.getMessage(), ex);
             }
-            if (!sha256Hex(canonical).equals(text(n, "sha256"))) {
+            if (!Digests.sha256Hex(canonical).equals(text(n, "sha256"))) {
                 throw new BundleTamperedException(
                         BundleTamperedException.Kind.NEW_HASH,
                         role,
@@ -359,14 +357,6 @@ public record Bundle(
             return Base64.getDecoder().decode(text.getBytes(StandardCharsets.US_ASCII));
         } catch (IllegalArgumentException e) {
             throw new MalformedBundleException(field, "not base64", e);
-        }
-    }
-
-    static String sha256Hex(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

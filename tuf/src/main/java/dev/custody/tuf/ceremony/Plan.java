@@ -85,16 +85,7 @@ final class Plan {
                 throw plan("root", op.word() + " may not change the " + role + " keys or threshold");
             }
         }
-        Set<String> used =
-                n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
-        if (!used.equals(n.keys().keySet())) {
-            throw plan("root", "the key list holds keys no role uses, or misses some");
-        }
-        for (Map.Entry<String, TufKey> e : n.keys().entrySet()) {
-            if (!e.getKey().equals(e.getValue().id())) {
-                throw plan("root", "key " + e.getKey() + " is listed under another ID than its own");
-            }
-        }
+        checkKeyList(n);
         if (op == Operation.ROTATE_TARGETS) {
             if (baseTargets == null || newTargets == null) {
                 throw plan("targets", "rotate-targets needs the base and the new targets");
@@ -137,6 +128,16 @@ final class Plan {
                                 + r.keyIds().size() + " keys");
             }
         }
+        checkKeyList(n);
+        for (TufKey k : n.keysOf("root").values()) {
+            if (!KeyTypes.isX509(k.keyType())) {
+                throw plan("root", "root key " + k.id() + " is " + k.keyType() + ", not a certificate");
+            }
+        }
+    }
+
+    /** Every key in the root's key list is used by a role and listed under its own ID. */
+    private static void checkKeyList(Root n) throws BundleTamperedException {
         Set<String> used =
                 n.roles().values().stream().flatMap(r -> r.keyIds().stream()).collect(Collectors.toSet());
         if (!used.equals(n.keys().keySet())) {
@@ -145,11 +146,6 @@ final class Plan {
         for (Map.Entry<String, TufKey> e : n.keys().entrySet()) {
             if (!e.getKey().equals(e.getValue().id())) {
                 throw plan("root", "key " + e.getKey() + " is listed under another ID than its own");
-            }
-        }
-        for (TufKey k : n.keysOf("root").values()) {
-            if (!KeyTypes.isX509(k.keyType())) {
-                throw plan("root", "root key " + k.id() + " is " + k.keyType() + ", not a certificate");
             }
         }
     }

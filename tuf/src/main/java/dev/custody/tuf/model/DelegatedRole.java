@@ -60,7 +60,7 @@ public record DelegatedRole(
         }
         if (pathHashPrefixes != null && !pathHashPrefixes.isEmpty()) {
             String h = HexFormat.of()
-                    .formatHex(FileMeta.digest("SHA-256", target.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    .formatHex(Digests.digest("SHA-256", target.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             for (String p : pathHashPrefixes) {
                 if (h.startsWith(p)) {
                     return true;

@@ -3,8 +3,6 @@ package dev.custody.tuf.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.tuf.MalformedMetadataException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
@@ -34,7 +32,7 @@ public record FileMeta(long length, Map<String, String> hashes, JsonNode custom,
     public static FileMeta of(byte[] data) {
         return new FileMeta(
                 data.length,
-                Map.of("sha256", b64(digest("SHA-256", data)), "sha512", b64(digest("SHA-512", data))),
+                Map.of("sha256", b64(Digests.digest("SHA-256", data)), "sha512", b64(Digests.digest("SHA-512", data))),
                 null,
                 Map.of());
     }
@@ -92,14 +90,6 @@ public record FileMeta(long length, Map<String, String> hashes, JsonNode custom,
             hashes.put(e.getKey(), e.getValue().textValue());
         }
         return new FileMeta(length, hashes, o.get("custom"), Json.extras(o, KNOWN));
-    }
-
-    static byte[] digest(String alg, byte[] data) {
-        try {
-            return MessageDigest.getInstance(alg).digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String b64(byte[] b) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /** Field access for the model: every missing or mistyped field becomes a {@link MalformedMetadataException}. */
 final class Json {
@@ -34,11 +35,17 @@ final class Json {
     }
 
     static String text(ObjectNode o, String field, String role) throws MalformedMetadataException {
+        return typed(o, field, role, JsonNode::isTextual, "a string").textValue();
+    }
+
+    /** The required {@code field}, which must be of the kind {@code is} accepts ({@code kind} names it). */
+    private static JsonNode typed(ObjectNode o, String field, String role, Predicate<JsonNode> is, String kind)
+            throws MalformedMetadataException {
         JsonNode n = required(o, field, role);
-        if (!n.isTextual()) {
-            throw new MalformedMetadataException(role, "'" + field + "' must be a string");
+        if (!is.test(n)) {
+            throw new MalformedMetadataException(role, "'" + field + "' must be " + kind);
         }
-        return n.textValue();
+        return n;
     }
 
     static long integer(JsonNode n, String field, String role) throws MalformedMetadataException {
@@ -64,11 +71,7 @@ final class Json {
     }
 
     static boolean bool(ObjectNode o, String field, String role) throws MalformedMetadataException {
-        JsonNode n = required(o, field, role);
-        if (!n.isBoolean()) {
-            throw new MalformedMetadataException(role, "'" + field + "' must be a boolean");
-        }
-        return n.booleanValue();
+        return typed(o, field, role, JsonNode::isBoolean, "a boolean").booleanValue();
     }
 
     static OffsetDateTime time(ObjectNode o, String field, String role) throws MalformedMetadataException {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.OffsetDateTime;
 
 /** The {@code signed} part of a role's metadata. */
-public sealed interface Metadata permits Root, Targets, Snapshot, Timestamp {
+public sealed interface Metadata permits Root, Targets, MetaListed {
     /** The {@code _type} Notary writes: {@code Root}, {@code Targets}, {@code Snapshot}, {@code Timestamp}. */
     String type();
 

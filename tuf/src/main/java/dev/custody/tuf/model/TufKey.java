@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.tuf.MalformedMetadataException;
 import dev.custody.tuf.canonical.CanonicalJson;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -64,7 +61,7 @@ public record TufKey(
         ObjectNode o = CanonicalJson.object();
         o.put("keytype", keyType);
         o.set("keyval", keyval);
-        return sha256Hex(CanonicalJson.encode(o));
+        return Digests.sha256Hex(CanonicalJson.encode(o));
     }
 
     public ObjectNode toJson() {
@@ -89,14 +86,6 @@ public record TufKey(
                 priv == null ? NullNode.getInstance() : priv,
                 Json.extras(o, KNOWN),
                 Json.extras(keyval, KNOWN_KEYVAL));
-    }
-
-    static String sha256Hex(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.canonical.CanonicalJson;
+import dev.custody.tuf.model.Digests;
 import java.util.Base64;
 import java.util.Map;
 
@@ -67,7 +68,7 @@ class BundleFuzzTest {
                         continue;
                     }
                     f.put("length", file.length);
-                    f.put("sha256", Bundle.sha256Hex(file));
+                    f.put("sha256", Digests.sha256Hex(file));
                 }
             }
         }
@@ -75,7 +76,7 @@ class BundleFuzzTest {
             for (Map.Entry<String, JsonNode> e : changes.properties()) {
                 if (e.getValue() instanceof ObjectNode n && n.get("signed") instanceof ObjectNode signed) {
                     try {
-                        n.put("sha256", Bundle.sha256Hex(CanonicalJson.encode(signed)));
+                        n.put("sha256", Digests.sha256Hex(CanonicalJson.encode(signed)));
                     } catch (IllegalArgumentException ex) {
                         // a number canonical JSON cannot carry: parse refuses it either way
                     }

@@ -9,6 +9,7 @@ import dev.custody.tuf.canonical.CanonicalJson;
 import dev.custody.tuf.ceremony.BundleTamperedException.Kind;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
+import dev.custody.tuf.model.Digests;
 import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.TufKey;
@@ -267,6 +268,6 @@ class CeremonyBundleTest {
 
     private static void rehash(ObjectNode o, String role) {
         ObjectNode n = (ObjectNode) o.at("/new/" + role);
-        n.put("sha256", Bundle.sha256Hex(CanonicalJson.encode(n.get("signed"))));
+        n.put("sha256", Digests.sha256Hex(CanonicalJson.encode(n.get("signed"))));
     }
 }
