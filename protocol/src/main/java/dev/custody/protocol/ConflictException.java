@@ -1,24 +1,16 @@
 package dev.custody.protocol;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Optional;
 
 /** The request conflicts with the current state (already initialised, changed concurrently). */
-public final class ConflictException extends CustodyException {
+public final class ConflictException extends SingleFieldException {
     private static final long serialVersionUID = 1L;
-    private final String gun;
 
     public ConflictException(String gun, String message) {
-        super(ErrorCode.CONFLICT, message);
-        this.gun = gun;
+        super(ErrorCode.CONFLICT, message, "gun", gun);
     }
 
     public Optional<String> gun() {
-        return Optional.ofNullable(gun);
-    }
-
-    @Override
-    protected ObjectNode fields() {
-        return putIfPresent(super.fields(), "gun", gun);
+        return optionalFieldValue();
     }
 }

@@ -1,15 +1,11 @@
 package dev.custody.protocol;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 /** No handler is registered for the requested method. */
-public final class MethodNotFoundException extends CustodyException {
+public final class MethodNotFoundException extends SingleFieldException {
     private static final long serialVersionUID = 1L;
-    private final String method;
 
     public MethodNotFoundException(String method, String message) {
-        super(ErrorCode.METHOD_NOT_FOUND, message);
-        this.method = method;
+        super(ErrorCode.METHOD_NOT_FOUND, message, "method", method);
     }
 
     public MethodNotFoundException(String method) {
@@ -17,11 +13,6 @@ public final class MethodNotFoundException extends CustodyException {
     }
 
     public String method() {
-        return method;
-    }
-
-    @Override
-    protected ObjectNode fields() {
-        return putIfPresent(super.fields(), "method", method);
+        return fieldValue();
     }
 }
