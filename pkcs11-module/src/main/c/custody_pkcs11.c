@@ -831,27 +831,8 @@ CK_RV C_GetInfo(CK_INFO_PTR info)
 
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
-CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
-{
-    (void) present;
-    if (!initialized) {
-        return CKR_CRYPTOKI_NOT_INITIALIZED;
-    }
-    if (count == NULL) {
-        return CKR_ARGUMENTS_BAD;
-    }
-    if (list != NULL) {
-        if (*count < 1) {
-            *count = 1;
-            return CKR_BUFFER_TOO_SMALL;
-        }
-        list[0] = SLOT_ID;
-    }
-    *count = 1;
-    return CKR_OK;
-}
-
-CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+/* What C_GetSlotInfo, C_GetTokenInfo and the mechanism calls check first: initialised, our slot, an out pointer. */
+static CK_RV check_slot(CK_SLOT_ID slot, const void *out)
 {
     if (!initialized) {
         return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -859,8 +840,44 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
     if (slot != SLOT_ID) {
         return CKR_SLOT_ID_INVALID;
     }
-    if (info == NULL) {
+    if (out == NULL) {
         return CKR_ARGUMENTS_BAD;
+    }
+    return CKR_OK;
+}
+
+/* The PKCS#11 list convention: a NULL list asks for the count; a short one gets CKR_BUFFER_TOO_SMALL. */
+static CK_RV fill_list(CK_ULONG_PTR list, CK_ULONG_PTR count, const CK_ULONG *items, CK_ULONG n)
+{
+    if (list != NULL) {
+        if (*count < n) {
+            *count = n;
+            return CKR_BUFFER_TOO_SMALL;
+        }
+        memcpy(list, items, n * sizeof items[0]);
+    }
+    *count = n;
+    return CKR_OK;
+}
+
+CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+    static const CK_SLOT_ID SLOTS[] = { SLOT_ID };
+    (void) present;
+    if (!initialized) {
+        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    if (count == NULL) {
+        return CKR_ARGUMENTS_BAD;
+    }
+    return fill_list(list, count, SLOTS, 1);
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+    CK_RV rv = check_slot(slot, info);
+    if (rv != CKR_OK) {
+        return rv;
     }
     memset(info, 0, sizeof *info);
     pad(info->slotDescription, sizeof info->slotDescription, "custodyd");
@@ -871,14 +888,9 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 
 CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
-    if (!initialized) {
-        return CKR_CRYPTOKI_NOT_INITIALIZED;
-    }
-    if (slot != SLOT_ID) {
-        return CKR_SLOT_ID_INVALID;
-    }
-    if (info == NULL) {
-        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = check_slot(slot, info);
+    if (rv != CKR_OK) {
+        return rv;
     }
     memset(info, 0, sizeof *info);
     pad(info->label, sizeof info->label, cfg.token_label);
@@ -907,37 +919,18 @@ static const CK_MECHANISM_TYPE MECHS[] = { CKM_ECDSA, CKM_ECDSA_SHA256, CKM_EDDS
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
-    CK_ULONG n = sizeof MECHS / sizeof MECHS[0];
-    if (!initialized) {
-        return CKR_CRYPTOKI_NOT_INITIALIZED;
+    CK_RV rv = check_slot(slot, count);
+    if (rv != CKR_OK) {
+        return rv;
     }
-    if (slot != SLOT_ID) {
-        return CKR_SLOT_ID_INVALID;
-    }
-    if (count == NULL) {
-        return CKR_ARGUMENTS_BAD;
-    }
-    if (list != NULL) {
-        if (*count < n) {
-            *count = n;
-            return CKR_BUFFER_TOO_SMALL;
-        }
-        memcpy(list, MECHS, sizeof MECHS);
-    }
-    *count = n;
-    return CKR_OK;
+    return fill_list(list, count, MECHS, sizeof MECHS / sizeof MECHS[0]);
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
-    if (!initialized) {
-        return CKR_CRYPTOKI_NOT_INITIALIZED;
-    }
-    if (slot != SLOT_ID) {
-        return CKR_SLOT_ID_INVALID;
-    }
-    if (info == NULL) {
-        return CKR_ARGUMENTS_BAD;
+    CK_RV rv = check_slot(slot, info);
+    if (rv != CKR_OK) {
+        return rv;
     }
     if (type == CKM_ECDSA || type == CKM_ECDSA_SHA256) {
         info->ulMinKeySize = 256;
