@@ -2,17 +2,20 @@ package dev.custody.tuf.repo;
 
 import dev.custody.tuf.SignatureThresholdException;
 import dev.custody.tuf.TufException;
+import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Metadata;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.model.Snapshot;
+import dev.custody.tuf.model.Targets;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.sign.Signing;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +40,31 @@ final class PublishSigning {
             throw new SignatureThresholdException(role, threshold, signers.size(), missing);
         }
         return signers;
+    }
+
+    /**
+     * {@code t}, signed by the keys {@code effectiveRoot} names for {@code targets}, or for a delegated role
+     * by the keys its {@code parent} delegates it to.
+     */
+    static Signed<Targets> signTargets(String role, Targets t, Root effectiveRoot, Targets parent, KeyRing ring)
+            throws TufException {
+        Map<String, TufKey> keys;
+        int threshold;
+        if ("targets".equals(role)) {
+            keys = effectiveRoot.keysOf("targets");
+            threshold = effectiveRoot.role("targets").threshold();
+        } else {
+            DelegatedRole entry = parent.delegationsOrEmpty().role(role).orElseThrow();
+            keys = new LinkedHashMap<>();
+            for (String id : entry.keyIds()) {
+                TufKey k = parent.delegationsOrEmpty().keys().get(id);
+                if (k != null) {
+                    keys.put(id, k);
+                }
+            }
+            threshold = entry.threshold();
+        }
+        return Signing.sign(role, t, signersFor(role, keys.values(), threshold, ring));
     }
 
     @SuppressWarnings("unchecked")

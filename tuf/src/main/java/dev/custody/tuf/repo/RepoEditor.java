@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -181,12 +180,9 @@ public final class RepoEditor {
      * @throws DelegationPathException if a delegated role may not sign this name
      */
     public RepoEditor addTarget(String role, String name, FileMeta meta) throws TufException {
-        requirePrintable(name);
+        DelegationEdits.requirePrintable(name);
         Targets t = targetsForEdit(role);
-        List<String> paths = effectivePaths(role);
-        if (paths != null && !allowed(name, paths, role)) {
-            throw new DelegationPathException(role, name, paths);
-        }
+        DelegationEdits.requireAllowed(targets, role, List.of(name));
         targets.put(role, t.withTarget(name, meta));
         dirty.add(role);
         return this;
@@ -199,16 +195,9 @@ public final class RepoEditor {
      * @throws DelegationPathException if a delegated role may not sign one of the names (nothing is added)
      */
     public RepoEditor addTargets(String role, Map<String, FileMeta> add) throws TufException {
-        add.keySet().forEach(RepoEditor::requirePrintable);
+        add.keySet().forEach(DelegationEdits::requirePrintable);
         Targets t = targetsForEdit(role);
-        List<String> paths = effectivePaths(role);
-        if (paths != null) {
-            for (String name : add.keySet()) {
-                if (!allowed(name, paths, role)) {
-                    throw new DelegationPathException(role, name, paths);
-                }
-            }
-        }
+        DelegationEdits.requireAllowed(targets, role, add.keySet());
         targets.put(role, t.withTargets(add));
         dirty.add(role);
         return this;
@@ -236,35 +225,12 @@ public final class RepoEditor {
         if (threshold < 1) {
             throw new IllegalArgumentException("threshold must be at least 1");
         }
-        paths.forEach(RepoEditor::requirePrintable);
+        paths.forEach(DelegationEdits::requirePrintable);
         String parent = DelegatedRole.parentOf(role);
         Targets p = targetsForEdit(parent);
         Delegations d = p.delegationsOrEmpty();
-        Optional<DelegatedRole> existing = d.role(role);
-        List<String> ids = new ArrayList<>(existing.map(DelegatedRole::keyIds).orElse(List.of()));
-        for (TufKey k : keys) {
-            if (!ids.contains(k.id())) {
-                ids.add(k.id());
-            }
-        }
-        List<String> allPaths = new ArrayList<>(
-                existing.map(DelegatedRole::paths).filter(Objects::nonNull).orElse(List.of()));
-        for (String path : paths) {
-            if (!allPaths.contains(path)) {
-                allPaths.add(path);
-            }
-        }
-        List<TufKey> allKeys = new ArrayList<>(keys);
-        for (String id : ids) {
-            TufKey k = d.keys().get(id);
-            if (k != null && keys.stream().noneMatch(x -> x.id().equals(id))) {
-                allKeys.add(k);
-            }
-        }
-        DelegatedRole entry = existing.map(
-                        e -> e.withKeyIds(ids, threshold).withPaths(allPaths.isEmpty() ? null : allPaths))
-                .orElse(new DelegatedRole(role, ids, threshold, allPaths.isEmpty() ? null : allPaths));
-        targets.put(parent, p.withDelegations(d.withRole(entry, allKeys)));
+        DelegationEdits.Merged m = DelegationEdits.merge(d, role, keys, paths, threshold);
+        targets.put(parent, p.withDelegations(d.withRole(m.entry(), m.keys())));
         dirty.add(parent);
         return this;
     }
@@ -513,25 +479,8 @@ public final class RepoEditor {
     /** The next version of a targets role, signed by the keys {@code effectiveRoot} or its parent delegation names. */
     private Signed<Targets> signTargets(String role, Root effectiveRoot, OffsetDateTime now, KeyRing ring)
             throws TufException {
-        Targets t = nextTargets(role, now);
-        Map<String, TufKey> keys;
-        int threshold;
-        if ("targets".equals(role)) {
-            keys = effectiveRoot.keysOf("targets");
-            threshold = effectiveRoot.role("targets").threshold();
-        } else {
-            Targets parent = targets.get(DelegatedRole.parentOf(role));
-            DelegatedRole entry = parent.delegationsOrEmpty().role(role).orElseThrow();
-            keys = new LinkedHashMap<>();
-            for (String id : entry.keyIds()) {
-                TufKey k = parent.delegationsOrEmpty().keys().get(id);
-                if (k != null) {
-                    keys.put(id, k);
-                }
-            }
-            threshold = entry.threshold();
-        }
-        return Signing.sign(role, t, PublishSigning.signersFor(role, keys.values(), threshold, ring));
+        Targets parent = "targets".equals(role) ? null : targets.get(DelegatedRole.parentOf(role));
+        return PublishSigning.signTargets(role, nextTargets(role, now), effectiveRoot, parent, ring);
     }
 
     private Root nextRoot(OffsetDateTime now) {
@@ -579,51 +528,6 @@ public final class RepoEditor {
         Targets fresh = new Targets(0, now(clock).plus(TARGETS_EXPIRY), Map.of(), Delegations.EMPTY, Map.of());
         targets.put(role, fresh);
         return fresh;
-    }
-
-    /** Effective paths of a delegated role (narrowed along its parents, as Notary does); null for {@code targets}. */
-    private List<String> effectivePaths(String role) {
-        if ("targets".equals(role)) {
-            return null;
-        }
-        String parent = DelegatedRole.parentOf(role);
-        DelegatedRole entry =
-                targets.get(parent).delegationsOrEmpty().role(role).orElseThrow();
-        List<String> own = entry.paths() == null ? List.of() : entry.paths();
-        List<String> parentPaths = effectivePaths(parent);
-        if (parentPaths == null) {
-            return own;
-        }
-        List<String> out = new ArrayList<>();
-        for (String p : own) {
-            if (parentPaths.stream().anyMatch(p::startsWith)) {
-                out.add(p);
-            }
-        }
-        return out;
-    }
-
-    private boolean allowed(String name, List<String> paths, String role) {
-        if (paths.stream().anyMatch(name::startsWith)) {
-            return true;
-        }
-        DelegatedRole entry = targets.get(DelegatedRole.parentOf(role))
-                .delegationsOrEmpty()
-                .role(role)
-                .orElseThrow();
-        return entry.pathHashPrefixes() != null && entry.allows(name);
-    }
-
-    /**
-     * Notary 0.7 cannot publish a name with a control character (canonical JSON carries it raw and Go's
-     * json.Marshal then refuses the file), so neither do we.
-     */
-    private static void requirePrintable(String name) {
-        for (int i = 0; i < name.length(); i++) {
-            if (name.charAt(i) < 0x20 || name.charAt(i) == 0x7f) {
-                throw new IllegalArgumentException("control character in name: " + name.replaceAll("\\p{Cntrl}", "?"));
-            }
-        }
     }
 
     private static OffsetDateTime now(Clock clock) {
