@@ -87,23 +87,10 @@ public final class Daemon implements Closeable {
         try {
             StateDirectory state = StateDirectory.open(config.stateDir());
             opened.add(state);
-            AuditLog audit = AuditLog.open(config.auditLog(), clock);
+            AuditLog audit = openAudit(config, clock);
             opened.add(audit);
-            AuditHead head = audit.head();
-            LOG.log(
-                    Level.INFO,
-                    "audit log " + audit.file() + " continues at line " + (head.seq() + 1) + " (head " + head.hash()
-                            + ")");
             Journal journal = Journal.open(state.journalDir(), clock);
-            Policy policy = config.policy().toPolicy(UnixAccounts.selfUid());
-            if (policy.isDefault()) {
-                LOG.log(
-                        Level.INFO,
-                        "no policy rules configured: only uid " + UnixAccounts.selfUid() + " and group '"
-                                + config.policy().custodianGroup() + "'"
-                                + (policy.rules().size() < 2 ? " (which does not exist)" : "")
-                                + " may do anything");
-            }
+            Policy policy = loadPolicy(config);
             MethodRegistry methods = new MethodRegistry();
             DaemonContext ctx = new DaemonContext(
                     config, state, journal, audit, new GunLocks(), policy, methods, clock, clock.instant());
@@ -119,12 +106,7 @@ public final class Daemon implements Closeable {
             recover(ctx, installed);
             Optional<ListenSocket> inherited =
                     ListenSocket.fromSystemd(env, ProcessHandle.current().pid());
-            ListenSocket listener = inherited.isPresent()
-                    ? inherited.get()
-                    : ListenSocket.bind(
-                            config.socket().path(),
-                            config.socket().mode(),
-                            config.socket().findGroup());
+            ListenSocket listener = inherited.isPresent() ? inherited.get() : bind(config);
             listenerRef[0] = listener;
             opened.add(listener);
             DeniedCoalescer denied = new DeniedCoalescer(audit, clock, DENIED_AUDIT_INTERVAL);
@@ -142,20 +124,7 @@ public final class Daemon implements Closeable {
             String where = listener.activated()
                     ? "socket from systemd"
                     : listener.path().map(Object::toString).orElse("?");
-            ObjectNode d = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("version", Version.get())
-                    .put("socket", where)
-                    .put("policyRules", policy.rules().size())
-                    .put("pendingOperations", journal.pending().size());
-            audit.append(AuditRecord.builder("daemon.start")
-                    .caller(
-                            UnixAccounts.selfUid(),
-                            UnixAccounts.selfGid(),
-                            ProcessHandle.current().pid())
-                    .result("ok")
-                    .details(d)
-                    .build());
+            auditStart(audit, where, policy, journal);
             Optional<SdNotify> notify = SdNotify.fromEnvironment(env);
             Daemon daemon = new Daemon(ctx, server, List.copyOf(installed), notify);
             daemon.denied = denied;
@@ -169,17 +138,70 @@ public final class Daemon implements Closeable {
             }
             return daemon;
         } catch (Exception | Error e) {
-            for (int i = installed.size() - 1; i >= 0; i--) {
-                closeQuietly(installed.get(i));
-            }
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                try {
-                    opened.get(i).close();
-                } catch (IOException | RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            closeAfterFailedStart(e, installed, opened);
             throw e;
+        }
+    }
+
+    /** Opens the audit log and says where it continues. */
+    private static AuditLog openAudit(DaemonConfig config, Clock clock) throws IOException {
+        AuditLog audit = AuditLog.open(config.auditLog(), clock);
+        AuditHead head = audit.head();
+        LOG.log(
+                Level.INFO,
+                "audit log " + audit.file() + " continues at line " + (head.seq() + 1) + " (head " + head.hash() + ")");
+        return audit;
+    }
+
+    /** The configured policy; says so in the log when it is the default one. */
+    private static Policy loadPolicy(DaemonConfig config) {
+        Policy policy = config.policy().toPolicy(UnixAccounts.selfUid());
+        if (policy.isDefault()) {
+            LOG.log(
+                    Level.INFO,
+                    "no policy rules configured: only uid " + UnixAccounts.selfUid() + " and group '"
+                            + config.policy().custodianGroup() + "'"
+                            + (policy.rules().size() < 2 ? " (which does not exist)" : "")
+                            + " may do anything");
+        }
+        return policy;
+    }
+
+    /** The configured socket, when systemd did not hand one over. */
+    private static ListenSocket bind(DaemonConfig config) throws IOException {
+        return ListenSocket.bind(
+                config.socket().path(), config.socket().mode(), config.socket().findGroup());
+    }
+
+    /** The {@code daemon.start} audit line. */
+    private static void auditStart(AuditLog audit, String where, Policy policy, Journal journal) throws IOException {
+        ObjectNode d = JsonNodeFactory.instance
+                .objectNode()
+                .put("version", Version.get())
+                .put("socket", where)
+                .put("policyRules", policy.rules().size())
+                .put("pendingOperations", journal.pending().size());
+        audit.append(AuditRecord.builder("daemon.start")
+                .caller(
+                        UnixAccounts.selfUid(),
+                        UnixAccounts.selfGid(),
+                        ProcessHandle.current().pid())
+                .result("ok")
+                .details(d)
+                .build());
+    }
+
+    /** Closes what a failed start had opened, newest first; close failures are suppressed into {@code e}. */
+    private static void closeAfterFailedStart(Throwable e, List<DaemonExtension> installed, List<Closeable> opened) {
+        for (int i = installed.size() - 1; i >= 0; i--) {
+            closeQuietly(installed.get(i));
+        }
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
         }
     }
 

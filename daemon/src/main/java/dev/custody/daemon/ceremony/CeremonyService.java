@@ -7,6 +7,7 @@ import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
+import dev.custody.daemon.repo.RepoState;
 import dev.custody.daemon.repo.TokenHolderGate;
 import dev.custody.daemon.rpc.Call;
 import dev.custody.protocol.BadRequestException;
@@ -86,44 +87,10 @@ final class CeremonyService {
         return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
             Repository current = repo.get().update(st, srv, word.equals("resign-root"));
             Root root = current.root().signed();
-            int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
-            List<byte[]> chain = new ArrayList<>();
-            for (int v = chainFrom; v < root.version(); v++) {
-                chain.add(srv.client().getRootVersion(gun, v));
-            }
+            List<byte[]> chain = rootChain(gun, root, p, srv);
             Bundle bundle = switch (word) {
-                case "rotate-root" -> {
-                    List<TufKey> newKeys = new ArrayList<>();
-                    for (String id : p.newRootKeyIds() == null ? List.<String>of() : p.newRootKeyIds()) {
-                        newKeys.add(rootKey(gun, root, id));
-                    }
-                    for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
-                        newKeys.add(certificateKey(gun, pem, "params.newRootKeys"));
-                    }
-                    if (newKeys.isEmpty()) {
-                        throw new BadRequestException(
-                                "rotate-root needs the new root keys: newRootKeyIds and/or newRootKeys",
-                                "params.newRootKeyIds");
-                    }
-                    int threshold =
-                            p.rootThreshold() == null ? root.role("root").threshold() : p.rootThreshold();
-                    if (threshold < 1 || threshold > newKeys.size()) {
-                        throw new BadRequestException(
-                                "params.rootThreshold must be between 1 and " + newKeys.size(), "params.rootThreshold");
-                    }
-                    yield Ceremony.prepareRotateRoot(current, newKeys, threshold, chain, ctx.clock());
-                }
-                case "replace-root-key" -> {
-                    String lost = rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId"))
-                            .orElseThrow(() -> new BadRequestException(
-                                    "params.lostKeyId: " + p.lostKeyId() + " is not a root key of " + gun + " v"
-                                            + root.version(),
-                                    "params.lostKeyId"));
-                    TufKey newKey = p.newKey() != null
-                            ? certificateKey(gun, p.newKey(), "params.newKey")
-                            : rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
-                    yield Ceremony.prepareReplaceRootKey(current, lost, newKey, chain, ctx.clock());
-                }
+                case "rotate-root" -> prepareRotateRoot(gun, current, p, chain);
+                case "replace-root-key" -> prepareReplaceRootKey(gun, current, p, chain);
                 case "rotate-targets" ->
                     Ceremony.prepareRotateTargets(current, onlineKey(gun, "targets", p, srv), chain, ctx.clock());
                 case "rotate-snapshot" ->
@@ -153,6 +120,54 @@ final class CeremonyService {
                     root.version(),
                     bundle.changes().get("root").version());
         });
+    }
+
+    /** The server's root versions from {@code params.chainFrom} (at least 1) up to, not including, {@code root}'s. */
+    private static List<byte[]> rootChain(String gun, Root root, CeremonyParams.Prepare p, RepoShared.Server srv)
+            throws Exception {
+        int chainFrom = p.chainFrom() == null ? 1 : Math.max(1, p.chainFrom());
+        List<byte[]> chain = new ArrayList<>();
+        for (int v = chainFrom; v < root.version(); v++) {
+            chain.add(srv.client().getRootVersion(gun, v));
+        }
+        return chain;
+    }
+
+    /** {@code rotate-root}: a new root listing the named and/or certified new keys, at the asked threshold. */
+    private Bundle prepareRotateRoot(String gun, Repository current, CeremonyParams.Prepare p, List<byte[]> chain)
+            throws Exception {
+        Root root = current.root().signed();
+        List<TufKey> newKeys = new ArrayList<>();
+        for (String id : p.newRootKeyIds() == null ? List.<String>of() : p.newRootKeyIds()) {
+            newKeys.add(rootKey(gun, root, id));
+        }
+        for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
+            newKeys.add(certificateKey(gun, pem, "params.newRootKeys"));
+        }
+        if (newKeys.isEmpty()) {
+            throw new BadRequestException(
+                    "rotate-root needs the new root keys: newRootKeyIds and/or newRootKeys", "params.newRootKeyIds");
+        }
+        int threshold = p.rootThreshold() == null ? root.role("root").threshold() : p.rootThreshold();
+        if (threshold < 1 || threshold > newKeys.size()) {
+            throw new BadRequestException(
+                    "params.rootThreshold must be between 1 and " + newKeys.size(), "params.rootThreshold");
+        }
+        return Ceremony.prepareRotateRoot(current, newKeys, threshold, chain, ctx.clock());
+    }
+
+    /** {@code replace-root-key}: the lost root key swapped for a new one. */
+    private Bundle prepareReplaceRootKey(String gun, Repository current, CeremonyParams.Prepare p, List<byte[]> chain)
+            throws Exception {
+        Root root = current.root().signed();
+        String lost = rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId"))
+                .orElseThrow(() -> new BadRequestException(
+                        "params.lostKeyId: " + p.lostKeyId() + " is not a root key of " + gun + " v" + root.version(),
+                        "params.lostKeyId"));
+        TufKey newKey = p.newKey() != null
+                ? certificateKey(gun, p.newKey(), "params.newKey")
+                : rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
+        return Ceremony.prepareReplaceRootKey(current, lost, newKey, chain, ctx.clock());
     }
 
     /**
@@ -482,55 +497,75 @@ final class CeremonyService {
                     .put("assignOnlineKeys", true);
             // the online keys (targets re-signed by its new key, snapshot) wait for their tokens' holders, if any
             Root next = newRoot == null ? current.root().signed() : (Root) newRoot.signed();
-            List<TokenHolderGate.Need> needs = new ArrayList<>();
-            for (String role : bundle.changes().keySet()) {
-                if (!role.equals("root")) {
-                    needs.add(new TokenHolderGate.Need(
-                            role,
-                            next.keysOf(role).values(),
-                            next.role(role).threshold(),
-                            Set.copyOf(bundle.signedBy(role)),
-                            false));
-                }
-            }
-            needs.add(new TokenHolderGate.Need(
-                    "snapshot",
-                    next.keysOf("snapshot").values(),
-                    next.role("snapshot").threshold(),
-                    Set.of(),
-                    true));
             KeyRing online = repo.get()
                     .gateByHolders(
-                            call.caller(), call.method(), gun, String.join("\n", bundle.summary()), ring(), needs);
+                            call.caller(),
+                            call.method(),
+                            gun,
+                            String.join("\n", bundle.summary()),
+                            ring(),
+                            onlineNeeds(bundle, next));
             Map<String, byte[]> sent = new LinkedHashMap<>();
             ObjectNode result = repo.get().journaledPublish(st, srv, plan, () -> {
                 PublishSet ps = Ceremony.verifyForPublish(bundle, current, online, ctx.clock());
                 sent.putAll(ps.files());
                 return ps.files();
             });
-            ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-            ObjectNode roles = out.putObject("roles");
-            for (Map.Entry<String, byte[]> e : sent.entrySet()) {
-                int v = Signed.parse(e.getValue(), e.getKey()).version();
-                roles.put(e.getKey(), v);
-                audit(
-                        "ceremony.publish",
-                        call,
-                        gun,
-                        e.getKey(),
-                        null,
-                        (long) v,
-                        e.getValue(),
-                        bundle.operation().word());
-            }
-            Optional<byte[]> trustedRoot = st.store().find(gun, "root");
-            out.put(
-                    "rootVersion",
-                    trustedRoot.isPresent()
-                            ? Signed.parse(trustedRoot.get(), "root").version()
-                            : result.path("roles").path("root").asInt());
-            return out;
+            return publishedResult(call, gun, bundle, st, sent, result);
         });
+    }
+
+    /**
+     * What the online keys sign in a ceremony publish, for {@link TokenHolderGate}: each changed role but
+     * root (signed by its new key unless the bundle holds its signatures), and snapshot.
+     */
+    private static List<TokenHolderGate.Need> onlineNeeds(Bundle bundle, Root next) {
+        List<TokenHolderGate.Need> needs = new ArrayList<>();
+        for (String role : bundle.changes().keySet()) {
+            if (!role.equals("root")) {
+                needs.add(new TokenHolderGate.Need(
+                        role,
+                        next.keysOf(role).values(),
+                        next.role(role).threshold(),
+                        Set.copyOf(bundle.signedBy(role)),
+                        false));
+            }
+        }
+        needs.add(new TokenHolderGate.Need(
+                "snapshot",
+                next.keysOf("snapshot").values(),
+                next.role("snapshot").threshold(),
+                Set.of(),
+                true));
+        return needs;
+    }
+
+    /** The result of a ceremony publish (the version of each role sent); audits each role sent. */
+    private ObjectNode publishedResult(
+            Call call, String gun, Bundle bundle, RepoState st, Map<String, byte[]> sent, ObjectNode result)
+            throws Exception {
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
+        ObjectNode roles = out.putObject("roles");
+        for (Map.Entry<String, byte[]> e : sent.entrySet()) {
+            int v = Signed.parse(e.getValue(), e.getKey()).version();
+            roles.put(e.getKey(), v);
+            audit(
+                    "ceremony.publish",
+                    call,
+                    gun,
+                    e.getKey(),
+                    null,
+                    (long) v,
+                    e.getValue(),
+                    bundle.operation().word());
+        }
+        Optional<byte[]> trustedRoot = st.store().find(gun, "root");
+        out.put(
+                "rootVersion",
+                trustedRoot.isPresent()
+                        ? Signed.parse(trustedRoot.get(), "root").version()
+                        : result.path("roles").path("root").asInt());
+        return out;
     }
 
     // ---------------------------------------------------------------- plumbing

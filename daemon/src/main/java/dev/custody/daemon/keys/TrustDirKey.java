@@ -44,6 +44,34 @@ record TrustDirKey(PrivateKey privateKey, PublicKey publicKey, Optional<String> 
 
     /** Decodes and, if encrypted, decrypts {@code pem}. The caller wipes {@code passphrase}. */
     static TrustDirKey read(String pem, char[] passphrase) throws BadRequestException {
+        PemObject obj = pemObject(pem);
+        Optional<String> role = header(obj, "role");
+        Optional<String> gun = header(obj, "gun");
+        PrivateKeyInfo info = privateKeyInfo(obj, pem, passphrase);
+        byte[] der = null;
+        try {
+            der = info.getEncoded();
+            String oid = info.getPrivateKeyAlgorithm().getAlgorithm().getId();
+            if (oid.equals("1.3.101.112")) { // Ed25519
+                PrivateKey priv = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
+                return new TrustDirKey(priv, ed25519Public(info), role, gun);
+            }
+            PrivateKey priv = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+            return new TrustDirKey(priv, ecPublic((ECPrivateKey) priv), role, gun);
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            throw new BadRequestException(
+                    "params.pem: the private key is not an ECDSA or Ed25519 key this daemon" + " can use ("
+                            + e.getClass().getSimpleName() + ")",
+                    "params.pem");
+        } finally {
+            if (der != null) {
+                Arrays.fill(der, (byte) 0);
+            }
+        }
+    }
+
+    /** The first PEM block of {@code pem}. */
+    private static PemObject pemObject(String pem) throws BadRequestException {
         PemObject obj;
         try (PemReader r = new PemReader(new StringReader(pem))) {
             obj = r.readPemObject();
@@ -54,20 +82,27 @@ record TrustDirKey(PrivateKey privateKey, PublicKey publicKey, Optional<String> 
         if (obj == null) {
             throw new BadRequestException("params.pem holds no PEM block", "params.pem");
         }
-        String role = null;
-        String gun = null;
+        return obj;
+    }
+
+    /** The value of the last header {@code name} (case-insensitive) of {@code obj}, stripped. */
+    private static Optional<String> header(PemObject obj, String name) {
+        String value = null;
         for (Object h : obj.getHeaders()) {
             PemHeader ph = (PemHeader) h;
-            if (ph.getName().equalsIgnoreCase("role")) {
-                role = ph.getValue().strip();
-            } else if (ph.getName().equalsIgnoreCase("gun")) {
-                gun = ph.getValue().strip();
+            if (ph.getName().equalsIgnoreCase(name)) {
+                value = ph.getValue().strip();
             }
         }
+        return Optional.ofNullable(value);
+    }
+
+    /** The PKCS#8 private key of the block, decrypted with {@code passphrase} if it is encrypted. */
+    private static PrivateKeyInfo privateKeyInfo(PemObject obj, String pem, char[] passphrase)
+            throws BadRequestException {
         byte[] content = obj.getContent();
-        PrivateKeyInfo info;
         try {
-            info = switch (obj.getType()) {
+            return switch (obj.getType()) {
                 case "ENCRYPTED PRIVATE KEY" -> decrypt(content, passphrase);
                 case "PRIVATE KEY" -> PrivateKeyInfo.getInstance(content);
                 case "EC PRIVATE KEY" -> {
@@ -95,37 +130,19 @@ record TrustDirKey(PrivateKey privateKey, PublicKey publicKey, Optional<String> 
         } finally {
             Arrays.fill(content, (byte) 0);
         }
-        byte[] der = null;
-        try {
-            der = info.getEncoded();
-            String oid = info.getPrivateKeyAlgorithm().getAlgorithm().getId();
-            if (oid.equals("1.3.101.112")) { // Ed25519
-                PrivateKey priv = KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
-                byte[] seed = org.bouncycastle.asn1.ASN1OctetString.getInstance(info.parsePrivateKey())
-                        .getOctets();
-                byte[] spki = new Ed25519PrivateKeyParameters(seed, 0)
-                        .generatePublicKey()
-                        .getEncoded();
-                Arrays.fill(seed, (byte) 0);
-                PublicKey pub = KeyFactory.getInstance("Ed25519")
-                        .generatePublic(new X509EncodedKeySpec(
-                                new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(info.getPrivateKeyAlgorithm(), spki)
-                                        .getEncoded()));
-                return new TrustDirKey(priv, pub, Optional.ofNullable(role), Optional.ofNullable(gun));
-            }
-            PrivateKey priv = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
-            return new TrustDirKey(
-                    priv, ecPublic((ECPrivateKey) priv), Optional.ofNullable(role), Optional.ofNullable(gun));
-        } catch (GeneralSecurityException | IOException | RuntimeException e) {
-            throw new BadRequestException(
-                    "params.pem: the private key is not an ECDSA or Ed25519 key this daemon" + " can use ("
-                            + e.getClass().getSimpleName() + ")",
-                    "params.pem");
-        } finally {
-            if (der != null) {
-                Arrays.fill(der, (byte) 0);
-            }
-        }
+    }
+
+    /** The Ed25519 public key of the private key in {@code info} (the seed is wiped after use). */
+    private static PublicKey ed25519Public(PrivateKeyInfo info) throws GeneralSecurityException, IOException {
+        byte[] seed = org.bouncycastle.asn1.ASN1OctetString.getInstance(info.parsePrivateKey())
+                .getOctets();
+        byte[] spki =
+                new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
+        Arrays.fill(seed, (byte) 0);
+        return KeyFactory.getInstance("Ed25519")
+                .generatePublic(new X509EncodedKeySpec(
+                        new org.bouncycastle.asn1.x509.SubjectPublicKeyInfo(info.getPrivateKeyAlgorithm(), spki)
+                                .getEncoded()));
     }
 
     private static PrivateKeyInfo decrypt(byte[] content, char[] passphrase) throws BadRequestException, IOException {

@@ -76,18 +76,6 @@ final class Approvals {
                 CallerIdentity requestedBy,
                 Instant createdAt,
                 Instant expiresAt,
-                String summary) {
-            this(id, method, gun, role, requestedBy, createdAt, expiresAt, summary, null, new Object());
-        }
-
-        Pending(
-                String id,
-                String method,
-                String gun,
-                String role,
-                CallerIdentity requestedBy,
-                Instant createdAt,
-                Instant expiresAt,
                 String summary,
                 TokenAsk token,
                 Object monitor) {
@@ -145,11 +133,9 @@ final class Approvals {
      */
     String await(CallerIdentity caller, String method, String gun, String role, String summary)
             throws CustodyException {
-        byte[] r = new byte[6];
-        RANDOM.nextBytes(r);
-        String id = HexFormat.of().formatHex(r);
+        String id = newId();
         Instant now = clock.instant();
-        Pending p = new Pending(id, method, gun, role, caller, now, now.plus(timeout), summary);
+        Pending p = new Pending(id, method, gun, role, caller, now, now.plus(timeout), summary, null, new Object());
         pending.put(id, p);
         audit(p, "approval.requested", "pending", caller, null);
         try {
@@ -200,12 +186,51 @@ final class Approvals {
             Predicate<Set<String>> enough)
             throws CustodyException {
         Object monitor = new Object();
+        List<Pending> group = askHolders(caller, method, gun, role, summary, asks, monitor);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            synchronized (monitor) {
+                while (true) {
+                    Set<String> approved = settled(group, summary, enough);
+                    if (approved != null) {
+                        return approved;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw expireHolders(group, caller, summary);
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(monitor, left);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            withdraw(group, "the daemon is stopping");
+            throw new ApprovalDeniedException(group.get(0).id, "the daemon is stopping; token approvals abandoned");
+        } finally {
+            group.forEach(p -> pending.remove(p.id));
+        }
+    }
+
+    /** A fresh approval id (12 hex digits). */
+    private static String newId() {
+        byte[] r = new byte[6];
+        RANDOM.nextBytes(r);
+        return HexFormat.of().formatHex(r);
+    }
+
+    /** Opens one pending entry per token in {@code asks}, all notifying {@code monitor}. */
+    private List<Pending> askHolders(
+            CallerIdentity caller,
+            String method,
+            String gun,
+            String role,
+            String summary,
+            List<TokenAsk> asks,
+            Object monitor) {
         Instant now = clock.instant();
         List<Pending> group = new ArrayList<>();
         for (TokenAsk t : asks) {
-            byte[] r = new byte[6];
-            RANDOM.nextBytes(r);
-            String id = HexFormat.of().formatHex(r);
+            String id = newId();
             String text = "token " + t.token() + (t.serial() == null ? "" : " (serial " + t.serial() + ")") + " signs "
                     + String.join(", ", t.roles()) + " with key "
                     + String.join(
@@ -220,73 +245,66 @@ final class Approvals {
             pending.put(id, p);
             audit(p, "approval.requested", "pending", caller, null);
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            synchronized (monitor) {
-                while (true) {
-                    Set<String> approved = new LinkedHashSet<>();
-                    Pending denied = null;
-                    boolean open = false;
-                    for (Pending p : group) {
-                        switch (p.state) {
-                            case "approved" -> approved.add(p.token.token());
-                            case "denied" -> denied = denied == null ? p : denied;
-                            case "pending" -> open = true;
-                            default -> {}
-                        }
-                    }
-                    if (denied != null) {
-                        withdraw(group, "token " + denied.token.token() + "'s holder denied the request");
-                        throw new ApprovalDeniedException(
-                                denied.id,
-                                "approval " + denied.id + " for token "
-                                        + denied.token.token() + " was denied by " + denied.decidedBy
-                                        + (denied.reason == null ? "" : ": " + denied.reason) + "; nothing was signed ("
-                                        + summary + ")");
-                    }
-                    if (enough.test(approved)) {
-                        withdraw(
-                                group, "not needed: enough tokens were approved (" + String.join(", ", approved) + ")");
-                        return approved;
-                    }
-                    if (!open) {
-                        throw new ApprovalDeniedException(
-                                group.get(0).id,
-                                "the tokens' holders approved only " + String.join(", ", approved)
-                                        + ", not enough to sign; nothing was signed (" + summary + ")");
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        List<String> late = new ArrayList<>();
-                        for (Pending p : group) {
-                            synchronized (p) {
-                                if ("pending".equals(p.state)) {
-                                    p.state = "expired";
-                                    late.add(p.token.token());
-                                    audit(
-                                            p,
-                                            "approval.expired",
-                                            "APPROVAL_DENIED",
-                                            caller,
-                                            "not approved within " + timeout);
-                                }
-                            }
-                        }
-                        throw new ApprovalDeniedException(
-                                group.get(0).id,
-                                "the holders of token(s) " + String.join(", ", late) + " did not approve within "
-                                        + timeout + "; nothing was signed (" + summary + ")");
-                    }
-                    TimeUnit.NANOSECONDS.timedWait(monitor, left);
+        return group;
+    }
+
+    /**
+     * The approved token names once {@code enough} holds for them (the open entries are then withdrawn),
+     * or null while entries are still open.
+     *
+     * @throws ApprovalDeniedException a holder denied, or every token was decided without enough approvals
+     */
+    private Set<String> settled(List<Pending> group, String summary, Predicate<Set<String>> enough)
+            throws ApprovalDeniedException {
+        Set<String> approved = new LinkedHashSet<>();
+        Pending denied = null;
+        boolean open = false;
+        for (Pending p : group) {
+            switch (p.state) {
+                case "approved" -> approved.add(p.token.token());
+                case "denied" -> denied = denied == null ? p : denied;
+                case "pending" -> open = true;
+                default -> {}
+            }
+        }
+        if (denied != null) {
+            withdraw(group, "token " + denied.token.token() + "'s holder denied the request");
+            throw new ApprovalDeniedException(
+                    denied.id,
+                    "approval " + denied.id + " for token "
+                            + denied.token.token() + " was denied by " + denied.decidedBy
+                            + (denied.reason == null ? "" : ": " + denied.reason) + "; nothing was signed ("
+                            + summary + ")");
+        }
+        if (enough.test(approved)) {
+            withdraw(group, "not needed: enough tokens were approved (" + String.join(", ", approved) + ")");
+            return approved;
+        }
+        if (!open) {
+            throw new ApprovalDeniedException(
+                    group.get(0).id,
+                    "the tokens' holders approved only " + String.join(", ", approved)
+                            + ", not enough to sign; nothing was signed (" + summary + ")");
+        }
+        return null;
+    }
+
+    /** Ends the entries still pending as expired (audited); the refusal to throw. */
+    private ApprovalDeniedException expireHolders(List<Pending> group, CallerIdentity caller, String summary) {
+        List<String> late = new ArrayList<>();
+        for (Pending p : group) {
+            synchronized (p) {
+                if ("pending".equals(p.state)) {
+                    p.state = "expired";
+                    late.add(p.token.token());
+                    audit(p, "approval.expired", "APPROVAL_DENIED", caller, "not approved within " + timeout);
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            withdraw(group, "the daemon is stopping");
-            throw new ApprovalDeniedException(group.get(0).id, "the daemon is stopping; token approvals abandoned");
-        } finally {
-            group.forEach(p -> pending.remove(p.id));
         }
+        return new ApprovalDeniedException(
+                group.get(0).id,
+                "the holders of token(s) " + String.join(", ", late) + " did not approve within " + timeout
+                        + "; nothing was signed (" + summary + ")");
     }
 
     /** Ends the entries of {@code group} still pending as withdrawn. */

@@ -161,7 +161,27 @@ final class Publishing {
                     .put("gun", gun)
                     .set("roles", JsonNodeFactory.instance.objectNode());
         }
-        // semantic check 1: every staged change is the publisher's to make (policy depends on operation and role only)
+        checkChangesAllowed(c, gun, changes);
+        RepoEditor ed = base.editor();
+        Set<String> expected = applyChanges(ed, base.init(), changes);
+        // semantic check 2: only the roles the changes touch are re-signed
+        for (String role : ed.changedRoles()) {
+            if (!expected.contains(role)) {
+                throw RepoErrors.internal(
+                        "refusing to sign " + role + " of " + gun + ": no staged change touches it", null);
+            }
+        }
+        ObjectNode plan = publishPlan(srv, base, changes, attempt);
+        String summary =
+                ed.changedRoles().contains("root") ? repos.checks().rootSummary(gun, base.trusted(), ed) : null;
+        return pipeline.signAndSend(PublishPipeline.OP_PUBLISH, c, st, srv, base, ed, plan, changes, summary, null);
+    }
+
+    /**
+     * Semantic check 1: every staged change is the publisher's to make (policy depends on operation and
+     * role only, so each kind of change is asked once).
+     */
+    private void checkChangesAllowed(Repos.Caller c, String gun, List<Change> changes) throws CustodyException {
         Set<String> checked = new java.util.HashSet<>();
         for (Change ch : changes) {
             if (checked.add(ch.type()
@@ -174,9 +194,12 @@ final class Publishing {
                 checkChangeAllowed(c, gun, ch);
             }
         }
-        RepoEditor ed = base.editor();
+    }
+
+    /** Applies {@code changes} to {@code ed}; returns the roles they may re-sign. */
+    private static Set<String> applyChanges(RepoEditor ed, boolean init, List<Change> changes) throws Exception {
         Set<String> expected = new LinkedHashSet<>(List.of("snapshot"));
-        if (base.init()) {
+        if (init) {
             expected.addAll(List.of("root", "targets"));
         }
         try {
@@ -204,13 +227,12 @@ final class Publishing {
         } catch (DelegationPathException e) {
             throw new BadRequestException(e.getMessage() + " (repo.reset drops the staged changes)");
         }
-        // semantic check 2: only the roles the changes touch are re-signed
-        for (String role : ed.changedRoles()) {
-            if (!expected.contains(role)) {
-                throw RepoErrors.internal(
-                        "refusing to sign " + role + " of " + gun + ": no staged change touches it", null);
-            }
-        }
+        return expected;
+    }
+
+    /** The journal plan of a publish attempt: what it sends, on which base. */
+    private static ObjectNode publishPlan(
+            NotaryServers.Server srv, PublishPipeline.Base base, List<Change> changes, int attempt) {
         long maxSeq = changes.stream().mapToLong(Change::seq).max().orElse(0);
         ObjectNode plan = JsonNodeFactory.instance
                 .objectNode()
@@ -222,9 +244,7 @@ final class Publishing {
                 .put("baseTimestamp", baseTimestamp(base));
         com.fasterxml.jackson.databind.node.ArrayNode seqs = plan.putArray("seqs");
         changes.forEach(ch -> seqs.add(ch.seq()));
-        String summary =
-                ed.changedRoles().contains("root") ? repos.checks().rootSummary(gun, base.trusted(), ed) : null;
-        return pipeline.signAndSend(PublishPipeline.OP_PUBLISH, c, st, srv, base, ed, plan, changes, summary, null);
+        return plan;
     }
 
     private static int baseTimestamp(PublishPipeline.Base base) {

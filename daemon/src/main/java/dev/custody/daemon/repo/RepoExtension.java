@@ -110,7 +110,16 @@ public final class RepoExtension implements DaemonExtension {
         RepoReads reads = new RepoReads(s);
         Rotations rotations = new Rotations(s);
         MethodRegistry m = ctx.methods();
+        registerSetup(m, s, setup, staging, publishing, rotations);
+        registerStaging(m, s, staging);
+        registerReads(m, s, reads, staging);
+        registerDelegations(m, s, staging, reads);
+        registerApprovals(m, s.approvals());
+    }
 
+    /** {@code repo.init}, {@code repo.adopt}, {@code repo.publish}, {@code repo.delete} and {@code key.rotate}. */
+    private static void registerSetup(
+            MethodRegistry m, Repos s, RepoSetup setup, Staging staging, Publishing publishing, Rotations rotations) {
         m.registerCall(
                 "repo.init",
                 ActionResolver.of(Operation.INIT),
@@ -119,6 +128,23 @@ public final class RepoExtension implements DaemonExtension {
                 "repo.adopt",
                 ActionResolver.of(Operation.INIT),
                 call -> setup.adopt(caller(call), bind(call, RepoParams.Adopt.class)));
+        m.registerCall("repo.publish", params -> publishAction(staging, params), call -> {
+            RepoParams.Gun p = bind(call, RepoParams.Gun.class);
+            return publishing.publish(caller(call), p.requiredGun(), server(s, p));
+        });
+        m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
+            RepoParams.Delete p = bind(call, RepoParams.Delete.class);
+            boolean remote = RepoParams.flag(p.remote());
+            return json(setup.delete(p.requiredGun(), remote, remote ? server(s, p) : null));
+        });
+        m.registerCall(
+                "key.rotate",
+                ActionResolver.of(Operation.ROTATE),
+                call -> rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class)));
+    }
+
+    /** Staging: {@code repo.add}, {@code repo.addBatch}, {@code repo.remove}, {@code repo.witness}, {@code repo.reset}. */
+    private static void registerStaging(MethodRegistry m, Repos s, Staging staging) {
         m.registerCall(
                 "repo.add",
                 roleOrTargets(Operation.ADD),
@@ -135,6 +161,14 @@ public final class RepoExtension implements DaemonExtension {
                 "repo.witness",
                 RepoExtension::witnessAction,
                 call -> stage(s, staging, call, bind(call, RepoParams.Witness.class)));
+        m.registerCall(
+                "repo.reset",
+                ActionResolver.of(Operation.RESET),
+                call -> json(staging.reset(bind(call, RepoParams.Gun.class).requiredGun())));
+    }
+
+    /** {@code repo.list}, {@code repo.lookup}, {@code repo.status}. */
+    private static void registerReads(MethodRegistry m, Repos s, RepoReads reads, Staging staging) {
         m.registerCall("repo.list", ActionResolver.of(Operation.READ), call -> {
             RepoParams.ListTargets p = bind(call, RepoParams.ListTargets.class);
             return json(reads.list(p.requiredGun(), p.role(), server(s, p)));
@@ -147,19 +181,10 @@ public final class RepoExtension implements DaemonExtension {
                 "repo.status",
                 ActionResolver.of(Operation.READ),
                 call -> json(staging.status(bind(call, RepoParams.Gun.class).requiredGun())));
-        m.registerCall(
-                "repo.reset",
-                ActionResolver.of(Operation.RESET),
-                call -> json(staging.reset(bind(call, RepoParams.Gun.class).requiredGun())));
-        m.registerCall("repo.publish", params -> publishAction(staging, params), call -> {
-            RepoParams.Gun p = bind(call, RepoParams.Gun.class);
-            return publishing.publish(caller(call), p.requiredGun(), server(s, p));
-        });
-        m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
-            RepoParams.Delete p = bind(call, RepoParams.Delete.class);
-            boolean remote = RepoParams.flag(p.remote());
-            return json(setup.delete(p.requiredGun(), remote, remote ? server(s, p) : null));
-        });
+    }
+
+    /** {@code delegation.*}. */
+    private static void registerDelegations(MethodRegistry m, Repos s, Staging staging, RepoReads reads) {
         m.registerCall("delegation.add", ActionResolver.of(Operation.DELEGATION), call -> {
             RepoParams.DelegationAdd p = bind(call, RepoParams.DelegationAdd.class);
             String gun = p.requiredGun();
@@ -183,11 +208,6 @@ public final class RepoExtension implements DaemonExtension {
                 "delegation.list",
                 ActionResolver.of(Operation.READ),
                 call -> json(reads.delegations(bind(call, RepoParams.Gun.class).requiredGun())));
-        m.registerCall(
-                "key.rotate",
-                ActionResolver.of(Operation.ROTATE),
-                call -> rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class)));
-        registerApprovals(m, s.approvals());
     }
 
     /** {@code pending.*}: the approvals queue. */

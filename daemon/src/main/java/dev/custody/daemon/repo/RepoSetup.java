@@ -147,40 +147,8 @@ final class RepoSetup {
             KeyService ks = keys.get();
             List<KeyService.KeyRecord> inventory = ks.allKeys();
             boolean named = p.rootKeyIds() != null && !p.rootKeyIds().isEmpty();
-            List<String> anchors = named
-                    ? List.copyOf(p.rootKeyIds())
-                    : inventory.stream()
-                            .filter(k -> k.role().equals("root"))
-                            .map(KeyService.KeyRecord::keyId)
-                            .toList();
-            if (anchors.isEmpty()) {
-                throw new BadRequestException(
-                        "no root key in this daemon's inventory to check " + gun + "'s root against:"
-                                + " import the repository's root key (key.import), or name the root key ID you checked out of band"
-                                + " (params.rootKeyIds)",
-                        "params.rootKeyIds");
-            }
-            Repository repo;
-            try {
-                // Notary trust pinning by key ID: the bootstrap root must be signed to its threshold by these keys
-                repo = Updater.builder()
-                        .gun(gun)
-                        .fetcher(new NotaryMetaFetcher(srv.client(), gun))
-                        .store(st.store())
-                        .clock(ctx.clock())
-                        .trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors))
-                        .build()
-                        .update();
-            } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
-                throw new dev.custody.protocol.MetadataInvalidException(
-                        "root",
-                        gun + ": the root on " + srv.name()
-                                + " is not signed by "
-                                + (named
-                                        ? "the named root key(s) " + PublishChecks.short12(Set.copyOf(anchors))
-                                        : "a root key on this daemon's tokens")
-                                + " (" + e.getMessage() + "); nothing was trusted");
-            }
+            List<String> anchors = anchors(gun, p, inventory);
+            Repository repo = pinnedUpdate(gun, srv, st, anchors, named);
             Set<String> held = new java.util.HashSet<>();
             inventory.forEach(k -> held.add(k.keyId()));
             Root root = repo.root().signed();
@@ -225,26 +193,81 @@ final class RepoSetup {
                     notes.add("root: no root key on this daemon's tokens; root rotations need one");
                 }
             }
-            ObjectNode dels = out.putObject("delegations");
-            for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
-                var d = t.getValue().signed().delegationsOrEmpty();
-                for (DelegatedRole r : d.roles()) {
-                    Map<String, TufKey> ks2 = new LinkedHashMap<>();
-                    r.keyIds()
-                            .forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
-                    reportKeys(dels.putObject(r.name()), ks2, held);
-                }
-            }
+            reportDelegations(out.putObject("delegations"), repo, held);
             out.set("notes", notes);
-            ObjectNode info =
-                    JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
-            info.putObject("adopted")
-                    .put("time", ctx.clock().instant().toString())
-                    .put("rootVersion", root.version())
-                    .put("anchors", named ? "named" : "inventory");
-            st.writeInfo(info);
+            writeAdopted(st, gun, srv, root, named);
             return out;
         });
+    }
+
+    /** The root key IDs the server's root must be signed by: those named, else the inventory's root keys. */
+    private static List<String> anchors(String gun, RepoParams.Adopt p, List<KeyService.KeyRecord> inventory)
+            throws BadRequestException {
+        boolean named = p.rootKeyIds() != null && !p.rootKeyIds().isEmpty();
+        List<String> anchors = named
+                ? List.copyOf(p.rootKeyIds())
+                : inventory.stream()
+                        .filter(k -> k.role().equals("root"))
+                        .map(KeyService.KeyRecord::keyId)
+                        .toList();
+        if (anchors.isEmpty()) {
+            throw new BadRequestException(
+                    "no root key in this daemon's inventory to check " + gun + "'s root against:"
+                            + " import the repository's root key (key.import), or name the root key ID you checked out of band"
+                            + " (params.rootKeyIds)",
+                    "params.rootKeyIds");
+        }
+        return anchors;
+    }
+
+    /**
+     * The repository on {@code srv}, verified as on every update, its bootstrap root trusted only if signed
+     * to its threshold by {@code anchors} (Notary trust pinning by key ID).
+     */
+    private Repository pinnedUpdate(
+            String gun, NotaryServers.Server srv, RepoState st, List<String> anchors, boolean named) throws Exception {
+        try {
+            return Updater.builder()
+                    .gun(gun)
+                    .fetcher(new NotaryMetaFetcher(srv.client(), gun))
+                    .store(st.store())
+                    .clock(ctx.clock())
+                    .trustPinning(dev.custody.tuf.verify.TrustPinning.keyIds(gun, anchors))
+                    .build()
+                    .update();
+        } catch (dev.custody.tuf.TrustPinException | dev.custody.tuf.SignatureThresholdException e) {
+            throw new dev.custody.protocol.MetadataInvalidException(
+                    "root",
+                    gun + ": the root on " + srv.name()
+                            + " is not signed by "
+                            + (named
+                                    ? "the named root key(s) " + PublishChecks.short12(Set.copyOf(anchors))
+                                    : "a root key on this daemon's tokens")
+                            + " (" + e.getMessage() + "); nothing was trusted");
+        }
+    }
+
+    /** The keys of every delegation of {@code repo}, and those of them on this daemon's tokens. */
+    private static void reportDelegations(ObjectNode dels, Repository repo, Set<String> held) {
+        for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
+            var d = t.getValue().signed().delegationsOrEmpty();
+            for (DelegatedRole r : d.roles()) {
+                Map<String, TufKey> ks2 = new LinkedHashMap<>();
+                r.keyIds().forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
+                reportKeys(dels.putObject(r.name()), ks2, held);
+            }
+        }
+    }
+
+    /** Records in the GUN's info file that it was adopted, when and through which anchors. */
+    private void writeAdopted(RepoState st, String gun, NotaryServers.Server srv, Root root, boolean named)
+            throws java.io.IOException {
+        ObjectNode info = JsonNodeFactory.instance.objectNode().put("gun", gun).put("server", srv.name());
+        info.putObject("adopted")
+                .put("time", ctx.clock().instant().toString())
+                .put("rootVersion", root.version())
+                .put("anchors", named ? "named" : "inventory");
+        st.writeInfo(info);
     }
 
     /**

@@ -65,12 +65,7 @@ public final class TokenHolderGate {
      */
     KeyRing gate(CallerIdentity caller, String method, String gun, String summary, KeyRing ring, List<Need> needs)
             throws CustodyException {
-        Map<String, TokenConfig> tokens = new LinkedHashMap<>();
-        for (TokenConfig t : ctx.config().tokens()) {
-            if (t.holders().any()) {
-                tokens.put(t.name(), t);
-            }
-        }
+        Map<String, TokenConfig> tokens = tokensWithHolders();
         if (tokens.isEmpty()) {
             return ring;
         }
@@ -103,25 +98,7 @@ public final class TokenHolderGate {
             wanted.add(want);
             long free = avail.values().stream().filter(String::isEmpty).count();
             if (free < want) {
-                for (Map.Entry<String, String> e : avail.entrySet()) {
-                    if (!e.getValue().isEmpty()) {
-                        TokenConfig t = tokens.get(e.getValue());
-                        Approvals.TokenAsk a = asks.computeIfAbsent(
-                                t.name(),
-                                name -> new Approvals.TokenAsk(
-                                        name,
-                                        serialOf(ks, byId.get(e.getKey()), t),
-                                        t.holders(),
-                                        new ArrayList<>(),
-                                        new ArrayList<>()));
-                        if (!a.keyIds().contains(e.getKey())) {
-                            a.keyIds().add(e.getKey());
-                        }
-                        if (!a.roles().contains(n.role())) {
-                            a.roles().add(n.role());
-                        }
-                    }
-                }
+                ask(asks, ks, tokens, n.role(), avail, byId);
             }
         }
         Set<String> approved = Set.of();
@@ -133,19 +110,67 @@ public final class TokenHolderGate {
                     needs.isEmpty() ? null : needs.get(0).role(),
                     summary,
                     List.copyOf(asks.values()),
-                    ok -> {
-                        for (int i = 0; i < available.size(); i++) {
-                            long usable = available.get(i).values().stream()
-                                    .filter(t -> t.isEmpty() || ok.contains(t))
-                                    .count();
-                            if (usable < wanted.get(i)) {
-                                return false;
-                            }
-                        }
-                        return true;
-                    });
+                    ok -> enough(available, wanted, ok));
         }
-        Set<String> allowed = new LinkedHashSet<>(approved);
+        return restricted(ring, ks, tokens, new LinkedHashSet<>(approved));
+    }
+
+    /** The configured tokens that have holders, by name. */
+    private Map<String, TokenConfig> tokensWithHolders() {
+        Map<String, TokenConfig> tokens = new LinkedHashMap<>();
+        for (TokenConfig t : ctx.config().tokens()) {
+            if (t.holders().any()) {
+                tokens.put(t.name(), t);
+            }
+        }
+        return tokens;
+    }
+
+    /** Adds to {@code asks} the holder tokens of the available keys {@code avail} of {@code role}. */
+    private static void ask(
+            Map<String, Approvals.TokenAsk> asks,
+            KeyService ks,
+            Map<String, TokenConfig> tokens,
+            String role,
+            Map<String, String> avail,
+            Map<String, TufKey> byId) {
+        for (Map.Entry<String, String> e : avail.entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                TokenConfig t = tokens.get(e.getValue());
+                Approvals.TokenAsk a = asks.computeIfAbsent(
+                        t.name(),
+                        name -> new Approvals.TokenAsk(
+                                name,
+                                serialOf(ks, byId.get(e.getKey()), t),
+                                t.holders(),
+                                new ArrayList<>(),
+                                new ArrayList<>()));
+                if (!a.keyIds().contains(e.getKey())) {
+                    a.keyIds().add(e.getKey());
+                }
+                if (!a.roles().contains(role)) {
+                    a.roles().add(role);
+                }
+            }
+        }
+    }
+
+    /** Whether the approved tokens {@code ok} (with the tokens without holders) give every need its keys. */
+    private static boolean enough(List<Map<String, String>> available, List<Integer> wanted, Set<String> ok) {
+        for (int i = 0; i < available.size(); i++) {
+            long usable = available.get(i).values().stream()
+                    .filter(t -> t.isEmpty() || ok.contains(t))
+                    .count();
+            if (usable < wanted.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code ring} without the keys of holder tokens that were not approved. */
+    private static KeyRing restricted(
+            KeyRing ring, KeyService ks, Map<String, TokenConfig> tokens, Set<String> allowed) {
         return key -> {
             Optional<dev.custody.tuf.sign.Signer> s = ring.find(key);
             if (s.isEmpty()) {
