@@ -1,30 +1,21 @@
 package dev.custody.testhsm.piv;
 
+import static dev.custody.testhsm.piv.Responses.ok;
+import static dev.custody.testhsm.piv.Responses.sw;
+
 import java.io.ByteArrayOutputStream;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.MessageDigest;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
-import javax.crypto.Cipher;
-import javax.crypto.spec.SecretKeySpec;
+import java.util.function.ToIntFunction;
 
 /**
  * An emulated YubiKey 5 PIV applet, at the APDU level: what Yubico's ykcs11 (through libykpiv)
@@ -65,6 +56,10 @@ import javax.crypto.spec.SecretKeySpec;
  * <li>GET METADATA (F7) for key slots, 9B, the PIN (80) and PUK (81); SET MANAGEMENT KEY (FF).
  * <li>ATTEST (F9) and everything else: 6D00 (not supported), which ykcs11 handles.
  * </ul>
+ *
+ * <p>This class parses and dispatches APDUs (with command and response chaining) and answers SELECT,
+ * GET VERSION and GET SERIAL; the card's state lives in {@link PinState} (PIN, PUK), {@link ManagementKeyAuth}
+ * (9B), {@link KeySlots} (keys, signing, touch) and {@link DataObjects} (GET / PUT DATA).
  *
  * <p>Thread safe: one APDU at a time, like a card.
  */
@@ -110,25 +105,8 @@ public final class PivCard {
     private static final int INS_GET_VERSION = 0xFD;
     private static final int INS_SET_MGMKEY = 0xFF;
     private static final int INS_IMPORT_KEY = 0xFE;
-    /** GET METADATA origin values. */
-    private static final int ORIGIN_GENERATED = 1;
-
-    private static final int ORIGIN_IMPORTED = 2;
-
-    private static final int PIN_REF = 0x80;
-    private static final int PUK_REF = 0x81;
-    /** A YubiKey gives up waiting for a touch after about 15 s. */
-    private static final Duration TOUCH_TIMEOUT = Duration.ofSeconds(15);
-
-    private static final Duration TOUCH_CACHE = Duration.ofSeconds(15);
     private static final int MAX_RESPONSE_CHUNK = 256;
     private static final int LOG_LIMIT = 20_000;
-
-    /**
-     * The discovery object a YubiKey always carries (its own tag 7E, not wrapped in 53): PIV AID and the
-     * PIN usage policy.
-     */
-    private static final byte[] DISCOVERY = HexFormat.of().parseHex("7e124f0ba0000003080000100001005f2f024000");
 
     /** PIV PIN policy of a key slot (the YubiKey values). */
     public enum PinPolicy {
@@ -143,12 +121,7 @@ public final class PivCard {
         }
 
         static PinPolicy of(int code) {
-            for (PinPolicy p : values()) {
-                if (p.code == code) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("PIN policy " + code);
+            return byCode(values(), p -> p.code, code, "PIN policy");
         }
     }
 
@@ -165,39 +138,23 @@ public final class PivCard {
         }
 
         static TouchPolicy of(int code) {
-            for (TouchPolicy p : values()) {
-                if (p.code == code) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("touch policy " + code);
+            return byCode(values(), p -> p.code, code, "touch policy");
         }
+    }
+
+    private static <E> E byCode(E[] values, ToIntFunction<E> code, int wanted, String what) {
+        for (E e : values) {
+            if (code.applyAsInt(e) == wanted) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException(what + " " + wanted);
     }
 
     private enum Applet {
         NONE,
         PIV,
         MGMT
-    }
-
-    /** A key in a slot. The private key never leaves this object. */
-    private static final class SlotKey {
-        final int algorithm;
-        final PrivateKey privateKey;
-        final ECPublicKey publicKey;
-        final int origin;
-        PinPolicy pinPolicy;
-        TouchPolicy touchPolicy;
-        int signatures;
-
-        SlotKey(int algorithm, KeyPair kp, PinPolicy pinPolicy, TouchPolicy touchPolicy, int origin) {
-            this.algorithm = algorithm;
-            this.origin = origin;
-            this.privateKey = kp.getPrivate();
-            this.publicKey = (ECPublicKey) kp.getPublic();
-            this.pinPolicy = pinPolicy;
-            this.touchPolicy = touchPolicy;
-        }
     }
 
     /** Settings of a new card. */
@@ -222,14 +179,14 @@ public final class PivCard {
 
         /** The user PIN, 6–8 ASCII characters (default 123456). */
         public Builder pin(String pin) {
-            checkPinLength(pin, "PIN");
+            PinState.checkPinLength(pin, "PIN");
             this.pin = pin;
             return this;
         }
 
         /** The PUK, 6–8 ASCII characters (default 12345678). */
         public Builder puk(String puk) {
-            checkPinLength(puk, "PUK");
+            PinState.checkPinLength(puk, "PUK");
             this.puk = puk;
             return this;
         }
@@ -266,33 +223,18 @@ public final class PivCard {
     private final SecureRandom random = new SecureRandom();
     private final int serial;
     private final byte[] version;
-    private final int triesTotal;
 
-    // ---- persistent state (survives resets) ----
-    private byte[] pin;
-    private byte[] puk;
-    private byte[] managementKey;
-    private int pinTriesLeft;
-    private int pukTriesLeft;
-    private boolean pinIsDefault;
-    private boolean pukIsDefault;
-    private Duration touchDelay;
-    private final Map<Integer, SlotKey> keys = new HashMap<>();
-    private final Map<Integer, TouchPolicy> touchOverrides = new HashMap<>();
-    /** Object id → the encoded {@code 53} TLV, as GET DATA returns it. */
-    private final Map<Integer, byte[]> objects = new HashMap<>();
+    // ---- state: the PIN, management key, keys and data objects survive resets; their
+    // verification status does not ----
+    private final PinState pins;
+    private final ManagementKeyAuth managementKey;
+    private final KeySlots keys;
+    private final DataObjects objects = new DataObjects();
 
     private final List<String> log = new ArrayList<>();
-    private long lastTouchNanos = Long.MIN_VALUE;
 
     // ---- session state (cleared by a reset or when another applet is selected) ----
     private Applet selected = Applet.NONE;
-    private boolean pinVerified;
-    /** A VERIFY happened and no PIN-policy-ALWAYS key was used since. */
-    private boolean pinFresh;
-
-    private boolean mgmAuthenticated;
-    private byte[] witness;
     private ByteArrayOutputStream chainData;
     private String chainHeader;
     private byte[] pendingResponse;
@@ -301,16 +243,9 @@ public final class PivCard {
     private PivCard(Builder b) {
         this.serial = b.serial;
         this.version = b.version.clone();
-        this.triesTotal = b.pinTries;
-        this.pin = pad(b.pin);
-        this.puk = pad(b.puk);
-        this.pinIsDefault = b.pin.equals(DEFAULT_PIN);
-        this.pukIsDefault = b.puk.equals(DEFAULT_PUK);
-        this.managementKey = b.managementKey.clone();
-        this.pinTriesLeft = b.pinTries;
-        this.pukTriesLeft = b.pinTries;
-        this.touchDelay = b.touchDelay;
-        objects.put(0x7E, DISCOVERY.clone());
+        this.pins = new PinState(b.pin, b.puk, b.pinTries);
+        this.managementKey = new ManagementKeyAuth(b.managementKey, random);
+        this.keys = new KeySlots(random, b.touchDelay);
     }
 
     /** A new card with this serial number (as GET SERIAL and ykcs11 report it). */
@@ -339,23 +274,22 @@ public final class PivCard {
     }
 
     public synchronized int pinTriesLeft() {
-        return pinTriesLeft;
+        return pins.pinTriesLeft();
     }
 
     /** The public key in a slot ({@link #SLOT_SIGNATURE} …), if one was generated. */
     public synchronized Optional<ECPublicKey> publicKey(int slot) {
-        return Optional.ofNullable(keys.get(slot)).map(k -> k.publicKey);
+        return keys.publicKey(slot);
     }
 
     /** The slots that hold a key. */
     public synchronized Set<Integer> slotsWithKeys() {
-        return Collections.unmodifiableSet(new TreeSet<>(keys.keySet()));
+        return keys.slotsWithKeys();
     }
 
     /** Signatures made with the key in this slot since it was generated. */
     public synchronized int signatures(int slot) {
-        SlotKey k = keys.get(slot);
-        return k == null ? 0 : k.signatures;
+        return keys.signatures(slot);
     }
 
     /**
@@ -363,17 +297,12 @@ public final class PivCard {
      * Applies to the key in the slot now and to keys generated there later without an AB tag.
      */
     public synchronized void setTouchPolicy(int slot, TouchPolicy policy) {
-        checkKeySlot(slot);
-        touchOverrides.put(slot, policy);
-        SlotKey k = keys.get(slot);
-        if (k != null) {
-            k.touchPolicy = policy;
-        }
+        keys.setTouchPolicy(slot, policy);
     }
 
     /** How long the next simulated touches take; 15 s or more means the touch never comes (6985). */
     public synchronized void setTouchDelay(Duration delay) {
-        this.touchDelay = delay;
+        keys.setTouchDelay(delay);
     }
 
     /**
@@ -416,7 +345,21 @@ public final class PivCard {
         if ((c.cla() & ~CommandApdu.CHAINING) != 0) {
             return sw(Sw.CLA_NOT_SUPPORTED);
         }
-        // ISO 7816-4 command chaining: collect the data, act on the last part
+        byte[] data = collectChain(c);
+        if (data == null) {
+            return sw(Sw.OK);
+        }
+        if (c.ins() == INS_GET_RESPONSE) {
+            return getResponse();
+        }
+        return chunked(execute(c, data));
+    }
+
+    /**
+     * ISO 7816-4 command chaining: collects the data of a chain and returns all of it with its last part;
+     * null while more parts follow.
+     */
+    private byte[] collectChain(CommandApdu c) {
         String header = String.format("%02X%02X%02X", c.ins(), c.p1(), c.p2());
         if (chainData != null && !header.equals(chainHeader)) {
             chainData = null;
@@ -427,7 +370,7 @@ public final class PivCard {
                 chainHeader = header;
             }
             chainData.writeBytes(c.data());
-            return sw(Sw.OK);
+            return null;
         }
         byte[] data = c.data();
         if (chainData != null) {
@@ -435,31 +378,33 @@ public final class PivCard {
             data = chainData.toByteArray();
             chainData = null;
         }
+        return data;
+    }
+
+    private byte[] execute(CommandApdu c, byte[] data) {
         if (c.ins() == INS_SELECT) {
             return select(c, data);
-        }
-        if (c.ins() == INS_GET_RESPONSE) {
-            return getResponse();
         }
         if (selected != Applet.PIV) {
             return sw(Sw.INS_NOT_SUPPORTED);
         }
+        boolean mgm = managementKey.authenticated();
         try {
             return switch (c.ins()) {
                 case INS_GET_VERSION -> ok(version.clone());
                 case INS_GET_SERIAL ->
                     ok(new byte[] {(byte) (serial >>> 24), (byte) (serial >>> 16), (byte) (serial >>> 8), (byte) serial
                     });
-                case INS_VERIFY -> verify(c, data);
-                case INS_CHANGE_REFERENCE -> changeReference(c, data);
-                case INS_RESET_RETRY -> resetRetry(c, data);
+                case INS_VERIFY -> pins.verify(c, data);
+                case INS_CHANGE_REFERENCE -> pins.changeReference(c, data);
+                case INS_RESET_RETRY -> pins.resetRetry(c, data);
                 case INS_AUTHENTICATE -> authenticate(c, data);
-                case INS_GENERATE -> generate(c, data);
-                case INS_GET_DATA -> getData(c, data);
-                case INS_PUT_DATA -> putData(c, data);
+                case INS_GENERATE -> keys.generate(c, data, mgm);
+                case INS_GET_DATA -> objects.get(c, data);
+                case INS_PUT_DATA -> objects.put(c, data, mgm);
                 case INS_GET_METADATA -> metadata(c);
-                case INS_SET_MGMKEY -> setManagementKey(c, data);
-                case INS_IMPORT_KEY -> importKey(c, data);
+                case INS_SET_MGMKEY -> managementKey.set(c, data);
+                case INS_IMPORT_KEY -> keys.importKey(c, data, mgm);
                 default -> sw(Sw.INS_NOT_SUPPORTED); // ATTEST (F9), RESET (FB), …
             };
         } catch (IllegalArgumentException e) {
@@ -503,12 +448,12 @@ public final class PivCard {
         return nextChunk();
     }
 
-    /** Returns data, in 256-byte chunks with 61XX when it is longer. */
-    private byte[] ok(byte[] data) {
-        if (data.length <= MAX_RESPONSE_CHUNK) {
-            return withSw(data, Sw.OK);
+    /** A response whose data is over 256 bytes goes out in 256-byte chunks with 61XX (GET RESPONSE). */
+    private byte[] chunked(byte[] response) {
+        if (response.length - 2 <= MAX_RESPONSE_CHUNK) {
+            return response;
         }
-        pendingResponse = data;
+        pendingResponse = Arrays.copyOf(response, response.length - 2);
         pendingOffset = 0;
         return nextChunk();
     }
@@ -520,148 +465,17 @@ public final class PivCard {
         int left = pendingResponse.length - pendingOffset;
         if (left == 0) {
             pendingResponse = null;
-            return withSw(chunk, Sw.OK);
+            return Responses.withSw(chunk, Sw.OK);
         }
-        return withSw(chunk, Sw.MORE_DATA | (left > 0xFF ? 0 : left));
-    }
-
-    // ---- PIN / PUK ----------------------------------------------------------------------------
-
-    private byte[] verify(CommandApdu c, byte[] data) {
-        if (c.p1() == 0xFF && c.p2() == PIN_REF && data.length == 0) {
-            pinVerified = false; // YubiKey 5: reset the verification status
-            pinFresh = false;
-            return sw(Sw.OK);
-        }
-        if (c.p1() != 0x00 || c.p2() != PIN_REF) {
-            return sw(Sw.REFERENCE_NOT_FOUND);
-        }
-        if (data.length == 0) {
-            if (pinVerified) {
-                return sw(Sw.OK);
-            }
-            return pinTriesLeft == 0 ? sw(Sw.AUTH_BLOCKED) : sw(Sw.WRONG_PIN | pinTriesLeft);
-        }
-        if (!wellFormedPin(data)) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        if (pinTriesLeft == 0) {
-            return sw(Sw.AUTH_BLOCKED);
-        }
-        if (!MessageDigest.isEqual(data, pin)) {
-            pinVerified = false;
-            pinFresh = false;
-            pinTriesLeft--;
-            return pinTriesLeft == 0 ? sw(Sw.AUTH_BLOCKED) : sw(Sw.WRONG_PIN | pinTriesLeft);
-        }
-        pinTriesLeft = triesTotal;
-        pinVerified = true;
-        pinFresh = true;
-        return sw(Sw.OK);
-    }
-
-    private byte[] changeReference(CommandApdu c, byte[] data) {
-        if (c.p1() != 0x00 || (c.p2() != PIN_REF && c.p2() != PUK_REF)) {
-            return sw(Sw.REFERENCE_NOT_FOUND);
-        }
-        if (data.length != 16
-                || !wellFormedPin(Arrays.copyOf(data, 8))
-                || !wellFormedPin(Arrays.copyOfRange(data, 8, 16))) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        boolean isPin = c.p2() == PIN_REF;
-        int left = isPin ? pinTriesLeft : pukTriesLeft;
-        if (left == 0) {
-            return sw(Sw.AUTH_BLOCKED);
-        }
-        byte[] current = isPin ? pin : puk;
-        if (!MessageDigest.isEqual(Arrays.copyOf(data, 8), current)) {
-            left--;
-            if (isPin) {
-                pinTriesLeft = left;
-                pinVerified = false;
-            } else {
-                pukTriesLeft = left;
-            }
-            return left == 0 ? sw(Sw.AUTH_BLOCKED) : sw(Sw.WRONG_PIN | left);
-        }
-        byte[] next = Arrays.copyOfRange(data, 8, 16);
-        if (isPin) {
-            pin = next;
-            pinTriesLeft = triesTotal;
-            pinIsDefault = Arrays.equals(next, pad(DEFAULT_PIN));
-        } else {
-            puk = next;
-            pukTriesLeft = triesTotal;
-            pukIsDefault = Arrays.equals(next, pad(DEFAULT_PUK));
-        }
-        return sw(Sw.OK);
-    }
-
-    private byte[] resetRetry(CommandApdu c, byte[] data) {
-        if (c.p1() != 0x00 || c.p2() != PIN_REF) {
-            return sw(Sw.REFERENCE_NOT_FOUND);
-        }
-        if (data.length != 16
-                || !wellFormedPin(Arrays.copyOf(data, 8))
-                || !wellFormedPin(Arrays.copyOfRange(data, 8, 16))) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        if (pukTriesLeft == 0) {
-            return sw(Sw.AUTH_BLOCKED);
-        }
-        if (!MessageDigest.isEqual(Arrays.copyOf(data, 8), puk)) {
-            pukTriesLeft--;
-            return pukTriesLeft == 0 ? sw(Sw.AUTH_BLOCKED) : sw(Sw.WRONG_PIN | pukTriesLeft);
-        }
-        pukTriesLeft = triesTotal;
-        pin = Arrays.copyOfRange(data, 8, 16);
-        pinIsDefault = Arrays.equals(pin, pad(DEFAULT_PIN));
-        pinTriesLeft = triesTotal;
-        return sw(Sw.OK);
-    }
-
-    /** 8 bytes: 6–8 printable bytes, then FF padding. */
-    private static boolean wellFormedPin(byte[] padded) {
-        if (padded.length != 8) {
-            return false;
-        }
-        int len = 0;
-        while (len < 8 && padded[len] != (byte) 0xFF) {
-            len++;
-        }
-        for (int i = len; i < 8; i++) {
-            if (padded[i] != (byte) 0xFF) {
-                return false;
-            }
-        }
-        return len >= 6;
-    }
-
-    private static void checkPinLength(String s, String what) {
-        if (s.length() < 6
-                || s.length() > 8
-                || !StandardCharsets.US_ASCII.newEncoder().canEncode(s)) {
-            throw new IllegalArgumentException("a PIV " + what + " has 6 to 8 ASCII characters");
-        }
-    }
-
-    private static byte[] pad(String s) {
-        byte[] out = new byte[8];
-        Arrays.fill(out, (byte) 0xFF);
-        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(b, 0, out, 0, b.length);
-        return out;
+        return Responses.withSw(chunk, Sw.MORE_DATA | (left > 0xFF ? 0 : left));
     }
 
     private void clearSecurityStatus() {
-        pinVerified = false;
-        pinFresh = false;
-        mgmAuthenticated = false;
-        witness = null;
+        pins.clear();
+        managementKey.clear();
     }
 
-    // ---- GENERAL AUTHENTICATE ------------------------------------------------------------------
+    // ---- GENERAL AUTHENTICATE, GET METADATA ----------------------------------------------------
 
     private byte[] authenticate(CommandApdu c, byte[] data) {
         if (data.length < 2 || (data[0] & 0xFF) != 0x7C) {
@@ -670,382 +484,10 @@ public final class PivCard {
         int[] len = Tlv.readLength(data, 1, data.length);
         Map<Integer, byte[]> t = Tlv.parse(data, len[1], Math.min(data.length, len[1] + len[0]));
         if (c.p2() == SLOT_MANAGEMENT_KEY) {
-            return c.p1() == ALG_3DES || c.p1() == 0x00 ? managementAuth(t) : sw(Sw.INCORRECT_P1P2);
+            return c.p1() == ALG_3DES || c.p1() == 0x00 ? managementKey.authenticate(t) : sw(Sw.INCORRECT_P1P2);
         }
-        return sign(c.p1(), c.p2(), t);
+        return keys.sign(c.p1(), c.p2(), t, pins);
     }
-
-    /**
-     * Mutual authentication with the 3DES management key. Step 1 ({@code 80} empty): the card sends
-     * E(witness). Step 2 ({@code 80} decrypted witness, {@code 81} client challenge): the card checks the
-     * witness and answers {@code 82} E(challenge).
-     */
-    private byte[] managementAuth(Map<Integer, byte[]> t) {
-        byte[] w = t.get(0x80);
-        byte[] challenge = t.get(0x81);
-        if (w != null && w.length == 0 && challenge == null) {
-            mgmAuthenticated = false;
-            witness = new byte[8];
-            random.nextBytes(witness);
-            return ok(Tlv.of(0x7C, Tlv.of(0x80, des(Cipher.ENCRYPT_MODE, witness))));
-        }
-        if (w != null && w.length == 8 && challenge != null && challenge.length == 8) {
-            byte[] expected = witness;
-            witness = null;
-            if (expected == null || !MessageDigest.isEqual(expected, w)) {
-                mgmAuthenticated = false;
-                return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-            }
-            mgmAuthenticated = true;
-            return ok(Tlv.of(0x7C, Tlv.of(0x82, des(Cipher.ENCRYPT_MODE, challenge))));
-        }
-        witness = null;
-        return sw(Sw.INCORRECT_DATA);
-    }
-
-    private byte[] des(int mode, byte[] block) {
-        try {
-            Cipher c = Cipher.getInstance("DESede/ECB/NoPadding");
-            c.init(mode, new SecretKeySpec(managementKey, "DESede"));
-            return c.doFinal(block);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK lacks DESede", e);
-        }
-    }
-
-    private byte[] sign(int algorithm, int slot, Map<Integer, byte[]> t) {
-        SlotKey k = keys.get(slot);
-        if (k == null) {
-            return sw(Sw.REFERENCE_NOT_FOUND);
-        }
-        if (k.algorithm != algorithm) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        byte[] hash = t.get(0x81);
-        if (hash == null || !t.containsKey(0x82) || hash.length == 0 || hash.length > fieldBytes(algorithm)) {
-            return sw(Sw.INCORRECT_DATA); // ECDH (85) and decryption are not emulated
-        }
-        boolean pinOk = switch (k.pinPolicy) {
-            case NEVER -> true;
-            case ONCE -> pinVerified;
-            case ALWAYS -> pinVerified && pinFresh;
-        };
-        if (!pinOk) {
-            return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-        }
-        if (!touched(k.touchPolicy)) {
-            return sw(Sw.CONDITIONS_NOT_SATISFIED);
-        }
-        if (k.pinPolicy == PinPolicy.ALWAYS) {
-            pinFresh = false;
-        }
-        byte[] der;
-        try {
-            Signature s = Signature.getInstance("NONEwithECDSA");
-            s.initSign(k.privateKey, random);
-            s.update(hash);
-            der = s.sign();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ECDSA failed in the JDK", e);
-        }
-        k.signatures++;
-        return ok(Tlv.of(0x7C, Tlv.of(0x82, der)));
-    }
-
-    /** Simulates the user touching the key; false if the touch did not come in time. */
-    private boolean touched(TouchPolicy policy) {
-        if (policy == TouchPolicy.NEVER) {
-            return true;
-        }
-        long now = System.nanoTime();
-        if (policy == TouchPolicy.CACHED
-                && lastTouchNanos != Long.MIN_VALUE
-                && now - lastTouchNanos < TOUCH_CACHE.toNanos()) {
-            return true;
-        }
-        boolean comes = touchDelay.compareTo(TOUCH_TIMEOUT) < 0;
-        sleep(comes ? touchDelay : TOUCH_TIMEOUT);
-        if (comes) {
-            lastTouchNanos = System.nanoTime();
-        }
-        return comes;
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    // ---- GENERATE ASYMMETRIC ------------------------------------------------------------------
-
-    private byte[] generate(CommandApdu c, byte[] data) {
-        int slot = c.p2();
-        if (c.p1() != 0x00 || !isKeySlot(slot)) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        if (!mgmAuthenticated) {
-            return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-        }
-        if (data.length < 2 || (data[0] & 0xFF) != 0xAC) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        int[] len = Tlv.readLength(data, 1, data.length);
-        Map<Integer, byte[]> t = Tlv.parse(data, len[1], Math.min(data.length, len[1] + len[0]));
-        byte[] alg = t.get(0x80);
-        if (alg == null || alg.length != 1) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        int algorithm = alg[0] & 0xFF;
-        String curve = switch (algorithm) {
-            case ALG_ECCP256 -> "secp256r1";
-            case ALG_ECCP384 -> "secp384r1";
-            default -> null; // RSA is not emulated
-        };
-        if (curve == null) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        Policies policies = policies(t, slot);
-        if (policies == null) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        KeyPair kp;
-        try {
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-            g.initialize(new ECGenParameterSpec(curve), random);
-            kp = g.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK cannot make " + curve + " keys", e);
-        }
-        SlotKey k = new SlotKey(algorithm, kp, policies.pin(), policies.touch(), ORIGIN_GENERATED);
-        keys.put(slot, k);
-        return ok(Tlv.of(0x7F49, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(algorithm)))));
-    }
-
-    /** The PIN and touch policy of a new key: the slot's defaults, or the AA / AB tags of the command. */
-    private record Policies(PinPolicy pin, TouchPolicy touch) {}
-
-    /** {@link Policies} from GENERATE's or IMPORT's tags; null if a tag holds no valid policy. */
-    private Policies policies(Map<Integer, byte[]> t, int slot) {
-        PinPolicy pin = defaultPinPolicy(slot);
-        TouchPolicy touch = touchOverrides.getOrDefault(slot, TouchPolicy.NEVER);
-        try {
-            byte[] pp = t.get(0xAA);
-            if (pp != null && pp.length == 1 && pp[0] != 0) {
-                pin = PinPolicy.of(pp[0]);
-            }
-            byte[] tp = t.get(0xAB);
-            if (tp != null && tp.length == 1 && tp[0] != 0) {
-                touch = TouchPolicy.of(tp[0]);
-            }
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-        return new Policies(pin, touch);
-    }
-
-    // ---- IMPORT ASYMMETRIC KEY -----------------------------------------------------------------
-
-    /**
-     * IMPORT ASYMMETRIC KEY (YubiKey extension): {@code 00 FE <alg> <slot>} with {@code 06 <scalar>}
-     * [{@code AA 01 <pin policy>}] [{@code AB 01 <touch policy>}]. The scalar must be 1 ≤ d < n; the public
-     * key is computed here. RSA (tags 01–05) is not emulated. The command data is wiped afterwards.
-     */
-    private byte[] importKey(CommandApdu c, byte[] data) {
-        try {
-            int slot = c.p2();
-            int algorithm = c.p1();
-            if (!isKeySlot(slot)) {
-                return sw(Sw.INCORRECT_P1P2);
-            }
-            String curve = switch (algorithm) {
-                case ALG_ECCP256 -> "secp256r1";
-                case ALG_ECCP384 -> "secp384r1";
-                default -> null; // RSA import is not emulated
-            };
-            if (curve == null) {
-                return sw(Sw.INCORRECT_P1P2);
-            }
-            if (!mgmAuthenticated) {
-                return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-            }
-            Map<Integer, byte[]> t = Tlv.parse(data, 0, data.length);
-            byte[] scalar = t.get(0x06);
-            if (scalar == null || scalar.length != fieldBytes(algorithm)) {
-                return sw(Sw.INCORRECT_DATA);
-            }
-            Policies policies = policies(t, slot);
-            if (policies == null) {
-                return sw(Sw.INCORRECT_DATA);
-            }
-            KeyPair kp;
-            try {
-                kp = keyPairFromScalar(curve, new BigInteger(1, scalar));
-            } catch (GeneralSecurityException | IllegalArgumentException e) {
-                return sw(Sw.INCORRECT_DATA); // zero or ≥ n: a YubiKey refuses it too
-            } finally {
-                Arrays.fill(scalar, (byte) 0);
-            }
-            keys.put(slot, new SlotKey(algorithm, kp, policies.pin(), policies.touch(), ORIGIN_IMPORTED));
-            return sw(Sw.OK);
-        } finally {
-            Arrays.fill(data, (byte) 0);
-        }
-    }
-
-    /**
-     * The key pair of a private scalar: Q = d·G by affine double-and-add over the curve's prime field
-     * (the JDK has no public point multiplication; test code, so not constant time).
-     */
-    private static KeyPair keyPairFromScalar(String curve, BigInteger d) throws GeneralSecurityException {
-        java.security.AlgorithmParameters ap = java.security.AlgorithmParameters.getInstance("EC");
-        ap.init(new ECGenParameterSpec(curve));
-        java.security.spec.ECParameterSpec spec = ap.getParameterSpec(java.security.spec.ECParameterSpec.class);
-        if (d.signum() <= 0 || d.compareTo(spec.getOrder()) >= 0) {
-            throw new IllegalArgumentException("scalar out of range");
-        }
-        BigInteger p = ((java.security.spec.ECFieldFp) spec.getCurve().getField()).getP();
-        BigInteger a = spec.getCurve().getA();
-        java.security.spec.ECPoint q = java.security.spec.ECPoint.POINT_INFINITY;
-        java.security.spec.ECPoint g = spec.getGenerator();
-        for (int i = d.bitLength() - 1; i >= 0; i--) {
-            q = add(q, q, p, a);
-            if (d.testBit(i)) {
-                q = add(q, g, p, a);
-            }
-        }
-        java.security.KeyFactory kf = java.security.KeyFactory.getInstance("EC");
-        PrivateKey priv = kf.generatePrivate(new java.security.spec.ECPrivateKeySpec(d, spec));
-        java.security.PublicKey pub = kf.generatePublic(new java.security.spec.ECPublicKeySpec(q, spec));
-        return new KeyPair(pub, priv);
-    }
-
-    /** Affine point addition (and doubling) on y² = x³ + ax + b over GF(p). */
-    private static java.security.spec.ECPoint add(
-            java.security.spec.ECPoint u, java.security.spec.ECPoint v, BigInteger p, BigInteger a) {
-        if (u.equals(java.security.spec.ECPoint.POINT_INFINITY)) {
-            return v;
-        }
-        if (v.equals(java.security.spec.ECPoint.POINT_INFINITY)) {
-            return u;
-        }
-        BigInteger x1 = u.getAffineX();
-        BigInteger y1 = u.getAffineY();
-        BigInteger x2 = v.getAffineX();
-        BigInteger y2 = v.getAffineY();
-        BigInteger lambda;
-        if (x1.equals(x2)) {
-            if (!y1.equals(y2) || y1.signum() == 0) {
-                return java.security.spec.ECPoint.POINT_INFINITY;
-            }
-            lambda = x1.pow(2)
-                    .multiply(BigInteger.valueOf(3))
-                    .add(a)
-                    .multiply(y1.shiftLeft(1).modInverse(p))
-                    .mod(p);
-        } else {
-            lambda = y2.subtract(y1).multiply(x2.subtract(x1).modInverse(p)).mod(p);
-        }
-        BigInteger x3 = lambda.pow(2).subtract(x1).subtract(x2).mod(p);
-        BigInteger y3 = lambda.multiply(x1.subtract(x3)).subtract(y1).mod(p);
-        return new java.security.spec.ECPoint(x3, y3);
-    }
-
-    /** The YubiKey defaults: 9C needs the PIN for every signature, 9E never, the rest once per session. */
-    private static PinPolicy defaultPinPolicy(int slot) {
-        return switch (slot) {
-            case SLOT_SIGNATURE -> PinPolicy.ALWAYS;
-            case SLOT_CARD_AUTHENTICATION -> PinPolicy.NEVER;
-            default -> PinPolicy.ONCE;
-        };
-    }
-
-    private static boolean isKeySlot(int slot) {
-        return slot == SLOT_AUTHENTICATION
-                || slot == SLOT_SIGNATURE
-                || slot == SLOT_KEY_MANAGEMENT
-                || slot == SLOT_CARD_AUTHENTICATION
-                || (slot >= SLOT_RETIRED_FIRST && slot <= SLOT_RETIRED_LAST);
-    }
-
-    private static void checkKeySlot(int slot) {
-        if (!isKeySlot(slot)) {
-            throw new IllegalArgumentException("not a PIV key slot: " + Integer.toHexString(slot));
-        }
-    }
-
-    private static int fieldBytes(int algorithm) {
-        return algorithm == ALG_ECCP384 ? 48 : 32;
-    }
-
-    private static byte[] uncompressedPoint(ECPublicKey key, int n) {
-        byte[] out = new byte[1 + 2 * n];
-        out[0] = 0x04;
-        fixed(key.getW().getAffineX(), out, 1, n);
-        fixed(key.getW().getAffineY(), out, 1 + n, n);
-        return out;
-    }
-
-    private static void fixed(BigInteger v, byte[] out, int off, int len) {
-        byte[] b = v.toByteArray();
-        int start = Math.max(0, b.length - len);
-        System.arraycopy(b, start, out, off + len - (b.length - start), b.length - start);
-    }
-
-    // ---- GET DATA / PUT DATA ------------------------------------------------------------------
-
-    /** The object id in a {@code 5C} tag list (1–3 bytes, e.g. 5FC10A, 7E, 7F61). */
-    private static int objectId(byte[] tagList) {
-        if (tagList == null || tagList.length == 0 || tagList.length > 3) {
-            throw new IllegalArgumentException("bad object tag list");
-        }
-        int id = 0;
-        for (byte b : tagList) {
-            id = (id << 8) | (b & 0xFF);
-        }
-        return id;
-    }
-
-    private byte[] getData(CommandApdu c, byte[] data) {
-        if (c.p1() != 0x3F || c.p2() != 0xFF) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        Map<Integer, byte[]> t = Tlv.parse(data, 0, data.length);
-        byte[] value = objects.get(objectId(t.get(0x5C)));
-        return value == null ? sw(Sw.FILE_NOT_FOUND) : ok(value.clone());
-    }
-
-    private byte[] putData(CommandApdu c, byte[] data) {
-        if (c.p1() != 0x3F || c.p2() != 0xFF) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        if (!mgmAuthenticated) {
-            return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-        }
-        // 5C <id> 53 <value>: parse by hand, the 53 value may be long
-        if (data.length < 2 || (data[0] & 0xFF) != 0x5C) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        int idLen = data[1] & 0xFF;
-        if (2 + idLen >= data.length || (data[2 + idLen] & 0xFF) != 0x53) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        int id = objectId(Arrays.copyOfRange(data, 2, 2 + idLen));
-        int[] len = Tlv.readLength(data, 3 + idLen, data.length);
-        if (len[1] + len[0] != data.length) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        if (len[0] == 0) {
-            objects.remove(id);
-        } else {
-            objects.put(id, Arrays.copyOfRange(data, 2 + idLen, data.length));
-        }
-        return sw(Sw.OK);
-    }
-
-    // ---- metadata, management key -------------------------------------------------------------
 
     private byte[] metadata(CommandApdu c) {
         int ref = c.p2();
@@ -1053,59 +495,12 @@ public final class PivCard {
             return sw(Sw.INCORRECT_P1P2);
         }
         if (ref == SLOT_MANAGEMENT_KEY) {
-            boolean isDefault = Arrays.equals(managementKey, DEFAULT_MANAGEMENT_KEY);
-            return ok(Tlv.concat(
-                    Tlv.of(0x01, new byte[] {ALG_3DES}),
-                    Tlv.of(0x02, new byte[] {0, 1}),
-                    Tlv.of(0x05, new byte[] {(byte) (isDefault ? 1 : 0)})));
+            return managementKey.metadata();
         }
-        if (ref == PIN_REF || ref == PUK_REF) {
-            boolean isDefault = ref == PIN_REF ? pinIsDefault : pukIsDefault;
-            int left = ref == PIN_REF ? pinTriesLeft : pukTriesLeft;
-            return ok(Tlv.concat(
-                    Tlv.of(0x01, new byte[] {(byte) 0xFF}),
-                    Tlv.of(0x05, new byte[] {(byte) (isDefault ? 1 : 0)}),
-                    Tlv.of(0x06, new byte[] {(byte) triesTotal, (byte) left})));
+        if (ref == PinState.PIN_REF || ref == PinState.PUK_REF) {
+            return pins.metadata(ref);
         }
-        if (!isKeySlot(ref)) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        SlotKey k = keys.get(ref);
-        if (k == null) {
-            return sw(Sw.REFERENCE_NOT_FOUND);
-        }
-        return ok(Tlv.concat(
-                Tlv.of(0x01, new byte[] {(byte) k.algorithm}),
-                Tlv.of(0x02, new byte[] {(byte) k.pinPolicy.code, (byte) k.touchPolicy.code}),
-                Tlv.of(0x03, new byte[] {(byte) k.origin}), // 1 generated on the card, 2 imported
-                Tlv.of(0x04, Tlv.of(0x86, uncompressedPoint(k.publicKey, fieldBytes(k.algorithm))))));
-    }
-
-    private byte[] setManagementKey(CommandApdu c, byte[] data) {
-        if (c.p1() != 0xFF || (c.p2() != 0xFF && c.p2() != 0xFE)) {
-            return sw(Sw.INCORRECT_P1P2);
-        }
-        if (!mgmAuthenticated) {
-            return sw(Sw.SECURITY_STATUS_NOT_SATISFIED);
-        }
-        if (data.length != 27 || data[0] != ALG_3DES || (data[1] & 0xFF) != SLOT_MANAGEMENT_KEY || data[2] != 24) {
-            return sw(Sw.INCORRECT_DATA);
-        }
-        managementKey = Arrays.copyOfRange(data, 3, 27);
-        return sw(Sw.OK);
-    }
-
-    // ---- helpers --------------------------------------------------------------------------------
-
-    private static byte[] sw(int sw) {
-        return new byte[] {(byte) (sw >> 8), (byte) sw};
-    }
-
-    private static byte[] withSw(byte[] data, int sw) {
-        byte[] out = Arrays.copyOf(data, data.length + 2);
-        out[data.length] = (byte) (sw >> 8);
-        out[data.length + 1] = (byte) sw;
-        return out;
+        return keys.metadata(ref);
     }
 
     @Override
