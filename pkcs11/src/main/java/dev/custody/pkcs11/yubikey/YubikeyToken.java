@@ -25,28 +25,17 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.xipki.pkcs11.wrapper.AttributeVector;
-import org.xipki.pkcs11.wrapper.KeyPairTemplate;
 import org.xipki.pkcs11.wrapper.Mechanism;
 import org.xipki.pkcs11.wrapper.PKCS11Constants;
 import org.xipki.pkcs11.wrapper.PKCS11Exception;
-import org.xipki.pkcs11.wrapper.PKCS11KeyPair;
 import org.xipki.pkcs11.wrapper.Session;
-import org.xipki.pkcs11.wrapper.Slot;
 
 /**
  * One YubiKey through ykcs11, identified by its serial number. An {@link HsmToken} (so code that
@@ -81,19 +70,22 @@ import org.xipki.pkcs11.wrapper.Slot;
  *     is no PIV algorithm before firmware 5.7 (UNSUPPORTED).
  * <li>No key deletion (PIV has none before firmware 5.7).
  * </ul>
+ *
+ * <p>The parts: {@link PivKeys} reads the slots, {@link ManagementKeyOperations} generates and imports with
+ * the management key, {@link TouchWatch} times signatures for the touch notice, {@link RawSessions} opens the
+ * ykcs11 sessions they all use. This class is the {@link HsmToken} and signs.
  */
 public final class YubikeyToken implements HsmToken {
     private static final System.Logger LOG = System.getLogger(YubikeyToken.class.getName());
-    private static final ScheduledExecutorService TIMER = timer();
 
-    private final YubikeyProfile profile;
     private final HsmToken token;
     private final String serial;
     private final String name;
     private final PinSource pins;
-    private final ManagementKeySource managementKey;
-    private final TouchNotifier touch;
-    private final Duration touchThreshold;
+    private final RawSessions sessions;
+    private final PivKeys keys;
+    private final ManagementKeyOperations officer;
+    private final TouchWatch touch;
     /** A context-specific login was refused: no more PIN-always signatures until the next login(). */
     private volatile boolean pinRejected;
     /** login() succeeded and no logout() or wrong PIN since: log in again when ykcs11 forgot it (re-insert). */
@@ -109,24 +101,14 @@ public final class YubikeyToken implements HsmToken {
             ManagementKeySource managementKey,
             TouchNotifier touch,
             Duration touchThreshold) {
-        this.profile = profile;
         this.token = token;
         this.serial = info.serial();
         this.name = "YubiKey " + info.serial();
         this.pins = checkedPins(pins);
-        this.managementKey = managementKey;
-        this.touch = touch;
-        this.touchThreshold = touchThreshold;
-    }
-
-    private static ScheduledExecutorService timer() {
-        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread th = new Thread(r, "yubikey-touch-timer");
-            th.setDaemon(true);
-            return th;
-        });
-        t.setRemoveOnCancelPolicy(true);
-        return t;
+        this.sessions = new RawSessions(profile, serial);
+        this.keys = new PivKeys(sessions);
+        this.officer = new ManagementKeyOperations(token, managementKey, sessions, keys, lock);
+        this.touch = new TouchWatch(serial, touch, touchThreshold);
     }
 
     /** A PIN source that refuses PINs a YubiKey cannot have (ykcs11 would answer CKR_ARGUMENTS_BAD). */
@@ -216,115 +198,10 @@ public final class YubikeyToken implements HsmToken {
                     "generate " + algorithm + " keys",
                     "ykcs11 generates ECDSA P-256 (and P-384, RSA) keys only");
         }
-        if (findKey(slot).isPresent()) {
-            throw new TokenException(
-                    TokenErrorCode.BAD_INPUT,
-                    "slot " + slot + " of " + name + " already holds a"
-                            + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
-        }
-        TokenKey k = asSecurityOfficer("generating a key", key -> generateAsSecurityOfficer(slot, key));
+        requireEmpty(slot);
+        TokenKey k = officer.generate(slot);
         LOG.log(Level.INFO, "generated a P-256 key in PIV slot {0} of YubiKey {1}", slot.hex(), serial);
         return k;
-    }
-
-    @FunctionalInterface
-    private interface SoCall<T> {
-        T call(char[] managementKey) throws TokenException;
-    }
-
-    /**
-     * Runs {@code call} with the management key from the {@link ManagementKeySource}, the user logged out
-     * (ykcs11 refuses the SO login while the user is logged in) and signatures held off; logs the user in
-     * again afterwards if they were. The factory default key works but is logged as a WARNING.
-     */
-    private <T> T asSecurityOfficer(String what, SoCall<T> call) throws TokenException {
-        TokenInfo info = info();
-        char[] key = managementKey
-                .managementKey(info)
-                .orElseThrow(() -> new PinRequiredException(
-                        name,
-                        what + " needs the YubiKey's PIV management key (48 hex digits) from a management key"
-                                + " source (a credentials file); none is configured"));
-        boolean wasLoggedIn = token.isLoggedIn();
-        lock.writeLock().lock();
-        try {
-            if (!ManagementKeySource.isWellFormed(key)) {
-                throw new TokenException(
-                        TokenErrorCode.BAD_INPUT,
-                        "the management key for " + name + " must be 48 hex digits (a 24-byte 3DES key)");
-            }
-            if (ManagementKeySource.isDefault(key)) {
-                LOG.log(
-                        Level.WARNING,
-                        "YubiKey {0} is used with the well-known DEFAULT PIV management key"
-                                + " (010203...08): anyone holding this YubiKey can overwrite its keys. Set a new management"
-                                + " key (ykman piv access change-management-key) and give it to Custody through a"
-                                + " credentials file.",
-                        serial);
-            }
-            if (wasLoggedIn) {
-                token.logout(); // ykcs11 refuses the SO login while the user is logged in (per slot)
-            }
-            return call.call(key);
-        } finally {
-            Arrays.fill(key, '\0');
-            try {
-                if (wasLoggedIn) {
-                    token.login();
-                }
-            } finally {
-                lock.writeLock().unlock();
-            }
-        }
-    }
-
-    /** C_Login(CKU_SO) on a fresh session: 3DES mutual authentication with the management key. */
-    private void loginSo(Session s, char[] key, String what) throws TokenException {
-        try {
-            s.login(PKCS11Constants.CKU_SO, key); // C_Login(CKU_SO): 3DES mutual authentication
-        } catch (PKCS11Exception e) {
-            if (e.getErrorCode() == CkrConverter.CKR_PIN_INCORRECT) {
-                throw new ManagementKeyIncorrectException(serial, e.getErrorCode(), e.getErrorName());
-            }
-            if (e.getErrorCode() == PKCS11Constants.CKR_USER_ANOTHER_ALREADY_LOGGED_IN) {
-                throw new TokenException(
-                        TokenErrorCode.TOKEN_ERROR,
-                        "cannot " + what + " on " + name + ": the user"
-                                + " is logged in to it through another handle in this process; log out first",
-                        e.getErrorCode(),
-                        e.getErrorName(),
-                        e);
-            }
-            throw convert("C_Login", e);
-        }
-    }
-
-    private TokenKey generateAsSecurityOfficer(PivSlot slot, char[] key) throws TokenException {
-        Session s = openRawSession();
-        try {
-            loginSo(s, key, "generate");
-            try {
-                KeyPairTemplate t =
-                        new KeyPairTemplate(PKCS11Constants.CKK_EC).token(true).id(slot.ckaId());
-                t.publicKey().verify(true).ecParams(EcKeys.P256_PARAMS);
-                t.privateKey().private_(true).sensitive(true).sign(true);
-                PKCS11KeyPair kp =
-                        s.generateKeyPair(new Mechanism(PKCS11Constants.CKM_EC_KEY_PAIR_GEN), t); // C_GenerateKeyPair
-                byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT)
-                        .ecPoint(); // C_GetAttributeValue
-                return new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(point));
-            } catch (PKCS11Exception e) {
-                throw convert("C_GenerateKeyPair", e);
-            } finally {
-                try {
-                    s.logout(); // C_Logout
-                } catch (PKCS11Exception e) {
-                    // the session goes anyway
-                }
-            }
-        } finally {
-            closeQuietly(s);
-        }
     }
 
     /**
@@ -369,61 +246,26 @@ public final class YubikeyToken implements HsmToken {
                                     : "a PIV slot takes")
                             + " ECDSA P-256 keys only here; put this key on a PKCS#11 token (SoftHSM2, an HSM) instead");
         }
-        if (!matches(privateKey, publicKey)) {
+        if (!ImportMaterial.matches(privateKey, publicKey)) {
             throw new TokenException(
                     TokenErrorCode.BAD_INPUT,
                     "the public key given for the import does not"
                             + " belong to the private key; nothing was written to " + name);
         }
+        requireEmpty(slot);
+        byte[] certificate = ImportMaterial.placeholderCertificate(slot, privateKey, publicKey);
+        TokenKey k = officer.importKey(slot, (ECPrivateKey) privateKey, certificate);
+        LOG.log(Level.INFO, "imported a P-256 key into PIV slot {0} of YubiKey {1}", slot.hex(), serial);
+        return k;
+    }
+
+    /** A YubiKey overwrites keys without a trace, so Custody does not. */
+    private void requireEmpty(PivSlot slot) throws TokenException {
         if (findKey(slot).isPresent()) {
             throw new TokenException(
                     TokenErrorCode.BAD_INPUT,
                     "slot " + slot + " of " + name + " already holds a"
                             + " key; a YubiKey overwrites keys irrecoverably, so Custody does not: choose an empty slot");
-        }
-        byte[] certificate = placeholderCertificate(slot, privateKey, publicKey);
-        TokenKey k = asSecurityOfficer(
-                "importing a key", key -> importAsSecurityOfficer(slot, (ECPrivateKey) privateKey, certificate, key));
-        LOG.log(Level.INFO, "imported a P-256 key into PIV slot {0} of YubiKey {1}", slot.hex(), serial);
-        return k;
-    }
-
-    private TokenKey importAsSecurityOfficer(PivSlot slot, ECPrivateKey privateKey, byte[] certificate, char[] key)
-            throws TokenException {
-        byte[] scalar = fixedLength(privateKey.getS(), 32);
-        Session s = openRawSession();
-        try {
-            loginSo(s, key, "import");
-            try {
-                AttributeVector priv = AttributeVector.newPrivateKey(PKCS11Constants.CKK_EC)
-                        .id(slot.ckaId())
-                        .ecParams(EcKeys.P256_PARAMS)
-                        .value(scalar);
-                s.createObject(priv); // C_CreateObject: IMPORT ASYMMETRIC KEY (00 FE 11 <slot>)
-                AttributeVector cert =
-                        AttributeVector.newX509Certificate().id(slot.ckaId()).value(certificate);
-                s.createObject(cert); // C_CreateObject: PUT DATA of the slot's certificate object
-                long[] h = s.findObjectsSingle(AttributeVector.newPublicKey().id(slot.ckaId()), 1); // C_FindObjects
-                if (h.length == 0) {
-                    throw new TokenException(
-                            TokenErrorCode.TOKEN_ERROR,
-                            name + " shows no public key in slot " + slot.hex() + " after the import");
-                }
-                byte[] point =
-                        s.getAttrValues(h[0], PKCS11Constants.CKA_EC_POINT).ecPoint(); // C_GetAttributeValue
-                return new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(point));
-            } catch (PKCS11Exception e) {
-                throw convert("C_CreateObject", e);
-            } finally {
-                try {
-                    s.logout(); // C_Logout
-                } catch (PKCS11Exception e) {
-                    // the session goes anyway
-                }
-            }
-        } finally {
-            Arrays.fill(scalar, (byte) 0);
-            closeQuietly(s);
         }
     }
 
@@ -432,81 +274,7 @@ public final class YubikeyToken implements HsmToken {
      * cannot be read off the card). Only a yes/no leaves this method; the value, if any, is wiped.
      */
     public boolean privateValueReadable(PivSlot slot) throws TokenException {
-        Session s = openRawSession();
-        try {
-            long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(slot.ckaId()), 1); // C_FindObjects
-            if (h.length == 0) {
-                throw new KeyNotFoundException(
-                        name + " slot " + slot.hex(), HexFormat.of().formatHex(slot.ckaId()));
-            }
-            byte[] v;
-            try {
-                v = s.getAttrValues(h[0], PKCS11Constants.CKA_VALUE).value(); // C_GetAttributeValue
-            } catch (PKCS11Exception e) {
-                return false; // CKR_ATTRIBUTE_SENSITIVE / CKR_ATTRIBUTE_TYPE_INVALID
-            }
-            boolean readable = v != null && v.length > 0;
-            if (v != null) {
-                Arrays.fill(v, (byte) 0);
-            }
-            return readable;
-        } catch (PKCS11Exception e) {
-            throw convert("C_FindObjects", e);
-        } finally {
-            closeQuietly(s);
-        }
-    }
-
-    /** Whether {@code publicKey} verifies a signature made with {@code privateKey} (in software). */
-    private static boolean matches(PrivateKey privateKey, PublicKey publicKey) {
-        try {
-            byte[] probe = "custody yubikey import check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            java.security.Signature sig = java.security.Signature.getInstance("SHA256withECDSA");
-            sig.initSign(privateKey);
-            sig.update(probe);
-            byte[] der = sig.sign();
-            sig.initVerify(publicKey);
-            sig.update(probe);
-            return sig.verify(der);
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
-    }
-
-    private static byte[] fixedLength(java.math.BigInteger v, int n) {
-        byte[] b = v.toByteArray();
-        byte[] out = new byte[n];
-        int start = Math.max(0, b.length - n);
-        System.arraycopy(b, start, out, n - (b.length - start), b.length - start);
-        Arrays.fill(b, (byte) 0);
-        return out;
-    }
-
-    /**
-     * A self-signed X.509 certificate of the imported public key (CN=Custody imported key, slot …), signed
-     * in software with the private key being imported; ykcs11 reads the slot's public key from it.
-     */
-    private static byte[] placeholderCertificate(PivSlot slot, PrivateKey privateKey, PublicKey publicKey)
-            throws TokenException {
-        try {
-            org.bouncycastle.asn1.x500.X500Name subject =
-                    new org.bouncycastle.asn1.x500.X500Name("CN=Custody imported key (PIV slot " + slot.hex() + ")");
-            java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-            var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
-                    subject,
-                    new java.math.BigInteger(64, new java.security.SecureRandom()),
-                    java.util.Date.from(now),
-                    java.util.Date.from(now.plus(Duration.ofDays(3650))),
-                    subject,
-                    publicKey);
-            var signer =
-                    new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(privateKey);
-            return b.build(signer).getEncoded();
-        } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
-            throw new TokenException(
-                    TokenErrorCode.BAD_INPUT,
-                    "cannot make the placeholder certificate for the" + " imported key: " + e.getMessage());
-        }
+        return keys.privateValueReadable(slot);
     }
 
     @Override
@@ -527,117 +295,18 @@ public final class YubikeyToken implements HsmToken {
     /** All keys in PIV key slots (not the attestation key), from their public key objects; no login needed. */
     @Override
     public List<TokenKey> listKeys() throws TokenException {
-        Session s = openRawSession();
-        try {
-            List<TokenKey> out = new ArrayList<>();
-            for (long h : s.findAllObjectsSingle(AttributeVector.newPublicKey())) { // C_FindObjects*
-                AttributeVector a = s.getAttrValues(h, PKCS11Constants.CKA_ID, PKCS11Constants.CKA_KEY_TYPE);
-                Optional<PivSlot> slot = PivSlot.findByCkaId(a.id());
-                if (slot.isPresent()) {
-                    toKey(s, h, slot.get(), a.keyType()).ifPresent(out::add);
-                }
-            }
-            return out;
-        } catch (PKCS11Exception e) {
-            throw convert("C_FindObjects", e);
-        } finally {
-            closeQuietly(s);
-        }
+        return keys.list();
     }
 
     /** The key in a slot, if there is one. No login needed. */
     public Optional<TokenKey> findKey(PivSlot slot) throws TokenException {
-        Session s = openRawSession();
-        try {
-            long[] h = s.findObjectsSingle(AttributeVector.newPublicKey().id(slot.ckaId()), 1); // C_FindObjects
-            if (h.length == 0) {
-                return Optional.empty();
-            }
-            Long keyType = s.getAttrValues(h[0], PKCS11Constants.CKA_KEY_TYPE).keyType();
-            return toKey(s, h[0], slot, keyType);
-        } catch (PKCS11Exception e) {
-            throw convert("C_FindObjects", e);
-        } finally {
-            closeQuietly(s);
-        }
+        return keys.find(slot);
     }
 
     @Override
     public Optional<TokenKey> findKey(byte[] id) throws TokenException {
         Optional<PivSlot> slot = PivSlot.findByCkaId(id);
         return slot.isEmpty() ? Optional.empty() : findKey(slot.get());
-    }
-
-    /** Custody keys are P-256; RSA and P-384 keys in other slots are skipped. */
-    private Optional<TokenKey> toKey(Session s, long pubHandle, PivSlot slot, Long keyType)
-            throws PKCS11Exception, TokenException {
-        if (keyType == null || keyType != PKCS11Constants.CKK_EC) {
-            return Optional.empty();
-        }
-        AttributeVector a = s.getAttrValues(pubHandle, PKCS11Constants.CKA_EC_PARAMS, PKCS11Constants.CKA_EC_POINT);
-        if (!isP256(a.ecParams())) {
-            return Optional.empty();
-        }
-        return Optional.of(
-                new TokenKey(slot.ckaId(), privateLabel(slot), KeyAlgorithm.EC_P256, publicKey(a.ecPoint())));
-    }
-
-    private static final byte[] P256_PRIME =
-            HexFormat.of().parseHex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
-    private static final byte[] P256_ORDER =
-            HexFormat.of().parseHex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-    private static final byte[] P256_GX =
-            HexFormat.of().parseHex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
-
-    /**
-     * True for P-256 CKA_EC_PARAMS in either form ykcs11 uses: the named curve OID (for keys it learnt
-     * from a certificate) or explicit ECParameters (for keys it learnt from GET METADATA, that is every
-     * key without a certificate when the module starts; OpenSSL encodes those explicitly). Explicit
-     * parameters are recognised by P-256's prime, order and generator.
-     */
-    static boolean isP256(byte[] ecParams) {
-        if (ecParams == null) {
-            return false;
-        }
-        if (Arrays.equals(ecParams, EcKeys.P256_PARAMS)) {
-            return true;
-        }
-        return ecParams.length > 0
-                && ecParams[0] == 0x30
-                && contains(ecParams, P256_PRIME)
-                && contains(ecParams, P256_ORDER)
-                && contains(ecParams, P256_GX);
-    }
-
-    private static boolean contains(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
-    }
-
-    /** ykcs11's label of a slot's private key, e.g. "Private key for Digital Signature". */
-    static String privateLabel(PivSlot slot) {
-        return "Private key for " + slot.title();
-    }
-
-    private PublicKey publicKey(byte[] point) throws TokenException {
-        try {
-            return EcKeys.p256FromEcPoint(point);
-        } catch (GeneralSecurityException e) {
-            throw new TokenException(
-                    TokenErrorCode.TOKEN_ERROR,
-                    name + " returned a public key that cannot be" + " decoded: " + e.getMessage(),
-                    null,
-                    null,
-                    e);
-        }
     }
 
     // ---- signing ----------------------------------------------------------------------------------
@@ -664,7 +333,7 @@ public final class YubikeyToken implements HsmToken {
         }
         lock.readLock().lock();
         try {
-            byte[] raw = watchTouch(slot, () -> signRaw(slot, sha256));
+            byte[] raw = touch.watch(slot, () -> signRaw(slot, sha256));
             return format == SignatureFormat.DER ? EcKeys.rawToDer(raw) : raw;
         } finally {
             lock.readLock().unlock();
@@ -673,7 +342,7 @@ public final class YubikeyToken implements HsmToken {
 
     /** C_SignInit [C_Login(CKU_CONTEXT_SPECIFIC)] C_Sign on a fresh session; raw r||s. */
     private byte[] signRaw(PivSlot slot, byte[] digest) throws TokenException {
-        Session s = openRawSession();
+        Session s = sessions.open();
         try {
             ensureLoggedIn(s);
             long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(slot.ckaId()), 1); // C_FindObjects
@@ -689,9 +358,9 @@ public final class YubikeyToken implements HsmToken {
             }
             return s.sign(digest); // C_Sign: GENERAL AUTHENTICATE on the card (waits for a touch if needed)
         } catch (PKCS11Exception e) {
-            throw convert("C_Sign", e);
+            throw sessions.convert("C_Sign", e);
         } finally {
-            closeQuietly(s);
+            RawSessions.closeQuietly(s);
         }
     }
 
@@ -737,67 +406,10 @@ public final class YubikeyToken implements HsmToken {
                 throw new PinIncorrectException(
                         name, e.getErrorCode(), e.getErrorName(), after.userPinCountLow(), after.userPinFinalTry());
             }
-            throw convert("C_Login", e);
+            throw sessions.convert("C_Login", e);
         } finally {
             PinSource.wipe(pin);
         }
-    }
-
-    @FunctionalInterface
-    private interface TokenCall<T> {
-        T call() throws TokenException;
-    }
-
-    /** Runs a signature; if it takes longer than the threshold, tells the notifier to ask for a touch. */
-    private <T> T watchTouch(PivSlot slot, TokenCall<T> call) throws TokenException {
-        TouchNotifier.TouchRequest request = new TouchNotifier.TouchRequest(serial, slot, touchThreshold);
-        ScheduledFuture<?> timer = TIMER.schedule(
-                () -> notify(() -> touch.touchRequired(request)), touchThreshold.toNanos(), TimeUnit.NANOSECONDS);
-        try {
-            return call.call();
-        } finally {
-            if (!timer.cancel(false)) {
-                try {
-                    timer.get(5, TimeUnit.SECONDS); // let touchRequired finish before touchFinished
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (ExecutionException | TimeoutException e) {
-                    // a notifier that failed or hangs does not hold up the signature
-                }
-                notify(() -> touch.touchFinished(request));
-            }
-        }
-    }
-
-    private static void notify(Runnable r) {
-        try {
-            r.run();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "touch notifier failed: {0}", e.toString());
-        }
-    }
-
-    // ---- sessions ---------------------------------------------------------------------------------
-
-    private Session openRawSession() throws TokenException {
-        Slot slot = profile.rawSlot(serial);
-        try {
-            return slot.getToken().openSession(true); // C_OpenSession(CKF_SERIAL_SESSION | CKF_RW_SESSION)
-        } catch (PKCS11Exception e) {
-            throw convert("C_OpenSession", e);
-        }
-    }
-
-    private static void closeQuietly(Session s) {
-        try {
-            s.closeSession(); // C_CloseSession
-        } catch (PKCS11Exception | RuntimeException e) {
-            // already gone
-        }
-    }
-
-    private TokenException convert(String function, PKCS11Exception e) {
-        return CkrConverter.convert(function, name, e.getErrorCode(), e.getErrorName(), e);
     }
 
     private static byte[] sha256(byte[] data) {

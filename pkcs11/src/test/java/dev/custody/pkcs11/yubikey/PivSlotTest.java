@@ -54,9 +54,9 @@ class PivSlotTest {
 
     @Test
     void privateLabel_isYkcs11s() {
-        assertThat(YubikeyToken.privateLabel(PivSlot.SIGNATURE)).isEqualTo("Private key for Digital Signature");
-        assertThat(YubikeyToken.privateLabel(PivSlot.AUTHENTICATION)).isEqualTo("Private key for PIV Authentication");
-        assertThat(YubikeyToken.privateLabel(PivSlot.RETIRED_20)).isEqualTo("Private key for Retired Key 20");
+        assertThat(PivKeys.privateLabel(PivSlot.SIGNATURE)).isEqualTo("Private key for Digital Signature");
+        assertThat(PivKeys.privateLabel(PivSlot.AUTHENTICATION)).isEqualTo("Private key for PIV Authentication");
+        assertThat(PivKeys.privateLabel(PivSlot.RETIRED_20)).isEqualTo("Private key for Retired Key 20");
     }
 
     /** Both encodings ykcs11 produces for P-256 (the explicit one captured from pkcs11-tool's process). */
@@ -68,12 +68,11 @@ class PivSlotTest {
                 + "19f7e900441046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7"
                 + "eb4a7c0f9e162bce33576b315ececbb6406837bf51f5022100ffffffff00000000ffffffffffffffffbce6faada7179e8"
                 + "4f3b9cac2fc632551020101";
-        assertThat(YubikeyToken.isP256(EcKeys.P256_PARAMS)).isTrue();
-        assertThat(YubikeyToken.isP256(HexFormat.of().parseHex(explicit))).isTrue();
-        assertThat(YubikeyToken.isP256(HexFormat.of().parseHex("06052b81040022")))
-                .isFalse(); // P-384
-        assertThat(YubikeyToken.isP256(EcKeys.ED25519_PARAMS)).isFalse();
-        assertThat(YubikeyToken.isP256(new byte[0])).isFalse();
-        assertThat(YubikeyToken.isP256(null)).isFalse();
+        assertThat(PivKeys.isP256(EcKeys.P256_PARAMS)).isTrue();
+        assertThat(PivKeys.isP256(HexFormat.of().parseHex(explicit))).isTrue();
+        assertThat(PivKeys.isP256(HexFormat.of().parseHex("06052b81040022"))).isFalse(); // P-384
+        assertThat(PivKeys.isP256(EcKeys.ED25519_PARAMS)).isFalse();
+        assertThat(PivKeys.isP256(new byte[0])).isFalse();
+        assertThat(PivKeys.isP256(null)).isFalse();
     }
 }

@@ -559,7 +559,7 @@ class YubikeyTokenTest {
             java.util.regex.Matcher m =
                     java.util.regex.Pattern.compile("EC_PARAMS:\\s+([0-9a-f]+)").matcher(out);
             assertThat(m.find()).as(out).isTrue();
-            assertThat(YubikeyToken.isP256(HexFormat.of().parseHex(m.group(1))))
+            assertThat(PivKeys.isP256(HexFormat.of().parseHex(m.group(1))))
                     .as(m.group(1))
                     .isTrue();
         });
