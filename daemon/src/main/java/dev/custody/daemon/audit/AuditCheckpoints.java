@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.regex.Pattern;
 
 /**
  * Signed checkpoints anchor the audit chain to a key kept on a token, like a transparency log's signed
@@ -41,8 +40,6 @@ public final class AuditCheckpoints {
     public static final int SLACK = 16;
     /** How far back (in lines) a checkpoint's sequence number may be from its own line. */
     private static final int WINDOW = 4096;
-
-    private static final Pattern HEX64 = Pattern.compile("^[0-9a-f]{64}$");
 
     private AuditCheckpoints() {}
 
@@ -115,7 +112,7 @@ public final class AuditCheckpoints {
                     break;
                 }
                 long i = ++n;
-                String hash = AuditLog.sha256Hex(line);
+                String hash = AuditCodec.sha256Hex(line);
                 ring[(int) (i % WINDOW)] = hash;
                 JsonNode node;
                 try {
@@ -129,28 +126,7 @@ public final class AuditCheckpoints {
                 JsonNode c = node.path("details").path("checkpoint");
                 String head = c.path("head").asText("");
                 long seq = c.path("seq").asLong(-1);
-                String why = null;
-                Instant time = null;
-                byte[] sig = null;
-                try {
-                    time = Instant.parse(c.path("time").asText(""));
-                    sig = Base64.getDecoder().decode(c.path("sig").asText(""));
-                } catch (RuntimeException e) {
-                    why = "line " + i + " is a checkpoint without a readable time or signature";
-                }
-                if (why == null && !key.keyId().equals(c.path("keyId").asText())) {
-                    why = "line " + i + " is a checkpoint signed by key "
-                            + c.path("keyId").asText() + ", not by the audit key " + key.keyId();
-                } else if (why == null
-                        && (seq < 1
-                                || seq >= i
-                                || i - seq >= WINDOW
-                                || !HEX64.matcher(head).matches())) {
-                    why = "line " + i + " is a checkpoint of line " + seq + ", which is not shortly before it";
-                } else if (why == null && !key.verify(message(seq, head, time), sig)) {
-                    why = "the signature of the checkpoint at line " + i + " does not verify with the audit key "
-                            + key.keyId() + ": it was forged or altered";
-                }
+                String why = signatureProblem(i, c, seq, head, key);
                 if (why != null) {
                     return AuditVerification.broken(i - 1, null, i, AuditVerification.Problem.CHECKPOINT, why);
                 }
@@ -177,6 +153,38 @@ public final class AuditCheckpoints {
                 checkpoints++;
             }
         }
+        return endOfLog(n, checkpoints, lastCovered, maxGap);
+    }
+
+    /** Why checkpoint line {@code i} (details {@code c}) is not one the audit key signed, or null. */
+    private static String signatureProblem(long i, JsonNode c, long seq, String head, Key key) {
+        Instant time;
+        byte[] sig;
+        try {
+            time = Instant.parse(c.path("time").asText(""));
+            sig = Base64.getDecoder().decode(c.path("sig").asText(""));
+        } catch (RuntimeException e) {
+            return "line " + i + " is a checkpoint without a readable time or signature";
+        }
+        if (!key.keyId().equals(c.path("keyId").asText())) {
+            return "line " + i + " is a checkpoint signed by key "
+                    + c.path("keyId").asText() + ", not by the audit key " + key.keyId();
+        }
+        if (seq < 1
+                || seq >= i
+                || i - seq >= WINDOW
+                || !AuditCodec.HEX64.matcher(head).matches()) {
+            return "line " + i + " is a checkpoint of line " + seq + ", which is not shortly before it";
+        }
+        if (!key.verify(message(seq, head, time), sig)) {
+            return "the signature of the checkpoint at line " + i + " does not verify with the audit key " + key.keyId()
+                    + ": it was forged or altered";
+        }
+        return null;
+    }
+
+    /** After the last of {@code n} lines: no checkpoint at all, or too many lines after the last one. */
+    private static AuditVerification endOfLog(long n, long checkpoints, long lastCovered, int maxGap) {
         if (checkpoints == 0 && n > maxGap) {
             return AuditVerification.broken(
                     n,

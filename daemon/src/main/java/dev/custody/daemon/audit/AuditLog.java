@@ -1,14 +1,11 @@
 package dev.custody.daemon.audit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.state.AtomicFiles;
+import dev.custody.daemon.state.LockedFiles;
 import dev.custody.daemon.state.OwnedFiles;
 import dev.custody.protocol.BoundedLineReader;
-import dev.custody.protocol.LineTooLongException;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -16,17 +13,12 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Deque;
@@ -34,9 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Pattern;
 
 /**
  * Append-only, hash-chained audit log: one JSON object per line, each carrying {@code seq} (its
@@ -62,7 +52,6 @@ public final class AuditLog implements Closeable {
     public static final int MAX_LINE_BYTES = 1 << 20;
 
     private static final System.Logger LOG = System.getLogger(AuditLog.class.getName());
-    private static final Pattern HEX64 = Pattern.compile("^[0-9a-f]{64}$");
     private static final int MAX_KEPT_DROPPED_BYTES = 64 * 1024;
     /** Longest a sync waits for concurrent callers' lines (commit delay); see {@link #syncUpTo}. */
     static final long MAX_COMMIT_DELAY_NANOS = 1_000_000;
@@ -72,7 +61,8 @@ public final class AuditLog implements Closeable {
     private final Path file;
     private final Path headFile;
     private final Clock clock;
-    private final ObjectMapper mapper = JsonMapper.builder().build();
+    private final AuditCodec codec = new AuditCodec();
+    private final ObjectMapper mapper = codec.mapper();
     private final FileChannel channel;
     private final FileLock lock;
     private final Object syncLock = new Object();
@@ -86,7 +76,7 @@ public final class AuditLog implements Closeable {
     /** Where the next line goes (the file's length), or -1 to ask the file. */
     private long end = -1;
     /** SHA-256 of the lines appended; used under this only. */
-    private final MessageDigest digest = newSha256();
+    private final MessageDigest digest = AuditCodec.newSha256();
     // written under syncLock, read anywhere
     private volatile long syncedSeq;
     // group commit, guarded by syncLock: a leader is syncing; lines its last sync covered; how long it took
@@ -103,7 +93,7 @@ public final class AuditLog implements Closeable {
 
     private AuditLog(Path file, Clock clock, FileChannel channel, FileLock lock, AuditHead head) {
         this.file = file;
-        this.headFile = headFileOf(file);
+        this.headFile = AuditFiles.headFileOf(file);
         this.clock = clock;
         this.channel = channel;
         this.lock = lock;
@@ -126,33 +116,21 @@ public final class AuditLog implements Closeable {
         // the log, its directory and its recorded head are custodyd's own; no link is followed (O_NOFOLLOW)
         OwnedFiles.requireOwnIfPresent(abs.getParent());
         OwnedFiles.requireOwnIfPresent(abs);
-        OwnedFiles.requireOwnIfPresent(headFileOf(abs));
+        OwnedFiles.requireOwnIfPresent(AuditFiles.headFileOf(abs));
         boolean created = !Files.exists(abs, LinkOption.NOFOLLOW_LINKS);
-        FileChannel ch = FileChannel.open(
-                abs,
-                Set.of(
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.READ,
-                        StandardOpenOption.WRITE,
-                        LinkOption.NOFOLLOW_LINKS),
-                PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
+        FileChannel ch = LockedFiles.openPrivate(abs);
         try {
-            FileLock lock;
-            try {
-                lock = ch.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
+            FileLock lock = LockedFiles.tryLock(ch);
             if (lock == null) {
                 throw new AuditLogException("audit log " + abs + " is already open in another custodyd");
             }
             if (created) {
                 AtomicFiles.fsyncDirectory(abs.getParent());
             }
-            Tail tail = readTail(ch, abs);
-            AuditLog log = new AuditLog(abs, Objects.requireNonNull(clock, "clock"), ch, lock, tail.head);
+            AuditFiles.Tail tail = AuditFiles.readTail(ch, abs);
+            AuditLog log = new AuditLog(abs, Objects.requireNonNull(clock, "clock"), ch, lock, tail.head());
             log.checkAgainstRecordedHead();
-            if (tail.partialLength > 0) {
+            if (tail.partialLength() > 0) {
                 log.repairPartialTail(tail);
             }
             return log;
@@ -200,7 +178,7 @@ public final class AuditLog implements Closeable {
             checkUsable();
             Instant now = clock.instant();
             long seq = head.seq() + 1;
-            byte[] line = encode(seq, now, head.hash(), record);
+            byte[] line = codec.encode(seq, now, head.hash(), record);
             String hash = HexFormat.of().formatHex(digest.digest(line));
             ByteBuffer buf = ByteBuffer.allocate(line.length + 1)
                     .put(line)
@@ -435,7 +413,7 @@ public final class AuditLog implements Closeable {
     private String truncatedUnder(long size) {
         String what;
         if (size < end) {
-            long complete = completeLinesIn(size);
+            long complete = AuditFiles.completeLinesIn(channel, size);
             what = "it was cut to " + size + " bytes: the log now ends after line " + complete + ", lines "
                     + (complete + 1) + ".." + head.seq() + " are gone";
         } else {
@@ -446,45 +424,12 @@ public final class AuditLog implements Closeable {
                 + " hole at the old end); keep it as evidence and restart custodyd";
     }
 
-    /** Newlines in the first {@code size} bytes: complete lines left after a truncation (a failure path). */
-    private long completeLinesIn(long size) {
-        long lines = 0;
-        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-        try {
-            for (long pos = 0; pos < size; ) {
-                buf.clear();
-                int r = channel.read(buf, pos);
-                if (r <= 0) {
-                    break;
-                }
-                for (int i = 0; i < r && pos + i < size; i++) {
-                    if (buf.get(i) == '\n') {
-                        lines++;
-                    }
-                }
-                pos += r;
-            }
-        } catch (IOException e) {
-            return -1;
-        }
-        return lines;
-    }
-
-    private static boolean zeroFilled(byte[] line) {
-        for (byte b : line) {
-            if (b == 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Checks {@code file}'s chain offline. Uses {@code FILE.head} from the last clean close, if
      * present, as the expected head.
      */
     public static AuditVerification verify(Path file) throws IOException {
-        return verify(file, readRecordedHead(headFileOf(file.toAbsolutePath())));
+        return verify(file, AuditFiles.readRecordedHead(AuditFiles.headFileOf(file.toAbsolutePath())));
     }
 
     /**
@@ -492,163 +437,7 @@ public final class AuditLog implements Closeable {
      * (same hash at the same sequence number).
      */
     public static AuditVerification verify(Path file, AuditHead expected) throws IOException {
-        ObjectMapper m = JsonMapper.builder().build();
-        try (InputStream in = Files.newInputStream(file)) {
-            BoundedLineReader r = new BoundedLineReader(in, MAX_LINE_BYTES);
-            long n = 0;
-            String prevHash = GENESIS;
-            String hashAtExpected = expected != null && expected.seq() == 0 ? GENESIS : null;
-            long anomalyLine = -1;
-            long anomalySeq = -1;
-            boolean anomalyReappears = false;
-            while (true) {
-                byte[] line;
-                try {
-                    line = r.readLine();
-                } catch (EOFException e) {
-                    return AuditVerification.broken(
-                            n,
-                            new AuditHead(n, prevHash),
-                            n + 1,
-                            AuditVerification.Problem.TRUNCATED,
-                            "line " + (n + 1)
-                                    + " is incomplete (no newline): the log was cut off or a write was interrupted;"
-                                    + " custodyd repairs this at its next start");
-                } catch (LineTooLongException e) {
-                    return AuditVerification.broken(
-                            n,
-                            new AuditHead(n, prevHash),
-                            n + 1,
-                            AuditVerification.Problem.MALFORMED,
-                            "line " + (n + 1) + " is longer than " + MAX_LINE_BYTES
-                                    + " bytes: not written by custodyd");
-                }
-                if (line == null) {
-                    break;
-                }
-                long i = n + 1;
-                if (zeroFilled(line)) {
-                    if (anomalyLine > 0) {
-                        break; // report the earlier sequence anomaly
-                    }
-                    return AuditVerification.broken(
-                            n,
-                            new AuditHead(n, prevHash),
-                            i,
-                            AuditVerification.Problem.ZEROED,
-                            "line " + i + " was overwritten with zero bytes (" + line.length + " bytes)");
-                }
-                JsonNode node;
-                try {
-                    node = m.readTree(new String(line, java.nio.charset.StandardCharsets.UTF_8)); // UTF-8 only
-                } catch (IOException e) {
-                    node = null;
-                }
-                if (node == null
-                        || !node.isObject()
-                        || !node.path("seq").canConvertToExactIntegral()
-                        || !HEX64.matcher(node.path("prev").asText("")).matches()
-                        || !node.path("time").isTextual()) {
-                    if (anomalyLine > 0) {
-                        break; // report the earlier sequence anomaly
-                    }
-                    return AuditVerification.broken(
-                            n,
-                            new AuditHead(n, prevHash),
-                            i,
-                            AuditVerification.Problem.MALFORMED,
-                            "line " + i
-                                    + " is not an audit record (not JSON, or seq/prev/time missing): it was edited");
-                }
-                long seq = node.get("seq").asLong();
-                if (anomalyLine > 0) {
-                    if (seq == anomalyLine) {
-                        anomalyReappears = true;
-                    }
-                    n = i;
-                    continue;
-                }
-                if (seq != i) {
-                    if (seq < i) {
-                        return AuditVerification.broken(
-                                n,
-                                new AuditHead(n, prevHash),
-                                i,
-                                AuditVerification.Problem.REORDERED,
-                                "line " + i + " carries sequence number " + seq
-                                        + ": lines were reordered or duplicated");
-                    }
-                    anomalyLine = i;
-                    anomalySeq = seq;
-                    n = i;
-                    continue; // scan on: does the missing number come later (reordered) or never (removed)?
-                }
-                String prev = node.get("prev").asText();
-                if (!prev.equals(prevHash)) {
-                    if (i == 1) {
-                        return AuditVerification.broken(
-                                n,
-                                new AuditHead(n, prevHash),
-                                1,
-                                AuditVerification.Problem.EDITED,
-                                "line 1 does not chain to the genesis value: it was edited");
-                    }
-                    return AuditVerification.broken(
-                            n,
-                            new AuditHead(n, prevHash),
-                            i - 1,
-                            AuditVerification.Problem.EDITED,
-                            "line " + (i - 1)
-                                    + " was changed after it was written: its hash no longer matches the prev hash"
-                                    + " recorded in line " + i);
-                }
-                prevHash = sha256Hex(line);
-                n = i;
-                if (expected != null && seq == expected.seq()) {
-                    hashAtExpected = prevHash;
-                }
-            }
-            if (anomalyLine > 0) {
-                long head = anomalyLine - 1;
-                return anomalyReappears
-                        ? AuditVerification.broken(
-                                head,
-                                new AuditHead(head, prevHash),
-                                anomalyLine,
-                                AuditVerification.Problem.REORDERED,
-                                "line " + anomalyLine + " carries sequence number " + anomalySeq
-                                        + " and sequence number " + anomalyLine + " comes later: lines were reordered")
-                        : AuditVerification.broken(
-                                head,
-                                new AuditHead(head, prevHash),
-                                anomalyLine,
-                                AuditVerification.Problem.REMOVED,
-                                "line " + anomalyLine + " carries sequence number " + anomalySeq + ": "
-                                        + (anomalySeq - anomalyLine) + " line(s) before it were removed");
-            }
-            AuditHead found = new AuditHead(n, prevHash);
-            if (expected != null) {
-                if (n < expected.seq()) {
-                    return AuditVerification.broken(
-                            n,
-                            found,
-                            n + 1,
-                            AuditVerification.Problem.TRUNCATED,
-                            "the log ends at line " + n + " but line " + expected.seq() + " was written: lines "
-                                    + (n + 1) + ".." + expected.seq() + " were removed from the end");
-                }
-                if (!expected.hash().equals(hashAtExpected)) {
-                    return AuditVerification.broken(
-                            n,
-                            found,
-                            expected.seq(),
-                            AuditVerification.Problem.EDITED,
-                            "line " + expected.seq()
-                                    + " was changed after it was written: its hash differs from the recorded head");
-                }
-            }
-            return AuditVerification.ok(n, found);
-        }
+        return AuditVerifier.verify(file, expected);
     }
 
     /** The last {@code max} entries, oldest first. Reads the whole file. */
@@ -669,10 +458,10 @@ public final class AuditLog implements Closeable {
                 }
                 lineNo++;
                 try {
-                    out.addLast(decode(line));
+                    out.addLast(codec.decode(line));
                 } catch (IOException e) {
                     throw new AuditLogException("line " + lineNo + " of audit log " + file + " is not an audit record"
-                            + (zeroFilled(line) ? " (it was overwritten with zero bytes)" : "")
+                            + (AuditCodec.zeroFilled(line) ? " (it was overwritten with zero bytes)" : "")
                             + "; run `custody audit verify`");
                 }
                 if (out.size() > max) {
@@ -714,164 +503,14 @@ public final class AuditLog implements Closeable {
         }
     }
 
-    // ---- encoding ----
-
-    private byte[] encode(long seq, Instant time, String prev, AuditRecord r) throws IOException {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("seq", seq).put("time", time.toString()).put("prev", prev);
-        putIf(n, "uid", r.uid());
-        putIf(n, "gid", r.gid());
-        putIf(n, "pid", r.pid());
-        n.put("method", r.method());
-        putIf(n, "gun", r.gun());
-        putIf(n, "role", r.role());
-        putIf(n, "keyId", r.keyId());
-        putIf(n, "version", r.version());
-        putIf(n, "metadataHash", r.metadataHash());
-        n.put("result", r.result());
-        putIf(n, "rule", r.rule());
-        putIf(n, "message", r.message());
-        if (r.details() != null && !r.details().isNull()) {
-            n.set("details", r.details());
-        }
-        byte[] b = mapper.writeValueAsBytes(n);
-        if (b.length > MAX_LINE_BYTES) {
-            byte[] details = mapper.writeValueAsBytes(r.details());
-            n.set(
-                    "details",
-                    mapper.createObjectNode()
-                            .put("omitted", "too large")
-                            .put("bytes", details.length)
-                            .put("sha256", sha256Hex(details)));
-            if (r.message() != null && r.message().length() > 4096) {
-                n.put("message", r.message().substring(0, 4096) + "…");
-            }
-            b = mapper.writeValueAsBytes(n);
-        }
-        return b;
-    }
-
-    private AuditEntry decode(byte[] line) throws IOException {
-        JsonNode n = mapper.readTree(new String(line, java.nio.charset.StandardCharsets.UTF_8));
-        if (n == null || !n.isObject()) {
-            throw new IOException("not a JSON object");
-        }
-        AuditRecord r = new AuditRecord(
-                n.path("method").asText(),
-                longOrNull(n, "uid"),
-                longOrNull(n, "gid"),
-                longOrNull(n, "pid"),
-                textOrNull(n, "gun"),
-                textOrNull(n, "role"),
-                textOrNull(n, "keyId"),
-                longOrNull(n, "version"),
-                textOrNull(n, "metadataHash"),
-                n.path("result").asText(),
-                textOrNull(n, "rule"),
-                textOrNull(n, "message"),
-                n.get("details"));
-        Instant t;
-        try {
-            t = Instant.parse(n.path("time").asText());
-        } catch (DateTimeParseException e) {
-            t = Instant.EPOCH;
-        }
-        return new AuditEntry(n.path("seq").asLong(), t, n.path("prev").asText(), sha256Hex(line), r);
-    }
-
-    private static void putIf(ObjectNode n, String f, String v) {
-        if (v != null) {
-            n.put(f, v);
-        }
-    }
-
-    private static void putIf(ObjectNode n, String f, Long v) {
-        if (v != null) {
-            n.put(f, v);
-        }
-    }
-
-    private static Long longOrNull(JsonNode n, String f) {
-        return n.hasNonNull(f) ? n.get(f).asLong() : null;
-    }
-
-    private static String textOrNull(JsonNode n, String f) {
-        return n.hasNonNull(f) ? n.get(f).asText() : null;
-    }
-
     static String sha256Hex(byte[] b) {
-        return HexFormat.of().formatHex(newSha256().digest(b));
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every Java platform", e);
-        }
+        return AuditCodec.sha256Hex(b);
     }
 
     // ---- opening: tail recovery ----
 
-    private record Tail(AuditHead head, long completeLength, long partialLength, byte[] partial) {}
-
-    private static Tail readTail(FileChannel ch, Path file) throws IOException {
-        long size = ch.size();
-        if (size == 0) {
-            return new Tail(AuditHead.EMPTY, 0, 0, new byte[0]);
-        }
-        int window = (int) Math.min(size, 2L * MAX_LINE_BYTES + 2);
-        long start = size - window;
-        ByteBuffer buf = ByteBuffer.allocate(window);
-        while (buf.hasRemaining()) {
-            if (ch.read(buf, start + buf.position()) < 0) {
-                throw new EOFException("audit log " + file + " shrank while being opened");
-            }
-        }
-        byte[] b = buf.array();
-        int lastNl = lastIndexOf(b, b.length - 1);
-        long completeLength = lastNl < 0 ? start : start + lastNl + 1;
-        if (lastNl < 0 && start > 0) {
-            throw new AuditLogException("audit log " + file + " ends with more than " + MAX_LINE_BYTES
-                    + " bytes without a newline: it was not written by custodyd; check it with `custody audit verify`");
-        }
-        byte[] partial = java.util.Arrays.copyOfRange(b, lastNl + 1, b.length);
-        if (completeLength == 0) {
-            return new Tail(AuditHead.EMPTY, 0, partial.length, partial);
-        }
-        int prevNl = lastIndexOf(b, lastNl - 1);
-        if (prevNl < 0 && start > 0) {
-            throw new AuditLogException(
-                    "audit log " + file + " has a last line longer than " + MAX_LINE_BYTES + " bytes");
-        }
-        byte[] last = java.util.Arrays.copyOfRange(b, prevNl + 1, lastNl);
-        JsonNode n;
-        try {
-            n = JsonMapper.builder().build().readTree(new String(last, java.nio.charset.StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            n = null; // not JSON, or zero bytes (which Jackson would take for UTF-32)
-        }
-        if (n == null
-                || !n.path("seq").canConvertToExactIntegral()
-                || n.get("seq").asLong() < 1) {
-            throw new AuditLogException(
-                    "the last complete line of audit log " + file
-                            + " is not an audit record: the log was edited; run `custody audit verify` and move the damaged log aside");
-        }
-        return new Tail(new AuditHead(n.get("seq").asLong(), sha256Hex(last)), completeLength, partial.length, partial);
-    }
-
-    private static int lastIndexOf(byte[] b, int from) {
-        for (int i = from; i >= 0; i--) {
-            if (b[i] == '\n') {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     private void checkAgainstRecordedHead() throws IOException {
-        AuditHead recorded = readRecordedHead(headFile);
+        AuditHead recorded = AuditFiles.readRecordedHead(headFile);
         if (recorded != null && recorded.seq() > head.seq()) {
             throw new AuditLogException(
                     "audit log " + file + " ends at line " + head.seq() + " but custodyd had written "
@@ -882,7 +521,7 @@ public final class AuditLog implements Closeable {
     }
 
     /** A crash in the middle of a write left a partial line: cut it off and record that we did. */
-    private void repairPartialTail(Tail tail) throws IOException {
+    private void repairPartialTail(AuditFiles.Tail tail) throws IOException {
         channel.truncate(tail.completeLength());
         channel.force(true);
         synchronized (this) {
@@ -890,7 +529,7 @@ public final class AuditLog implements Closeable {
         }
         ObjectNode d = mapper.createObjectNode()
                 .put("droppedBytes", tail.partialLength())
-                .put("droppedSha256", sha256Hex(tail.partial()));
+                .put("droppedSha256", AuditCodec.sha256Hex(tail.partial()));
         if (tail.partial().length <= MAX_KEPT_DROPPED_BYTES) {
             d.put("dropped", Base64.getEncoder().encodeToString(tail.partial()));
         }
@@ -911,27 +550,5 @@ public final class AuditLog implements Closeable {
         } catch (IOException | UnsupportedOperationException e) {
             return -1;
         }
-    }
-
-    private static Path headFileOf(Path file) {
-        return file.resolveSibling(file.getFileName() + ".head");
-    }
-
-    private static AuditHead readRecordedHead(Path headFile) throws IOException {
-        if (!Files.exists(headFile)) {
-            return null;
-        }
-        JsonNode n;
-        try {
-            n = JsonMapper.builder().build().readTree(Files.readAllBytes(headFile));
-        } catch (JsonProcessingException e) {
-            throw new AuditLogException("recorded audit head " + headFile + " is not valid JSON: it was edited", e);
-        }
-        if (n == null
-                || !n.path("seq").canConvertToExactIntegral()
-                || !HEX64.matcher(n.path("hash").asText("")).matches()) {
-            throw new AuditLogException("recorded audit head " + headFile + " is malformed: it was edited");
-        }
-        return new AuditHead(n.get("seq").asLong(), n.get("hash").asText());
     }
 }

@@ -5,12 +5,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -58,20 +56,8 @@ public final class StateDirectory implements Closeable {
         }
         OwnedFiles.requireOwnTree(abs);
         Path lockFile = abs.resolve("custodyd.lock");
-        FileChannel ch = FileChannel.open(
-                lockFile,
-                Set.of(
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.READ,
-                        StandardOpenOption.WRITE,
-                        LinkOption.NOFOLLOW_LINKS),
-                PosixFilePermissions.asFileAttribute(AtomicFiles.PRIVATE_FILE));
-        FileLock lock;
-        try {
-            lock = ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
+        FileChannel ch = LockedFiles.openPrivate(lockFile);
+        FileLock lock = LockedFiles.tryLock(ch);
         if (lock == null) {
             String owner = new String(Files.readAllBytes(lockFile), StandardCharsets.US_ASCII).trim();
             ch.close();
