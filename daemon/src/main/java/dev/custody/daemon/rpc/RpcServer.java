@@ -1,24 +1,15 @@
 package dev.custody.daemon.rpc;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.policy.UnixAccounts;
-import dev.custody.protocol.BoundedLineReader;
 import dev.custody.protocol.BusyException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.LineTooLongException;
-import dev.custody.protocol.Protocol;
-import dev.custody.protocol.RequestTimeoutException;
-import dev.custody.protocol.RequestTooLargeException;
 import dev.custody.protocol.RpcResponse;
 import dev.custody.protocol.ShuttingDownException;
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -72,7 +63,7 @@ public final class RpcServer implements Closeable {
     private final CallerScheduler scheduler;
 
     private final CallerTier.Classifier tiers;
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<RpcConnection> connections = ConcurrentHashMap.newKeySet();
     /** Open connections per uid (written by the acceptor and by closing connections). */
     private final Map<Long, Integer> connectionsByUid = new ConcurrentHashMap<>();
 
@@ -150,7 +141,7 @@ public final class RpcServer implements Closeable {
                     break;
                 }
                 LOG.log(Level.WARNING, "accept failed: " + e.getMessage());
-                sleepQuietly(100); // e.g. EMFILE: do not spin
+                Quietly.sleep(100); // e.g. EMFILE: do not spin
                 continue;
             }
             if (stopping) {
@@ -186,7 +177,7 @@ public final class RpcServer implements Closeable {
                 reject(s, refused);
                 continue;
             }
-            Connection c = new Connection(s, caller, tier);
+            RpcConnection c = new RpcConnection(this, s, caller, tier);
             connections.add(c);
             try {
                 connectionThreads.execute(c);
@@ -257,13 +248,33 @@ public final class RpcServer implements Closeable {
         }
     }
 
-    private void write(OutputStream out, RpcResponse response) throws IOException {
+    /** Writes {@code response} as one line. */
+    void write(OutputStream out, RpcResponse response) throws IOException {
         byte[] json = dispatcher.mapper().writeValueAsBytes(response);
         byte[] line = new byte[json.length + 1];
         System.arraycopy(json, 0, line, 0, json.length);
         line[json.length] = '\n';
         out.write(line);
         out.flush();
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    CallerScheduler scheduler() {
+        return scheduler;
+    }
+
+    /** A request was answered (any outcome). */
+    void countServed() {
+        served.increment();
+    }
+
+    /** {@code c} of {@code uid} has ended: it no longer counts against the limits. */
+    void closed(RpcConnection c, long uid) {
+        connections.remove(c);
+        leave(uid);
     }
 
     /** Requests answered since start (any outcome). */
@@ -297,7 +308,7 @@ public final class RpcServer implements Closeable {
             stopping = true;
         }
         if (!first) {
-            awaitQuietly(); // outside the monitor: the first stop takes it again to read the acceptor
+            Quietly.await(stopped); // outside the monitor: the first stop takes it again to read the acceptor
             return;
         }
         try {
@@ -305,7 +316,7 @@ public final class RpcServer implements Closeable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "closing the listening socket: " + e.getMessage());
         }
-        for (Connection c : connections) {
+        for (RpcConnection c : connections) {
             c.closeIfIdle();
         }
         connectionThreads.shutdown();
@@ -314,7 +325,7 @@ public final class RpcServer implements Closeable {
                 LOG.log(
                         Level.WARNING,
                         connections.size() + " request(s) still running after " + grace + "; interrupting them");
-                for (Connection c : connections) {
+                for (RpcConnection c : connections) {
                     c.forceClose();
                 }
                 connectionThreads.shutdownNow();
@@ -339,295 +350,8 @@ public final class RpcServer implements Closeable {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void awaitQuietly() {
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
         stop(limits.shutdownGrace());
-    }
-
-    private static void sleepQuietly(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** One client connection, served by one thread. */
-    private final class Connection implements Runnable {
-        private final AFUNIXSocket socket;
-        private final CallerIdentity caller;
-        private final CallerTier tier;
-        /** Serialises the reply of a call with the notices sent during it (from other threads too). */
-        private final Object writeLock = new Object();
-
-        private boolean busy; // guarded by this
-        private boolean closed; // guarded by this
-        private boolean midLine;
-        private long lineDeadline;
-        private int soTimeout = -1;
-
-        Connection(AFUNIXSocket socket, CallerIdentity caller, CallerTier tier) {
-            this.socket = socket;
-            this.caller = caller;
-            this.tier = tier;
-        }
-
-        @Override
-        public void run() {
-            LOG.log(Level.DEBUG, "connection from " + caller);
-            try {
-                serve();
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "connection from " + caller + " ended: " + e.getMessage());
-            } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "connection from " + caller + " failed", e);
-            } finally {
-                connections.remove(this);
-                leave(caller.uid());
-                forceClose();
-            }
-        }
-
-        private void serve() throws IOException {
-            OutputStream out = socket.getOutputStream();
-            BoundedLineReader reader =
-                    new BoundedLineReader(socket.getInputStream(), limits.maxRequestBytes(), this::beforeRead);
-            while (true) {
-                byte[] line;
-                try {
-                    line = reader.readLine();
-                } catch (LineTooLongException e) {
-                    write(
-                            out,
-                            RpcResponse.failure(
-                                    null,
-                                    new RequestTooLargeException(
-                                                    "request line exceeds "
-                                                            + limits.maxRequestBytes()
-                                                            + " bytes (limits.maxRequestBytes); the connection is closed and nothing"
-                                                            + " was done",
-                                                    limits.maxRequestBytes())
-                                            .toRpcError()));
-                    return;
-                } catch (SocketTimeoutException e) {
-                    if (midLine) {
-                        write(
-                                out,
-                                RpcResponse.failure(
-                                        null,
-                                        new RequestTimeoutException(
-                                                        "request line not completed within "
-                                                                + limits.requestReadTimeout()
-                                                                        .toMillis()
-                                                                + " ms (limits.requestReadTimeout); the connection is"
-                                                                + " closed and nothing was done",
-                                                        limits.requestReadTimeout()
-                                                                .toMillis())
-                                                .toRpcError()));
-                    }
-                    return;
-                } catch (EOFException e) {
-                    return; // client left in the middle of a line: nothing to act on
-                }
-                if (line == null) {
-                    return;
-                }
-                if (isBlank(line)) {
-                    continue;
-                }
-                Dispatcher.Parsed parsed = dispatcher.parse(line);
-                if (parsed.error() != null) {
-                    write(out, parsed.error());
-                    continue;
-                }
-                Dispatcher.Request request = parsed.request();
-                synchronized (this) {
-                    if (stopping || closed) {
-                        write(
-                                out,
-                                RpcResponse.failure(
-                                        request.id(),
-                                        new ShuttingDownException(
-                                                        "custodyd is stopping; nothing was done, retry when it is back")
-                                                .toRpcError()));
-                        return;
-                    }
-                    busy = true;
-                }
-                CallChannel channel = new CallChannel(out);
-                try {
-                    RpcResponse response = Notices.with(channel, () -> execute(request));
-                    channel.end(); // no notice after the reply
-                    synchronized (writeLock) {
-                        write(out, response);
-                    }
-                } finally {
-                    channel.end();
-                    // Busy until the reply is written: a stop that runs between the method's return and the
-                    // write must not take the connection for idle and close it under the reply.
-                    synchronized (this) {
-                        busy = false;
-                    }
-                }
-                if (stopping) {
-                    return;
-                }
-            }
-        }
-
-        private RpcResponse execute(Dispatcher.Request request) {
-            boolean noGrant = tier == CallerTier.NO_GRANT;
-            try {
-                scheduler.enter(
-                        caller.uid(),
-                        noGrant ? limits.noGrant().maxInFlight() : limits.maxInFlightPerCaller(),
-                        noGrant ? limits.noGrant().maxQueued() : limits.maxQueuedPerCaller());
-            } catch (BusyException e) {
-                return RpcResponse.failure(request.id(), e.toRpcError());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return RpcResponse.failure(
-                        request.id(),
-                        new ShuttingDownException("custodyd is stopping; nothing was" + " done").toRpcError());
-            }
-            try {
-                try {
-                    return dispatcher.execute(caller, request); // on this connection's thread: no hand-off
-                } catch (RuntimeException | Error e) {
-                    return RpcResponse.failure(
-                            request.id(),
-                            Incidents.internal("internal error in " + request.method(), request.method() + " failed", e)
-                                    .toRpcError());
-                } finally {
-                    // An interrupt outside a stop (a method left it behind) must not break this connection's next read.
-                    if (Thread.interrupted() && stopping) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            } finally {
-                scheduler.exit(caller.uid());
-                served.increment();
-            }
-        }
-
-        private void beforeRead(boolean lineStarted) throws IOException {
-            int timeout;
-            if (!lineStarted) {
-                midLine = false;
-                lineDeadline = 0;
-                timeout = (int) (tier == CallerTier.NO_GRANT ? limits.noGrant().idleTimeout() : limits.idleTimeout())
-                        .toMillis();
-            } else {
-                midLine = true;
-                long now = System.nanoTime();
-                if (lineDeadline == 0) {
-                    Duration read = limits.requestReadTimeout();
-                    if (tier == CallerTier.NO_GRANT
-                            && limits.noGrant().idleTimeout().compareTo(read) < 0) {
-                        read = limits.noGrant().idleTimeout(); // no slow lines from a caller that can only be denied
-                    }
-                    lineDeadline = now + read.toNanos();
-                }
-                long remaining = TimeUnit.NANOSECONDS.toMillis(lineDeadline - now);
-                if (remaining <= 0) {
-                    throw new SocketTimeoutException("request line not completed in time");
-                }
-                timeout = (int) Math.min(Integer.MAX_VALUE, remaining);
-            }
-            if (timeout != soTimeout) {
-                socket.setSoTimeout(timeout);
-                soTimeout = timeout;
-            }
-        }
-
-        /**
-         * The {@link Notices.Channel} of one call on this connection: writes notice lines until
-         * {@link #end()}, which the connection calls before it writes the reply.
-         */
-        private final class CallChannel implements Notices.Channel {
-            private final OutputStream out;
-            private boolean ended; // guarded by writeLock
-
-            CallChannel(OutputStream out) {
-                this.out = out;
-            }
-
-            @Override
-            public CallerIdentity caller() {
-                return caller;
-            }
-
-            @Override
-            public boolean send(String kind, ObjectNode fields) {
-                ObjectNode line = dispatcher
-                        .mapper()
-                        .createObjectNode()
-                        .put("jsonrpc", Protocol.JSONRPC_VERSION)
-                        .put("method", Notices.METHOD);
-                ObjectNode params = line.putObject("params").put("kind", kind);
-                fields.fields().forEachRemaining(f -> {
-                    if (!f.getKey().equals("kind")) {
-                        params.set(f.getKey(), f.getValue());
-                    }
-                });
-                synchronized (writeLock) {
-                    if (ended) {
-                        return false;
-                    }
-                    try {
-                        byte[] json = dispatcher.mapper().writeValueAsBytes(line);
-                        byte[] bytes = Arrays.copyOf(json, json.length + 1);
-                        bytes[json.length] = '\n';
-                        out.write(bytes);
-                        out.flush();
-                        return true;
-                    } catch (IOException e) {
-                        ended = true; // the reply write will fail the same way and end the connection
-                        LOG.log(Level.DEBUG, "notice to " + caller + " not sent: " + e.getMessage());
-                        return false;
-                    }
-                }
-            }
-
-            void end() {
-                synchronized (writeLock) {
-                    ended = true;
-                }
-            }
-        }
-
-        synchronized void closeIfIdle() {
-            if (!busy) {
-                forceClose();
-            }
-        }
-
-        synchronized void forceClose() {
-            if (!closed) {
-                closed = true;
-                try {
-                    socket.close();
-                } catch (IOException e) {
-                    // closing anyway
-                }
-            }
-        }
-    }
-
-    private static boolean isBlank(byte[] line) {
-        for (byte b : line) {
-            if (b != ' ' && b != '\t' && b != '\r') {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -116,6 +116,16 @@ public record ServerLimits(
 
     /** The same limits with {@code maxQueuedPerCaller} set. */
     public ServerLimits withMaxQueuedPerCaller(int queued) {
+        return withPerCaller(queued, maxConnectionsPerCaller, noGrant);
+    }
+
+    /** The same limits with {@code noGrant} set. */
+    public ServerLimits withNoGrant(NoGrant n) {
+        return withPerCaller(maxQueuedPerCaller, maxConnectionsPerCaller, n);
+    }
+
+    /** The same server-wide limits with these per-caller ones. */
+    private ServerLimits withPerCaller(int queued, int connectionsPerCaller, NoGrant n) {
         return new ServerLimits(
                 maxRequestBytes,
                 maxConnections,
@@ -125,22 +135,7 @@ public record ServerLimits(
                 requestReadTimeout,
                 shutdownGrace,
                 queued,
-                maxConnectionsPerCaller,
-                noGrant);
-    }
-
-    /** The same limits with {@code noGrant} set. */
-    public ServerLimits withNoGrant(NoGrant n) {
-        return new ServerLimits(
-                maxRequestBytes,
-                maxConnections,
-                maxInFlightPerCaller,
-                workerThreads,
-                idleTimeout,
-                requestReadTimeout,
-                shutdownGrace,
-                maxQueuedPerCaller,
-                maxConnectionsPerCaller,
+                connectionsPerCaller,
                 n);
     }
 
