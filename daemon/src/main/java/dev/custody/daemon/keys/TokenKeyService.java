@@ -1,12 +1,7 @@
 package dev.custody.daemon.keys;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.audit.AuditLog;
-import dev.custody.daemon.audit.AuditRecord;
-import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.rpc.Incidents;
-import dev.custody.daemon.rpc.Notices;
 import dev.custody.pkcs11.HsmToken;
 import dev.custody.pkcs11.KeyAlgorithm;
 import dev.custody.pkcs11.PrivateKeyAttributes;
@@ -15,13 +10,11 @@ import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenKey;
 import dev.custody.pkcs11.UnsupportedByBackendException;
 import dev.custody.pkcs11.yubikey.PivSlot;
-import dev.custody.pkcs11.yubikey.TouchNotifier;
 import dev.custody.pkcs11.yubikey.YubikeyToken;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
-import dev.custody.tuf.SigningException;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.sign.Signer;
@@ -32,14 +25,11 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keys on tokens, recorded in the {@link KeyInventory}: generation and import (non-extractable, on
@@ -66,12 +56,16 @@ public final class TokenKeyService implements KeyService {
     private final KeyInventory inventory;
     private final AuditLog audit;
     private final Clock clock;
+    private final KeyEvents events;
+    private final PivSlots slots;
 
     public TokenKeyService(TokenManager tokens, KeyInventory inventory, AuditLog audit, Clock clock) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.inventory = Objects.requireNonNull(inventory, "inventory");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.events = new KeyEvents(audit);
+        this.slots = new PivSlots(inventory);
     }
 
     public KeyInventory inventory() {
@@ -100,7 +94,7 @@ public final class TokenKeyService implements KeyService {
     /**
      * Generates a key on {@code token} and records it. {@code slot} ({@code 9a}, {@code 9c}, {@code 9d},
      * {@code 9e}, {@code 82}..{@code 95}) is for {@code profile: yubikey} tokens only; null there means
-     * the first empty slot of {@link #SLOT_ORDER}.
+     * the first empty slot of {@link PivSlots#SLOT_ORDER}.
      *
      * @throws BadRequestException for a slot on another token or a malformed slot
      * @throws ConflictException for an occupied slot: a YubiKey overwrites without a trace, so Custody never does
@@ -110,13 +104,7 @@ public final class TokenKeyService implements KeyService {
         if (token.config().isYubikey()) {
             return generateOnYubikey(token, role, gun, algorithm, slot);
         }
-        if (slot != null) {
-            throw new BadRequestException(
-                    "params.slot: token " + token.name() + " is not a YubiKey (profile: "
-                            + token.config().profile().configName()
-                            + "); a PIV slot applies to profile: yubikey tokens only",
-                    "params.slot");
-        }
+        PivSlots.requireNoSlot(token, slot);
         HsmToken t = tokens.ready(token);
         String label = label(role, gun);
         byte[] provisional = new byte[16];
@@ -147,16 +135,6 @@ public final class TokenKeyService implements KeyService {
         return record(token, keyId, ckaId, label, role, gun, algorithm, k.publicKey());
     }
 
-    /** Where a key goes on a YubiKey when no slot is named: the signature slot, the other PIV slots, then retired. */
-    static final List<PivSlot> SLOT_ORDER = slotOrder();
-
-    private static List<PivSlot> slotOrder() {
-        List<PivSlot> order = new ArrayList<>(List.of(PivSlot.values()));
-        order.remove(PivSlot.SIGNATURE);
-        order.add(0, PivSlot.SIGNATURE);
-        return List.copyOf(order);
-    }
-
     /** GENERATE ASYMMETRIC into an empty PIV slot (management key login); the key's CKA_ID is the slot's. */
     private KeyInventory.Entry generateOnYubikey(
             ManagedToken token, String role, String gun, KeyAlgorithm algorithm, String slotSpec)
@@ -166,7 +144,7 @@ public final class TokenKeyService implements KeyService {
                     "token " + token.name() + " is a YubiKey: it holds ecdsa (P-256) keys only", "params.algorithm");
         }
         YubikeyToken yk = tokens.yubikey(token);
-        PivSlot slot = chooseSlot(token, yk, slotSpec);
+        PivSlot slot = slots.choose(token, yk, slotSpec);
         TokenKey k;
         try {
             k = yk.generate(slot, algorithm); // C_Login(CKU_SO) with the management key, C_GenerateKeyPair
@@ -175,66 +153,6 @@ public final class TokenKeyService implements KeyService {
         }
         String keyId = PublicKeys.toTufKey(k.publicKey()).id();
         return record(token, keyId, slot.ckaId(), k.label(), role, gun, algorithm, k.publicKey());
-    }
-
-    /**
-     * The PIV slot for a new key: the named one ({@code params.slot}) if it is empty on the card and in the
-     * inventory, else the first empty one of {@link #SLOT_ORDER}.
-     *
-     * @throws ConflictException for an occupied named slot, or when every slot is taken
-     */
-    private PivSlot chooseSlot(ManagedToken token, YubikeyToken yk, String slotSpec) throws CustodyException {
-        PivSlot wanted = null;
-        if (slotSpec != null) {
-            try {
-                wanted = PivSlot.parse(slotSpec);
-            } catch (TokenException e) {
-                throw new BadRequestException("params.slot: " + e.getMessage(), "params.slot");
-            }
-        }
-        PivSlot slot;
-        try {
-            Map<PivSlot, TokenKey> onCard = yk.keysBySlot();
-            if (wanted != null) {
-                slot = wanted;
-                Optional<KeyInventory.Entry> recorded = recordedIn(token, slot);
-                if (onCard.containsKey(slot) || recorded.isPresent()) {
-                    throw new ConflictException(
-                            null,
-                            "slot " + slot + " of YubiKey " + yk.serial() + " (token " + token.name()
-                                    + ") already holds a key"
-                                    + recorded.map(e -> " (key " + e.keyId() + ", role " + e.role() + ")")
-                                            .orElse(" that Custody did not make")
-                                    + "; Custody never overwrites a PIV slot (the old key would be"
-                                    + " gone for good): choose an empty slot"
-                                    + firstFree(token, onCard)
-                                            .map(f -> ", e.g. " + f.hex())
-                                            .orElse(""));
-                }
-            } else {
-                slot = firstFree(token, onCard)
-                        .orElseThrow(() -> new ConflictException(
-                                null,
-                                "every PIV slot of YubiKey " + yk.serial() + " (token " + token.name()
-                                        + ") holds a key; Custody never overwrites one"));
-            }
-        } catch (TokenException e) {
-            throw TokenErrors.toCustody(token.name(), e);
-        }
-        return slot;
-    }
-
-    private Optional<KeyInventory.Entry> recordedIn(ManagedToken token, PivSlot slot) {
-        String ckaId = HexFormat.of().formatHex(slot.ckaId());
-        return inventory.all().stream()
-                .filter(e -> e.tokenName().equals(token.name()) && e.ckaId().equals(ckaId))
-                .findFirst();
-    }
-
-    private Optional<PivSlot> firstFree(ManagedToken token, Map<PivSlot, TokenKey> onCard) {
-        return SLOT_ORDER.stream()
-                .filter(s -> !onCard.containsKey(s) && recordedIn(token, s).isEmpty())
-                .findFirst();
     }
 
     /** The PIV slot of a key on a {@code profile: yubikey} token, from its CKA_ID; empty for other tokens. */
@@ -257,7 +175,7 @@ public final class TokenKeyService implements KeyService {
     /**
      * {@link #importKey(ManagedToken, PrivateKey, PublicKey, String, String)} with a PIV slot for
      * {@code profile: yubikey} tokens ({@code 9a}, {@code 9c}, … as for key.generate; null: the first empty
-     * slot of {@link #SLOT_ORDER}). An occupied slot is a CONFLICT, never overwritten. YubiKeys take EC
+     * slot of {@link PivSlots#SLOT_ORDER}). An occupied slot is a CONFLICT, never overwritten. YubiKeys take EC
      * P-256 keys only (Ed25519: the token refuses it, CONFLICT).
      */
     public KeyInventory.Entry importKey(
@@ -273,13 +191,7 @@ public final class TokenKeyService implements KeyService {
         if (token.config().isYubikey()) {
             return importOnYubikey(token, privateKey, publicKey, keyId, role, gun, slotSpec);
         }
-        if (slotSpec != null) {
-            throw new BadRequestException(
-                    "params.slot: token " + token.name() + " is not a YubiKey (profile: "
-                            + token.config().profile().configName()
-                            + "); a PIV slot applies to profile: yubikey tokens only",
-                    "params.slot");
-        }
+        PivSlots.requireNoSlot(token, slotSpec);
         HsmToken t = tokens.ready(token);
         String label = label(role, gun);
         byte[] ckaId = HexFormat.of().parseHex(keyId);
@@ -303,7 +215,7 @@ public final class TokenKeyService implements KeyService {
             String slotSpec)
             throws CustodyException {
         YubikeyToken yk = tokens.yubikey(token);
-        PivSlot slot = chooseSlot(token, yk, slotSpec);
+        PivSlot slot = slots.choose(token, yk, slotSpec);
         TokenKey k;
         try {
             k = yk.importKey(slot, privateKey, publicKey); // C_Login(CKU_SO), C_CreateObject key + certificate
@@ -486,7 +398,7 @@ public final class TokenKeyService implements KeyService {
     private <T> T onToken(KeyInventory.Entry e, TokenCall<T> call) throws CustodyException {
         ManagedToken token = tokenOf(e);
         HsmToken t = tokens.ready(token);
-        TouchNotice notice = new TouchNotice(token, e);
+        TouchNotice notice = new TouchNotice(audit, token, e);
         try (ManagedToken.TouchWatch w = token.watchTouch(notice)) {
             return call.on(t);
         } catch (TokenException ex) {
@@ -499,84 +411,6 @@ public final class TokenKeyService implements KeyService {
     @FunctionalInterface
     private interface TokenCall<T> {
         T on(HsmToken token) throws TokenException;
-    }
-
-    /**
-     * The touch notice of one signature: when the YubiKey is still busy after the token layer's
-     * threshold, the caller of the socket call this signature runs for (captured on the signing
-     * thread) gets a {@code touch} notice, the daemon log an INFO line and the audit log a
-     * {@code touch} line; when the signature has returned, a {@code touch.done} notice.
-     */
-    private final class TouchNotice implements TouchNotifier {
-        private final ManagedToken token;
-        private final KeyInventory.Entry entry;
-        private final Optional<PivSlot> slot;
-        private final Optional<Notices.Channel> channel = Notices.current();
-        private final AtomicBoolean told = new AtomicBoolean();
-        private volatile TouchRequest request;
-
-        TouchNotice(ManagedToken token, KeyInventory.Entry entry) {
-            this.token = token;
-            this.entry = entry;
-            this.slot = PivSlot.findByCkaId(entry.ckaIdBytes());
-        }
-
-        @Override
-        public void touchRequired(TouchRequest r) {
-            // signatures in other slots of the same YubiKey have their own notice
-            if (slot.isPresent() && r.slot() != slot.get() || !told.compareAndSet(false, true)) {
-                return;
-            }
-            request = r;
-            channel.ifPresent(c -> c.send("touch", fields(r).put("message", r.message())));
-            LOG.log(
-                    Level.INFO,
-                    "token " + token.name() + ": " + r.message() + " (slot "
-                            + r.slot().hex() + ", key " + entry.keyId() + ")"
-                            + channel.map(c -> " for " + c.caller()).orElse(""));
-            ObjectNode d = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("token", token.name())
-                    .put("tokenSerial", r.serial())
-                    .put("slot", r.slot().hex());
-            AuditRecord.Builder b = AuditRecord.builder("touch")
-                    .keyId(entry.keyId())
-                    .role(entry.role())
-                    .gun(entry.gun())
-                    .result("requested")
-                    .message(r.message())
-                    .details(d);
-            channel.ifPresentOrElse(
-                    c -> b.caller(c.caller().uid(), c.caller().gid(), c.caller().pid()),
-                    () -> b.caller(
-                            UnixAccounts.selfUid(),
-                            UnixAccounts.selfGid(),
-                            ProcessHandle.current().pid()));
-            try {
-                audit.append(b.build());
-            } catch (IOException | RuntimeException ex) {
-                LOG.log(
-                        Level.WARNING,
-                        "audit line for a touch request on token " + token.name() + " failed: " + ex.getMessage());
-            }
-        }
-
-        /** After the signature: {@code touch.done} if a touch was asked for. */
-        void finished() {
-            TouchRequest r = request;
-            if (r != null) {
-                channel.ifPresent(c -> c.send("touch.done", fields(r)));
-            }
-        }
-
-        private ObjectNode fields(TouchRequest r) {
-            return JsonNodeFactory.instance
-                    .objectNode()
-                    .put("token", token.name())
-                    .put("serial", r.serial())
-                    .put("slot", r.slot().hex())
-                    .put("keyId", entry.keyId());
-        }
     }
 
     KeyInventory.Entry entry(String keyId) throws NotFoundException {
@@ -600,7 +434,7 @@ public final class TokenKeyService implements KeyService {
 
     @Override
     public Optional<Signer> findSigner(String keyId) {
-        return inventory.find(keyId).map(InventorySigner::new);
+        return inventory.find(keyId).map(e -> new InventorySigner(this, events, e));
     }
 
     @Override
@@ -619,11 +453,11 @@ public final class TokenKeyService implements KeyService {
                 ManagedToken token = tokens.get(tokenName.orElse(null));
                 e = generate(token, role, gun, KeyAlgorithm.EC_P256);
             } catch (CustodyException ex) {
-                auditKeyEvent("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
+                events.record("key.generate", null, role, gun, null, ex.code().name(), ex.getMessage());
                 throw new KeySigningException("(new " + role + " key)", ex);
             }
-            auditKeyEvent("key.generate", e.keyId(), role, gun, e, "ok", null);
-            return new InventorySigner(e);
+            events.record("key.generate", e.keyId(), role, gun, e, "ok", null);
+            return new InventorySigner(this, events, e);
         };
     }
 
@@ -651,90 +485,6 @@ public final class TokenKeyService implements KeyService {
                 .orElseThrow(() -> new IOException("key " + keyId + " is not in the key inventory"));
         KeyInventory.Entry updated = e.withAssignment(role, gun);
         inventory.put(updated);
-        auditKeyEvent("key.assign", keyId, role, gun, updated, "ok", null);
-    }
-
-    private void auditKeyEvent(
-            String event, String keyId, String role, String gun, KeyInventory.Entry e, String result, String message) {
-        ObjectNode d = JsonNodeFactory.instance.objectNode();
-        if (e != null) {
-            d.put("token", e.tokenName());
-            if (e.tokenSerial() != null) {
-                d.put("tokenSerial", e.tokenSerial());
-            }
-        }
-        try {
-            audit.append(AuditRecord.builder(event)
-                    .caller(
-                            UnixAccounts.selfUid(),
-                            UnixAccounts.selfGid(),
-                            ProcessHandle.current().pid())
-                    .keyId(keyId)
-                    .role(role)
-                    .gun(gun)
-                    .result(result)
-                    .message(message)
-                    .details(d)
-                    .build());
-        } catch (IOException ex) {
-            throw new IllegalStateException("audit log failed: " + ex.getMessage(), ex);
-        }
-    }
-
-    /** A {@link Signer} over a recorded token key; each signature is audited. */
-    private final class InventorySigner implements Signer {
-        private final KeyInventory.Entry entry;
-        private final TufKey key;
-        private final PublicKey publicKey;
-
-        InventorySigner(KeyInventory.Entry entry) {
-            this.entry = entry;
-            this.publicKey = entry.decodePublicKey();
-            this.key = PublicKeys.toTufKey(publicKey);
-        }
-
-        @Override
-        public TufKey key() {
-            return key;
-        }
-
-        @Override
-        public String keyId() {
-            return entry.keyId();
-        }
-
-        @Override
-        public PublicKey publicKey() {
-            return publicKey;
-        }
-
-        @Override
-        public byte[] sign(byte[] message) throws SigningException {
-            byte[] sig;
-            try {
-                sig = TokenKeyService.this.sign(entry, message);
-            } catch (CustodyException ex) {
-                auditSignature(ex.code().name(), ex.getMessage());
-                throw new KeySigningException(entry.keyId(), ex);
-            }
-            try {
-                auditSignature("ok", null);
-            } catch (IllegalStateException ex) {
-                throw new SigningException(
-                        entry.keyId(),
-                        "signed, but the audit log failed, so the signature is" + " not used: " + ex.getMessage(),
-                        ex);
-            }
-            return sig;
-        }
-
-        private void auditSignature(String result, String message) {
-            auditKeyEvent("sign", entry.keyId(), entry.role(), entry.gun(), entry, result, message);
-        }
-
-        @Override
-        public String toString() {
-            return "InventorySigner[" + entry.keyId() + " on " + entry.tokenName() + "]";
-        }
+        events.record("key.assign", keyId, role, gun, updated, "ok", null);
     }
 }
