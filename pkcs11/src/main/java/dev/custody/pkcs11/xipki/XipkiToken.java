@@ -24,12 +24,8 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.xipki.pkcs11.wrapper.AttributeVector;
 import org.xipki.pkcs11.wrapper.KeyPairTemplate;
 import org.xipki.pkcs11.wrapper.Mechanism;
@@ -37,8 +33,6 @@ import org.xipki.pkcs11.wrapper.PKCS11Constants;
 import org.xipki.pkcs11.wrapper.PKCS11Exception;
 import org.xipki.pkcs11.wrapper.PKCS11KeyPair;
 import org.xipki.pkcs11.wrapper.Session;
-import org.xipki.pkcs11.wrapper.Slot;
-import org.xipki.pkcs11.wrapper.Token;
 
 /**
  * A token through ipkcs11wrapper: a pool of R/W sessions, one login, recovery after re-insert.
@@ -51,19 +45,11 @@ import org.xipki.pkcs11.wrapper.Token;
  * fails fast with {@link TokenAbsentException}.
  */
 final class XipkiToken implements HsmToken {
-    /**
-     * Sessions per token at most ({@code -Dcustody.pkcs11.sessions}, default 16): signatures on one token
-     * run concurrently, one per session. Capped by what the token says it allows
-     * ({@code ulMaxRwSessionCount}, less one for other applications), see {@link #poolSize}.
-     */
-    static final int POOL_SIZE = Integer.getInteger("custody.pkcs11.sessions", 16);
-
-    private static final long BORROW_TIMEOUT_SECONDS = 60;
-
     private final XipkiBackend backend;
     private final TokenSelector selector;
     private final PinSource pins;
     private final String name;
+    private final XipkiKeyLookup keys;
 
     private final Object lock = new Object();
     /** Current connection, or null while disconnected. Written under {@link #lock}; read without it on the sign path. */
@@ -75,51 +61,6 @@ final class XipkiToken implements HsmToken {
 
     private volatile boolean closed;
 
-    private static final class Generation {
-        final long number;
-        final Slot slot;
-        final Token token;
-        final int poolSize;
-        final BlockingQueue<Session> idle;
-        final java.util.concurrent.Semaphore permits;
-        volatile boolean loggedIn;
-        volatile boolean dead;
-        /** CKA_ID (hex) → private key handle and type; handles are valid for this connection only. */
-        final java.util.concurrent.ConcurrentHashMap<String, long[]> keyHandles =
-                new java.util.concurrent.ConcurrentHashMap<>();
-
-        Generation(long number, Slot slot) {
-            this.number = number;
-            this.slot = slot;
-            this.token = slot.getToken();
-            this.poolSize = poolSize(token);
-            this.idle = new ArrayBlockingQueue<>(poolSize);
-            this.permits = new java.util.concurrent.Semaphore(poolSize, true);
-        }
-    }
-
-    /**
-     * The session pool's size for this token: {@link #POOL_SIZE}, but no more than the token's
-     * {@code ulMaxRwSessionCount} less one (another application may need one), when it gives a number
-     * (not CK_UNAVAILABLE_INFORMATION or CK_EFFECTIVELY_INFINITE).
-     */
-    static int poolSize(Token token) {
-        long max;
-        try {
-            max = token.getTokenInfo().getMaxRwSessionCount(); // C_GetTokenInfo
-        } catch (PKCS11Exception | RuntimeException e) {
-            return POOL_SIZE;
-        }
-        return poolSize(POOL_SIZE, max);
-    }
-
-    static int poolSize(int configured, long maxRwSessions) {
-        if (maxRwSessions <= 0 || maxRwSessions >= 0xFFFFFFFFL || maxRwSessions == Long.MAX_VALUE) {
-            return Math.max(1, configured); // 0 = CK_EFFECTIVELY_INFINITE, ~0 = CK_UNAVAILABLE_INFORMATION
-        }
-        return (int) Math.max(1, Math.min(configured, maxRwSessions - 1));
-    }
-
     @FunctionalInterface
     private interface SessionOp<T> {
         T apply(Session s) throws PKCS11Exception, TokenException;
@@ -130,6 +71,7 @@ final class XipkiToken implements HsmToken {
         this.selector = selector;
         this.pins = pins;
         this.name = info.label().isEmpty() ? selector.toString() : info.displayName();
+        this.keys = new XipkiKeyLookup(name);
     }
 
     @Override
@@ -189,49 +131,7 @@ final class XipkiToken implements HsmToken {
                 current = null;
             }
         }
-        Session s;
-        while ((s = g.idle.poll()) != null) {
-            closeQuietly(s);
-        }
-    }
-
-    private Session borrow(Generation g) throws TokenException, PKCS11Exception {
-        try {
-            if (!g.permits.tryAcquire(BORROW_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new TokenException(
-                        TokenErrorCode.TOKEN_ERROR,
-                        "no free session on token " + name + " after " + BORROW_TIMEOUT_SECONDS + " s (pool of "
-                                + g.poolSize + ")");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenException(TokenErrorCode.TOKEN_ERROR, "interrupted waiting for a session on " + name);
-        }
-        Session s = g.idle.poll();
-        if (s != null) {
-            return s;
-        }
-        try {
-            return g.token.openSession(true); // C_OpenSession(CKF_SERIAL_SESSION | CKF_RW_SESSION)
-        } catch (PKCS11Exception | RuntimeException e) {
-            g.permits.release();
-            throw e;
-        }
-    }
-
-    private void giveBack(Generation g, Session s, boolean discard) {
-        if (discard || g.dead || closed || !g.idle.offer(s)) {
-            closeQuietly(s);
-        }
-        g.permits.release();
-    }
-
-    private static void closeQuietly(Session s) {
-        try {
-            s.closeSession(); // C_CloseSession
-        } catch (PKCS11Exception | RuntimeException e) {
-            // the session is already gone (token removed); nothing to release
-        }
+        g.closeIdle();
     }
 
     /** Runs an operation on a pooled session; after a removal error, reconnects and tries once more. */
@@ -240,7 +140,7 @@ final class XipkiToken implements HsmToken {
             Generation g = connected();
             Session s;
             try {
-                s = borrow(g);
+                s = g.borrow(name);
             } catch (PKCS11Exception e) {
                 if (CkrConverter.isRemoval(e.getErrorCode()) && attempt == 0) {
                     invalidate(g);
@@ -273,7 +173,7 @@ final class XipkiToken implements HsmToken {
                 }
                 throw convert(function, e);
             } finally {
-                giveBack(g, s, discard);
+                g.giveBack(s, discard, closed);
             }
         }
     }
@@ -308,7 +208,7 @@ final class XipkiToken implements HsmToken {
                 .orElseThrow(() -> new PinRequiredException(name, "no PIN available from the PIN source"));
         Session s = null;
         try {
-            s = borrow(g);
+            s = g.borrow(name);
             try {
                 s.login(PKCS11Constants.CKU_USER, pin); // C_Login
             } catch (PKCS11Exception e) {
@@ -338,7 +238,7 @@ final class XipkiToken implements HsmToken {
         } finally {
             PinSource.wipe(pin);
             if (s != null) {
-                giveBack(g, s, false);
+                g.giveBack(s, false, closed);
             }
         }
     }
@@ -397,10 +297,7 @@ final class XipkiToken implements HsmToken {
     @Override
     public TokenKey generateKeyPair(KeyAlgorithm algorithm, byte[] id, String label) throws TokenException {
         checkId(id, label);
-        if (findKey(id).isPresent()) {
-            throw new TokenException(
-                    TokenErrorCode.BAD_INPUT, "a key with id " + hex(id) + " already exists on token " + name);
-        }
+        requireNoKey(id);
         if (algorithm == KeyAlgorithm.ED25519 && !supportsEd25519()) {
             throw new dev.custody.pkcs11.UnsupportedByBackendException(
                     XipkiBackend.NAME,
@@ -428,7 +325,7 @@ final class XipkiToken implements HsmToken {
             PKCS11KeyPair kp = s.generateKeyPair(new Mechanism(mech), t); // C_GenerateKeyPair
             byte[] point = s.getAttrValues(kp.getPublicKey(), PKCS11Constants.CKA_EC_POINT)
                     .ecPoint();
-            return new TokenKey(id, label, algorithm, publicKeyFrom(algorithm, point));
+            return new TokenKey(id, label, algorithm, keys.publicKeyFrom(algorithm, point));
         });
     }
 
@@ -444,10 +341,7 @@ final class XipkiToken implements HsmToken {
                     "import this key",
                     "only ECDSA P-256 private keys can be imported (notary's default key type)");
         }
-        if (findKey(id).isPresent()) {
-            throw new TokenException(
-                    TokenErrorCode.BAD_INPUT, "a key with id " + hex(id) + " already exists on token " + name);
-        }
+        requireNoKey(id);
         return withSession("C_CreateObject", s -> {
             AttributeVector priv = AttributeVector.newECPrivateKey()
                     .token(true)
@@ -481,6 +375,14 @@ final class XipkiToken implements HsmToken {
         });
     }
 
+    private void requireNoKey(byte[] id) throws TokenException {
+        if (findKey(id).isPresent()) {
+            throw new TokenException(
+                    TokenErrorCode.BAD_INPUT,
+                    "a key with id " + XipkiKeyLookup.hex(id) + " already exists on token " + name);
+        }
+    }
+
     @Override
     public List<TokenKey> listKeys() throws TokenException {
         return withSession("C_FindObjects", s -> {
@@ -492,7 +394,7 @@ final class XipkiToken implements HsmToken {
                 if (id == null) {
                     continue;
                 }
-                toTokenKey(s, id, a.label(), a.keyType()).ifPresent(out::add);
+                keys.toTokenKey(s, id, a.label(), a.keyType()).ifPresent(out::add);
             }
             return out;
         });
@@ -506,57 +408,14 @@ final class XipkiToken implements HsmToken {
                 return Optional.<TokenKey>empty();
             }
             AttributeVector a = s.getAttrValues(h[0], PKCS11Constants.CKA_LABEL, PKCS11Constants.CKA_KEY_TYPE);
-            return toTokenKey(s, id, a.label(), a.keyType());
+            return keys.toTokenKey(s, id, a.label(), a.keyType());
         });
-    }
-
-    private Optional<TokenKey> toTokenKey(Session s, byte[] id, String label, Long keyType)
-            throws PKCS11Exception, TokenException {
-        KeyAlgorithm alg;
-        if (keyType == null) {
-            return Optional.empty();
-        } else if (keyType == PKCS11Constants.CKK_EC) {
-            alg = KeyAlgorithm.EC_P256;
-        } else if (keyType == PKCS11Constants.CKK_EC_EDWARDS) {
-            alg = KeyAlgorithm.ED25519;
-        } else {
-            return Optional.empty(); // RSA and others are not Custody keys
-        }
-        long[] pub = s.findObjectsSingle(AttributeVector.newPublicKey().id(id), 1);
-        if (pub.length == 0) {
-            return Optional.empty();
-        }
-        AttributeVector pa = s.getAttrValues(pub[0], PKCS11Constants.CKA_EC_POINT, PKCS11Constants.CKA_EC_PARAMS);
-        if (alg == KeyAlgorithm.EC_P256 && !java.util.Arrays.equals(pa.ecParams(), EcKeys.P256_PARAMS)) {
-            return Optional.empty(); // other curves are not Custody keys
-        }
-        return Optional.of(new TokenKey(id, label == null ? "" : label, alg, publicKeyFrom(alg, pa.ecPoint())));
-    }
-
-    private PublicKey publicKeyFrom(KeyAlgorithm alg, byte[] point) throws TokenException {
-        try {
-            return alg == KeyAlgorithm.EC_P256 ? EcKeys.p256FromEcPoint(point) : EcKeys.ed25519FromEcPoint(point);
-        } catch (GeneralSecurityException e) {
-            throw new TokenException(
-                    TokenErrorCode.TOKEN_ERROR,
-                    "token " + name + " returned a public key" + " that cannot be decoded: " + e.getMessage(),
-                    null,
-                    null,
-                    e);
-        }
     }
 
     @Override
     public TokenKey changeKeyId(byte[] oldId, byte[] newId) throws TokenException {
         withSession("C_SetAttributeValue", s -> {
-            long[] priv = s.findAllObjectsSingle(AttributeVector.newPrivateKey().id(oldId));
-            if (priv.length == 0) {
-                throw new KeyNotFoundException(name, hex(oldId));
-            }
-            Generation g = currentOrNull();
-            if (g != null) {
-                g.keyHandles.remove(hex(oldId));
-            }
+            long[] priv = keys.privateHandlesToChange(s, currentOrNull(), oldId);
             for (long h : priv) {
                 s.setAttributeValues(h, new AttributeVector().id(newId)); // C_SetAttributeValue
             }
@@ -565,20 +424,13 @@ final class XipkiToken implements HsmToken {
             }
             return null;
         });
-        return findKey(newId).orElseThrow(() -> new KeyNotFoundException(name, hex(newId)));
+        return findKey(newId).orElseThrow(() -> new KeyNotFoundException(name, XipkiKeyLookup.hex(newId)));
     }
 
     @Override
     public void deleteKey(byte[] id) throws TokenException {
         withSession("C_DestroyObject", s -> {
-            long[] priv = s.findAllObjectsSingle(AttributeVector.newPrivateKey().id(id));
-            if (priv.length == 0) {
-                throw new KeyNotFoundException(name, hex(id));
-            }
-            Generation g = currentOrNull();
-            if (g != null) {
-                g.keyHandles.remove(hex(id));
-            }
+            long[] priv = keys.privateHandlesToChange(s, currentOrNull(), id);
             for (long h : priv) {
                 s.destroyObject(h); // C_DestroyObject
             }
@@ -592,7 +444,7 @@ final class XipkiToken implements HsmToken {
     @Override
     public PrivateKeyAttributes privateKeyAttributes(byte[] keyId) throws TokenException {
         return withSession("C_GetAttributeValue", s -> {
-            long h = privateHandle(s, keyId);
+            long h = keys.privateHandle(s, keyId);
             AttributeVector a = s.getAttrValues(
                     h,
                     PKCS11Constants.CKA_TOKEN,
@@ -615,19 +467,6 @@ final class XipkiToken implements HsmToken {
 
     private static boolean t(Boolean b) {
         return Boolean.TRUE.equals(b);
-    }
-
-    private long privateHandle(Session s, byte[] id) throws PKCS11Exception, TokenException {
-        long[] h = s.findObjectsSingle(AttributeVector.newPrivateKey().id(id), 2);
-        if (h.length == 0) {
-            throw new KeyNotFoundException(name, hex(id));
-        }
-        if (h.length > 1) {
-            throw new TokenException(
-                    TokenErrorCode.TOKEN_ERROR,
-                    "two private keys share id " + hex(id) + " on token " + name + "; remove one");
-        }
-        return h[0];
     }
 
     // ---- signing ----------------------------------------------------------------------------------
@@ -666,7 +505,7 @@ final class XipkiToken implements HsmToken {
     private byte[] signOn(Session s, Generation g, byte[] keyId, byte[] data, boolean isDigest, SignatureFormat format)
             throws PKCS11Exception, TokenException {
         for (int attempt = 0; ; attempt++) {
-            long[] hk = cachedKey(g, s, keyId);
+            long[] hk = keys.cachedKey(g, s, keyId);
             try {
                 if (hk[1] == PKCS11Constants.CKK_EC_EDWARDS) {
                     if (isDigest) {
@@ -682,7 +521,7 @@ final class XipkiToken implements HsmToken {
                 boolean staleHandle =
                         ckr == CkrConverter.CKR_KEY_HANDLE_INVALID || ckr == CkrConverter.CKR_OBJECT_HANDLE_INVALID;
                 if (g != null) {
-                    g.keyHandles.remove(hex(keyId));
+                    g.keyHandles.remove(XipkiKeyLookup.hex(keyId));
                 }
                 if (!staleHandle || attempt > 0) {
                     throw e;
@@ -703,22 +542,6 @@ final class XipkiToken implements HsmToken {
 
     private Generation currentOrNull() {
         return current;
-    }
-
-    /** The private key's handle and CKK type, from the per-connection cache or the token. */
-    private long[] cachedKey(Generation g, Session s, byte[] keyId) throws PKCS11Exception, TokenException {
-        String k = hex(keyId);
-        long[] hk = g == null ? null : g.keyHandles.get(k);
-        if (hk != null) {
-            return hk;
-        }
-        long h = privateHandle(s, keyId);
-        Long keyType = s.getAttrValues(h, PKCS11Constants.CKA_KEY_TYPE).keyType();
-        hk = new long[] {h, keyType == null ? PKCS11Constants.CKK_EC : keyType};
-        if (g != null) {
-            g.keyHandles.put(k, hk);
-        }
-        return hk;
     }
 
     /** One SHA-256 instance per signing thread: MessageDigest.getInstance costs more than hashing a metadata file. */
@@ -743,10 +566,6 @@ final class XipkiToken implements HsmToken {
         }
     }
 
-    private static String hex(byte[] b) {
-        return HexFormat.of().formatHex(b);
-    }
-
     @Override
     public void close() {
         if (closed) {
@@ -760,10 +579,7 @@ final class XipkiToken implements HsmToken {
         }
         if (g != null) {
             g.dead = true;
-            Session s;
-            while ((s = g.idle.poll()) != null) {
-                closeQuietly(s);
-            }
+            g.closeIdle();
         }
         backend.forget(this);
     }
