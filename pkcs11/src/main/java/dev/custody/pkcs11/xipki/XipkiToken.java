@@ -310,14 +310,7 @@ final class XipkiToken implements HsmToken {
                     ? PKCS11Constants.CKM_EC_KEY_PAIR_GEN
                     : PKCS11Constants.CKM_EC_EDWARDS_KEY_PAIR_GEN;
             KeyPairTemplate t = new KeyPairTemplate(keyType).token(true).id(id).labels(label);
-            t.privateKey()
-                    .private_(true)
-                    .sensitive(true)
-                    .extractable(false)
-                    .sign(true)
-                    .decrypt(false)
-                    .derive(false)
-                    .unwrap(false);
+            custodyPrivateKey(t.privateKey());
             t.publicKey()
                     .private_(false)
                     .verify(true)
@@ -343,15 +336,8 @@ final class XipkiToken implements HsmToken {
         }
         requireNoKey(id);
         return withSession("C_CreateObject", s -> {
-            AttributeVector priv = AttributeVector.newECPrivateKey()
-                    .token(true)
-                    .private_(true)
-                    .sensitive(true)
-                    .extractable(false)
-                    .sign(true)
-                    .decrypt(false)
-                    .derive(false)
-                    .unwrap(false)
+            AttributeVector priv = custodyPrivateKey(
+                            AttributeVector.newECPrivateKey().token(true))
                     .id(id)
                     .label(label)
                     .ecParams(EcKeys.P256_PARAMS)
@@ -373,6 +359,17 @@ final class XipkiToken implements HsmToken {
             }
             return new TokenKey(id, label, KeyAlgorithm.EC_P256, publicKey);
         });
+    }
+
+    /** A Custody private key's protection: private, sensitive, never extractable, for signing only. */
+    private static AttributeVector custodyPrivateKey(AttributeVector a) {
+        return a.private_(true)
+                .sensitive(true)
+                .extractable(false)
+                .sign(true)
+                .decrypt(false)
+                .derive(false)
+                .unwrap(false);
     }
 
     private void requireNoKey(byte[] id) throws TokenException {
