@@ -10,6 +10,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.daemon.testing.TestClasspath;
 import dev.custody.protocol.StatusResult;
+import dev.custody.testhsm.DaemonYaml;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.nio.charset.StandardCharsets;
@@ -47,14 +48,7 @@ class DaemonProcessTest {
         notifySocket = AFUNIXDatagramSocket.newInstance();
         notifySocket.bind(AFUNIXSocketAddress.of(notifyPath));
         notifySocket.setSoTimeout(30_000);
-        config = Files.writeString(dir.resolve("custodyd.yaml"), """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        """.formatted(dir, dir));
+        config = DaemonYaml.in(dir).write();
     }
 
     @AfterEach

@@ -20,6 +20,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.protocol.StatusResult;
+import dev.custody.testhsm.DaemonYaml;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -40,15 +41,7 @@ class DaemonTest {
 
     private DaemonConfig config(String extra) throws ConfigException {
         return ConfigLoader.parse(
-                """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        %s
-        """.formatted(dir, dir, extra), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+                DaemonYaml.in(dir).more(extra).text(), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
     }
 
     /** Stands in for the repository operations: one guarded method and recovery of "test-op". */

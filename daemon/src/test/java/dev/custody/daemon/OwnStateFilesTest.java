@@ -8,6 +8,7 @@ import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.state.UntrustedFileException;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.testhsm.DaemonYaml;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -32,15 +33,7 @@ class OwnStateFilesTest {
 
     private DaemonConfig config(String extra) throws Exception {
         return ConfigLoader.parse(
-                """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        %s
-        """.formatted(dir, dir, extra), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+                DaemonYaml.in(dir).more(extra).text(), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
     }
 
     private void startOnceAndStop(DaemonConfig config) throws Exception {

@@ -7,6 +7,7 @@ import dev.custody.daemon.Daemon;
 import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.FaultShim;
 import dev.custody.testhsm.SoftHsm;
 import java.io.Closeable;
@@ -71,20 +72,10 @@ final class FrontDoorHarness implements Closeable {
         Path pinFile = dir.resolve("pin");
         Files.writeString(pinFile, PIN + "\n");
         DaemonConfig config = ConfigLoader.parse(
-                """
-        stateDir: %s/state
-        socket:
-          path: %s
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        tokens:
-          - name: main
-            module: %s
-            label: %s
-            pin: file:%s
-        %s
-        """.formatted(dir, socket(), shim.modulePath(), token.label(), pinFile, extra),
+                DaemonYaml.in(dir)
+                        .token("main", shim.modulePath(), token.label(), "file:" + pinFile)
+                        .more(extra)
+                        .text(),
                 dir.resolve("custodyd.yaml"),
                 ConfigLoader.Accounts.SYSTEM);
         daemon = Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()), Clock.systemUTC());

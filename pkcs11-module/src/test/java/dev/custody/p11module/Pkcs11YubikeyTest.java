@@ -9,7 +9,9 @@ import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.keys.Pkcs11FrontDoor;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * keeps its one-byte CKA_ID 02 through libcustody-pkcs11.so, so securesystemslib's HSMSigner finds it
  * with no alias; a card that waits for a touch makes the module print the touch notice once on stderr.
  */
+@RequiresYubikeyEmulator
 class Pkcs11YubikeyTest {
     private static final int SERIAL = 10000151;
 
@@ -36,30 +38,14 @@ class Pkcs11YubikeyTest {
 
     @Test
     void hsmSigner_slot9cWithoutAlias_touchNoticeOncePerSignature() throws Exception {
-        Assumptions.assumeTrue(
-                YubikeyEmulator.missingCapabilityWithYkcs11().isEmpty(),
-                () -> "emulated YubiKeys: "
-                        + YubikeyEmulator.missingCapabilityWithYkcs11().orElse(""));
         try (YubikeyEmulator emulator =
                 YubikeyEmulator.builder().card(PivCard.builder(SERIAL)).start()) {
             emulator.requireUsableInThisProcess();
             Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
             DaemonConfig config = ConfigLoader.parse(
-                    """
-          stateDir: %1$s/state
-          socket:
-            path: %1$s/run/custody.sock
-            group: ~
-          limits:
-            shutdownGrace: 5s
-          tokens:
-            - name: yk
-              profile: yubikey
-              module: %2$s
-              serial: "%3$d"
-              pin: file:%4$s
-              managementKey: default
-          """.formatted(dir, YubikeyEmulator.YKCS11, SERIAL, pin),
+                    DaemonYaml.in(dir)
+                            .yubikey("yk", YubikeyEmulator.YKCS11, SERIAL, "file:" + pin, "default")
+                            .text(),
                     dir.resolve("custodyd.yaml"),
                     ConfigLoader.Accounts.SYSTEM);
             KeysExtension keys = new KeysExtension();

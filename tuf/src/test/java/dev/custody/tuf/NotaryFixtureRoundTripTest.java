@@ -3,6 +3,7 @@ package dev.custody.tuf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.canonical.CanonicalJson;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.model.Repository;
@@ -82,7 +83,7 @@ class NotaryFixtureRoundTripTest {
 
         // what we resolve is what notary lists
         NotaryCli cli = fx.freshCli(scenario);
-        Map<String, List<String>> theirs = NotaryFixtures.parseList(cli.ok("list", gun));
+        Map<String, List<String>> theirs = NotaryList.parse(cli.ok("list", gun));
         Map<String, List<String>> ours = new LinkedHashMap<>();
         for (Repository.Target t : repo.listTargets("targets")) {
             ours.put(

@@ -3,6 +3,7 @@ package dev.custody.tuf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
 import dev.custody.tuf.model.FileMeta;
@@ -70,8 +71,8 @@ class OurWritesTheirReadsTest {
         client.publish(gun, first.files());
 
         NotaryCli cached = fx.freshCli("cached");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun)).get("v1"))
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun)).get("v1"))
                 .containsExactly(sha256Hex(bytes("one")), "3", "targets");
 
         FileTrustedMetaStore store = new FileTrustedMetaStore(tmp.resolve("ours"));
@@ -85,9 +86,9 @@ class OurWritesTheirReadsTest {
                 .buildPublish(KeyRing.of(signers));
         assertThat(deleg.files().keySet()).containsExactly("targets", "targets/releases", "snapshot");
         client.publish(gun, deleg.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun, "-r", "targets/releases")))
+        assertThat(NotaryList.parse(cached.ok("list", gun, "-r", "targets/releases")))
                 .containsOnlyKeys("rel");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "rel");
 
         // targets key rotation: root v2, targets re-signed with the new key
         Signer targets2 = newKey("targets");
@@ -98,7 +99,7 @@ class OurWritesTheirReadsTest {
                 .buildPublish(KeyRing.of(signers));
         assertThat(rot.files().keySet()).containsExactly("root", "targets", "snapshot");
         client.publish(gun, rot.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
 
         // snapshot key rotation to the server (-r): root v3 only; the server signs snapshots from now on
         TufKey serverSnapshot = serverKeys.rotate(gun, "snapshot");
@@ -106,13 +107,13 @@ class OurWritesTheirReadsTest {
                 edit(client, store, gun).rotateKey("snapshot", serverSnapshot).buildPublish(KeyRing.of(signers));
         assertThat(snapR.files().keySet()).containsExactly("root");
         client.publish(gun, snapR.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
         PublishSet afterR = edit(client, store, gun)
                 .addTarget("targets", "v3", FileMeta.of(bytes("three")))
                 .buildPublish(KeyRing.of(signers));
         assertThat(afterR.files().keySet()).containsExactly("targets");
         client.publish(gun, afterR.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
 
         // root key rotation: root v4 signed by the old and the new root key
         Signer root2 = newKey("root");
@@ -126,14 +127,13 @@ class OurWritesTheirReadsTest {
                 .containsExactlyInAnyOrder(rootCert.id(), rootCert2.id());
         client.publish(gun, rr.files());
         // the client that cached root v1 walks 2, 3, 4 and accepts
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
         assertThat(((Root) Signed.parse(java.nio.file.Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
                                 .signed())
                         .version())
                 .isEqualTo(4);
         // and so does a new one, and our updater
-        assertThat(NotaryFixtures.parseList(fx.freshCli("fresh").ok("list", gun)))
-                .containsOnlyKeys("v1", "v2", "v3", "rel");
+        assertThat(NotaryList.parse(fx.freshCli("fresh").ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
         Repository now = update(client, store, gun);
         assertThat(now.root().version()).isEqualTo(4);
 
@@ -143,7 +143,7 @@ class OurWritesTheirReadsTest {
         assertThat(Signed.parse(witness.files().get("root"), "root").signatures())
                 .hasSize(1);
         client.publish(gun, witness.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "v3", "rel");
     }
 
     private RepoEditor edit(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {

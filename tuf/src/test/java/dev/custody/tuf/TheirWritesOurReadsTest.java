@@ -2,6 +2,7 @@ package dev.custody.tuf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.FileMeta;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.model.Targets;
@@ -69,10 +70,9 @@ class TheirWritesOurReadsTest {
                                 "4096",
                                 "targets/releases"));
         // the notary client that made the repository (with its cache) and a new one both list our edit
-        assertThat(NotaryFixtures.parseList(fx.cliOf("edit-by-custody").ok("list", gun)))
+        assertThat(NotaryList.parse(fx.cliOf("edit-by-custody").ok("list", gun)))
                 .isEqualTo(expected);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("theirs").ok("list", gun)))
-                .isEqualTo(expected);
+        assertThat(NotaryList.parse(fx.freshCli("theirs").ok("list", gun))).isEqualTo(expected);
         assertThat(update(client, store, gun).listTargets("targets"))
                 .extracting(Repository.Target::name)
                 .containsExactly("ours", "ours-rel", "rel");

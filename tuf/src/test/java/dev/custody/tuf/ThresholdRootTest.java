@@ -9,6 +9,7 @@ import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
@@ -146,7 +147,7 @@ class ThresholdRootTest {
         client.publish(gun, first.files());
 
         NotaryCli cached = fx.freshCli("threshold-cached");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         FileTrustedMetaStore store = new FileTrustedMetaStore(tmp.resolve("ours"));
         assertThat(update(client, store, gun).root().signed().role("root").threshold())
                 .isEqualTo(2);
@@ -166,12 +167,12 @@ class ThresholdRootTest {
                 .containsExactlyInAnyOrder(alice.keyId(), bob.keyId(), dave.keyId());
         client.publish(gun, rotated.files());
         // the client that cached v1 (alice, bob, carol; 2 of 3) accepts v2
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(((Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
                                 .signed())
                         .version())
                 .isEqualTo(2);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("threshold-fresh").ok("list", gun)))
+        assertThat(NotaryList.parse(fx.freshCli("threshold-fresh").ok("list", gun)))
                 .containsOnlyKeys("v1");
         Repository now = update(client, store, gun);
         assertThat(now.root().version()).isEqualTo(2);
@@ -199,7 +200,7 @@ class ThresholdRootTest {
                     assertThat(e.validationMessage().orElseThrow())
                             .contains("could not rotate trust to a new trusted root");
                 });
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
         // a v3 with all new root keys (erin, frank; 2 of 2) signed by alice and bob (v2's threshold met) but
         // only by erin of its own keys: short of its own threshold

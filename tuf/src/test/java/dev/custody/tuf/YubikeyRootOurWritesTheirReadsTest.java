@@ -10,15 +10,14 @@ import dev.custody.pkcs11.yubikey.TouchNotifier;
 import dev.custody.pkcs11.yubikey.YubikeyProfile;
 import dev.custody.pkcs11.yubikey.YubikeyToken;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.testing.TokenSigner;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
  * retired slot 82; the real notary client lists the repository, and a client holding the old root accepts
  * the rotation. Other roles stay on SoftHSM2.
  */
+@RequiresYubikeyEmulator
 class YubikeyRootOurWritesTheirReadsTest extends SoftHsmOurWritesTheirReadsTest {
     private static final int SERIAL = 20000001;
     private static YubikeyEmulator emulator;
@@ -37,8 +37,6 @@ class YubikeyRootOurWritesTheirReadsTest extends SoftHsmOurWritesTheirReadsTest 
 
     @BeforeAll
     static void startYubikey() throws Exception {
-        Optional<String> missing = YubikeyEmulator.missingCapabilityWithYkcs11();
-        Assumptions.assumeTrue(missing.isEmpty(), () -> missing.orElse(""));
         emulator = YubikeyEmulator.builder().card(PivCard.builder(SERIAL)).start();
         emulator.requireUsableInThisProcess();
         profile = YubikeyProfile.open(YubikeyEmulator.YKCS11);

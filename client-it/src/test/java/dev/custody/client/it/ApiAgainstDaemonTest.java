@@ -14,7 +14,9 @@ import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PendingApproval;
 import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.protocol.TokenStatus;
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,27 +75,12 @@ class ApiAgainstDaemonTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (api != null) {
-            api.close();
-        }
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(api, daemon, server);
     }
 
     private static String sha256(String s) throws Exception {
         return HexFormat.of()
                 .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static String openssl(String... args) throws Exception {
-        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(out).isZero();
-        return out;
     }
 
     @Test
@@ -126,15 +113,7 @@ class ApiAgainstDaemonTest {
 
         // an unencrypted PKCS#8 EC key, as a software trust_dir might hold
         Path pemFile = dir.resolve("jeff.key");
-        openssl(
-                "openssl",
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                pemFile.toString());
+        OpenSsl.p256Key(pemFile);
         KeyInfo jeff = api.keyImport(Files.readString(pemFile), null, "jeff", null, "main");
         assertThat(jeff.role()).isEqualTo("jeff");
         assertThat(jeff.softwareCopyNote()).containsIgnoringCase("delete");
@@ -202,23 +181,7 @@ class ApiAgainstDaemonTest {
     void delegations() throws Exception {
         Path key = dir.resolve("r.key");
         Path cert = dir.resolve("r.crt");
-        openssl(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString(),
-                "-subj",
-                "/CN=r",
-                "-days",
-                "2");
+        OpenSsl.selfSignedP256(key, cert, "/CN=r", 2);
         DelegationChange add =
                 api.delegationAdd(GUN, "targets/r", List.of(Files.readString(cert)), List.of(), true, null, true);
         assertThat(add.role()).isEqualTo("targets/r");

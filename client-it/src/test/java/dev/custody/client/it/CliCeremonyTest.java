@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import dev.custody.tuf.model.Root;
@@ -49,21 +50,13 @@ class CliCeremonyTest {
         server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
         daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, List.of("root1", "root2"));
         custody = new Custody(daemon.socket, dir.resolve("cds"));
-        for (String t : List.of("main", "root1", "root2")) {
-            custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", t, "--pin-stdin")
-                    .ok();
-        }
+        custody.unlock("main", "root1", "root2");
         notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(daemon, server);
     }
 
     @Test

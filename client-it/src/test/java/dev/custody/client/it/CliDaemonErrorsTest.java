@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryServer;
 import dev.custody.testhsm.SoftHsm;
 import java.nio.file.Files;
@@ -73,17 +74,11 @@ class CliDaemonErrorsTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(daemon, server);
     }
 
     private static void unlock() throws Exception {
-        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                .ok();
+        custody.unlock("main");
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,18 +48,12 @@ class CliRepoTest {
         notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server);
         file = Files.writeString(dir.resolve("install.sh"), "#!/bin/sh\necho hello\n");
         sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                .ok();
+        custody.unlock("main");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(daemon, server);
     }
 
     @Test
@@ -209,27 +205,7 @@ class CliRepoTest {
     void delegation_addListPublishAsTheDelegation_likeTheSeedLab() throws Exception {
         Path key = dir.resolve("releases.key");
         Path cert = dir.resolve("releases.crt");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "ec",
-                        "-pkeyopt",
-                        "ec_paramgen_curve:P-256",
-                        "-nodes",
-                        "-keyout",
-                        key.toString(),
-                        "-out",
-                        cert.toString(),
-                        "-subj",
-                        "/CN=releases",
-                        "-days",
-                        "365")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as(out).isZero();
+        OpenSsl.selfSignedP256(key, cert, "/CN=releases", 365);
         Custody.Result add = custody.run(
                         "delegation", "add", GUN, "targets/releases", cert.toString(), "--all-paths", "-p")
                 .ok();

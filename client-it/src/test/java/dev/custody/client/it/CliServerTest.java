@@ -2,7 +2,9 @@ package dev.custody.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -40,18 +42,12 @@ class CliServerTest {
         ca = server.caCert().toAbsolutePath();
         daemon = new DaemonFixture(dir.resolve("d"), url, ca, true);
         custody = new Custody(daemon.socket, dir.resolve("cds"));
-        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                .ok();
+        custody.unlock("main");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(daemon, server);
     }
 
     @Test
@@ -103,27 +99,7 @@ class CliServerTest {
     @Order(4)
     void otherCa_refused_nothingStaged_exit1() throws Exception {
         Path other = dir.resolve("other-ca.crt");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "ec",
-                        "-pkeyopt",
-                        "ec_paramgen_curve:P-256",
-                        "-nodes",
-                        "-keyout",
-                        dir.resolve("other-ca.key").toString(),
-                        "-out",
-                        other.toString(),
-                        "-subj",
-                        "/CN=other CA",
-                        "-days",
-                        "2")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as(out).isZero();
+        OpenSsl.selfSignedP256(dir.resolve("other-ca.key"), other, "/CN=other CA", 2);
         Custody.Result r = custody.run(
                 "-s", url, "--tlscacert", other.toString(), "addhash", GUN, "v2", "6", "--sha256", "a".repeat(64));
         assertThat(r.status()).as(r.err()).isEqualTo(1);

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.testhsm.Closeables;
+import dev.custody.testhsm.LogCapture;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +34,6 @@ import org.bouncycastle.util.io.pem.PemReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * trusts the server's root because the YubiKey's key signed it; {@code key rotate GUN targets} re-signs
  * the root on the YubiKey and a fresh notary client follows. Nothing secret reaches state, audit or log.
  */
-@ExtendWith(CliYubikeyTest.EmulatorCondition.class)
+@RequiresYubikeyEmulator
 class CliYubikeyImportTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SERIAL = 10000302;
@@ -58,41 +61,15 @@ class CliYubikeyImportTest {
     static DaemonFixture daemon;
     static Custody custody;
     static NotaryCli notary;
-    static final List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
-    static final java.util.logging.Handler LOG_HANDLER = new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord r) {
-            logLines.add(r.getMessage()
-                    + (r.getParameters() == null ? "" : " " + java.util.Arrays.toString(r.getParameters()))
-                    + (r.getThrown() == null ? "" : " " + r.getThrown()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    /** Everything custodyd (in this JVM) logs, searched for secrets at the end. */
+    static LogCapture log;
 
     @BeforeAll
     static void start() throws Exception {
-        java.util.logging.Logger.getLogger("").addHandler(LOG_HANDLER);
-        emulator = YubikeyEmulator.builder()
-                .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
-                .start();
-        emulator.requireUsableInThisProcess();
+        log = LogCapture.start();
+        emulator = EmulatedYubikey.start(SERIAL, MGM);
         server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
-        Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
-        Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
-        daemon = new DaemonFixture(
-                dir.resolve("d"), server.url(), null, true, """
-          - name: yk1
-            profile: yubikey
-            module: %s
-            serial: "%d"
-            pin: file:%s
-            managementKey: file:%s
-        """.formatted(YubikeyEmulator.YKCS11, SERIAL, pin, mgm));
+        daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, EmulatedYubikey.token(dir, SERIAL, MGM));
         custody = new Custody(daemon.socket, dir.resolve("cds"))
                 .env("NOTARY_ROOT_PASSPHRASE", ROOT_PASS)
                 .env("NOTARY_TARGETS_PASSPHRASE", REPO_PASS)
@@ -101,25 +78,12 @@ class CliYubikeyImportTest {
                 .passphrase("root", ROOT_PASS)
                 .passphrase("targets", REPO_PASS)
                 .passphrase("snapshot", REPO_PASS);
-        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                .ok();
+        custody.unlock("main");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        java.util.logging.Logger.getLogger("").removeHandler(LOG_HANDLER);
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            if (emulator != null) {
-                emulator.close();
-            }
-        }
+        Closeables.closeAll(log, daemon, server, emulator);
     }
 
     @Test
@@ -182,20 +146,7 @@ class CliYubikeyImportTest {
         java.security.interfaces.ECPublicKey onCard =
                 card.publicKey(PivCard.SLOT_SIGNATURE).orElseThrow();
         Path other = dir.resolve("other.key");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "genpkey",
-                        "-algorithm",
-                        "EC",
-                        "-pkeyopt",
-                        "ec_paramgen_curve:P-256",
-                        "-out",
-                        other.toString())
-                .redirectErrorStream(true)
-                .start();
-        assertThat(p.waitFor())
-                .as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
-                .isZero();
+        OpenSsl.p256Key(other);
         Custody.Result taken = custody.run(
                 "key", "import", other.toString(), "--role", "targets", "--gun", GUN, "--token", "yk1", "--slot", "9c");
         assertThat(taken.status()).as(taken.err()).isEqualTo(7);
@@ -264,8 +215,8 @@ class CliYubikeyImportTest {
                         .doesNotContain(secret);
             }
         }
-        assertThat(logLines).isNotEmpty();
-        String logged = String.join("\n", logLines) + String.join("\n", card.commandLog());
+        assertThat(log.lines()).isNotEmpty();
+        String logged = log.text() + String.join("\n", card.commandLog());
         for (String secret : secrets) {
             assertThat(logged).as("a log holds a secret of the imported keys").doesNotContain(secret);
         }

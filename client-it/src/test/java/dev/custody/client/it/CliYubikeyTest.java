@@ -2,24 +2,21 @@ package dev.custody.client.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * real ykcs11, an isolated pcscd and an emulated YubiKey whose signature slot wants a touch) → a real
  * notary-server. The CLI tells the user to touch the YubiKey while the signature waits.
  */
-@ExtendWith(CliYubikeyTest.EmulatorCondition.class)
+@RequiresYubikeyEmulator
 class CliYubikeyTest {
     private static final int SERIAL = 10000301;
     private static final String MGM = "7a6b5c4d3e2f10017a6b5c4d3e2f10017a6b5c4d3e2f1001";
@@ -41,54 +38,19 @@ class CliYubikeyTest {
     static Custody custody;
     static NotaryCli notary;
 
-    /** Skips the class, naming what is missing, where emulated YubiKeys cannot run (CI has everything). */
-    static final class EmulatorCondition implements ExecutionCondition {
-        @Override
-        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-            return YubikeyEmulator.missingCapabilityWithYkcs11()
-                    .map(ConditionEvaluationResult::disabled)
-                    .orElseGet(() -> ConditionEvaluationResult.enabled("root, pcscd, vpcd and ykcs11 are available"));
-        }
-    }
-
     @BeforeAll
     static void start() throws Exception {
-        emulator = YubikeyEmulator.builder()
-                .card(PivCard.builder(SERIAL).managementKey(HexFormat.of().parseHex(MGM)))
-                .start();
-        emulator.requireUsableInThisProcess();
+        emulator = EmulatedYubikey.start(SERIAL, MGM);
         server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
-        Path pin = Files.writeString(dir.resolve("yk-pin"), PivCard.DEFAULT_PIN + "\n");
-        Path mgm = Files.writeString(dir.resolve("yk-mgm"), MGM + "\n");
-        daemon = new DaemonFixture(
-                dir.resolve("d"), server.url(), null, true, """
-          - name: yk1
-            profile: yubikey
-            module: %s
-            serial: "%d"
-            pin: file:%s
-            managementKey: file:%s
-        """.formatted(YubikeyEmulator.YKCS11, SERIAL, pin, mgm));
+        daemon = new DaemonFixture(dir.resolve("d"), server.url(), null, true, EmulatedYubikey.token(dir, SERIAL, MGM));
         custody = new Custody(daemon.socket, dir.resolve("cds"));
         notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server);
-        custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                .ok();
+        custody.unlock("main");
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            if (emulator != null) {
-                emulator.close();
-            }
-        }
+        Closeables.closeAll(daemon, server, emulator);
     }
 
     @Test

@@ -51,6 +51,15 @@ final class Custody {
         return this;
     }
 
+    /** {@code custody token unlock NAME --pin-stdin} with {@link DaemonFixture#PIN}, for each token in turn; this. */
+    Custody unlock(String... tokens) throws IOException, InterruptedException {
+        for (String t : tokens) {
+            runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", t, "--pin-stdin")
+                    .ok();
+        }
+        return this;
+    }
+
     Custody env(String name, String value) {
         env.put(name, value);
         return this;

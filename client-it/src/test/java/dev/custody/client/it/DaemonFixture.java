@@ -5,6 +5,7 @@ import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.SoftHsm;
 import java.io.Closeable;
 import java.io.IOException;
@@ -91,49 +92,19 @@ final class DaemonFixture implements Closeable {
         SoftHsm hsm = SoftHsm.forThisProcess();
         this.token =
                 hsm.createToken("cli-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
-        StringBuilder extra = new StringBuilder();
+        DaemonYaml yaml = DaemonYaml.in(dir).socket(socket).token("main", SoftHsm.MODULE, token.label(), "prompt");
         for (String name : extraTokenNames) {
             SoftHsm.Token t = hsm.createToken(
                     name + "-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
             extraTokens.put(name, t);
-            extra.append("  - name: ")
-                    .append(name)
-                    .append("\n    module: ")
-                    .append(SoftHsm.MODULE)
-                    .append("\n    label: ")
-                    .append(t.label())
-                    .append("\n    pin: prompt\n");
+            yaml.token(name, SoftHsm.MODULE, t.label(), "prompt");
+        }
+        yaml.tokens(moreTokens);
+        if (notaryUrl != null) {
+            yaml.server("default", notaryUrl, notaryCa);
         }
         DaemonConfig config = ConfigLoader.parse(
-                """
-        stateDir: %s/state
-        socket:
-          path: %s
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        tokens:
-          - name: main
-            module: %s
-            label: %s
-            pin: prompt
-        %s%s
-        %s
-        %s
-        """.formatted(
-                        dir,
-                        socket,
-                        SoftHsm.MODULE,
-                        token.label(),
-                        extra,
-                        moreTokens.stripTrailing(),
-                        notaryUrl == null
-                                ? ""
-                                : "servers:\n  - name: default\n    url: " + notaryUrl
-                                        + (notaryCa == null ? "" : "\n    caFile: " + notaryCa.toAbsolutePath()),
-                        moreYaml),
-                dir.resolve("custodyd.yaml"),
-                ConfigLoader.Accounts.SYSTEM);
+                yaml.more(moreYaml).text(), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
         List<DaemonExtension> extensions = new ArrayList<>();
         if (withExtensions) {
             extensions.addAll(StandardExtensions.withServiceLoader(Map.of()));

@@ -3,6 +3,7 @@ package dev.custody.client.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.custody.testhsm.Closeables;
 import dev.custody.testhsm.LocalRegistry;
 import dev.custody.testhsm.NotaryServer;
 import java.io.IOException;
@@ -54,8 +55,7 @@ class DockerTrustInteropTest {
             image = registry.pushImage(path, "v1", ("layer " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8));
             daemon = new DaemonFixture(dir.resolve("d"), server.url(), server.caCert(), true);
             custody = new Custody(daemon.socket, dir.resolve("cds"));
-            custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", "main", "--pin-stdin")
-                    .ok();
+            custody.unlock("main");
             dockerConfig = Files.createDirectories(dir.resolve("docker-config"));
             Path tls = Files.createDirectories(dockerConfig.resolve("tls").resolve(server.hostPort()));
             Files.copy(server.caCert(), tls.resolve("ca.crt"));
@@ -64,15 +64,7 @@ class DockerTrustInteropTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (registry != null) {
-            registry.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(daemon, registry, server);
     }
 
     @Test

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.custody.testhsm.Closeables;
+import dev.custody.testhsm.LogCapture;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import dev.custody.testhsm.SoftHsm;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
@@ -67,24 +70,11 @@ class MigrationTest {
     /** The notary keys as notary reports them: role → key ID (the file name in private/). */
     static final Map<String, String> notaryKeyIds = new LinkedHashMap<>();
     /** Everything custodyd (in this JVM) logs, searched for secrets at the end. */
-    static final List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    static final java.util.logging.Handler LOG_HANDLER = new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord r) {
-            logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    static LogCapture log;
 
     @BeforeAll
     static void start() throws Exception {
-        java.util.logging.Logger.getLogger("").addHandler(LOG_HANDLER);
+        log = LogCapture.start();
         server = NotaryServer.startHttp(Files.createDirectories(dir.resolve("notary-server")));
         notary = NotaryCli.create(Files.createDirectories(dir.resolve("notary-trust")), server)
                 .passphrase("root", ROOT_PASS)
@@ -98,13 +88,7 @@ class MigrationTest {
 
     @AfterAll
     static void stop() throws Exception {
-        java.util.logging.Logger.getLogger("").removeHandler(LOG_HANDLER);
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        Closeables.closeAll(log, daemon, server);
     }
 
     @Test
@@ -115,29 +99,7 @@ class MigrationTest {
         notary.ok("publish", GUN);
         Path relKey = dir.resolve("releases.key");
         Path relCert = dir.resolve("releases.crt");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "ec",
-                        "-pkeyopt",
-                        "ec_paramgen_curve:P-256",
-                        "-nodes",
-                        "-keyout",
-                        relKey.toString(),
-                        "-out",
-                        relCert.toString(),
-                        "-subj",
-                        "/CN=releases",
-                        "-days",
-                        "365")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0)
-                .as(out)
-                .isTrue();
+        OpenSsl.selfSignedP256(relKey, relCert, "/CN=releases", 365);
         notary.ok("key", "import", relKey.toString(), "--role", "targets/releases");
         Files.delete(relKey); // from here on the delegation key lives in notary's trust_dir only, encrypted
         notary.ok("delegation", "add", GUN, "targets/releases", relCert.toString(), "--all-paths");
@@ -161,10 +123,7 @@ class MigrationTest {
     @Test
     @Order(2)
     void keyImport_ofTheWholeTrustDir_rootOntoOneToken_repositoryKeysOntoAnother() throws Exception {
-        for (String t : List.of("root-1", "repo-1")) {
-            custody.runWithInput(DaemonFixture.PIN + "\n", "token", "unlock", t, "--pin-stdin")
-                    .ok();
-        }
+        custody.unlock("root-1", "repo-1");
         Custody.Result r = custodyWithNotaryPassphrases()
                 .run("key", "import", notary.trustDir().toString(), "--root-token", "root-1", "--token", "repo-1")
                 .ok();
@@ -363,10 +322,10 @@ class MigrationTest {
                         .doesNotContain(secret);
             }
         }
-        assertThat(logLines)
+        assertThat(log.lines())
                 .as("custodyd logged (so the search below means something)")
                 .isNotEmpty();
-        String logged = String.join("\n", logLines);
+        String logged = log.text();
         for (String secret : secrets) {
             assertThat(logged)
                     .as("custodyd's log holds a secret of the migrated keys")

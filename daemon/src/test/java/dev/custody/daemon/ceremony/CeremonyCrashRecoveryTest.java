@@ -1,7 +1,6 @@
 package dev.custody.daemon.ceremony;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,6 +13,7 @@ import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import dev.custody.tuf.update.FileTrustedMetaStore;
@@ -75,7 +75,7 @@ class CeremonyCrashRecoveryTest {
                     bundle = signed.get("bundle").asText();
                 }
                 NotaryCli cached = NotaryCli.create(dir.resolve("cached"), RepoTestbed.server());
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                 d.stop();
 
                 d.start("ceremony-publish:" + step);
@@ -120,7 +120,7 @@ class CeremonyCrashRecoveryTest {
                     assertThat(c.status().pendingOperations()).isEmpty();
                 }
                 assertThat(version(gun, "targets")).isEqualTo(3);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
             }
         });
     }

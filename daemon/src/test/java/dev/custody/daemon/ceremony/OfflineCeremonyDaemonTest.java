@@ -1,7 +1,6 @@
 package dev.custody.daemon.ceremony;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,7 +19,9 @@ import dev.custody.daemon.testing.Requires;
 import dev.custody.daemon.testing.TestUser;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ErrorCode;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signed;
@@ -71,32 +72,17 @@ class OfflineCeremonyDaemonTest {
     private DaemonConfig start(Path home, Map<String, SoftHsm.Token> tokens, String serverUrl, String extra)
             throws Exception {
         Files.createDirectories(home);
-        StringBuilder t = new StringBuilder();
+        DaemonYaml yaml = DaemonYaml.in(home).limit("maxRequestBytes", "16MiB");
         for (Map.Entry<String, SoftHsm.Token> e : tokens.entrySet()) {
             Path pin = home.resolve("pin-" + e.getKey());
             Files.writeString(pin, e.getValue().userPin() + "\n");
-            t.append("  - name: ")
-                    .append(e.getKey())
-                    .append("\n    module: ")
-                    .append(SoftHsm.MODULE)
-                    .append("\n    label: ")
-                    .append(e.getValue().label())
-                    .append("\n    pin: file:")
-                    .append(pin)
-                    .append('\n');
+            yaml.token(e.getKey(), SoftHsm.MODULE, e.getValue().label(), "file:" + pin);
         }
-        String servers = serverUrl == null ? "" : "servers:\n  - name: default\n    url: " + serverUrl + "\n";
-        String yaml = """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-          group: ~
-        tokens:
-        %s%slimits:
-          shutdownGrace: 5s
-          maxRequestBytes: 16MiB
-        %s""".formatted(home, home, t, servers, extra);
-        DaemonConfig config = ConfigLoader.parse(yaml, home.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+        if (serverUrl != null) {
+            yaml.server("default", serverUrl);
+        }
+        DaemonConfig config = ConfigLoader.parse(
+                yaml.more(extra).text(), home.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
         daemons.add(Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()), Clock.systemUTC()));
         return config;
     }
@@ -185,7 +171,7 @@ class OfflineCeremonyDaemonTest {
                     online.call("repo.add", target(gun, "v1", "one").put("publish", true));
                     NotaryCli cached =
                             NotaryCli.create(Files.createTempDirectory(dir, "notary-cached-"), RepoTestbed.server());
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                     byte[] root1 = Files.readAllBytes(cached.metadataFile(gun, "root"));
                     Root r1 = (Root) Signed.parse(root1, "root").signed();
                     assertThat(r1.keysOf("root")).hasSize(3);
@@ -231,7 +217,7 @@ class OfflineCeremonyDaemonTest {
                             "ceremony.publish",
                             params("bundle", signed.get("bundle").asText()));
                     assertThat(published.get("roles").get("root").asInt()).isEqualTo(2);
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                     Root r2 = (Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
                             .signed();
                     assertThat(r2.version()).isEqualTo(2);
@@ -319,7 +305,7 @@ class OfflineCeremonyDaemonTest {
                             onConfig.socket().path().toString());
                     assertThat(publishCli.exit()).as(publishCli.err()).isZero();
                     assertThat(publishCli.out()).contains("Published " + gun + ": root v3");
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                     assertThat(((Root) Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root")
                                             .signed())
                                     .version())
@@ -353,7 +339,7 @@ class OfflineCeremonyDaemonTest {
                             .hasMessageContaining("[server-moved]");
                     // the repository keeps working with the new root
                     online.call("repo.add", target(gun, "v2", "two").put("publish", true));
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
                 }
             }
         });
@@ -413,7 +399,7 @@ class OfflineCeremonyDaemonTest {
                     online.call("repo.add", target(gun, "v1", "one").put("publish", true));
                     NotaryCli cached =
                             NotaryCli.create(Files.createTempDirectory(dir, "notary-cached-"), RepoTestbed.server());
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
                     JsonNode prepared = online.call(
                             "ceremony.prepare", params("gun", gun, "operation", "rotate-targets", "token", "online"));
@@ -465,10 +451,10 @@ class OfflineCeremonyDaemonTest {
                             params("bundle", signed.get("bundle").asText()));
                     assertThat(published.get("roles").get("root").asInt()).isEqualTo(2);
                     assertThat(published.get("roles").get("targets").asInt()).isEqualTo(2);
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                     // the new targets key is the online daemon's: it keeps publishing
                     online.call("repo.add", target(gun, "v2", "two").put("publish", true));
-                    assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                    assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
                 }
             }
         }

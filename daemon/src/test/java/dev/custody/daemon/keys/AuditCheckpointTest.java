@@ -180,7 +180,7 @@ class AuditCheckpointTest {
                                 e -> assertThat(e.code()).isEqualTo(ErrorCode.INTERNAL))
                         .hasMessageContaining("custodyd refuses to answer without an audit record");
                 // the daemon's log (journald) says what happened, by line
-                assertThat(String.join("\n", h.logLines))
+                assertThat(String.join("\n", h.log.lines()))
                         .contains("was changed under custodyd: it was cut to " + cut
                                 + " bytes: the log now ends after line 5, lines 6.." + lines + " are gone");
                 byte[] after = Files.readAllBytes(h.auditLog());

@@ -454,10 +454,10 @@ class KeyMethodsTest {
 
                 String audit = Files.readString(h.auditLog());
                 assertThat(audit).doesNotContain(KeysHarness.PIN).doesNotContain(KeysHarness.WRONG_PIN);
-                assertThat(h.logLines)
+                assertThat(h.log.lines())
                         .as("the daemon logged (so the search below means something)")
                         .isNotEmpty();
-                assertThat(String.join("\n", h.logLines))
+                assertThat(String.join("\n", h.log.lines()))
                         .doesNotContain(KeysHarness.PIN)
                         .doesNotContain(KeysHarness.WRONG_PIN);
                 assertThat(Files.readString(h.keysJson())).doesNotContain(KeysHarness.PIN);

@@ -4,7 +4,9 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.FaultShim;
+import dev.custody.testhsm.LogCapture;
 import dev.custody.testhsm.SoftHsm;
 import java.io.Closeable;
 import java.io.IOException;
@@ -15,10 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 /**
  * An in-process custodyd with the keys extension, on a temporary socket, over one fresh SoftHSM2 token
@@ -34,8 +32,9 @@ final class KeysHarness implements Closeable {
     final Path dir;
     final SoftHsm.Token token;
     final FaultShim shim;
-    final List<String> logLines = new CopyOnWriteArrayList<>();
-    private final Handler logHandler;
+    /** Everything the daemon logs, searched for PINs. */
+    final LogCapture log;
+
     Daemon daemon;
     KeysExtension keys;
     CustodyClient client;
@@ -46,38 +45,16 @@ final class KeysHarness implements Closeable {
         this.token =
                 hsm.createToken("keys-" + UUID.randomUUID().toString().substring(0, 8), SoftHsm.DEFAULT_SO_PIN, PIN);
         this.shim = FaultShim.create(SoftHsm.MODULE, dir.resolve("shim"));
-        this.logHandler = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logLines.add(r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        Logger.getLogger("").addHandler(logHandler);
+        this.log = LogCapture.start();
     }
 
     /** Starts custodyd; {@code extra} is appended to the YAML config (policy, pinCacheTime …). */
     KeysHarness start(String pin, String extra) throws Exception {
         DaemonConfig config = ConfigLoader.parse(
-                """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        tokens:
-          - name: main
-            module: %s
-            label: %s
-            pin: %s
-        %s
-        """.formatted(dir, dir, shim.modulePath(), token.label(), pin, extra),
+                DaemonYaml.in(dir)
+                        .token("main", shim.modulePath(), token.label(), pin)
+                        .more(extra)
+                        .text(),
                 dir.resolve("custodyd.yaml"),
                 ConfigLoader.Accounts.SYSTEM);
         keys = new KeysExtension();
@@ -111,7 +88,7 @@ final class KeysHarness implements Closeable {
                 daemon.stop();
             }
         } finally {
-            Logger.getLogger("").removeHandler(logHandler);
+            log.close();
         }
     }
 }

@@ -16,8 +16,12 @@ import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.Notice;
 import dev.custody.protocol.PinIncorrectException;
+import dev.custody.testhsm.Closeables;
+import dev.custody.testhsm.DaemonYaml;
+import dev.custody.testhsm.LogCapture;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import dev.custody.tuf.sign.EcdsaSignatures;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * by the real ykcs11 through an isolated pcscd, next to a SoftHSM2 token. One daemon for the class;
  * each test uses its own PIV slots.
  */
-@Requires({Capability.LINUX, Capability.YUBIKEY_EMULATOR})
+@Requires(Capability.LINUX)
+@RequiresYubikeyEmulator
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class YubikeyDaemonTest {
     private static final Duration LIMIT = Duration.ofSeconds(120);
@@ -72,19 +74,7 @@ class YubikeyDaemonTest {
     private YubikeyEmulator emulator;
     private Daemon daemon;
     private CustodyClient client;
-    private final List<String> logLines = new CopyOnWriteArrayList<>();
-    private final Handler logHandler = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            logLines.add(String.valueOf(r.getMessage()));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    private LogCapture log;
 
     @BeforeAll
     void start() throws Exception {
@@ -101,50 +91,22 @@ class YubikeyDaemonTest {
         Path softPin = Files.writeString(dir.resolve("soft-pin"), "739152\n");
         Path mgmB = Files.writeString(dir.resolve("mgm-b"), MGM_B + "\n");
         Path mgmC = Files.writeString(dir.resolve("mgm-c"), WRONG_MGM + "\n");
-        Logger.getLogger("").addHandler(logHandler);
+        log = LogCapture.start();
         DaemonConfig config = ConfigLoader.parse(
-                """
-        stateDir: %1$s/state
-        socket:
-          path: %1$s/run/custody.sock
-          group: ~
-        limits:
-          shutdownGrace: 5s
-        tokens:
-          - name: soft
-            module: %2$s
-            label: %3$s
-            pin: file:%4$s
-          - name: yk-a
-            profile: yubikey
-            module: %5$s
-            serial: "%6$d"
-            pin: file:%7$s
-            managementKey: default
-          - name: yk-b
-            profile: yubikey
-            module: %5$s
-            serial: %8$d
-            pin: file:%7$s
-            managementKey: file:%9$s
-          - name: yk-c
-            profile: yubikey
-            module: %5$s
-            serial: "%10$d"
-            pin: file:%7$s
-            managementKey: file:%11$s
-        """.formatted(
-                                dir,
-                                SoftHsm.MODULE,
-                                soft.label(),
-                                softPin,
-                                YubikeyEmulator.YKCS11,
-                                CARD_A,
-                                pin,
-                                CARD_B,
-                                mgmB,
-                                CARD_C,
-                                mgmC),
+                DaemonYaml.in(dir)
+                        .token("soft", SoftHsm.MODULE, soft.label(), "file:" + softPin)
+                        .yubikey("yk-a", YubikeyEmulator.YKCS11, CARD_A, "file:" + pin, "default")
+                        // yk-b's serial unquoted: a YAML number is a serial too
+                        .tokens("""
+                  - name: yk-b
+                    profile: yubikey
+                    module: %s
+                    serial: %d
+                    pin: file:%s
+                    managementKey: file:%s
+                """.formatted(YubikeyEmulator.YKCS11, CARD_B, pin, mgmB))
+                        .yubikey("yk-c", YubikeyEmulator.YKCS11, CARD_C, "file:" + pin, "file:" + mgmC)
+                        .text(),
                 dir.resolve("custodyd.yaml"),
                 ConfigLoader.Accounts.SYSTEM);
         daemon = Daemon.start(config, Map.of(), List.of(new KeysExtension()), Clock.systemUTC());
@@ -161,10 +123,7 @@ class YubikeyDaemonTest {
                 daemon.stop();
             }
         } finally {
-            Logger.getLogger("").removeHandler(logHandler);
-            if (emulator != null) {
-                emulator.close();
-            }
+            Closeables.closeAll(log, emulator);
         }
     }
 
@@ -289,7 +248,7 @@ class YubikeyDaemonTest {
                                 .contains("\"slot\":\"9c\"")
                                 .contains("\"tokenSerial\":\"" + CARD_A + "\"")
                                 .contains("\"uid\":" + dev.custody.daemon.policy.UnixAccounts.selfUid()));
-                assertThat(logLines).anyMatch(l -> l.contains("touch the YubiKey with serial " + CARD_A));
+                assertThat(log.messages()).anyMatch(l -> l.contains("touch the YubiKey with serial " + CARD_A));
             } finally {
                 card.setTouchPolicy(PivCard.SLOT_SIGNATURE, PivCard.TouchPolicy.NEVER);
                 card.setTouchDelay(Duration.ZERO);
@@ -456,17 +415,17 @@ class YubikeyDaemonTest {
                     .hasMessageContaining("Ed25519 is not a PIV algorithm");
             assertThat(emulator.card(CARD_B).publicKey(0x87)).isEmpty();
             assertThat(client.call("key.list", Map.of()).get("keys").size()).isEqualTo(keysBefore);
-            assertThat(logLines).noneMatch(l -> l.contains(MGM_B));
+            assertThat(log.messages()).noneMatch(l -> l.contains(MGM_B));
         });
     }
 
     @Test
     void managementKey_default_warnsAtStartAndInStatus() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            assertThat(logLines)
+            assertThat(log.messages())
                     .anyMatch(l -> l.contains(
                             "token yk-a (YubiKey " + CARD_A + ") uses the well-known DEFAULT" + " PIV management key"));
-            assertThat(logLines).noneMatch(l -> l.contains("token yk-b") && l.contains("DEFAULT"));
+            assertThat(log.messages()).noneMatch(l -> l.contains("token yk-b") && l.contains("DEFAULT"));
             JsonNode tokens = client.call("token.list", Map.of()).get("tokens");
             for (JsonNode t : tokens) {
                 switch (t.get("name").asText()) {
@@ -500,7 +459,7 @@ class YubikeyDaemonTest {
                                 .doesNotContain(WRONG_MGM);
                     });
             assertThat(emulator.card(CARD_C).slotsWithKeys()).isEmpty();
-            assertThat(logLines).noneMatch(l -> l.contains(WRONG_MGM) || l.contains(MGM_B));
+            assertThat(log.messages()).noneMatch(l -> l.contains(WRONG_MGM) || l.contains(MGM_B));
         });
     }
 }

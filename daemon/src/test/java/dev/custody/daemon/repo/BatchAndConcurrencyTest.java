@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -13,6 +12,7 @@ import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.nio.file.Path;
@@ -59,7 +59,7 @@ class BatchAndConcurrencyTest {
                             "FIGURE repo.addBatch 10000 targets: %d ms; repo.publish (init + 10000 targets): %d ms%n",
                             (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
                 }
-                assertThat(parseList(t.notary("check").ok("list", gun))).hasSize(10_000);
+                assertThat(NotaryList.parse(t.notary("check").ok("list", gun))).hasSize(10_000);
             }
         });
     }
@@ -102,7 +102,7 @@ class BatchAndConcurrencyTest {
                                 "targets")
                         .version();
                 assertThat(v).as("one version per publishing call").isEqualTo(1 + callers * each);
-                assertThat(parseList(t.notary("check").ok("list", gun))).hasSize(1 + callers * each);
+                assertThat(NotaryList.parse(t.notary("check").ok("list", gun))).hasSize(1 + callers * each);
             }
         });
     }

@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,6 +17,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,7 +84,7 @@ class BatchStagingTest {
                         .as("published: nothing left staged")
                         .isZero();
                 NotaryCli n = t.notary("reader");
-                assertThat(parseList(n.ok("list", gun)))
+                assertThat(NotaryList.parse(n.ok("list", gun)))
                         .hasSize(2 * PART + 10 + 1)
                         .containsKeys("t-0", "t-4009", "before");
                 // the batch is closed
@@ -181,7 +181,7 @@ class BatchStagingTest {
                     c.call("repo.add", target(gun, "v2", "two").put("publish", true));
                 }
                 NotaryCli n = NotaryCli.create(dir.resolve("reader"), RepoTestbed.server());
-                assertThat(parseList(n.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(n.ok("list", gun))).containsOnlyKeys("v1", "v2");
             }
         });
     }

@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,6 +15,7 @@ import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.MetadataInvalidException;
 import dev.custody.testhsm.HostileNotary;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.io.IOException;
@@ -261,7 +261,7 @@ class ConvergenceTest {
                 assertThat(version(gun, "targets"))
                         .as("the other caller's role was not signed")
                         .isEqualTo(targetsBefore);
-                assertThat(parseList(t.notary("ci").ok("list", gun)))
+                assertThat(NotaryList.parse(t.notary("ci").ok("list", gun)))
                         .containsKeys("base", "app-1.0")
                         .doesNotContainKey("theirs");
             }
@@ -269,7 +269,7 @@ class ConvergenceTest {
     }
 
     private java.util.Map<String, List<String>> list(Pair p) throws Exception {
-        return parseList(p.a().notary("check").ok("list", p.gun(), "-r", "targets/shared"));
+        return NotaryList.parse(p.a().notary("check").ok("list", p.gun(), "-r", "targets/shared"));
     }
 
     private static int version(String gun, String role) throws Exception {

@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -14,6 +13,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.StatusResult;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.nio.file.Path;
@@ -59,7 +59,7 @@ class CrashRecoveryTest {
                 NotaryCli cached = RepoTestbed.server() == null
                         ? null
                         : NotaryCli.create(dir.resolve("cached"), RepoTestbed.server());
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                 d.stop();
 
                 d.start("publish:" + step);
@@ -101,7 +101,7 @@ class CrashRecoveryTest {
                 assertThat(version(gun, "targets"))
                         .as("exactly one new version")
                         .isEqualTo(2);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
             }
         });
     }
@@ -135,7 +135,7 @@ class CrashRecoveryTest {
                     c.call("repo.add", target(gun, "v1", "one").put("publish", true));
                 }
                 NotaryCli cached = NotaryCli.create(dir.resolve("cached"), RepoTestbed.server());
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
                 d.stop();
 
                 d.start("rotate:" + step);
@@ -161,7 +161,7 @@ class CrashRecoveryTest {
                         .as("exactly one new root version")
                         .isEqualTo(2);
                 assertThat(version(gun, "targets")).isEqualTo(role.equals("targets") ? 3 : 2);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
             }
         });
     }

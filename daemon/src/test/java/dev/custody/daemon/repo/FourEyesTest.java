@@ -20,6 +20,7 @@ import dev.custody.daemon.testing.Requires;
 import dev.custody.daemon.testing.TestUser;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ErrorCode;
+import dev.custody.testhsm.NotaryList;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,7 +136,7 @@ class FourEyesTest {
                     custodian.call("pending.approve", params("id", id));
                     JsonNode done = publish.get(90, TimeUnit.SECONDS);
                     assertThat(done.path("ok").asBoolean()).as(done.toString()).isTrue();
-                    assertThat(RepoTestbed.parseList(t.notary("approved").ok("list", ciGun)))
+                    assertThat(NotaryList.parse(t.notary("approved").ok("list", ciGun)))
                             .containsKey("v1");
 
                     // 2. the daemon's own uid (a custodian) requests a root rotation, then approves it from another

@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -13,6 +12,7 @@ import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.nio.file.Path;
@@ -112,7 +112,7 @@ class PolicyScopeTest {
                 assertThat(version(gun, "targets"))
                         .as("a CI publish leaves targets alone")
                         .isEqualTo(targetsBefore);
-                assertThat(parseList(t.notary("check").ok("list", gun, "-r", "targets/ci")))
+                assertThat(NotaryList.parse(t.notary("check").ok("list", gun, "-r", "targets/ci")))
                         .containsOnlyKeys("app-1.0");
             }
         });

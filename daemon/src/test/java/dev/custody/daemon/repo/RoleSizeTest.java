@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,6 +15,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
 import java.nio.file.Path;
@@ -96,7 +96,7 @@ class RoleSizeTest {
                 c.call("repo.reset", params("gun", gun));
                 c.call("repo.add", target(gun, "v2", "two").put("publish", true));
                 NotaryCli n = t.notary("reader");
-                assertThat(parseList(n.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(n.ok("list", gun))).containsOnlyKeys("v1", "v2");
             }
         });
     }

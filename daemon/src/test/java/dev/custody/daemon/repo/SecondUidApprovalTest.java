@@ -17,6 +17,7 @@ import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.daemon.testing.TestUser;
+import dev.custody.testhsm.NotaryList;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +131,7 @@ class SecondUidApprovalTest {
                     assertThat(pending.at("/requestedBy/pid").asLong()).isEqualTo(granted.pid());
                     assertThat(custodian.call("repo.list", params("gun", gun)).toString())
                             .contains("v1");
-                    assertThat(RepoTestbed.parseList(t.notary("after-grant").ok("list", gun)))
+                    assertThat(NotaryList.parse(t.notary("after-grant").ok("list", gun)))
                             .containsKey("v1");
 
                     // timed out: nobody approves; APPROVAL_DENIED after the approval timeout, nothing published
@@ -149,7 +150,7 @@ class SecondUidApprovalTest {
                     assertThat(expired.out().path("message").asText()).contains("not given within");
                     assertThat(custodian.call("pending.list", params()).get("pending"))
                             .isEmpty();
-                    assertThat(RepoTestbed.parseList(t.notary("after-timeout").ok("list", gun)))
+                    assertThat(NotaryList.parse(t.notary("after-timeout").ok("list", gun)))
                             .containsKey("v1")
                             .doesNotContainKey("v2");
                 }

@@ -1,7 +1,6 @@
 package dev.custody.daemon.repo;
 
 import static dev.custody.daemon.repo.testing.RepoTestbed.params;
-import static dev.custody.daemon.repo.testing.RepoTestbed.parseList;
 import static dev.custody.daemon.repo.testing.RepoTestbed.sha256;
 import static dev.custody.daemon.repo.testing.RepoTestbed.target;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,6 +14,7 @@ import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.sign.Signer;
 import java.nio.file.Files;
@@ -57,7 +57,7 @@ class SeedWorkflowTest {
                 assertThat(first.get("published").get("roles").fieldNames())
                         .toIterable()
                         .containsExactly("root", "targets");
-                assertThat(parseList(t.notary("before").ok("list", gun))).containsOnlyKeys("a", "b");
+                assertThat(NotaryList.parse(t.notary("before").ok("list", gun))).containsOnlyKeys("a", "b");
                 c.call("repo.add", target(gun, "c", "c"));
                 assertThat(c.call("repo.reset", params("gun", gun))
                                 .get("dropped")
@@ -97,7 +97,7 @@ class SeedWorkflowTest {
                 assertThat(init.get("published").asBoolean()).isTrue();
                 c.call("repo.add", target(gun, "v1", "one").put("publish", true));
                 NotaryCli n = t.notary("threshold");
-                assertThat(parseList(n.ok("list", gun))).containsOnlyKeys("v1");
+                assertThat(NotaryList.parse(n.ok("list", gun))).containsOnlyKeys("v1");
                 Signed<?> root = Signed.parse(Files.readAllBytes(n.metadataFile(gun, "root")), "root");
                 assertThat(root.signatures()).hasSize(2);
             }
@@ -131,14 +131,15 @@ class SeedWorkflowTest {
                         .isEmpty();
 
                 NotaryCli cached = t.notary("cached");
-                assertThat(parseList(cached.ok("list", gun)).get("v1")).containsExactly(sha256("one"), "3", "targets");
+                assertThat(NotaryList.parse(cached.ok("list", gun)).get("v1"))
+                        .containsExactly(sha256("one"), "3", "targets");
 
                 // key rotate targets: root v2
                 JsonNode rt = c.call("key.rotate", params("gun", gun, "role", "targets"));
                 assertThat(rt.get("rootVersion").asInt()).isEqualTo(2);
                 assertThat(rt.get("oldKeyIds").get(0).asText())
                         .isEqualTo(init.get("targetsKeyId").asText());
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
                 // key rotate snapshot -r: root v3, the server signs snapshots from now on
                 JsonNode rs = c.call("key.rotate", params("gun", gun, "role", "snapshot", "serverManaged", true));
@@ -147,7 +148,7 @@ class SeedWorkflowTest {
                 assertThat(p2.get("published").get("roles").fieldNames())
                         .toIterable()
                         .containsExactly("targets");
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2");
 
                 // delegation targets/releases with a token key, then publish as the delegation
                 Signer releases = t.newKey(gun, "targets/releases");
@@ -177,18 +178,18 @@ class SeedWorkflowTest {
                 assertThat(asDeleg.get("published").get("roles").fieldNames())
                         .toIterable()
                         .containsExactly("targets/releases");
-                assertThat(parseList(cached.ok("list", gun, "-r", "targets/releases")))
+                assertThat(NotaryList.parse(cached.ok("list", gun, "-r", "targets/releases")))
                         .containsOnlyKeys("rel");
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
 
                 // key rotate root: v4, cross-signed; the client holding root v1 walks to v4 and lists
                 JsonNode rr = c.call("key.rotate", params("gun", gun, "role", "root"));
                 assertThat(rr.get("rootVersion").asInt()).isEqualTo(4);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
                 Signed<?> root4 = Signed.parse(Files.readAllBytes(cached.metadataFile(gun, "root")), "root");
                 assertThat(root4.version()).isEqualTo(4);
                 assertThat(root4.signatures()).hasSize(2);
-                assertThat(parseList(t.notary("fresh").ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+                assertThat(NotaryList.parse(t.notary("fresh").ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
 
                 // old keys stay on the token until the operator removes them
                 assertThat(c.call("key.list", params("gun", gun)).get("keys"))
@@ -208,13 +209,13 @@ class SeedWorkflowTest {
                 // after the rotation the new root key alone signs a witnessed root
                 JsonNode w = c.call("repo.witness", params("gun", gun, "roles", List.of("root"), "publish", true));
                 assertThat(w.get("published").get("roles").get("root").asInt()).isEqualTo(5);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
                 // key rotate timestamp -r: the server's new timestamp key, root v6
                 JsonNode ts = c.call("key.rotate", params("gun", gun, "role", "timestamp", "serverManaged", true));
                 assertThat(ts.get("rootVersion").asInt()).isEqualTo(6);
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1", "v2", "rel");
                 c.call("repo.remove", params("gun", gun, "target", "v1", "publish", true));
-                assertThat(parseList(cached.ok("list", gun))).containsOnlyKeys("v2", "rel");
+                assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v2", "rel");
             }
         });
     }

@@ -14,6 +14,7 @@ import dev.custody.daemon.testing.Requires;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.testhsm.OpenSsl;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -169,27 +170,7 @@ class ServerSelectionTest {
     static Path makeCa(Path dir, String name) throws IOException, InterruptedException {
         Path key = dir.resolve(name + ".key");
         Path cert = dir.resolve(name + ".crt");
-        Process p = new ProcessBuilder(
-                        "openssl",
-                        "req",
-                        "-x509",
-                        "-newkey",
-                        "ec",
-                        "-pkeyopt",
-                        "ec_paramgen_curve:P-256",
-                        "-nodes",
-                        "-keyout",
-                        key.toString(),
-                        "-out",
-                        cert.toString(),
-                        "-subj",
-                        "/CN=" + name + " CA",
-                        "-days",
-                        "2")
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as(out).isZero();
+        OpenSsl.selfSignedP256(key, cert, "/CN=" + name + " CA", 2);
         assertThat(Files.readString(cert)).startsWith("-----BEGIN CERTIFICATE-----");
         return cert;
     }

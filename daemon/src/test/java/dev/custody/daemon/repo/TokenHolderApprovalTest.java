@@ -23,6 +23,7 @@ import dev.custody.daemon.testing.Requires;
 import dev.custody.daemon.testing.TestUser;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.ErrorCode;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.model.Root;
 import dev.custody.tuf.model.Signature;
@@ -130,36 +131,17 @@ class TokenHolderApprovalTest {
                         "{uids: [" + self + ", " + other.uid() + "]}",
                         "tok3",
                         "{gids: [4000000]}");
-                StringBuilder t = new StringBuilder();
+                DaemonYaml yaml = DaemonYaml.in(dir).socketLines("  mode: \"0660\"\n  group: \"" + other.gid() + "\"");
                 for (Map.Entry<String, SoftHsm.Token> e : tokens.entrySet()) {
                     Path pin = dir.resolve("pin-" + e.getKey());
                     Files.writeString(pin, e.getValue().userPin() + "\n");
                     Files.setPosixFilePermissions(pin, PosixFilePermissions.fromString("rw-------"));
-                    t.append("  - name: ")
-                            .append(e.getKey())
-                            .append("\n    module: ")
-                            .append(SoftHsm.MODULE)
-                            .append("\n    label: ")
-                            .append(e.getValue().label())
-                            .append("\n    pin: file:")
-                            .append(pin)
-                            .append('\n');
+                    yaml.token(e.getKey(), SoftHsm.MODULE, e.getValue().label(), "file:" + pin);
                     if (holders.containsKey(e.getKey())) {
-                        t.append("    holders: ")
-                                .append(holders.get(e.getKey()))
-                                .append('\n');
+                        yaml.tokens("    holders: " + holders.get(e.getKey())); // one more line of this token
                     }
                 }
-                String yaml = """
-            stateDir: %s/state
-            socket:
-              path: %s/run/custody.sock
-              mode: "0660"
-              group: "%d"
-            tokens:
-            %sservers:
-              - name: default
-                url: %s
+                yaml.server("default", RepoTestbed.server().url()).more("""
             approvalTimeout: 90s
             policy:
               rules:
@@ -168,12 +150,9 @@ class TokenHolderApprovalTest {
                 - name: holder
                   uids: [%d]
                   operations: [approve]
-            limits:
-              shutdownGrace: 5s
-            """.formatted(
-                                dir, dir, other.gid(), t, RepoTestbed.server().url(), self, other.uid());
+            """.formatted(self, other.uid()));
                 DaemonConfig config =
-                        ConfigLoader.parse(yaml, dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
+                        ConfigLoader.parse(yaml.text(), dir.resolve("custodyd.yaml"), ConfigLoader.Accounts.SYSTEM);
                 assertThat(config.tokens().get(1).holders().uids()).containsExactly(other.uid());
                 daemon = Daemon.start(config, Map.of(), StandardExtensions.create(Map.of()), Clock.systemUTC());
                 Path socket = config.socket().path();

@@ -3,7 +3,10 @@ package dev.custody.daemon.testing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** What a test machine may lack. CI has all of them; nothing skips there. */
+/**
+ * What a test machine may lack. CI has all of them; nothing skips there. Emulated YubiKeys are test-hsm's
+ * {@code @RequiresYubikeyEmulator}.
+ */
 public enum Capability {
     /** Root, to create a throwaway user and switch to it. */
     ROOT("root to create a test user") {
@@ -31,14 +34,6 @@ public enum Capability {
         @Override
         boolean present() {
             return onPath("setpriv");
-        }
-    },
-    /** Emulated YubiKeys for the real ykcs11: root, pcscd, vsmartcard-vpcd, ykcs11 (test-hsm YubikeyEmulator). */
-    YUBIKEY_EMULATOR("root, pcscd, vsmartcard-vpcd and ykcs11 for emulated YubiKeys") {
-        @Override
-        boolean present() {
-            return dev.custody.testhsm.piv.YubikeyEmulator.missingCapabilityWithYkcs11()
-                    .isEmpty();
         }
     },
     /** Linux: SO_PEERCRED and /proc. */

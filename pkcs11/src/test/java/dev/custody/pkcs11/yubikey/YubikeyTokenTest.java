@@ -17,6 +17,7 @@ import dev.custody.pkcs11.TokenInfo;
 import dev.custody.pkcs11.TokenKey;
 import dev.custody.pkcs11.UnsupportedByBackendException;
 import dev.custody.testhsm.piv.PivCard;
+import dev.custody.testhsm.piv.RequiresYubikeyEmulator;
 import dev.custody.testhsm.piv.YubikeyEmulator;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The emulator end to end with real programs: pcscd in its own mount namespace, vpcd, and Yubico's
  * ykcs11 inside OpenSC's pkcs11-tool (a child process given {@link YubikeyEmulator#env()}).
  */
-@RequiresIsolatedPcscd
+@RequiresYubikeyEmulator
 class YubikeyEmulatorTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 

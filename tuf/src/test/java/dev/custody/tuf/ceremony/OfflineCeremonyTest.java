@@ -9,6 +9,7 @@ import dev.custody.pkcs11.Pkcs11;
 import dev.custody.pkcs11.Pkcs11Backend;
 import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
+import dev.custody.testhsm.NotaryList;
 import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.ExpiredMetadataException;
 import dev.custody.tuf.RootRotationException;
@@ -123,7 +124,7 @@ class OfflineCeremonyTest {
                 init.editor().buildPublish(KeyRing.of(List.of(alice, bob)).and(KeyRing.of(online)));
         client.publish(gun, first.files());
         NotaryCli cached = fx.freshCli("ceremony-cached");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
         // two separate trusted states; the offline one has root v1 and nothing else, and never a server
         FileTrustedMetaStore onlineStore = new FileTrustedMetaStore(tmp.resolve("online"));
@@ -170,7 +171,7 @@ class OfflineCeremonyTest {
                 clock);
         assertThat(rotated.files().keySet()).containsExactly("root", "snapshot");
         client.publish(gun, rotated.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(rootVersion(cached, gun)).isEqualTo(2);
 
         // 2. rotate-targets: a new online targets key; the offline side still trusts root v1 and walks to v2
@@ -196,7 +197,7 @@ class OfflineCeremonyTest {
                 .extracting(s -> s.keyId())
                 .containsExactly(targets2.keyId());
         client.publish(gun, retargeted.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
         // 3. resign-root: expiry extended, nothing else
         Repository before = update(client, onlineStore, gun);
@@ -226,7 +227,7 @@ class OfflineCeremonyTest {
         assertThat(r4.keys()).isEqualTo(before.root().signed().keys());
         assertThat(r4.roles()).isEqualTo(before.root().signed().roles());
 
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
 
         // 4. rotate-snapshot to the server (-r): root only; the server signs snapshots from then on
         TufKey serverSnapshot = ServerKeys.of(client).rotate(gun, "snapshot");
@@ -250,9 +251,9 @@ class OfflineCeremonyTest {
         client.publish(gun, toServer.files());
 
         // the client that cached root v1 walks to v5; so does a fresh one and the online updater
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(rootVersion(cached, gun)).isEqualTo(5);
-        assertThat(NotaryFixtures.parseList(fx.freshCli("ceremony-fresh").ok("list", gun)))
+        assertThat(NotaryList.parse(fx.freshCli("ceremony-fresh").ok("list", gun)))
                 .containsOnlyKeys("v1");
         Repository after = update(client, onlineStore, gun);
         assertThat(after.root().version()).isEqualTo(5);
@@ -302,7 +303,7 @@ class OfflineCeremonyTest {
         PublishSet first = init.editor().buildPublish(init.keyRing());
         client.publish(gun, first.files());
         NotaryCli cached = fx.freshCli("expired-cached");
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         FileTrustedMetaStore onlineStore = new FileTrustedMetaStore(tmp.resolve("online"));
         FileTrustedMetaStore offlineStore = new FileTrustedMetaStore(tmp.resolve("offline"));
         offlineStore.commit(gun, Map.of("root", first.files().get("root")), Set.of());
@@ -342,7 +343,7 @@ class OfflineCeremonyTest {
         PublishSet resigned = Ceremony.verifyForPublish(
                 Bundle.parse(Files.readAllBytes(bundleFile)), expired, KeyRing.of(online), clock);
         client.publish(gun, resigned.files());
-        assertThat(NotaryFixtures.parseList(cached.ok("list", gun))).containsOnlyKeys("v1");
+        assertThat(NotaryList.parse(cached.ok("list", gun))).containsOnlyKeys("v1");
         assertThat(rootVersion(cached, gun)).isEqualTo(2);
         assertThat(update(client, onlineStore, gun).root().version()).isEqualTo(2);
     }

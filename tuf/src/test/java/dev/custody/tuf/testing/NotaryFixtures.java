@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -127,21 +126,5 @@ public final class NotaryFixtures {
     /** The scenario's private keys (notary's, decrypted) plus the openssl delegation key if present. */
     public NotaryKeys keysOf(String scenario) throws IOException {
         return NotaryKeys.load(cliOf(scenario).trustDir(), NotaryCli.DEFAULT_PASSPHRASE);
-    }
-
-    /** Parses {@code notary list} output into NAME → {DIGEST, SIZE, ROLE}. */
-    public static Map<String, List<String>> parseList(String out) {
-        Map<String, List<String>> rows = new LinkedHashMap<>();
-        for (String line : out.split("\n")) {
-            String t = line.trim();
-            if (t.isEmpty() || t.startsWith("NAME") || t.startsWith("----")) {
-                continue;
-            }
-            String[] f = t.split("\\s+");
-            if (f.length == 4) {
-                rows.put(f[0], List.of(f[1], f[2], f[3]));
-            }
-        }
-        return rows;
     }
 }

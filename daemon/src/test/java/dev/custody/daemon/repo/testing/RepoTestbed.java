@@ -11,6 +11,7 @@ import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.keys.KeysExtension;
 import dev.custody.daemon.repo.RepoExtension;
 import dev.custody.protocol.CustodyException;
+import dev.custody.testhsm.DaemonYaml;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
 import dev.custody.testhsm.SoftHsm;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +43,7 @@ public final class RepoTestbed implements AutoCloseable {
     private String socketLines = DEFAULT_SOCKET;
 
     /** The socket lines of {@link #configText} unless a test gives its own: no group change. */
-    public static final String DEFAULT_SOCKET = "  group: ~";
+    public static final String DEFAULT_SOCKET = DaemonYaml.NO_GROUP;
 
     private RepoTestbed(Path dir, SoftHsm.Token token) {
         this.dir = dir;
@@ -97,25 +97,14 @@ public final class RepoTestbed implements AutoCloseable {
     /** {@link #configText(Path, String, String, String, String, String)} with these socket lines. */
     public static String configText(
             Path dir, String url, String tokenLabel, String pin, String yaml, String extraServers, String socketLines) {
-        return """
-        stateDir: %s/state
-        socket:
-          path: %s/run/custody.sock
-        %s
-        tokens:
-          - name: main
-            module: %s
-            label: %s
-            pin: %s
-        servers:
-          - name: default
-            url: %s
-        %s
-        limits:
-          shutdownGrace: 5s
-          maxRequestBytes: 16MiB
-        %s
-        """.formatted(dir, dir, socketLines, SoftHsm.MODULE, tokenLabel, pin, url, extraServers, yaml);
+        return DaemonYaml.in(dir)
+                .socketLines(socketLines)
+                .token("main", SoftHsm.MODULE, tokenLabel, pin)
+                .server("default", url)
+                .servers(extraServers)
+                .limit("maxRequestBytes", "16MiB")
+                .more(yaml)
+                .text();
     }
 
     /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
@@ -210,22 +199,6 @@ public final class RepoTestbed implements AutoCloseable {
 
     public static String sha256(String s) throws Exception {
         return sha256(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    /** Parses {@code notary list} output into NAME → {DIGEST, SIZE, ROLE}. */
-    public static Map<String, List<String>> parseList(String out) {
-        Map<String, List<String>> rows = new LinkedHashMap<>();
-        for (String line : out.split("\n")) {
-            String t = line.trim();
-            if (t.isEmpty() || t.startsWith("NAME") || t.startsWith("----")) {
-                continue;
-            }
-            String[] f = t.split("\\s+");
-            if (f.length == 4) {
-                rows.put(f[0], List.of(f[1], f[2], f[3]));
-            }
-        }
-        return rows;
     }
 
     public static JsonNode call(CustodyClient c, String method, ObjectNode params)
