@@ -146,28 +146,54 @@ final class CustodyCommand {
     /** The connection, opened on first use. */
     CustodyApi api() throws DaemonUnavailableException {
         if (api == null) {
-            StartupTrace.mark("command parsed, connecting");
-            api = opener.open(socketPath());
-            StartupTrace.mark("connected");
-            api.protocol().onNotice(new NoticePrinter(terminal));
-            api.protocol().onBusyWait(e -> {
-                terminal.err()
-                        .println("custody: custodyd is busy (" + e.getMessage() + "); waiting and retrying for up to "
-                                + CustodyClient.busyWaitFromEnvironment().toSeconds() + " s ($CUSTODY_BUSY_WAIT)");
-                terminal.err().flush();
-            });
+            api = open(opener, socketPath(), terminal);
         }
         return api;
     }
 
+    /**
+     * Opens the connection to {@code socket} with the command line's listeners: custodyd's notices and
+     * the wait while it is busy are told on {@code terminal}'s stderr.
+     */
+    static CustodyApi open(ApiOpener opener, Path socket, Terminal terminal) throws DaemonUnavailableException {
+        StartupTrace.mark("command parsed, connecting");
+        CustodyApi api = opener.open(socket);
+        StartupTrace.mark("connected");
+        api.protocol().onNotice(new NoticePrinter(terminal));
+        api.protocol().onBusyWait(new BusyNotice(terminal));
+        return api;
+    }
+
+    /** Says on stderr that custodyd is busy and the command waits (a class, not a lambda: start-up). */
+    private static final class BusyNotice implements java.util.function.Consumer<dev.custody.protocol.BusyException> {
+        private final Terminal terminal;
+
+        BusyNotice(Terminal terminal) {
+            this.terminal = terminal;
+        }
+
+        @Override
+        public void accept(dev.custody.protocol.BusyException e) {
+            terminal.err()
+                    .println("custody: custodyd is busy (" + e.getMessage() + "); waiting and retrying for up to "
+                            + CustodyClient.busyWaitFromEnvironment().toSeconds() + " s ($CUSTODY_BUSY_WAIT)");
+            terminal.err().flush();
+        }
+    }
+
     void closeApi() {
+        close(api);
+        api = null;
+    }
+
+    /** Closes {@code api} (when open) at the end of a command. */
+    static void close(CustodyApi api) {
         if (api != null) {
             try {
                 api.close();
             } catch (IOException ignored) {
                 // the command's outcome is already decided
             }
-            api = null;
         }
     }
 }

@@ -1,8 +1,11 @@
 package dev.custody.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.custody.client.api.CustodyApi;
 import dev.custody.protocol.DaemonStatus;
 import dev.custody.protocol.Methods;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 
@@ -19,11 +22,17 @@ final class DaemonCommands {
                 c.printJson(c.api().status());
                 return ExitCodes.OK;
             }
-            // The table comes from the reply's tree: no data binding, so no mapper is made on this most
-            // frequent short command (start-up: client/README.md)
-            JsonNode s = c.api().protocol().call(Methods.STATUS, null);
+            return printTable(c.api(), c.root().socketPath(), c.out());
+        }
+
+        /**
+         * The table, from the reply's tree: no data binding, so no mapper is made on this most frequent
+         * short command (start-up: client/README.md). Also {@link QuickStatus}'s.
+         */
+        static int printTable(CustodyApi api, Path socket, PrintWriter out) throws Exception {
+            JsonNode s = api.protocol().call(Methods.STATUS, null);
             StartupTrace.mark("status read");
-            c.out().print(render(s, c.root().socketPath().toString()));
+            out.print(render(s, socket.toString()));
             return ExitCodes.OK;
         }
     }

@@ -16,7 +16,7 @@ public final class Main {
 
     public static void main(String[] args) {
         StartupTrace.mark("main");
-        int status = run(args, Terminal.system(), CustodyApi::connect);
+        int status = run(args, Terminal.system(), CONNECT);
         System.out.flush();
         System.exit(status);
     }
@@ -64,8 +64,19 @@ public final class Main {
                 java.io.InputStream.nullInputStream(),
                 java.util.Map.copyOf(env),
                 java.util.Optional.empty());
-        return run(args, t, CustodyApi::connect);
+        return run(args, t, CONNECT);
     }
+
+    /**
+     * {@link CustodyApi#connect(java.nio.file.Path)}, as a class: a method reference would link the JDK's
+     * lambda machinery on every start, which {@code custody status} otherwise does not need.
+     */
+    private static final CustodyCommand.ApiOpener CONNECT = new CustodyCommand.ApiOpener() {
+        @Override
+        public CustodyApi open(java.nio.file.Path socket) throws dev.custody.protocol.DaemonUnavailableException {
+            return CustodyApi.connect(socket);
+        }
+    };
 
     /** Runs {@code custody args}; returns the exit status. */
     static int run(String[] args, Terminal terminal, CustodyCommand.ApiOpener opener) {
@@ -76,6 +87,9 @@ public final class Main {
                     .println("custody: " + pinOnArgv + " is refused: a PIN on the command line shows in ps and shell"
                             + " history; custody prompts for it, or reads it from stdin with --pin-stdin");
             return ExitCodes.USAGE;
+        }
+        if (QuickStatus.applies(args)) {
+            return QuickStatus.run(terminal, opener);
         }
         CustodyCommand root = new CustodyCommand(terminal, opener);
         CommandLine cl = commandLine(root, versionOnly(args) ? ROOT_ONLY : commandNamed(args));
@@ -129,7 +143,7 @@ public final class Main {
         @Override
         public int handleExecutionException(
                 Exception ex, CommandLine sub, picocli.CommandLine.ParseResult parseResult) {
-            Failure f = Failure.of(ex, root.socketPath(), socketGroup(root));
+            Failure f = Failure.of(ex, root.socketPath(), socketGroup(root.socketPath()));
             terminal.err().println("custody: " + f.line());
             if (root.debug) {
                 ex.printStackTrace(terminal.err());
@@ -272,10 +286,10 @@ public final class Main {
         return null;
     }
 
-    private static String socketGroup(CustodyCommand root) {
+    /** The group of {@code socket}, named in the "permission denied" advice; "custody" when unknown. */
+    static String socketGroup(java.nio.file.Path socket) {
         try {
-            return java.nio.file.Files.readAttributes(
-                            root.socketPath(), java.nio.file.attribute.PosixFileAttributes.class)
+            return java.nio.file.Files.readAttributes(socket, java.nio.file.attribute.PosixFileAttributes.class)
                     .group()
                     .getName();
         } catch (Exception e) {

@@ -1,7 +1,6 @@
 package dev.custody.client.cli;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,16 +16,23 @@ final class Table {
     Table(String... headers) {
         columns = headers.length;
         rows.add(headers);
-        rows.add(Arrays.stream(headers).map(h -> "-".repeat(h.length())).toArray(String[]::new));
+        String[] dashes = new String[columns];
+        for (int i = 0; i < columns; i++) {
+            dashes[i] = "-".repeat(headers[i].length());
+        }
+        rows.add(dashes);
     }
 
     Table row(Object... cells) {
         if (cells.length != columns) {
             throw new IllegalArgumentException("expected " + columns + " cells, got " + cells.length);
         }
-        rows.add(Arrays.stream(cells)
-                .map(c -> c == null ? "" : escape(String.valueOf(c)))
-                .toArray(String[]::new));
+        // loops, not streams: no lambda to link on custody status's path (start-up: client/README.md)
+        String[] row = new String[columns];
+        for (int i = 0; i < columns; i++) {
+            row[i] = cells[i] == null ? "" : escape(String.valueOf(cells[i]));
+        }
+        rows.add(row);
         return this;
     }
 

@@ -63,6 +63,17 @@ public final class CustodyClient implements Closeable {
         CustodyClient open() throws DaemonUnavailableException;
     }
 
+    /**
+     * Connects again as the first connection was made: {@link #connectUntimed} when {@code timeout} is
+     * null, else {@link #connect(Path, Duration)} (a class, not a lambda: nothing to link at start-up).
+     */
+    private record Reopen(Path socketPath, Duration timeout) implements Reconnect {
+        @Override
+        public CustodyClient open() throws DaemonUnavailableException {
+            return timeout == null ? connectUntimed(socketPath) : connect(socketPath, timeout);
+        }
+    }
+
     private final Path socketPath;
     private Closeable socket; // these three are replaced by a reconnect after a connection-level BUSY
     private OutputStream out;
@@ -112,7 +123,7 @@ public final class CustodyClient implements Closeable {
                     Channels.newInputStream(ch),
                     Channels.newOutputStream(ch),
                     DEFAULT_MAX_RESPONSE_BYTES);
-            c.reconnect = () -> connectUntimed(socketPath);
+            c.reconnect = new Reopen(socketPath, null);
             return c;
         } catch (IOException | UnsupportedOperationException e) {
             if (ch != null) {
@@ -164,7 +175,7 @@ public final class CustodyClient implements Closeable {
             s.connect(AFUNIXSocketAddress.of(socketPath));
             s.setSoTimeout(Math.toIntExact(Math.min(Integer.MAX_VALUE, responseTimeout.toMillis())));
             CustodyClient c = new CustodyClient(socketPath, s, DEFAULT_MAX_RESPONSE_BYTES);
-            c.reconnect = () -> connect(socketPath, responseTimeout);
+            c.reconnect = new Reopen(socketPath, responseTimeout);
             return c;
         } catch (IOException e) {
             closeQuietly(s);
