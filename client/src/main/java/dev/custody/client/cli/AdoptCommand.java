@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code custody adopt GUN}: custodyd starts trusting a repository that already exists on the Notary
@@ -29,10 +28,7 @@ import picocli.CommandLine.Parameters;
             "  custody key import ~/.notary --root-token root-1 --token ci-hsm",
             "  custody adopt registry.example.com/team/app"
         })
-final class AdoptCommand extends CommandBase {
-    @Parameters(index = "0", paramLabel = "GUN")
-    String gun;
-
+final class AdoptCommand extends GunCommand {
     @Option(
             names = "--root-key-id",
             paramLabel = "KEYID",

@@ -29,20 +29,10 @@ final class ApprovalCommands {
         int run() throws Exception {
             if (id != null) {
                 PendingApproval p = api().pendingShow(id);
-                if (json()) {
-                    printJson(p);
-                } else {
-                    out().print(describe(p));
-                }
-                return ExitCodes.OK;
+                return report(p, () -> out().print(describe(p)));
             }
             List<PendingApproval> all = api().pendingList();
-            if (json()) {
-                printJson(Map.of("pending", all));
-            } else {
-                out().print(table(all));
-            }
-            return ExitCodes.OK;
+            return report(Map.of("pending", all), () -> out().print(table(all)));
         }
     }
 
@@ -144,12 +134,7 @@ final class ApprovalCommands {
                 }
             }
             Decision d = api().pendingApprove(id);
-            if (json()) {
-                printJson(d);
-            } else {
-                out().println("Approved " + d.id() + ": " + p.summary());
-            }
-            return ExitCodes.OK;
+            return report(d, () -> out().println("Approved " + d.id() + ": " + p.summary()));
         }
     }
 
@@ -168,12 +153,7 @@ final class ApprovalCommands {
         @Override
         int run() throws Exception {
             Decision d = api().pendingDeny(id, reason);
-            if (json()) {
-                printJson(d);
-            } else {
-                out().println("Denied " + d.id());
-            }
-            return ExitCodes.OK;
+            return report(d, () -> out().println("Denied " + d.id()));
         }
     }
 }

@@ -30,12 +30,7 @@ final class AuditCommands {
         @Override
         int run() throws Exception {
             List<JsonNode> entries = api().auditTail(lines);
-            if (json()) {
-                printJson(Map.of("entries", entries));
-                return ExitCodes.OK;
-            }
-            out().print(table(entries));
-            return ExitCodes.OK;
+            return report(Map.of("entries", entries), () -> out().print(table(entries)));
         }
     }
 

@@ -63,6 +63,19 @@ abstract class CommandBase implements Callable<Integer> {
         out().println(JsonText.indent(CustodyApi.mapper().valueToTree(value), "  "));
     }
 
+    /**
+     * What a command prints for its result: with {@code -o json} the result as indented JSON, else what
+     * {@code text} prints; the exit status is {@link ExitCodes#OK}.
+     */
+    int report(Object result, Runnable text) {
+        if (json()) {
+            printJson(result);
+        } else {
+            text.run();
+        }
+        return ExitCodes.OK;
+    }
+
     /** Progress for a call that may take long: shown on a terminal, nothing otherwise. */
     Progress progress(String what) {
         return Progress.start(terminal(), what);

@@ -138,12 +138,7 @@ final class DaemonCommands {
             @Override
             int run() throws Exception {
                 JsonNode p = api().policyShow();
-                if (json()) {
-                    printJson(p);
-                } else {
-                    out().print(table(p));
-                }
-                return ExitCodes.OK;
+                return report(p, () -> out().print(table(p)));
             }
         }
 

@@ -36,10 +36,7 @@ final class DelegationCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody delegation add registry.example.com/team/app targets/releases jeff.crt --all-paths -p")
-    static final class Add extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Add extends GunCommand {
         @Parameters(index = "1", paramLabel = "ROLE")
         String role;
 
@@ -116,10 +113,7 @@ final class DelegationCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody delegation remove registry.example.com/team/app targets/jeff -p")
-    static final class RemoveDelegation extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class RemoveDelegation extends GunCommand {
         @Parameters(index = "1", paramLabel = "ROLE")
         String role;
 
@@ -163,19 +157,11 @@ final class DelegationCommands {
             description = {"Lists delegations for the Global Unique Name.", "Online: read from the Notary server."},
             footerHeading = "%nExample:%n",
             footer = "  custody delegation list registry.example.com/team/app")
-    static final class ListDelegations extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class ListDelegations extends GunCommand {
         @Override
         int run() throws Exception {
             DelegationList r = api().delegationList(gun);
-            if (json()) {
-                printJson(r);
-            } else {
-                out().print(table(r));
-            }
-            return ExitCodes.OK;
+            return report(r, () -> out().print(table(r)));
         }
     }
 

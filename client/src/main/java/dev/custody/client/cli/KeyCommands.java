@@ -47,12 +47,7 @@ final class KeyCommands {
         @Override
         int run() throws Exception {
             List<KeyInfo> keys = api().keyList(gun);
-            if (json()) {
-                printJson(Map.of("keys", keys));
-            } else {
-                out().print(table(keys));
-            }
-            return ExitCodes.OK;
+            return report(Map.of("keys", keys), () -> out().print(table(keys)));
         }
     }
 
@@ -116,13 +111,10 @@ final class KeyCommands {
         @Override
         int run() throws Exception {
             KeyInfo k = api().keyGenerate(role, gun, token, algorithm, slot);
-            if (json()) {
-                printJson(k);
-            } else {
-                out().println("Generated new " + (k.algorithm() == null ? "ecdsa" : k.algorithm()) + " " + k.role()
-                        + " key with keyID: " + k.keyId() + " on token " + location(k));
-            }
-            return ExitCodes.OK;
+            return report(
+                    k,
+                    () -> out().println("Generated new " + (k.algorithm() == null ? "ecdsa" : k.algorithm()) + " "
+                            + k.role() + " key with keyID: " + k.keyId() + " on token " + location(k)));
         }
     }
 
@@ -139,10 +131,7 @@ final class KeyCommands {
                 "  custody key rotate registry.example.com/team/app targets",
                 "  custody key rotate registry.example.com/team/app snapshot -r"
             })
-    static final class Rotate extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Rotate extends GunCommand {
         @Parameters(index = "1", paramLabel = "ROLE", description = "root, targets, snapshot or timestamp")
         String role;
 
@@ -165,14 +154,11 @@ final class KeyCommands {
                         ? api().keyRotate(gun, role, serverManaged)
                         : api().keyRotate(gun, role, serverManaged, token);
             }
-            if (json()) {
-                printJson(r);
-            } else {
-                out().println("Successfully rotated " + role + " key for repository " + gun + ": new key "
-                        + (serverManaged ? "held by the server " : "") + r.newKeyId()
-                        + (r.rootVersion() == null ? "" : " (root version " + r.rootVersion() + ")"));
-            }
-            return ExitCodes.OK;
+            return report(
+                    r,
+                    () -> out().println("Successfully rotated " + role + " key for repository " + gun + ": new key "
+                            + (serverManaged ? "held by the server " : "") + r.newKeyId()
+                            + (r.rootVersion() == null ? "" : " (root version " + r.rootVersion() + ")")));
         }
     }
 
@@ -460,13 +446,10 @@ final class KeyCommands {
                 throw new Failure.UsageException("give the key ID or --cka-id (one of them)");
             }
             KeyInfo k = api().keyAdopt(token, keyId, ckaId, role, gun);
-            if (json()) {
-                printJson(k);
-            } else {
-                out().println("Adopted " + k.role() + " key " + k.keyId() + (k.gun() == null ? "" : " for " + k.gun())
-                        + " on " + location(k));
-            }
-            return ExitCodes.OK;
+            return report(
+                    k,
+                    () -> out().println("Adopted " + k.role() + " key " + k.keyId()
+                            + (k.gun() == null ? "" : " for " + k.gun()) + " on " + location(k)));
         }
     }
 
@@ -483,12 +466,7 @@ final class KeyCommands {
         @Override
         int run() throws Exception {
             String removed = api().keyRemove(keyId);
-            if (json()) {
-                printJson(Map.of("keyId", removed));
-            } else {
-                out().println("Deleted " + removed + " from its token.");
-            }
-            return ExitCodes.OK;
+            return report(Map.of("keyId", removed), () -> out().println("Deleted " + removed + " from its token."));
         }
     }
 }

@@ -101,7 +101,7 @@ final class RepoCommands {
     }
 
     /** {@code -r ROLE} and {@code -p}, shared by the staging commands. */
-    abstract static class Staging extends CommandBase {
+    abstract static class Staging extends GunCommand {
         @Option(
                 names = {"-r", "--roles"},
                 paramLabel = "ROLE",
@@ -142,9 +142,6 @@ final class RepoCommands {
                 "  custody add registry.example.com/team/app --batch targets.txt -r targets/ci -p"
             })
     static final class Add extends Staging {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
         @Parameters(index = "1", arity = "0..1", paramLabel = "TARGET", description = "Target name")
         String target;
 
@@ -229,9 +226,6 @@ final class RepoCommands {
             footerHeading = "%nExample:%n",
             footer = "  custody addhash registry.example.com/team/app v1.2 1374 --sha256 e9cec9ae...c63 -p")
     static final class AddHash extends Staging {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
         @Parameters(index = "1", paramLabel = "TARGET")
         String target;
 
@@ -273,9 +267,6 @@ final class RepoCommands {
             footerHeading = "%nExample:%n",
             footer = "  custody remove registry.example.com/team/app v1.2 -p")
     static final class Remove extends Staging {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
         @Parameters(index = "1", paramLabel = "TARGET")
         String target;
 
@@ -307,10 +298,7 @@ final class RepoCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody list registry.example.com/team/app -r targets/releases")
-    static final class ListTargets extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class ListTargets extends GunCommand {
         @Option(
                 names = {"-r", "--roles"},
                 paramLabel = "ROLE",
@@ -320,12 +308,7 @@ final class RepoCommands {
         @Override
         int run() throws Exception {
             TargetList r = api().repoList(gun, role);
-            if (json()) {
-                printJson(r);
-                return ExitCodes.OK;
-            }
-            out().print(targetsTable(r));
-            return ExitCodes.OK;
+            return report(r, () -> out().print(targetsTable(r)));
         }
     }
 
@@ -347,22 +330,14 @@ final class RepoCommands {
             description = {"Looks up a specific target in a remote trusted collection.", "Online."},
             footerHeading = "%nExample:%n",
             footer = "  custody lookup registry.example.com/team/app v1.2")
-    static final class Lookup extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Lookup extends GunCommand {
         @Parameters(index = "1", paramLabel = "TARGET")
         String target;
 
         @Override
         int run() throws Exception {
             TargetInfo t = api().repoLookup(gun, target);
-            if (json()) {
-                printJson(t);
-            } else {
-                out().println(t.name() + " sha256:" + t.sha256() + " " + t.length());
-            }
-            return ExitCodes.OK;
+            return report(t, () -> out().println(t.name() + " sha256:" + t.sha256() + " " + t.length()));
         }
     }
 
@@ -375,10 +350,7 @@ final class RepoCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody publish registry.example.com/team/app")
-    static final class Publish extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Publish extends GunCommand {
         @Override
         int run() throws Exception {
             if (!json()) {
@@ -389,12 +361,7 @@ final class RepoCommands {
             try (Progress p = progress("publishing " + gun)) {
                 r = api().repoPublish(gun);
             }
-            if (json()) {
-                printJson(r);
-            } else {
-                out().println("Successfully published changes for repository " + gun);
-            }
-            return ExitCodes.OK;
+            return report(r, () -> out().println("Successfully published changes for repository " + gun));
         }
     }
 
@@ -418,12 +385,7 @@ final class RepoCommands {
                 return DaemonCommands.Status.print(this);
             }
             RepoStatus r = api().repoStatus(gun);
-            if (json()) {
-                printJson(r);
-                return ExitCodes.OK;
-            }
-            out().print(changesTable(r));
-            return ExitCodes.OK;
+            return report(r, () -> out().print(changesTable(r)));
         }
     }
 
@@ -445,10 +407,7 @@ final class RepoCommands {
             description = {"Resets unpublished changes for the local trusted collection.", "Offline."},
             footerHeading = "%nExample:%n",
             footer = "  custody reset registry.example.com/team/app --all")
-    static final class Reset extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Reset extends GunCommand {
         @Option(names = "--all", description = "Reset all changes (required: custodyd resets everything at once)")
         boolean all;
 
@@ -458,12 +417,7 @@ final class RepoCommands {
                 throw new Failure.UsageException("reset drops every staged change of " + gun + ": say so with --all");
             }
             var r = api().repoReset(gun);
-            if (json()) {
-                printJson(r);
-            } else {
-                out().println("Successfully reset specified changes for repository " + gun);
-            }
-            return ExitCodes.OK;
+            return report(r, () -> out().println("Successfully reset specified changes for repository " + gun));
         }
     }
 
@@ -476,10 +430,7 @@ final class RepoCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody verify registry.example.com/team/app v1.2 < app.tar.gz > /dev/null")
-    static final class Verify extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Verify extends GunCommand {
         @Parameters(index = "1", paramLabel = "TARGET")
         String target;
 
@@ -516,10 +467,7 @@ final class RepoCommands {
             description = {"Marks roles to be re-signed the next time they're published.", "Offline; online with -p."},
             footerHeading = "%nExample:%n",
             footer = "  custody witness registry.example.com/team/app targets/releases -p")
-    static final class Witness extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Witness extends GunCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ROLE")
         List<String> roles;
 
@@ -553,10 +501,7 @@ final class RepoCommands {
             },
             footerHeading = "%nExample:%n",
             footer = "  custody delete registry.example.com/team/app --remote")
-    static final class Delete extends CommandBase {
-        @Parameters(index = "0", paramLabel = "GUN")
-        String gun;
-
+    static final class Delete extends GunCommand {
         @Option(names = "--remote", description = "Also delete the trust data on the Notary server")
         boolean remote;
 
@@ -566,13 +511,10 @@ final class RepoCommands {
                 out().println("Deleting trust data for repository " + gun);
             }
             DeleteResult r = api().repoDelete(gun, remote);
-            if (json()) {
-                printJson(r);
-            } else {
-                out().println("Successfully deleted local " + (r.remote() ? "and remote " : "")
-                        + "trust data for repository " + gun);
-            }
-            return ExitCodes.OK;
+            return report(
+                    r,
+                    () -> out().println("Successfully deleted local " + (r.remote() ? "and remote " : "")
+                            + "trust data for repository " + gun));
         }
     }
 

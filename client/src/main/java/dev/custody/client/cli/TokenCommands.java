@@ -25,12 +25,7 @@ final class TokenCommands {
         @Override
         int run() throws Exception {
             List<TokenStatus> tokens = api().tokenList();
-            if (json()) {
-                printJson(java.util.Map.of("tokens", tokens));
-                return ExitCodes.OK;
-            }
-            out().print(table(tokens));
-            return ExitCodes.OK;
+            return report(java.util.Map.of("tokens", tokens), () -> out().print(table(tokens)));
         }
     }
 
@@ -104,13 +99,10 @@ final class TokenCommands {
             String name = token != null ? token : onlyToken(this);
             char[] pin = Secrets.read(terminal(), "PIN for token " + name + ": ", pinStdin, "--pin-stdin");
             TokenUnlockResult r = api().tokenUnlock(name, pin);
-            if (json()) {
-                printJson(r);
-            } else {
-                out().println("Token " + r.token() + " unlocked"
-                        + (r.unlockedUntil() == null ? "" : " until " + r.unlockedUntil()));
-            }
-            return ExitCodes.OK;
+            return report(
+                    r,
+                    () -> out().println("Token " + r.token() + " unlocked"
+                            + (r.unlockedUntil() == null ? "" : " until " + r.unlockedUntil())));
         }
     }
 
@@ -142,12 +134,7 @@ final class TokenCommands {
         int run() throws Exception {
             String name = token != null ? token : onlyToken(this);
             String locked = api().tokenLock(name);
-            if (json()) {
-                printJson(java.util.Map.of("token", locked));
-            } else {
-                out().println("Token " + locked + " locked");
-            }
-            return ExitCodes.OK;
+            return report(java.util.Map.of("token", locked), () -> out().println("Token " + locked + " locked"));
         }
     }
 }

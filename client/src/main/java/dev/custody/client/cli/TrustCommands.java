@@ -95,13 +95,11 @@ final class TrustCommands {
                         pub,
                         k.publicKey().endsWith("\n") ? k.publicKey() : k.publicKey() + "\n",
                         StandardCharsets.US_ASCII);
-                if (json()) {
-                    printJson(k);
-                } else {
-                    out().println("Successfully generated and loaded private key. Corresponding public key available: "
-                            + pub.toAbsolutePath().normalize());
-                }
-                return ExitCodes.OK;
+                return report(
+                        k,
+                        () -> out().println(
+                                        "Successfully generated and loaded private key. Corresponding public key available: "
+                                                + pub.toAbsolutePath().normalize()));
             }
         }
 
@@ -138,16 +136,13 @@ final class TrustCommands {
                                 terminal(), "Passphrase for " + file + ": ", passphraseStdin, "--passphrase-stdin")
                         : null;
                 KeyInfo k = api().keyImport(pem, pass, name, null, token);
-                if (json()) {
-                    printJson(k);
-                } else {
+                return report(k, () -> {
                     out().println("Successfully imported key from " + file);
                     out().println(
                                     k.softwareCopyNote() != null
                                             ? k.softwareCopyNote()
                                             : "The file " + file + " still holds a software copy: delete it yourself.");
-                }
-                return ExitCodes.OK;
+                });
             }
         }
     }
