@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
                     + " (e.g. notary key list on the old machine). Afterwards add, publish and key rotate work as for a"
                     + " repository made with custody init."
         },
-        footerHeading = "%nExamples:%n",
         footer = {
             "  custody key import ~/.notary --root-token root-1 --token ci-hsm",
             "  custody adopt registry.example.com/team/app"

@@ -19,7 +19,6 @@ final class ApprovalCommands {
                 "An entry with a TOKEN waits for that token's holders (tokens[].holders): one entry per token.",
                 "Offline."
             },
-            footerHeading = "%nExamples:%n",
             footer = {"  custody pending", "  custody pending 7f3a"})
     static final class Pending extends CommandBase {
         @Parameters(index = "0", arity = "0..1", paramLabel = "ID")
@@ -107,7 +106,6 @@ final class ApprovalCommands {
                 "An entry for a token (TOKEN in 'custody pending') is decided only by one of that token's holders.",
                 "Offline. On a terminal it asks (yes/no); elsewhere it needs --yes."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody approve 7f3a")
     static final class Approve extends CommandBase {
         @Parameters(index = "0", paramLabel = "ID")
@@ -141,7 +139,6 @@ final class ApprovalCommands {
     @Command(
             name = "deny",
             description = {"Denies a pending operation; its caller gets APPROVAL_DENIED.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody deny 7f3a --reason 'not scheduled'")
     static final class Deny extends CommandBase {
         @Parameters(index = "0", paramLabel = "ID")

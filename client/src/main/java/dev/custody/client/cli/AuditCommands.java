@@ -12,13 +12,11 @@ import picocli.CommandLine.Option;
         name = "audit",
         description = "Reads and checks custodyd's append-only, hash-chained audit log.",
         subcommands = {AuditCommands.Tail.class, AuditCommands.VerifyLog.class},
-        footerHeading = "%nExample:%n",
         footer = "  custody audit tail -n 50")
 final class AuditCommands {
     @Command(
             name = "tail",
             description = {"Shows the last audit records.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody audit tail -n 50 -o json")
     static final class Tail extends CommandBase {
         @Option(
@@ -62,7 +60,6 @@ final class AuditCommands {
     @Command(
             name = "verify",
             description = {"Checks the audit log's hash chain; exit 1 if it is broken.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody audit verify")
     static final class VerifyLog extends CommandBase {
         @Override

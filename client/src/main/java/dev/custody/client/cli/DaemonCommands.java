@@ -126,13 +126,11 @@ final class DaemonCommands {
             name = "policy",
             description = "Shows the policy custodyd enforces.",
             subcommands = Policy.Show.class,
-            footerHeading = "%nExample:%n",
             footer = "  custody policy show")
     static final class Policy {
         @Command(
                 name = "show",
                 description = {"Shows the policy rules, first match wins.", "Offline."},
-                footerHeading = "%nExample:%n",
                 footer = "  custody policy show -o json")
         static final class Show extends CommandBase {
             @Override

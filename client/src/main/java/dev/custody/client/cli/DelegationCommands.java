@@ -24,7 +24,6 @@ import picocli.CommandLine.Parameters;
             DelegationCommands.RemoveDelegation.class,
             DelegationCommands.ListDelegations.class
         },
-        footerHeading = "%nExample:%n",
         footer = "  custody delegation list registry.example.com/team/app")
 final class DelegationCommands {
     @Command(
@@ -34,7 +33,6 @@ final class DelegationCommands {
                 "Add a keys to delegation using the provided public key X509 certificates.",
                 "Offline; online with -p."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody delegation add registry.example.com/team/app targets/releases jeff.crt --all-paths -p")
     static final class Add extends GunCommand {
         @Parameters(index = "1", paramLabel = "ROLE")
@@ -111,7 +109,6 @@ final class DelegationCommands {
                 "Remove KeyID(s) from the specified Role delegation, or the whole role.",
                 "Offline; online with -p."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody delegation remove registry.example.com/team/app targets/jeff -p")
     static final class RemoveDelegation extends GunCommand {
         @Parameters(index = "1", paramLabel = "ROLE")
@@ -155,7 +152,6 @@ final class DelegationCommands {
             name = "list",
             aliases = "ls",
             description = {"Lists delegations for the Global Unique Name.", "Online: read from the Notary server."},
-            footerHeading = "%nExample:%n",
             footer = "  custody delegation list registry.example.com/team/app")
     static final class ListDelegations extends GunCommand {
         @Override

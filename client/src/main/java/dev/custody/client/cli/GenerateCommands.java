@@ -29,7 +29,6 @@ final class GenerateCommands {
             name = "gen-completion",
             hidden = true,
             description = {"Prints a completion script for bash or zsh.", "Offline."},
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  source <(custody gen-completion bash)",
                 "  custody gen-completion zsh > \"${fpath[1]}/_custody\""
@@ -53,7 +52,6 @@ final class GenerateCommands {
             name = "gen-man",
             hidden = true,
             description = {"Prints the custody(1) man page (roff).", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody gen-man | man -l -")
     static final class ManPage extends CommandBase {
         @Option(names = "--dir", paramLabel = "DIR", description = "Write DIR/custody.1 instead of printing")

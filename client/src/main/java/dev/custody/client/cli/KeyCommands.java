@@ -28,7 +28,6 @@ import picocli.CommandLine.Parameters;
             KeyCommands.Adopt.class,
             KeyCommands.RemoveKey.class
         },
-        footerHeading = "%nExample:%n",
         footer = "  custody key list")
 final class KeyCommands {
     /** notary's widest GUN in {@code key list} before it shortens it from the left. */
@@ -38,7 +37,6 @@ final class KeyCommands {
             name = "list",
             aliases = "ls",
             description = {"Lists keys on the tokens custodyd owns.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody key list --gun registry.example.com/team/app")
     static final class ListKeys extends CommandBase {
         @Option(names = "--gun", paramLabel = "GUN", description = "Only keys of this repository (and GUN-less keys)")
@@ -80,7 +78,6 @@ final class KeyCommands {
             name = "generate",
             sortOptions = false,
             description = {"Generates a key on a token (non-extractable).", "Offline."},
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody key generate ecdsa --role root --token softhsm-1",
                 "  custody key generate --role root --token yubikey-1 --slot 9c"
@@ -126,7 +123,6 @@ final class KeyCommands {
                         + " role, or the root key.",
                 "Online: the new root is published right away. A root rotation may wait for a custodian's approval."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody key rotate registry.example.com/team/app targets",
                 "  custody key rotate registry.example.com/team/app snapshot -r"
@@ -176,7 +172,6 @@ final class KeyCommands {
                 "Keys already on a token are skipped, so a re-run finishes an interrupted import.",
                 "The software copies stay where they are: delete them yourself once the import is confirmed."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody key import ~/.notary --root-token root-1 --token ci-hsm",
                 "  custody key import ~/.notary/private/1fce6c75...key --role root --token yubikey-1 --slot 9c"
@@ -369,7 +364,6 @@ final class KeyCommands {
                 "Lists the private keys on a token, custodyd's or not, with the TUF key ID each has.",
                 "Offline. Keys made elsewhere (another custodyd, a ceremony, pkcs11-tool) can then be adopted."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody key scan --token yubikey-1")
     static final class Scan extends CommandBase {
         @Option(names = "--token", required = true, paramLabel = "TOKEN", description = "The token to look at")
@@ -407,7 +401,6 @@ final class KeyCommands {
                 "Enrols a key that is already on a token into custodyd's key list, for a role (and GUN).",
                 "Offline. Nothing is copied or written to the token; the key must be sensitive and not extractable."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody key adopt 9deed251daa1aa6f9d5f9b752847647cf8d705da0763aa5467650d0987ed5306 --token yubikey-1"
                         + " --role root",
@@ -457,7 +450,6 @@ final class KeyCommands {
             name = "remove",
             aliases = "rm",
             description = {"Removes a key from its token.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody key remove 9deed251daa1aa6f9d5f9b752847647cf8d705da0763aa5467650d0987ed5306")
     static final class RemoveKey extends CommandBase {
         @Parameters(index = "0", paramLabel = "KEYID")

@@ -171,7 +171,28 @@ public final class Main {
         }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setUsageHelpLongOptionsMaxWidth(28);
+        exampleHeadings(cl);
         return cl;
+    }
+
+    /**
+     * A command's own footer is its example(s): each gets "Example:" (one line) or "Examples:" above it,
+     * here once instead of in every command's annotation. The root's footer (exit status and examples,
+     * which commands without a footer of their own inherit, with its heading) is left as it is.
+     */
+    private static void exampleHeadings(CommandLine root) {
+        picocli.CommandLine.Model.UsageMessageSpec top = root.getCommandSpec().usageMessage();
+        java.util.ArrayDeque<CommandLine> todo =
+                new java.util.ArrayDeque<>(root.getSubcommands().values());
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            picocli.CommandLine.Model.UsageMessageSpec usage =
+                    c.getCommandSpec().usageMessage();
+            if (usage.footer().length > 0 && !java.util.Arrays.equals(usage.footer(), top.footer())) {
+                usage.footerHeading(usage.footer().length == 1 ? "%nExample:%n" : "%nExamples:%n");
+            }
+            todo.addAll(c.getSubcommands().values());
+        }
     }
 
     /**

@@ -48,7 +48,6 @@ final class RepoCommands {
                 "Offline; online with -p (publishes the new repository). The root key is one on a token"
                         + " (--rootkey), or custodyd generates one."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody init registry.example.com/team/app --rootkey 1fce6c75b304... -p")
     static final class Init extends CommandBase {
         @Parameters(
@@ -135,7 +134,6 @@ final class RepoCommands {
                 "Offline; online with -p. Size, SHA-256 and SHA-512 are computed here; the file is not sent."
                         + " --batch reads 'TARGET SIZE SHA256' lines from FILE, or stdin for -, for many targets at once."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody add registry.example.com/team/app v1.2 ./app.tar.gz -p",
                 "  custody add registry.example.com/team/app --batch - -p < targets.txt",
@@ -223,7 +221,6 @@ final class RepoCommands {
                 "Adds the byte size and hash(es) as a target to the trusted collection.",
                 "Offline; online with -p."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody addhash registry.example.com/team/app v1.2 1374 --sha256 e9cec9ae...c63 -p")
     static final class AddHash extends Staging {
         @Parameters(index = "1", paramLabel = "TARGET")
@@ -264,7 +261,6 @@ final class RepoCommands {
             aliases = "rm",
             sortOptions = false,
             description = {"Removes a target from a trusted collection.", "Offline; online with -p."},
-            footerHeading = "%nExample:%n",
             footer = "  custody remove registry.example.com/team/app v1.2 -p")
     static final class Remove extends Staging {
         @Parameters(index = "1", paramLabel = "TARGET")
@@ -296,7 +292,6 @@ final class RepoCommands {
                 "Lists targets for a remote trusted collection.",
                 "Online: custodyd fetches and verifies the metadata from the Notary server."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody list registry.example.com/team/app -r targets/releases")
     static final class ListTargets extends GunCommand {
         @Option(
@@ -328,7 +323,6 @@ final class RepoCommands {
             name = "lookup",
             sortOptions = false,
             description = {"Looks up a specific target in a remote trusted collection.", "Online."},
-            footerHeading = "%nExample:%n",
             footer = "  custody lookup registry.example.com/team/app v1.2")
     static final class Lookup extends GunCommand {
         @Parameters(index = "1", paramLabel = "TARGET")
@@ -348,7 +342,6 @@ final class RepoCommands {
                 "Publishes the local trusted collection.",
                 "Online: signs the staged changes on the tokens and pushes them to the Notary server."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody publish registry.example.com/team/app")
     static final class Publish extends GunCommand {
         @Override
@@ -373,7 +366,6 @@ final class RepoCommands {
                 "Offline.",
                 "Without GUN: the daemon's status (custody status)."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody status registry.example.com/team/app")
     static final class Status extends CommandBase {
         @Parameters(index = "0", arity = "0..1", paramLabel = "GUN")
@@ -405,7 +397,6 @@ final class RepoCommands {
             name = "reset",
             sortOptions = false,
             description = {"Resets unpublished changes for the local trusted collection.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody reset registry.example.com/team/app --all")
     static final class Reset extends GunCommand {
         @Option(names = "--all", description = "Reset all changes (required: custodyd resets everything at once)")
@@ -428,7 +419,6 @@ final class RepoCommands {
                 "Verifies if the content is included in the remote trusted collection.",
                 "Online. Reads the content on stdin and, when it matches, writes it to stdout."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody verify registry.example.com/team/app v1.2 < app.tar.gz > /dev/null")
     static final class Verify extends GunCommand {
         @Parameters(index = "1", paramLabel = "TARGET")
@@ -465,7 +455,6 @@ final class RepoCommands {
             name = "witness",
             sortOptions = false,
             description = {"Marks roles to be re-signed the next time they're published.", "Offline; online with -p."},
-            footerHeading = "%nExample:%n",
             footer = "  custody witness registry.example.com/team/app targets/releases -p")
     static final class Witness extends GunCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ROLE")
@@ -499,7 +488,6 @@ final class RepoCommands {
                 "Deletes all content for a trusted collection.",
                 "Offline (local trust data); online with --remote (also deletes it on the Notary server)."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody delete registry.example.com/team/app --remote")
     static final class Delete extends GunCommand {
         @Option(names = "--remote", description = "Also delete the trust data on the Notary server")

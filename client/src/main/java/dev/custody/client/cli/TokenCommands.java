@@ -12,14 +12,12 @@ import picocli.CommandLine.Parameters;
         name = "token",
         description = "Shows, unlocks and locks the hardware tokens custodyd owns. Offline.",
         subcommands = {TokenCommands.ListTokens.class, TokenCommands.Unlock.class, TokenCommands.Lock.class},
-        footerHeading = "%nExample:%n",
         footer = "  custody token unlock yubikey-1")
 final class TokenCommands {
     @Command(
             name = "list",
             aliases = "ls",
             description = {"Lists the configured tokens: present, unlocked, PIN state.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody token list -o json")
     static final class ListTokens extends CommandBase {
         @Override
@@ -78,7 +76,6 @@ final class TokenCommands {
                 "Offline. The PIN is read from the terminal without echo, or from stdin with --pin-stdin;"
                         + " never from the command line. TOKEN may be omitted when custodyd has one token."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody token unlock yubikey-1",
                 "  systemd-ask-password 'PIN:' | custody token unlock yubikey-1 --pin-stdin"
@@ -124,7 +121,6 @@ final class TokenCommands {
     @Command(
             name = "lock",
             description = {"Locks a token: custodyd forgets its PIN and logs out.", "Offline."},
-            footerHeading = "%nExample:%n",
             footer = "  custody token lock yubikey-1")
     static final class Lock extends CommandBase {
         @Parameters(index = "0", arity = "0..1", paramLabel = "TOKEN")

@@ -42,7 +42,6 @@ import picocli.CommandLine.Parameters;
             TrustCommands.Revoke.class,
             TrustCommands.Sign.class
         },
-        footerHeading = "%nExample:%n",
         footer = "  custody trust inspect --pretty registry.example.com/admin/demo")
 final class TrustCommands {
     static final String RELEASES = "targets/releases";
@@ -51,14 +50,12 @@ final class TrustCommands {
             name = "key",
             description = "Manage keys for signing Docker images.",
             subcommands = {Key.Generate.class, Key.Load.class},
-            footerHeading = "%nExample:%n",
             footer = "  custody trust key generate jeff --dir ~/keys")
     static final class Key {
         @Command(
                 name = "generate",
                 sortOptions = false,
                 description = {"Generate a signer key on a token and write its public key to NAME.pub.", "Offline."},
-                footerHeading = "%nExample:%n",
                 footer = "  custody trust key generate jeff --dir ~/keys")
         static final class Generate extends CommandBase {
             @Parameters(index = "0", paramLabel = "NAME")
@@ -110,7 +107,6 @@ final class TrustCommands {
                     "Load a private key file onto a token for signing.",
                     "Offline. The file stays: delete it" + " yourself."
                 },
-                footerHeading = "%nExample:%n",
                 footer = "  custody trust key load delegation.key --name jeff")
         static final class Load extends CommandBase {
             @Parameters(index = "0", paramLabel = "FILE")
@@ -151,7 +147,6 @@ final class TrustCommands {
             name = "signer",
             description = "Manage entities who can sign Docker images.",
             subcommands = {Signer.AddSigner.class, Signer.RemoveSigner.class},
-            footerHeading = "%nExample:%n",
             footer = "  custody trust signer add --key jeff.pub jeff registry.example.com/admin/demo")
     static final class Signer {
         @Command(
@@ -161,7 +156,6 @@ final class TrustCommands {
                     "Add a signer to repositories (targets/NAME and targets/releases), initialising them if needed.",
                     "Online."
                 },
-                footerHeading = "%nExample:%n",
                 footer = "  custody trust signer add --key jeff.pub jeff registry.example.com/admin/demo")
         static final class AddSigner extends CommandBase {
             @Option(
@@ -212,7 +206,6 @@ final class TrustCommands {
                 name = "remove",
                 sortOptions = false,
                 description = {"Remove a signer from repositories.", "Online."},
-                footerHeading = "%nExample:%n",
                 footer = "  custody trust signer remove ben registry.example.com/admin/demo")
         static final class RemoveSigner extends CommandBase {
             @Parameters(index = "0", paramLabel = "NAME")
@@ -285,7 +278,6 @@ final class TrustCommands {
                 "Return low-level information about keys and signatures.",
                 "Online: read from the Notary server and verified by custodyd. Same JSON and --pretty tables as docker."
             },
-            footerHeading = "%nExample:%n",
             footer = "  custody trust inspect --pretty registry.example.com/admin/demo:1")
     static final class Inspect extends CommandBase {
         @Option(names = "--pretty", description = "Print the information in a human friendly format")
@@ -374,7 +366,6 @@ final class TrustCommands {
             name = "revoke",
             sortOptions = false,
             description = {"Remove trust for an image: its tag's signatures, or all of the repository's.", "Online."},
-            footerHeading = "%nExample:%n",
             footer = "  custody trust revoke registry.example.com/admin/demo:1")
     static final class Revoke extends CommandBase {
         @Parameters(index = "0", paramLabel = "IMAGE[:TAG]")
@@ -443,7 +434,6 @@ final class TrustCommands {
                         + " (targets/releases and targets/<signer>), or the targets role if none.",
                 "Online."
             },
-            footerHeading = "%nExamples:%n",
             footer = {
                 "  custody trust sign registry.example.com/admin/demo:1",
                 "  echo \"$TOKEN\" | custody trust sign --registry-user ci --registry-password-stdin reg.example.com/app:1.2"
