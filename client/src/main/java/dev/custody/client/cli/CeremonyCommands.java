@@ -160,6 +160,26 @@ public final class CeremonyCommands implements Callable<Integer> {
 
         @Override
         int run() throws Exception {
+            JsonNode r = call("ceremony.prepare", params());
+            Files.write(output, bundleBytes(r));
+            if (json()) {
+                printResult(r, output);
+                return ExitCodes.OK;
+            }
+            out().println("Wrote " + output + " (" + r.path("operation").asText()
+                    + (init
+                            ? ", a new repository, root v"
+                                    + r.path("newRootVersion").asInt()
+                            : ", root v" + r.path("baseRootVersion").asInt() + " → v"
+                                    + r.path("newRootVersion").asInt())
+                    + "):");
+            printSummary(r);
+            out().println("Carry it to the offline machine: custody ceremony sign " + output.getFileName());
+            return ExitCodes.OK;
+        }
+
+        /** The request: the operation its options name, checked, with its keys and the server options. */
+        private ObjectNode params() throws IOException {
             ObjectNode p = JsonNodeFactory.instance.objectNode().put("gun", gun);
             if (init) {
                 if (rotate != null || resignRoot) {
@@ -230,22 +250,7 @@ public final class CeremonyCommands implements Callable<Integer> {
                 p.put("token", token);
             }
             putServer(p);
-            JsonNode r = call("ceremony.prepare", p);
-            Files.write(output, bundleBytes(r));
-            if (json()) {
-                printResult(r, output);
-                return ExitCodes.OK;
-            }
-            out().println("Wrote " + output + " (" + r.path("operation").asText()
-                    + (init
-                            ? ", a new repository, root v"
-                                    + r.path("newRootVersion").asInt()
-                            : ", root v" + r.path("baseRootVersion").asInt() + " → v"
-                                    + r.path("newRootVersion").asInt())
-                    + "):");
-            printSummary(r);
-            out().println("Carry it to the offline machine: custody ceremony sign " + output.getFileName());
-            return ExitCodes.OK;
+            return p;
         }
 
         private static void putKey(ObjectNode p, String key, String idField, String pemField) throws IOException {

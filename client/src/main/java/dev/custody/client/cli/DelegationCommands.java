@@ -34,10 +34,7 @@ final class DelegationCommands {
                 "Offline; online with -p."
             },
             footer = "  custody delegation add registry.example.com/team/app targets/releases jeff.crt --all-paths -p")
-    static final class Add extends GunCommand {
-        @Parameters(index = "1", paramLabel = "ROLE")
-        String role;
-
+    static final class Add extends RoleCommand {
         @Parameters(
                 index = "2..*",
                 arity = "0..*",
@@ -85,11 +82,14 @@ final class DelegationCommands {
             out().println("Addition of delegation role " + role + " with keys " + r.keyIds() + ", with paths "
                     + pathList(all, ps) + ", to repository \"" + gun + "\" staged for next publish.");
             out().println();
-            if (publish) {
-                RepoCommands.autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return RepoCommands.staged(this, gun, publish);
         }
+    }
+
+    /** A delegation command's GUN and ROLE. */
+    abstract static class RoleCommand extends GunCommand {
+        @Parameters(index = "1", paramLabel = "ROLE")
+        String role;
     }
 
     static String pathList(boolean all, List<String> paths) {
@@ -110,10 +110,7 @@ final class DelegationCommands {
                 "Offline; online with -p."
             },
             footer = "  custody delegation remove registry.example.com/team/app targets/jeff -p")
-    static final class RemoveDelegation extends GunCommand {
-        @Parameters(index = "1", paramLabel = "ROLE")
-        String role;
-
+    static final class RemoveDelegation extends RoleCommand {
         @Parameters(index = "2..*", arity = "0..*", paramLabel = "KEYID")
         List<String> keyIds = new ArrayList<>();
 
@@ -141,10 +138,7 @@ final class DelegationCommands {
                         + ", to repository \"" + gun + "\" staged for next publish.");
             }
             out().println();
-            if (publish) {
-                RepoCommands.autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return RepoCommands.staged(this, gun, publish);
         }
     }
 

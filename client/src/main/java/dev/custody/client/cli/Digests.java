@@ -31,24 +31,23 @@ record Digests(long length, String sha256, String sha512) {
 
     /** {@code hex} as a lower-case SHA-256, or a usage error naming {@code what}. */
     static String sha256(String hex, String what) {
-        String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
-        if (h.startsWith("sha256:")) {
-            h = h.substring(7);
-        }
-        if (!SHA256.matcher(h).matches()) {
-            throw new Failure.UsageException(what + " must be a SHA-256 digest: 64 hex digits, got '" + hex + "'");
-        }
-        return h;
+        return hex(hex, "sha256", SHA256, "a SHA-256 digest: 64 hex digits", what);
     }
 
     /** {@code hex} as a lower-case SHA-512, or a usage error naming {@code what}. */
     static String sha512(String hex, String what) {
+        return hex(hex, "sha512", SHA512, "a SHA-512 digest: 128 hex digits", what);
+    }
+
+    /** {@code hex} lower-cased, without an {@code algorithm:} prefix, if it matches {@code form}. */
+    private static String hex(
+            String hex, String algorithm, java.util.regex.Pattern form, String expected, String what) {
         String h = hex.strip().toLowerCase(java.util.Locale.ROOT);
-        if (h.startsWith("sha512:")) {
-            h = h.substring(7);
+        if (h.startsWith(algorithm + ":")) {
+            h = h.substring(algorithm.length() + 1);
         }
-        if (!SHA512.matcher(h).matches()) {
-            throw new Failure.UsageException(what + " must be a SHA-512 digest: 128 hex digits, got '" + hex + "'");
+        if (!form.matcher(h).matches()) {
+            throw new Failure.UsageException(what + " must be " + expected + ", got '" + hex + "'");
         }
         return h;
     }

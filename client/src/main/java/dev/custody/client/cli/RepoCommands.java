@@ -40,6 +40,14 @@ final class RepoCommands {
         c.out().println("Successfully published changes for repository " + gun);
     }
 
+    /** The end of a staging command: notary's publish lines when it ran with {@code -p}; exit status OK. */
+    static int staged(CommandBase c, String gun, boolean publish) {
+        if (publish) {
+            autoPublished(c, gun);
+        }
+        return ExitCodes.OK;
+    }
+
     @Command(
             name = "init",
             sortOptions = false,
@@ -119,10 +127,7 @@ final class RepoCommands {
             }
             out().println("Addition of target \"" + target + "\" " + (role == null ? "" : "by role " + role + " ")
                     + "to repository \"" + gun + "\" staged for next publish.");
-            if (publish) {
-                autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return staged(this, gun, publish);
         }
     }
 
@@ -207,10 +212,7 @@ final class RepoCommands {
             }
             out().println("Addition of " + targets.size() + " targets " + (role == null ? "" : "by role " + role + " ")
                     + "to repository \"" + gun + "\" staged for next publish.");
-            if (publish) {
-                autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return staged(this, gun, publish);
         }
     }
 
@@ -277,10 +279,7 @@ final class RepoCommands {
                 return ExitCodes.OK;
             }
             out().println("Removal of " + target + " from " + gun + " staged for next publish.");
-            if (publish) {
-                autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return staged(this, gun, publish);
         }
     }
 
@@ -474,10 +473,7 @@ final class RepoCommands {
             }
             out().println("The following roles were successfully marked for witnessing on the next publish:");
             roles.forEach(r -> out().println("\t- " + r));
-            if (publish) {
-                autoPublished(this, gun);
-            }
-            return ExitCodes.OK;
+            return staged(this, gun, publish);
         }
     }
 
