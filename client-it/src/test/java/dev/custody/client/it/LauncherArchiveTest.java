@@ -55,11 +55,11 @@ class LauncherArchiveTest {
         assertThat(r.err()).isEmpty();
         String jvm = Files.readString(log);
         assertThat(jvm).contains("Opened archive " + archive + ".");
-        // the CLI, picocli (class file version 49: only a static archive holds it) and Jackson come from it
+        // the CLI, picocli (class file version 49: only a static archive holds it) and Jackson come from it;
+        // plain `status` builds no picocli model (QuickStatus): picocli.CommandLine itself is checked on --version
         for (String c : List.of(
                 "dev.custody.client.cli.Main",
                 "dev.custody.client.cli.RepoCommands$Status",
-                "picocli.CommandLine",
                 "picocli.CommandLine$IParameterExceptionHandler",
                 "com.fasterxml.jackson.core.JsonFactory",
                 "com.fasterxml.jackson.databind.node.ObjectNode",
@@ -77,6 +77,15 @@ class LauncherArchiveTest {
                 .doesNotContain("] com.fasterxml.jackson.databind.util.StdDateFormat ")
                 .doesNotContain("] sun.util.calendar.ZoneInfoFile ");
         assertThat(cache).as("nothing made at run time").doesNotExist();
+
+        Custody.Result v = runLogged(custody, log, "--version").ok();
+        assertThat(v.out()).startsWith("custody ");
+        String versionJvm = Files.readString(log);
+        assertThat(versionJvm).contains("] picocli.CommandLine source: shared objects file");
+        assertThat(versionJvm)
+                .doesNotContain(" source: file:")
+                .doesNotContain(" source: jar:")
+                .doesNotContain("jdk.internal.loader.URLClassPath$JarLoader ");
     }
 
     @Test
