@@ -165,7 +165,7 @@ final class PublishPipeline {
             for (Map.Entry<String, byte[]> e : files.entrySet()) {
                 signed.putObject(e.getKey())
                         .put("sha256", Repos.sha256Hex(e.getValue()))
-                        .put("version", Signed.parse(e.getValue(), e.getKey()).version());
+                        .put("version", Signed.versionOf(e.getValue(), e.getKey()));
             }
             ctx.journal().step(opId, "signed", signed);
             crash.reached(opType, "signed");
@@ -454,7 +454,7 @@ final class PublishPipeline {
         ObjectNode roles = result.putObject("roles");
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             try {
-                roles.put(e.getKey(), Signed.parse(e.getValue(), e.getKey()).version());
+                roles.put(e.getKey(), Signed.versionOf(e.getValue(), e.getKey()));
             } catch (TufException ex) {
                 roles.put(e.getKey(), -1);
             }

@@ -1,5 +1,8 @@
 package dev.custody.daemon.repo;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -7,7 +10,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.state.AtomicFiles;
 import dev.custody.tuf.update.FileTrustedMetaStore;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -20,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The local state of one repository, under {@code STATE/repos/<escaped GUN>/}:
@@ -89,14 +95,7 @@ public final class RepoState {
     // ---- changelist ----
 
     public List<Change> changes() throws IOException {
-        Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
-        List<Change> out = new ArrayList<>();
-        if (o.isPresent()) {
-            for (JsonNode n : o.get().path("changes")) {
-                out.add(Change.fromJson(n));
-            }
-        }
-        return out;
+        return readChangelist(c -> true).changes();
     }
 
     private Object changelistLock() {
@@ -106,59 +105,101 @@ public final class RepoState {
     /** Appends changes (numbered here) in one atomic write; returns how many are staged now. */
     public int stage(List<Change> add) throws IOException {
         synchronized (changelistLock()) {
-            return stageLocked(add);
+            Changelist cl = readChangelist(c -> true);
+            long next = cl.nextSeq();
+            List<Change> all = cl.changes();
+            for (Change c : add) {
+                all.add(c.withSeq(next++));
+            }
+            writeChanges(all, next);
+            return all.size();
         }
-    }
-
-    private int stageLocked(List<Change> add) throws IOException {
-        Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
-        long next = o.map(n -> n.path("nextSeq").asLong(1)).orElse(1L);
-        List<Change> all = changes();
-        for (Change c : add) {
-            all.add(c.withSeq(next++));
-        }
-        writeChanges(all, next);
-        return all.size();
     }
 
     /** Drops the changes numbered up to {@code maxSeq} (all of them with {@code Long.MAX_VALUE}); returns how many. */
     public int dropChanges(long maxSeq) throws IOException {
-        synchronized (changelistLock()) {
-            return dropLocked(maxSeq);
-        }
-    }
-
-    private int dropLocked(long maxSeq) throws IOException {
-        Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
-        if (o.isEmpty()) {
-            return 0;
-        }
-        long next = o.get().path("nextSeq").asLong(1);
-        List<Change> all = changes();
-        List<Change> keep = all.stream().filter(c -> c.seq() > maxSeq).toList();
-        writeChanges(keep, next);
-        return all.size() - keep.size();
+        return dropWhere(c -> c.seq() <= maxSeq);
     }
 
     /** Drops exactly the changes numbered {@code seqs} (what one publish carried); returns how many. */
     public int dropChanges(java.util.Set<Long> seqs) throws IOException {
-        Optional<ObjectNode> o = readObject(dir.resolve("changelist.json"));
-        if (o.isEmpty()) {
-            return 0;
-        }
-        long next = o.get().path("nextSeq").asLong(1);
-        List<Change> all = changes();
-        List<Change> keep = all.stream().filter(c -> !seqs.contains(c.seq())).toList();
-        writeChanges(keep, next);
-        return all.size() - keep.size();
+        return dropWhere(c -> seqs.contains(c.seq()));
     }
 
+    private int dropWhere(Predicate<Change> drop) throws IOException {
+        synchronized (changelistLock()) {
+            Changelist cl = readChangelist(drop.negate());
+            if (!cl.present()) {
+                return 0;
+            }
+            writeChanges(cl.changes(), cl.nextSeq());
+            return cl.read() - cl.changes().size();
+        }
+    }
+
+    /**
+     * The changelist file as read: its {@code nextSeq}, the changes kept, how many it held.
+     *
+     * @param present whether the file exists (and holds an object)
+     */
+    private record Changelist(boolean present, long nextSeq, List<Change> changes, int read) {}
+
+    /**
+     * Reads {@code changelist.json} one change at a time, keeping those {@code keep} accepts. A publish of
+     * tens of thousands of targets drops them all here: streamed, the file is never held as one tree
+     * beside the metadata being published (it was, twice, and that ran a 96 MiB heap out of memory).
+     */
+    private Changelist readChangelist(Predicate<Change> keep) throws IOException {
+        List<Change> out = new ArrayList<>();
+        InputStream in;
+        try {
+            in = Files.newInputStream(dir.resolve("changelist.json"));
+        } catch (NoSuchFileException e) {
+            return new Changelist(false, 1, out, 0);
+        }
+        try (JsonParser p = MAPPER.createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return new Changelist(false, 1, out, 0);
+            }
+            long next = 1;
+            int read = 0;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("nextSeq") && value != JsonToken.START_OBJECT && value != JsonToken.START_ARRAY) {
+                    next = p.getValueAsLong(1);
+                } else if (field.equals("changes") && value == JsonToken.START_ARRAY) {
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        Change c = Change.fromJson(MAPPER.readTree(p));
+                        read++;
+                        if (keep.test(c)) {
+                            out.add(c);
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            return new Changelist(true, next, out, read);
+        }
+    }
+
+    /** Writes the changelist atomically, streamed change by change (no tree of the whole list). */
     private void writeChanges(List<Change> all, long nextSeq) throws IOException {
-        ObjectNode root = MAPPER.createObjectNode().put("gun", gun).put("nextSeq", nextSeq);
-        ArrayNode arr = root.putArray("changes");
-        all.forEach(c -> arr.add(c.toJson()));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + all.size() * 256);
+        try (JsonGenerator g = MAPPER.createGenerator(bytes)) {
+            g.writeStartObject();
+            g.writeStringField("gun", gun);
+            g.writeNumberField("nextSeq", nextSeq);
+            g.writeArrayFieldStart("changes");
+            for (Change c : all) {
+                MAPPER.writeTree(g, c.toJson());
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
         AtomicFiles.createDirectories(dir);
-        AtomicFiles.write(dir.resolve("changelist.json"), MAPPER.writeValueAsBytes(root));
+        AtomicFiles.write(dir.resolve("changelist.json"), bytes.toByteArray());
     }
 
     // ---- in-flight signed files ----

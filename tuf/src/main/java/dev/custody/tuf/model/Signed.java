@@ -1,6 +1,9 @@
 package dev.custody.tuf.model;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,6 +11,7 @@ import dev.custody.tuf.MalformedMetadataException;
 import dev.custody.tuf.WrongTypeException;
 import dev.custody.tuf.canonical.CanonicalJson;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,6 +170,44 @@ public record Signed<T extends Metadata>(String role, T signed, byte[] canonical
             }
         }
         return new Signed<>(role, meta, canonical, sigs);
+    }
+
+    private static final JsonFactory VERSION_READER = new JsonFactory();
+
+    /**
+     * The {@code signed.version} of a metadata file, read by streaming through it: no tree, no canonical
+     * form, no model. For reporting the version of a file this process signed (a targets file with tens
+     * of thousands of entries is several MiB; a full {@link #parse} holds it several times over); use
+     * {@link #parse} to check a file.
+     *
+     * @throws MalformedMetadataException if it is not JSON or has no integral {@code signed.version}
+     */
+    public static int versionOf(byte[] raw, String role) throws MalformedMetadataException {
+        try (JsonParser p = VERSION_READER.createParser(raw)) {
+            if (p.nextToken() == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    if (p.nextToken() == JsonToken.START_OBJECT && field.equals("signed")) {
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String inner = p.currentName();
+                            if (p.nextToken() == JsonToken.VALUE_NUMBER_INT && inner.equals("version")) {
+                                long v = p.getLongValue();
+                                if (v >= 0 && v <= Integer.MAX_VALUE) {
+                                    return (int) v;
+                                }
+                                break;
+                            }
+                            p.skipChildren();
+                        }
+                        break;
+                    }
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw new MalformedMetadataException(role, "not JSON: " + e.getMessage(), e);
+        }
+        throw new MalformedMetadataException(role, "missing field 'signed.version' (a non-negative integer)");
     }
 
     /** Parses with the type the role name implies. */

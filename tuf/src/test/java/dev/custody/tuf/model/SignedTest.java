@@ -55,6 +55,33 @@ class SignedTest {
     }
 
     @Test
+    void versionOf_readsSignedVersionPastNestedObjects() throws Exception {
+        // "version" inside targets/delegations must not be taken for signed.version
+        String nested = TARGETS.replace("\"length\":4,", "\"length\":4,\"version\":99,");
+        assertThat(Signed.versionOf(b(nested), "targets")).isEqualTo(7);
+        assertThat(Signed.versionOf(b(nested), "targets"))
+                .isEqualTo(Signed.parse(b(nested), "targets", MetaType.TARGETS).version());
+        // signatures first, as another writer may order them
+        String sigsFirst = "{\"signatures\":[{\"version\":5}],\"signed\":{\"_type\":\"Targets\",\"version\":3}}";
+        assertThat(Signed.versionOf(b(sigsFirst), "targets")).isEqualTo(3);
+    }
+
+    @Test
+    void versionOf_refusesWhatHasNoVersion() {
+        assertThatThrownBy(() -> Signed.versionOf(b(TARGETS.replace(",\"version\":7", "")), "targets"))
+                .isInstanceOf(MalformedMetadataException.class)
+                .hasMessageContaining("signed.version");
+        assertThatThrownBy(() -> Signed.versionOf(b(TARGETS.replace("\"version\":7", "\"version\":\"7\"")), "targets"))
+                .isInstanceOf(MalformedMetadataException.class);
+        assertThatThrownBy(() -> Signed.versionOf(b(TARGETS.replace("\"version\":7", "\"version\":-1")), "targets"))
+                .isInstanceOf(MalformedMetadataException.class);
+        assertThatThrownBy(() -> Signed.versionOf(b("{\"signed\":{\"version\":"), "targets"))
+                .isInstanceOf(MalformedMetadataException.class)
+                .hasMessageContaining("not JSON");
+        assertThatThrownBy(() -> Signed.versionOf(b("[1]"), "targets")).isInstanceOf(MalformedMetadataException.class);
+    }
+
+    @Test
     void parse_unpaddedBase64Refused() {
         assertThatThrownBy(() -> Signed.parse(b(TARGETS.replace("AQI=", "AQI")), "targets", MetaType.TARGETS))
                 .isInstanceOf(MalformedMetadataException.class)
