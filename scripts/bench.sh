@@ -233,6 +233,18 @@ echo "custodyd footprint: RSS ${RSS_START} MiB after start, ${RSS_100K} MiB afte
 echo "  10,000-target publish (${PUB_MS} ms): peak ${PUB_PEAK} MiB, ${PUB_IDLE} MiB after ${PUB_IDLE_S} s idle"
 echo "custodyd start to socket ready: ${STARTUP_FIRST} ms (first start), ${STARTUP_CDS} ms (with its class-data archive)"
 echo "audit group commit: ${AUDIT_STATS:-?} (SoftHSM2 rows); ${SLOW_AUDIT:-?} (slow token)"
+# what one durable audit line costs on this disk, alone: the floor under a 1-client sign.raw
+/usr/bin/python3 - "$WORK" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fdatasync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+t = []
+for _ in range(500):
+    t0 = time.perf_counter(); os.write(fd, b"x" * 299 + b"\n"); os.fdatasync(fd); t.append(time.perf_counter() - t0)
+os.close(fd); os.unlink(path); t.sort()
+print("disk: a 300-byte append + fdatasync in the audit log's file system: p50 %d us, p90 %d us, p99 %d us (500, alone)"
+      % (t[250] * 1e6, t[450] * 1e6, t[495] * 1e6))
+PY
 
 # goal NAME VALUE OP LIMIT
 goal() { printf '  %-62s %8.2f  %s %-5s %s\n' "$1" "$2" "$3" "$4" "$( [ "$(bc -l <<< "$2 $3 $4")" = 1 ] && echo met || echo NOT met)"; }
