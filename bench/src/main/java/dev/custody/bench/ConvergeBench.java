@@ -60,70 +60,20 @@ public final class ConvergeBench {
             }
             String gun = "example.com/bench/" + Long.toHexString(System.nanoTime());
             setUp(gun, sockets);
-            AtomicLong ok = new AtomicLong();
-            AtomicLong failed = new AtomicLong();
-            AtomicLong retriedPublishes = new AtomicLong();
-            AtomicLong extraAttempts = new AtomicLong();
-            List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-            long end = System.nanoTime() + seconds * 1_000_000_000L;
-            ExecutorService pool = Executors.newFixedThreadPool(daemons * clients);
-            List<Future<?>> runs = new ArrayList<>();
-            long t0 = System.nanoTime();
-            for (int d = 0; d < daemons; d++) {
-                for (int c = 0; c < clients; c++) {
-                    Path sock = sockets.get(d);
-                    String role = "targets/host" + (d + 1);
-                    String prefix = "host" + (d + 1) + "/c" + c + "-";
-                    runs.add(pool.submit(() -> {
-                        int i = 0;
-                        try (CustodyClient cl = CustodyClient.connect(sock, Duration.ofSeconds(120))) {
-                            while (System.nanoTime() < end) {
-                                String name = prefix + i++;
-                                long s = System.nanoTime();
-                                try {
-                                    JsonNode r = cl.call(
-                                            "repo.add",
-                                            target(gun, name).put("role", role).put("publish", true));
-                                    latencies.add((System.nanoTime() - s) / 1_000_000);
-                                    ok.incrementAndGet();
-                                    int attempts =
-                                            r.path("published").path("attempts").asInt(1);
-                                    if (attempts > 1) {
-                                        retriedPublishes.incrementAndGet();
-                                        extraAttempts.addAndGet(attempts - 1);
-                                    }
-                                } catch (Exception e) {
-                                    failed.incrementAndGet();
-                                    System.err.println(name + ": " + e.getMessage());
-                                }
-                            }
-                        }
-                        return null;
-                    }));
-                }
-            }
-            for (Future<?> f : runs) {
-                f.get();
-            }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            pool.shutdown();
-            List<Long> sorted = new ArrayList<>(latencies);
-            sorted.sort(null);
-            long p50 = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
-            long p95 = sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.95)));
+            Tally tally = run(gun, sockets, clients, seconds);
             System.out.printf(
                     "backend=%s daemons=%d clients_per_daemon=%d publishes=%d publishes_per_sec=%.1f"
                             + " retried_publishes=%d extra_attempts=%d failed=%d p50_ms=%d p95_ms=%d%n",
                     args[3],
                     daemons,
                     clients,
-                    ok.get(),
-                    ok.get() / secs,
-                    retriedPublishes.get(),
-                    extraAttempts.get(),
-                    failed.get(),
-                    p50,
-                    p95);
+                    tally.ok.get(),
+                    tally.ok.get() / tally.seconds,
+                    tally.retriedPublishes.get(),
+                    tally.extraAttempts.get(),
+                    tally.failed.get(),
+                    tally.percentile(0.5),
+                    tally.percentile(0.95));
         } finally {
             for (Process p : procs) {
                 p.destroy();
@@ -138,6 +88,74 @@ public final class ConvergeBench {
             try (java.util.stream.Stream<Path> all = Files.walk(work)) {
                 all.sorted(java.util.Comparator.reverseOrder())
                         .forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    /** What the clients counted: publishes, retries, failures, latencies (ms) and the run's length. */
+    private static final class Tally {
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final AtomicLong retriedPublishes = new AtomicLong();
+        final AtomicLong extraAttempts = new AtomicLong();
+        final List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        double seconds;
+
+        long percentile(double q) {
+            List<Long> sorted = new ArrayList<>(latencies);
+            sorted.sort(null);
+            return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * q)));
+        }
+    }
+
+    /** {@code clients} closed-loop publishers per daemon for {@code seconds}, each on its own connection. */
+    private static Tally run(String gun, List<Path> sockets, int clients, int seconds) throws Exception {
+        Tally tally = new Tally();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        ExecutorService pool = Executors.newFixedThreadPool(sockets.size() * clients);
+        List<Future<?>> runs = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int d = 0; d < sockets.size(); d++) {
+            for (int c = 0; c < clients; c++) {
+                Path sock = sockets.get(d);
+                String role = "targets/host" + (d + 1);
+                String prefix = "host" + (d + 1) + "/c" + c + "-";
+                runs.add(pool.submit(() -> {
+                    publishUntil(end, sock, gun, role, prefix, tally);
+                    return null;
+                }));
+            }
+        }
+        for (Future<?> f : runs) {
+            f.get();
+        }
+        tally.seconds = (System.nanoTime() - t0) / 1e9;
+        pool.shutdown();
+        return tally;
+    }
+
+    /** One client: {@code repo.add -p} of a new target into {@code role} until {@code end}. */
+    private static void publishUntil(long end, Path sock, String gun, String role, String prefix, Tally tally)
+            throws IOException {
+        int i = 0;
+        try (CustodyClient cl = CustodyClient.connect(sock, Duration.ofSeconds(120))) {
+            while (System.nanoTime() < end) {
+                String name = prefix + i++;
+                long s = System.nanoTime();
+                try {
+                    JsonNode r = cl.call(
+                            "repo.add", target(gun, name).put("role", role).put("publish", true));
+                    tally.latencies.add((System.nanoTime() - s) / 1_000_000);
+                    tally.ok.incrementAndGet();
+                    int attempts = r.path("published").path("attempts").asInt(1);
+                    if (attempts > 1) {
+                        tally.retriedPublishes.incrementAndGet();
+                        tally.extraAttempts.addAndGet(attempts - 1);
+                    }
+                } catch (Exception e) {
+                    tally.failed.incrementAndGet();
+                    System.err.println(name + ": " + e.getMessage());
+                }
             }
         }
     }
