@@ -312,7 +312,7 @@ public final class CeremonyCommands implements Callable<Integer> {
             out().println("Signed by: "
                     + (r.path("signedBy").isEmpty()
                             ? "(no key of this daemon counts)"
-                            : String.join(", ", texts(r.path("signedBy")))));
+                            : String.join(", ", JsonText.texts(r.path("signedBy")))));
             for (JsonNode s : r.path("skipped")) {
                 out().println("Skipped " + s.path("keyId").asText() + ": "
                         + s.path("reason").asText());
@@ -321,7 +321,7 @@ public final class CeremonyCommands implements Callable<Integer> {
                 out().println("Complete. Carry " + to + " back: custody ceremony publish " + to.getFileName());
             } else {
                 out().println("Still missing:");
-                texts(r.path("missing")).forEach(m -> out().println("  " + m));
+                JsonText.texts(r.path("missing")).forEach(m -> out().println("  " + m));
             }
             return ExitCodes.OK;
         }
@@ -383,7 +383,7 @@ public final class CeremonyCommands implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             out().println("Trusting " + gun + " root v" + r.path("rootVersion").asInt() + ": "
-                    + r.path("rootThreshold").asInt() + " of " + String.join(", ", texts(r.path("rootKeyIds")))
+                    + r.path("rootThreshold").asInt() + " of " + String.join(", ", JsonText.texts(r.path("rootKeyIds")))
                     + "; expires " + r.path("expires").asText());
             return ExitCodes.OK;
         }
@@ -424,11 +424,5 @@ public final class CeremonyCommands implements Callable<Integer> {
             }
             return ExitCodes.OK;
         }
-    }
-
-    static List<String> texts(JsonNode array) {
-        java.util.ArrayList<String> out = new java.util.ArrayList<>();
-        array.forEach(n -> out.add(n.asText()));
-        return out;
     }
 }

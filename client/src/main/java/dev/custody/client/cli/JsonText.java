@@ -13,6 +13,15 @@ import java.util.Map;
 final class JsonText {
     private JsonText() {}
 
+    /** The elements of a JSON array as text ({@link JsonNode#asText()}), in order; empty for a missing node. */
+    static java.util.List<String> texts(JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (JsonNode n : array) {
+            out.add(n.asText());
+        }
+        return out;
+    }
+
     static String indent(JsonNode node, String unit) {
         StringBuilder sb = new StringBuilder();
         write(sb, node, unit, "");

@@ -328,8 +328,8 @@ final class TrustCommands {
         for (DelegationInfo role : d.delegations()) { // breadth first, as notary walks them
             targets.addAll(ownTargets(api, ref.gun(), role.role()));
         }
-        List<String> root = strings(raw.path("rootKeyIds"));
-        List<String> repoKeys = strings(raw.path("targetsKeyIds"));
+        List<String> root = JsonText.texts(raw.path("rootKeyIds"));
+        List<String> repoKeys = JsonText.texts(raw.path("targetsKeyIds"));
         if (repoKeys.isEmpty()) {
             repoKeys = api.keyList(ref.gun()).stream()
                     .filter(k -> "targets".equals(k.role()) && ref.gun().equals(k.gun()))
@@ -354,12 +354,6 @@ final class TrustCommands {
             }
             throw e;
         }
-    }
-
-    private static List<String> strings(JsonNode a) {
-        List<String> out = new ArrayList<>();
-        a.forEach(n -> out.add(n.asText()));
-        return out;
     }
 
     @Command(
