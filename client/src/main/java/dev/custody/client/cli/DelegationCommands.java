@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -57,10 +58,8 @@ final class DelegationCommands {
             List<String> paths;
         }
 
-        @Option(
-                names = {"-p", "--publish"},
-                description = "Publish right away")
-        boolean publish;
+        @Mixin
+        PublishOption publishing;
 
         @Override
         int run() throws Exception {
@@ -73,7 +72,7 @@ final class DelegationCommands {
             }
             boolean all = paths != null && paths.all;
             List<String> ps = paths == null || paths.paths == null ? List.of() : paths.paths;
-            DelegationChange r = api().delegationAdd(gun, role, pems, ps, all, null, publish);
+            DelegationChange r = api().delegationAdd(gun, role, pems, ps, all, null, publishing.publish);
             if (json()) {
                 printJson(r);
                 return ExitCodes.OK;
@@ -82,7 +81,7 @@ final class DelegationCommands {
             out().println("Addition of delegation role " + role + " with keys " + r.keyIds() + ", with paths "
                     + pathList(all, ps) + ", to repository \"" + gun + "\" staged for next publish.");
             out().println();
-            return RepoCommands.staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 
@@ -117,14 +116,12 @@ final class DelegationCommands {
         @Option(names = "--paths", split = ",", paramLabel = "PATH", description = "Paths to remove")
         List<String> paths = new ArrayList<>();
 
-        @Option(
-                names = {"-p", "--publish"},
-                description = "Publish right away")
-        boolean publish;
+        @Mixin
+        PublishOption publishing;
 
         @Override
         int run() throws Exception {
-            DelegationChange r = api().delegationRemove(gun, role, keyIds, paths, publish);
+            DelegationChange r = api().delegationRemove(gun, role, keyIds, paths, publishing.publish);
             if (json()) {
                 printJson(r);
                 return ExitCodes.OK;
@@ -138,7 +135,7 @@ final class DelegationCommands {
                         + ", to repository \"" + gun + "\" staged for next publish.");
             }
             out().println();
-            return RepoCommands.staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 

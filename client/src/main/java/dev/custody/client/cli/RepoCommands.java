@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -38,14 +39,6 @@ final class RepoCommands {
     static void autoPublished(CommandBase c, String gun) {
         c.out().println("Auto-publishing changes to " + gun);
         c.out().println("Successfully published changes for repository " + gun);
-    }
-
-    /** The end of a staging command: notary's publish lines when it ran with {@code -p}; exit status OK. */
-    static int staged(CommandBase c, String gun, boolean publish) {
-        if (publish) {
-            autoPublished(c, gun);
-        }
-        return ExitCodes.OK;
     }
 
     @Command(
@@ -80,16 +73,14 @@ final class RepoCommands {
         @Option(names = "--server-managed-snapshot", description = "Let the Notary server hold the snapshot key")
         boolean serverSnapshot;
 
-        @Option(
-                names = {"-p", "--publish"},
-                description = "Publish right away")
-        boolean publish;
+        @Mixin
+        PublishOption publishing;
 
         @Override
         int run() throws Exception {
             InitResult r;
             try (Progress p = progress("initialising " + gun)) {
-                r = api().repoInit(gun, rootKeys, rootThreshold, serverSnapshot, publish);
+                r = api().repoInit(gun, rootKeys, rootThreshold, serverSnapshot, publishing.publish);
             }
             if (json()) {
                 printJson(r);
@@ -115,10 +106,8 @@ final class RepoCommands {
                 description = "Delegation role to add the target to (default: targets)")
         String role;
 
-        @Option(
-                names = {"-p", "--publish"},
-                description = "Publish right away")
-        boolean publish;
+        @Mixin
+        PublishOption publishing;
 
         int reportAddition(Staged s, String gun, String target) {
             if (json()) {
@@ -127,7 +116,7 @@ final class RepoCommands {
             }
             out().println("Addition of target \"" + target + "\" " + (role == null ? "" : "by role " + role + " ")
                     + "to repository \"" + gun + "\" staged for next publish.");
-            return staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 
@@ -173,8 +162,8 @@ final class RepoCommands {
                 d = Digests.of(in);
             }
             Staged s;
-            try (Progress p = progress(publish ? "adding and publishing " + target : "adding " + target)) {
-                s = api().repoAdd(gun, target, d.length(), d.sha256(), d.sha512(), role, publish);
+            try (Progress p = progress(publishing.publish ? "adding and publishing " + target : "adding " + target)) {
+                s = api().repoAdd(gun, target, d.length(), d.sha256(), d.sha512(), role, publishing.publish);
             }
             return reportAddition(s, gun, target);
         }
@@ -192,27 +181,27 @@ final class RepoCommands {
             // the last one stages them all (and publishes with -p), so a failure or crash in between stages nothing
             List<List<BatchTarget>> chunks = BatchFile.chunks(targets, BATCH_PER_REQUEST);
             Staged last;
-            try (Progress p =
-                    progress((publish ? "staging and publishing " : "staging ") + targets.size() + " targets")) {
+            try (Progress p = progress(
+                    (publishing.publish ? "staging and publishing " : "staging ") + targets.size() + " targets")) {
                 String batchId = null;
                 for (int i = 0; i < chunks.size() - 1; i++) {
                     batchId = api().repoAddBatchPart(gun, role, chunks.get(i), batchId)
                             .batchId();
                 }
-                last = api().repoAddBatch(gun, role, chunks.get(chunks.size() - 1), batchId, publish);
+                last = api().repoAddBatch(gun, role, chunks.get(chunks.size() - 1), batchId, publishing.publish);
             }
             if (json()) {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("gun", gun);
                 r.put("added", targets.size());
                 r.put("staged", last.staged());
-                r.put("published", publish);
+                r.put("published", publishing.publish);
                 printJson(r);
                 return ExitCodes.OK;
             }
             out().println("Addition of " + targets.size() + " targets " + (role == null ? "" : "by role " + role + " ")
                     + "to repository \"" + gun + "\" staged for next publish.");
-            return staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 
@@ -252,7 +241,7 @@ final class RepoCommands {
             String h512 = sha512 == null ? null : Digests.sha512(sha512, "--sha512");
             Staged s;
             try (Progress p = progress("adding " + target)) {
-                s = api().repoAdd(gun, target, size, h256, h512, role, publish);
+                s = api().repoAdd(gun, target, size, h256, h512, role, publishing.publish);
             }
             return reportAddition(s, gun, target);
         }
@@ -272,14 +261,14 @@ final class RepoCommands {
         int run() throws Exception {
             Staged s;
             try (Progress p = progress("removing " + target)) {
-                s = api().repoRemove(gun, target, role, publish);
+                s = api().repoRemove(gun, target, role, publishing.publish);
             }
             if (json()) {
                 printJson(s);
                 return ExitCodes.OK;
             }
             out().println("Removal of " + target + " from " + gun + " staged for next publish.");
-            return staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 
@@ -459,21 +448,19 @@ final class RepoCommands {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ROLE")
         List<String> roles;
 
-        @Option(
-                names = {"-p", "--publish"},
-                description = "Publish right away")
-        boolean publish;
+        @Mixin
+        PublishOption publishing;
 
         @Override
         int run() throws Exception {
-            Staged s = api().repoWitness(gun, roles, publish);
+            Staged s = api().repoWitness(gun, roles, publishing.publish);
             if (json()) {
                 printJson(s);
                 return ExitCodes.OK;
             }
             out().println("The following roles were successfully marked for witnessing on the next publish:");
             roles.forEach(r -> out().println("\t- " + r));
-            return staged(this, gun, publish);
+            return publishing.staged(this, gun);
         }
     }
 
