@@ -41,60 +41,6 @@ public record DaemonConfig(
 
     public static final Duration DEFAULT_PUBLISH_CONVERGE_TIMEOUT = Duration.ofSeconds(30);
 
-    /** A configuration with signed audit checkpoints as given and the default convergence time. */
-    public DaemonConfig(
-            Path source,
-            Path stateDir,
-            SocketConfig socket,
-            List<TokenConfig> tokens,
-            List<ServerConfig> servers,
-            PolicyConfig policy,
-            Path auditLog,
-            ServerLimits limits,
-            Duration approvalTimeout,
-            Duration pinCacheTime,
-            Optional<AuditCheckpointConfig> auditCheckpoint) {
-        this(
-                source,
-                stateDir,
-                socket,
-                tokens,
-                servers,
-                policy,
-                auditLog,
-                limits,
-                approvalTimeout,
-                pinCacheTime,
-                auditCheckpoint,
-                DEFAULT_PUBLISH_CONVERGE_TIMEOUT);
-    }
-
-    /** A configuration without signed audit checkpoints. */
-    public DaemonConfig(
-            Path source,
-            Path stateDir,
-            SocketConfig socket,
-            List<TokenConfig> tokens,
-            List<ServerConfig> servers,
-            PolicyConfig policy,
-            Path auditLog,
-            ServerLimits limits,
-            Duration approvalTimeout,
-            Duration pinCacheTime) {
-        this(
-                source,
-                stateDir,
-                socket,
-                tokens,
-                servers,
-                policy,
-                auditLog,
-                limits,
-                approvalTimeout,
-                pinCacheTime,
-                Optional.empty());
-    }
-
     public DaemonConfig {
         Objects.requireNonNull(auditCheckpoint, "auditCheckpoint");
         Objects.requireNonNull(stateDir, "stateDir");

@@ -12,14 +12,20 @@ import java.util.Optional;
  * {@code status}). The key itself never appears in the config: a value that is none of these forms
  * is refused without being echoed. Only key generation needs it.
  *
+ * <p>Two are equal when their config text is.
+ *
  * @param spec the config text, shown in messages and {@code token.list}
- * @param source the token layer's source
+ * @param location where the key is read from, or null for {@code default}
  */
-public record TokenManagementKey(String spec, ManagementKeySource source) {
+public record TokenManagementKey(String spec, SecretLocation location) {
 
     public TokenManagementKey {
         Objects.requireNonNull(spec, "spec");
-        Objects.requireNonNull(source, "source");
+    }
+
+    /** The token layer's source. */
+    public ManagementKeySource source() {
+        return location == null ? ManagementKeySource.wellKnownDefault() : token -> location.read("management key");
     }
 
     /** True for {@code default}: the well-known factory key. */
@@ -36,25 +42,14 @@ public record TokenManagementKey(String spec, ManagementKeySource source) {
     public static TokenManagementKey parse(String s) {
         Objects.requireNonNull(s, "s");
         if (s.equals("default")) {
-            return new TokenManagementKey(s, ManagementKeySource.wellKnownDefault());
+            return new TokenManagementKey(s, null);
         }
         Optional<SecretLocation> at = SecretLocation.find(s, false);
         if (at.isPresent()) {
-            SecretLocation l = at.get().checked(s, "management key");
-            return new TokenManagementKey(s, token -> l.read("management key"));
+            return new TokenManagementKey(s, at.get().checked(s, "management key"));
         }
         throw new IllegalArgumentException("this is not a management key source (value not shown): use file:/path,"
                 + " env:VAR, credential:NAME or default (never the key itself)");
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof TokenManagementKey k && k.spec.equals(spec);
-    }
-
-    @Override
-    public int hashCode() {
-        return spec.hashCode();
     }
 
     @Override

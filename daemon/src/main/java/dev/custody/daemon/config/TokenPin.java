@@ -12,10 +12,12 @@ import java.util.Optional;
  * config only checks the form and names the field; reading the PIN is the token layer's
  * {@link PinSource}. PINs themselves never appear in the config.
  *
+ * <p>Two are equal when their config text is.
+ *
  * @param spec the config text, shown in messages and {@code token.list}
- * @param source the token-layer source, or null for {@code prompt}
+ * @param location where the PIN is read from, or null for {@code prompt}
  */
-public record TokenPin(String spec, PinSource source) {
+public record TokenPin(String spec, SecretLocation location) {
 
     public TokenPin {
         Objects.requireNonNull(spec, "spec");
@@ -26,9 +28,14 @@ public record TokenPin(String spec, PinSource source) {
         return new TokenPin("prompt", null);
     }
 
+    /** The token-layer source, or null for {@code prompt}. */
+    public PinSource source() {
+        return location == null ? null : token -> location.read("PIN");
+    }
+
     /** The configured source, empty for {@code prompt}. */
     public Optional<PinSource> findSource() {
-        return Optional.ofNullable(source);
+        return Optional.ofNullable(source());
     }
 
     /**
@@ -43,21 +50,10 @@ public record TokenPin(String spec, PinSource source) {
         }
         Optional<SecretLocation> at = SecretLocation.find(s, false);
         if (at.isPresent()) {
-            SecretLocation l = at.get().checked(s, "PIN");
-            return new TokenPin(s, token -> l.read("PIN"));
+            return new TokenPin(s, at.get().checked(s, "PIN"));
         }
         throw new IllegalArgumentException("\"" + s + "\" is not a PIN source: use prompt, file:/path, env:VAR or"
                 + " credential:NAME (never the PIN itself)");
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof TokenPin p && p.spec.equals(spec);
-    }
-
-    @Override
-    public int hashCode() {
-        return spec.hashCode();
     }
 
     @Override
