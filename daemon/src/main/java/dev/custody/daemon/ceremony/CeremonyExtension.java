@@ -11,6 +11,7 @@ import dev.custody.daemon.policy.Operation;
 import dev.custody.daemon.repo.RepoShared;
 import dev.custody.daemon.rpc.MethodRegistry;
 import dev.custody.daemon.rpc.Params;
+import dev.custody.protocol.results.Results;
 import java.util.Base64;
 import java.util.function.Supplier;
 
@@ -49,23 +50,23 @@ public final class CeremonyExtension implements DaemonExtension {
                         Operation.ROTATE,
                         ActionResolver.optionalText(params, "gun"),
                         roleOf(ActionResolver.optionalText(params, "operation"))),
-                call -> s.prepare(call, Params.bind(call.params(), CeremonyParams.Prepare.class)));
+                call -> Results.json(s.prepare(call, Params.bind(call.params(), CeremonyParams.Prepare.class))));
         m.registerCall(
                 "ceremony.sign",
                 params -> new Action(Operation.ROTATE, gunOf(params), "root"),
-                call -> s.sign(call, Params.bind(call.params(), CeremonyParams.Sign.class)));
+                call -> Results.json(s.sign(call, Params.bind(call.params(), CeremonyParams.Sign.class))));
         m.registerCall(
                 "ceremony.publish",
                 params -> new Action(Operation.PUBLISH, gunOf(params), "root"),
-                call -> s.publish(call, Params.bind(call.params(), CeremonyParams.Publish.class)));
+                call -> Results.json(s.publish(call, Params.bind(call.params(), CeremonyParams.Publish.class))));
         m.registerCall(
                 "ceremony.trust",
                 params -> new Action(Operation.INIT, ActionResolver.optionalText(params, "gun"), "root"),
-                call -> s.trust(call, Params.bind(call.params(), CeremonyParams.Trust.class)));
+                call -> Results.json(s.trust(call, Params.bind(call.params(), CeremonyParams.Trust.class))));
         m.registerCall(
                 "ceremony.rootCert",
                 params -> new Action(Operation.KEY_GENERATE, ActionResolver.optionalText(params, "gun"), "root"),
-                call -> s.rootCert(call, Params.bind(call.params(), CeremonyParams.RootCert.class)));
+                call -> Results.json(s.rootCert(call, Params.bind(call.params(), CeremonyParams.RootCert.class))));
     }
 
     /** The role whose keys an operation changes, for policy. */

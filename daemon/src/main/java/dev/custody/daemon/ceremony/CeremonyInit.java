@@ -11,6 +11,8 @@ import dev.custody.daemon.rpc.Call;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.results.CeremonyInitPrepared;
+import dev.custody.protocol.results.CeremonyPublished;
 import dev.custody.tuf.ceremony.Bundle;
 import dev.custody.tuf.ceremony.Ceremony;
 import dev.custody.tuf.ceremony.WrongGunException;
@@ -53,7 +55,7 @@ final class CeremonyInit {
         this.service = service;
     }
 
-    ObjectNode prepare(Call call, CeremonyParams.Prepare p, String gun) throws CustodyException {
+    CeremonyInitPrepared prepare(Call call, CeremonyParams.Prepare p, String gun) throws CustodyException {
         if (p.newRootKeyIds() != null && !p.newRootKeyIds().isEmpty()) {
             throw new BadRequestException(
                     "init takes the root certificates made offline (params.newRootKeys), not key"
@@ -63,7 +65,7 @@ final class CeremonyInit {
         List<TufKey> rootKeys = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
-            TufKey k = CeremonyService.certificateKey(gun, pem, "params.newRootKeys");
+            TufKey k = CeremonyKeys.certificateKey(gun, pem, "params.newRootKeys");
             if (seen.add(k.id())) {
                 rootKeys.add(k);
             }
@@ -112,14 +114,10 @@ final class CeremonyInit {
                     1L,
                     file,
                     bundle.operation().word());
-            ObjectNode out =
-                    CeremonyService.preparedResult(gun, bundle, file, 0, 1).put("targetsKeyId", targets.keyId());
-            if (serverSnapshot) {
-                out.putNull("snapshotKeyId");
-            } else {
-                out.put("snapshotKeyId", snapshot.id());
-            }
-            return out;
+            return CeremonyInitPrepared.of(
+                    CeremonyService.preparedResult(gun, bundle, file, 0, 1),
+                    targets.keyId(),
+                    serverSnapshot ? null : snapshot.id());
         });
     }
 
@@ -153,7 +151,8 @@ final class CeremonyInit {
         }
     }
 
-    ObjectNode publish(Call call, Bundle bundle, String gun, RepoState st, RepoShared.Server srv) throws Exception {
+    CeremonyPublished publish(Call call, Bundle bundle, String gun, RepoState st, RepoShared.Server srv)
+            throws Exception {
         if (!bundle.gun().equals(gun)) {
             throw new WrongGunException(gun, bundle.gun());
         }
@@ -161,10 +160,7 @@ final class CeremonyInit {
         Optional<byte[]> trusted = st.store().find(gun, "root");
         if (trusted.isPresent()) {
             if (Arrays.equals(Signed.parse(trusted.get(), "root").canonical(), newRoot.canonical())) {
-                ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-                out.putObject("roles");
-                out.put("rootVersion", 1).put("alreadyPublished", true);
-                return out;
+                return CeremonyPublished.already(gun, 1);
             }
             throw new ConflictException(
                     gun, gun + " is already trusted here with another root; this init bundle cannot" + " be published");
@@ -203,22 +199,6 @@ final class CeremonyInit {
             sent.putAll(ps.files());
             return ps.files();
         });
-        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-        ObjectNode roles = out.putObject("roles");
-        for (Map.Entry<String, byte[]> e : sent.entrySet()) {
-            int v = Signed.parse(e.getValue(), e.getKey()).version();
-            roles.put(e.getKey(), v);
-            service.audit(
-                    "ceremony.publish",
-                    call,
-                    gun,
-                    e.getKey(),
-                    null,
-                    (long) v,
-                    e.getValue(),
-                    bundle.operation().word());
-        }
-        out.put("rootVersion", 1);
-        return out;
+        return new CeremonyPublished(gun, service.auditSent(call, gun, bundle, sent), 1, null);
     }
 }

@@ -1,10 +1,8 @@
 package dev.custody.daemon.ceremony;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
-import dev.custody.daemon.audit.AuditRecord;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.repo.RepoShared;
 import dev.custody.daemon.repo.RepoState;
@@ -14,9 +12,14 @@ import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.results.CeremonyPrepared;
+import dev.custody.protocol.results.CeremonyPublished;
+import dev.custody.protocol.results.CeremonySigned;
+import dev.custody.protocol.results.Published;
+import dev.custody.protocol.results.RootCertificate;
+import dev.custody.protocol.results.RootTrusted;
 import dev.custody.tuf.SigningException;
 import dev.custody.tuf.TufException;
-import dev.custody.tuf.UnsupportedKeyTypeException;
 import dev.custody.tuf.ceremony.Bundle;
 import dev.custody.tuf.ceremony.Ceremony;
 import dev.custody.tuf.ceremony.Operation;
@@ -30,18 +33,15 @@ import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.repo.PublishSet;
 import dev.custody.tuf.repo.RepoEditor;
-import dev.custody.tuf.repo.ServerKeys;
 import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.verify.TrustPinning;
 import dev.custody.tuf.verify.TrustedMetadata;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,17 +61,19 @@ final class CeremonyService {
     private final Supplier<KeyService> keys;
     private final Supplier<RepoShared> repo;
     private final CeremonyInit init;
+    private final CeremonyKeys ceremonyKeys;
 
     CeremonyService(DaemonContext ctx, Supplier<KeyService> keys, Supplier<RepoShared> repo) {
         this.ctx = ctx;
         this.keys = keys;
         this.repo = repo;
         this.init = new CeremonyInit(ctx, keys, repo, this);
+        this.ceremonyKeys = new CeremonyKeys(ctx, keys);
     }
 
     // ---------------------------------------------------------------- prepare (online)
 
-    ObjectNode prepare(Call call, CeremonyParams.Prepare p) throws CustodyException {
+    Record prepare(Call call, CeremonyParams.Prepare p) throws CustodyException {
         String gun = required(p.gun(), "gun");
         String word = required(p.operation(), "operation");
         if (!List.of("rotate-root", "replace-root-key", "rotate-targets", "rotate-snapshot", "resign-root", "init")
@@ -92,9 +94,11 @@ final class CeremonyService {
                 case "rotate-root" -> prepareRotateRoot(gun, current, p, chain);
                 case "replace-root-key" -> prepareReplaceRootKey(gun, current, p, chain);
                 case "rotate-targets" ->
-                    Ceremony.prepareRotateTargets(current, onlineKey(gun, "targets", p, srv), chain, ctx.clock());
+                    Ceremony.prepareRotateTargets(
+                            current, ceremonyKeys.onlineKey(gun, "targets", p, srv), chain, ctx.clock());
                 case "rotate-snapshot" ->
-                    Ceremony.prepareRotateSnapshot(current, onlineKey(gun, "snapshot", p, srv), chain, ctx.clock());
+                    Ceremony.prepareRotateSnapshot(
+                            current, ceremonyKeys.onlineKey(gun, "snapshot", p, srv), chain, ctx.clock());
                 default ->
                     Ceremony.prepareResignRoot(
                             current,
@@ -139,10 +143,10 @@ final class CeremonyService {
         Root root = current.root().signed();
         List<TufKey> newKeys = new ArrayList<>();
         for (String id : p.newRootKeyIds() == null ? List.<String>of() : p.newRootKeyIds()) {
-            newKeys.add(rootKey(gun, root, id));
+            newKeys.add(ceremonyKeys.rootKey(gun, root, id));
         }
         for (String pem : p.newRootKeys() == null ? List.<String>of() : p.newRootKeys()) {
-            newKeys.add(certificateKey(gun, pem, "params.newRootKeys"));
+            newKeys.add(CeremonyKeys.certificateKey(gun, pem, "params.newRootKeys"));
         }
         if (newKeys.isEmpty()) {
             throw new BadRequestException(
@@ -160,99 +164,19 @@ final class CeremonyService {
     private Bundle prepareReplaceRootKey(String gun, Repository current, CeremonyParams.Prepare p, List<byte[]> chain)
             throws Exception {
         Root root = current.root().signed();
-        String lost = rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId"))
+        String lost = CeremonyKeys.rootKeyIdIn(root, required(p.lostKeyId(), "lostKeyId"))
                 .orElseThrow(() -> new BadRequestException(
                         "params.lostKeyId: " + p.lostKeyId() + " is not a root key of " + gun + " v" + root.version(),
                         "params.lostKeyId"));
         TufKey newKey = p.newKey() != null
-                ? certificateKey(gun, p.newKey(), "params.newKey")
-                : rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
+                ? CeremonyKeys.certificateKey(gun, p.newKey(), "params.newKey")
+                : ceremonyKeys.rootKey(gun, root, required(p.newKeyId(), "newKeyId"));
         return Ceremony.prepareReplaceRootKey(current, lost, newKey, chain, ctx.clock());
-    }
-
-    /**
-     * A root key named by ID: one of the current root's keys (its certificate ID or its bare key's ID), or an
-     * inventory key of this daemon, for which a certificate for {@code gun} is made through its token.
-     */
-    private TufKey rootKey(String gun, Root root, String id) throws Exception {
-        Optional<String> inRoot = rootKeyIdIn(root, id);
-        if (inRoot.isPresent()) {
-            return root.keysOf("root").get(inRoot.get());
-        }
-        Signer s = keys.get()
-                .findSigner(id)
-                .orElseThrow(() -> new NotFoundException(
-                        "key",
-                        id,
-                        "key " + id
-                                + " is neither a root key of " + gun
-                                + " nor in this daemon's inventory; for a key on the offline"
-                                + " machine pass its certificate (ceremony.rootCert there) as newKey / newRootKeys"));
-        return PublicKeys.toTufKey(RootCertificates.create(s, gun, ctx.clock()));
-    }
-
-    /** The root role's key ID for {@code id}, which may be the certificate's ID or the bare key's. */
-    private static Optional<String> rootKeyIdIn(Root root, String id) {
-        for (Map.Entry<String, TufKey> e : root.keysOf("root").entrySet()) {
-            if (e.getKey().equals(id) || bareId(e.getValue()).equals(id)) {
-                return Optional.of(e.getKey());
-            }
-        }
-        return Optional.empty();
-    }
-
-    static String bareId(TufKey k) {
-        try {
-            return PublicKeys.canonicalKeyId(k);
-        } catch (UnsupportedKeyTypeException e) {
-            return k.id();
-        }
-    }
-
-    static TufKey certificateKey(String gun, String pem, String field) throws BadRequestException {
-        X509Certificate cert;
-        try {
-            List<X509Certificate> certs = PublicKeys.certificates(pem.getBytes(StandardCharsets.US_ASCII));
-            if (certs.isEmpty()) {
-                throw new IllegalArgumentException("no certificate in it");
-            }
-            cert = certs.get(0);
-        } catch (Exception e) {
-            throw new BadRequestException(field + ": not a PEM root certificate (" + e.getMessage() + ")", field);
-        }
-        if (!RootCertificates.matchesGun(cert, gun)) {
-            throw new BadRequestException(
-                    field + ": the certificate is for " + RootCertificates.commonNameOf(cert) + ", not for " + gun,
-                    field);
-        }
-        return PublicKeys.toTufKey(cert);
-    }
-
-    /** The new targets/snapshot key: an inventory key, the server's (snapshot, serverManaged), or a new one. */
-    private TufKey onlineKey(String gun, String role, CeremonyParams.Prepare p, RepoShared.Server srv)
-            throws Exception {
-        if (p.newKeyId() != null) {
-            return keys.get()
-                    .findSigner(p.newKeyId())
-                    .map(Signer::key)
-                    .orElseThrow(() -> new NotFoundException(
-                            "key", p.newKeyId(), "no key " + p.newKeyId() + " in the inventory (key.list shows them)"));
-        }
-        if (Boolean.TRUE.equals(p.serverManaged())) {
-            if (!role.equals("snapshot")) {
-                throw new BadRequestException("only the snapshot key can be server-managed", "params.serverManaged");
-            }
-            return ServerKeys.of(srv.client()).rotate(gun, role);
-        }
-        return keys.get()
-                .signerFactory(Optional.ofNullable(p.token()))
-                .generate(gun, role)
-                .key();
     }
 
     // ---------------------------------------------------------------- trust (offline)
 
-    ObjectNode trust(Call call, CeremonyParams.Trust p) throws CustodyException {
+    RootTrusted trust(Call call, CeremonyParams.Trust p) throws CustodyException {
         String gun = required(p.gun(), "gun");
         byte[] raw = base64(required(p.root(), "root"), "root");
         return repo.get().offline(gun, st -> {
@@ -300,18 +224,18 @@ final class CeremonyService {
         });
     }
 
-    private static ObjectNode rootInfo(String gun, Signed<Root> r) {
-        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun).put("rootVersion", r.version());
-        ArrayNode ids = out.putArray("rootKeyIds");
-        r.signed().keysOf("root").keySet().forEach(ids::add);
-        out.put("rootThreshold", r.signed().role("root").threshold());
-        out.put("expires", r.signed().expires().toString());
-        return out;
+    private static RootTrusted rootInfo(String gun, Signed<Root> r) {
+        return new RootTrusted(
+                gun,
+                r.version(),
+                List.copyOf(r.signed().keysOf("root").keySet()),
+                r.signed().role("root").threshold(),
+                r.signed().expires().toString());
     }
 
     // ---------------------------------------------------------------- root certificates (offline)
 
-    ObjectNode rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
+    RootCertificate rootCert(Call call, CeremonyParams.RootCert p) throws CustodyException {
         String gun = required(p.gun(), "gun");
         String id = required(p.keyId(), "keyId");
         return repo.get().offline(gun, st -> {
@@ -323,23 +247,20 @@ final class CeremonyService {
             TufKey k = PublicKeys.toTufKey(cert);
             ks.assign(id, "root", gun);
             audit("ceremony.rootCert", call, gun, "root", k.id(), null, null, null);
-            return JsonNodeFactory.instance
-                    .objectNode()
-                    .put("gun", gun)
-                    .put("keyId", k.id())
-                    .put("bareKeyId", id)
-                    .put(
-                            "certificate",
-                            "-----BEGIN CERTIFICATE-----\n"
-                                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                                            .encodeToString(cert.getEncoded())
-                                    + "\n-----END CERTIFICATE-----\n");
+            return new RootCertificate(
+                    gun,
+                    k.id(),
+                    id,
+                    "-----BEGIN CERTIFICATE-----\n"
+                            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                    .encodeToString(cert.getEncoded())
+                            + "\n-----END CERTIFICATE-----\n");
         });
     }
 
     // ---------------------------------------------------------------- sign (offline)
 
-    ObjectNode sign(Call call, CeremonyParams.Sign p) throws CustodyException {
+    CeremonySigned sign(Call call, CeremonyParams.Sign p) throws CustodyException {
         byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
         Bundle parsed;
         try {
@@ -377,7 +298,7 @@ final class CeremonyService {
             }
             TrustedMetadata trusted = TrustedMetadata.fromTrustedRoot(gun, trustedRoot, TrustPinning.TOFU, ctx.clock());
             Review review = Ceremony.verifyForSigning(parsed, trusted, ctx.clock());
-            ObjectNode r = signReviewed(
+            CeremonySigned r = signReviewed(
                     call,
                     gun,
                     parsed,
@@ -394,7 +315,7 @@ final class CeremonyService {
      * Approvals, then signatures by every key of this daemon that counts (a key whose token is absent is
      * skipped), audit lines, and the result: the bundle, who signed now, what is still missing.
      */
-    private ObjectNode signReviewed(Call call, String gun, Bundle parsed, Review review, int trustedRootVersion)
+    private CeremonySigned signReviewed(Call call, String gun, Bundle parsed, Review review, int trustedRootVersion)
             throws Exception {
         String summary = String.join("\n", review.summary());
         if (call.decision() != null && call.decision().approvalRequired()) {
@@ -438,26 +359,22 @@ final class CeremonyService {
                     signed.changes().get(role).canonical(),
                     signed.operation().word());
         }
-        ObjectNode r = JsonNodeFactory.instance
-                .objectNode()
-                .put("gun", gun)
-                .put("operation", signed.operation().word())
-                .put("bundle", Base64.getEncoder().encodeToString(out));
-        ArrayNode sum = r.putArray("summary");
-        review.summary().forEach(sum::add);
-        ArrayNode by = r.putArray("signedBy");
-        now.forEach(by::add);
-        ArrayNode miss = r.putArray("missing");
-        SignatureNeeds.missing(review, signed).forEach(miss::add);
-        ArrayNode sk = r.putArray("skipped");
-        skipped.forEach((k, why) -> sk.addObject().put("keyId", k).put("reason", why));
-        r.put("trustedRootVersion", trustedRootVersion);
-        return r;
+        return new CeremonySigned(
+                gun,
+                signed.operation().word(),
+                Base64.getEncoder().encodeToString(out),
+                review.summary(),
+                now,
+                SignatureNeeds.missing(review, signed),
+                skipped.entrySet().stream()
+                        .map(e -> new CeremonySigned.Skipped(e.getKey(), e.getValue()))
+                        .toList(),
+                trustedRootVersion);
     }
 
     // ---------------------------------------------------------------- publish (online)
 
-    ObjectNode publish(Call call, CeremonyParams.Publish p) throws CustodyException {
+    CeremonyPublished publish(Call call, CeremonyParams.Publish p) throws CustodyException {
         byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
         Bundle bundle;
         try {
@@ -477,11 +394,7 @@ final class CeremonyService {
                     && current.root().version() == newRoot.version()
                     && java.util.Arrays.equals(current.root().canonical(), newRoot.canonical())) {
                 // published before (a repeated call, or one that completed after a restart): nothing to do
-                ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-                out.putObject("roles");
-                out.put("rootVersion", current.root().version());
-                out.put("alreadyPublished", true);
-                return out;
+                return CeremonyPublished.already(gun, current.root().version());
             }
             if (call.decision() != null && call.decision().approvalRequired()) {
                 // before the online keys sign anything (verifyForPublish signs targets/snapshot)
@@ -506,7 +419,7 @@ final class CeremonyService {
                             ring(),
                             onlineNeeds(bundle, next));
             Map<String, byte[]> sent = new LinkedHashMap<>();
-            ObjectNode result = repo.get().journaledPublish(st, srv, plan, () -> {
+            Published result = repo.get().journaledPublish(st, srv, plan, () -> {
                 PublishSet ps = Ceremony.verifyForPublish(bundle, current, online, ctx.clock());
                 sent.putAll(ps.files());
                 return ps.files();
@@ -541,11 +454,20 @@ final class CeremonyService {
     }
 
     /** The result of a ceremony publish (the version of each role sent); audits each role sent. */
-    private ObjectNode publishedResult(
-            Call call, String gun, Bundle bundle, RepoState st, Map<String, byte[]> sent, ObjectNode result)
+    private CeremonyPublished publishedResult(
+            Call call, String gun, Bundle bundle, RepoState st, Map<String, byte[]> sent, Published result)
             throws Exception {
-        ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-        ObjectNode roles = out.putObject("roles");
+        Map<String, Integer> roles = auditSent(call, gun, bundle, sent);
+        Optional<byte[]> trustedRoot = st.store().find(gun, "root");
+        int rootVersion = trustedRoot.isPresent()
+                ? Signed.parse(trustedRoot.get(), "root").version()
+                : result.versionOf("root");
+        return new CeremonyPublished(gun, roles, rootVersion, null);
+    }
+
+    /** Audits each role a ceremony publish sent ({@code ceremony.publish}); returns the version of each. */
+    Map<String, Integer> auditSent(Call call, String gun, Bundle bundle, Map<String, byte[]> sent) throws Exception {
+        Map<String, Integer> roles = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : sent.entrySet()) {
             int v = Signed.parse(e.getValue(), e.getKey()).version();
             roles.put(e.getKey(), v);
@@ -559,13 +481,7 @@ final class CeremonyService {
                     e.getValue(),
                     bundle.operation().word());
         }
-        Optional<byte[]> trustedRoot = st.store().find(gun, "root");
-        out.put(
-                "rootVersion",
-                trustedRoot.isPresent()
-                        ? Signed.parse(trustedRoot.get(), "root").version()
-                        : result.path("roles").path("root").asInt());
-        return out;
+        return roles;
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -593,41 +509,17 @@ final class CeremonyService {
     void audit(
             String event, Call call, String gun, String role, String keyId, Long version, byte[] hashOf, String message)
             throws java.io.IOException {
-        ctx.audit()
-                .append(AuditRecord.builder(event)
-                        .caller(
-                                call.caller().uid(),
-                                call.caller().gid(),
-                                call.caller().pid())
-                        .gun(gun)
-                        .role(role)
-                        .keyId(keyId)
-                        .version(version)
-                        .metadataHash(hashOf == null ? null : sha256Hex(hashOf))
-                        .rule(call.decision() == null ? null : call.decision().ruleOrNone())
-                        .result("ok")
-                        .message(message)
-                        .build());
-    }
-
-    private static String sha256Hex(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        repo.get().audit(event, call, gun, role, keyId, version, hashOf, message);
     }
 
     /** The result of a {@code ceremony.prepare}: the bundle to carry offline and what it changes. */
-    static ObjectNode preparedResult(String gun, Bundle bundle, byte[] file, long baseRoot, long newRoot) {
-        ObjectNode out = JsonNodeFactory.instance
-                .objectNode()
-                .put("gun", gun)
-                .put("operation", bundle.operation().word())
-                .put("bundle", Base64.getEncoder().encodeToString(file));
-        ArrayNode sum = out.putArray("summary");
-        bundle.summary().forEach(sum::add);
-        out.put("baseRootVersion", baseRoot).put("newRootVersion", newRoot);
-        return out;
+    static CeremonyPrepared preparedResult(String gun, Bundle bundle, byte[] file, long baseRoot, long newRoot) {
+        return new CeremonyPrepared(
+                gun,
+                bundle.operation().word(),
+                Base64.getEncoder().encodeToString(file),
+                bundle.summary(),
+                baseRoot,
+                newRoot);
     }
 }

@@ -54,7 +54,7 @@ final class SignatureNeeds {
         }
         for (List<TufKey> ks : review.signingKeys().values()) {
             for (TufKey k : ks) {
-                if (k.id().equals(keyId) || CeremonyService.bareId(k).equals(keyId)) {
+                if (k.id().equals(keyId) || CeremonyKeys.bareId(k).equals(keyId)) {
                     return k.id();
                 }
             }

@@ -1,9 +1,6 @@
 package dev.custody.daemon.keys;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.audit.AuditDetails;
 import dev.custody.daemon.policy.Action;
@@ -17,7 +14,18 @@ import dev.custody.pkcs11.TokenException;
 import dev.custody.pkcs11.TokenInfo;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.Protocol;
+import dev.custody.protocol.TokenUnlockResult;
+import dev.custody.protocol.results.KeyAdopted;
+import dev.custody.protocol.results.KeyEntry;
+import dev.custody.protocol.results.KeyList;
+import dev.custody.protocol.results.KeyMade;
+import dev.custody.protocol.results.KeyRemoved;
+import dev.custody.protocol.results.Results;
+import dev.custody.protocol.results.ScanResult;
+import dev.custody.protocol.results.Signatures;
+import dev.custody.protocol.results.TokenList;
+import dev.custody.protocol.results.TokenLocked;
+import dev.custody.protocol.results.TokenReport;
 import java.io.IOException;
 import java.io.StringReader;
 import java.security.MessageDigest;
@@ -49,7 +57,6 @@ import org.bouncycastle.util.io.pem.PemReader;
 final class KeyMethods {
     private final DaemonContext ctx;
     private final TokenKeyService keys;
-    private final ObjectMapper mapper = Protocol.newMapper();
 
     KeyMethods(DaemonContext ctx, TokenKeyService keys) {
         this.ctx = ctx;
@@ -154,14 +161,12 @@ final class KeyMethods {
 
     private JsonNode tokenList(CallerIdentity caller, JsonNode params) throws CustodyException {
         Params.bind(params, NoParams.class);
-        ObjectNode r = mapper.createObjectNode();
-        r.set("tokens", tokenStatuses());
-        return r;
+        return Results.json(new TokenList(tokenStatuses()));
     }
 
     /** {@code TokenStatus} of every configured token, with its key count. */
-    ArrayNode tokenStatuses() {
-        ArrayNode out = mapper.createArrayNode();
+    List<TokenReport> tokenStatuses() {
+        List<TokenReport> out = new ArrayList<>();
         Map<String, Integer> counts = new HashMap<>();
         keys.inventory().all().forEach(e -> counts.merge(e.tokenName(), 1, Integer::sum));
         for (ManagedToken t : keys.tokens().all()) {
@@ -171,7 +176,7 @@ final class KeyMethods {
     }
 
     /** {@code TokenStatus}; a token that is absent (or whose module fails) shows {@code present: false}. */
-    ObjectNode tokenStatus(ManagedToken t, int keyCount) {
+    TokenReport tokenStatus(ManagedToken t, int keyCount) {
         Optional<TokenInfo> now;
         try {
             now = t.probe();
@@ -179,29 +184,28 @@ final class KeyMethods {
             now = Optional.empty();
         }
         Optional<TokenInfo> info = now.isPresent() ? now : t.lastInfo();
-        ObjectNode n = mapper.createObjectNode();
-        n.put("name", t.name());
-        n.put("label", info.map(TokenInfo::label).orElse(t.config().selector().label()));
-        n.put("serial", info.map(TokenInfo::serial).orElse(t.config().selector().serial()));
-        n.put("manufacturer", info.map(TokenInfo::manufacturer).orElse(null));
-        n.put("model", info.map(TokenInfo::model).orElse(null));
-        n.put("present", now.isPresent());
-        n.put("unlocked", now.isPresent() && t.loggedIn());
-        t.unlockedUntil().ifPresent(u -> n.put("unlockedUntil", u.toString()));
-        n.put("pinSource", t.config().pin().spec());
-        n.put("pinCountLow", now.map(TokenInfo::userPinCountLow).orElse(false));
-        n.put("pinFinalTry", now.map(TokenInfo::userPinFinalTry).orElse(false));
-        n.put("pinLocked", now.map(TokenInfo::userPinLocked).orElse(false));
-        n.put("keys", keyCount);
-        if (t.config().isYubikey()) {
-            n.put("profile", t.config().profile().configName());
-            n.put(
-                    "managementKey",
-                    t.config().findManagementKey().map(Object::toString).orElse("none"));
-            TokenManager.defaultManagementKeyWarning(t.config())
-                    .ifPresent(w -> n.putArray("warnings").add(w));
-        }
-        return n;
+        boolean yubikey = t.config().isYubikey();
+        return new TokenReport(
+                t.name(),
+                info.map(TokenInfo::label).orElse(t.config().selector().label()),
+                info.map(TokenInfo::serial).orElse(t.config().selector().serial()),
+                info.map(TokenInfo::manufacturer).orElse(null),
+                info.map(TokenInfo::model).orElse(null),
+                now.isPresent(),
+                now.isPresent() && t.loggedIn(),
+                t.unlockedUntil().map(Object::toString).orElse(null),
+                t.config().pin().spec(),
+                now.map(TokenInfo::userPinCountLow).orElse(false),
+                now.map(TokenInfo::userPinFinalTry).orElse(false),
+                now.map(TokenInfo::userPinLocked).orElse(false),
+                keyCount,
+                yubikey ? t.config().profile().configName() : null,
+                yubikey ? t.config().findManagementKey().map(Object::toString).orElse("none") : null,
+                yubikey
+                        ? TokenManager.defaultManagementKeyWarning(t.config())
+                                .map(List::of)
+                                .orElse(null)
+                        : null);
     }
 
     private JsonNode tokenUnlock(CallerIdentity caller, JsonNode params) throws CustodyException {
@@ -228,14 +232,14 @@ final class KeyMethods {
         } finally {
             PinSource.wipe(pin);
         }
-        return mapper.createObjectNode().put("token", t.name()).put("unlockedUntil", until.toString());
+        return Results.json(new TokenUnlockResult(t.name(), until.toString()));
     }
 
     private JsonNode tokenLock(CallerIdentity caller, JsonNode params) throws CustodyException {
         TokenParam p = Params.bind(params, TokenParam.class);
         ManagedToken t = keys.tokens().get(required(p.token(), "token"));
         t.lock();
-        return mapper.createObjectNode().put("token", t.name());
+        return Results.json(new TokenLocked(t.name()));
     }
 
     // ---- keys -----------------------------------------------------------------------------------
@@ -252,32 +256,27 @@ final class KeyMethods {
             }
             present.put(t.name(), here);
         }
-        ArrayNode out = mapper.createArrayNode();
+        List<KeyEntry> out = new ArrayList<>();
         for (KeyInventory.Entry e : keys.inventory().all()) {
             if (p.gun() == null || p.gun().equals(e.gun())) {
                 out.add(keyInfo(e, present.getOrDefault(e.tokenName(), false)));
             }
         }
-        ObjectNode r = mapper.createObjectNode();
-        r.set("keys", out);
-        return r;
+        return Results.json(new KeyList(out));
     }
 
     /** {@code KeyInfo}. */
-    private ObjectNode keyInfo(KeyInventory.Entry e, boolean present) {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("keyId", e.keyId());
-        n.put("role", e.role());
-        if (e.gun() != null) {
-            n.put("gun", e.gun());
-        }
-        n.put("algorithm", e.algorithm());
-        n.put("token", e.tokenName());
-        n.put("tokenSerial", e.tokenSerial());
-        keys.slotOf(e).ifPresent(s -> n.put("slot", s.hex()));
-        n.put("present", present);
-        n.put("created", e.created());
-        return n;
+    private KeyEntry keyInfo(KeyInventory.Entry e, boolean present) {
+        return new KeyEntry(
+                e.keyId(),
+                e.role(),
+                e.gun(),
+                e.algorithm(),
+                e.tokenName(),
+                e.tokenSerial(),
+                keys.slotOf(e).map(s -> s.hex()).orElse(null),
+                present,
+                e.created());
     }
 
     private JsonNode keyGenerate(CallerIdentity caller, JsonNode params) throws CustodyException {
@@ -291,9 +290,7 @@ final class KeyMethods {
         };
         ManagedToken t = keys.tokens().get(p.token());
         KeyInventory.Entry e = keys.generate(t, role, p.gun(), alg, p.slot());
-        ObjectNode r = keyInfo(e, true);
-        r.put("publicKey", publicKeyPem(e));
-        return r;
+        return Results.json(KeyMade.generated(keyInfo(e, true), publicKeyPem(e)));
     }
 
     /** The public key as docker writes {@code NAME.pub}: a PEM PUBLIC KEY block with a {@code role} header. */
@@ -335,18 +332,16 @@ final class KeyMethods {
                             .id());
             if (known.isPresent()) {
                 // a re-run of a trust_dir import: this key is on a token already; nothing is written
-                return keyInfo(known.get(), true).put("alreadyImported", true);
+                return Results.json(KeyMade.alreadyImported(keyInfo(known.get(), true)));
             }
         }
         KeyInventory.Entry e = keys.importKey(t, k.privateKey(), k.publicKey(), role, gun, p.slot());
-        ObjectNode r = keyInfo(e, true);
-        r.put(
-                "softwareCopyNote",
+        return Results.json(KeyMade.imported(
+                keyInfo(e, true),
                 "key " + e.keyId() + " is now on token " + e.tokenName() + " (non-extractable);"
                         + " the software copy in your notary/docker trust_dir (private/" + e.keyId()
                         + ".key or the file you"
-                        + " imported) is still yours: delete it yourself once you have checked the token copy");
-        return r;
+                        + " imported) is still yours: delete it yourself once you have checked the token copy"));
     }
 
     /** key.scan: the private keys on one token, known to this daemon or not. */
@@ -354,34 +349,28 @@ final class KeyMethods {
         TokenParam p = Params.bind(params, TokenParam.class);
         ManagedToken t = keys.tokens().get(required(p.token(), "token"));
         List<TokenKeyService.ScannedKey> found = keys.scan(t);
-        ObjectNode r = mapper.createObjectNode().put("token", t.name());
-        t.lastInfo().ifPresent(i -> r.put("tokenSerial", i.serial()));
-        ArrayNode out = r.putArray("keys");
+        List<ScanResult.Found> out = new ArrayList<>();
         for (TokenKeyService.ScannedKey s : found) {
-            ObjectNode n = out.addObject();
-            n.put("keyId", s.keyId());
-            n.put("ckaId", s.key().idHex());
-            n.put("label", s.key().label());
-            n.put("algorithm", TokenKeyService.keyType(s.key().algorithm()));
-            n.put("sensitive", s.attributes().sensitive());
-            n.put("extractable", s.attributes().extractable());
-            n.put("adoptable", s.known().isEmpty() && s.attributes().custodyCompliant());
-            n.put("known", s.known().isPresent());
-            s.known().ifPresent(e -> {
-                n.put("role", e.role());
-                if (e.gun() != null) {
-                    n.put("gun", e.gun());
-                }
-                n.put("knownToken", e.tokenName());
-            });
-            n.put(
-                    "publicKey",
+            Optional<KeyInventory.Entry> known = s.known();
+            out.add(new ScanResult.Found(
+                    s.keyId(),
+                    s.key().idHex(),
+                    s.key().label(),
+                    TokenKeyService.keyType(s.key().algorithm()),
+                    s.attributes().sensitive(),
+                    s.attributes().extractable(),
+                    known.isEmpty() && s.attributes().custodyCompliant(),
+                    known.isPresent(),
+                    known.map(KeyInventory.Entry::role).orElse(null),
+                    known.map(KeyInventory.Entry::gun).orElse(null),
+                    known.map(KeyInventory.Entry::tokenName).orElse(null),
                     publicKeyPem(
                             Base64.getEncoder()
                                     .encodeToString(s.key().publicKey().getEncoded()),
-                            null));
+                            null)));
         }
-        return r;
+        return Results.json(
+                new ScanResult(t.name(), t.lastInfo().map(TokenInfo::serial).orElse(null), out));
     }
 
     /** key.adopt: records a key already on a token (by keyId or ckaId) for a role and repository. */
@@ -402,11 +391,7 @@ final class KeyMethods {
         checkAdoptRole(role, p.gun());
         ManagedToken t = keys.tokens().get(token);
         KeyInventory.Entry e = keys.adopt(t, p.keyId(), p.ckaId(), role, p.gun());
-        ObjectNode r = keyInfo(e, true);
-        r.put("ckaId", e.ckaId());
-        r.put("label", e.label());
-        r.put("publicKey", publicKeyPem(e));
-        return r;
+        return Results.json(new KeyAdopted(keyInfo(e, true), e.ckaId(), e.label(), publicKeyPem(e)));
     }
 
     /**
@@ -437,11 +422,7 @@ final class KeyMethods {
     private JsonNode keyRemove(CallerIdentity caller, JsonNode params) throws CustodyException {
         KeyIdParam p = Params.bind(params, KeyIdParam.class);
         KeyInventory.Entry e = keys.remove(required(p.keyId(), "keyId"));
-        ObjectNode r = mapper.createObjectNode().put("keyId", e.keyId()).put("token", e.tokenName());
-        if (e.tokenSerial() != null) {
-            r.put("tokenSerial", e.tokenSerial());
-        }
-        return r;
+        return Results.json(new KeyRemoved(e.keyId(), e.tokenName(), e.tokenSerial()));
     }
 
     private JsonNode signRaw(CallerIdentity caller, JsonNode params) throws CustodyException {
@@ -454,14 +435,8 @@ final class KeyMethods {
             throw new BadRequestException("params.data must be base64", "params.data");
         }
         byte[] sig = keys.sign(e, data);
-        ObjectNode r = mapper.createObjectNode()
-                .put("keyId", e.keyId())
-                .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa")
-                .put("signature", Base64.getEncoder().encodeToString(sig));
-        if (e.tokenSerial() != null) {
-            r.put("tokenSerial", e.tokenSerial());
-        }
-        return r;
+        return Results.json(Signatures.one(
+                e.keyId(), signatureMethod(e), Base64.getEncoder().encodeToString(sig), e.tokenSerial()));
     }
 
     /**
@@ -505,18 +480,17 @@ final class KeyMethods {
                 .put("count", data.size())
                 .put("itemsSha256", HexFormat.of().formatHex(all.digest()));
         List<byte[]> sigs = keys.signAll(e, data);
-        ObjectNode r = mapper.createObjectNode()
-                .put("keyId", e.keyId())
-                .put("method", e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa");
-        if (e.tokenSerial() != null) {
-            r.put("tokenSerial", e.tokenSerial());
-        }
-        ArrayNode out = r.putArray("signatures");
         Base64.Encoder enc = Base64.getEncoder();
-        for (byte[] sig : sigs) {
-            out.add(enc.encodeToString(sig));
-        }
-        return r;
+        return Results.json(Signatures.batch(
+                e.keyId(),
+                signatureMethod(e),
+                e.tokenSerial(),
+                sigs.stream().map(enc::encodeToString).toList()));
+    }
+
+    /** How a key signs, as the sign methods say: {@code eddsa} or {@code ecdsa}. */
+    private static String signatureMethod(KeyInventory.Entry e) {
+        return e.algorithm().equals("ed25519") ? "eddsa" : "ecdsa";
     }
 
     private static MessageDigest sha256() {

@@ -79,7 +79,7 @@ public final class KeysExtension implements DaemonExtension {
                         .allowed()) {
             return;
         }
-        status.set("tokens", km.tokenStatuses());
+        status.set("tokens", dev.custody.protocol.results.Results.json(km.tokenStatuses()));
     }
 
     /** The token key service, once installed. */

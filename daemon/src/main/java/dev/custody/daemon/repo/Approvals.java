@@ -1,6 +1,5 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.audit.AuditLog;
@@ -12,6 +11,8 @@ import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.results.PendingEntry;
+import dev.custody.protocol.results.PendingList;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -91,27 +92,20 @@ final class Approvals {
             this.summary = summary;
         }
 
-        ObjectNode toJson() {
-            ObjectNode o = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("id", id)
-                    .put("method", method)
-                    .put("gun", gun)
-                    .put("role", role);
-            o.putObject("requestedBy").put("uid", requestedBy.uid()).put("pid", requestedBy.pid());
-            o.put("createdAt", createdAt.toString())
-                    .put("expiresAt", expiresAt.toString())
-                    .put("summary", summary);
-            if (token != null) {
-                o.put("token", token.token());
-                if (token.serial() != null) {
-                    o.put("tokenSerial", token.serial());
-                }
-                o.put("holders", token.holders().describe());
-                ArrayNode ids = o.putArray("keyIds");
-                token.keyIds().forEach(ids::add);
-            }
-            return o;
+        PendingEntry toEntry() {
+            return new PendingEntry(
+                    id,
+                    method,
+                    gun,
+                    role,
+                    new PendingEntry.RequestedBy(requestedBy.uid(), requestedBy.pid()),
+                    createdAt.toString(),
+                    expiresAt.toString(),
+                    summary,
+                    token == null ? null : token.token(),
+                    token == null ? null : token.serial(),
+                    token == null ? null : token.holders().describe(),
+                    token == null ? null : List.copyOf(token.keyIds()));
         }
     }
 
@@ -320,12 +314,11 @@ final class Approvals {
         }
     }
 
-    ArrayNode list() {
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        pending.values().stream()
+    PendingList list() {
+        return new PendingList(pending.values().stream()
                 .sorted((x, y) -> x.createdAt.compareTo(y.createdAt))
-                .forEach(p -> a.add(p.toJson()));
-        return a;
+                .map(Pending::toEntry)
+                .toList());
     }
 
     /** The GUNs of the requests waiting now (one entry per request). */
@@ -337,8 +330,8 @@ final class Approvals {
         return Optional.ofNullable(id).map(pending::get).map(p -> p.gun);
     }
 
-    ObjectNode show(String id) throws NotFoundException {
-        return require(id).toJson();
+    PendingEntry show(String id) throws NotFoundException {
+        return require(id).toEntry();
     }
 
     /** What a requester who tries to approve its own request is told (and the audit line says). */

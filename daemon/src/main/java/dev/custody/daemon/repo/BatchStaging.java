@@ -4,13 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.rpc.CallerIdentity;
 import dev.custody.daemon.state.AtomicFiles;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.BusyException;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.results.BatchReceived;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -88,7 +87,7 @@ final class BatchStaging {
      *
      * @return {@code gun}, {@code batchId} (send it with every later part), {@code received} (changes so far)
      */
-    synchronized ObjectNode receive(
+    synchronized BatchReceived receive(
             CallerIdentity caller, String gun, String role, String batchId, List<Change> changes)
             throws CustodyException {
         try {
@@ -98,7 +97,7 @@ final class BatchStaging {
         }
     }
 
-    private ObjectNode receiveLocked(
+    private BatchReceived receiveLocked(
             CallerIdentity caller, String gun, String role, String batchId, List<Change> changes)
             throws CustodyException, IOException {
         expire();
@@ -106,11 +105,7 @@ final class BatchStaging {
         Open o = batchId == null ? begin(caller, gun, role, id) : find(caller, gun, role, batchId);
         append(id, o, changes);
         crash.reached("batch", "received-" + o.parts);
-        return JsonNodeFactory.instance
-                .objectNode()
-                .put("gun", gun)
-                .put("batchId", id)
-                .put("received", o.changes);
+        return new BatchReceived(gun, id, o.changes);
     }
 
     /**

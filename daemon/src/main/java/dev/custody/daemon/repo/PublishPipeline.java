@@ -9,6 +9,8 @@ import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.state.GunLocks;
 import dev.custody.daemon.state.JournalStep;
 import dev.custody.daemon.state.PendingOperation;
+import dev.custody.protocol.results.Published;
+import dev.custody.protocol.results.Results;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.model.DelegatedRole;
 import dev.custody.tuf.model.Repository;
@@ -21,6 +23,7 @@ import dev.custody.tuf.repo.RepoEditor;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,7 +72,7 @@ final class PublishPipeline {
      * Approval (when required) → sign → check → journal → POST → commit. {@code opId} is an operation
      * already begun (rotations) or null (a new publish operation is begun here).
      */
-    ObjectNode signAndSend(
+    Published signAndSend(
             String opType,
             Repos.Caller c,
             RepoState st,
@@ -109,24 +112,43 @@ final class PublishPipeline {
             opId = ctx.journal().begin(opType, gun, plan);
             crash.reached(opType, "planned");
         }
-        try {
+        String id = opId;
+        return signThenSend(opType, id, st, srv, plan, () -> {
             long t0 = System.nanoTime();
             PublishSet ps = ed.buildPublish(ring);
             RoleSizes.checkSigned(gun, ps.files());
             long t1 = System.nanoTime();
             Map<String, Integer> versions = repos.checks().checkBuilt(gun, base, ps, changes, OP_ROTATE.equals(opType));
-            st.writeInflight(opId, ps.files());
+            st.writeInflight(id, ps.files());
             ObjectNode signed = JsonNodeFactory.instance.objectNode();
             for (Map.Entry<String, byte[]> e : ps.files().entrySet()) {
                 String hash = Repos.sha256Hex(e.getValue());
                 signed.putObject(e.getKey()).put("sha256", hash).put("version", versions.get(e.getKey()));
                 repos.audit("metadata.sign", c, gun, e.getKey(), null, (long) versions.get(e.getKey()), hash);
             }
-            ctx.journal().step(opId, "signed", signed);
+            ctx.journal().step(id, "signed", signed);
             LOG.log(
                     Level.INFO,
-                    gun + ": " + opType + " " + opId + " signed " + versions + " in " + (t1 - t0) / 1_000_000
+                    gun + ": " + opType + " " + id + " signed " + versions + " in " + (t1 - t0) / 1_000_000
                             + " ms, checked and journaled in " + (System.nanoTime() - t1) / 1_000_000 + " ms");
+        });
+    }
+
+    /** Writes a journaled operation's signed files to {@code inflight/} and journals its {@code signed} step. */
+    @FunctionalInterface
+    private interface SignStep {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code sign} for the journaled operation {@code opId}, then sends and commits it; if signing
+     * fails, nothing was sent: the operation is aborted and its in-flight files removed.
+     */
+    private Published signThenSend(
+            String opType, String opId, RepoState st, NotaryServers.Server srv, ObjectNode plan, SignStep sign)
+            throws Exception {
+        try {
+            sign.run();
             crash.reached(opType, "signed");
         } catch (Exception e) {
             abortIfOpen(opId, "nothing was sent: " + e.getMessage());
@@ -144,7 +166,7 @@ final class PublishPipeline {
      * holds recorded for the GUN) → {@code committed}. Recovery is {@link #recover}'s, as for a publish.
      * The caller holds the GUN lock.
      */
-    ObjectNode journaledPublish(
+    Published journaledPublish(
             String opType, RepoState st, NotaryServers.Server srv, ObjectNode plan, RepoShared.SignedFiles build)
             throws Exception {
         String gun = st.gun();
@@ -154,7 +176,7 @@ final class PublishPipeline {
         }
         String opId = ctx.journal().begin(opType, gun, plan);
         crash.reached(opType, "planned");
-        try {
+        return signThenSend(opType, opId, st, srv, plan, () -> {
             Map<String, byte[]> files = build.build();
             if (files.isEmpty()) {
                 throw new IllegalStateException("nothing to publish");
@@ -168,13 +190,7 @@ final class PublishPipeline {
                         .put("version", Signed.versionOf(e.getValue(), e.getKey()));
             }
             ctx.journal().step(opId, "signed", signed);
-            crash.reached(opType, "signed");
-        } catch (Exception e) {
-            abortIfOpen(opId, "nothing was sent: " + e.getMessage());
-            st.deleteInflight(opId);
-            throw e;
-        }
-        return sendAndCommit(opType, opId, st, srv, plan, false);
+        });
     }
 
     /** Whether operations of this journal type are this service's to resume or roll back. */
@@ -247,7 +263,7 @@ final class PublishPipeline {
     }
 
     /** From signed files on disk: POST (unless it happened), then commit; also the resume path of {@link #recover}. */
-    private ObjectNode sendAndCommit(
+    private Published sendAndCommit(
             String opType,
             String opId,
             RepoState st,
@@ -406,7 +422,7 @@ final class PublishPipeline {
         return new ReadBack(srv.client(), st.gun()).check(files, base);
     }
 
-    private ObjectNode commit(
+    private Published commit(
             String opType,
             String opId,
             RepoState st,
@@ -450,8 +466,7 @@ final class PublishPipeline {
                 st.writeInfo(info.get());
             }
         }
-        ObjectNode result = JsonNodeFactory.instance.objectNode().put("gun", gun);
-        ObjectNode roles = result.putObject("roles");
+        Map<String, Integer> roles = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             try {
                 roles.put(e.getKey(), Signed.versionOf(e.getValue(), e.getKey()));
@@ -459,13 +474,14 @@ final class PublishPipeline {
                 roles.put(e.getKey(), -1);
             }
         }
-        if (now != null && now.targetsRole("targets").isPresent()) {
-            result.put("targets", now.listTargets("targets").size());
-        }
+        Integer targets = now != null && now.targetsRole("targets").isPresent()
+                ? now.listTargets("targets").size()
+                : null;
+        Published result = new Published(gun, roles, targets, null);
         st.deleteInflight(opId);
-        ctx.journal().step(opId, "committed", roles);
+        ctx.journal().step(opId, "committed", Results.json(result.roles()));
         crash.reached(opType, "committed");
-        ctx.journal().complete(opId, result);
+        ctx.journal().complete(opId, Results.json(result));
         return result;
     }
 

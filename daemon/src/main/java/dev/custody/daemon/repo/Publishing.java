@@ -14,6 +14,7 @@ import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PolicyDeniedException;
+import dev.custody.protocol.results.Published;
 import dev.custody.tuf.DelegationPathException;
 import dev.custody.tuf.TufException;
 import dev.custody.tuf.model.FileMeta;
@@ -52,7 +53,7 @@ final class Publishing {
         this.pipeline = repos.pipeline();
     }
 
-    ObjectNode publish(Repos.Caller c, String gun, String server) throws CustodyException {
+    Published publish(Repos.Caller c, String gun, String server) throws CustodyException {
         NotaryServers.Server srv = servers.get(server);
         return repos.locked(gun, srv, () -> {
             RepoState st = repos.state(gun);
@@ -92,13 +93,11 @@ final class Publishing {
      * only then CONFLICT, saying what is still staged. Each attempt is its own journaled operation and
      * is audited ({@code repo.publish.attempt}).
      */
-    ObjectNode publishLocked(Repos.Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
+    Published publishLocked(Repos.Caller c, RepoState st, NotaryServers.Server srv) throws Exception {
         Convergence conv = new Convergence(ctx.config().publishConvergeTimeout());
         while (true) {
             try {
-                ObjectNode r = publishOnce(c, st, srv, conv.attempt());
-                r.put("attempts", conv.attempt());
-                return r;
+                return publishOnce(c, st, srv, conv.attempt()).withAttempts(conv.attempt());
             } catch (SupersededException e) {
                 auditAttempt(c, st.gun(), conv.attempt(), e.getMessage());
                 if (!conv.pauseBeforeNext()) {
@@ -142,7 +141,7 @@ final class Publishing {
                         .build());
     }
 
-    private ObjectNode publishOnce(Repos.Caller c, RepoState st, NotaryServers.Server srv, int attempt)
+    private Published publishOnce(Repos.Caller c, RepoState st, NotaryServers.Server srv, int attempt)
             throws Exception {
         String gun = st.gun();
         long t0 = System.nanoTime();
@@ -156,10 +155,7 @@ final class Publishing {
                 gun + ": " + changes.size() + " staged changes read and trusted metadata updated in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
         if (changes.isEmpty() && !base.init()) {
-            return JsonNodeFactory.instance
-                    .objectNode()
-                    .put("gun", gun)
-                    .set("roles", JsonNodeFactory.instance.objectNode());
+            return Published.nothing(gun);
         }
         checkChangesAllowed(c, gun, changes);
         RepoEditor ed = base.editor();

@@ -1,9 +1,6 @@
 package dev.custody.daemon.repo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.DaemonExtension;
 import dev.custody.daemon.keys.KeyService;
@@ -16,7 +13,9 @@ import dev.custody.daemon.rpc.Params;
 import dev.custody.daemon.state.PendingOperation;
 import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.CustodyException;
-import dev.custody.protocol.Protocol;
+import dev.custody.protocol.results.Decided;
+import dev.custody.protocol.results.Results;
+import dev.custody.protocol.results.StageResult;
 import dev.custody.tuf.model.TufKey;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,6 @@ import java.util.function.Supplier;
  * so the order of installation does not matter).
  */
 public final class RepoExtension implements DaemonExtension {
-    private static final ObjectMapper MAPPER = Protocol.newMapper();
     private final Supplier<KeyService> keys;
     private final Map<String, String> env;
     private volatile Repos service;
@@ -123,14 +121,14 @@ public final class RepoExtension implements DaemonExtension {
         m.registerCall(
                 "repo.init",
                 ActionResolver.of(Operation.INIT),
-                call -> setup.init(caller(call), bind(call, RepoParams.Init.class)));
+                call -> json(setup.init(caller(call), bind(call, RepoParams.Init.class))));
         m.registerCall(
                 "repo.adopt",
                 ActionResolver.of(Operation.INIT),
-                call -> setup.adopt(caller(call), bind(call, RepoParams.Adopt.class)));
+                call -> json(setup.adopt(caller(call), bind(call, RepoParams.Adopt.class))));
         m.registerCall("repo.publish", params -> publishAction(staging, params), call -> {
             RepoParams.Gun p = bind(call, RepoParams.Gun.class);
-            return publishing.publish(caller(call), p.requiredGun(), server(s, p));
+            return json(publishing.publish(caller(call), p.requiredGun(), server(s, p)));
         });
         m.registerCall("repo.delete", ActionResolver.of(Operation.DELETE), call -> {
             RepoParams.Delete p = bind(call, RepoParams.Delete.class);
@@ -140,7 +138,7 @@ public final class RepoExtension implements DaemonExtension {
         m.registerCall(
                 "key.rotate",
                 ActionResolver.of(Operation.ROTATE),
-                call -> rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class)));
+                call -> json(rotations.rotate(caller(call), bind(call, RepoParams.Rotate.class))));
     }
 
     /** Staging: {@code repo.add}, {@code repo.addBatch}, {@code repo.remove}, {@code repo.witness}, {@code repo.reset}. */
@@ -148,7 +146,7 @@ public final class RepoExtension implements DaemonExtension {
         m.registerCall(
                 "repo.add",
                 roleOrTargets(Operation.ADD),
-                call -> stage(s, staging, call, bind(call, RepoParams.Add.class)));
+                call -> json(stage(s, staging, call, bind(call, RepoParams.Add.class))));
         m.registerCall(
                 "repo.addBatch",
                 roleOrTargets(Operation.ADD),
@@ -156,11 +154,11 @@ public final class RepoExtension implements DaemonExtension {
         m.registerCall(
                 "repo.remove",
                 roleOrTargets(Operation.REMOVE),
-                call -> stage(s, staging, call, bind(call, RepoParams.Remove.class)));
+                call -> json(stage(s, staging, call, bind(call, RepoParams.Remove.class))));
         m.registerCall(
                 "repo.witness",
                 RepoExtension::witnessAction,
-                call -> stage(s, staging, call, bind(call, RepoParams.Witness.class)));
+                call -> json(stage(s, staging, call, bind(call, RepoParams.Witness.class))));
         m.registerCall(
                 "repo.reset",
                 ActionResolver.of(Operation.RESET),
@@ -189,20 +187,13 @@ public final class RepoExtension implements DaemonExtension {
             RepoParams.DelegationAdd p = bind(call, RepoParams.DelegationAdd.class);
             String gun = p.requiredGun();
             List<TufKey> ks = p.delegationKeys(staging::inventoryKey);
-            ObjectNode out =
+            StageResult out =
                     staging.stage(caller(call), gun, server(s, p), List.of(p.change(ks)), RepoParams.flag(p.publish()));
-            out.put("role", p.role());
-            out.putArray("keyIds")
-                    .addAll(ks.stream()
-                            .map(k -> JsonNodeFactory.instance.textNode(k.id()))
-                            .toList());
-            return out;
+            return json(out.forDelegation(p.role(), ks.stream().map(TufKey::id).toList()));
         });
         m.registerCall("delegation.remove", ActionResolver.of(Operation.DELEGATION), call -> {
             RepoParams.DelegationRemove p = bind(call, RepoParams.DelegationRemove.class);
-            ObjectNode out = stage(s, staging, call, p);
-            out.put("role", p.role());
-            return out;
+            return json(stage(s, staging, call, p).forDelegation(p.role(), null));
         });
         m.registerCall(
                 "delegation.list",
@@ -216,38 +207,35 @@ public final class RepoExtension implements DaemonExtension {
                 Operation.APPROVE,
                 approvals.gunOf(ActionResolver.optionalText(params, "id")).orElse(null),
                 null);
-        m.registerCall(
-                "pending.list",
-                approve,
-                call -> JsonNodeFactory.instance.objectNode().set("pending", approvals.list()));
+        m.registerCall("pending.list", approve, call -> json(approvals.list()));
         m.registerCall(
                 "pending.show",
                 approve,
-                call -> approvals.show(
-                        RepoParams.required(bind(call, RepoParams.Id.class).id(), "id")));
+                call -> json(approvals.show(
+                        RepoParams.required(bind(call, RepoParams.Id.class).id(), "id"))));
         m.registerCall("pending.approve", approve, call -> {
             String id = RepoParams.required(bind(call, RepoParams.Id.class).id(), "id");
             approvals.decide(id, true, call.caller(), null);
-            return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "approved");
+            return json(new Decided(id, "approved"));
         });
         m.registerCall("pending.deny", approve, call -> {
             RepoParams.Deny p = bind(call, RepoParams.Deny.class);
             String id = RepoParams.required(p.id(), "id");
             approvals.decide(id, false, call.caller(), p.reason());
-            return JsonNodeFactory.instance.objectNode().put("id", id).put("state", "denied");
+            return json(new Decided(id, "denied"));
         });
     }
 
     /** A result record as the socket sends it. */
     private static JsonNode json(Object result) {
-        return MAPPER.valueToTree(result);
+        return Results.json(result);
     }
 
     private static <P> P bind(Call call, Class<P> type) throws BadRequestException {
         return Params.bind(call.params(), type);
     }
 
-    private static ObjectNode stage(Repos s, Staging staging, Call call, RepoParams.Staged p) throws CustodyException {
+    private static StageResult stage(Repos s, Staging staging, Call call, RepoParams.Staged p) throws CustodyException {
         String gun = p.requiredGun();
         List<Change> changes = p.changes();
         return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
@@ -257,7 +245,7 @@ public final class RepoExtension implements DaemonExtension {
      * One staging transaction per batch: parts sent with {@code more} are kept aside ({@link BatchStaging}),
      * the last part stages the whole batch in one changelist write (and publishes with {@code publish}).
      */
-    private static ObjectNode addBatch(Repos s, Staging staging, Call call, RepoParams.AddBatch p)
+    private static JsonNode addBatch(Repos s, Staging staging, Call call, RepoParams.AddBatch p)
             throws CustodyException {
         String gun = p.requiredGun();
         List<Change> changes = p.changes();
@@ -271,12 +259,12 @@ public final class RepoExtension implements DaemonExtension {
             } catch (IllegalArgumentException e) {
                 throw new BadRequestException(e.getMessage(), "params.gun");
             }
-            return s.batches().receive(call.caller(), gun, p.role(), p.batchId(), changes);
+            return json(s.batches().receive(call.caller(), gun, p.role(), p.batchId(), changes));
         }
         if (p.batchId() != null) {
             changes = s.batches().finish(call.caller(), gun, p.role(), p.batchId(), changes);
         }
-        return staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish()));
+        return json(staging.stage(caller(call), gun, server(s, p), changes, RepoParams.flag(p.publish())));
     }
 
     @Override

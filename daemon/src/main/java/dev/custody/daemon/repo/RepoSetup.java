@@ -10,6 +10,8 @@ import dev.custody.protocol.ConflictException;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.DeleteResult;
 import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.results.Adopted;
+import dev.custody.protocol.results.Initialized;
 import dev.custody.tuf.UnsupportedKeyTypeException;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
@@ -52,7 +54,7 @@ final class RepoSetup {
         this.publishing = publishing;
     }
 
-    ObjectNode init(Repos.Caller c, RepoParams.Init p) throws CustodyException {
+    Initialized init(Repos.Caller c, RepoParams.Init p) throws CustodyException {
         String gun = p.requiredGun();
         List<String> rootIds = p.rootKeyIdList();
         int threshold = p.checkedThreshold();
@@ -104,22 +106,17 @@ final class RepoSetup {
             pi.put("serverManagedSnapshot", serverSnapshot);
             st.writeInfo(info);
             repos.audit("repo.init.keys", c, gun, "root", rootCerts.get(0).id(), null);
-            ObjectNode out = JsonNodeFactory.instance.objectNode().put("gun", gun);
-            ArrayNode ids = out.putArray("rootKeyIds");
-            rootCerts.forEach(k -> ids.add(k.id()));
-            out.put("targetsKeyId", targets.keyId());
-            if (serverSnapshot) {
-                out.putNull("snapshotKeyId");
-            } else {
-                out.put("snapshotKeyId", snapshotKey.id());
-            }
             boolean published = false;
             if (RepoParams.flag(p.publish())) {
                 publishing.publishLocked(c, st, srv);
                 published = true;
             }
-            out.put("published", published);
-            return out;
+            return new Initialized(
+                    gun,
+                    rootCerts.stream().map(TufKey::id).toList(),
+                    targets.keyId(),
+                    serverSnapshot ? null : snapshotKey.id(),
+                    published);
         });
     }
 
@@ -134,7 +131,7 @@ final class RepoSetup {
      * rest of the metadata is verified as on every update; nothing is signed or sent. The result says
      * which roles' keys are on this daemon's tokens.
      */
-    ObjectNode adopt(Repos.Caller c, RepoParams.Adopt p) throws CustodyException {
+    Adopted adopt(Repos.Caller c, RepoParams.Adopt p) throws CustodyException {
         String gun = RepoParams.required(p.gun(), "gun");
         NotaryServers.Server srv = servers.get(p.server());
         return repos.locked(gun, srv, () -> {
@@ -152,25 +149,21 @@ final class RepoSetup {
             Set<String> held = new java.util.HashSet<>();
             inventory.forEach(k -> held.add(k.keyId()));
             Root root = repo.root().signed();
-            ObjectNode out = JsonNodeFactory.instance
-                    .objectNode()
-                    .put("gun", gun)
-                    .put("server", srv.name())
-                    .put("rootVersion", root.version())
-                    .put("version", root.version());
-            ObjectNode roles = out.putObject("roles");
-            ArrayNode notes = JsonNodeFactory.instance.arrayNode();
+            Map<String, Adopted.RoleKeys> roles = new LinkedHashMap<>();
+            List<String> notes = new ArrayList<>();
+            String keyId = null;
             for (String role : Root.BASE_ROLES) {
-                List<String> mine = reportKeys(roles.putObject(role), root.keysOf(role), held);
+                Adopted.RoleKeys roleKeys = roleKeys(root.keysOf(role), held);
+                List<String> mine = roleKeys.onTokens();
                 if (!mine.isEmpty()) {
-                    ((ObjectNode) roles.get(role)).put("location", "tokens");
+                    roleKeys = roleKeys.at("tokens");
                 }
                 if (role.equals("root")) {
-                    anchors.stream()
+                    keyId = anchors.stream()
                             .filter(mine::contains)
                             .findFirst()
                             .or(() -> mine.stream().findFirst())
-                            .ifPresent(id -> out.put("keyId", id));
+                            .orElse(null);
                 }
                 for (String id : mine) {
                     KeyService.KeyRecord k = inventory.stream()
@@ -186,15 +179,15 @@ final class RepoSetup {
                             "targets: its key is not on this daemon's tokens; only delegations whose keys are can publish");
                 } else if (mine.isEmpty() && role.equals("snapshot")) {
                     String note = snapshotKeyNote(gun, srv, root);
-                    ((ObjectNode) roles.get("snapshot"))
-                            .put("location", note.startsWith("snapshot: the server signs") ? "server" : "elsewhere");
+                    roleKeys = roleKeys.at(note.startsWith("snapshot: the server signs") ? "server" : "elsewhere");
                     notes.add(note);
                 } else if (mine.isEmpty() && role.equals("root")) {
                     notes.add("root: no root key on this daemon's tokens; root rotations need one");
                 }
+                roles.put(role, roleKeys);
             }
-            reportDelegations(out.putObject("delegations"), repo, held);
-            out.set("notes", notes);
+            Adopted out = new Adopted(
+                    gun, srv.name(), root.version(), root.version(), roles, keyId, delegationKeys(repo, held), notes);
             writeAdopted(st, gun, srv, root, named);
             return out;
         });
@@ -248,15 +241,17 @@ final class RepoSetup {
     }
 
     /** The keys of every delegation of {@code repo}, and those of them on this daemon's tokens. */
-    private static void reportDelegations(ObjectNode dels, Repository repo, Set<String> held) {
+    private static Map<String, Adopted.RoleKeys> delegationKeys(Repository repo, Set<String> held) {
+        Map<String, Adopted.RoleKeys> dels = new LinkedHashMap<>();
         for (Map.Entry<String, Signed<Targets>> t : repo.targets().entrySet()) {
             var d = t.getValue().signed().delegationsOrEmpty();
             for (DelegatedRole r : d.roles()) {
                 Map<String, TufKey> ks2 = new LinkedHashMap<>();
                 r.keyIds().forEach(id -> Optional.ofNullable(d.keys().get(id)).ifPresent(k -> ks2.put(id, k)));
-                reportKeys(dels.putObject(r.name()), ks2, held);
+                dels.put(r.name(), roleKeys(ks2, held));
             }
         }
+        return dels;
     }
 
     /** Records in the GUN's info file that it was adopted, when and through which anchors. */
@@ -293,11 +288,10 @@ final class RepoSetup {
                 + " `custody key rotate " + gun + " snapshot -r` there hands it to the server";
     }
 
-    /** {@code {keyIds: [...], onTokens: [...]}} of one role; returns the bare IDs of the keys held here. */
-    private static List<String> reportKeys(ObjectNode into, Map<String, TufKey> roleKeys, Set<String> held) {
-        ArrayNode ids = into.putArray("keyIds");
-        ArrayNode onTokens = into.putArray("onTokens");
-        List<String> mine = new ArrayList<>();
+    /** The keys of one role, and (as bare IDs) those of them held here. */
+    private static Adopted.RoleKeys roleKeys(Map<String, TufKey> roleKeys, Set<String> held) {
+        List<String> ids = new ArrayList<>();
+        List<String> onTokens = new ArrayList<>();
         for (Map.Entry<String, TufKey> e : roleKeys.entrySet()) {
             ids.add(e.getKey());
             String bare;
@@ -308,10 +302,9 @@ final class RepoSetup {
             }
             if (held.contains(bare)) {
                 onTokens.add(bare);
-                mine.add(bare);
             }
         }
-        return mine;
+        return new Adopted.RoleKeys(ids, onTokens, null);
     }
 
     DeleteResult delete(String gun, boolean remote, String server) throws CustodyException {

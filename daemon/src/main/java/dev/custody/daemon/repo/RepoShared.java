@@ -3,6 +3,7 @@ package dev.custody.daemon.repo;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.rpc.CallerIdentity;
 import dev.custody.protocol.CustodyException;
+import dev.custody.protocol.results.Published;
 import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.repo.KeyRing;
 import dev.custody.tuf.server.NotaryClient;
@@ -26,14 +27,14 @@ public final class RepoShared {
 
     /** Work on one repository while its GUN lock is held. */
     @FunctionalInterface
-    public interface Work {
-        ObjectNode run(RepoState state) throws Exception;
+    public interface Work<T> {
+        T run(RepoState state) throws Exception;
     }
 
     /** Work on one repository and a server while its GUN lock is held. */
     @FunctionalInterface
-    public interface OnlineWork {
-        ObjectNode run(RepoState state, Server server) throws Exception;
+    public interface OnlineWork<T> {
+        T run(RepoState state, Server server) throws Exception;
     }
 
     /** Builds the signed files of a journaled publish whose metadata was made elsewhere (a ceremony bundle). */
@@ -46,7 +47,7 @@ public final class RepoShared {
      * Runs {@code work} holding the GUN lock, after settling unfinished operations on it; failures become
      * socket errors as for the {@code repo.*} methods (a {@link CustodyException} thrown by {@code work} is kept).
      */
-    public ObjectNode online(String gun, String server, OnlineWork work) throws CustodyException {
+    public <T> T online(String gun, String server, OnlineWork<T> work) throws CustodyException {
         return online(gun, server, null, work);
     }
 
@@ -54,7 +55,7 @@ public final class RepoShared {
      * {@link #online(String, String, OnlineWork)} on the server {@code server} names (configured name or URL),
      * refused unless its CA certificates are exactly {@code serverCaSha256} (SHA-256 fingerprints) when given.
      */
-    public ObjectNode online(String gun, String server, java.util.List<String> serverCaSha256, OnlineWork work)
+    public <T> T online(String gun, String server, java.util.List<String> serverCaSha256, OnlineWork<T> work)
             throws CustodyException {
         NotaryServers.Server srv = service.servers().get(server, serverCaSha256);
         Server s = new Server(srv.name(), srv.client());
@@ -62,7 +63,7 @@ public final class RepoShared {
     }
 
     /** Runs {@code work} holding the GUN lock, no server involved. */
-    public ObjectNode offline(String gun, Work work) throws CustodyException {
+    public <T> T offline(String gun, Work<T> work) throws CustodyException {
         return service.locked(gun, null, () -> work.run(service.state(gun)));
     }
 
@@ -80,9 +81,9 @@ public final class RepoShared {
      * inside {@link #online}. {@code plan} goes into the journal (no secrets); with {@code assignOnlineKeys:
      * true} the new root's targets/snapshot keys this daemon holds are recorded for the GUN at commit.
      *
-     * @return {@code {gun, roles: {role: version}, targets?}} as {@code repo.publish} returns it
+     * @return the roles sent as {@code repo.publish} returns them
      */
-    public ObjectNode journaledPublish(RepoState state, Server server, ObjectNode plan, SignedFiles build)
+    public Published journaledPublish(RepoState state, Server server, ObjectNode plan, SignedFiles build)
             throws Exception {
         return service.pipeline()
                 .journaledPublish(
@@ -118,6 +119,32 @@ public final class RepoShared {
             java.util.List<TokenHolderGate.Need> needs)
             throws CustodyException {
         return service.holders().gate(caller, method, gun, summary, ring, needs);
+    }
+
+    /**
+     * Appends the audit line of a ceremony step that succeeded, for {@code call}'s caller; {@code hashOf}
+     * (may be null) is hashed into {@code metadataHash}.
+     */
+    public void audit(
+            String event,
+            dev.custody.daemon.rpc.Call call,
+            String gun,
+            String role,
+            String keyId,
+            Long version,
+            byte[] hashOf,
+            String message)
+            throws java.io.IOException {
+        service.audit(
+                event,
+                call.caller(),
+                call.decision(),
+                gun,
+                role,
+                keyId,
+                version,
+                hashOf == null ? null : Repos.sha256Hex(hashOf),
+                message);
     }
 
     /** Blocks until a custodian approves (shown in {@code pending.list} with {@code summary}); APPROVAL_DENIED otherwise. */

@@ -243,19 +243,32 @@ final class Repos {
 
     void audit(String event, Caller c, String gun, String role, String keyId, Long version, String hash)
             throws IOException {
+        audit(event, c.identity(), c.decision(), gun, role, keyId, version, hash, null);
+    }
+
+    /** The audit line of a step of a repository operation that succeeded (the one writer of these lines). */
+    void audit(
+            String event,
+            CallerIdentity who,
+            Decision decision,
+            String gun,
+            String role,
+            String keyId,
+            Long version,
+            String hash,
+            String message)
+            throws IOException {
         ctx.audit()
                 .append(AuditRecord.builder(event)
-                        .caller(
-                                c.identity().uid(),
-                                c.identity().gid(),
-                                c.identity().pid())
+                        .caller(who.uid(), who.gid(), who.pid())
                         .gun(gun)
                         .role(role)
                         .keyId(keyId)
                         .version(version)
                         .metadataHash(hash)
-                        .rule(c.decision() == null ? null : c.decision().ruleOrNone())
+                        .rule(decision == null ? null : decision.ruleOrNone())
                         .result("ok")
+                        .message(message)
                         .build());
     }
 

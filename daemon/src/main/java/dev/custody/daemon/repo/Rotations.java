@@ -1,12 +1,13 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.DaemonContext;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.protocol.CustodyException;
 import dev.custody.protocol.NotFoundException;
+import dev.custody.protocol.results.Published;
+import dev.custody.protocol.results.Rotated;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
 import dev.custody.tuf.model.Repository;
@@ -36,7 +37,7 @@ final class Rotations {
         this.crash = repos.crash();
     }
 
-    ObjectNode rotate(Repos.Caller c, RepoParams.Rotate p) throws CustodyException {
+    Rotated rotate(Repos.Caller c, RepoParams.Rotate p) throws CustodyException {
         String gun = p.requiredGun();
         String role = p.checkedRole();
         boolean serverManaged = RepoParams.flag(p.serverManaged());
@@ -87,7 +88,7 @@ final class Rotations {
                 crash.reached(PublishPipeline.OP_ROTATE, "key-created");
                 repos.audit("key.rotate.key", c, gun, role, newKey.id(), null);
                 String summary = repos.checks().rootSummary(gun, repo, ed);
-                ObjectNode out = pipeline.signAndSend(
+                Published out = pipeline.signAndSend(
                         PublishPipeline.OP_ROTATE,
                         c,
                         st,
@@ -98,14 +99,7 @@ final class Rotations {
                         List.of(),
                         summary,
                         opId);
-                ObjectNode r =
-                        JsonNodeFactory.instance.objectNode().put("gun", gun).put("role", role);
-                ArrayNode old = r.putArray("oldKeyIds");
-                oldIds.forEach(old::add);
-                r.put("newKeyId", newKey.id());
-                r.put("rootVersion", out.path("roles").path("root").asInt());
-                r.put("keyId", newKey.id());
-                return r;
+                return new Rotated(gun, role, oldIds, newKey.id(), out.versionOf("root"), newKey.id());
             } catch (Exception e) {
                 pipeline.abortIfOpen(opId, "rotation failed before anything was sent: " + e.getMessage());
                 throw e;

@@ -1,7 +1,5 @@
 package dev.custody.daemon.repo;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.custody.daemon.keys.KeyService;
 import dev.custody.daemon.policy.Action;
 import dev.custody.daemon.policy.Decision;
@@ -11,6 +9,8 @@ import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.PolicyDeniedException;
 import dev.custody.protocol.RepoStatus;
 import dev.custody.protocol.ResetResult;
+import dev.custody.protocol.results.Published;
+import dev.custody.protocol.results.StageResult;
 import dev.custody.tuf.model.TufKey;
 import dev.custody.tuf.sign.Signer;
 import java.io.IOException;
@@ -36,36 +36,21 @@ final class Staging {
         this.publishing = publishing;
     }
 
-    ObjectNode stage(Repos.Caller c, String gun, String server, List<Change> changes, boolean publish)
+    StageResult stage(Repos.Caller c, String gun, String server, List<Change> changes, boolean publish)
             throws CustodyException {
         if (!publish) {
             // offline: no GUN lock, so a server call in progress on this GUN does not hold it up
             return repos.offline(gun, () -> {
-                RepoState st = repos.state(gun);
-                if (!st.exists()) {
-                    throw new NotFoundException(
-                            "repository",
-                            gun,
-                            gun + " is not known here: repo.init it, repo.adopt it (a"
-                                    + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
-                }
-                return JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", st.stage(changes));
+                RepoState st = known(gun);
+                return new StageResult(gun, st.stage(changes));
             });
         }
         NotaryServers.Server srv = servers.get(server);
         return repos.locked(gun, srv, () -> {
-            RepoState st = repos.state(gun);
-            if (!st.exists()) {
-                throw new NotFoundException(
-                        "repository",
-                        gun,
-                        gun + " is not known here: repo.init it, repo.adopt it (a"
-                                + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
-            }
+            RepoState st = known(gun);
             long uid = c.identity().uid();
             int staged = st.stage(changes.stream().map(ch -> ch.stagedBy(uid)).toList());
-            ObjectNode out =
-                    JsonNodeFactory.instance.objectNode().put("gun", gun).put("staged", staged);
+            StageResult out = new StageResult(gun, staged);
             if (publish) {
                 Action publishing = new Action(
                         Operation.PUBLISH,
@@ -80,13 +65,25 @@ final class Staging {
                             null,
                             d.reason() + " (the changes stay staged)");
                 }
-                ObjectNode r = this.publishing.publishLocked(
+                Published r = this.publishing.publishLocked(
                         new Repos.Caller(c.identity(), c.method(), publishing, d), st, srv);
-                out.put("staged", st.changes().size());
-                out.set("published", r);
+                out = out.published(st.changes().size(), r);
             }
             return out;
         });
+    }
+
+    /** The state of {@code gun}, which must be known here (initialised, adopted or listed once). */
+    private RepoState known(String gun) throws CustodyException {
+        RepoState st = repos.state(gun);
+        if (!st.exists()) {
+            throw new NotFoundException(
+                    "repository",
+                    gun,
+                    gun + " is not known here: repo.init it, repo.adopt it (a"
+                            + " repository made elsewhere, e.g. with notary), or repo.list it once to trust it");
+        }
+        return st;
     }
 
     /** The public key of a key in the inventory (a delegation key made with {@code key.generate}). */
