@@ -179,8 +179,26 @@ final class Approvals {
             List<TokenAsk> asks,
             Predicate<Set<String>> enough)
             throws CustodyException {
+        // one entry per token, all notifying one monitor
         Object monitor = new Object();
-        List<Pending> group = askHolders(caller, method, gun, role, summary, asks, monitor);
+        Instant now = clock.instant();
+        List<Pending> group = new ArrayList<>();
+        for (TokenAsk t : asks) {
+            String id = newId();
+            String text = "token " + t.token() + (t.serial() == null ? "" : " (serial " + t.serial() + ")") + " signs "
+                    + String.join(", ", t.roles()) + " with key "
+                    + String.join(
+                            ", ",
+                            t.keyIds().stream()
+                                    .map(k -> k.substring(0, Math.min(16, k.length())) + "…")
+                                    .toList())
+                    + "; approve as one of its"
+                    + " holders (" + t.holders().describe() + ")\n" + summary;
+            Pending p = new Pending(id, method, gun, role, caller, now, now.plus(timeout), text, t, monitor);
+            group.add(p);
+            pending.put(id, p);
+            audit(p, "approval.requested", "pending", caller, null);
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             synchronized (monitor) {
@@ -210,36 +228,6 @@ final class Approvals {
         byte[] r = new byte[6];
         RANDOM.nextBytes(r);
         return HexFormat.of().formatHex(r);
-    }
-
-    /** Opens one pending entry per token in {@code asks}, all notifying {@code monitor}. */
-    private List<Pending> askHolders(
-            CallerIdentity caller,
-            String method,
-            String gun,
-            String role,
-            String summary,
-            List<TokenAsk> asks,
-            Object monitor) {
-        Instant now = clock.instant();
-        List<Pending> group = new ArrayList<>();
-        for (TokenAsk t : asks) {
-            String id = newId();
-            String text = "token " + t.token() + (t.serial() == null ? "" : " (serial " + t.serial() + ")") + " signs "
-                    + String.join(", ", t.roles()) + " with key "
-                    + String.join(
-                            ", ",
-                            t.keyIds().stream()
-                                    .map(k -> k.substring(0, Math.min(16, k.length())) + "…")
-                                    .toList())
-                    + "; approve as one of its"
-                    + " holders (" + t.holders().describe() + ")\n" + summary;
-            Pending p = new Pending(id, method, gun, role, caller, now, now.plus(timeout), text, t, monitor);
-            group.add(p);
-            pending.put(id, p);
-            audit(p, "approval.requested", "pending", caller, null);
-        }
-        return group;
     }
 
     /**
