@@ -261,13 +261,7 @@ final class CeremonyService {
     // ---------------------------------------------------------------- sign (offline)
 
     CeremonySigned sign(Call call, CeremonyParams.Sign p) throws CustodyException {
-        byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
-        Bundle parsed;
-        try {
-            parsed = Bundle.parse(file);
-        } catch (TufException e) {
-            throw RepoShared.toCustody(p.gun(), e);
-        }
+        Bundle parsed = bundle(p.bundle(), p.gun());
         String gun = p.gun() != null ? p.gun() : parsed.gun();
         boolean trustBase = Boolean.TRUE.equals(p.trustBase());
         return repo.get().offline(gun, st -> {
@@ -375,13 +369,7 @@ final class CeremonyService {
     // ---------------------------------------------------------------- publish (online)
 
     CeremonyPublished publish(Call call, CeremonyParams.Publish p) throws CustodyException {
-        byte[] file = base64(required(p.bundle(), "bundle"), "bundle");
-        Bundle bundle;
-        try {
-            bundle = Bundle.parse(file);
-        } catch (TufException e) {
-            throw RepoShared.toCustody(p.gun(), e);
-        }
+        Bundle bundle = bundle(p.bundle(), p.gun());
         String gun = p.gun() != null ? p.gun() : bundle.gun();
         return repo.get().online(gun, p.server(), p.serverCaSha256(), (st, srv) -> {
             if (bundle.operation() == Operation.INIT) {
@@ -496,6 +484,16 @@ final class CeremonyService {
             throw new BadRequestException("params." + field + " is required (a non-empty string)", "params." + field);
         }
         return v;
+    }
+
+    /** The bundle of {@code params.bundle} (base64), parsed; a bundle that does not parse is refused for {@code gun}. */
+    private static Bundle bundle(String b64, String gun) throws CustodyException {
+        byte[] file = base64(required(b64, "bundle"), "bundle");
+        try {
+            return Bundle.parse(file);
+        } catch (TufException e) {
+            throw RepoShared.toCustody(gun, e);
+        }
     }
 
     private static byte[] base64(String v, String field) throws BadRequestException {
