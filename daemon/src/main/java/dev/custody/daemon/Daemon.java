@@ -14,6 +14,7 @@ import dev.custody.daemon.rpc.CallerTier;
 import dev.custody.daemon.rpc.Dispatcher;
 import dev.custody.daemon.rpc.ListenSocket;
 import dev.custody.daemon.rpc.MethodRegistry;
+import dev.custody.daemon.rpc.Quietly;
 import dev.custody.daemon.rpc.RpcServer;
 import dev.custody.daemon.rpc.SdNotify;
 import dev.custody.daemon.state.GunLocks;
@@ -266,7 +267,7 @@ public final class Daemon implements Closeable {
     public void stop() {
         synchronized (this) {
             if (stopping) {
-                awaitQuietly();
+                Quietly.await(stopped);
                 return;
             }
             stopping = true;
@@ -331,14 +332,6 @@ public final class Daemon implements Closeable {
     /** Blocks until {@link #stop} has completed. */
     public void awaitStop() throws InterruptedException {
         stopped.await();
-    }
-
-    private void awaitQuietly() {
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Override
