@@ -22,7 +22,13 @@ public final class BoundedLineReader {
         void beforeRead(boolean lineStarted) throws IOException;
     }
 
-    private static final ReadListener NONE = started -> {};
+    /** No listener. A class, not a lambda: the CLI's start-up path then sets up no lambda machinery. */
+    private static final class NoListener implements ReadListener {
+        @Override
+        public void beforeRead(boolean lineStarted) {}
+    }
+
+    private static final ReadListener NONE = new NoListener();
 
     private final InputStream in;
     private final int maxLineBytes;
