@@ -122,6 +122,48 @@ final class FrontDoorHarness implements Closeable {
         throw new IllegalStateException("key " + keyId + " is not listed by pkcs11.keys");
     }
 
+    /**
+     * {@code pkcs11-tool --module MODULE --sign -m ECDSA --id KEYID -i IN -o OUT} and {@code more} arguments, with
+     * {@code env} (from {@link #env}).
+     */
+    Run signEcdsa(Map<String, String> env, String keyId, Path in, Path out, String... more) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(
+                "pkcs11-tool",
+                "--module",
+                module.toString(),
+                "--sign",
+                "-m",
+                "ECDSA",
+                "--id",
+                keyId,
+                "-i",
+                in.toString(),
+                "-o",
+                out.toString()));
+        cmd.addAll(List.of(more));
+        return run(env, cmd);
+    }
+
+    /** {@code openssl pkeyutl -verify} of signature file {@code sig} over the digest in {@code in} with a public key PEM. */
+    Run verifyDigest(Path publicKeyPem, Path in, Path sig) throws Exception {
+        return verify(publicKeyPem, in, sig, false);
+    }
+
+    /** {@link #verifyDigest} of a signature over the message itself ({@code -rawin}, Ed25519). */
+    Run verifyRaw(Path publicKeyPem, Path in, Path sig) throws Exception {
+        return verify(publicKeyPem, in, sig, true);
+    }
+
+    private Run verify(Path publicKeyPem, Path in, Path sig, boolean raw) throws Exception {
+        List<String> cmd =
+                new ArrayList<>(List.of("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", publicKeyPem.toString()));
+        if (raw) {
+            cmd.add("-rawin");
+        }
+        cmd.addAll(List.of("-in", in.toString(), "-sigfile", sig.toString()));
+        return run(Map.of(), cmd);
+    }
+
     /** A module config file with these lines; its path. */
     Path moduleConf(String name, String... lines) throws IOException {
         Path f = dir.resolve(name + ".conf");

@@ -13,7 +13,6 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,37 +91,10 @@ class FrontDoorMethodsTest {
             // a SHA-1 digest (20 bytes), through the module, checked by openssl
             Path dgst = Files.write(
                     dir.resolve("sha1"), MessageDigest.getInstance("SHA-1").digest("x".getBytes()));
-            FrontDoorHarness.Run s = h.run(
-                    h.env(null),
-                    List.of(
-                            "pkcs11-tool",
-                            "--module",
-                            h.module.toString(),
-                            "--sign",
-                            "-m",
-                            "ECDSA",
-                            "--id",
-                            ec,
-                            "-i",
-                            dgst.toString(),
-                            "-o",
-                            dir.resolve("sig").toString(),
-                            "--signature-format",
-                            "openssl"));
+            FrontDoorHarness.Run s =
+                    h.signEcdsa(h.env(null), ec, dgst, dir.resolve("sig"), "--signature-format", "openssl");
             assertThat(s.exit()).as(s.all()).isZero();
-            FrontDoorHarness.Run ok = h.run(
-                    Map.of(),
-                    List.of(
-                            "openssl",
-                            "pkeyutl",
-                            "-verify",
-                            "-pubin",
-                            "-inkey",
-                            h.publicKeyPem(ec).toString(),
-                            "-in",
-                            dgst.toString(),
-                            "-sigfile",
-                            dir.resolve("sig").toString()));
+            FrontDoorHarness.Run ok = h.verifyDigest(h.publicKeyPem(ec), dgst, dir.resolve("sig"));
             assertThat(ok.all()).contains("Signature Verified Successfully");
             assertThat(h.lastAudit("pkcs11.sign").path("details").path("digest").asText())
                     .hasSize(40);

@@ -110,19 +110,7 @@ class Pkcs11ConsumersTest {
                 "--signature-format",
                 "openssl");
         assertThat(s1.exit()).as(s1.all()).isZero();
-        FrontDoorHarness.Run v1 = h.run(
-                Map.of(),
-                List.of(
-                        "openssl",
-                        "pkeyutl",
-                        "-verify",
-                        "-pubin",
-                        "-inkey",
-                        ecPem.toString(),
-                        "-in",
-                        dgst.toString(),
-                        "-sigfile",
-                        dir.resolve("sig1.der").toString()));
+        FrontDoorHarness.Run v1 = h.verifyDigest(ecPem, dgst, dir.resolve("sig1.der"));
         assertThat(v1.all()).contains("Signature Verified Successfully");
         JsonNode line = h.lastAudit("pkcs11.sign");
         assertThat(line.path("result").asText()).isEqualTo("ok");
@@ -178,20 +166,7 @@ class Pkcs11ConsumersTest {
                 "-o",
                 dir.resolve("edsig").toString());
         assertThat(s.exit()).as(s.all()).isZero();
-        FrontDoorHarness.Run v = h.run(
-                Map.of(),
-                List.of(
-                        "openssl",
-                        "pkeyutl",
-                        "-verify",
-                        "-pubin",
-                        "-inkey",
-                        h.publicKeyPem(edKeyId).toString(),
-                        "-rawin",
-                        "-in",
-                        msg.toString(),
-                        "-sigfile",
-                        dir.resolve("edsig").toString()));
+        FrontDoorHarness.Run v = h.verifyRaw(h.publicKeyPem(edKeyId), msg, dir.resolve("edsig"));
         assertThat(v.all()).contains("Signature Verified Successfully");
         assertThat(h.lastAudit("pkcs11.sign").path("details").path("mechanism").asText())
                 .isEqualTo("eddsa");
@@ -256,19 +231,7 @@ class Pkcs11ConsumersTest {
                         "-out",
                         dir.resolve("osig.der").toString()));
         assertThat(s.exit()).as(s.all()).isZero();
-        FrontDoorHarness.Run v = h.run(
-                Map.of(),
-                List.of(
-                        "openssl",
-                        "pkeyutl",
-                        "-verify",
-                        "-pubin",
-                        "-inkey",
-                        ecPem.toString(),
-                        "-in",
-                        dgst.toString(),
-                        "-sigfile",
-                        dir.resolve("osig.der").toString()));
+        FrontDoorHarness.Run v = h.verifyDigest(ecPem, dgst, dir.resolve("osig.der"));
         assertThat(v.all()).contains("Signature Verified Successfully");
         assertThat(h.lastAudit("pkcs11.sign").path("details").path("exe").asText())
                 .contains("openssl");

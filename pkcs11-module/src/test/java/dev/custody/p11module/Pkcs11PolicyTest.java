@@ -188,21 +188,7 @@ class Pkcs11PolicyTest {
             Files.write(dgst, new byte[32]);
             Path conf = h.moduleConf("short", "approval-timeout = 2");
             long t0 = System.nanoTime();
-            FrontDoorHarness.Run r = h.run(
-                    h.env(conf),
-                    List.of(
-                            "pkcs11-tool",
-                            "--module",
-                            h.module.toString(),
-                            "--sign",
-                            "-m",
-                            "ECDSA",
-                            "--id",
-                            keyId,
-                            "-i",
-                            dgst.toString(),
-                            "-o",
-                            dir.resolve("sig").toString()));
+            FrontDoorHarness.Run r = h.signEcdsa(h.env(conf), keyId, dgst, dir.resolve("sig"));
             assertThat(r.exit()).isNotZero();
             // pkcs11-tool has no name for CKR_FUNCTION_REJECTED (0x200); it tries C_Sign, then C_SignUpdate/Final
             assertThat(r.all()).contains("(0x200)", "approval-timeout");
@@ -227,21 +213,7 @@ class Pkcs11PolicyTest {
             Path dgst = dir.resolve("dgst");
             Files.write(dgst, new byte[32]);
             h.shim.setTokenPresent(false);
-            FrontDoorHarness.Run r = h.run(
-                    h.env(null),
-                    List.of(
-                            "pkcs11-tool",
-                            "--module",
-                            h.module.toString(),
-                            "--sign",
-                            "-m",
-                            "ECDSA",
-                            "--id",
-                            keyId,
-                            "-i",
-                            dgst.toString(),
-                            "-o",
-                            dir.resolve("sig").toString()));
+            FrontDoorHarness.Run r = h.signEcdsa(h.env(null), keyId, dgst, dir.resolve("sig"));
             assertThat(r.exit()).isNotZero();
             assertThat(r.all()).contains("CKR_DEVICE_REMOVED");
             assertThat(h.lastAudit("pkcs11.sign").path("result").asText()).isEqualTo("TOKEN_ABSENT");

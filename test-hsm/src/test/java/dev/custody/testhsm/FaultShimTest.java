@@ -59,6 +59,21 @@ class FaultShimTest {
         return p;
     }
 
+    /** {@code pkcs11-tool --keypairgen} of a P-256 key pair with this label and ID on the token, through the shim. */
+    private Pkcs11Tool.Result generateP256(String label, String id) throws Exception {
+        return tool(
+                token.userPin(),
+                "--token-label",
+                token.label(),
+                "--keypairgen",
+                "--key-type",
+                "EC:prime256v1",
+                "--label",
+                label,
+                "--id",
+                id);
+    }
+
     @Test
     void forwarding_listsGeneratesAndSignsThroughTheShim() {
         assertTimeoutPreemptively(LIMIT, () -> {
@@ -66,18 +81,7 @@ class FaultShimTest {
                     .contains("token label        : " + token.label())
                     .contains(token.serial());
 
-            tool(
-                            token.userPin(),
-                            "--token-label",
-                            token.label(),
-                            "--keypairgen",
-                            "--key-type",
-                            "EC:prime256v1",
-                            "--label",
-                            "k1",
-                            "--id",
-                            "01")
-                    .assertOk();
+            generateP256("k1", "01").assertOk();
 
             byte[] digest = new byte[32];
             new java.security.SecureRandom().nextBytes(digest);
@@ -133,18 +137,7 @@ class FaultShimTest {
     void calls_countsEveryForwardedCallOfTheLastProcess() {
         assertTimeoutPreemptively(LIMIT, () -> {
             assertThat(shim.calls()).isEmpty();
-            tool(
-                            token.userPin(),
-                            "--token-label",
-                            token.label(),
-                            "--keypairgen",
-                            "--key-type",
-                            "EC:prime256v1",
-                            "--label",
-                            "k1",
-                            "--id",
-                            "01")
-                    .assertOk();
+            generateP256("k1", "01").assertOk();
             Map<String, Long> calls = shim.calls();
             assertThat(calls)
                     .containsEntry("C_Initialize", 1L)
@@ -285,17 +278,7 @@ class FaultShimTest {
     void failNthCall_reachesChildProcessesToo() {
         assertTimeoutPreemptively(LIMIT, () -> {
             shim.failNthCall("C_GenerateKeyPair", 1, FaultShim.CKR_DEVICE_MEMORY);
-            Pkcs11Tool.Result r = tool(
-                    token.userPin(),
-                    "--token-label",
-                    token.label(),
-                    "--keypairgen",
-                    "--key-type",
-                    "EC:prime256v1",
-                    "--label",
-                    "k1",
-                    "--id",
-                    "01");
+            Pkcs11Tool.Result r = generateP256("k1", "01");
             assertThat(r.exit()).isNotZero();
             assertThat(r.output()).contains("CKR_DEVICE_MEMORY");
             assertThat(shim.calls("C_GenerateKeyPair")).isEqualTo(1);

@@ -1,5 +1,7 @@
 package dev.custody.tuf;
 
+import static dev.custody.tuf.testing.NotaryFixtures.bytes;
+import static dev.custody.tuf.testing.NotaryFixtures.sha256Hex;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.custody.testhsm.NotaryCli;
@@ -20,13 +22,9 @@ import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.testing.NotaryFixtures;
 import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.update.FileTrustedMetaStore;
-import dev.custody.tuf.update.NotaryMetaFetcher;
-import dev.custody.tuf.update.Updater;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -151,21 +149,6 @@ class OurWritesTheirReadsTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder()
-                .gun(gun)
-                .fetcher(new NotaryMetaFetcher(client, gun))
-                .store(store)
-                .clock(clock)
-                .build()
-                .update();
-    }
-
-    static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    static String sha256Hex(byte[] b) throws Exception {
-        return HexFormat.of()
-                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        return NotaryFixtures.update(client, store, gun, clock);
     }
 }

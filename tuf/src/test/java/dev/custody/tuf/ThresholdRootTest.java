@@ -3,14 +3,8 @@ package dev.custody.tuf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.custody.pkcs11.HsmToken;
-import dev.custody.pkcs11.PinSource;
-import dev.custody.pkcs11.Pkcs11;
-import dev.custody.pkcs11.Pkcs11Backend;
-import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryList;
-import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.keys.PublicKeys;
 import dev.custody.tuf.keys.RootCertificates;
 import dev.custody.tuf.model.FileMeta;
@@ -28,6 +22,7 @@ import dev.custody.tuf.server.MetadataRejectedException;
 import dev.custody.tuf.server.NotaryClient;
 import dev.custody.tuf.sign.Signer;
 import dev.custody.tuf.sign.Signing;
+import dev.custody.tuf.testing.HolderTokens;
 import dev.custody.tuf.testing.NotaryFixtures;
 import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.testing.TokenSigner;
@@ -56,8 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * threshold are refused by our verifier and by Notary.
  */
 class ThresholdRootTest {
-    private static Pkcs11Backend backend;
-    private static final List<HsmToken> tokens = new ArrayList<>();
+    private static HolderTokens tokens;
 
     @TempDir
     Path tmp;
@@ -66,27 +60,13 @@ class ThresholdRootTest {
 
     @BeforeAll
     static void openTokens() throws Exception {
-        // every token exists before the module is opened: the slot list is read at C_Initialize
-        List<SoftHsm.Token> made = new ArrayList<>();
-        for (String holder : List.of("alice", "bob", "carol", "dave", "erin")) {
-            made.add(SoftHsm.forThisProcess()
-                    .createToken("root-" + holder + "-"
-                            + UUID.randomUUID().toString().substring(0, 6)));
-        }
-        backend = Pkcs11.open(SoftHsm.MODULE);
-        for (SoftHsm.Token t : made) {
-            HsmToken token = backend.open(
-                    TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
-            token.login();
-            tokens.add(token);
-        }
+        tokens = HolderTokens.open("root", List.of("alice", "bob", "carol", "dave", "erin"));
     }
 
     @AfterAll
     static void closeTokens() {
-        tokens.forEach(HsmToken::close);
-        if (backend != null) {
-            backend.close();
+        if (tokens != null) {
+            tokens.close();
         }
     }
 
@@ -95,6 +75,12 @@ class ThresholdRootTest {
         Signer bare = TokenSigner.generate(
                 tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8));
         return bare.as(PublicKeys.toTufKey(RootCertificates.create(bare, gun, clock)));
+    }
+
+    /** A repository init with {@code roots} at threshold 2; the other roles' keys are made in software, into {@code software}. */
+    private RepoInit twoOf(String gun, List<Signer> roots, List<Signer> software, ServerKeys serverKeys)
+            throws Exception {
+        return RepoInit.create(gun, roots, 2, SoftwareSigner.ecdsaInto(software), serverKeys, false, clock);
     }
 
     @Test
@@ -109,18 +95,7 @@ class ThresholdRootTest {
                     tokens.get(i), "root-" + UUID.randomUUID().toString().substring(0, 8)));
         }
         List<Signer> software = new ArrayList<>();
-        RepoInit init = RepoInit.create(
-                gun,
-                bare,
-                2,
-                (g, role) -> {
-                    SoftwareSigner s = SoftwareSigner.ecdsa();
-                    software.add(s);
-                    return s;
-                },
-                serverKeys,
-                false,
-                clock);
+        RepoInit init = twoOf(gun, bare, software, serverKeys);
         Signer alice = init.signers().get(0);
         Signer bob = init.signers().get(1);
         Signer carol = init.signers().get(2);
@@ -237,18 +212,7 @@ class ThresholdRootTest {
                 TokenSigner.generate(tokens.get(0), "r2a"),
                 TokenSigner.generate(tokens.get(1), "r2b"),
                 TokenSigner.generate(tokens.get(2), "r2c"));
-        RepoInit init2 = RepoInit.create(
-                gun2,
-                bare2,
-                2,
-                (g, role) -> {
-                    SoftwareSigner s = SoftwareSigner.ecdsa();
-                    software.add(s);
-                    return s;
-                },
-                serverKeys,
-                false,
-                clock);
+        RepoInit init2 = twoOf(gun2, bare2, software, serverKeys);
         @SuppressWarnings("unchecked")
         Signed<Root> oneOfThree = Signing.addSignatures(
                 (Signed<Root>) init2.editor().buildUnsigned().get("root"),

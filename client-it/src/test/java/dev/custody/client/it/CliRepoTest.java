@@ -56,6 +56,27 @@ class CliRepoTest {
         Closeables.closeAll(daemon, server);
     }
 
+    /**
+     * {@code --batch} input: {@code n} lines {@code PREFIX-I.tgz SIZE SHA256}, the size 100 + i, the digest that of
+     * {@code SEED + i}.
+     */
+    private static String batchLines(String prefix, int n, String seed) throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            in.append(prefix)
+                    .append('-')
+                    .append(i)
+                    .append(".tgz ")
+                    .append(100 + i)
+                    .append(' ')
+                    .append(HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256")
+                                    .digest((seed + i).getBytes(StandardCharsets.UTF_8))))
+                    .append('\n');
+        }
+        return in.toString();
+    }
+
     @Test
     @Order(1)
     void init_publish() throws Exception {
@@ -128,19 +149,8 @@ class CliRepoTest {
     @Test
     @Order(5)
     void batch_fromStdin() throws Exception {
-        StringBuilder in = new StringBuilder();
-        for (int i = 0; i < 50; i++) {
-            in.append("pkg-")
-                    .append(i)
-                    .append(".tgz ")
-                    .append(100 + i)
-                    .append(' ')
-                    .append(HexFormat.of()
-                            .formatHex(MessageDigest.getInstance("SHA-256")
-                                    .digest(("p" + i).getBytes(StandardCharsets.UTF_8))))
-                    .append('\n');
-        }
-        custody.runWithInput(in.toString(), "add", GUN, "--batch", "-", "-p").ok();
+        String in = batchLines("pkg", 50, "p");
+        custody.runWithInput(in, "add", GUN, "--batch", "-", "-p").ok();
         assertThat(notary.ok("list", GUN)).contains("pkg-0.tgz").contains("pkg-49.tgz");
     }
 
@@ -150,20 +160,9 @@ class CliRepoTest {
         // 4,100 lines: three repo.addBatch parts of at most 2,000, one staging transaction (a GUN of its own)
         String gun = GUN + "-batch";
         custody.run("init", gun, "-p").ok();
-        StringBuilder in = new StringBuilder();
-        for (int i = 0; i < 4100; i++) {
-            in.append("many-")
-                    .append(i)
-                    .append(".tgz ")
-                    .append(100 + i)
-                    .append(' ')
-                    .append(HexFormat.of()
-                            .formatHex(MessageDigest.getInstance("SHA-256")
-                                    .digest(("m" + i).getBytes(StandardCharsets.UTF_8))))
-                    .append('\n');
-        }
-        Custody.Result r = custody.runWithInput(in.toString(), "add", gun, "--batch", "-", "-p")
-                .ok();
+        String in = batchLines("many", 4100, "m");
+        Custody.Result r =
+                custody.runWithInput(in, "add", gun, "--batch", "-", "-p").ok();
         assertThat(r.out()).contains("Addition of 4100 targets").contains("Successfully published");
         assertThat(notary.ok("list", gun))
                 .contains("many-0.tgz")

@@ -12,7 +12,6 @@ import dev.custody.daemon.Daemon;
 import dev.custody.daemon.StandardExtensions;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
-import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
@@ -363,22 +362,7 @@ class OfflineCeremonyDaemonTest {
             SoftHsm.Token onlineToken = token("online");
             Path off = dir.resolve("offline");
             Path on = dir.resolve("online");
-            long uid = UnixAccounts.selfUid();
-            String policy = """
-          approvalTimeout: 20s
-          policy:
-            rules:
-              - name: root-needs-approval
-                uids: [%d]
-                operations: [rotate]
-                roles: [root]
-                approval: required
-              - name: custodians
-                uids: [%d]
-              - name: second-custodian
-                uids: [%d]
-                operations: [approve]
-          """.formatted(uid, uid, second.uid());
+            String policy = RepoTestbed.rootRotationApproval(second.uid(), "20s");
             DaemonConfig offConfig = start(off, Map.of("alice", alice), null, policy);
             TestUser.openSocket(offConfig.socket().path());
             try (CustodyClient offline =

@@ -1,5 +1,6 @@
 package dev.custody.daemon.keys;
 
+import static dev.custody.daemon.keys.KeysHarness.params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -41,14 +42,6 @@ class KeyAdoptTest {
 
     @TempDir
     Path dir;
-
-    private static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
 
     /**
      * {@code pkcs11-tool --keypairgen} on the harness's token. The PIN goes through the environment

@@ -1,5 +1,6 @@
 package dev.custody.daemon.keys;
 
+import static dev.custody.daemon.keys.KeysHarness.params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -44,14 +45,6 @@ class KeyMethodsTest {
 
     @TempDir
     Path dir;
-
-    private static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
 
     @Test
     void tokenUnlock_wrongPinOnceThenUnlockAndLock() {
@@ -324,10 +317,7 @@ class KeyMethodsTest {
                         .isInstanceOf(dev.custody.protocol.ConflictException.class);
 
                 // on the token: CKA_ID = the key ID, and the same protection as a key generated there
-                String generated = h.client
-                        .call("key.generate", params("role", "snapshot", "gun", "r.example/app"))
-                        .get("keyId")
-                        .asText();
+                String generated = h.generate("snapshot", "r.example/app");
                 try (Pkcs11Backend b = Pkcs11.open(h.shim.modulePath());
                         HsmToken t = b.open(
                                 TokenSelector.byLabel(h.token.label()), PinSource.of(KeysHarness.PIN.toCharArray()))) {
@@ -366,14 +356,8 @@ class KeyMethodsTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), policy);
-                String ok = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
-                String no = h.client
-                        .call("key.generate", params("role", "targets", "gun", "prod.example/app"))
-                        .get("keyId")
-                        .asText();
+                String ok = h.generate("targets", "ci.example/app");
+                String no = h.generate("targets", "prod.example/app");
                 String data = Base64.getEncoder().encodeToString(new byte[] {1, 2, 3});
                 assertThat(h.client
                                 .call("sign.raw", params("keyId", ok, "data", data))
@@ -399,10 +383,7 @@ class KeyMethodsTest {
                                 h.client.call("token.unlock", params("token", "main", "pin", KeysHarness.WRONG_PIN)))
                         .isInstanceOf(PinIncorrectException.class);
                 h.client.call("token.unlock", params("token", "main", "pin", KeysHarness.PIN));
-                String keyId = h.client
-                        .call("key.generate", params("role", "targets", "gun", "r.example/app"))
-                        .get("keyId")
-                        .asText();
+                String keyId = h.generate("targets", "r.example/app");
                 h.client.call("sign.raw", params("keyId", keyId, "data", "AQID"));
                 h.client.call("key.remove", params("keyId", keyId));
                 // a repository operation's signer (KeyService) audits by itself

@@ -63,6 +63,22 @@ final class KeysHarness implements Closeable {
         return this;
     }
 
+    /** {@code key.generate} of a key for {@code role} of {@code gun}; its key ID. */
+    String generate(String role, String gun) throws Exception {
+        return client.call("key.generate", params("role", role, "gun", gun))
+                .get("keyId")
+                .asText();
+    }
+
+    /** Method params from alternating names and values: {@code params("keyId", id, "data", b64)}. */
+    static Map<String, Object> params(Object... kv) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
     Path auditLog() {
         return dir.resolve("state/audit.log");
     }

@@ -1,5 +1,6 @@
 package dev.custody.daemon.keys;
 
+import static dev.custody.daemon.keys.KeysHarness.params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -39,14 +40,6 @@ class SignBatchTest {
 
     @TempDir
     Path dir;
-
-    private static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
 
     private static List<byte[]> payloads(int n) {
         List<byte[]> out = new ArrayList<>();
@@ -102,10 +95,7 @@ class SignBatchTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), "");
-                String keyId = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
+                String keyId = h.generate("targets", "ci.example/app");
                 PublicKey pub = publicKey(h, keyId);
                 List<byte[]> data = payloads(64);
                 long signInits = h.shim.calls("C_SignInit");
@@ -161,10 +151,7 @@ class SignBatchTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), "");
-                String keyId = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
+                String keyId = h.generate("targets", "ci.example/app");
                 PublicKey pub = publicKey(h, keyId);
                 int clients = 3;
                 List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
@@ -228,14 +215,8 @@ class SignBatchTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), policy);
-                String ok = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
-                String no = h.client
-                        .call("key.generate", params("role", "targets", "gun", "prod.example/app"))
-                        .get("keyId")
-                        .asText();
+                String ok = h.generate("targets", "ci.example/app");
+                String no = h.generate("targets", "prod.example/app");
                 List<String> data = b64(payloads(3));
                 assertThat(h.client
                                 .call("sign.batch", params("keyId", ok, "data", data))
@@ -257,10 +238,7 @@ class SignBatchTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), "");
-                String keyId = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
+                String keyId = h.generate("targets", "ci.example/app");
                 long signInits = h.shim.calls("C_SignInit");
                 List<String> good = b64(payloads(3));
                 List<String> badItem = new ArrayList<>(good);
@@ -301,10 +279,7 @@ class SignBatchTest {
         assertTimeoutPreemptively(LIMIT, () -> {
             try (KeysHarness h = new KeysHarness(dir)) {
                 h.start("file:" + h.pinFile(KeysHarness.PIN), "");
-                String keyId = h.client
-                        .call("key.generate", params("role", "targets", "gun", "ci.example/app"))
-                        .get("keyId")
-                        .asText();
+                String keyId = h.generate("targets", "ci.example/app");
                 PublicKey pub = publicKey(h, keyId);
                 List<byte[]> data = payloads(16);
                 h.client.call(

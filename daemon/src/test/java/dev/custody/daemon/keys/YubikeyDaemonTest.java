@@ -1,5 +1,6 @@
 package dev.custody.daemon.keys;
 
+import static dev.custody.daemon.keys.KeysHarness.params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -125,14 +126,6 @@ class YubikeyDaemonTest {
         } finally {
             Closeables.closeAll(log, emulator);
         }
-    }
-
-    private static Map<String, Object> params(Object... kv) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
     }
 
     private static PublicKey publicKey(JsonNode keyInfo) throws Exception {

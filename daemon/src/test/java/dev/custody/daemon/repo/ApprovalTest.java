@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.custody.client.protocol.CustodyClient;
 import dev.custody.daemon.audit.AuditEntry;
 import dev.custody.daemon.audit.AuditLog;
-import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.testing.RepoTestbed;
 import dev.custody.daemon.testing.Capability;
 import dev.custody.daemon.testing.Requires;
@@ -44,38 +43,13 @@ class ApprovalTest {
 
     /** @param approver a second custodian's uid: the requester never approves its own request (four eyes) */
     private static String policy(long approver, String timeout) {
-        long uid = UnixAccounts.selfUid();
-        return """
-        approvalTimeout: %s
-        policy:
-          rules:
-            - name: root-needs-approval
-              uids: [%d]
-              operations: [rotate]
-              roles: [root]
-              approval: required
-            - name: custodians
-              uids: [%d]
-            - name: second-custodian
-              uids: [%d]
-              operations: [approve]
-        """.formatted(timeout, uid, uid, approver);
+        return RepoTestbed.rootRotationApproval(approver, timeout);
     }
 
     private static int rootVersion(String gun) throws Exception {
         return Signed.parse(
                         NotaryClient.builder(RepoTestbed.server().url()).build().getRole(gun, "root"), "root")
                 .version();
-    }
-
-    private static JsonNode awaitPending(CustodyClient custodian) throws Exception {
-        while (true) {
-            JsonNode p = custodian.call("pending.list", params());
-            if (p.get("pending").size() > 0) {
-                return p.get("pending").get(0);
-            }
-            Thread.sleep(20);
-        }
     }
 
     @Test
@@ -100,7 +74,7 @@ class ApprovalTest {
                         throw new RuntimeException(e);
                     }
                 });
-                JsonNode pending = awaitPending(custodian);
+                JsonNode pending = RepoTestbed.awaitPending(custodian);
                 assertThat(pending.get("method").asText()).isEqualTo("key.rotate");
                 assertThat(pending.get("gun").asText()).isEqualTo(gun);
                 assertThat(pending.get("summary").asText())
@@ -174,7 +148,7 @@ class ApprovalTest {
                             return e;
                         }
                     });
-                    JsonNode pending = awaitPending(custodian);
+                    JsonNode pending = RepoTestbed.awaitPending(custodian);
                     custodian.call(
                             "pending.deny", params("id", pending.get("id").asText(), "reason", "not today"));
                     assertThat(denied.get())

@@ -15,8 +15,6 @@ import dev.custody.protocol.BadRequestException;
 import dev.custody.protocol.MetadataInvalidException;
 import dev.custody.protocol.NotFoundException;
 import dev.custody.protocol.ServerUnreachableException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,14 +85,7 @@ class BadInputTest {
                                 .get("targets"))
                         .hasSize(1);
                 c.call("repo.add", target(gun, "v2", "two").put("publish", true));
-                Path ts = t.config()
-                        .stateDir()
-                        .resolve("repos")
-                        .resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8))
-                        .resolve("tuf")
-                        .resolve(gun)
-                        .resolve("metadata")
-                        .resolve("timestamp.json");
+                Path ts = t.trustedMetadata(gun, "timestamp");
                 byte[] before = Files.readAllBytes(ts);
 
                 proxy.corrupt.set(true);

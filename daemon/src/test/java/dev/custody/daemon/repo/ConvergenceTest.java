@@ -211,21 +211,7 @@ class ConvergenceTest {
             String gun = RepoTestbed.newGun("ci");
             try (RepoTestbed t = RepoTestbed.start(dir, "")) {
                 try (CustodyClient admin = t.client()) {
-                    admin.call("repo.init", params("gun", gun));
-                    admin.call("repo.add", target(gun, "base", "base").put("publish", true));
-                    admin.call(
-                            "delegation.add",
-                            params(
-                                    "gun",
-                                    gun,
-                                    "role",
-                                    "targets/ci",
-                                    "keys",
-                                    List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/ci"))),
-                                    "allPaths",
-                                    true,
-                                    "publish",
-                                    true));
+                    t.publishedWithDelegation(admin, gun, "targets/ci");
                 }
                 // another uid's change, left staged (its publish failed): a top-level target our CI rule may not
                 // publish

@@ -16,8 +16,6 @@ import dev.custody.protocol.ServerUnreachableException;
 import dev.custody.testhsm.HostileNotary;
 import dev.custody.tuf.model.Signed;
 import dev.custody.tuf.server.NotaryClient;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,12 +40,38 @@ class HostileServerTest {
     @TempDir
     Path dir;
 
-    private static String hostile(HostileNotary p) {
-        return hostile(p, "4s");
-    }
-
     private static String hostile(HostileNotary p, String deadline) {
         return "  - name: hostile\n    url: " + p.url() + "\n    timeout: 2s\n    deadline: " + deadline;
+    }
+
+    /** What a test does against the proxy: {@code p} the proxy, {@code t} the daemon, {@code gun} published and listed. */
+    private interface HostileRun {
+        void run(HostileNotary p, RepoTestbed t, CustodyClient c, String gun) throws Exception;
+    }
+
+    /**
+     * Runs {@code r} against a fresh {@link HostileNotary} in front of the real server and a daemon that has it
+     * as server {@code hostile} (2 s timeout, {@code deadline} per operation), with a GUN {@link
+     * #publishedAndListed}.
+     */
+    private void withHostile(String deadline, HostileRun r) throws Exception {
+        try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
+                RepoTestbed t = RepoTestbed.start(dir, "", hostile(p, deadline));
+                CustodyClient c = t.client()) {
+            r.run(p, t, c, publishedAndListed(c));
+        }
+    }
+
+    /** {@code repo.list} of {@code gun} through the proxy. */
+    private static JsonNode listHostile(CustodyClient c, String gun) throws Exception {
+        return c.call("repo.list", params("gun", gun, "server", "hostile"));
+    }
+
+    /** Once the proxy behaves again, the list through it works and shows {@code targets} targets. */
+    private static void listsAgainAfterReset(HostileNotary p, CustodyClient c, String gun, int targets)
+            throws Exception {
+        p.reset();
+        assertThat(listHostile(c, gun).get("targets")).hasSize(targets);
     }
 
     /** A GUN with v1 published through the real server and listed once through the proxy (which remembers it). */
@@ -55,20 +79,12 @@ class HostileServerTest {
         String gun = RepoTestbed.newGun("hostile");
         c.call("repo.init", params("gun", gun));
         c.call("repo.add", target(gun, "v1", "one").put("publish", true));
-        assertThat(c.call("repo.list", params("gun", gun, "server", "hostile")).get("targets"))
-                .hasSize(1);
+        assertThat(listHostile(c, gun).get("targets")).hasSize(1);
         return gun;
     }
 
     private static Path trustedTimestamp(RepoTestbed t, String gun) {
-        return t.config()
-                .stateDir()
-                .resolve("repos")
-                .resolve(URLEncoder.encode(gun, StandardCharsets.UTF_8))
-                .resolve("tuf")
-                .resolve(gun)
-                .resolve("metadata")
-                .resolve("timestamp.json");
+        return t.trustedMetadata(gun, "timestamp");
     }
 
     private static int serverVersion(String gun, String role) throws Exception {
@@ -107,36 +123,27 @@ class HostileServerTest {
     @Test
     void list_serverReplaysOlderMetadata_refusedAsRollbackAndTrustedCopyKept() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 p.replayFromNow();
                 c.call("repo.add", target(gun, "v2", "two").put("publish", true));
                 byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
 
-                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                assertThatThrownBy(() -> listHostile(c, gun))
                         .isInstanceOf(MetadataInvalidException.class)
                         .hasMessageContaining("timestamp")
                         .hasMessageContaining("trusted copy was left unchanged");
                 assertThat(p.log()).anyMatch(l -> l.endsWith("timestamp.json → REPLAY"));
                 assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
 
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(2);
-            }
+                listsAgainAfterReset(p, c, gun, 2);
+            });
         });
     }
 
     @Test
     void list_serverStalls_failsAtTheTimeoutWhileOfflineRequestsAnswerAtOnce() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 c.call("repo.add", target(gun, "v2", "two"));
                 p.stall("GET", ".*/timestamp\\.json");
                 long t0 = System.nanoTime();
@@ -153,114 +160,84 @@ class HostileServerTest {
                         .isInstanceOf(ServerUnreachableException.class)
                         .hasMessageContaining("hostile");
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(1);
-            }
+                listsAgainAfterReset(p, c, gun, 1);
+            });
         });
     }
 
     @Test
     void list_serverStallsMidBody_failsAtTheTimeoutAndTrustedCopyKept() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
                 p.stallMidBody("GET", ".*/timestamp\\.json");
                 long t0 = System.nanoTime();
-                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                assertThatThrownBy(() -> listHostile(c, gun))
                         .isInstanceOf(ServerUnreachableException.class)
                         .hasMessageContaining("hostile");
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
                 assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(1);
-            }
+                listsAgainAfterReset(p, c, gun, 1);
+            });
         });
     }
 
     @Test
     void list_serverSendsEndlessBody_cutAtTheSizeLimit() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
                 p.endlessBody("GET", ".*/timestamp\\.json");
-                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                assertThatThrownBy(() -> listHostile(c, gun))
                         .isInstanceOf(MetadataInvalidException.class)
                         .hasMessageContaining("timestamp")
                         .hasMessageContaining("larger than the limit");
                 assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(1);
-            }
+                listsAgainAfterReset(p, c, gun, 1);
+            });
         });
     }
 
     @Test
     void list_serverSendsOversizedBody_refusedAndTrustedCopyKept() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
                 // declared in Content-Length, past the client's 10 MiB cap on any response
                 p.oversizedBody("GET", ".*/timestamp\\.json", 11L << 20);
-                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                assertThatThrownBy(() -> listHostile(c, gun))
                         .isInstanceOf(MetadataInvalidException.class)
                         .hasMessageContaining("timestamp")
                         .hasMessageContaining("larger than the limit");
                 assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(1);
-            }
+                listsAgainAfterReset(p, c, gun, 1);
+            });
         });
     }
 
     @Test
     void list_everyAnswerSlow_failsAtTheOperationDeadline() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p, "2500ms"));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("2500ms", (p, t, c, gun) -> {
                 c.call("repo.add", target(gun, "v2", "two").put("publish", true));
                 // each answer in time (1.4 s < 2 s timeout); a list reads at least the next root and the timestamp:
                 // together past the 2.5 s deadline
                 p.delay("GET", ".*\\.json", Duration.ofMillis(1400));
                 long t0 = System.nanoTime();
-                assertThatThrownBy(() -> c.call("repo.list", params("gun", gun, "server", "hostile")))
+                assertThatThrownBy(() -> listHostile(c, gun))
                         .isInstanceOf(ServerUnreachableException.class)
                         .hasMessageContaining("deadline");
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(2500 + 1500));
                 assertThat(p.log().stream().filter(l -> l.endsWith("DELAY"))).hasSizeGreaterThanOrEqualTo(2);
-                p.reset();
-                assertThat(c.call("repo.list", params("gun", gun, "server", "hostile"))
-                                .get("targets"))
-                        .hasSize(2);
-            }
+                listsAgainAfterReset(p, c, gun, 2);
+            });
         });
     }
 
     @Test
     void publish_serverStallsThePost_failsByTheDeadlineAndPublishesOnceLater() {
         assertTimeoutPreemptively(LIMIT, () -> {
-            try (HostileNotary p = HostileNotary.start(RepoTestbed.server().url());
-                    RepoTestbed t = RepoTestbed.start(dir, "", hostile(p));
-                    CustodyClient c = t.client()) {
-                String gun = publishedAndListed(c);
+            withHostile("4s", (p, t, c, gun) -> {
                 c.call("repo.add", target(gun, "v2", "two"));
                 p.stall("POST", HostileNotary.PUBLISH_PATH);
                 long t0 = System.nanoTime();
@@ -278,7 +255,7 @@ class HostileServerTest {
                 assertThat(serverVersion(gun, "targets")).isEqualTo(2);
                 assertThat(c.call("repo.list", params("gun", gun)).get("targets"))
                         .hasSize(2);
-            }
+            });
         });
     }
 }

@@ -50,21 +50,7 @@ class PolicyScopeTest {
             String gun = RepoTestbed.newGun("ci");
             try (RepoTestbed t = RepoTestbed.start(dir, "")) {
                 try (CustodyClient admin = t.client()) {
-                    admin.call("repo.init", params("gun", gun));
-                    admin.call("repo.add", target(gun, "base", "base").put("publish", true));
-                    admin.call(
-                            "delegation.add",
-                            params(
-                                    "gun",
-                                    gun,
-                                    "role",
-                                    "targets/ci",
-                                    "keys",
-                                    List.of(SeedWorkflowTest.pem(t.newKey(gun, "targets/ci"))),
-                                    "allPaths",
-                                    true,
-                                    "publish",
-                                    true));
+                    t.publishedWithDelegation(admin, gun, "targets/ci");
                     // staged, not published: a delegation for another key
                     admin.call(
                             "delegation.add",

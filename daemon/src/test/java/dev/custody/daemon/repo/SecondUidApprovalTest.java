@@ -66,16 +66,6 @@ class SecondUidApprovalTest {
         });
     }
 
-    private static JsonNode awaitPending(CustodyClient custodian) throws Exception {
-        while (true) {
-            JsonNode p = custodian.call("pending.list", params());
-            if (p.get("pending").size() > 0) {
-                return p.get("pending").get(0);
-            }
-            Thread.sleep(20);
-        }
-    }
-
     @Test
     void ciUidPublish_approvedByCustodianUid_thenTimesOut_auditedWithBothUids() {
         assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
@@ -117,7 +107,7 @@ class SecondUidApprovalTest {
                     // granted: the CI request waits until our uid approves it from this connection
                     CompletableFuture<ChildResult> first = asCi(
                             ci, socket, "repo.add", target(gun, "v1", "one").put("publish", true));
-                    JsonNode pending = awaitPending(custodian);
+                    JsonNode pending = RepoTestbed.awaitPending(custodian);
                     grantedId = pending.get("id").asText();
                     assertThat(pending.get("method").asText()).isEqualTo("repo.add");
                     assertThat(pending.get("gun").asText()).isEqualTo(gun);

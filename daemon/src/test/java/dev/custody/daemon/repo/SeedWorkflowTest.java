@@ -20,7 +20,6 @@ import dev.custody.tuf.sign.Signer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,10 +38,7 @@ class SeedWorkflowTest {
     Path dir;
 
     static String pem(Signer s) {
-        return "-----BEGIN PUBLIC KEY-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes())
-                        .encodeToString(s.publicKey().getEncoded())
-                + "\n-----END PUBLIC KEY-----\n";
+        return RepoTestbed.publicKeyPem(s);
     }
 
     @Test

@@ -96,6 +96,26 @@ class YubikeyTokenTest {
         return v.verify(der);
     }
 
+    /** {@code pkcs11-tool --list-objects --type pubkey} on the card through ykcs11 (a witness outside this JVM). */
+    private String pkcs11ToolPublicKeys(int card) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(
+                        "pkcs11-tool",
+                        "--module",
+                        YubikeyEmulator.YKCS11.toString(),
+                        "--token-label",
+                        "YubiKey PIV #" + card,
+                        "--list-objects",
+                        "--type",
+                        "pubkey")
+                .redirectErrorStream(true);
+        pb.environment().putAll(emulator.env());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        return out;
+    }
+
     @Test
     @Order(1)
     void generate_slot9c_signsAndTheJdkVerifies() {
@@ -474,21 +494,7 @@ class YubikeyTokenTest {
                         .isEqualTo(((java.security.interfaces.ECPublicKey) kp.getPublic()).getW());
             }
             // a new session list (what custodyd sees after a restart) still has the key, from GET METADATA
-            ProcessBuilder pb = new ProcessBuilder(
-                            "pkcs11-tool",
-                            "--module",
-                            YubikeyEmulator.YKCS11.toString(),
-                            "--token-label",
-                            "YubiKey PIV #" + CARD_B,
-                            "--list-objects",
-                            "--type",
-                            "pubkey")
-                    .redirectErrorStream(true);
-            pb.environment().putAll(emulator.env());
-            Process p = pb.start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor()).as(out).isZero();
+            String out = pkcs11ToolPublicKeys(CARD_B);
             assertThat(out)
                     .contains("Public key for Retired Key 10")
                     .contains(HexFormat.of()
@@ -534,21 +540,7 @@ class YubikeyTokenTest {
             try (YubikeyToken yk = open(CARD_B, PIN_B, ManagementKeySource.of(MGM_B.toCharArray()))) {
                 k = yk.generate(PivSlot.RETIRED_7, KeyAlgorithm.EC_P256);
             }
-            ProcessBuilder pb = new ProcessBuilder(
-                            "pkcs11-tool",
-                            "--module",
-                            YubikeyEmulator.YKCS11.toString(),
-                            "--token-label",
-                            "YubiKey PIV #" + CARD_B,
-                            "--list-objects",
-                            "--type",
-                            "pubkey")
-                    .redirectErrorStream(true);
-            pb.environment().putAll(emulator.env());
-            Process p = pb.start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor()).as(out).isZero();
+            String out = pkcs11ToolPublicKeys(CARD_B);
             assertThat(out)
                     .contains("label:      Public key for Retired Key 7")
                     .contains("ID:         " + HexFormat.of().formatHex(k.id()))

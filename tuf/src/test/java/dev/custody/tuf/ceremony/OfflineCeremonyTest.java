@@ -3,14 +3,8 @@ package dev.custody.tuf.ceremony;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.custody.pkcs11.HsmToken;
-import dev.custody.pkcs11.PinSource;
-import dev.custody.pkcs11.Pkcs11;
-import dev.custody.pkcs11.Pkcs11Backend;
-import dev.custody.pkcs11.TokenSelector;
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryList;
-import dev.custody.testhsm.SoftHsm;
 import dev.custody.tuf.ExpiredMetadataException;
 import dev.custody.tuf.RootRotationException;
 import dev.custody.tuf.keys.PublicKeys;
@@ -27,6 +21,7 @@ import dev.custody.tuf.repo.RepoInit;
 import dev.custody.tuf.repo.ServerKeys;
 import dev.custody.tuf.server.NotaryClient;
 import dev.custody.tuf.sign.Signer;
+import dev.custody.tuf.testing.HolderTokens;
 import dev.custody.tuf.testing.NotaryFixtures;
 import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.testing.TokenSigner;
@@ -58,8 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  * listed by the real notary 0.7 client, including one that cached the first root.
  */
 class OfflineCeremonyTest {
-    private static Pkcs11Backend backend;
-    private static final List<HsmToken> tokens = new ArrayList<>();
+    private static HolderTokens tokens;
 
     @TempDir
     Path tmp;
@@ -68,26 +62,13 @@ class OfflineCeremonyTest {
 
     @BeforeAll
     static void openTokens() throws Exception {
-        List<SoftHsm.Token> made = new ArrayList<>();
-        for (String holder : List.of("alice", "bob", "carol", "dave")) {
-            made.add(SoftHsm.forThisProcess()
-                    .createToken(
-                            "cer-" + holder + "-" + UUID.randomUUID().toString().substring(0, 6)));
-        }
-        backend = Pkcs11.open(SoftHsm.MODULE);
-        for (SoftHsm.Token t : made) {
-            HsmToken token = backend.open(
-                    TokenSelector.byLabel(t.label()), PinSource.of(t.userPin().toCharArray()));
-            token.login();
-            tokens.add(token);
-        }
+        tokens = HolderTokens.open("cer", List.of("alice", "bob", "carol", "dave"));
     }
 
     @AfterAll
     static void closeTokens() {
-        tokens.forEach(HsmToken::close);
-        if (backend != null) {
-            backend.close();
+        if (tokens != null) {
+            tokens.close();
         }
     }
 
@@ -108,11 +89,7 @@ class OfflineCeremonyTest {
                 gun,
                 List.of(tokenKey(0), tokenKey(1), tokenKey(2)),
                 2,
-                (g, role) -> {
-                    SoftwareSigner s = SoftwareSigner.ecdsa();
-                    online.add(s);
-                    return s;
-                },
+                SoftwareSigner.ecdsaInto(online),
                 ServerKeys.of(client),
                 false,
                 clock);
@@ -287,17 +264,7 @@ class OfflineCeremonyTest {
                 "example.com/ceremony-expired/" + UUID.randomUUID().toString().substring(0, 8);
         List<Signer> online = new ArrayList<>();
         RepoInit init = RepoInit.create(
-                gun,
-                List.of(tokenKey(0)),
-                1,
-                (g, role) -> {
-                    SoftwareSigner s = SoftwareSigner.ecdsa();
-                    online.add(s);
-                    return s;
-                },
-                ServerKeys.of(client),
-                false,
-                clock);
+                gun, List.of(tokenKey(0)), 1, SoftwareSigner.ecdsaInto(online), ServerKeys.of(client), false, clock);
         Signer root = init.signers().get(0);
         init.editor().addTarget("targets", "v1", FileMeta.of(bytes("one"))).expiry("root", Duration.ofSeconds(3));
         PublishSet first = init.editor().buildPublish(init.keyRing());

@@ -2,11 +2,16 @@ package dev.custody.tuf.testing;
 
 import dev.custody.testhsm.NotaryCli;
 import dev.custody.testhsm.NotaryServer;
+import dev.custody.tuf.model.Repository;
 import dev.custody.tuf.server.NotaryClient;
+import dev.custody.tuf.update.FileTrustedMetaStore;
+import dev.custody.tuf.update.NotaryMetaFetcher;
+import dev.custody.tuf.update.Updater;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -126,5 +131,26 @@ public final class NotaryFixtures {
     /** The scenario's private keys (notary's, decrypted) plus the openssl delegation key if present. */
     public NotaryKeys keysOf(String scenario) throws IOException {
         return NotaryKeys.load(cliOf(scenario).trustDir(), NotaryCli.DEFAULT_PASSPHRASE);
+    }
+
+    /** The repository as a TUF client with {@code store} as its trusted state reads it from the server now. */
+    public static Repository update(NotaryClient client, FileTrustedMetaStore store, String gun, Clock clock)
+            throws Exception {
+        return Updater.builder()
+                .gun(gun)
+                .fetcher(new NotaryMetaFetcher(client, gun))
+                .store(store)
+                .clock(clock)
+                .build()
+                .update();
+    }
+
+    public static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static String sha256Hex(byte[] b) throws Exception {
+        return java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -23,6 +23,15 @@ public final class SoftwareSigner implements Signer {
         this.privateKey = privateKey;
     }
 
+    /** A factory of fresh {@link #ecdsa()} keys for every role it is asked for, each also added to {@code made}. */
+    public static dev.custody.tuf.sign.SignerFactory ecdsaInto(java.util.List<? super SoftwareSigner> made) {
+        return (gun, role) -> {
+            SoftwareSigner s = ecdsa();
+            made.add(s);
+            return s;
+        };
+    }
+
     public static SoftwareSigner ecdsa() {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");

@@ -9,6 +9,7 @@ import dev.custody.daemon.Daemon;
 import dev.custody.daemon.config.ConfigLoader;
 import dev.custody.daemon.config.DaemonConfig;
 import dev.custody.daemon.keys.KeysExtension;
+import dev.custody.daemon.policy.UnixAccounts;
 import dev.custody.daemon.repo.RepoExtension;
 import dev.custody.protocol.CustodyException;
 import dev.custody.testhsm.DaemonYaml;
@@ -107,6 +108,29 @@ public final class RepoTestbed implements AutoCloseable {
                 .text();
     }
 
+    /**
+     * Policy (YAML) under which this uid is a custodian whose root rotations wait for {@code approver}'s
+     * approval, for at most {@code timeout}.
+     */
+    public static String rootRotationApproval(long approver, String timeout) {
+        long uid = UnixAccounts.selfUid();
+        return """
+        approvalTimeout: %s
+        policy:
+          rules:
+            - name: root-needs-approval
+              uids: [%d]
+              operations: [rotate]
+              roles: [root]
+              approval: required
+            - name: custodians
+              uids: [%d]
+            - name: second-custodian
+              uids: [%d]
+              operations: [approve]
+        """.formatted(timeout, uid, uid, approver);
+    }
+
     /** Stops the daemon (if running) and starts it again on the same state with {@code yaml}. */
     public void restart(String yaml) throws Exception {
         stop();
@@ -150,6 +174,58 @@ public final class RepoTestbed implements AutoCloseable {
                     .get("keyId")
                     .asText();
             return keysExtension.keyService().findSigner(id).orElseThrow();
+        }
+    }
+
+    /**
+     * Through {@code c}: {@code gun} initialised with target "base" published, and the delegation {@code role}
+     * (all paths) to a {@link #newKey new key}, published.
+     */
+    public void publishedWithDelegation(CustodyClient c, String gun, String role) throws Exception {
+        c.call("repo.init", params("gun", gun));
+        c.call("repo.add", target(gun, "base", "base").put("publish", true));
+        c.call(
+                "delegation.add",
+                params(
+                        "gun",
+                        gun,
+                        "role",
+                        role,
+                        "keys",
+                        List.of(publicKeyPem(newKey(gun, role))),
+                        "allPaths",
+                        true,
+                        "publish",
+                        true));
+    }
+
+    /** The signer's public key as PEM, as a delegation lists it. */
+    public static String publicKeyPem(Signer s) {
+        return "-----BEGIN PUBLIC KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes())
+                        .encodeToString(s.publicKey().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n";
+    }
+
+    /** The daemon's trusted copy of {@code role}'s metadata for {@code gun} (in its state directory). */
+    public Path trustedMetadata(String gun, String role) {
+        return config.stateDir()
+                .resolve("repos")
+                .resolve(java.net.URLEncoder.encode(gun, java.nio.charset.StandardCharsets.UTF_8))
+                .resolve("tuf")
+                .resolve(gun)
+                .resolve("metadata")
+                .resolve(role + ".json");
+    }
+
+    /** Waits for the first pending request {@code custodian} sees in {@code pending.list}; it. */
+    public static JsonNode awaitPending(CustodyClient custodian) throws Exception {
+        while (true) {
+            JsonNode p = custodian.call("pending.list", params());
+            if (p.get("pending").size() > 0) {
+                return p.get("pending").get(0);
+            }
+            Thread.sleep(20);
         }
     }
 
