@@ -1,5 +1,6 @@
 package dev.custody.tuf;
 
+import static dev.custody.tuf.testing.NotaryFixtures.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,11 +28,8 @@ import dev.custody.tuf.testing.NotaryFixtures;
 import dev.custody.tuf.testing.SoftwareSigner;
 import dev.custody.tuf.testing.TokenSigner;
 import dev.custody.tuf.update.FileTrustedMetaStore;
-import dev.custody.tuf.update.NotaryMetaFetcher;
-import dev.custody.tuf.update.Updater;
 import dev.custody.tuf.verify.TrustPinning;
 import dev.custody.tuf.verify.TrustedMetadata;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -235,16 +233,6 @@ class ThresholdRootTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder()
-                .gun(gun)
-                .fetcher(new NotaryMetaFetcher(client, gun))
-                .store(store)
-                .clock(clock)
-                .build()
-                .update();
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
+        return NotaryFixtures.update(client, store, gun, clock);
     }
 }

@@ -74,6 +74,22 @@ class HostileServerTest {
         assertThat(listHostile(c, gun).get("targets")).hasSize(targets);
     }
 
+    /**
+     * With {@code fault} set on the proxy's timestamp answers, a list through it is refused as larger than the
+     * limit and the trusted timestamp stays as it was; once the proxy behaves, the list works again.
+     */
+    private static void assertTimestampCutAtTheSizeLimit(
+            HostileNotary p, RepoTestbed t, CustodyClient c, String gun, Runnable fault) throws Exception {
+        byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
+        fault.run();
+        assertThatThrownBy(() -> listHostile(c, gun))
+                .isInstanceOf(MetadataInvalidException.class)
+                .hasMessageContaining("timestamp")
+                .hasMessageContaining("larger than the limit");
+        assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
+        listsAgainAfterReset(p, c, gun, 1);
+    }
+
     /** A GUN with v1 published through the real server and listed once through the proxy (which remembers it). */
     private static String publishedAndListed(CustodyClient c) throws Exception {
         String gun = RepoTestbed.newGun("hostile");
@@ -186,14 +202,7 @@ class HostileServerTest {
     void list_serverSendsEndlessBody_cutAtTheSizeLimit() {
         assertTimeoutPreemptively(LIMIT, () -> {
             withHostile("4s", (p, t, c, gun) -> {
-                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
-                p.endlessBody("GET", ".*/timestamp\\.json");
-                assertThatThrownBy(() -> listHostile(c, gun))
-                        .isInstanceOf(MetadataInvalidException.class)
-                        .hasMessageContaining("timestamp")
-                        .hasMessageContaining("larger than the limit");
-                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-                listsAgainAfterReset(p, c, gun, 1);
+                assertTimestampCutAtTheSizeLimit(p, t, c, gun, () -> p.endlessBody("GET", ".*/timestamp\\.json"));
             });
         });
     }
@@ -202,15 +211,9 @@ class HostileServerTest {
     void list_serverSendsOversizedBody_refusedAndTrustedCopyKept() {
         assertTimeoutPreemptively(LIMIT, () -> {
             withHostile("4s", (p, t, c, gun) -> {
-                byte[] trusted = Files.readAllBytes(trustedTimestamp(t, gun));
                 // declared in Content-Length, past the client's 10 MiB cap on any response
-                p.oversizedBody("GET", ".*/timestamp\\.json", 11L << 20);
-                assertThatThrownBy(() -> listHostile(c, gun))
-                        .isInstanceOf(MetadataInvalidException.class)
-                        .hasMessageContaining("timestamp")
-                        .hasMessageContaining("larger than the limit");
-                assertThat(Files.readAllBytes(trustedTimestamp(t, gun))).isEqualTo(trusted);
-                listsAgainAfterReset(p, c, gun, 1);
+                assertTimestampCutAtTheSizeLimit(
+                        p, t, c, gun, () -> p.oversizedBody("GET", ".*/timestamp\\.json", 11L << 20));
             });
         });
     }

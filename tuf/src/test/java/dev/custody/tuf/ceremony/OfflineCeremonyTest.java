@@ -1,5 +1,6 @@
 package dev.custody.tuf.ceremony;
 
+import static dev.custody.tuf.testing.NotaryFixtures.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -30,7 +31,6 @@ import dev.custody.tuf.update.NotaryMetaFetcher;
 import dev.custody.tuf.update.Updater;
 import dev.custody.tuf.verify.TrustPinning;
 import dev.custody.tuf.verify.TrustedMetadata;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -350,16 +350,6 @@ class OfflineCeremonyTest {
     }
 
     private Repository update(NotaryClient client, FileTrustedMetaStore store, String gun) throws Exception {
-        return Updater.builder()
-                .gun(gun)
-                .fetcher(new NotaryMetaFetcher(client, gun))
-                .store(store)
-                .clock(clock)
-                .build()
-                .update();
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
+        return NotaryFixtures.update(client, store, gun, clock);
     }
 }
